@@ -1,0 +1,67 @@
+#include "engine/block.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+#include <sstream>
+
+#include "nums/errors.hpp"
+
+namespace nums::engine {
+
+int64_t ShapeSize(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string ShapeToString(const Shape& shape) {
+  std::ostringstream os;
+  os << '(';
+  for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
+  if (shape.size() == 1) os << ',';
+  os << ')';
+  return os.str();
+}
+
+namespace {
+constexpr int64_t kHugePage = 2 << 20;
+}
+
+std::shared_ptr<Buffer> Buffer::Allocate(int64_t nbytes) {
+  if (nbytes < 0) throw ValueError("Buffer::Allocate: negative size " + std::to_string(nbytes));
+  // Huge-page alignment for big buffers lets the kernel back them with THP: first touch of 4 KiB
+  // pages is the dominant cost of fresh memory here.
+  const int64_t align = nbytes >= kHugePage ? kHugePage : kAlignment;
+  const int64_t rounded = (std::max<int64_t>(nbytes, 1) + align - 1) / align * align;
+  void* p = std::aligned_alloc(static_cast<size_t>(align), static_cast<size_t>(rounded));
+  if (p == nullptr) throw std::bad_alloc();
+  if (align == kHugePage) madvise(p, static_cast<size_t>(rounded), MADV_HUGEPAGE);
+  return std::shared_ptr<Buffer>(new Buffer(static_cast<uint8_t*>(p), nbytes));
+}
+
+Buffer::~Buffer() { std::free(data_); }
+
+Block::Block(DType dtype, Shape shape, std::shared_ptr<Buffer> buffer)
+    : dtype_(dtype),
+      shape_(std::move(shape)),
+      size_(ShapeSize(shape_)),
+      buffer_(std::move(buffer)) {
+  for (int64_t d : shape_) {
+    if (d < 0) throw ValueError("Block: negative dimension in shape " + ShapeToString(shape_));
+  }
+  const int64_t have = buffer_ ? buffer_->size() : 0;
+  if (have < nbytes()) {
+    throw ValueError("Block: buffer of " + std::to_string(have) + " bytes is too small for " +
+                     std::string(dtype_name(dtype_)) + " shape " + ShapeToString(shape_));
+  }
+}
+
+Block Block::Allocate(DType dtype, Shape shape) {
+  const int64_t n = ShapeSize(shape) * itemsize(dtype);
+  return Block(dtype, std::move(shape), n > 0 ? Buffer::Allocate(n) : nullptr);
+}
+
+}  // namespace nums::engine

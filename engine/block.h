@@ -1,0 +1,75 @@
+#pragma once
+// Block: one dense, row-major, n-d piece of an array, the unit the engine stores, moves and
+// computes on. Its bytes live in a shared Buffer so copies inside a process are zero-copy.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nums/dtype.hpp"
+
+namespace nums::engine {
+
+using Shape = std::vector<int64_t>;
+
+/// Number of elements of `shape` (1 for 0-d).
+int64_t ShapeSize(const Shape& shape);
+/// "(3, 4)" like NumPy; "()" for 0-d.
+std::string ShapeToString(const Shape& shape);
+
+/// An aligned, immutable-once-shared byte buffer. Large buffers ask for transparent huge pages.
+class Buffer {
+ public:
+  static constexpr int64_t kAlignment = 64;
+  /// Uninitialised bytes; throws std::bad_alloc when memory is exhausted.
+  static std::shared_ptr<Buffer> Allocate(int64_t nbytes);
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  uint8_t* data() { return data_; }
+  const uint8_t* data() const { return data_; }
+  int64_t size() const { return size_; }
+
+ private:
+  Buffer(uint8_t* data, int64_t size) : data_(data), size_(size) {}
+  uint8_t* data_;
+  int64_t size_;
+};
+
+/// A typed view of a buffer: dtype, shape and the bytes. Cheap to copy (the buffer is shared).
+class Block {
+ public:
+  Block() = default;
+  /// Throws ValueError when `buffer` is smaller than the shape needs.
+  Block(DType dtype, Shape shape, std::shared_ptr<Buffer> buffer);
+  /// A block with fresh, uninitialised storage.
+  static Block Allocate(DType dtype, Shape shape);
+
+  DType dtype() const { return dtype_; }
+  const Shape& shape() const { return shape_; }
+  int64_t ndim() const { return static_cast<int64_t>(shape_.size()); }
+  int64_t size() const { return size_; }
+  int64_t nbytes() const { return size_ * itemsize(dtype_); }
+  const std::shared_ptr<Buffer>& buffer() const { return buffer_; }
+
+  void* raw() { return buffer_ ? buffer_->data() : nullptr; }
+  const void* raw() const { return buffer_ ? buffer_->data() : nullptr; }
+  template <typename T>
+  T* data() {
+    return static_cast<T*>(raw());
+  }
+  template <typename T>
+  const T* data() const {
+    return static_cast<const T*>(raw());
+  }
+
+ private:
+  DType dtype_ = DType::kFloat64;
+  Shape shape_{0};  // a default block is empty
+  int64_t size_ = 0;
+  std::shared_ptr<Buffer> buffer_;
+};
+
+}  // namespace nums::engine

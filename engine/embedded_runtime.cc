@@ -1,0 +1,241 @@
+#include "engine/embedded_runtime.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace nums::engine {
+namespace {
+
+// Collects the outcomes of several objects for Get and Wait.
+struct Latch {
+  std::mutex mu;  // guards values, done, finished
+  std::condition_variable cv;
+  std::vector<ObjectValue> values;
+  std::vector<bool> done;
+  int64_t finished = 0;
+};
+
+std::shared_ptr<Latch> Track(EmbeddedRuntime& rt, const std::vector<ObjectRef>& refs) {
+  auto latch = std::make_shared<Latch>();
+  latch->values.resize(refs.size());
+  latch->done.resize(refs.size(), false);
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (!refs[i]) throw ValueError("null ObjectRef at position " + std::to_string(i));
+    rt.node(refs[i].node()).store().Subscribe(refs[i].id(), [latch, i](const ObjectValue& v) {
+      std::lock_guard lock(latch->mu);
+      latch->values[i] = v;
+      latch->done[i] = true;
+      ++latch->finished;
+      latch->cv.notify_all();
+    });
+  }
+  return latch;
+}
+
+// Waits until `k` are finished; false on timeout.
+bool WaitFor(Latch& latch, int64_t k, Runtime::Timeout timeout,
+             std::unique_lock<std::mutex>& lock) {
+  auto pred = [&] { return latch.finished >= k; };
+  if (!timeout) {
+    latch.cv.wait(lock, pred);
+    return true;
+  }
+  return latch.cv.wait_for(lock, *timeout, pred);
+}
+
+int64_t PhysicalMemory() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : int64_t{8} << 30;
+}
+
+}  // namespace
+
+std::shared_ptr<EmbeddedRuntime> EmbeddedRuntime::Start(
+    const EmbeddedOptions& options, std::shared_ptr<const KernelRegistry> registry) {
+  if (options.nodes < 1) {
+    throw ValueError("embedded cluster needs at least 1 node, got " +
+                     std::to_string(options.nodes));
+  }
+  if (options.threads_per_node < 0 || options.memory_per_node < 0) {
+    throw ValueError("embedded cluster: threads_per_node and memory_per_node must be >= 0");
+  }
+  if (!registry) throw ValueError("embedded cluster: null kernel registry");
+  return std::shared_ptr<EmbeddedRuntime>(new EmbeddedRuntime(options, std::move(registry)));
+}
+
+EmbeddedRuntime::EmbeddedRuntime(const EmbeddedOptions& options,
+                                 std::shared_ptr<const KernelRegistry> registry)
+    : registry_(std::move(registry)) {
+  const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  const int64_t threads = options.threads_per_node > 0
+                              ? options.threads_per_node
+                              : std::max<int64_t>(1, cores / options.nodes);
+  const int64_t memory =
+      options.memory_per_node > 0 ? options.memory_per_node : PhysicalMemory() / options.nodes;
+  // Every node's arena must get its threads even when nodes x threads exceeds the cores (TBB's
+  // default pool has cores - 1 workers); the driver thread counts as one more.
+  parallelism_ = std::make_unique<tbb::global_control>(
+      tbb::global_control::max_allowed_parallelism,
+      static_cast<size_t>(std::max(cores, options.nodes * threads + 1)));
+  nodes_.reserve(static_cast<size_t>(options.nodes));
+  for (int64_t i = 0; i < options.nodes; ++i) {
+    nodes_.push_back(std::make_unique<Node>(i, threads, memory, registry_, this));
+  }
+}
+
+EmbeddedRuntime::~EmbeddedRuntime() {
+  WaitIdle();
+  nodes_.clear();
+}
+
+void EmbeddedRuntime::WaitIdle() {
+  // A task finishing on one node can queue work on another; repeat until a full pass finds all
+  // nodes idle with no task run in between.
+  for (;;) {
+    int64_t before = 0, after = 0;
+    for (auto& n : nodes_) before += n->tasks_run();
+    for (auto& n : nodes_) n->executor().WaitIdle();
+    for (auto& n : nodes_) after += n->tasks_run();
+    if (before == after) return;
+  }
+}
+
+Node& EmbeddedRuntime::CheckedNode(NodeId id, const char* what) {
+  if (id < 0 || id >= num_nodes()) {
+    throw ClusterError(std::string(what) + ": node " + std::to_string(id) +
+                       " does not exist; the cluster has " + std::to_string(num_nodes()) +
+                       " node(s)");
+  }
+  return *nodes_[static_cast<size_t>(id)];
+}
+
+ObjectRef EmbeddedRuntime::Put(Block block, NodeId node) {
+  Node& n = CheckedNode(node, "put");
+  const ObjectId id = ids_.Next();
+  n.store().Seal(id, std::move(block), /*create_if_missing=*/true);
+  return ObjectRef(id, node, nullptr, weak_from_this());
+}
+
+std::vector<ObjectRef> EmbeddedRuntime::Submit(TaskSpec spec) {
+  const std::string& label = spec.name.empty() ? spec.kernel : spec.name;
+  Node& n = CheckedNode(spec.node, ("submit '" + label + "'").c_str());
+  if (registry_->Find(spec.kernel, spec.device) == nullptr) {
+    throw ClusterError("submit: no kernel '" + spec.kernel + "' for device " +
+                       std::string(DeviceName(spec.device)));
+  }
+  if (spec.num_returns < 0) {
+    throw ValueError("submit '" + label + "': negative num_returns " +
+                     std::to_string(spec.num_returns));
+  }
+  auto record = std::make_shared<TaskRecord>();
+  record->kernel = std::move(spec.kernel);
+  record->name = spec.name.empty() ? record->kernel : std::move(spec.name);
+  record->device = spec.device;
+  record->node = spec.node;
+  record->args.reserve(spec.args.size());
+  std::vector<ObjectRef> pins;
+  for (size_t i = 0; i < spec.args.size(); ++i) {
+    if (auto* ref = std::get_if<ObjectRef>(&spec.args[i])) {
+      if (!*ref) {
+        throw ValueError("submit '" + record->name + "': argument " + std::to_string(i) +
+                         " is a null ObjectRef");
+      }
+      record->args.emplace_back(ObjectArg{ref->id(), ref->node(), ref->lineage()});
+      pins.push_back(std::move(*ref));
+    } else {
+      record->args.emplace_back(std::move(std::get<Scalar>(spec.args[i])));
+    }
+  }
+  record->returns.reserve(static_cast<size_t>(spec.num_returns));
+  for (int64_t i = 0; i < spec.num_returns; ++i) record->returns.push_back(ids_.Next());
+
+  std::shared_ptr<const TaskRecord> lineage = record;
+  std::vector<ObjectRef> refs;
+  refs.reserve(record->returns.size());
+  for (const ObjectId& id : record->returns) {
+    refs.emplace_back(id, record->node, lineage, weak_from_this());
+  }
+  n.Submit(std::move(lineage), std::move(pins));
+  return refs;
+}
+
+std::vector<Block> EmbeddedRuntime::Get(const std::vector<ObjectRef>& refs, Timeout timeout) {
+  auto latch = Track(*this, refs);
+  std::unique_lock lock(latch->mu);
+  if (!WaitFor(*latch, static_cast<int64_t>(refs.size()), timeout, lock)) {
+    throw TimeoutError("get: " + std::to_string(refs.size() - latch->finished) + " of " +
+                       std::to_string(refs.size()) + " objects not ready after " +
+                       std::to_string(timeout->count()) + " ms");
+  }
+  std::vector<Block> blocks;
+  blocks.reserve(refs.size());
+  for (auto& v : latch->values) {
+    if (!v.ok()) v.error->Throw();
+    blocks.push_back(std::move(v.block));
+  }
+  return blocks;
+}
+
+WaitResult EmbeddedRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, Timeout timeout) {
+  if (k < 0 || k > static_cast<int64_t>(refs.size())) {
+    throw ValueError("wait: k=" + std::to_string(k) + " must be between 0 and the " +
+                     std::to_string(refs.size()) + " refs given");
+  }
+  auto latch = Track(*this, refs);
+  std::unique_lock lock(latch->mu);
+  WaitFor(*latch, k, timeout, lock);
+  WaitResult result;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    (latch->done[i] ? result.ready : result.not_ready).push_back(refs[i]);
+  }
+  return result;
+}
+
+void EmbeddedRuntime::Free(const std::vector<ObjectRef>& refs) {
+  for (const auto& r : refs) {
+    if (r) CheckedNode(r.node(), "free").store().Free(r.id());
+  }
+}
+
+void EmbeddedRuntime::Release(const ObjectId& id, NodeId node) {
+  if (node >= 0 && node < num_nodes()) nodes_[static_cast<size_t>(node)]->store().Free(id);
+}
+
+void EmbeddedRuntime::Subscribe(NodeId holder, NodeId receiver, const ObjectId& id,
+                                ObjectCallback cb) {
+  Node* from = nodes_.at(static_cast<size_t>(holder)).get();
+  Node* to = nodes_.at(static_cast<size_t>(receiver)).get();
+  from->store().Subscribe(id, [from, to, cb = std::move(cb)](const ObjectValue& v) {
+    // In-process the block is shared, not copied; the bytes still count as moved between nodes.
+    if (v.ok()) {
+      from->CountTransfer(0, v.block.nbytes());
+      to->CountTransfer(v.block.nbytes(), 0);
+    }
+    cb(v);
+  });
+}
+
+std::vector<NodeInfo> EmbeddedRuntime::Nodes() {
+  std::vector<NodeInfo> out;
+  for (auto& n : nodes_) {
+    NodeInfo info;
+    info.id = n->id();
+    info.address = "embedded:" + std::to_string(n->id());
+    info.cores = n->executor().threads();
+    info.memory_bytes = n->memory_bytes();
+    info.memory_used = n->store().bytes_in_use();
+    info.num_objects = n->store().num_objects();
+    info.tasks_run = n->tasks_run();
+    info.net_in_bytes = n->net_in_bytes();
+    info.net_out_bytes = n->net_out_bytes();
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+}  // namespace nums::engine

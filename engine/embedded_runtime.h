@@ -1,0 +1,57 @@
+#pragma once
+// EmbeddedRuntime: N virtual nodes in this process, each with its own store and executor, sharing
+// the node code the daemons use, without sockets.
+
+#include <memory>
+#include <vector>
+
+#include <tbb/global_control.h>
+
+#include "engine/node.h"
+#include "engine/runtime.h"
+
+namespace nums::engine {
+
+struct EmbeddedOptions {
+  int64_t nodes = 1;
+  int64_t threads_per_node = 0;  ///< 0: the machine's cores divided among the nodes (at least 1)
+  int64_t memory_per_node = 0;   ///< reported capacity; 0: physical memory divided among the nodes
+};
+
+class EmbeddedRuntime final : public Runtime,
+                              public ObjectReleaser,
+                              public ObjectSource,
+                              public std::enable_shared_from_this<EmbeddedRuntime> {
+ public:
+  /// Throws ValueError for a non-positive node count or a negative thread count.
+  static std::shared_ptr<EmbeddedRuntime> Start(const EmbeddedOptions& options,
+                                                std::shared_ptr<const KernelRegistry> registry);
+  ~EmbeddedRuntime() override;
+
+  ObjectRef Put(Block block, NodeId node) override;
+  std::vector<ObjectRef> Submit(TaskSpec spec) override;
+  std::vector<Block> Get(const std::vector<ObjectRef>& refs, Timeout timeout = {}) override;
+  using Runtime::Get;
+  WaitResult Wait(const std::vector<ObjectRef>& refs, int64_t k, Timeout timeout = {}) override;
+  void Free(const std::vector<ObjectRef>& refs) override;
+  std::vector<NodeInfo> Nodes() override;
+
+  /// Blocks until no node has a task queued or running.
+  void WaitIdle();
+  Node& node(NodeId id) { return *nodes_.at(static_cast<size_t>(id)); }
+  int64_t num_nodes() const { return static_cast<int64_t>(nodes_.size()); }
+
+  void Release(const ObjectId& id, NodeId node) override;
+  void Subscribe(NodeId holder, NodeId receiver, const ObjectId& id, ObjectCallback cb) override;
+
+ private:
+  EmbeddedRuntime(const EmbeddedOptions& options, std::shared_ptr<const KernelRegistry> registry);
+  Node& CheckedNode(NodeId id, const char* what);
+
+  std::shared_ptr<const KernelRegistry> registry_;
+  ObjectIdGenerator ids_;
+  std::unique_ptr<tbb::global_control> parallelism_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+};
+
+}  // namespace nums::engine

@@ -1,0 +1,42 @@
+#pragma once
+// Executor: the threads of one node, a TBB arena of its own so nodes in one process do not steal
+// each other's cores.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include <tbb/task_arena.h>
+
+namespace nums::engine {
+
+class Executor {
+ public:
+  explicit Executor(int64_t threads);
+  /// Waits for every queued task to finish.
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  /// Queues `fn` to run on one of this node's threads. `fn` must not throw.
+  void Run(std::function<void()> fn);
+  /// Blocks until nothing is queued or running.
+  void WaitIdle();
+  int64_t threads() const { return threads_; }
+  /// Runs `fn` inside this node's arena (so TBB parallel loops in kernels use this node's threads).
+  void Isolate(const std::function<void()>& fn);
+
+ private:
+  void Done();
+
+  const int64_t threads_;
+  std::unique_ptr<tbb::task_arena> arena_;
+  std::atomic<int64_t> in_flight_{0};
+  std::mutex idle_mu_;  // guards nothing but pairs with idle_cv_ for WaitIdle
+  std::condition_variable idle_cv_;
+};
+
+}  // namespace nums::engine

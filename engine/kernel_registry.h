@@ -1,0 +1,62 @@
+#pragma once
+// KernelRegistry: op name + device -> a function over blocks. Filled by explicit Register*() calls
+// before a runtime starts, read-only (and so lock-free) afterwards.
+
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/block.h"
+#include "engine/task.h"
+#include "nums/errors.hpp"
+
+namespace nums::engine {
+
+/// What a kernel sees: its input blocks and inline scalars, each in argument order.
+struct KernelContext {
+  std::span<const Block> inputs;
+  std::span<const Scalar> scalars;
+  int64_t num_returns = 1;
+  NodeId node = 0;
+
+  /// The i-th scalar as T; throws ValueError when it is missing or of another type.
+  template <typename T>
+  const T& scalar(size_t i) const {
+    if (i >= scalars.size() || !std::holds_alternative<T>(scalars[i])) {
+      throw ValueError("kernel scalar argument " + std::to_string(i) + " is missing or mistyped");
+    }
+    return std::get<T>(scalars[i]);
+  }
+};
+
+using KernelFn = std::function<std::vector<Block>(const KernelContext&)>;
+
+class KernelRegistry {
+ public:
+  /// Adds or replaces the kernel `name` for `device`.
+  void Register(std::string name, Device device, KernelFn fn);
+  /// Null when there is no such kernel.
+  const KernelFn* Find(std::string_view name, Device device) const;
+
+ private:
+  struct Key {
+    std::string name;
+    Device device;
+    friend bool operator==(const Key&, const Key&) = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      return std::hash<std::string>()(k.name) ^ static_cast<size_t>(k.device);
+    }
+  };
+  std::unordered_map<Key, KernelFn, KeyHash> kernels_;
+};
+
+/// The engine's own kernels: "engine.noop" (no inputs, `num_returns` empty blocks) and
+/// "engine.identity" (returns its inputs), used by tests and benchmarks.
+void RegisterEngineKernels(KernelRegistry& registry);
+
+}  // namespace nums::engine

@@ -1,0 +1,111 @@
+#include "engine/node.h"
+
+#include <mutex>
+
+namespace nums::engine {
+
+struct Node::PendingTask {
+  std::shared_ptr<const TaskRecord> task;
+  const KernelFn* fn = nullptr;
+  std::vector<ObjectRef> pins;
+  std::vector<Block> inputs;
+  std::vector<Scalar> scalars;
+  std::atomic<int64_t> remaining{0};
+  std::mutex error_mu;  // guards error (inputs fail from several threads)
+  std::shared_ptr<const ErrorInfo> error;
+
+  void SetError(std::shared_ptr<const ErrorInfo> e) {
+    std::lock_guard lock(error_mu);
+    if (!error) error = std::move(e);
+  }
+};
+
+Node::Node(NodeId id, int64_t threads, int64_t memory_bytes,
+           std::shared_ptr<const KernelRegistry> registry, ObjectSource* peers)
+    : id_(id),
+      memory_bytes_(memory_bytes),
+      registry_(std::move(registry)),
+      peers_(peers),
+      store_(id),
+      executor_(threads) {}
+
+void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef> pins) {
+  for (const ObjectId& out : task->returns) store_.CreatePending(out);
+
+  auto p = std::make_shared<PendingTask>();
+  p->fn = registry_->Find(task->kernel, task->device);
+  p->pins = std::move(pins);
+  int64_t num_inputs = 0;
+  for (const auto& arg : task->args) {
+    if (std::holds_alternative<ObjectArg>(arg)) {
+      ++num_inputs;
+    } else {
+      p->scalars.push_back(std::get<Scalar>(arg));
+    }
+  }
+  p->inputs.resize(static_cast<size_t>(num_inputs));
+  // One extra count so that inputs that are already present cannot start the task mid-loop.
+  p->remaining.store(num_inputs + 1, std::memory_order_relaxed);
+  p->task = std::move(task);
+
+  auto schedule = [this](std::shared_ptr<PendingTask> pending) {
+    executor_.Run([this, pending = std::move(pending)] { Execute(*pending); });
+  };
+  size_t slot = 0;
+  for (const auto& arg : p->task->args) {
+    const auto* obj = std::get_if<ObjectArg>(&arg);
+    if (obj == nullptr) continue;
+    ObjectCallback cb = [p, slot, schedule](const ObjectValue& v) {
+      if (v.ok()) {
+        p->inputs[slot] = v.block;
+      } else {
+        p->SetError(v.error);
+      }
+      if (p->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) schedule(p);
+    };
+    if (obj->node == id_) {
+      store_.Subscribe(obj->id, std::move(cb));
+    } else {
+      peers_->Subscribe(obj->node, id_, obj->id, std::move(cb));
+    }
+    ++slot;
+  }
+  if (p->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) schedule(std::move(p));
+}
+
+void Node::Execute(PendingTask& p) {
+  const TaskRecord& t = *p.task;
+  std::shared_ptr<const ErrorInfo> error = p.error;
+  std::vector<Block> outputs;
+  if (!error) {
+    try {
+      if (p.fn == nullptr) {
+        throw ClusterError("no kernel '" + t.kernel + "' for device " +
+                           std::string(DeviceName(t.device)) + " on node " + std::to_string(id_));
+      }
+      KernelContext ctx{p.inputs, p.scalars, static_cast<int64_t>(t.returns.size()), id_};
+      outputs = (*p.fn)(ctx);
+      if (outputs.size() != t.returns.size()) {
+        throw RemoteTaskError("kernel '" + t.kernel + "' returned " +
+                              std::to_string(outputs.size()) + " blocks, expected " +
+                              std::to_string(t.returns.size()));
+      }
+    } catch (...) {
+      error = ErrorInfo::FromCurrentException(t.name, id_);
+    }
+  }
+  tasks_run_.fetch_add(1, std::memory_order_relaxed);
+  // Inputs are released before outputs are sealed, so a waiter that sees the result also sees the
+  // inputs' memory accounted as freed.
+  p.inputs.clear();
+  p.pins.clear();
+  for (size_t i = 0; i < t.returns.size(); ++i) {
+    if (error) {
+      store_.Fail(t.returns[i], error);
+    } else {
+      store_.Seal(t.returns[i], std::move(outputs[i]));
+    }
+  }
+}
+
+}  // namespace nums::engine

@@ -1,0 +1,61 @@
+#pragma once
+// Node: one node's object store, executor and local scheduler. A task waits here until its inputs
+// are present (local ones from the store, remote ones through an ObjectSource), then runs.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/executor.h"
+#include "engine/kernel_registry.h"
+#include "engine/object_store.h"
+#include "engine/task.h"
+
+namespace nums::engine {
+
+/// Where a node finds the objects other nodes hold (in-process stores, or peers over the network).
+class ObjectSource {
+ public:
+  virtual ~ObjectSource() = default;
+  /// Calls `cb` with object `id` of node `holder` once it is ready or failed; counts the transfer.
+  virtual void Subscribe(NodeId holder, NodeId receiver, const ObjectId& id, ObjectCallback cb) = 0;
+};
+
+class Node {
+ public:
+  Node(NodeId id, int64_t threads, int64_t memory_bytes,
+       std::shared_ptr<const KernelRegistry> registry, ObjectSource* peers);
+
+  /// Registers the task's outputs as pending and runs it once its inputs are present. `pins` hold
+  /// the input objects alive until it has run. A failed input fails the outputs with that error.
+  void Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef> pins);
+
+  NodeId id() const { return id_; }
+  ObjectStore& store() { return store_; }
+  Executor& executor() { return executor_; }
+  int64_t memory_bytes() const { return memory_bytes_; }
+  int64_t tasks_run() const { return tasks_run_.load(std::memory_order_relaxed); }
+  int64_t net_in_bytes() const { return net_in_.load(std::memory_order_relaxed); }
+  int64_t net_out_bytes() const { return net_out_.load(std::memory_order_relaxed); }
+  void CountTransfer(int64_t bytes_in, int64_t bytes_out) {
+    net_in_.fetch_add(bytes_in, std::memory_order_relaxed);
+    net_out_.fetch_add(bytes_out, std::memory_order_relaxed);
+  }
+
+ private:
+  struct PendingTask;
+  void Execute(PendingTask& p);
+
+  const NodeId id_;
+  const int64_t memory_bytes_;
+  const std::shared_ptr<const KernelRegistry> registry_;
+  ObjectSource* const peers_;
+  std::atomic<int64_t> tasks_run_{0};
+  std::atomic<int64_t> net_in_{0};
+  std::atomic<int64_t> net_out_{0};
+  ObjectStore store_;
+  Executor executor_;  // last: destroyed first, so running tasks never outlive the store
+};
+
+}  // namespace nums::engine

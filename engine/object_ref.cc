@@ -1,0 +1,18 @@
+#include "engine/object_ref.h"
+
+#include "engine/task.h"
+
+namespace nums::engine {
+
+ObjectRef::ObjectRef(ObjectId id, NodeId node, std::shared_ptr<const TaskRecord> lineage,
+                     std::weak_ptr<ObjectReleaser> owner)
+    // Built in place: a temporary State would release the object when it is destroyed.
+    : state_(new State{id, node, std::move(lineage), std::move(owner)}) {}
+
+ObjectRef::State::~State() {
+  if (auto o = owner.lock()) o->Release(id, node);
+}
+
+std::string_view DeviceName(Device d) { return d == Device::kCpu ? "cpu" : "cuda"; }
+
+}  // namespace nums::engine

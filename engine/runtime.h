@@ -1,0 +1,59 @@
+#pragma once
+// Runtime: the driver's view of a cluster. One implementation per transport (embedded in-process,
+// Thrift over the network); the array layer speaks only this interface.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/block.h"
+#include "engine/object_ref.h"
+#include "engine/task.h"
+
+namespace nums::engine {
+
+struct NodeInfo {
+  NodeId id = 0;
+  std::string address;
+  int64_t cores = 0;
+  int64_t memory_bytes = 0;  ///< capacity
+  int64_t memory_used = 0;   ///< bytes of objects held
+  int64_t num_objects = 0;
+  int64_t tasks_run = 0;
+  int64_t net_in_bytes = 0;
+  int64_t net_out_bytes = 0;
+  int64_t gpus = 0;
+  bool live = true;
+};
+
+struct WaitResult {
+  std::vector<ObjectRef> ready;  ///< finished (ok or failed), in the order given
+  std::vector<ObjectRef> not_ready;
+};
+
+class Runtime {
+ public:
+  using Timeout = std::optional<std::chrono::milliseconds>;
+  virtual ~Runtime() = default;
+
+  /// Stores `block` on `node`; throws ClusterError for an unknown node.
+  virtual ObjectRef Put(Block block, NodeId node) = 0;
+  /// Sends the task to its node and returns refs to its outputs at once. Throws ClusterError for
+  /// an unknown node or kernel and ValueError for a null ref, before anything is sent.
+  virtual std::vector<ObjectRef> Submit(TaskSpec spec) = 0;
+  /// Waits for the objects and returns their blocks (zero-copy in-process). A failed object
+  /// rethrows its task's error, as the nums::Error subclass it was; TimeoutError past `timeout`.
+  virtual std::vector<Block> Get(const std::vector<ObjectRef>& refs, Timeout timeout = {}) = 0;
+  Block Get(const ObjectRef& ref, Timeout timeout = {}) {
+    return Get(std::vector{ref}, timeout)[0];
+  }
+  /// Returns once `k` of `refs` are finished (ok or failed) or `timeout` passed.
+  virtual WaitResult Wait(const std::vector<ObjectRef>& refs, int64_t k, Timeout timeout = {}) = 0;
+  /// Frees the objects now, whatever handles remain; a later Get of them raises ClusterError.
+  virtual void Free(const std::vector<ObjectRef>& refs) = 0;
+  virtual std::vector<NodeInfo> Nodes() = 0;
+};
+
+}  // namespace nums::engine

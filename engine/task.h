@@ -1,0 +1,54 @@
+#pragma once
+// What a task is: a kernel name, argument refs and inline scalars, a target node and its outputs.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "engine/object_id.h"
+#include "engine/object_ref.h"
+
+namespace nums::engine {
+
+enum class Device : uint8_t { kCpu, kCuda };
+std::string_view DeviceName(Device d);
+
+/// An inline argument of a task: parameters such as axes, shapes, seeds or constants.
+using Scalar =
+    std::variant<bool, int64_t, double, std::string, std::vector<int64_t>, std::vector<double>>;
+
+/// One argument as a caller passes it: a ref to a block, or an inline scalar.
+using TaskArg = std::variant<ObjectRef, Scalar>;
+
+/// A task as a caller submits it.
+struct TaskSpec {
+  std::string kernel;  ///< registry name, e.g. "array.add"
+  Device device = Device::kCpu;
+  NodeId node = 0;            ///< where it runs (the optimizer's choice)
+  std::vector<TaskArg> args;  ///< blocks reach the kernel in order, scalars in order
+  int64_t num_returns = 1;
+  std::string name;  ///< for logs and errors; the kernel name when empty
+};
+
+/// A block argument as lineage keeps it: the id, where it lives, and the task that made it
+/// (null for objects that were put), without keeping the block's data alive.
+struct ObjectArg {
+  ObjectId id;
+  NodeId node = 0;
+  std::shared_ptr<const struct TaskRecord> producer;
+};
+
+/// A submitted task with its output ids: what a node executes and what lineage keeps so that a
+/// lost object can be recomputed.
+struct TaskRecord {
+  std::string kernel;
+  std::string name;
+  Device device = Device::kCpu;
+  NodeId node = 0;
+  std::vector<std::variant<ObjectArg, Scalar>> args;
+  std::vector<ObjectId> returns;
+};
+
+}  // namespace nums::engine

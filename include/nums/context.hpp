@@ -1,0 +1,49 @@
+#pragma once
+/// nums::init and the Context it returns: the connection to the cluster every array lives on.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nums {
+
+/// How to reach a cluster. The default starts an embedded cluster inside this process.
+struct InitOptions {
+  int64_t nodes = 1;             ///< embedded: number of virtual nodes
+  int64_t threads_per_node = 0;  ///< embedded: 0 divides the machine's cores among the nodes
+};
+
+/// One node as the driver sees it.
+struct NodeStatus {
+  int64_t id = 0;
+  std::string address;
+  int64_t cores = 0;
+  int64_t memory_bytes = 0;
+  int64_t memory_used = 0;
+  int64_t num_objects = 0;
+  int64_t tasks_run = 0;
+  bool live = true;
+};
+
+/// A handle to a running cluster; cheap to copy. The cluster stops when the last copy (and the
+/// last array made with it) is gone.
+class Context {
+ public:
+  struct Impl;
+  explicit Context(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+  int64_t num_nodes() const;
+  /// Total cores over all nodes.
+  int64_t num_cores() const;
+  std::vector<NodeStatus> nodes() const;
+  const std::shared_ptr<Impl>& impl() const { return impl_; }
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+/// Starts (or, with later options, connects to) a cluster. Throws ValueError for bad options.
+Context init(const InitOptions& options = {});
+
+}  // namespace nums

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages nums-cpp builds and tests with. Idempotent: quiet and quick when
+# everything is already there.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config git
+  libeigen3-dev libopenblas-dev libtbb-dev libthrift-dev thrift-compiler libhdf5-dev
+  libcurl4-openssl-dev libssl-dev liblz4-dev libgtest-dev libgmock-dev libbenchmark-dev
+  librandom123-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
