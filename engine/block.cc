@@ -42,7 +42,13 @@ std::shared_ptr<Buffer> Buffer::Allocate(int64_t nbytes) {
   return std::shared_ptr<Buffer>(new Buffer(static_cast<uint8_t*>(p), nbytes));
 }
 
-Buffer::~Buffer() { std::free(data_); }
+std::shared_ptr<Buffer> Buffer::Wrap(std::shared_ptr<void> owner, void* data, int64_t nbytes) {
+  return std::shared_ptr<Buffer>(new Buffer(static_cast<uint8_t*>(data), nbytes, std::move(owner)));
+}
+
+Buffer::~Buffer() {
+  if (!owner_) std::free(data_);
+}
 
 Block::Block(DType dtype, Shape shape, std::shared_ptr<Buffer> buffer)
     : dtype_(dtype),

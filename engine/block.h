@@ -24,6 +24,8 @@ class Buffer {
   static constexpr int64_t kAlignment = 64;
   /// Uninitialised bytes; throws std::bad_alloc when memory is exhausted.
   static std::shared_ptr<Buffer> Allocate(int64_t nbytes);
+  /// Bytes owned elsewhere, kept alive by `owner` (not freed by the Buffer).
+  static std::shared_ptr<Buffer> Wrap(std::shared_ptr<void> owner, void* data, int64_t nbytes);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -33,9 +35,11 @@ class Buffer {
   int64_t size() const { return size_; }
 
  private:
-  Buffer(uint8_t* data, int64_t size) : data_(data), size_(size) {}
+  Buffer(uint8_t* data, int64_t size, std::shared_ptr<void> owner = nullptr)
+      : data_(data), size_(size), owner_(std::move(owner)) {}
   uint8_t* data_;
   int64_t size_;
+  std::shared_ptr<void> owner_;  // set for wrapped bytes, which are not ours to free
 };
 
 /// A typed view of a buffer: dtype, shape and the bytes. Cheap to copy (the buffer is shared).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 
 namespace nums::engine {
@@ -55,6 +56,23 @@ int64_t PhysicalMemory() {
 
 }  // namespace
 
+class EmbeddedRuntime::ReleaseSink final : public ObjectReleaser {
+ public:
+  explicit ReleaseSink(EmbeddedRuntime* rt) : rt_(rt) {}
+  void Release(const ObjectId& id, NodeId node) override {
+    std::shared_lock lock(mu_);
+    if (rt_ != nullptr && node >= 0 && node < rt_->num_nodes()) rt_->node(node).store().Free(id);
+  }
+  void Detach() {
+    std::unique_lock lock(mu_);
+    rt_ = nullptr;
+  }
+
+ private:
+  std::shared_mutex mu_;  // guards rt_ against the runtime going away mid-release
+  EmbeddedRuntime* rt_;
+};
+
 std::shared_ptr<EmbeddedRuntime> EmbeddedRuntime::Start(
     const EmbeddedOptions& options, std::shared_ptr<const KernelRegistry> registry) {
   if (options.nodes < 1) {
@@ -70,7 +88,7 @@ std::shared_ptr<EmbeddedRuntime> EmbeddedRuntime::Start(
 
 EmbeddedRuntime::EmbeddedRuntime(const EmbeddedOptions& options,
                                  std::shared_ptr<const KernelRegistry> registry)
-    : registry_(std::move(registry)) {
+    : sink_(std::make_shared<ReleaseSink>(this)), registry_(std::move(registry)) {
   const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
   const int64_t threads = options.threads_per_node > 0
                               ? options.threads_per_node
@@ -89,6 +107,7 @@ EmbeddedRuntime::EmbeddedRuntime(const EmbeddedOptions& options,
 }
 
 EmbeddedRuntime::~EmbeddedRuntime() {
+  sink_->Detach();
   WaitIdle();
   nodes_.clear();
 }
@@ -118,7 +137,7 @@ ObjectRef EmbeddedRuntime::Put(Block block, NodeId node) {
   Node& n = CheckedNode(node, "put");
   const ObjectId id = ids_.Next();
   n.store().Seal(id, std::move(block), /*create_if_missing=*/true);
-  return ObjectRef(id, node, nullptr, weak_from_this());
+  return MakeRef(id, node, nullptr);
 }
 
 std::vector<ObjectRef> EmbeddedRuntime::Submit(TaskSpec spec) {
@@ -158,7 +177,7 @@ std::vector<ObjectRef> EmbeddedRuntime::Submit(TaskSpec spec) {
   std::vector<ObjectRef> refs;
   refs.reserve(record->returns.size());
   for (const ObjectId& id : record->returns) {
-    refs.emplace_back(id, record->node, lineage, weak_from_this());
+    refs.push_back(MakeRef(id, record->node, lineage));
   }
   n.Submit(std::move(lineage), std::move(pins));
   return refs;
@@ -202,8 +221,9 @@ void EmbeddedRuntime::Free(const std::vector<ObjectRef>& refs) {
   }
 }
 
-void EmbeddedRuntime::Release(const ObjectId& id, NodeId node) {
-  if (node >= 0 && node < num_nodes()) nodes_[static_cast<size_t>(node)]->store().Free(id);
+ObjectRef EmbeddedRuntime::MakeRef(const ObjectId& id, NodeId node,
+                                   std::shared_ptr<const TaskRecord> lineage) {
+  return ObjectRef(id, node, std::move(lineage), sink_);
 }
 
 void EmbeddedRuntime::Subscribe(NodeId holder, NodeId receiver, const ObjectId& id,

@@ -18,10 +18,7 @@ struct EmbeddedOptions {
   int64_t memory_per_node = 0;   ///< reported capacity; 0: physical memory divided among the nodes
 };
 
-class EmbeddedRuntime final : public Runtime,
-                              public ObjectReleaser,
-                              public ObjectSource,
-                              public std::enable_shared_from_this<EmbeddedRuntime> {
+class EmbeddedRuntime final : public Runtime, public ObjectSource {
  public:
   /// Throws ValueError for a non-positive node count or a negative thread count.
   static std::shared_ptr<EmbeddedRuntime> Start(const EmbeddedOptions& options,
@@ -41,12 +38,17 @@ class EmbeddedRuntime final : public Runtime,
   Node& node(NodeId id) { return *nodes_.at(static_cast<size_t>(id)); }
   int64_t num_nodes() const { return static_cast<int64_t>(nodes_.size()); }
 
-  void Release(const ObjectId& id, NodeId node) override;
   void Subscribe(NodeId holder, NodeId receiver, const ObjectId& id, ObjectCallback cb) override;
 
  private:
+  // Where refs send their release. Refs only hold it weakly and it never owns the runtime, so
+  // the runtime is destroyed by its owner's thread, never by a worker dropping the last ref.
+  class ReleaseSink;
   EmbeddedRuntime(const EmbeddedOptions& options, std::shared_ptr<const KernelRegistry> registry);
   Node& CheckedNode(NodeId id, const char* what);
+  ObjectRef MakeRef(const ObjectId& id, NodeId node, std::shared_ptr<const TaskRecord> lineage);
+
+  std::shared_ptr<ReleaseSink> sink_;
 
   std::shared_ptr<const KernelRegistry> registry_;
   ObjectIdGenerator ids_;

@@ -1,36 +1,65 @@
+#include <algorithm>
 #include <mutex>
 
 #include "engine/embedded_runtime.h"
 #include "engine/kernel_registry.h"
-#include "src/context_impl.h"
+#include "src/array_impl.h"
+#include "src/kernels/cpu/kernels.h"
 
 namespace nums {
+namespace {
+
+std::mutex current_mu;                     // guards current_ctx
+std::weak_ptr<Context::Impl> current_ctx;  // the latest init(); weak so arrays decide its life
+
+std::shared_ptr<Context::Impl> start_embedded(const InitOptions& options) {
+  engine::EmbeddedOptions eo;
+  eo.nodes = options.nodes;
+  eo.threads_per_node = options.threads_per_node;
+  auto impl = std::make_shared<Context::Impl>();
+  impl->runtime = engine::EmbeddedRuntime::Start(eo, DefaultKernels());
+  const auto nodes = impl->runtime->Nodes();
+  impl->num_nodes = static_cast<int64_t>(nodes.size());
+  impl->cores = 0;
+  for (const auto& n : nodes) impl->cores += n.cores;
+  impl->node_grid = NodeGrid::for_nodes(impl->num_nodes);
+  return impl;
+}
+
+}  // namespace
 
 std::shared_ptr<const engine::KernelRegistry> DefaultKernels() {
   static const std::shared_ptr<const engine::KernelRegistry> registry = [] {
     auto r = std::make_shared<engine::KernelRegistry>();
     engine::RegisterEngineKernels(*r);
+    kernels::RegisterCpuKernels(*r);
     return r;
   }();
   return registry;
 }
 
 Context init(const InitOptions& options) {
-  engine::EmbeddedOptions eo;
-  eo.nodes = options.nodes;
-  eo.threads_per_node = options.threads_per_node;
-  auto impl = std::make_shared<Context::Impl>();
-  impl->runtime = engine::EmbeddedRuntime::Start(eo, DefaultKernels());
+  auto impl = start_embedded(options);
+  std::lock_guard lock(current_mu);
+  current_ctx = impl;
   return Context(std::move(impl));
 }
 
-int64_t Context::num_nodes() const { return static_cast<int64_t>(impl_->runtime->Nodes().size()); }
+namespace detail {
 
-int64_t Context::num_cores() const {
-  int64_t n = 0;
-  for (const auto& node : impl_->runtime->Nodes()) n += node.cores;
-  return n;
+std::shared_ptr<Context::Impl> current_context() {
+  std::lock_guard lock(current_mu);
+  if (auto ctx = current_ctx.lock()) return ctx;
+  auto ctx = start_embedded({});
+  current_ctx = ctx;
+  return ctx;
 }
+
+}  // namespace detail
+
+int64_t Context::num_nodes() const { return impl_->num_nodes; }
+
+int64_t Context::num_cores() const { return impl_->cores; }
 
 std::vector<NodeStatus> Context::nodes() const {
   std::vector<NodeStatus> out;

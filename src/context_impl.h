@@ -1,15 +1,21 @@
 #pragma once
-// What a Context holds: the runtime every array of the context submits to.
+// What a Context holds: the runtime every array of the context submits to, and the layout facts
+// (node grid, cores) the array layer plans with.
 
 #include <memory>
 
+#include "engine/kernel_registry.h"
 #include "engine/runtime.h"
+#include "nums/array_grid.hpp"
 #include "nums/context.hpp"
 
 namespace nums {
 
 struct Context::Impl {
   std::shared_ptr<engine::Runtime> runtime;
+  NodeGrid node_grid;
+  int64_t num_nodes = 1;
+  int64_t cores = 1;  ///< over all nodes
 };
 
 /// The registry with every kernel the array layer uses, filled once.

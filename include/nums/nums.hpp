@@ -1,6 +1,11 @@
 #pragma once
 /// The nums umbrella header: everything a program needs.
 
+#include "nums/array_grid.hpp"
+#include "nums/block_array.hpp"
 #include "nums/context.hpp"
+#include "nums/creation.hpp"
 #include "nums/dtype.hpp"
 #include "nums/errors.hpp"
+#include "nums/math.hpp"
+#include "nums/ndarray.hpp"

@@ -334,6 +334,19 @@ TEST(RuntimeTest, StressHundredThousandTasks) {
   EXPECT_EQ(TotalObjects(*rt), 0);
 }
 
+TEST(RuntimeTest, DroppingTheRuntimeWhileTasksRunWaitsForThem) {
+  // Workers release the inputs of running tasks after the driver dropped the runtime: the
+  // runtime must still be destroyed here, on the driver, once they finish.
+  auto rt = Start(2, 1);
+  for (int i = 0; i < 8; ++i) {
+    ObjectRef in = rt->Put(MakeBlock({4}), i % 2);
+    rt->Submit(Task("test.sleep", {Scalar{int64_t{5}}, in}, (i + 1) % 2));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  rt.reset();
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 15ms);
+}
+
 TEST(RuntimeTest, RefsOutliveTheRuntime) {
   ObjectRef survivor;
   {

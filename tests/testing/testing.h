@@ -1,10 +1,15 @@
 #pragma once
-// Shared test helpers.
+// Shared test helpers: blocks and dense arrays with known or seeded values, comparisons with
+// asserted tolerances, and a dense reference for reductions.
+
+#include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "engine/block.h"
+#include "nums/ndarray.hpp"
 
 namespace nums::testing {
 
@@ -13,5 +18,23 @@ engine::Block MakeBlock(engine::Shape shape, std::vector<double> values = {});
 
 /// The block's float64 elements.
 std::vector<double> Values(const engine::Block& block);
+
+/// Seeded values of `dtype`: floats in [-10, 10), integers in [-50, 50), bools half true.
+NDArray RandomNDArray(const Shape& shape, DType dtype, uint64_t seed);
+
+/// Asserts equal shapes and elements within `tol` (absolute + relative); NaNs must match NaNs.
+::testing::AssertionResult ArrayNear(const NDArray& got, const NDArray& want, double tol = 1e-12);
+#define EXPECT_ARRAY_NEAR(got, want, tol) EXPECT_TRUE(::nums::testing::ArrayNear(got, want, tol))
+#define EXPECT_ARRAY_EQ(got, want) EXPECT_TRUE(::nums::testing::ArrayNear(got, want, 0.0))
+
+/// Dense reference: applies f elementwise (as doubles) with NumPy broadcasting; result in `dtype`.
+NDArray RefBinary(const NDArray& a, const NDArray& b, DType dtype,
+                  const std::function<double(double, double)>& f);
+NDArray RefUnary(const NDArray& a, DType dtype, const std::function<double(double)>& f);
+
+/// Dense reference of a reduction over sorted `axes` (all when empty and `all_axes`), folding
+/// doubles with `step` from `init`.
+NDArray RefReduce(const NDArray& x, std::vector<int64_t> axes, bool keepdims, DType dtype,
+                  double init, const std::function<double(double, double)>& step);
 
 }  // namespace nums::testing

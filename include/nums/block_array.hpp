@@ -1,0 +1,162 @@
+#pragma once
+/// BlockArray: the distributed n-d array. A cheap, shared handle to blocks held by the cluster's
+/// nodes; operations return new arrays at once and only get() waits.
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "nums/array_grid.hpp"
+#include "nums/context.hpp"
+#include "nums/dtype.hpp"
+#include "nums/ndarray.hpp"
+
+namespace nums {
+
+/// Which axes a reduction runs over: all of them (the default), one, or several. Negative axes
+/// count from the end.
+struct Axes {
+  std::optional<std::vector<int64_t>> axes;  ///< nullopt: all axes
+  Axes() = default;
+  Axes(int64_t axis) : axes(std::vector<int64_t>{axis}) {}  // NOLINT: x.sum(1)
+  Axes(int axis) : axes(std::vector<int64_t>{axis}) {}      // NOLINT
+  Axes(std::initializer_list<int64_t> list) : axes(std::vector<int64_t>(list)) {}
+  Axes(std::vector<int64_t> list) : axes(std::move(list)) {}  // NOLINT
+};
+
+class IndexExpr;  // see indexing.hpp
+
+class BlockArray {
+ public:
+  struct Impl;
+  BlockArray() = default;
+  explicit BlockArray(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+  const Shape& shape() const;
+  const Shape& block_shape() const;
+  const Shape& grid_shape() const;
+  const ArrayGrid& grid() const;
+  DType dtype() const;
+  int64_t ndim() const;
+  int64_t size() const;
+  int64_t nbytes() const;
+  Context context() const;
+  /// Nodes holding each block, row-major over the grid.
+  std::vector<int64_t> block_nodes() const;
+
+  /// Gathers the array to the driver (waits for its blocks; rethrows a failed task's error).
+  NDArray get() const;
+  /// A 0-d or 1-element array's value; ValueError otherwise.
+  template <typename T>
+  T item() const {
+    return get().template item<T>();
+  }
+  /// As a double matrix: 2-d as is, 1-d as a column, 0-d as 1x1; DTypeError never (values are
+  /// converted), ShapeError for ndim > 2.
+  Eigen::MatrixXd to_eigen() const;
+
+  BlockArray astype(DType dtype) const;
+  BlockArray copy() const;
+  /// Re-blocks to `block_shape` (moves blocks between nodes as needed).
+  BlockArray rechunk(const Shape& block_shape) const;
+
+  // Reductions: axis/axes (all by default), keepdims as in NumPy.
+  BlockArray sum(Axes axes = {}, bool keepdims = false) const;
+  BlockArray prod(Axes axes = {}, bool keepdims = false) const;
+  BlockArray mean(Axes axes = {}, bool keepdims = false) const;
+  BlockArray var(Axes axes = {}, int64_t ddof = 0, bool keepdims = false) const;
+  BlockArray std(Axes axes = {}, int64_t ddof = 0, bool keepdims = false) const;
+  BlockArray min(Axes axes = {}, bool keepdims = false) const;
+  BlockArray max(Axes axes = {}, bool keepdims = false) const;
+  BlockArray all(Axes axes = {}, bool keepdims = false) const;
+  BlockArray any(Axes axes = {}, bool keepdims = false) const;
+  /// Index of the minimum along `axis` (nullopt: into the flattened array), int64.
+  BlockArray argmin(std::optional<int64_t> axis = std::nullopt, bool keepdims = false) const;
+  BlockArray argmax(std::optional<int64_t> axis = std::nullopt, bool keepdims = false) const;
+
+  // Shape manipulation.
+  BlockArray T() const;
+  BlockArray transpose(std::vector<int64_t> axes = {}) const;
+  BlockArray swapaxes(int64_t a, int64_t b) const;
+  /// One dimension may be -1. The block shape is chosen anew unless given.
+  BlockArray reshape(Shape shape, Shape block_shape = {}) const;
+  BlockArray flatten() const;
+  BlockArray expand_dims(int64_t axis) const;
+  BlockArray squeeze(std::optional<int64_t> axis = std::nullopt) const;
+
+  /// Indexing for read and write: x(0), x(slice(1, 5), all), x(mask), x(index_list).
+  template <typename... I>
+  IndexExpr operator()(const I&... index) const;
+
+  const std::shared_ptr<Impl>& impl() const { return impl_; }
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// Elementwise arithmetic with NumPy broadcasting and type promotion. Numbers are "weak": x + 1
+// keeps x's dtype when it can hold the result kind.
+BlockArray operator+(const BlockArray& a, const BlockArray& b);
+BlockArray operator-(const BlockArray& a, const BlockArray& b);
+BlockArray operator*(const BlockArray& a, const BlockArray& b);
+BlockArray operator/(const BlockArray& a, const BlockArray& b);  ///< true division
+BlockArray operator%(const BlockArray& a, const BlockArray& b);  ///< Python's modulo
+BlockArray operator-(const BlockArray& a);
+BlockArray operator==(const BlockArray& a, const BlockArray& b);
+BlockArray operator!=(const BlockArray& a, const BlockArray& b);
+BlockArray operator<(const BlockArray& a, const BlockArray& b);
+BlockArray operator<=(const BlockArray& a, const BlockArray& b);
+BlockArray operator>(const BlockArray& a, const BlockArray& b);
+BlockArray operator>=(const BlockArray& a, const BlockArray& b);
+/// Logical for bool arrays, bitwise for integers (DTypeError for floats).
+BlockArray operator&(const BlockArray& a, const BlockArray& b);
+BlockArray operator|(const BlockArray& a, const BlockArray& b);
+BlockArray operator^(const BlockArray& a, const BlockArray& b);
+BlockArray operator~(const BlockArray& a);
+/// Logical, on the truth of any dtype; bool result.
+BlockArray operator&&(const BlockArray& a, const BlockArray& b);
+BlockArray operator||(const BlockArray& a, const BlockArray& b);
+BlockArray operator!(const BlockArray& a);
+
+/// A number as a 0-d array of its weak kind on the array's context.
+BlockArray as_array(const BlockArray& like, Number n);
+
+#define NUMS_SCALAR_OPERATOR(op)                                                               \
+  inline BlockArray operator op(const BlockArray& a, Number b) { return a op as_array(a, b); } \
+  inline BlockArray operator op(Number a, const BlockArray& b) { return as_array(b, a) op b; }
+NUMS_SCALAR_OPERATOR(+)
+NUMS_SCALAR_OPERATOR(-)
+NUMS_SCALAR_OPERATOR(*)
+NUMS_SCALAR_OPERATOR(/)
+NUMS_SCALAR_OPERATOR(%)
+NUMS_SCALAR_OPERATOR(==)
+NUMS_SCALAR_OPERATOR(!=)
+NUMS_SCALAR_OPERATOR(<)
+NUMS_SCALAR_OPERATOR(<=)
+NUMS_SCALAR_OPERATOR(>)
+NUMS_SCALAR_OPERATOR(>=)
+NUMS_SCALAR_OPERATOR(&)
+NUMS_SCALAR_OPERATOR(|)
+NUMS_SCALAR_OPERATOR(^)
+#undef NUMS_SCALAR_OPERATOR
+
+/// In place, as in NumPy: the result is cast to a's dtype and must keep a's shape (ShapeError
+/// otherwise); every handle sharing a's blocks sees the new values.
+BlockArray& operator+=(BlockArray& a, const BlockArray& b);
+BlockArray& operator-=(BlockArray& a, const BlockArray& b);
+BlockArray& operator*=(BlockArray& a, const BlockArray& b);
+BlockArray& operator/=(BlockArray& a, const BlockArray& b);
+inline BlockArray& operator+=(BlockArray& a, Number b) { return a += as_array(a, b); }
+inline BlockArray& operator-=(BlockArray& a, Number b) { return a -= as_array(a, b); }
+inline BlockArray& operator*=(BlockArray& a, Number b) { return a *= as_array(a, b); }
+inline BlockArray& operator/=(BlockArray& a, Number b) { return a /= as_array(a, b); }
+
+/// NumPy's result dtype of a binary operation on arrays of dtypes a and b.
+DType result_type(DType a, DType b);
+
+}  // namespace nums

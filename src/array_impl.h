@@ -1,0 +1,75 @@
+#pragma once
+// The array layer's internals: what a BlockArray holds, and the few helpers every operation uses
+// to turn itself into block tasks.
+
+#include <string>
+#include <vector>
+
+#include "engine/task.h"
+#include "nums/block_array.hpp"
+#include "src/context_impl.h"
+#include "src/kernels/ops.h"
+
+namespace nums {
+
+struct BlockArray::Impl {
+  std::shared_ptr<Context::Impl> ctx;
+  ArrayGrid grid;
+  std::vector<engine::ObjectRef> blocks;  ///< row-major over grid.grid_shape()
+};
+
+namespace detail {
+
+using engine::ObjectRef;
+using engine::Scalar;
+using engine::TaskArg;
+
+/// The context of the latest nums::init(); an embedded default is started on first use.
+std::shared_ptr<Context::Impl> current_context();
+
+BlockArray make_array(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid,
+                      std::vector<ObjectRef> blocks);
+/// Submits a one-output block task to `node`.
+ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args, int64_t node);
+std::vector<ObjectRef> submit_n(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args,
+                                int64_t node, int64_t num_returns);
+/// The block-cyclic node of block `entry` of `grid`.
+int64_t home_node(const Context::Impl& ctx, const ArrayGrid& grid, const Shape& entry);
+/// `requested` checked against `shape` (ShapeError), or the default rule when empty.
+Shape choose_block_shape(const Context::Impl& ctx, const Shape& shape, DType dtype,
+                         const Shape& requested);
+/// Axis in [0, ndim) (negative counts from the end); IndexError naming `op` otherwise.
+int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op);
+/// Sorted distinct axes; all axes for Axes{}; ValueError for repeats.
+std::vector<int64_t> normalize_axes(const Axes& axes, int64_t ndim, const char* op);
+inline Scalar shape_scalar(const Shape& s) { return Scalar{std::vector<int64_t>(s)}; }
+inline Scalar int_scalar(int64_t v) { return Scalar{v}; }
+/// Throws ClusterError when the arrays live on different contexts.
+void check_same_context(const BlockArray& a, const BlockArray& b, const char* op);
+
+/// Calls f(entry) for every entry of a grid of `grid_shape`, row-major.
+template <typename F>
+void for_each_entry(const Shape& grid_shape, F&& f) {
+  const int64_t n = shape_size(grid_shape);
+  Shape e(grid_shape.size(), 0);
+  for (int64_t k = 0; k < n; ++k) {
+    f(static_cast<const Shape&>(e));
+    for (size_t d = e.size(); d-- > 0;) {
+      if (++e[d] < grid_shape[d]) break;
+      e[d] = 0;
+    }
+  }
+}
+
+/// Output axis d, element j reads input index start[d] + j * step[d] for j < count[d]; the
+/// result is blocked by `block_shape`. Serves rechunk, slicing and reversal.
+BlockArray strided_view(const BlockArray& x, const Shape& start, const Shape& step,
+                        const Shape& count, const Shape& block_shape);
+/// Elementwise op with broadcasting on arrays already of one dtype.
+BlockArray binary(kernels::BinaryOp op, const BlockArray& a, const BlockArray& b);
+BlockArray unary(kernels::UnaryOp op, const BlockArray& x);
+/// Each block seen with the shape `block_shape_of(entry)`, zero-copy (same element order).
+BlockArray reshape_blocks(const BlockArray& x, const ArrayGrid& grid);
+
+}  // namespace detail
+}  // namespace nums

@@ -1,0 +1,264 @@
+// BlockArray basics: accessors, gathering to the driver, casting, re-blocking, and the helpers
+// every operation uses to become block tasks.
+
+#include <algorithm>
+#include <numeric>
+
+#include "src/array_impl.h"
+#include "src/kernels/cpu/kernels.h"
+
+namespace nums {
+namespace detail {
+
+BlockArray make_array(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid,
+                      std::vector<ObjectRef> blocks) {
+  auto impl = std::make_shared<BlockArray::Impl>();
+  impl->ctx = std::move(ctx);
+  impl->grid = std::move(grid);
+  impl->blocks = std::move(blocks);
+  return BlockArray(std::move(impl));
+}
+
+std::vector<ObjectRef> submit_n(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args,
+                                int64_t node, int64_t num_returns) {
+  return ctx.runtime->Submit(
+      engine::TaskSpec{kernel, engine::Device::kCpu, node, std::move(args), num_returns, ""});
+}
+
+ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args, int64_t node) {
+  return submit_n(ctx, kernel, std::move(args), node, 1)[0];
+}
+
+int64_t home_node(const Context::Impl& ctx, const ArrayGrid& grid, const Shape& entry) {
+  return ctx.node_grid.node_of(entry, grid.grid_shape());
+}
+
+Shape choose_block_shape(const Context::Impl& ctx, const Shape& shape, DType dtype,
+                         const Shape& requested) {
+  if (requested.empty() && !shape.empty()) return default_block_shape(shape, dtype, ctx.cores);
+  if (requested.size() != shape.size()) {
+    throw ShapeError("block_shape " + shape_str(requested) + " does not match the rank of shape " +
+                     shape_str(shape));
+  }
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (requested[d] < 1 && !(requested[d] == 0 && shape[d] == 0)) {
+      throw ShapeError("block_shape " + shape_str(requested) + ": dimensions must be >= 1");
+    }
+  }
+  return requested;
+}
+
+int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op) {
+  const int64_t a = axis < 0 ? axis + ndim : axis;
+  if (a < 0 || a >= ndim) {
+    throw IndexError(std::string(op) + ": axis " + std::to_string(axis) +
+                     " is out of bounds for array of dimension " + std::to_string(ndim));
+  }
+  return a;
+}
+
+std::vector<int64_t> normalize_axes(const Axes& axes, int64_t ndim, const char* op) {
+  std::vector<int64_t> out;
+  if (!axes.axes) {
+    out.resize(static_cast<size_t>(ndim));
+    std::iota(out.begin(), out.end(), 0);
+    return out;
+  }
+  for (int64_t a : *axes.axes) out.push_back(normalize_axis(a, ndim, op));
+  std::sort(out.begin(), out.end());
+  if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
+    throw ValueError(std::string(op) + ": repeated axis");
+  }
+  return out;
+}
+
+void check_same_context(const BlockArray& a, const BlockArray& b, const char* op) {
+  if (a.impl()->ctx != b.impl()->ctx) {
+    throw ClusterError(std::string(op) + ": operands belong to different contexts (clusters)");
+  }
+}
+
+BlockArray strided_view(const BlockArray& x, const Shape& start, const Shape& step,
+                        const Shape& count, const Shape& block_shape) {
+  const auto& in = *x.impl();
+  const ArrayGrid& ig = in.grid;
+  const size_t nd = count.size();
+  ArrayGrid og(count, block_shape, ig.dtype());
+  std::vector<ObjectRef> blocks;
+  blocks.reserve(static_cast<size_t>(og.num_blocks()));
+  // One piece of an output block along one axis: input block g, local src start, count, local
+  // dst start.
+  struct Piece {
+    int64_t g, src, n, dst;
+  };
+  for_each_entry(og.grid_shape(), [&](const Shape& e) {
+    const Shape off = og.block_offset(e);
+    const Shape bs = og.block_shape_at(e);
+    std::vector<std::vector<Piece>> pieces(nd);
+    for (size_t d = 0; d < nd; ++d) {
+      const int64_t ib = ig.block_shape()[d];
+      for (int64_t j = 0; j < bs[d];) {
+        const int64_t i = start[d] + (off[d] + j) * step[d];
+        const int64_t g = i / ib;
+        const int64_t local = i - g * ib;
+        const int64_t block_len = std::min(ib, ig.shape()[d] - g * ib);
+        int64_t n = step[d] > 0 ? (block_len - 1 - local) / step[d] + 1 : local / (-step[d]) + 1;
+        n = std::min(n, bs[d] - j);
+        pieces[d].push_back({g, local, n, j});
+        j += n;
+      }
+    }
+    // The cross product of the per-axis pieces: one region per input block touched.
+    std::vector<TaskArg> args;
+    std::vector<int64_t> regions;
+    std::vector<size_t> pick(nd, 0);
+    bool whole_block = true;
+    for (;;) {
+      Shape g(nd);
+      for (size_t d = 0; d < nd; ++d) g[d] = pieces[d][pick[d]].g;
+      args.emplace_back(in.blocks[static_cast<size_t>(ig.flat(g))]);
+      const Shape ibs = ig.block_shape_at(g);
+      for (size_t d = 0; d < nd; ++d) regions.push_back(pieces[d][pick[d]].src);
+      for (size_t d = 0; d < nd; ++d) regions.push_back(step[d]);
+      for (size_t d = 0; d < nd; ++d) regions.push_back(pieces[d][pick[d]].n);
+      for (size_t d = 0; d < nd; ++d) regions.push_back(pieces[d][pick[d]].dst);
+      for (size_t d = 0; d < nd; ++d) {
+        const Piece& p = pieces[d][pick[d]];
+        whole_block &= step[d] == 1 && p.src == 0 && p.n == ibs[d] && p.n == bs[d];
+      }
+      size_t d = nd;
+      while (d-- > 0) {
+        if (++pick[d] < pieces[d].size()) break;
+        pick[d] = 0;
+      }
+      if (d == static_cast<size_t>(-1)) break;
+    }
+    if (args.size() == 1 && whole_block) {
+      // The output block is exactly one input block: reuse it, no task.
+      blocks.push_back(std::get<ObjectRef>(args[0]));
+      return;
+    }
+    args.emplace_back(shape_scalar(bs));
+    args.emplace_back(int_scalar(static_cast<int64_t>(ig.dtype())));
+    args.emplace_back(Scalar{std::move(regions)});
+    blocks.push_back(submit(*in.ctx, "array.gather", std::move(args), home_node(*in.ctx, og, e)));
+  });
+  return make_array(in.ctx, std::move(og), std::move(blocks));
+}
+
+BlockArray reshape_blocks(const BlockArray& x, const ArrayGrid& grid) {
+  const auto& in = *x.impl();
+  std::vector<ObjectRef> blocks;
+  blocks.reserve(in.blocks.size());
+  for (size_t k = 0; k < in.blocks.size(); ++k) {
+    const Shape bs = grid.block_shape_at(grid.entry(static_cast<int64_t>(k)));
+    blocks.push_back(submit(*in.ctx, "array.reshape_block", {in.blocks[k], shape_scalar(bs)},
+                            in.blocks[k].node()));
+  }
+  return make_array(in.ctx, grid, std::move(blocks));
+}
+
+}  // namespace detail
+
+using detail::ObjectRef;
+
+const Shape& BlockArray::shape() const { return impl_->grid.shape(); }
+const Shape& BlockArray::block_shape() const { return impl_->grid.block_shape(); }
+const Shape& BlockArray::grid_shape() const { return impl_->grid.grid_shape(); }
+const ArrayGrid& BlockArray::grid() const { return impl_->grid; }
+DType BlockArray::dtype() const { return impl_->grid.dtype(); }
+int64_t BlockArray::ndim() const { return impl_->grid.ndim(); }
+int64_t BlockArray::size() const { return impl_->grid.size(); }
+int64_t BlockArray::nbytes() const { return size() * itemsize(dtype()); }
+Context BlockArray::context() const { return Context(impl_->ctx); }
+
+std::vector<int64_t> BlockArray::block_nodes() const {
+  std::vector<int64_t> nodes;
+  for (const auto& r : impl_->blocks) nodes.push_back(r.node());
+  return nodes;
+}
+
+NDArray BlockArray::get() const {
+  const ArrayGrid& g = impl_->grid;
+  engine::Block out = engine::Block::Allocate(g.dtype(), g.shape());
+  const auto blocks = impl_->ctx->runtime->Get(impl_->blocks);
+  const size_t nd = g.shape().size();
+  const Shape ones(nd, 1), zeros(nd, 0);
+  for (size_t k = 0; k < blocks.size(); ++k) {
+    const Shape e = g.entry(static_cast<int64_t>(k));
+    const Shape off = g.block_offset(e);
+    kernels::CopyRegion(blocks[k], out, zeros.data(), ones.data(), blocks[k].shape().data(),
+                        off.data());
+  }
+  auto buffer = out.buffer();
+  void* data = buffer ? static_cast<void*>(buffer->data()) : nullptr;
+  return NDArray(g.dtype(), g.shape(), std::move(buffer), data);
+}
+
+Eigen::MatrixXd BlockArray::to_eigen() const {
+  if (ndim() > 2) {
+    throw ShapeError("to_eigen: array of shape " + shape_str(shape()) + " has more than 2 axes");
+  }
+  const NDArray a = get();
+  const int64_t rows = ndim() == 0 ? 1 : shape()[0];
+  const int64_t cols = ndim() == 2 ? shape()[1] : 1;
+  Eigen::MatrixXd m(rows, cols);
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < cols; ++j) m(i, j) = a.value_at<double>(i * cols + j);
+  }
+  return m;
+}
+
+BlockArray BlockArray::astype(DType dtype) const {
+  if (dtype == this->dtype()) return *this;
+  const auto& in = *impl_;
+  std::vector<ObjectRef> blocks;
+  blocks.reserve(in.blocks.size());
+  for (const auto& r : in.blocks) {
+    blocks.push_back(detail::submit(
+        *in.ctx, "array.astype", {r, detail::int_scalar(static_cast<int64_t>(dtype))}, r.node()));
+  }
+  return detail::make_array(in.ctx, ArrayGrid(shape(), block_shape(), dtype), std::move(blocks));
+}
+
+BlockArray BlockArray::copy() const {
+  // Blocks are immutable, so a copy shares them; writes through either handle replace blocks.
+  return detail::make_array(impl_->ctx, impl_->grid, impl_->blocks);
+}
+
+BlockArray BlockArray::rechunk(const Shape& block_shape) const {
+  const Shape bs = detail::choose_block_shape(*impl_->ctx, shape(), dtype(), block_shape);
+  if (ArrayGrid(shape(), bs, dtype()) == grid()) return *this;
+  return detail::strided_view(*this, Shape(static_cast<size_t>(ndim()), 0),
+                              Shape(static_cast<size_t>(ndim()), 1), shape(), bs);
+}
+
+namespace {
+
+BlockArray& assign_in_place(BlockArray& a, const BlockArray& result, const char* op) {
+  if (result.shape() != a.shape()) {
+    throw ShapeError(std::string(op) + ": result of shape " + shape_str(result.shape()) +
+                     " does not fit the array of shape " + shape_str(a.shape()));
+  }
+  BlockArray r = result.astype(a.dtype()).rechunk(a.block_shape());
+  a.impl()->grid = r.impl()->grid;
+  a.impl()->blocks = r.impl()->blocks;
+  return a;
+}
+
+}  // namespace
+
+BlockArray& operator+=(BlockArray& a, const BlockArray& b) {
+  return assign_in_place(a, a + b, "+=");
+}
+BlockArray& operator-=(BlockArray& a, const BlockArray& b) {
+  return assign_in_place(a, a - b, "-=");
+}
+BlockArray& operator*=(BlockArray& a, const BlockArray& b) {
+  return assign_in_place(a, a * b, "*=");
+}
+BlockArray& operator/=(BlockArray& a, const BlockArray& b) {
+  return assign_in_place(a, a / b, "/=");
+}
+
+}  // namespace nums

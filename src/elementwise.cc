@@ -1,0 +1,295 @@
+// Elementwise operations: NumPy type promotion, broadcasting of several operands over their
+// block grids (re-blocking an operand whose blocks do not line up), one task per output block.
+
+#include <algorithm>
+
+#include "nums/math.hpp"
+#include "src/array_impl.h"
+#include "src/kernels/cpu/loops.h"
+
+namespace nums {
+
+using detail::ObjectRef;
+using detail::TaskArg;
+using kernels::BinaryOp;
+using kernels::UnaryOp;
+
+DType result_type(DType a, DType b) {
+  if (a == b) return a;
+  auto is_float = [](DType t) { return t == DType::kFloat32 || t == DType::kFloat64; };
+  if (is_float(a) && is_float(b)) return DType::kFloat64;
+  if (!is_float(a) && !is_float(b))
+    return static_cast<uint8_t>(a) > static_cast<uint8_t>(b) ? a : b;
+  const DType f = is_float(a) ? a : b;
+  const DType i = is_float(a) ? b : a;
+  // float32 holds bool exactly, but not every int32/int64: NumPy widens to float64.
+  return (f == DType::kFloat32 && i == DType::kBool) ? DType::kFloat32 : DType::kFloat64;
+}
+
+BlockArray as_array(const BlockArray& like, Number n) {
+  const DType d = like.dtype();
+  const bool d_float = d == DType::kFloat32 || d == DType::kFloat64;
+  DType t;
+  if (n.kind == DType::kFloat64) {
+    t = d_float ? d : DType::kFloat64;
+  } else if (n.kind == DType::kInt64) {
+    t = d == DType::kBool ? DType::kInt64 : d;
+  } else {
+    t = d;
+  }
+  engine::Block b = engine::Block::Allocate(t, {});
+  dispatch(t, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, bool>) {
+      *b.data<T>() = n.f != 0.0;
+    } else if constexpr (std::is_integral_v<T>) {
+      *b.data<T>() = static_cast<T>(n.kind == DType::kFloat64 ? static_cast<int64_t>(n.f) : n.i);
+    } else {
+      *b.data<T>() = n.kind == DType::kFloat64 ? static_cast<T>(n.f) : static_cast<T>(n.i);
+    }
+  });
+  auto& ctx = *like.impl()->ctx;
+  const int64_t node = like.impl()->blocks.empty() ? 0 : like.impl()->blocks[0].node();
+  return detail::make_array(like.impl()->ctx, ArrayGrid({}, {}, t),
+                            {ctx.runtime->Put(std::move(b), node)});
+}
+
+namespace detail {
+namespace {
+
+// Operands broadcast to `shape` and re-blocked so that their blocks line up with the output's.
+struct Aligned {
+  ArrayGrid grid;  // of the output (dtype to be set by the caller)
+  std::vector<BlockArray> operands;
+};
+
+Aligned align(const std::vector<BlockArray>& ops, const char* op) {
+  std::vector<Shape> shapes;
+  for (const auto& a : ops) shapes.push_back(a.shape());
+  Shape shape;
+  if (!kernels::BroadcastShapes(shapes, shape)) {
+    std::string msg = std::string(op) + ": operands could not be broadcast together with shapes";
+    for (const auto& s : shapes) msg += " " + shape_str(s);
+    throw ShapeError(msg);
+  }
+  const size_t nd = shape.size();
+  // Each axis takes the block size of the largest operand that is not broadcast along it.
+  Shape block(nd, 1);
+  for (size_t d = 0; d < nd; ++d) {
+    int64_t best_size = -1;
+    for (const auto& a : ops) {
+      const size_t pad = nd - static_cast<size_t>(a.ndim());
+      if (d < pad || a.shape()[d - pad] != shape[d] || shape[d] <= 1) continue;
+      if (a.size() > best_size) {
+        best_size = a.size();
+        block[d] = a.block_shape()[d - pad];
+      }
+    }
+    if (shape[d] == 0) block[d] = 1;
+  }
+  Aligned out{ArrayGrid(shape, block, DType::kFloat64), {}};
+  for (const auto& a : ops) {
+    const size_t pad = nd - static_cast<size_t>(a.ndim());
+    Shape want = a.block_shape();
+    for (size_t d = pad; d < nd; ++d) {
+      if (a.shape()[d - pad] == shape[d] && shape[d] > 1) want[d - pad] = block[d];
+    }
+    out.operands.push_back(want == a.block_shape() ? a : a.rechunk(want));
+  }
+  return out;
+}
+
+// The block of `a` that meets output block `e` (index 0 along broadcast axes).
+const ObjectRef& operand_block(const BlockArray& a, const Shape& e) {
+  const size_t pad = e.size() - static_cast<size_t>(a.ndim());
+  Shape ae(static_cast<size_t>(a.ndim()));
+  for (size_t d = 0; d < ae.size(); ++d) ae[d] = a.grid_shape()[d] == 1 ? 0 : e[d + pad];
+  return a.impl()->blocks[static_cast<size_t>(a.grid().flat(ae))];
+}
+
+// One task per output block of the aligned operands.
+BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
+                      std::vector<TaskArg> scalars, DType out_dtype, const char* op) {
+  for (size_t i = 1; i < ops.size(); ++i) check_same_context(ops[0], ops[i], op);
+  Aligned al = align(ops, op);
+  auto& ctx = ops[0].impl()->ctx;
+  ArrayGrid grid(al.grid.shape(), al.grid.block_shape(), out_dtype);
+  std::vector<ObjectRef> blocks;
+  blocks.reserve(static_cast<size_t>(grid.num_blocks()));
+  for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+    std::vector<TaskArg> args;
+    for (const auto& a : al.operands) args.emplace_back(operand_block(a, e));
+    args.insert(args.end(), scalars.begin(), scalars.end());
+    blocks.push_back(submit(*ctx, kernel, std::move(args), home_node(*ctx, grid, e)));
+  });
+  return make_array(ctx, std::move(grid), std::move(blocks));
+}
+
+}  // namespace
+
+BlockArray binary(BinaryOp op, const BlockArray& a, const BlockArray& b) {
+  const DType out = kernels::HasBoolResult(op) ? DType::kBool : a.dtype();
+  return map_blocks("array.binary", {a, b}, {int_scalar(static_cast<int64_t>(op))}, out,
+                    "binary op");
+}
+
+BlockArray unary(UnaryOp op, const BlockArray& x) {
+  BlockArray in = x;
+  if (kernels::NeedsFloat(op) && x.dtype() != DType::kFloat32 && x.dtype() != DType::kFloat64) {
+    in = x.astype(DType::kFloat64);
+  }
+  const DType out = kernels::HasBoolResult(op) ? DType::kBool : in.dtype();
+  const auto& impl = *in.impl();
+  std::vector<ObjectRef> blocks;
+  blocks.reserve(impl.blocks.size());
+  for (const auto& r : impl.blocks) {
+    blocks.push_back(
+        submit(*impl.ctx, "array.unary", {r, int_scalar(static_cast<int64_t>(op))}, r.node()));
+  }
+  return make_array(impl.ctx, ArrayGrid(in.shape(), in.block_shape(), out), std::move(blocks));
+}
+
+}  // namespace detail
+
+namespace {
+
+bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloat64; }
+
+// Promotes, casts and applies a binary op with NumPy's dtype rules.
+BlockArray apply(BinaryOp op, const BlockArray& a, const BlockArray& b) {
+  DType t = result_type(a.dtype(), b.dtype());
+  switch (op) {
+    case BinaryOp::kAdd:
+    case BinaryOp::kSub:
+    case BinaryOp::kMul:
+    case BinaryOp::kMod:
+    case BinaryOp::kPow:
+      if (t == DType::kBool) t = DType::kInt64;
+      break;
+    case BinaryOp::kDiv:
+      if (!is_float(t)) t = DType::kFloat64;
+      break;
+    case BinaryOp::kBitAnd:
+    case BinaryOp::kBitOr:
+    case BinaryOp::kBitXor:
+      if (is_float(t)) {
+        throw DTypeError("bitwise operation on dtypes " + std::string(dtype_name(a.dtype())) +
+                         " and " + std::string(dtype_name(b.dtype())) +
+                         ": only integer and bool arrays");
+      }
+      break;
+    default:
+      break;
+  }
+  return detail::binary(op, a.astype(t), b.astype(t));
+}
+
+}  // namespace
+
+BlockArray operator+(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kAdd, a, b);
+}
+BlockArray operator-(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kSub, a, b);
+}
+BlockArray operator*(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kMul, a, b);
+}
+BlockArray operator/(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kDiv, a, b);
+}
+BlockArray operator%(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kMod, a, b);
+}
+BlockArray operator==(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kEq, a, b);
+}
+BlockArray operator!=(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kNe, a, b);
+}
+BlockArray operator<(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kLt, a, b);
+}
+BlockArray operator<=(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kLe, a, b);
+}
+BlockArray operator>(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kGt, a, b);
+}
+BlockArray operator>=(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kGe, a, b);
+}
+BlockArray operator&(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kBitAnd, a, b);
+}
+BlockArray operator|(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kBitOr, a, b);
+}
+BlockArray operator^(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kBitXor, a, b);
+}
+BlockArray operator&&(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kLogicalAnd, a, b);
+}
+BlockArray operator||(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kLogicalOr, a, b);
+}
+BlockArray logical_and(const BlockArray& a, const BlockArray& b) { return a && b; }
+BlockArray logical_or(const BlockArray& a, const BlockArray& b) { return a || b; }
+BlockArray logical_xor(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kLogicalXor, a, b);
+}
+BlockArray power(const BlockArray& x, const BlockArray& y) { return apply(BinaryOp::kPow, x, y); }
+BlockArray power(const BlockArray& x, Number y) { return power(x, as_array(x, y)); }
+BlockArray maximum(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kMaximum, a, b);
+}
+BlockArray minimum(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kMinimum, a, b);
+}
+BlockArray maximum(const BlockArray& a, Number b) { return maximum(a, as_array(a, b)); }
+BlockArray minimum(const BlockArray& a, Number b) { return minimum(a, as_array(a, b)); }
+BlockArray clip(const BlockArray& x, Number lo, Number hi) { return minimum(maximum(x, lo), hi); }
+
+BlockArray operator-(const BlockArray& a) {
+  if (a.dtype() == DType::kBool) {
+    throw DTypeError("unary minus on a bool array: use ! or logical_not");
+  }
+  return detail::unary(UnaryOp::kNeg, a);
+}
+BlockArray operator~(const BlockArray& a) {
+  if (is_float(a.dtype())) throw DTypeError("~ on a float array: only integer and bool arrays");
+  return detail::unary(UnaryOp::kBitNot, a);
+}
+BlockArray operator!(const BlockArray& a) { return detail::unary(UnaryOp::kLogicalNot, a); }
+BlockArray logical_not(const BlockArray& x) { return !x; }
+BlockArray negative(const BlockArray& x) { return -x; }
+BlockArray exp(const BlockArray& x) { return detail::unary(UnaryOp::kExp, x); }
+BlockArray log(const BlockArray& x) { return detail::unary(UnaryOp::kLog, x); }
+BlockArray log1p(const BlockArray& x) { return detail::unary(UnaryOp::kLog1p, x); }
+BlockArray sqrt(const BlockArray& x) { return detail::unary(UnaryOp::kSqrt, x); }
+BlockArray sin(const BlockArray& x) { return detail::unary(UnaryOp::kSin, x); }
+BlockArray cos(const BlockArray& x) { return detail::unary(UnaryOp::kCos, x); }
+BlockArray tanh(const BlockArray& x) { return detail::unary(UnaryOp::kTanh, x); }
+BlockArray sigmoid(const BlockArray& x) { return detail::unary(UnaryOp::kSigmoid, x); }
+BlockArray abs(const BlockArray& x) { return detail::unary(UnaryOp::kAbs, x); }
+BlockArray sign(const BlockArray& x) { return detail::unary(UnaryOp::kSign, x); }
+BlockArray isnan(const BlockArray& x) { return detail::unary(UnaryOp::kIsNan, x); }
+BlockArray isfinite(const BlockArray& x) { return detail::unary(UnaryOp::kIsFinite, x); }
+
+BlockArray where(const BlockArray& cond, const BlockArray& x, const BlockArray& y) {
+  const DType t = result_type(x.dtype(), y.dtype());
+  return detail::map_blocks("array.where", {cond, x.astype(t), y.astype(t)}, {}, t, "where");
+}
+BlockArray where(const BlockArray& cond, Number x, const BlockArray& y) {
+  return where(cond, as_array(y, x), y);
+}
+BlockArray where(const BlockArray& cond, const BlockArray& x, Number y) {
+  return where(cond, x, as_array(x, y));
+}
+BlockArray where(const BlockArray& cond, Number x, Number y) {
+  const BlockArray xa = as_array(cond, x);
+  return where(cond, xa, as_array(xa, y));
+}
+
+}  // namespace nums

@@ -1,0 +1,192 @@
+// Elementwise CPU kernels: binary and unary ops with broadcasting inside a block, where, astype,
+// and a zero-copy block reshape.
+
+#include "src/kernels/cpu/kernels.h"
+#include "src/kernels/cpu/loops.h"
+#include "src/kernels/ops.h"
+
+namespace nums::kernels {
+namespace {
+
+using engine::Block;
+using engine::KernelContext;
+
+template <BinaryOp Op, typename T>
+Block BinaryBlock(const Block& a, const Block& b, const Shape& shape) {
+  using F = Binary<Op, T>;
+  using O = typename F::Out;
+  Block out = Block::Allocate(dtype_of<O>(), shape);
+  const T* pa = a.data<T>();
+  const T* pb = b.data<T>();
+  O* po = out.data<O>();
+  BroadcastRuns<2>(shape, {a.shape(), b.shape()},
+                   [&](int64_t o, int64_t n, std::array<int64_t, 2> s, std::array<int64_t, 2> st) {
+                     const T* x = pa + s[0];
+                     const T* y = pb + s[1];
+                     O* z = po + o;
+                     if (st[0] == 1 && st[1] == 1) {
+                       for (int64_t i = 0; i < n; ++i) z[i] = F::Apply(x[i], y[i]);
+                     } else if (st[0] == 1) {
+                       const T yv = *y;
+                       for (int64_t i = 0; i < n; ++i) z[i] = F::Apply(x[i], yv);
+                     } else if (st[1] == 1) {
+                       const T xv = *x;
+                       for (int64_t i = 0; i < n; ++i) z[i] = F::Apply(xv, y[i]);
+                     } else {
+                       const O v = F::Apply(*x, *y);
+                       for (int64_t i = 0; i < n; ++i) z[i] = v;
+                     }
+                   });
+  return out;
+}
+
+template <typename T>
+Block BinaryDispatch(BinaryOp op, const Block& a, const Block& b, const Shape& shape) {
+  switch (op) {
+#define NUMS_CASE(name) \
+  case BinaryOp::name:  \
+    return BinaryBlock<BinaryOp::name, T>(a, b, shape);
+    NUMS_CASE(kAdd)
+    NUMS_CASE(kSub) NUMS_CASE(kMul) NUMS_CASE(kDiv) NUMS_CASE(kMod) NUMS_CASE(kPow)
+        NUMS_CASE(kMaximum) NUMS_CASE(kMinimum) NUMS_CASE(kEq) NUMS_CASE(kNe) NUMS_CASE(kLt)
+            NUMS_CASE(kLe) NUMS_CASE(kGt) NUMS_CASE(kGe) NUMS_CASE(kBitAnd) NUMS_CASE(kBitOr)
+                NUMS_CASE(kBitXor) NUMS_CASE(kLogicalAnd) NUMS_CASE(kLogicalOr)
+                    NUMS_CASE(kLogicalXor)
+#undef NUMS_CASE
+  }
+  throw ValueError("unknown binary op " + std::to_string(static_cast<int64_t>(op)));
+}
+
+template <UnaryOp Op, typename T>
+Block UnaryBlock(const Block& x) {
+  using F = Unary<Op, T>;
+  using O = typename F::Out;
+  Block out = Block::Allocate(dtype_of<O>(), x.shape());
+  const T* px = x.data<T>();
+  O* po = out.data<O>();
+  ParallelRanges(x.size(), kElementGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) po[i] = F::Apply(px[i]);
+  });
+  return out;
+}
+
+template <typename T>
+Block UnaryDispatch(UnaryOp op, const Block& x) {
+  switch (op) {
+#define NUMS_CASE(name) \
+  case UnaryOp::name:   \
+    return UnaryBlock<UnaryOp::name, T>(x);
+    NUMS_CASE(kNeg)
+    NUMS_CASE(kExp) NUMS_CASE(kLog) NUMS_CASE(kLog1p) NUMS_CASE(kSqrt) NUMS_CASE(kAbs)
+        NUMS_CASE(kSign) NUMS_CASE(kSin) NUMS_CASE(kCos) NUMS_CASE(kTanh) NUMS_CASE(kSigmoid)
+            NUMS_CASE(kIsNan) NUMS_CASE(kIsFinite) NUMS_CASE(kLogicalNot) NUMS_CASE(kBitNot)
+#undef NUMS_CASE
+  }
+  throw ValueError("unknown unary op " + std::to_string(static_cast<int64_t>(op)));
+}
+
+void CheckSameDType(const Block& a, const Block& b, const char* kernel) {
+  if (a.dtype() != b.dtype()) {
+    throw DTypeError(std::string(kernel) + ": operands of dtypes " +
+                     std::string(dtype_name(a.dtype())) + " and " +
+                     std::string(dtype_name(b.dtype())) + " (the array layer casts first)");
+  }
+}
+
+Shape BroadcastOrThrow(const std::vector<Shape>& shapes, const char* kernel) {
+  Shape out;
+  if (!BroadcastShapes(shapes, out)) {
+    std::string msg = std::string(kernel) + ": shapes";
+    for (const auto& s : shapes) msg += " " + engine::ShapeToString(s);
+    throw ShapeError(msg + " do not broadcast");
+  }
+  return out;
+}
+
+template <typename From, typename To>
+void Convert(const Block& in, Block& out) {
+  const From* p = in.data<From>();
+  To* q = out.data<To>();
+  ParallelRanges(in.size(), kElementGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      if constexpr (std::is_same_v<To, bool>) {
+        q[i] = p[i] != From{0};
+      } else {
+        q[i] = static_cast<To>(p[i]);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+Block AstypeBlock(const Block& in, DType to) {
+  if (in.dtype() == to) return in;
+  Block out = Block::Allocate(to, in.shape());
+  dispatch(in.dtype(), [&](auto from) {
+    dispatch(to, [&](auto dst) { Convert<decltype(from), decltype(dst)>(in, out); });
+  });
+  return out;
+}
+
+void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
+  using engine::Device;
+  // inputs [a, b] of one dtype; scalars [op]. Broadcasts a against b.
+  registry.Register("array.binary", Device::kCpu, [](const KernelContext& ctx) {
+    const Block& a = ctx.inputs[0];
+    const Block& b = ctx.inputs[1];
+    CheckSameDType(a, b, "array.binary");
+    const auto op = static_cast<BinaryOp>(ctx.scalar<int64_t>(0));
+    const Shape shape = BroadcastOrThrow({a.shape(), b.shape()}, "array.binary");
+    return std::vector<Block>{
+        dispatch(a.dtype(), [&](auto t) { return BinaryDispatch<decltype(t)>(op, a, b, shape); })};
+  });
+  // inputs [x]; scalars [op].
+  registry.Register("array.unary", Device::kCpu, [](const KernelContext& ctx) {
+    const Block& x = ctx.inputs[0];
+    const auto op = static_cast<UnaryOp>(ctx.scalar<int64_t>(0));
+    return std::vector<Block>{
+        dispatch(x.dtype(), [&](auto t) { return UnaryDispatch<decltype(t)>(op, x); })};
+  });
+  // inputs [cond (any dtype, by truth), x, y (one dtype)]: x where cond else y, broadcast.
+  registry.Register("array.where", Device::kCpu, [](const KernelContext& ctx) {
+    const Block cond = AstypeBlock(ctx.inputs[0], DType::kBool);
+    const Block& x = ctx.inputs[1];
+    const Block& y = ctx.inputs[2];
+    CheckSameDType(x, y, "array.where");
+    const Shape shape = BroadcastOrThrow({cond.shape(), x.shape(), y.shape()}, "array.where");
+    Block out = Block::Allocate(x.dtype(), shape);
+    dispatch(x.dtype(), [&](auto t) {
+      using T = decltype(t);
+      const bool* pc = cond.data<bool>();
+      const T* px = x.data<T>();
+      const T* py = y.data<T>();
+      T* po = out.data<T>();
+      BroadcastRuns<3>(
+          shape, {cond.shape(), x.shape(), y.shape()},
+          [&](int64_t o, int64_t n, std::array<int64_t, 3> s, std::array<int64_t, 3> st) {
+            for (int64_t i = 0; i < n; ++i) {
+              po[o + i] = pc[s[0] + i * st[0]] ? px[s[1] + i * st[1]] : py[s[2] + i * st[2]];
+            }
+          });
+    });
+    return std::vector<Block>{out};
+  });
+  // inputs [x]; scalars [dtype].
+  registry.Register("array.astype", Device::kCpu, [](const KernelContext& ctx) {
+    return std::vector<Block>{
+        AstypeBlock(ctx.inputs[0], static_cast<DType>(ctx.scalar<int64_t>(0)))};
+  });
+  // inputs [x]; scalars [shape]: the same bytes seen with another shape of the same size.
+  registry.Register("array.reshape_block", Device::kCpu, [](const KernelContext& ctx) {
+    const Block& x = ctx.inputs[0];
+    Shape shape = ctx.scalar<std::vector<int64_t>>(0);
+    if (engine::ShapeSize(shape) != x.size()) {
+      throw ShapeError("array.reshape_block: cannot view a block of shape " +
+                       engine::ShapeToString(x.shape()) + " as " + engine::ShapeToString(shape));
+    }
+    return std::vector<Block>{Block(x.dtype(), std::move(shape), x.buffer())};
+  });
+}
+
+}  // namespace nums::kernels

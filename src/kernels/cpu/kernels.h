@@ -1,0 +1,25 @@
+#pragma once
+// Registration of the CPU kernels of the array layer into the engine's registry. Each kernel's
+// task scalars are documented where it is registered.
+
+#include "engine/kernel_registry.h"
+
+namespace nums::kernels {
+
+void RegisterElementwiseKernels(engine::KernelRegistry& registry);
+void RegisterReduceKernels(engine::KernelRegistry& registry);
+void RegisterCreationKernels(engine::KernelRegistry& registry);
+void RegisterGatherKernels(engine::KernelRegistry& registry);
+
+/// `in` converted to `to` (the same block when the dtype already matches).
+engine::Block AstypeBlock(const engine::Block& in, DType to);
+
+/// Copies a strided region of `in` (start, step per axis; `count` elements per axis) into `out`
+/// at `dst_start`, converting the dtype. Both blocks have the same rank.
+void CopyRegion(const engine::Block& in, engine::Block& out, const int64_t* src_start,
+                const int64_t* src_step, const int64_t* count, const int64_t* dst_start);
+
+/// Every CPU kernel of the array layer.
+void RegisterCpuKernels(engine::KernelRegistry& registry);
+
+}  // namespace nums::kernels

@@ -1,0 +1,90 @@
+#include "nums/ndarray.hpp"
+
+#include <cstdlib>
+#include <sstream>
+
+namespace nums {
+
+std::string shape_str(const Shape& shape) {
+  std::ostringstream os;
+  os << '(';
+  for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
+  if (shape.size() == 1) os << ',';
+  os << ')';
+  return os.str();
+}
+
+int64_t shape_size(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+NDArray::NDArray(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+  for (int64_t d : shape_) {
+    if (d < 0) throw ShapeError("negative dimension in shape " + shape_str(shape_));
+  }
+  size_ = shape_size(shape_);
+  auto bytes = std::shared_ptr<uint8_t[]>(
+      new uint8_t[static_cast<size_t>(std::max<int64_t>(nbytes(), 1))]());
+  data_ = bytes.get();
+  storage_ = std::move(bytes);
+}
+
+NDArray::NDArray(DType dtype, Shape shape, std::shared_ptr<void> storage, void* data)
+    : dtype_(dtype), shape_(std::move(shape)), storage_(std::move(storage)), data_(data) {
+  size_ = shape_size(shape_);
+}
+
+void NDArray::check_type(DType t) const {
+  if (t != dtype_) {
+    throw DTypeError("NDArray of dtype " + std::string(dtype_name(dtype_)) + " accessed as " +
+                     std::string(dtype_name(t)));
+  }
+}
+
+int64_t NDArray::flat_index(std::initializer_list<int64_t> index) const {
+  if (static_cast<int64_t>(index.size()) != ndim()) {
+    throw IndexError("index of " + std::to_string(index.size()) +
+                     " numbers for an array of shape " + shape_str(shape_));
+  }
+  int64_t flat = 0;
+  size_t d = 0;
+  for (int64_t i : index) {
+    const int64_t n = shape_[d];
+    const int64_t j = i < 0 ? i + n : i;
+    if (j < 0 || j >= n) {
+      throw IndexError("index " + std::to_string(i) + " is out of bounds for axis " +
+                       std::to_string(d) + " with size " + std::to_string(n));
+    }
+    flat = flat * n + j;
+    ++d;
+  }
+  return flat;
+}
+
+NDArray NDArray::astype(DType dtype) const {
+  NDArray out(dtype, shape_);
+  dispatch(dtype, [&](auto t) {
+    using T = decltype(t);
+    T* p = static_cast<T*>(out.raw());
+    for (int64_t k = 0; k < size_; ++k) {
+      if constexpr (std::is_same_v<T, bool>) {
+        p[k] = value_at<double>(k) != 0.0;
+      } else {
+        p[k] = value_at<T>(k);
+      }
+    }
+  });
+  return out;
+}
+
+NDArray NDArray::reshape(Shape shape) const {
+  if (shape_size(shape) != size_) {
+    throw ShapeError("cannot reshape array of shape " + shape_str(shape_) + " into shape " +
+                     shape_str(shape));
+  }
+  return NDArray(dtype_, std::move(shape), storage_, data_);
+}
+
+}  // namespace nums

@@ -1,0 +1,223 @@
+// Reductions: each block is reduced where it lives, then partial results meet in a pairwise tree
+// along the reduced grid axes (one tree per output block).
+
+#include "nums/creation.hpp"
+#include "nums/math.hpp"
+#include "src/array_impl.h"
+
+namespace nums {
+
+using detail::ObjectRef;
+using detail::TaskArg;
+using kernels::BinaryOp;
+using kernels::ReduceOp;
+
+namespace {
+
+const char* op_name(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::kSum:
+      return "sum";
+    case ReduceOp::kProd:
+      return "prod";
+    case ReduceOp::kMin:
+      return "min";
+    case ReduceOp::kMax:
+      return "max";
+    case ReduceOp::kAll:
+      return "all";
+    case ReduceOp::kAny:
+      return "any";
+  }
+  return "reduce";
+}
+
+DType reduce_dtype(ReduceOp op, DType in) {
+  switch (op) {
+    case ReduceOp::kSum:
+    case ReduceOp::kProd:
+      return (in == DType::kFloat32 || in == DType::kFloat64) ? in : DType::kInt64;
+    case ReduceOp::kAll:
+    case ReduceOp::kAny:
+      return DType::kBool;
+    default:
+      return in;
+  }
+}
+
+// Shape after reducing `axes` (sorted), with 1s kept when `keepdims`.
+Shape reduced(const Shape& s, const std::vector<int64_t>& axes, bool keepdims, int64_t fill = 1) {
+  Shape out;
+  for (size_t d = 0; d < s.size(); ++d) {
+    const bool r = std::find(axes.begin(), axes.end(), static_cast<int64_t>(d)) != axes.end();
+    if (!r) {
+      out.push_back(s[d]);
+    } else if (keepdims) {
+      out.push_back(fill);
+    }
+  }
+  return out;
+}
+
+// Groups the blocks of `x` by their entry on the kept axes: one group per output block, in the
+// output's row-major order, each group in the input's row-major order.
+std::vector<std::vector<size_t>> group_blocks(const ArrayGrid& g, const std::vector<int64_t>& axes,
+                                              const ArrayGrid& out) {
+  std::vector<std::vector<size_t>> groups(static_cast<size_t>(out.num_blocks()));
+  int64_t k = 0;
+  detail::for_each_entry(g.grid_shape(), [&](const Shape& e) {
+    const Shape oe = reduced(e, axes, out.ndim() == g.ndim(), 0);
+    groups[static_cast<size_t>(out.flat(oe))].push_back(static_cast<size_t>(k++));
+  });
+  return groups;
+}
+
+// Pairwise tree over refs with a combining kernel; each step runs where its left input lives.
+template <typename Combine>
+std::vector<ObjectRef> tree(std::vector<std::vector<ObjectRef>> level, Combine combine) {
+  while (level.size() > 1) {
+    std::vector<std::vector<ObjectRef>> next;
+    for (size_t i = 0; i + 1 < level.size(); i += 2)
+      next.push_back(combine(level[i], level[i + 1]));
+    if (level.size() % 2) next.push_back(level.back());
+    level = std::move(next);
+  }
+  return level[0];
+}
+
+BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool keepdims) {
+  const char* name = op_name(op);
+  const auto axes = detail::normalize_axes(axes_in, x.ndim(), name);
+  const DType out_dtype = reduce_dtype(op, x.dtype());
+  const Shape out_shape = reduced(x.shape(), axes, keepdims);
+  if (x.size() == 0) {
+    if (op == ReduceOp::kMin || op == ReduceOp::kMax) {
+      throw ValueError(std::string("zero-size array to reduction operation ") + name +
+                       " which has no identity (shape " + shape_str(x.shape()) + ")");
+    }
+    const Number identity = (op == ReduceOp::kProd || op == ReduceOp::kAll) ? Number(1) : Number(0);
+    return full(out_shape, identity, out_dtype);
+  }
+  auto& ctx = x.impl()->ctx;
+  const ArrayGrid& g = x.grid();
+  const ArrayGrid og(out_shape, reduced(g.block_shape(), axes, keepdims), out_dtype);
+  const auto groups = group_blocks(g, axes, og);
+  const TaskArg combine_op = detail::int_scalar(static_cast<int64_t>(kernels::CombineOp(op)));
+  std::vector<ObjectRef> blocks;
+  for (const auto& group : groups) {
+    std::vector<std::vector<ObjectRef>> partials;
+    for (size_t k : group) {
+      const ObjectRef& b = x.impl()->blocks[k];
+      partials.push_back({detail::submit(*ctx, "array.reduce",
+                                         {b, detail::int_scalar(static_cast<int64_t>(op)),
+                                          detail::Scalar{axes}, detail::Scalar{keepdims}},
+                                         b.node())});
+    }
+    blocks.push_back(tree(std::move(partials), [&](const auto& l, const auto& r) {
+      return std::vector<ObjectRef>{
+          detail::submit(*ctx, "array.binary", {l[0], r[0], combine_op}, l[0].node())};
+    })[0]);
+  }
+  return detail::make_array(ctx, og, std::move(blocks));
+}
+
+BlockArray arg_reduce(const BlockArray& x, bool is_max, std::optional<int64_t> axis_in,
+                      bool keepdims) {
+  const char* name = is_max ? "argmax" : "argmin";
+  if (x.size() == 0) {
+    throw ValueError(std::string(name) + ": attempt to get " + name + " of an empty sequence " +
+                     "(shape " + shape_str(x.shape()) + ")");
+  }
+  const int64_t axis = axis_in ? detail::normalize_axis(*axis_in, x.ndim(), name) : -1;
+  std::vector<int64_t> axes;
+  if (axis >= 0) {
+    axes = {axis};
+  } else {
+    for (int64_t d = 0; d < x.ndim(); ++d) axes.push_back(d);
+  }
+  auto& ctx = x.impl()->ctx;
+  const ArrayGrid& g = x.grid();
+  const ArrayGrid og(reduced(x.shape(), axes, false), reduced(g.block_shape(), axes, false),
+                     DType::kInt64);
+  const auto groups = group_blocks(g, axes, og);
+  const TaskArg max_flag = detail::Scalar{is_max};
+  std::vector<ObjectRef> blocks;
+  for (const auto& group : groups) {
+    std::vector<std::vector<ObjectRef>> partials;
+    for (size_t k : group) {
+      const ObjectRef& b = x.impl()->blocks[k];
+      partials.push_back(
+          detail::submit_n(*ctx, "array.argreduce",
+                           {b, max_flag, detail::int_scalar(axis),
+                            detail::shape_scalar(g.block_offset(g.entry(static_cast<int64_t>(k)))),
+                            detail::shape_scalar(x.shape())},
+                           b.node(), 2));
+    }
+    blocks.push_back(tree(std::move(partials), [&](const auto& l, const auto& r) {
+      return detail::submit_n(*ctx, "array.argcombine", {l[0], l[1], r[0], r[1], max_flag},
+                              l[0].node(), 2);
+    })[1]);
+  }
+  BlockArray out = detail::make_array(ctx, og, std::move(blocks));
+  if (!keepdims) return out;
+  const Shape kept = axis >= 0 ? reduced(x.shape(), axes, true) : Shape(x.shape().size(), 1);
+  const Shape kept_block = axis >= 0 ? reduced(g.block_shape(), axes, true) : kept;
+  return detail::reshape_blocks(out, ArrayGrid(kept, kept_block, DType::kInt64));
+}
+
+int64_t reduced_count(const BlockArray& x, const Axes& axes) {
+  int64_t n = 1;
+  for (int64_t a : detail::normalize_axes(axes, x.ndim(), "mean"))
+    n *= x.shape()[static_cast<size_t>(a)];
+  return n;
+}
+
+BlockArray as_float(const BlockArray& x) {
+  return (x.dtype() == DType::kFloat32 || x.dtype() == DType::kFloat64) ? x : x.astype(float64);
+}
+
+}  // namespace
+
+BlockArray BlockArray::sum(Axes axes, bool keepdims) const {
+  return reduce(*this, ReduceOp::kSum, axes, keepdims);
+}
+BlockArray BlockArray::prod(Axes axes, bool keepdims) const {
+  return reduce(*this, ReduceOp::kProd, axes, keepdims);
+}
+BlockArray BlockArray::min(Axes axes, bool keepdims) const {
+  return reduce(*this, ReduceOp::kMin, axes, keepdims);
+}
+BlockArray BlockArray::max(Axes axes, bool keepdims) const {
+  return reduce(*this, ReduceOp::kMax, axes, keepdims);
+}
+BlockArray BlockArray::all(Axes axes, bool keepdims) const {
+  return reduce(*this, ReduceOp::kAll, axes, keepdims);
+}
+BlockArray BlockArray::any(Axes axes, bool keepdims) const {
+  return reduce(*this, ReduceOp::kAny, axes, keepdims);
+}
+
+BlockArray BlockArray::argmin(std::optional<int64_t> axis, bool keepdims) const {
+  return arg_reduce(*this, false, axis, keepdims);
+}
+BlockArray BlockArray::argmax(std::optional<int64_t> axis, bool keepdims) const {
+  return arg_reduce(*this, true, axis, keepdims);
+}
+
+BlockArray BlockArray::mean(Axes axes, bool keepdims) const {
+  const int64_t n = reduced_count(*this, axes);
+  return as_float(*this).sum(axes, keepdims) / Number(n);
+}
+
+BlockArray BlockArray::var(Axes axes, int64_t ddof, bool keepdims) const {
+  const BlockArray x = as_float(*this);
+  const int64_t n = reduced_count(x, axes);
+  const BlockArray d = x - x.mean(axes, true);
+  return (d * d).sum(axes, keepdims) / Number(static_cast<double>(n - ddof));
+}
+
+BlockArray BlockArray::std(Axes axes, int64_t ddof, bool keepdims) const {
+  return nums::sqrt(var(axes, ddof, keepdims));
+}
+
+}  // namespace nums

@@ -1,0 +1,206 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nums/nums.hpp>
+
+#include "tests/testing/testing.h"
+
+namespace nums {
+namespace {
+
+using testing::RandomNDArray;
+using testing::RefReduce;
+
+class ReductionTest : public ::testing::TestWithParam<int64_t> {
+ protected:
+  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
+  Context ctx_{nullptr};
+};
+
+struct Layout {
+  Shape shape, block;
+};
+const std::vector<Layout> kLayouts = {
+    {{11}, {4}}, {{7, 5}, {3, 2}}, {{4, 6, 5}, {3, 4, 2}}, {{3, 4}, {3, 4}}, {{}, {}},
+};
+
+// Every subset of axes of an n-d array, plus "all" (nullopt).
+std::vector<std::optional<std::vector<int64_t>>> AxisSets(int64_t nd) {
+  std::vector<std::optional<std::vector<int64_t>>> out{std::nullopt};
+  for (int64_t mask = 0; mask < (1 << nd); ++mask) {
+    std::vector<int64_t> axes;
+    for (int64_t d = 0; d < nd; ++d) {
+      if (mask & (1 << d)) axes.push_back(d);
+    }
+    out.push_back(axes);
+  }
+  return out;
+}
+
+std::vector<int64_t> AllAxes(int64_t nd) {
+  std::vector<int64_t> v(static_cast<size_t>(nd));
+  for (int64_t d = 0; d < nd; ++d) v[static_cast<size_t>(d)] = d;
+  return v;
+}
+
+TEST_P(ReductionTest, SumProdMinMaxAllAnyOverEveryAxisSet) {
+  for (const auto& l : kLayouts) {
+    NDArray x = RandomNDArray(l.shape, float64, 7);
+    NDArray xi = RandomNDArray(l.shape, int32, 8);
+    BlockArray a = from_ndarray(x, l.block), ai = from_ndarray(xi, l.block);
+    const int64_t nd = static_cast<int64_t>(l.shape.size());
+    for (const auto& axes_opt : AxisSets(nd)) {
+      for (bool keep : {false, true}) {
+        const std::vector<int64_t> axes = axes_opt.value_or(AllAxes(nd));
+        const Axes ax = axes_opt ? Axes(*axes_opt) : Axes();
+        SCOPED_TRACE(shape_str(l.shape) + " axes " + shape_str(axes) + (keep ? " keepdims" : ""));
+        EXPECT_ARRAY_NEAR(a.sum(ax, keep).get(),
+                          RefReduce(x, axes, keep, float64, 0, std::plus<double>()), 1e-12);
+        NDArray isum = ai.sum(ax, keep).get();
+        EXPECT_EQ(isum.dtype(), int64);
+        EXPECT_ARRAY_EQ(isum, RefReduce(xi, axes, keep, int64, 0, std::plus<double>()));
+        EXPECT_ARRAY_NEAR(a.prod(ax, keep).get(),
+                          RefReduce(x, axes, keep, float64, 1, std::multiplies<double>()), 1e-12);
+        auto mn = [](double p, double v) { return std::min(p, v); };
+        auto mx = [](double p, double v) { return std::max(p, v); };
+        EXPECT_ARRAY_EQ(a.min(ax, keep).get(), RefReduce(x, axes, keep, float64, INFINITY, mn));
+        EXPECT_ARRAY_EQ(ai.max(ax, keep).get(), RefReduce(xi, axes, keep, int32, -1e9, mx));
+        BlockArray pos = a > -5;
+        EXPECT_ARRAY_EQ(pos.all(ax, keep).get(),
+                        RefReduce(pos.get(), axes, keep, bool_, 1,
+                                  [](double p, double v) { return p != 0 && v != 0; }));
+        EXPECT_ARRAY_EQ(pos.any(ax, keep).get(),
+                        RefReduce(pos.get(), axes, keep, bool_, 0,
+                                  [](double p, double v) { return p != 0 || v != 0; }));
+      }
+    }
+  }
+}
+
+TEST_P(ReductionTest, MeanVarStd) {
+  NDArray x = RandomNDArray({9, 7}, float64, 9);
+  BlockArray a = from_ndarray(x, {4, 3});
+  Eigen::MatrixXd m = a.to_eigen();
+  EXPECT_NEAR(a.mean().item<double>(), m.mean(), 1e-12);
+  Eigen::VectorXd col_mean = m.colwise().mean();
+  NDArray got = a.mean(0).get();
+  for (int64_t j = 0; j < 7; ++j) EXPECT_NEAR(got.at<double>({j}), col_mean(j), 1e-12);
+  const double var = (m.array() - m.mean()).square().mean();
+  EXPECT_NEAR(a.var().item<double>(), var, 1e-12);
+  EXPECT_NEAR(a.var({}, 1).item<double>(), var * 63 / 62, 1e-12);
+  EXPECT_NEAR(a.std().item<double>(), std::sqrt(var), 1e-12);
+  NDArray rv = a.var(1, 0, true).get();
+  EXPECT_EQ(rv.shape(), (Shape{9, 1}));
+  for (int64_t i = 0; i < 9; ++i) {
+    const double mi = m.row(i).mean();
+    EXPECT_NEAR(rv.at<double>({i, 0}), (m.row(i).array() - mi).square().mean(), 1e-12);
+  }
+  // Integer means are float64; float32 stays float32.
+  EXPECT_EQ(arange(4).mean().dtype(), float64);
+  EXPECT_DOUBLE_EQ(arange(4).mean().item<double>(), 1.5);
+  EXPECT_EQ(ones({3}, float32).mean().dtype(), float32);
+}
+
+TEST_P(ReductionTest, ArgMinArgMaxOnAnyAxis) {
+  NDArray x = RandomNDArray({6, 5, 4}, int64, 10);  // integers: ties are common
+  BlockArray a = from_ndarray(x, {4, 2, 3});
+  // Flat: first occurrence of the extreme.
+  const auto v = x.to_vector<int64_t>();
+  const int64_t want_max = std::max_element(v.begin(), v.end()) - v.begin();
+  const int64_t want_min = std::min_element(v.begin(), v.end()) - v.begin();
+  EXPECT_EQ(a.argmax().item<int64_t>(), want_max);
+  EXPECT_EQ(a.argmin().item<int64_t>(), want_min);
+  EXPECT_EQ(a.argmax(std::nullopt, true).shape(), (Shape{1, 1, 1}));
+  for (int64_t axis = -3; axis < 3; ++axis) {
+    const int64_t ax = axis < 0 ? axis + 3 : axis;
+    for (bool keep : {false, true}) {
+      NDArray got = a.argmin(axis, keep).get();
+      EXPECT_EQ(got.dtype(), int64);
+      Shape want_shape = x.shape();
+      if (keep) {
+        want_shape[static_cast<size_t>(ax)] = 1;
+      } else {
+        want_shape.erase(want_shape.begin() + ax);
+      }
+      ASSERT_EQ(got.shape(), want_shape);
+      // Check against a straightforward loop.
+      const Shape s = x.shape();
+      for (int64_t i = 0; i < s[0]; ++i) {
+        for (int64_t j = 0; j < s[1]; ++j) {
+          for (int64_t k = 0; k < s[2]; ++k) {
+            Shape idx{i, j, k};
+            if (idx[static_cast<size_t>(ax)] != 0) continue;
+            int64_t best = 0;
+            for (int64_t t = 1; t < s[static_cast<size_t>(ax)]; ++t) {
+              Shape cur = idx, bst = idx;
+              cur[static_cast<size_t>(ax)] = t;
+              bst[static_cast<size_t>(ax)] = best;
+              if (x.at<int64_t>({cur[0], cur[1], cur[2]}) <
+                  x.at<int64_t>({bst[0], bst[1], bst[2]})) {
+                best = t;
+              }
+            }
+            Shape out_idx = idx;
+            if (keep) {
+              out_idx[static_cast<size_t>(ax)] = 0;
+            } else {
+              out_idx.erase(out_idx.begin() + ax);
+            }
+            const int64_t flat =
+                keep ? (out_idx[0] * want_shape[1] + out_idx[1]) * want_shape[2] + out_idx[2]
+                     : out_idx[0] * want_shape[1] + out_idx[1];
+            ASSERT_EQ(got.value_at<int64_t>(flat), best) << "axis " << axis;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(ReductionTest, NanPropagatesAndArgPicksFirstNan) {
+  const double nan = std::nan("");
+  BlockArray a = array<double>({3, nan, 1, nan}, {}, {1});
+  EXPECT_TRUE(std::isnan(a.max().item<double>()));
+  EXPECT_TRUE(std::isnan(a.min().item<double>()));
+  EXPECT_EQ(a.argmax().item<int64_t>(), 1);
+  EXPECT_EQ(a.argmin().item<int64_t>(), 1);
+}
+
+TEST_P(ReductionTest, EmptyArrays) {
+  BlockArray e = zeros({0, 3});
+  NDArray s = e.sum(0).get();
+  EXPECT_EQ(s.shape(), (Shape{3}));
+  EXPECT_EQ(s.to_vector<double>(), (std::vector<double>{0, 0, 0}));
+  EXPECT_EQ(e.sum().item<double>(), 0.0);
+  EXPECT_EQ(e.prod().item<double>(), 1.0);
+  EXPECT_TRUE(e.all().item<bool>());
+  EXPECT_FALSE(e.any().item<bool>());
+  EXPECT_EQ(e.sum(1).shape(), (Shape{0}));
+  EXPECT_THROW(e.max(), ValueError);
+  EXPECT_THROW(e.argmin(), ValueError);
+}
+
+TEST_P(ReductionTest, BadAxesThrowBeforeAnyTask) {
+  BlockArray a = ones({3, 4});
+  EXPECT_THROW(a.sum(2), IndexError);
+  EXPECT_THROW(a.sum(-3), IndexError);
+  EXPECT_THROW(a.sum({0, 0}), ValueError);
+  EXPECT_THROW(a.argmax(5), IndexError);
+  EXPECT_EQ(a.sum(-1).shape(), (Shape{3}));
+  EXPECT_EQ(a.sum({0, 1}, true).shape(), (Shape{1, 1}));
+  EXPECT_DOUBLE_EQ(sum(a).item<double>(), 12.0);
+  EXPECT_DOUBLE_EQ(mean(a, 0).get().at<double>({2}), 1.0);
+}
+
+TEST_P(ReductionTest, LargeSumUsesEveryBlock) {
+  BlockArray a = arange(0, 1'000'000, 1, int64, {65'536});
+  EXPECT_EQ(a.sum().item<int64_t>(), int64_t{999'999} * 1'000'000 / 2);
+  EXPECT_DOUBLE_EQ(a.astype(float64).mean().item<double>(), 499'999.5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Nodes, ReductionTest, ::testing::Values(1, 3, 4));
+
+}  // namespace
+}  // namespace nums
