@@ -1,12 +1,11 @@
 #include "engine/block.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <new>
 #include <sstream>
 
+#include "engine/buffer_pool.h"
 #include "nums/errors.hpp"
 
 namespace nums::engine {
@@ -26,19 +25,9 @@ std::string ShapeToString(const Shape& shape) {
   return os.str();
 }
 
-namespace {
-constexpr int64_t kHugePage = 2 << 20;
-}
-
 std::shared_ptr<Buffer> Buffer::Allocate(int64_t nbytes) {
   if (nbytes < 0) throw ValueError("Buffer::Allocate: negative size " + std::to_string(nbytes));
-  // Huge-page alignment for big buffers lets the kernel back them with THP: first touch of 4 KiB
-  // pages is the dominant cost of fresh memory here.
-  const int64_t align = nbytes >= kHugePage ? kHugePage : kAlignment;
-  const int64_t rounded = (std::max<int64_t>(nbytes, 1) + align - 1) / align * align;
-  void* p = std::aligned_alloc(static_cast<size_t>(align), static_cast<size_t>(rounded));
-  if (p == nullptr) throw std::bad_alloc();
-  if (align == kHugePage) madvise(p, static_cast<size_t>(rounded), MADV_HUGEPAGE);
+  void* p = BufferPool::Global().Acquire(nbytes);
   return std::shared_ptr<Buffer>(new Buffer(static_cast<uint8_t*>(p), nbytes));
 }
 
@@ -47,7 +36,7 @@ std::shared_ptr<Buffer> Buffer::Wrap(std::shared_ptr<void> owner, void* data, in
 }
 
 Buffer::~Buffer() {
-  if (!owner_) std::free(data_);
+  if (!owner_) BufferPool::Global().Release(data_, size_);
 }
 
 Block::Block(DType dtype, Shape shape, std::shared_ptr<Buffer> buffer)
