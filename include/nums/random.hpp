@@ -54,6 +54,7 @@ class Generator {
   /// context. Throws IndexError for a 0-d x.
   BlockArray permutation(const BlockArray& x);
 
+  /// The seed the generator was made with.
   uint64_t seed() const;
 
  private:

@@ -236,6 +236,8 @@ TEST_P(RandomTest, UniformStatistics) {
     sum += p[k];
   }
   EXPECT_NEAR(sum / static_cast<double>(f.size()), 0.5, 0.004);
+  const std::vector<double> fv = f.to_vector<double>();
+  EXPECT_NEAR(Lag1Correlation(fv, MomentsOf(fv)), 0.0, 0.014);  // se 0.0022
   // float64 values use 53 bits: some are not multiples of 2^-32.
   const NDArray d = g.random({1000}).get();
   int64_t fine = 0;
@@ -326,7 +328,18 @@ TEST_P(RandomTest, IntegersRangeAndFrequencies) {
   EXPECT_GT(mw.max, 2.0e9);
   EXPECT_NEAR(mw.mean / 2147483648.0, 0.0, 0.02);
 
-  // [INT64_MIN, 0]: half the first draws are rejected; the retries must stay unbiased.
+  // Range 3 * 2^62: a quarter of the first draws are rejected. Multiply-shift without the
+  // rejection would give (x - low) % 3 == 2 half the time instead of a third.
+  const int64_t low = -3 * (int64_t{1} << 61);
+  std::vector<int64_t> mod3(3, 0);
+  for (int64_t x : g.integers(low, -low, {300'000}).get().to_vector<int64_t>()) {
+    ASSERT_GE(x, low);
+    ASSERT_LT(x, -low);
+    ++mod3[(static_cast<uint64_t>(x) - static_cast<uint64_t>(low)) % 3];
+  }
+  for (int64_t c : mod3) EXPECT_NEAR(static_cast<double>(c) / 300'000, 1.0 / 3, 0.005);
+
+  // [INT64_MIN, 0]: range 2^63 + 1, about half the first draws are rejected.
   const NDArray h = g.integers(INT64_MIN, 1, {200'000}).get();
   int64_t lower_half = 0;
   for (int64_t x : h.to_vector<int64_t>()) {
