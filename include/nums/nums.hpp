@@ -9,3 +9,4 @@
 #include "nums/errors.hpp"
 #include "nums/math.hpp"
 #include "nums/ndarray.hpp"
+#include "nums/random.hpp"
