@@ -7,6 +7,8 @@ packages=(
   libeigen3-dev libopenblas-dev libtbb-dev libthrift-dev thrift-compiler libhdf5-dev
   libcurl4-openssl-dev libssl-dev liblz4-dev libgtest-dev libgmock-dev libbenchmark-dev
   librandom123-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  # references of bench/tsqr_bench.sh (run by /usr/bin/python3)
+  python3-numpy python3-dask
 )
 missing=()
 for p in "${packages[@]}"; do
