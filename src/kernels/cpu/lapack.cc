@@ -247,9 +247,9 @@ std::vector<Block> MatmulRows(const KernelContext& ctx) {
   return {out};
 }
 
-// Checks that `r` is n x n and nonsingular; returns n.
+// Checks that the leading n x n part of `r` exists and is nonsingular.
 template <typename T>
-int64_t CheckUpper(const Block& r, const char* kernel, int64_t n) {
+void CheckUpper(const Block& r, const char* kernel, int64_t n) {
   CheckMatrix(r, kernel);
   if (Rows(r) < n || Cols(r) < n) {
     throw ShapeError(std::string(kernel) + ": triangular factor of shape " +
@@ -259,7 +259,6 @@ int64_t CheckUpper(const Block& r, const char* kernel, int64_t n) {
   const int64_t ld = Cols(r);
   CheckNonsingular<T>(
       n, [&](int64_t i) { return p[i * ld + i]; }, kernel);
-  return n;
 }
 
 // X R^{-1} for upper-triangular R (indirect TSQR's Q block).
@@ -268,7 +267,8 @@ std::vector<Block> RightDivUpper(const KernelContext& ctx) {
   const Block& x = ctx.inputs[0];
   const Block& r = ctx.inputs[1];
   CheckMatrix(x, "linalg.right_div_upper");
-  const int64_t n = CheckUpper<T>(r, "linalg.right_div_upper", Cols(x));
+  const int64_t n = Cols(x);
+  CheckUpper<T>(r, "linalg.right_div_upper", n);
   Block out = Block::Allocate(dtype_of<T>(), x.shape());
   std::copy(x.data<T>(), x.data<T>() + x.size(), out.data<T>());
   if (x.size() > 0) {
@@ -286,7 +286,8 @@ std::vector<Block> InvRQt(const KernelContext& ctx) {
   const Block& r = ctx.inputs[0];
   const Block& q = ctx.inputs[1];
   CheckMatrix(q, "linalg.inv_r_qt");
-  const int64_t n = CheckUpper<T>(r, "linalg.inv_r_qt", Cols(q));
+  const int64_t n = Cols(q);
+  CheckUpper<T>(r, "linalg.inv_r_qt", n);
   const int64_t rows = Rows(q);
   Block out = Block::Allocate(dtype_of<T>(), {n, rows});
   T* po = out.data<T>();
