@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages nums-cpp builds and tests with. Idempotent: quiet and quick when
+# Installs the Debian 12 packages nums-cpp builds and tests with (`--bench`: also the peers the
+# benchmarks compare against). Idempotent: quiet and quick when
 # everything is already there.
 set -euo pipefail
 packages=(
@@ -8,6 +9,10 @@ packages=(
   libcurl4-openssl-dev libssl-dev liblz4-dev libgtest-dev libgmock-dev libbenchmark-dev
   librandom123-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
 )
+# With --bench: the reference peers of bench/ (run by /usr/bin/python3).
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(python3-numpy python3-dask python3-distributed python3-sklearn python3-h5py)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,6 +7,7 @@
 #include "nums/creation.hpp"
 #include "nums/dtype.hpp"
 #include "nums/errors.hpp"
+#include "nums/linalg_solvers.hpp"
 #include "nums/math.hpp"
 #include "nums/ndarray.hpp"
 #include "nums/random.hpp"

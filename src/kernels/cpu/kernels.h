@@ -11,6 +11,7 @@ void RegisterReduceKernels(engine::KernelRegistry& registry);
 void RegisterCreationKernels(engine::KernelRegistry& registry);
 void RegisterGatherKernels(engine::KernelRegistry& registry);
 void RegisterRandomKernels(engine::KernelRegistry& registry);
+void RegisterLapackKernels(engine::KernelRegistry& registry);
 
 /// `in` converted to `to` (the same block when the dtype already matches).
 engine::Block AstypeBlock(const engine::Block& in, DType to);

@@ -8,6 +8,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterCreationKernels(registry);
   RegisterGatherKernels(registry);
   RegisterRandomKernels(registry);
+  RegisterLapackKernels(registry);
 }
 
 }  // namespace nums::kernels

@@ -1,0 +1,276 @@
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+#include <nums/nums.hpp>
+
+#include "tests/testing/testing.h"
+
+namespace nums {
+namespace {
+
+using Eigen::MatrixXd;
+using testing::RandomNDArray;
+
+class LinalgTest : public ::testing::TestWithParam<int64_t> {
+ protected:
+  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
+  Context ctx_{nullptr};
+};
+
+MatrixXd ToEigen(const NDArray& a) {
+  const int64_t rows = a.shape()[0], cols = a.ndim() == 2 ? a.shape()[1] : 1;
+  MatrixXd m(rows, cols);
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < cols; ++j) m(i, j) = a.value_at<double>(i * cols + j);
+  }
+  return m;
+}
+
+NDArray FromEigen(const MatrixXd& m) {
+  NDArray a(float64, {m.rows(), m.cols()});
+  double* p = a.data<double>();
+  for (int64_t i = 0; i < m.rows(); ++i) {
+    for (int64_t j = 0; j < m.cols(); ++j) p[i * m.cols() + j] = m(i, j);
+  }
+  return a;
+}
+
+double RelErr(const MatrixXd& got, const MatrixXd& want) {
+  return (got - want).norm() / std::max(want.norm(), 1e-300);
+}
+
+// A well-conditioned square matrix: random plus n on the diagonal.
+MatrixXd WellConditioned(int64_t n, uint64_t seed) {
+  MatrixXd a = ToEigen(RandomNDArray({n, n}, float64, seed));
+  return a + MatrixXd::Identity(n, n) * 10.0 * static_cast<double>(n);
+}
+
+struct Layout {
+  int64_t m, n, block_rows, block_cols;
+};
+// 1 to 8 row blocks, row counts that do not divide evenly, blocks with fewer rows than columns,
+// several column blocks (re-blocked to whole rows), a square matrix and a single column.
+const std::vector<Layout> kLayouts = {
+    {10, 3, 10, 3}, {37, 5, 8, 5}, {50, 6, 7, 6}, {23, 4, 3, 4},
+    {40, 6, 10, 4}, {6, 6, 2, 6},  {30, 1, 7, 1}, {64, 8, 8, 8},
+};
+
+// Checks A = QR, Q^T Q = I, R upper triangular with a non-negative diagonal, and R against
+// Eigen's Householder QR (rows normalised to a non-negative diagonal).
+void CheckQr(const NDArray& a_nd, const linalg::QrResult& f, double tol) {
+  const MatrixXd a = ToEigen(a_nd);
+  const int64_t m = a.rows(), n = a.cols();
+  ASSERT_EQ(f.q.shape(), (Shape{m, n}));
+  ASSERT_EQ(f.r.shape(), (Shape{n, n}));
+  const MatrixXd q = ToEigen(f.q.get()), r = ToEigen(f.r.get());
+  EXPECT_LT(RelErr(q * r, a), tol);
+  EXPECT_LT((q.transpose() * q - MatrixXd::Identity(n, n)).norm(), tol);
+  for (int64_t i = 0; i < n; ++i) {
+    EXPECT_GE(r(i, i), 0.0) << "diagonal " << i;
+    for (int64_t j = 0; j < i; ++j) EXPECT_EQ(r(i, j), 0.0) << "below diagonal " << i << "," << j;
+  }
+  MatrixXd want = Eigen::HouseholderQR<MatrixXd>(a).matrixQR().topRows(n);
+  want = want.triangularView<Eigen::Upper>();
+  for (int64_t i = 0; i < n; ++i) {
+    if (want(i, i) < 0) want.row(i) *= -1;
+  }
+  EXPECT_LT(RelErr(r, want), 100 * tol);
+}
+
+TEST_P(LinalgTest, QrDirectFloat64OnManyGrids) {
+  uint64_t seed = 1;
+  for (const Layout& l : kLayouts) {
+    SCOPED_TRACE(std::to_string(l.m) + "x" + std::to_string(l.n) + " blocks " +
+                 std::to_string(l.block_rows) + "x" + std::to_string(l.block_cols));
+    const NDArray a_nd = RandomNDArray({l.m, l.n}, float64, seed++);
+    const BlockArray a = from_ndarray(a_nd, {l.block_rows, l.block_cols});
+    const linalg::QrResult f = linalg::qr(a);
+    EXPECT_EQ(f.q.dtype(), float64);
+    CheckQr(a_nd, f, 1e-12);
+    // Q is blocked by A's rows and each Q block stays on the node of its row of A.
+    EXPECT_EQ(f.q.grid_shape(), (Shape{a.grid_shape()[0], 1}));
+    if (a.grid_shape()[1] == 1) {
+      EXPECT_EQ(f.q.block_nodes(), a.block_nodes());
+    }
+  }
+}
+
+TEST_P(LinalgTest, QrFloat32) {
+  const NDArray a_nd = RandomNDArray({45, 6}, float32, 3);
+  const linalg::QrResult f = linalg::qr(from_ndarray(a_nd, {7, 6}));
+  EXPECT_EQ(f.q.dtype(), float32);
+  EXPECT_EQ(f.r.dtype(), float32);
+  CheckQr(a_nd, f, 1e-5);
+}
+
+TEST_P(LinalgTest, QrOfIntegersComputesInFloat64) {
+  const NDArray a_nd = RandomNDArray({20, 3}, int64, 4);
+  const linalg::QrResult f = linalg::qr(from_ndarray(a_nd, {6, 3}));
+  EXPECT_EQ(f.r.dtype(), float64);
+  CheckQr(a_nd, f, 1e-12);
+}
+
+TEST_P(LinalgTest, QrRModeAndIndirectAgreeWithDirect) {
+  const NDArray a_nd = RandomNDArray({53, 7}, float64, 5);
+  const BlockArray a = from_ndarray(a_nd, {9, 7});
+  const linalg::QrResult direct = linalg::qr(a);
+  const linalg::QrResult r_only = linalg::qr(a, "r");
+  EXPECT_EQ(r_only.q.impl(), nullptr);
+  EXPECT_LT(RelErr(ToEigen(r_only.r.get()), ToEigen(direct.r.get())), 1e-12);
+  const linalg::QrResult indirect = linalg::qr(a, "indirect");
+  CheckQr(a_nd, indirect, 1e-11);
+  EXPECT_LT(RelErr(ToEigen(indirect.q.get()), ToEigen(direct.q.get())), 1e-11);
+  EXPECT_EQ(indirect.q.block_nodes(), a.block_nodes());
+}
+
+TEST_P(LinalgTest, QrWithNoColumns) {
+  const linalg::QrResult f = linalg::qr(zeros({5, 0}, float64, {2, 0}));
+  EXPECT_EQ(f.q.shape(), (Shape{5, 0}));
+  EXPECT_EQ(f.r.shape(), (Shape{0, 0}));
+}
+
+TEST_P(LinalgTest, SvdReconstructsAndMatchesEigen) {
+  for (const Layout& l : {Layout{41, 5, 6, 5}, Layout{12, 4, 12, 4}, Layout{30, 6, 5, 3}}) {
+    const NDArray a_nd = RandomNDArray({l.m, l.n}, float64, 11);
+    const MatrixXd a = ToEigen(a_nd);
+    const linalg::SvdResult f = linalg::svd(from_ndarray(a_nd, {l.block_rows, l.block_cols}));
+    ASSERT_EQ(f.u.shape(), (Shape{l.m, l.n}));
+    ASSERT_EQ(f.s.shape(), (Shape{l.n}));
+    ASSERT_EQ(f.vt.shape(), (Shape{l.n, l.n}));
+    const MatrixXd u = ToEigen(f.u.get()), s = ToEigen(f.s.get()), vt = ToEigen(f.vt.get());
+    EXPECT_LT(RelErr(u * s.col(0).asDiagonal() * vt, a), 1e-12);
+    EXPECT_LT((u.transpose() * u - MatrixXd::Identity(l.n, l.n)).norm(), 1e-12);
+    const Eigen::VectorXd want = Eigen::JacobiSVD<MatrixXd>(a).singularValues();
+    EXPECT_LT((s.col(0) - want).norm() / want.norm(), 1e-12);
+  }
+}
+
+TEST_P(LinalgTest, InvOneBlockAndMany) {
+  for (const Shape& block : {Shape{7, 7}, Shape{3, 3}, Shape{2, 7}, Shape{7, 4}}) {
+    SCOPED_TRACE("block " + shape_str(block));
+    const MatrixXd a = WellConditioned(7, 21);
+    const BlockArray ai = linalg::inv(from_ndarray(FromEigen(a), block));
+    EXPECT_EQ(ai.shape(), (Shape{7, 7}));
+    EXPECT_EQ(ai.block_shape(), block);
+    EXPECT_LT(RelErr(ToEigen(ai.get()), a.inverse()), 1e-12);
+  }
+}
+
+TEST_P(LinalgTest, CholeskyOneBlockAndTiled) {
+  const MatrixXd b = ToEigen(RandomNDArray({10, 10}, float64, 31));
+  const MatrixXd a = b * b.transpose() + 10 * MatrixXd::Identity(10, 10);
+  const MatrixXd want = Eigen::LLT<MatrixXd>(a).matrixL();
+  for (const Shape& block : {Shape{10, 10}, Shape{3, 3}, Shape{4, 10}}) {
+    SCOPED_TRACE("block " + shape_str(block));
+    const MatrixXd l = ToEigen(linalg::cholesky(from_ndarray(FromEigen(a), block)).get());
+    EXPECT_LT(RelErr(l, want), 1e-12);
+    for (int64_t i = 0; i < 10; ++i) {
+      for (int64_t j = i + 1; j < 10; ++j) EXPECT_EQ(l(i, j), 0.0);
+    }
+  }
+}
+
+TEST_P(LinalgTest, SolveVectorAndMatrixRightHandSides) {
+  const MatrixXd a = WellConditioned(9, 41);
+  const MatrixXd b = ToEigen(RandomNDArray({9, 3}, float64, 42));
+  for (const Shape& block : {Shape{9, 9}, Shape{4, 4}, Shape{2, 9}}) {
+    SCOPED_TRACE("block " + shape_str(block));
+    const BlockArray ba = from_ndarray(FromEigen(a), block);
+    const BlockArray x2 = linalg::solve(ba, from_ndarray(FromEigen(b), {block[0], 3}));
+    EXPECT_EQ(x2.shape(), (Shape{9, 3}));
+    EXPECT_LT(RelErr(ToEigen(x2.get()), a.partialPivLu().solve(b)), 1e-12);
+    const BlockArray x1 = linalg::solve(ba, from_ndarray(FromEigen(b.col(0)).reshape({9}), {9}));
+    EXPECT_EQ(x1.shape(), (Shape{9}));
+    EXPECT_LT(RelErr(ToEigen(x1.get()), a.partialPivLu().solve(b.col(0))), 1e-12);
+  }
+}
+
+TEST_P(LinalgTest, LstsqMatchesEigen) {
+  const MatrixXd a = ToEigen(RandomNDArray({43, 5}, float64, 51));
+  const MatrixXd b = ToEigen(RandomNDArray({43, 2}, float64, 52));
+  const MatrixXd want = a.colPivHouseholderQr().solve(b);
+  for (const Shape& block : {Shape{43, 5}, Shape{6, 5}, Shape{10, 2}}) {
+    SCOPED_TRACE("block " + shape_str(block));
+    const BlockArray ba = from_ndarray(FromEigen(a), block);
+    const BlockArray x2 = linalg::lstsq(ba, from_ndarray(FromEigen(b), {7, 2}));
+    EXPECT_EQ(x2.shape(), (Shape{5, 2}));
+    EXPECT_LT(RelErr(ToEigen(x2.get()), want), 1e-12);
+    const BlockArray x1 = linalg::lstsq(ba, from_ndarray(FromEigen(b.col(1)).reshape({43}), {8}));
+    EXPECT_EQ(x1.shape(), (Shape{5}));
+    EXPECT_LT(RelErr(ToEigen(x1.get()), want.col(1)), 1e-12);
+  }
+}
+
+TEST_P(LinalgTest, PcaMatchesEigenUpToSign) {
+  const int64_t m = 60, n = 6, k = 3;
+  MatrixXd x = ToEigen(RandomNDArray({m, n}, float64, 61));
+  x.col(2) *= 5;  // distinct variances
+  x.col(4) *= 3;
+  const linalg::PcaResult p = linalg::pca(from_ndarray(FromEigen(x), {11, n}), k);
+  ASSERT_EQ(p.components.shape(), (Shape{k, n}));
+  ASSERT_EQ(p.explained_variance.shape(), (Shape{k}));
+  const MatrixXd centred = x.rowwise() - x.colwise().mean();
+  Eigen::JacobiSVD<MatrixXd> svd(centred, Eigen::ComputeThinV);
+  const MatrixXd comp = ToEigen(p.components.get());
+  const MatrixXd var = ToEigen(p.explained_variance.get());
+  for (int64_t i = 0; i < k; ++i) {
+    const double s = svd.singularValues()(i);
+    EXPECT_NEAR(var(i, 0), s * s / static_cast<double>(m - 1), 1e-10 * s * s);
+    EXPECT_NEAR(std::abs(comp.row(i).dot(svd.matrixV().col(i))), 1.0, 1e-12);
+  }
+}
+
+template <typename E>
+void ExpectThrowsWith(const std::function<void()>& f, const std::string& text) {
+  try {
+    f();
+    ADD_FAILURE() << "no exception; expected one with '" << text << "'";
+  } catch (const E& e) {
+    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+  }
+}
+
+TEST_P(LinalgTest, BadShapesAndModesRaiseAtTheCall) {
+  const BlockArray wide = zeros({3, 5});
+  ExpectThrowsWith<ShapeError>([&] { linalg::qr(wide); }, "(3, 5)");
+  ExpectThrowsWith<ShapeError>([&] { linalg::qr(zeros({4})); }, "(4,)");
+  ExpectThrowsWith<ValueError>([&] { linalg::qr(zeros({5, 2}), "complete"); }, "complete");
+  ExpectThrowsWith<ShapeError>([&] { linalg::svd(wide); }, "(3, 5)");
+  ExpectThrowsWith<ShapeError>([&] { linalg::inv(zeros({4, 3})); }, "(4, 3)");
+  ExpectThrowsWith<ShapeError>([&] { linalg::cholesky(zeros({2, 3})); }, "(2, 3)");
+  ExpectThrowsWith<ShapeError>([&] { linalg::solve(eye(4), zeros({3})); }, "(3,)");
+  ExpectThrowsWith<ShapeError>([&] { linalg::solve(eye(4), zeros({4, 2, 1})); }, "(4, 4)");
+  ExpectThrowsWith<ShapeError>([&] { linalg::lstsq(zeros({6, 2}), zeros({5, 1})); }, "(5, 1)");
+  ExpectThrowsWith<ShapeError>([&] { linalg::lstsq(wide, zeros({3})); }, "(3, 5)");
+  ExpectThrowsWith<ValueError>([&] { linalg::pca(zeros({10, 3}), 4); }, "k = 4");
+  ExpectThrowsWith<ValueError>([&] { linalg::pca(zeros({10, 3}), 0); }, "k = 0");
+}
+
+TEST_P(LinalgTest, SingularAndIndefiniteMatricesRaiseOnGet) {
+  MatrixXd a = WellConditioned(6, 71);
+  a.col(3).setZero();
+  for (const Shape& block : {Shape{6, 6}, Shape{2, 6}, Shape{3, 3}}) {
+    SCOPED_TRACE("block " + shape_str(block));
+    const BlockArray ba = from_ndarray(FromEigen(a), block);
+    ExpectThrowsWith<ValueError>([&] { linalg::inv(ba).get(); }, "singular");
+    ExpectThrowsWith<ValueError>([&] { linalg::solve(ba, ones({6}, float64, {block[0]})).get(); },
+                                 "singular");
+    ExpectThrowsWith<ValueError>([&] { linalg::qr(ba, "indirect").q.get(); }, "singular");
+    // Symmetric, with a negative eigenvalue.
+    const MatrixXd s = MatrixXd::Identity(6, 6) - 2 * MatrixXd::Ones(6, 6);
+    ExpectThrowsWith<ValueError>([&] { linalg::cholesky(from_ndarray(FromEigen(s), block)).get(); },
+                                 "positive definite");
+  }
+  MatrixXd tall = ToEigen(RandomNDArray({20, 4}, float64, 72));
+  tall.col(1).setZero();
+  ExpectThrowsWith<ValueError>(
+      [&] {
+        linalg::lstsq(from_ndarray(FromEigen(tall), {5, 4}), ones({20})).get();
+      },
+      "singular");
+}
+
+INSTANTIATE_TEST_SUITE_P(Nodes, LinalgTest, ::testing::Values(1, 3, 4));
+
+}  // namespace
+}  // namespace nums
