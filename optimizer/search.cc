@@ -10,13 +10,18 @@ Plan Place(const BlockGraph& graph, const ClusterState& state, Policy policy) {
   return Search(graph, state, policy).Run();
 }
 
+Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_used, Policy policy) {
+  return Place(graph, ClusterState(std::vector<int64_t>(memory_used.begin(), memory_used.end())),
+               policy);
+}
+
 Search::Search(const BlockGraph& graph, const ClusterState& state, Policy policy)
     : graph_(graph),
       state_(state),
       policy_(MakePlacementPolicy(policy)),
       plan_{policy, {}, std::vector<int64_t>(static_cast<size_t>(graph.size()), -1), state},
       values_(static_cast<size_t>(graph.size())),
-      listed_(static_cast<size_t>(state.num_nodes()), 0) {
+      mask_(static_cast<size_t>(state.num_nodes()), 0) {
   if (graph.min_nodes() > state.num_nodes()) {
     throw ValueError("Place: a leaf lives on node " + std::to_string(graph.min_nodes() - 1) +
                      " but the cluster has " + std::to_string(state.num_nodes()) + " nodes");
@@ -119,29 +124,31 @@ void Search::PlaceStep(OpId op, std::array<ValueId, 2> inputs, ValueId output, i
     req.sources[static_cast<size_t>(k)] = v.node;
     req.input_bytes[static_cast<size_t>(k)] = v.bytes;
   }
-  // Candidates in order of preference (see StepRequest).
-  candidates_.clear();
-  const size_t larger = (n_in == 2 && req.input_bytes[1] > req.input_bytes[0]) ? 1 : 0;
-  auto offer = [&](int64_t node) {
-    if (listed_[static_cast<size_t>(node)]) return;
-    listed_[static_cast<size_t>(node)] = 1;
-    Candidate c{node, {false, false}};
-    for (int k = 0; k < n_in; ++k) {
-      c.holds[static_cast<size_t>(k)] =
-          Holds(values_[static_cast<size_t>(inputs[static_cast<size_t>(k)])], node);
-    }
-    candidates_.push_back(c);
+  // Candidates in order of preference (see StepRequest). mask_ marks, per node, which inputs it
+  // holds (bits 0 and 1) and whether it is listed (bit 2): O(holders) to fill and to clear.
+  auto holders = [&](ValueId id, auto&& f) {
+    const Value& v = values_[static_cast<size_t>(id)];
+    f(v.node);
+    for (int64_t c : v.copies) f(c);
   };
-  for (size_t k : {larger, 1 - larger}) {
-    if (static_cast<int>(k) >= n_in) continue;
-    const Value& v = values_[static_cast<size_t>(inputs[k])];
-    offer(v.node);
-    for (int64_t c : v.copies) offer(c);
+  for (int k = 0; k < n_in; ++k) {
+    holders(inputs[static_cast<size_t>(k)],
+            [&](int64_t node) { mask_[static_cast<size_t>(node)] |= uint8_t(1u << k); });
   }
+  candidates_.clear();
+  auto offer = [&](int64_t node) {
+    uint8_t& m = mask_[static_cast<size_t>(node)];
+    if (m & 4u) return;
+    m |= 4u;
+    candidates_.push_back(Candidate{node, {(m & 1u) != 0, (m & 2u) != 0}});
+  };
+  const size_t larger = (n_in == 2 && req.input_bytes[1] > req.input_bytes[0]) ? 1 : 0;
+  holders(inputs[larger], offer);
+  if (n_in == 2) holders(inputs[1 - larger], offer);
   if (any_node) {
     for (int64_t node = 0; node < state_.num_nodes(); ++node) offer(node);
   }
-  for (const Candidate& c : candidates_) listed_[static_cast<size_t>(c.node)] = 0;
+  for (const Candidate& c : candidates_) mask_[static_cast<size_t>(c.node)] = 0;
   req.candidates = candidates_;
 
   const int64_t node = policy_->Choose(req, state_);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "optimizer/block_graph.h"
@@ -19,6 +20,13 @@ namespace nums::optimizer {
 /// Deterministic: the same graph, state and policy give the same plan. Throws ValueError when a
 /// leaf lives on a node the state does not have. O(ops x nodes) at worst.
 Plan Place(const BlockGraph& graph, const ClusterState& state, Policy policy);
+
+/// The array layer's entry point: places the block graph of one array operation on a cluster
+/// whose nodes hold `memory_used` bytes now (engine NodeInfo::memory_used, which counts the
+/// leaves already). Net loads start at zero, so each operation's traffic is balanced on its own.
+/// Throws ValueError for no nodes, a negative figure or a leaf on a node past the list.
+Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_used,
+                    Policy policy = Policy::kLshs);
 
 /// The walk behind Place. Each op is placed when its turn comes in the graph's order (its inputs
 /// are placed by then); a reduction is placed as pairwise steps: first two partials that share a
@@ -54,7 +62,7 @@ class Search {
   Plan plan_;
   std::vector<Value> values_;          // indexed by ValueId
   std::vector<Candidate> candidates_;  // scratch, reused by every step
-  std::vector<uint8_t> listed_;        // scratch: per node, already a candidate of this step
+  std::vector<uint8_t> mask_;          // scratch: per node, inputs held and listed (see .cc)
 };
 
 }  // namespace nums::optimizer

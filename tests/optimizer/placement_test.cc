@@ -215,6 +215,21 @@ TEST(Placement, ExplainNamesNodesAndMoves) {
   EXPECT_NE(text.find("objective"), std::string::npos) << text;
 }
 
+// What elementwise.cc would do: one binary op per output block, memory from the engine.
+TEST(Placement, PlaceOnClusterSeedsMemoryFromTheEngine) {
+  BlockGraph g;
+  const OpId a = g.AddLeaf(0, 10);
+  const OpId b = g.AddLeaf(1, 10);
+  g.MarkOutput(g.AddBinary(a, b, 100));
+  const std::vector<int64_t> memory_used{1000, 10};
+  const Plan plan = PlaceOnCluster(g, memory_used);
+  EXPECT_EQ(plan.policy, Policy::kLshs);
+  EXPECT_EQ(plan.node_of_op[2], 1);  // away from the full node, as in the hand-checked case
+  EXPECT_EQ(plan, Place(g, ClusterState(memory_used), Policy::kLshs));
+  EXPECT_EQ(PlaceOnCluster(g, memory_used, Policy::kLocality).node_of_op[2], 0);
+  EXPECT_THROW(PlaceOnCluster(g, std::vector<int64_t>{10}), ValueError);
+}
+
 TEST(Policy, NamesRoundTrip) {
   for (Policy p : {Policy::kLshs, Policy::kRoundRobin, Policy::kLocality}) {
     EXPECT_EQ(ParsePolicy(PolicyName(p)), p);
