@@ -55,7 +55,8 @@ std::string Explain(const Plan& plan, const BlockGraph& graph) {
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const PlanStep& st = plan.steps[i];
     const Op& op = graph.op(st.op);
-    s += "  " + std::to_string(i) + ": " + ValueName(st.output, graph) + " = " + op.name + "(";
+    s += "  " + std::to_string(i) + ": " + std::string(OpKindName(op.kind)) + " " +
+         ValueName(st.output, graph) + " = " + op.name + "(";
     for (int k = 0; k < st.num_inputs(); ++k) {
       const auto kk = static_cast<size_t>(k);
       if (k) s += ", ";

@@ -209,7 +209,7 @@ TEST(Placement, ExplainNamesNodesAndMoves) {
   g.MarkOutput(g.AddBinary(a, b, 100, "add"));
   const std::string text = Explain(Place(g, ClusterState({1000, 10}), Policy::kLshs), g);
   EXPECT_NE(text.find("plan (lshs): 1 steps on 2 nodes, 10 B moved"), std::string::npos) << text;
-  EXPECT_NE(text.find("%2 = add(%0 <- node 0 (10 B), %1) on node 1, 100 B, output"),
+  EXPECT_NE(text.find("0: binary %2 = add(%0 <- node 0 (10 B), %1) on node 1, 100 B, output"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("objective"), std::string::npos) << text;
