@@ -1,0 +1,111 @@
+#include "optimizer/block_graph.h"
+
+#include <algorithm>
+
+#include "nums/errors.hpp"
+
+namespace nums::optimizer {
+namespace {
+
+void CheckBytes(int64_t bytes, const char* what) {
+  if (bytes < 0) {
+    throw ValueError(std::string("BlockGraph::") + what + ": negative size " +
+                     std::to_string(bytes));
+  }
+}
+
+}  // namespace
+
+std::string_view OpKindName(OpKind kind) {
+  switch (kind) {
+    case OpKind::kLeaf:
+      return "leaf";
+    case OpKind::kUnary:
+      return "unary";
+    case OpKind::kBinary:
+      return "binary";
+    case OpKind::kProduct:
+      return "product";
+    case OpKind::kReduce:
+      return "reduce";
+  }
+  return "op";
+}
+
+void BlockGraph::CheckInput(OpId in, const char* what) const {
+  if (in < 0 || in >= size()) {
+    throw ValueError(std::string("BlockGraph::") + what + ": input " + std::to_string(in) +
+                     " is not an op of this graph (size " + std::to_string(size()) + ")");
+  }
+}
+
+OpId BlockGraph::Add(Op op) {
+  for (OpId in : op.inputs) ++consumers_[static_cast<size_t>(in)];
+  ops_.push_back(std::move(op));
+  consumers_.push_back(0);
+  return size() - 1;
+}
+
+OpId BlockGraph::AddLeaf(int64_t node, int64_t bytes, std::string name) {
+  if (node < 0) throw ValueError("BlockGraph::AddLeaf: negative node " + std::to_string(node));
+  CheckBytes(bytes, "AddLeaf");
+  min_nodes_ = std::max(min_nodes_, node + 1);
+  return Add(Op{OpKind::kLeaf, std::move(name), {}, bytes, node, false});
+}
+
+OpId BlockGraph::AddUnary(OpId in, int64_t out_bytes, std::string name) {
+  CheckInput(in, "AddUnary");
+  CheckBytes(out_bytes, "AddUnary");
+  return Add(Op{OpKind::kUnary, std::move(name), {in}, out_bytes, -1, false});
+}
+
+OpId BlockGraph::AddBinary(OpId a, OpId b, int64_t out_bytes, std::string name) {
+  CheckInput(a, "AddBinary");
+  CheckInput(b, "AddBinary");
+  CheckBytes(out_bytes, "AddBinary");
+  return Add(Op{OpKind::kBinary, std::move(name), {a, b}, out_bytes, -1, false});
+}
+
+OpId BlockGraph::AddProduct(OpId a, OpId b, int64_t out_bytes, std::string name) {
+  CheckInput(a, "AddProduct");
+  CheckInput(b, "AddProduct");
+  CheckBytes(out_bytes, "AddProduct");
+  return Add(Op{OpKind::kProduct, std::move(name), {a, b}, out_bytes, -1, false});
+}
+
+OpId BlockGraph::AddReduce(std::vector<OpId> inputs, int64_t out_bytes, std::string name) {
+  if (inputs.size() < 2) {
+    throw ValueError("BlockGraph::AddReduce: needs at least 2 inputs, got " +
+                     std::to_string(inputs.size()) + " (a single block is its own reduction)");
+  }
+  for (OpId in : inputs) CheckInput(in, "AddReduce");
+  CheckBytes(out_bytes, "AddReduce");
+  return Add(Op{OpKind::kReduce, std::move(name), std::move(inputs), out_bytes, -1, false});
+}
+
+void BlockGraph::MarkOutput(OpId op) {
+  CheckInput(op, "MarkOutput");
+  ops_[static_cast<size_t>(op)].is_output = true;
+}
+
+int64_t BlockGraph::OutputBytes() const {
+  int64_t total = 0;
+  for (const Op& op : ops_) {
+    if (op.is_output) total += op.bytes;
+  }
+  return total;
+}
+
+std::vector<int64_t> BlockGraph::LeafBytesPerNode(int64_t nodes) const {
+  if (nodes < min_nodes_) {
+    throw ValueError("BlockGraph::LeafBytesPerNode: " + std::to_string(nodes) +
+                     " nodes, but a leaf lives on node " + std::to_string(min_nodes_ - 1));
+  }
+  std::vector<int64_t> bytes(static_cast<size_t>(nodes), 0);
+  for (const Op& op : ops_) {
+    if (op.kind == OpKind::kLeaf) bytes[static_cast<size_t>(op.node)] += op.bytes;
+  }
+  return bytes;
+}
+
+}  // namespace nums::optimizer

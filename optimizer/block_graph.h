@@ -1,0 +1,71 @@
+#pragma once
+// BlockGraph: the block operations of one array operation (or of a few chained ones), as the
+// array layer or the simulator describes them to the optimizer before anything runs.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nums::optimizer {
+
+/// Index of an operation in its BlockGraph; operations are numbered in the order they are added.
+using OpId = int64_t;
+
+enum class OpKind : uint8_t {
+  kLeaf,     ///< an existing block: known node and size, placed already
+  kUnary,    ///< one input (exp, astype, a per-block reduction or QR, ...)
+  kBinary,   ///< two inputs (elementwise with broadcasting, where one input may serve many ops)
+  kProduct,  ///< a tensordot partial product A[i,k] . B[k,j]; a binary op that feeds a reduction
+  kReduce,   ///< n inputs combined by an associative op, executed as pairwise steps
+};
+
+std::string_view OpKindName(OpKind kind);
+
+struct Op {
+  OpKind kind = OpKind::kLeaf;
+  std::string name;          ///< what the block op computes ("add", "sum", "qr"), for Explain
+  std::vector<OpId> inputs;  ///< earlier ops; a reduction's inputs in the caller's order
+  int64_t bytes = 0;         ///< size of the op's result (of each pairwise step for reductions)
+  int64_t node = -1;         ///< leaves only: the node that holds the block
+  bool is_output = false;    ///< a root: its block outlives the graph
+};
+
+/// A DAG of block operations. Inputs always precede their consumers, so the order of addition is
+/// an execution order. Every builder call checks its arguments and throws ValueError.
+class BlockGraph {
+ public:
+  /// An existing block of `bytes` on `node` (>= 0).
+  OpId AddLeaf(int64_t node, int64_t bytes, std::string name = "block");
+  OpId AddUnary(OpId in, int64_t out_bytes, std::string name = "unary");
+  /// `a` and `b` may be the same op (x * x).
+  OpId AddBinary(OpId a, OpId b, int64_t out_bytes, std::string name = "binary");
+  /// A partial product of a tensordot / matmul; feed it to AddReduce.
+  OpId AddProduct(OpId a, OpId b, int64_t out_bytes, std::string name = "matmul");
+  /// Combines >= 2 inputs into one block of `out_bytes`; the optimizer
+  /// chooses the pairwise tree.
+  OpId AddReduce(std::vector<OpId> inputs, int64_t out_bytes, std::string name = "sum");
+  /// Marks `op` as a result the caller keeps (a root); it is never released.
+  void MarkOutput(OpId op);
+
+  int64_t size() const { return static_cast<int64_t>(ops_.size()); }
+  const Op& op(OpId id) const { return ops_[static_cast<size_t>(id)]; }
+  const std::vector<Op>& ops() const { return ops_; }
+  /// How many inputs of later ops read `id` (an op used twice by one consumer counts twice).
+  int64_t consumers(OpId id) const { return consumers_[static_cast<size_t>(id)]; }
+  /// The largest leaf node + 1 (0 without leaves): the fewest nodes a cluster state needs.
+  int64_t min_nodes() const { return min_nodes_; }
+  /// Sum of the output ops' bytes.
+  int64_t OutputBytes() const;
+  /// Per node, the bytes of the leaves it holds (for a state seeded with the inputs only).
+  std::vector<int64_t> LeafBytesPerNode(int64_t nodes) const;
+
+ private:
+  OpId Add(Op op);
+  void CheckInput(OpId in, const char* what) const;
+
+  std::vector<Op> ops_;
+  std::vector<int64_t> consumers_;
+  int64_t min_nodes_ = 0;
+};
+
+}  // namespace nums::optimizer

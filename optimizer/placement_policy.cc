@@ -1,0 +1,70 @@
+#include "optimizer/placement_policy.h"
+
+#include "optimizer/cost_model.h"
+
+namespace nums::optimizer {
+namespace {
+
+// LSHS: the candidate with the least objective after the step; on a tie the one that moves
+// fewer bytes (a max does not see traffic below it), then the earliest, which by the candidates'
+// order is the node holding the larger input.
+class LshsPolicy : public PlacementPolicy {
+ public:
+  int64_t Choose(const StepRequest& request, const ClusterState& state) override {
+    const CostModel model(state);
+    int64_t best_node = request.candidates.front().node;
+    int64_t best_cost = -1, best_moved = -1;
+    for (const Candidate& c : request.candidates) {
+      std::array<Transfer, 2> incoming;
+      size_t n = 0;
+      int64_t moved = 0;
+      for (int k = 0; k < request.num_inputs; ++k) {
+        const auto kk = static_cast<size_t>(k);
+        if (c.holds[kk] || (k == 1 && request.same_input)) continue;
+        incoming[n++] = Transfer{request.sources[kk], c.node, request.input_bytes[kk]};
+        moved += request.input_bytes[kk];
+      }
+      const int64_t cost =
+          model.Evaluate(c.node, std::span<const Transfer>(incoming.data(), n), request.out_bytes);
+      if (best_cost < 0 || cost < best_cost || (cost == best_cost && moved < best_moved)) {
+        best_cost = cost;
+        best_moved = moved;
+        best_node = c.node;
+      }
+    }
+    return best_node;
+  }
+};
+
+class RoundRobinPolicy : public PlacementPolicy {
+ public:
+  int64_t Choose(const StepRequest&, const ClusterState& state) override {
+    return next_++ % state.num_nodes();
+  }
+
+ private:
+  int64_t next_ = 0;
+};
+
+class LocalityPolicy : public PlacementPolicy {
+ public:
+  int64_t Choose(const StepRequest& request, const ClusterState&) override {
+    return request.candidates.front().node;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<PlacementPolicy> MakePlacementPolicy(Policy policy) {
+  switch (policy) {
+    case Policy::kLshs:
+      return std::make_unique<LshsPolicy>();
+    case Policy::kRoundRobin:
+      return std::make_unique<RoundRobinPolicy>();
+    case Policy::kLocality:
+      return std::make_unique<LocalityPolicy>();
+  }
+  return nullptr;
+}
+
+}  // namespace nums::optimizer

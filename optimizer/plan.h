@@ -1,0 +1,61 @@
+#pragma once
+// Plan: where each block operation runs, in an order in which it can run.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "optimizer/block_graph.h"
+#include "optimizer/cluster_state.h"
+
+namespace nums::optimizer {
+
+/// How block operations are placed; tests and the simulator force one.
+enum class Policy : uint8_t {
+  kLshs,        ///< least simulated objective f = max(memory) + max(net_in) + max(net_out)
+  kRoundRobin,  ///< step i on node i mod nodes, whatever the inputs
+  kLocality,    ///< where the larger input is
+};
+
+/// "lshs", "round-robin", "locality".
+std::string_view PolicyName(Policy policy);
+/// The policy named `name` (as PolicyName spells it); ValueError otherwise.
+Policy ParsePolicy(std::string_view name);
+
+/// A value a step reads or writes: [0, graph size) are the ops' results (leaves included); ids
+/// from graph size on are the partial results inside reductions.
+using ValueId = int64_t;
+inline constexpr ValueId kNoValue = -1;
+
+/// One block task: `op` (or one pairwise step of reduction `op`) on `node`.
+struct PlanStep {
+  OpId op = 0;
+  int64_t node = 0;
+  std::array<ValueId, 2> inputs{kNoValue, kNoValue};  ///< inputs[1] is kNoValue for unary ops
+  /// The node each input is fetched from; `node` itself when it is there already.
+  std::array<int64_t, 2> sources{-1, -1};
+  std::array<int64_t, 2> input_bytes{0, 0};
+  ValueId output = kNoValue;  ///< `op` for an op's last step, a fresh partial id otherwise
+  int64_t bytes = 0;          ///< of the output
+
+  int num_inputs() const { return inputs[1] == kNoValue ? 1 : 2; }
+  /// Bytes this step pulls over the network.
+  int64_t MovedBytes() const;
+  friend bool operator==(const PlanStep&, const PlanStep&) = default;
+};
+
+struct Plan {
+  Policy policy = Policy::kLshs;
+  std::vector<PlanStep> steps;      ///< in execution order: inputs are produced earlier
+  std::vector<int64_t> node_of_op;  ///< where each op's result lives (leaves: their node)
+  ClusterState state;               ///< after every step, intermediates and copies released
+  int64_t MovedBytes() const;
+  friend bool operator==(const Plan&, const Plan&) = default;
+};
+
+/// The plan as text: one line per step (op, node, inputs and what moved), then the loads.
+std::string Explain(const Plan& plan, const BlockGraph& graph);
+
+}  // namespace nums::optimizer

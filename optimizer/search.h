@@ -1,0 +1,68 @@
+#pragma once
+// Search: walks a BlockGraph in order, places every block operation (and every pairwise step of
+// a reduction) with a PlacementPolicy, and keeps the cluster state and where each value lives.
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "optimizer/block_graph.h"
+#include "optimizer/cluster_state.h"
+#include "optimizer/placement_policy.h"
+#include "optimizer/plan.h"
+
+namespace nums::optimizer {
+
+/// Places `graph` on the cluster described by `state` (whose memory already counts the leaves).
+/// Deterministic: the same graph, state and policy give the same plan. Throws ValueError when a
+/// leaf lives on a node the state does not have. O(ops x nodes) at worst.
+Plan Place(const BlockGraph& graph, const ClusterState& state, Policy policy);
+
+/// The array layer's entry point: places the block graph of one array operation on a cluster
+/// whose nodes hold `memory_used` bytes now (engine NodeInfo::memory_used, which counts the
+/// leaves already). Net loads start at zero, so each operation's traffic is balanced on its own.
+/// Throws ValueError for no nodes, a negative figure or a leaf on a node past the list.
+Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_used,
+                    Policy policy = Policy::kLshs);
+
+/// The walk behind Place. Each op is placed when its turn comes in the graph's order (its inputs
+/// are placed by then); a reduction is placed as pairwise steps: first two partials that share a
+/// node (no transfer), otherwise the two oldest, each step on a node the policy picks among all
+/// nodes. Memory: a step allocates its output where it runs and a copy of each input it fetches;
+/// when a value's last consumer is placed its copies are released, and so is the value itself
+/// unless it is a leaf or an output.
+class Search {
+ public:
+  Search(const BlockGraph& graph, const ClusterState& state, Policy policy);
+  Plan Run() &&;
+
+ private:
+  struct Value {
+    int64_t node = -1;
+    int64_t bytes = 0;
+    int64_t remaining = 0;        // consumers not placed yet
+    bool keep = false;            // leaves and outputs are never released
+    std::vector<int64_t> copies;  // other nodes holding a copy, in the order they got it
+  };
+
+  void PlaceReduce(OpId op);
+  /// Places one step reading `inputs` (inputs[1] may be kNoValue) and writing `output`.
+  void PlaceStep(OpId op, std::array<ValueId, 2> inputs, ValueId output, int64_t bytes,
+                 int64_t remaining, bool keep, bool any_node);
+  void Consume(ValueId v);
+  void Drop(Value& value, bool keep);
+  bool Holds(const Value& value, int64_t node) const;
+
+  const BlockGraph& graph_;
+  ClusterState state_;
+  std::unique_ptr<PlacementPolicy> policy_;
+  Plan plan_;
+  std::vector<Value> values_;          // indexed by ValueId
+  std::vector<Candidate> candidates_;  // scratch, reused by every step
+  std::vector<uint8_t> mask_;          // scratch: per node, inputs held and listed (see .cc)
+};
+
+}  // namespace nums::optimizer

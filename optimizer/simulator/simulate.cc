@@ -1,0 +1,81 @@
+#include "optimizer/simulator/simulate.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "optimizer/search.h"
+
+namespace nums::optimizer::sim {
+namespace {
+
+struct Loads {
+  int64_t max = 0;
+  double mean = 0;
+};
+
+template <typename F>
+Loads Summarise(const ClusterState& s, F load) {
+  Loads l;
+  for (int64_t n = 0; n < s.num_nodes(); ++n) {
+    l.max = std::max(l.max, load(n));
+    l.mean += static_cast<double>(load(n));
+  }
+  l.mean /= static_cast<double>(s.num_nodes());
+  return l;
+}
+
+std::string Bytes(double bytes) { return FormatBytes(static_cast<int64_t>(bytes + 0.5)); }
+
+std::string Ratio(int64_t a, int64_t b) {
+  if (b == 0) return a == 0 ? "1 (both 0)" : "inf";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.3g", static_cast<double>(a) / static_cast<double>(b));
+  return buf;
+}
+
+}  // namespace
+
+std::vector<PolicyResult> Simulate(const Workload& workload, std::span<const Policy> policies) {
+  std::vector<PolicyResult> results;
+  for (Policy p : policies) {
+    const auto start = std::chrono::steady_clock::now();
+    Plan plan = Place(workload.graph, workload.initial, p);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    results.push_back({std::move(plan), took.count()});
+  }
+  return results;
+}
+
+std::string FormatTable(const std::vector<PolicyResult>& results) {
+  std::string s =
+      "| policy | block ops | memory max | memory mean | net_in max | net_in mean | "
+      "net_out max | net_out mean | objective | plan time (ms) |\n"
+      "|---|---|---|---|---|---|---|---|---|---|\n";
+  const PolicyResult* lshs = nullptr;
+  const PolicyResult* rr = nullptr;
+  for (const PolicyResult& r : results) {
+    const ClusterState& st = r.plan.state;
+    const Loads mem = Summarise(st, [&](int64_t n) { return st.peak_memory(n); });
+    const Loads in = Summarise(st, [&](int64_t n) { return st.net_in(n); });
+    const Loads out = Summarise(st, [&](int64_t n) { return st.net_out(n); });
+    char ms[32];
+    std::snprintf(ms, sizeof(ms), "%.2f", r.plan_seconds * 1e3);
+    s += "| " + std::string(PolicyName(r.plan.policy)) + " | " +
+         std::to_string(r.plan.steps.size()) + " | " + Bytes(static_cast<double>(mem.max)) + " | " +
+         Bytes(mem.mean) + " | " + Bytes(static_cast<double>(in.max)) + " | " + Bytes(in.mean) +
+         " | " + Bytes(static_cast<double>(out.max)) + " | " + Bytes(out.mean) + " | " +
+         Bytes(static_cast<double>(mem.max + in.max + out.max)) + " | " + ms + " |\n";
+    if (r.plan.policy == Policy::kLshs) lshs = &r;
+    if (r.plan.policy == Policy::kRoundRobin) rr = &r;
+  }
+  if (lshs && rr) {
+    const ClusterState& a = lshs->plan.state;
+    const ClusterState& b = rr->plan.state;
+    s += "\nLSHS / round-robin: max memory " + Ratio(a.MaxPeakMemory(), b.MaxPeakMemory()) +
+         ", max net_in " + Ratio(a.MaxNetIn(), b.MaxNetIn()) + ", max net_out " +
+         Ratio(a.MaxNetOut(), b.MaxNetOut()) + "\n";
+  }
+  return s;
+}
+
+}  // namespace nums::optimizer::sim

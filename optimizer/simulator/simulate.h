@@ -1,0 +1,26 @@
+#pragma once
+// Simulate: place a workload with each policy and report the loads, without executing anything.
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "optimizer/plan.h"
+#include "optimizer/simulator/workloads.h"
+
+namespace nums::optimizer::sim {
+
+struct PolicyResult {
+  Plan plan;
+  double plan_seconds = 0;  ///< wall time of Place()
+};
+
+/// One plan per policy, in the order given.
+std::vector<PolicyResult> Simulate(const Workload& workload, std::span<const Policy> policies);
+
+/// A Markdown table: per policy the block ops, max and mean (over nodes) of peak memory, net_in
+/// and net_out, the objective with peak memory, the planning time; then LSHS's ratios to
+/// round-robin when both ran.
+std::string FormatTable(const std::vector<PolicyResult>& results);
+
+}  // namespace nums::optimizer::sim

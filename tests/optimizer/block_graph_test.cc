@@ -1,0 +1,50 @@
+#include "optimizer/block_graph.h"
+
+#include <gtest/gtest.h>
+
+#include "nums/errors.hpp"
+
+namespace nums::optimizer {
+namespace {
+
+TEST(BlockGraph, NumbersOpsInOrderAndCountsConsumers) {
+  BlockGraph g;
+  const OpId a = g.AddLeaf(0, 100);
+  const OpId b = g.AddLeaf(3, 200);
+  const OpId sq = g.AddBinary(a, a, 100, "mul");  // one consumer reading a twice
+  const OpId u = g.AddUnary(b, 200, "exp");
+  const OpId p = g.AddProduct(a, u, 8);
+  const OpId r = g.AddReduce({sq, p, b}, 8);
+  g.MarkOutput(r);
+  EXPECT_EQ(a, 0);
+  EXPECT_EQ(r, 5);
+  EXPECT_EQ(g.size(), 6);
+  EXPECT_EQ(g.consumers(a), 3);
+  EXPECT_EQ(g.consumers(b), 2);
+  EXPECT_EQ(g.consumers(r), 0);
+  EXPECT_EQ(g.op(u).kind, OpKind::kUnary);
+  EXPECT_EQ(g.op(p).kind, OpKind::kProduct);
+  EXPECT_EQ(g.op(r).inputs, (std::vector<OpId>{sq, p, b}));
+  EXPECT_TRUE(g.op(r).is_output);
+  EXPECT_FALSE(g.op(p).is_output);
+  EXPECT_EQ(g.min_nodes(), 4);
+  EXPECT_EQ(g.OutputBytes(), 8);
+  EXPECT_EQ(g.LeafBytesPerNode(5), (std::vector<int64_t>{100, 0, 0, 200, 0}));
+}
+
+TEST(BlockGraph, RejectsBadArguments) {
+  BlockGraph g;
+  const OpId a = g.AddLeaf(0, 10);
+  EXPECT_THROW(g.AddLeaf(-1, 10), ValueError);
+  EXPECT_THROW(g.AddLeaf(0, -10), ValueError);
+  EXPECT_THROW(g.AddUnary(7, 10), ValueError);  // not an op yet: inputs come first
+  EXPECT_THROW(g.AddBinary(a, -1, 10), ValueError);
+  EXPECT_THROW(g.AddReduce({a}, 10), ValueError);
+  EXPECT_THROW(g.MarkOutput(1), ValueError);
+  EXPECT_THROW(g.LeafBytesPerNode(0), ValueError);
+  EXPECT_EQ(g.size(), 1);
+  EXPECT_EQ(g.consumers(a), 0);  // failed calls leave no trace
+}
+
+}  // namespace
+}  // namespace nums::optimizer

@@ -1,0 +1,65 @@
+#include "optimizer/cost_model.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "nums/errors.hpp"
+
+namespace nums::optimizer {
+namespace {
+
+// The objective by brute force: apply the step to a copy of the state.
+int64_t BruteForce(ClusterState s, int64_t node, const std::vector<Transfer>& incoming,
+                   int64_t out) {
+  for (const Transfer& t : incoming) s.Apply(t);
+  s.Apply(Allocation{node, out});
+  return s.Objective();
+}
+
+TEST(CostModel, MatchesApplyingTheStepToACopy) {
+  std::mt19937_64 rng(7);
+  for (int64_t nodes : {1, 2, 3, 4, 7}) {
+    for (int trial = 0; trial < 300; ++trial) {
+      std::uniform_int_distribution<int64_t> node(0, nodes - 1), bytes(0, 1000);
+      std::vector<int64_t> memory;
+      for (int64_t n = 0; n < nodes; ++n) memory.push_back(bytes(rng));
+      ClusterState s(memory);
+      for (int t = 0; t < 6; ++t) s.Apply(Transfer{node(rng), node(rng), bytes(rng)});
+      const int64_t at = node(rng);
+      std::vector<Transfer> incoming;
+      const int k = static_cast<int>(rng() % 3);
+      for (int i = 0; i < k && nodes > 1; ++i) {
+        int64_t from = node(rng);
+        if (from == at) from = (at + 1) % nodes;
+        incoming.push_back(Transfer{from, at, bytes(rng)});
+      }
+      const int64_t out = bytes(rng);
+      const CostModel model(s);
+      ASSERT_EQ(model.Evaluate(at, incoming, out), BruteForce(s, at, incoming, out))
+          << "nodes " << nodes << " trial " << trial;
+    }
+  }
+}
+
+TEST(CostModel, TwoTransfersFromOneSenderAddUp) {
+  ClusterState s = ClusterState::Empty(3);
+  s.Apply(Transfer{2, 1, 100});  // node 2 sent most so far
+  const CostModel model(s);
+  const std::vector<Transfer> in{{0, 1, 60}, {0, 1, 60}};
+  // node 0 sends 120 > 100; node 1 receives 220 and holds 220 + 5.
+  EXPECT_EQ(model.Evaluate(1, in, 5), 225 + 220 + 120);
+}
+
+TEST(CostModel, RejectsTransfersThatDoNotReachTheNode) {
+  const ClusterState s = ClusterState::Empty(3);
+  const CostModel model(s);
+  const std::vector<Transfer> wrong{{0, 2, 1}};
+  EXPECT_THROW(model.Evaluate(1, wrong, 0), ValueError);
+  const std::vector<Transfer> self{{1, 1, 1}};
+  EXPECT_THROW(model.Evaluate(1, self, 0), ValueError);
+}
+
+}  // namespace
+}  // namespace nums::optimizer

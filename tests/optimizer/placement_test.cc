@@ -1,0 +1,241 @@
+// Hand-checked placements on small graphs, and each baseline's behaviour.
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "nums/errors.hpp"
+#include "optimizer/search.h"
+
+namespace nums::optimizer {
+namespace {
+
+ClusterState Seeded(const BlockGraph& g, int64_t nodes) {
+  return ClusterState(g.LeafBytesPerNode(nodes));
+}
+
+TEST(Placement, ElementwiseOnCoLocatedInputsStaysPut) {
+  BlockGraph g;
+  const OpId a = g.AddLeaf(2, 1000);
+  const OpId b = g.AddLeaf(2, 1000);
+  g.AddLeaf(0, 5000);  // a busier node elsewhere does not pull the op away
+  g.MarkOutput(g.AddBinary(a, b, 1000, "add"));
+  for (Policy p : {Policy::kLshs, Policy::kLocality}) {
+    const Plan plan = Place(g, Seeded(g, 4), p);
+    ASSERT_EQ(plan.steps.size(), 1u);
+    EXPECT_EQ(plan.steps[0].node, 2) << PolicyName(p);
+    EXPECT_EQ(plan.MovedBytes(), 0);
+    EXPECT_EQ(plan.state.memory(2), 3000);
+  }
+}
+
+// Node 0 is full; a binary op of two small inputs on nodes 0 and 1 with a large output:
+// on node 0: f = (1000 + 10 + 100) + 10 + 10 = 1130; on node 1: f = 1000 + 10 + 10 = 1020.
+TEST(Placement, LshsMovesSmallInputsAwayFromAFullNode) {
+  BlockGraph g;
+  const OpId a = g.AddLeaf(0, 10);
+  const OpId b = g.AddLeaf(1, 10);
+  g.MarkOutput(g.AddBinary(a, b, 100));
+  const ClusterState start({1000, 10});
+  const Plan lshs = Place(g, start, Policy::kLshs);
+  EXPECT_EQ(lshs.steps[0].node, 1);
+  EXPECT_EQ(lshs.steps[0].sources[0], 0);  // a moved
+  EXPECT_EQ(lshs.steps[0].sources[1], 1);
+  EXPECT_EQ(lshs.state.Objective(), 1000 + 10 + 10);
+  // Locality ignores the load: equal inputs, so the left input's node.
+  EXPECT_EQ(Place(g, start, Policy::kLocality).steps[0].node, 0);
+}
+
+TEST(Placement, UnaryRunsWhereItsInputIs) {
+  BlockGraph g;
+  const OpId a = g.AddLeaf(0, 10);
+  g.MarkOutput(g.AddUnary(a, 100));
+  // Even on a full node: candidates are the nodes holding the inputs.
+  const Plan plan = Place(g, ClusterState({1000, 0}), Policy::kLshs);
+  EXPECT_EQ(plan.steps[0].node, 0);
+  EXPECT_EQ(plan.MovedBytes(), 0);
+}
+
+// X^T X on 2 nodes, one row block per node: the partial products run where their block is and
+// exactly one 64-byte partial moves, the least any placement can move. The last step goes to the
+// left partial's node on the tie.
+TEST(Placement, TwoNodeXtxIsOptimal) {
+  BlockGraph g;
+  const OpId x0 = g.AddLeaf(0, 1000, "X0");
+  const OpId x1 = g.AddLeaf(1, 1000, "X1");
+  const OpId p0 = g.AddProduct(x0, x0, 64);
+  const OpId p1 = g.AddProduct(x1, x1, 64);
+  const OpId r = g.AddReduce({p0, p1}, 64);
+  g.MarkOutput(r);
+  const Plan plan = Place(g, Seeded(g, 2), Policy::kLshs);
+  ASSERT_EQ(plan.steps.size(), 3u);
+  EXPECT_EQ(plan.steps[0].node, 0);
+  EXPECT_EQ(plan.steps[1].node, 1);
+  EXPECT_EQ(plan.steps[2].node, 0);
+  EXPECT_EQ(plan.steps[2].output, r);
+  EXPECT_EQ(plan.MovedBytes(), 64);
+  EXPECT_EQ(plan.node_of_op[static_cast<size_t>(r)], 0);
+  EXPECT_EQ(plan.state.net_in(0), 64);
+  EXPECT_EQ(plan.state.net_out(1), 64);
+  // Partials and the copy released: the inputs and the result remain.
+  EXPECT_EQ(plan.state.memory(0), 1064);
+  EXPECT_EQ(plan.state.memory(1), 1000);
+  // Node 0 held X0, p0, the copy of p1 and the result at once.
+  EXPECT_EQ(plan.state.peak_memory(0), 1000 + 3 * 64);
+  EXPECT_EQ(plan.state.Objective(), 1064 + 64 + 64);
+}
+
+// Four blocks on four nodes: a balanced tree, (0,1) -> 0, (2,3) -> 2, then 2 -> 0; each partial
+// crosses the network once and no node sends twice.
+TEST(Placement, ReductionOverFourNodesIsATreeThatMovesEachByteOnce) {
+  BlockGraph g;
+  std::vector<OpId> leaves;
+  for (int64_t n = 0; n < 4; ++n) leaves.push_back(g.AddLeaf(n, 100));
+  const OpId r = g.AddReduce(leaves, 100);
+  g.MarkOutput(r);
+  const Plan plan = Place(g, Seeded(g, 4), Policy::kLshs);
+  ASSERT_EQ(plan.steps.size(), 3u);
+  EXPECT_EQ(plan.steps[0].inputs, (std::array<ValueId, 2>{leaves[0], leaves[1]}));
+  EXPECT_EQ(plan.steps[0].node, 0);
+  EXPECT_EQ(plan.steps[1].inputs, (std::array<ValueId, 2>{leaves[2], leaves[3]}));
+  EXPECT_EQ(plan.steps[1].node, 2);
+  EXPECT_EQ(plan.steps[2].inputs,
+            (std::array<ValueId, 2>{plan.steps[0].output, plan.steps[1].output}));
+  EXPECT_EQ(plan.steps[2].node, 0);
+  EXPECT_EQ(plan.steps[2].output, r);
+  std::map<ValueId, int> moves;
+  for (const PlanStep& s : plan.steps) {
+    for (int k = 0; k < 2; ++k) {
+      if (s.sources[static_cast<size_t>(k)] != s.node) ++moves[s.inputs[static_cast<size_t>(k)]];
+    }
+  }
+  EXPECT_EQ(moves.size(), 3u);
+  for (const auto& [v, count] : moves) EXPECT_EQ(count, 1) << "value " << v;
+  EXPECT_EQ(plan.MovedBytes(), 300);
+  EXPECT_EQ(plan.state.MaxNetOut(), 100);
+  EXPECT_EQ(plan.state.MaxNetIn(), 200);
+  EXPECT_EQ(plan.state.TotalMemory(), 500);
+}
+
+TEST(Placement, ReductionCombinesCoLocatedPartialsFirst) {
+  BlockGraph g;
+  std::vector<OpId> leaves;
+  for (int64_t i = 0; i < 6; ++i) leaves.push_back(g.AddLeaf(i % 2, 100));
+  g.MarkOutput(g.AddReduce(leaves, 100));
+  const Plan plan = Place(g, Seeded(g, 2), Policy::kLshs);
+  ASSERT_EQ(plan.steps.size(), 5u);
+  // Two local steps on each node before the one transfer.
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(plan.steps[i].MovedBytes(), 0) << i;
+  EXPECT_EQ(plan.MovedBytes(), 100);
+}
+
+// Other nodes dominate every maximum, so both candidates tie: the node with the larger input.
+TEST(Placement, TiesGoToTheNodeHoldingTheLargerInput) {
+  for (bool left_larger : {true, false}) {
+    BlockGraph g;
+    const OpId a = g.AddLeaf(0, left_larger ? 20 : 10);
+    const OpId b = g.AddLeaf(1, left_larger ? 10 : 20);
+    g.MarkOutput(g.AddBinary(a, b, 1));
+    ClusterState start({0, 0, 1'000'000, 0});
+    start.Apply(Transfer{2, 3, 1000});
+    const Plan plan = Place(g, start, Policy::kLshs);
+    EXPECT_EQ(plan.steps[0].node, left_larger ? 0 : 1);
+    EXPECT_EQ(plan.state.Objective(), start.Objective());
+    EXPECT_EQ(Place(g, start, Policy::kLocality).steps[0].node, left_larger ? 0 : 1);
+  }
+}
+
+TEST(Placement, RoundRobinIgnoresWhereInputsAre) {
+  BlockGraph g;
+  std::vector<OpId> us;
+  const OpId a = g.AddLeaf(0, 10);
+  for (int i = 0; i < 3; ++i) us.push_back(g.AddUnary(a, 10));
+  g.MarkOutput(g.AddReduce(us, 10));
+  const Plan plan = Place(g, Seeded(g, 3), Policy::kRoundRobin);
+  ASSERT_EQ(plan.steps.size(), 5u);
+  for (size_t i = 0; i < plan.steps.size(); ++i) EXPECT_EQ(plan.steps[i].node, int64_t(i % 3));
+  EXPECT_GT(plan.MovedBytes(), 0);
+}
+
+TEST(Placement, LocalityRunsWhereTheLargerInputIs) {
+  BlockGraph g;
+  const OpId big = g.AddLeaf(1, 1000);
+  const OpId small = g.AddLeaf(0, 10);
+  g.MarkOutput(g.AddBinary(small, big, 1000));
+  // Node 1 is full, yet locality stays with the big block.
+  const Plan plan = Place(g, ClusterState({10, 1'000'000}), Policy::kLocality);
+  EXPECT_EQ(plan.steps[0].node, 1);
+  EXPECT_EQ(plan.MovedBytes(), 10);
+}
+
+// A small block read by two ops on another node crosses once; its copy goes when the last
+// reader is placed.
+TEST(Placement, CopiesAreReusedAndReleased) {
+  BlockGraph g;
+  const OpId w = g.AddLeaf(0, 8, "w");
+  const OpId x1 = g.AddLeaf(1, 1000);
+  const OpId x2 = g.AddLeaf(1, 1000);
+  g.MarkOutput(g.AddProduct(x1, w, 16));
+  g.MarkOutput(g.AddProduct(x2, w, 16));
+  const Plan plan = Place(g, Seeded(g, 2), Policy::kLshs);
+  EXPECT_EQ(plan.steps[0].node, 1);
+  EXPECT_EQ(plan.steps[1].node, 1);
+  EXPECT_EQ(plan.steps[0].sources[1], 0);
+  EXPECT_EQ(plan.steps[1].sources[1], 1);  // already there
+  EXPECT_EQ(plan.MovedBytes(), 8);
+  EXPECT_EQ(plan.state.memory(1), 2032);
+  EXPECT_EQ(plan.state.peak_memory(1), 2000 + 8 + 32);
+}
+
+TEST(Placement, AResultNobodyReadsIsReleasedAtOnce) {
+  BlockGraph g;
+  const OpId a = g.AddLeaf(0, 10);
+  g.AddUnary(a, 500);
+  const Plan plan = Place(g, Seeded(g, 1), Policy::kLshs);
+  EXPECT_EQ(plan.state.memory(0), 10);
+  EXPECT_EQ(plan.state.peak_memory(0), 510);
+}
+
+TEST(Placement, RejectsALeafOutsideTheCluster) {
+  BlockGraph g;
+  g.AddLeaf(3, 10);
+  EXPECT_THROW(Place(g, ClusterState::Empty(2), Policy::kLshs), ValueError);
+}
+
+TEST(Placement, ExplainNamesNodesAndMoves) {
+  BlockGraph g;
+  const OpId a = g.AddLeaf(0, 10);
+  const OpId b = g.AddLeaf(1, 10);
+  g.MarkOutput(g.AddBinary(a, b, 100, "add"));
+  const std::string text = Explain(Place(g, ClusterState({1000, 10}), Policy::kLshs), g);
+  EXPECT_NE(text.find("plan (lshs): 1 steps on 2 nodes, 10 B moved"), std::string::npos) << text;
+  EXPECT_NE(text.find("0: binary %2 = add(%0 <- node 0 (10 B), %1) on node 1, 100 B, output"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("objective"), std::string::npos) << text;
+}
+
+// What elementwise.cc would do: one binary op per output block, memory from the engine.
+TEST(Placement, PlaceOnClusterSeedsMemoryFromTheEngine) {
+  BlockGraph g;
+  const OpId a = g.AddLeaf(0, 10);
+  const OpId b = g.AddLeaf(1, 10);
+  g.MarkOutput(g.AddBinary(a, b, 100));
+  const std::vector<int64_t> memory_used{1000, 10};
+  const Plan plan = PlaceOnCluster(g, memory_used);
+  EXPECT_EQ(plan.policy, Policy::kLshs);
+  EXPECT_EQ(plan.node_of_op[2], 1);  // away from the full node, as in the hand-checked case
+  EXPECT_EQ(plan, Place(g, ClusterState(memory_used), Policy::kLshs));
+  EXPECT_EQ(PlaceOnCluster(g, memory_used, Policy::kLocality).node_of_op[2], 0);
+  EXPECT_THROW(PlaceOnCluster(g, std::vector<int64_t>{10}), ValueError);
+}
+
+TEST(Policy, NamesRoundTrip) {
+  for (Policy p : {Policy::kLshs, Policy::kRoundRobin, Policy::kLocality}) {
+    EXPECT_EQ(ParsePolicy(PolicyName(p)), p);
+  }
+  EXPECT_THROW(ParsePolicy("random"), ValueError);
+}
+
+}  // namespace
+}  // namespace nums::optimizer
