@@ -8,4 +8,5 @@
 #include "nums/dtype.hpp"
 #include "nums/errors.hpp"
 #include "nums/math.hpp"
+#include "nums/models.hpp"
 #include "nums/ndarray.hpp"
