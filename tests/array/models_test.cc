@@ -190,7 +190,7 @@ TEST_P(ModelsTest, IrlsAndLbfgsAgreeWithNewton) {
 TEST_P(ModelsTest, PoissonRegressionMatchesDenseReference) {
   const Dense data = MakeDense(203, 5, Family::kPoisson, 3, 0.4);
   for (const Shape& block : kBlocks) {
-    for (const char* solver : {"newton", "lbfgs"}) {
+    for (const char* solver : {"newton", "irls", "lbfgs"}) {
       SCOPED_TRACE(shape_str(block) + " " + solver);
       PoissonRegression pr({.solver = solver, .max_iter = 1000, .penalty_l2 = 0.5});
       pr.fit(Blocked(data.X, block), Blocked(data.y, block[0]));
