@@ -59,8 +59,10 @@ class LinearModel {
   int64_t n_iter() const;
   /// Whether the stopping rule was met (false when max_iter stopped the fit).
   bool converged() const;
-  /// One entry per step, starting with the initial point. ValueError before fit.
+  /// One entry per step, starting with the initial point (closed-form models: one entry, at the
+  /// solution). ValueError before fit.
   const std::vector<IterationInfo>& history() const;
+  /// Whether fit has succeeded (a fit that threw leaves the model unfitted).
   bool is_fitted() const { return fitted_; }
   /// The linear predictor X coef + intercept, float64 of X's rows, blocked like X's rows.
   BlockArray decision_function(const BlockArray& X) const;
@@ -97,6 +99,7 @@ class LogisticRegression : public LinearModel {
   BlockArray predict(const BlockArray& X) const;
   /// Accuracy: the fraction of rows where predict(X) equals y.
   double score(const BlockArray& X, const BlockArray& y) const;
+  /// The options given at construction.
   const Options& options() const { return options_; }
 
  private:
@@ -117,6 +120,7 @@ class PoissonRegression : public LinearModel {
   BlockArray predict(const BlockArray& X) const;
   /// D^2, the fraction of Poisson deviance explained (1 is perfect; scikit-learn's score).
   double score(const BlockArray& X, const BlockArray& y) const;
+  /// The options given at construction.
   const Options& options() const { return options_; }
 
  private:
@@ -163,6 +167,7 @@ class Ridge : public GramModel {
   explicit Ridge(double alpha = 1.0, bool fit_intercept = true);
   /// Fits on X (n x d) and y (n); returns *this.
   Ridge& fit(const BlockArray& X, const BlockArray& y);
+  /// The penalty weight given at construction.
   double alpha() const { return alpha_; }
 
  private:
@@ -181,6 +186,7 @@ class Lasso : public GramModel {
                  double tol = 1e-10);
   /// Fits on X (n x d) and y (n); returns *this.
   Lasso& fit(const BlockArray& X, const BlockArray& y);
+  /// The penalty weight given at construction.
   double alpha() const { return alpha_; }
 
  private:
@@ -194,8 +200,9 @@ class Lasso : public GramModel {
 /// probability 1/2 and its features are independent normals, N(mean0, std0^2) for class 0 and
 /// N(mean1, std1^2) for class 1.
 struct BlobsOptions {
-  double mean0 = 10, std0 = 2, mean1 = 30, std1 = 4;
-  int64_t block_rows = 0;  ///< rows per block; 0: the default block shape of an n x d float64
+  double mean0 = 10, std0 = 2;  ///< class 0's feature distribution
+  double mean1 = 30, std1 = 4;  ///< class 1's feature distribution
+  int64_t block_rows = 0;       ///< rows per block; 0: the default block shape of an n x d float64
 };
 
 /// X (rows x cols float64, all columns in each block) and y (rows float64, 0 or 1).
