@@ -9,5 +9,6 @@
 #include "nums/errors.hpp"
 #include "nums/linalg_solvers.hpp"
 #include "nums/math.hpp"
+#include "nums/models.hpp"
 #include "nums/ndarray.hpp"
 #include "nums/random.hpp"

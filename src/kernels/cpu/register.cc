@@ -9,6 +9,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterGatherKernels(registry);
   RegisterRandomKernels(registry);
   RegisterLapackKernels(registry);
+  RegisterGlmKernels(registry);
 }
 
 }  // namespace nums::kernels

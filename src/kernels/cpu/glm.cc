@@ -1,0 +1,314 @@
+// GLM CPU kernels: per-block sums of the loss, gradient and Hessian of a generalised linear model
+// (the Gram matrix is the Gaussian case), predictions, input checks and synthetic data.
+//
+// A row block X_i (n_i x d, row-major float64) with its labels y_i gives, for the linear predictor
+// eta = X_i w + b and the family's mean mu(eta) and weight mu'(eta):
+//   loss_i = sum_r l(y_r, eta_r),  g_i = X_aug^T (mu - y),  H_i = X_aug^T diag(mu') X_aug
+// where X_aug = [X_i, 1] when the model fits an intercept. The rows are processed in chunks of a
+// few hundred (TBB-parallel, deterministic split) with OpenBLAS gemv and syrk on each chunk, so
+// the only scratch is a chunk of sqrt(mu') * x rows per thread.
+
+#include <cblas.h>
+#include <tbb/parallel_reduce.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+#include "src/kernels/cpu/kernels.h"
+#include "src/kernels/cpu/loops.h"
+#include "src/kernels/glm_ops.h"
+
+namespace nums::kernels {
+namespace {
+
+using engine::Block;
+using engine::KernelContext;
+
+constexpr int64_t kChunkRows = 512;
+
+// Sums over some rows of a block (d features, intercept column not included).
+struct Sums {
+  std::vector<double> xwx;  // d x d, upper triangle, column-major: sum_r w_r x_r x_r^T
+  std::vector<double> xw;   // sum_r w_r x_r
+  std::vector<double> xv;   // sum_r v_r x_r, with v = mu - y
+  double w = 0, v = 0, loss = 0;
+
+  Sums(int64_t d, bool with_hessian)
+      : xwx(with_hessian ? static_cast<size_t>(d * d) : 0),
+        xw(with_hessian ? static_cast<size_t>(d) : 0),
+        xv(static_cast<size_t>(d)) {}
+  Sums& operator+=(const Sums& o) {
+    for (size_t k = 0; k < xwx.size(); ++k) xwx[k] += o.xwx[k];
+    for (size_t k = 0; k < xw.size(); ++k) xw[k] += o.xw[k];
+    for (size_t k = 0; k < xv.size(); ++k) xv[k] += o.xv[k];
+    w += o.w;
+    v += o.v;
+    loss += o.loss;
+    return *this;
+  }
+};
+
+// log(1 + e^x) without overflow.
+double Softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
+
+double Sigmoid(double x) {
+  return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x));
+}
+
+// Per-row terms of the family at eta: v = mu - y, w = mu', and the row's loss.
+double RowTerms(GlmFamily family, double eta, double y, double& v, double& w) {
+  switch (family) {
+    case GlmFamily::kGaussian:
+      v = eta - y;
+      w = 1;
+      return 0.5 * v * v;
+    case GlmFamily::kLogistic: {
+      // With s(x) = 1 / (1 + e^-x) and 1 - s(x) = s(-x), write mu - y and the loss as sums of
+      // terms that never cancel: for y = 1 and eta = 30, s(eta) - 1 would keep 5 digits.
+      const double sp = Sigmoid(eta), sn = Sigmoid(-eta);
+      v = (1 - y) * sp - y * sn;
+      w = sp * sn;
+      return (1 - y) * Softplus(eta) + y * Softplus(-eta);
+    }
+    case GlmFamily::kPoisson: {
+      const double mu = std::exp(eta);
+      v = mu - y;
+      w = mu;
+      return mu - y * eta;
+    }
+  }
+  throw ValueError("unknown GLM family " + std::to_string(static_cast<int64_t>(family)));
+}
+
+double InverseLink(GlmFamily family, double eta) {
+  switch (family) {
+    case GlmFamily::kGaussian:
+      return eta;
+    case GlmFamily::kLogistic:
+      return Sigmoid(eta);
+    case GlmFamily::kPoisson:
+      return std::exp(eta);
+  }
+  throw ValueError("unknown GLM family " + std::to_string(static_cast<int64_t>(family)));
+}
+
+// Adds rows [b, e) of x (n x d) and y to `s`. `coef` null means w = 0, b = 0 (no gemv).
+void AccumulateChunk(GlmFamily family, const double* x, const double* y, int64_t d, int64_t b,
+                     int64_t e, const double* coef, double intercept, bool with_hessian, Sums& s) {
+  const int64_t c = e - b;
+  const double* xc = x + b * d;
+  thread_local std::vector<double> scratch;
+  scratch.resize(static_cast<size_t>(3 * kChunkRows + (with_hessian ? kChunkRows * d : 0)));
+  double* eta = scratch.data();
+  double* v = eta + kChunkRows;
+  double* w = v + kChunkRows;
+  double* scaled = w + kChunkRows;
+  if (coef) {
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(c), static_cast<int>(d), 1.0, xc,
+                static_cast<int>(d), coef, 1, 0.0, eta, 1);
+  } else {
+    std::fill(eta, eta + c, 0.0);
+  }
+  for (int64_t r = 0; r < c; ++r) {
+    s.loss += RowTerms(family, eta[r] + intercept, y[b + r], v[r], w[r]);
+    s.v += v[r];
+  }
+  cblas_dgemv(CblasRowMajor, CblasTrans, static_cast<int>(c), static_cast<int>(d), 1.0, xc,
+              static_cast<int>(d), v, 1, 1.0, s.xv.data(), 1);
+  if (!with_hessian) return;
+  for (int64_t r = 0; r < c; ++r) s.w += w[r];
+  cblas_dgemv(CblasRowMajor, CblasTrans, static_cast<int>(c), static_cast<int>(d), 1.0, xc,
+              static_cast<int>(d), w, 1, 1.0, s.xw.data(), 1);
+  // A row-major c x d chunk is the column-major d x c matrix A, and sum_r w_r x_r x_r^T =
+  // (A sqrt(W)) (A sqrt(W))^T: one syrk (unit weights need no scaled copy).
+  const double* a = xc;
+  if (family != GlmFamily::kGaussian) {
+    for (int64_t r = 0; r < c; ++r) {
+      const double sw = std::sqrt(w[r]);
+      for (int64_t j = 0; j < d; ++j) scaled[r * d + j] = sw * xc[r * d + j];
+    }
+    a = scaled;
+  }
+  cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, static_cast<int>(d), static_cast<int>(c),
+              1.0, a, static_cast<int>(d), 1.0, s.xwx.data(), static_cast<int>(d));
+}
+
+// The packed result [loss, g (p), H (p x p, row-major, when with_hessian)], p = d + intercept.
+Block Pack(const Sums& s, int64_t d, bool fit_intercept, bool with_hessian) {
+  const int64_t p = d + (fit_intercept ? 1 : 0);
+  Block out = Block::Allocate(DType::kFloat64, {1 + p + (with_hessian ? p * p : 0)});
+  double* o = out.data<double>();
+  o[0] = s.loss;
+  for (int64_t j = 0; j < d; ++j) o[1 + j] = s.xv[static_cast<size_t>(j)];
+  if (fit_intercept) o[1 + d] = s.v;
+  if (!with_hessian) return out;
+  double* h = o + 1 + p;
+  for (int64_t i = 0; i < d; ++i) {
+    for (int64_t j = i; j < d; ++j) {
+      h[i * p + j] = h[j * p + i] = s.xwx[static_cast<size_t>(j * d + i)];
+    }
+  }
+  if (fit_intercept) {
+    for (int64_t j = 0; j < d; ++j) h[j * p + d] = h[d * p + j] = s.xw[static_cast<size_t>(j)];
+    h[d * p + d] = s.w;
+  }
+  return out;
+}
+
+void CheckRowBlocks(const Block& x, const Block* y, const char* kernel) {
+  if (x.dtype() != DType::kFloat64 || x.ndim() != 2 ||
+      (y && (y->dtype() != DType::kFloat64 || y->ndim() != 1 || y->shape()[0] != x.shape()[0]))) {
+    throw ShapeError(std::string(kernel) + ": needs a float64 2-d X block and a float64 y block " +
+                     "of its rows, got X " + engine::ShapeToString(x.shape()) +
+                     (y ? " and y " + engine::ShapeToString(y->shape()) : std::string()));
+  }
+}
+
+// splitmix64's finaliser: a bijection that makes counters into well-mixed 64-bit values.
+uint64_t Mix(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// A uniform in (0, 1] from a 64-bit value.
+double Unit(uint64_t h) { return (static_cast<double>(h >> 11) + 1.0) * 0x1.0p-53; }
+
+}  // namespace
+
+void RegisterGlmKernels(engine::KernelRegistry& registry) {
+  using engine::Device;
+  // Kernels run one per node thread: OpenBLAS's own threads would oversubscribe the cores.
+  openblas_set_num_threads(1);
+  // inputs [X_i (n x d float64), y_i (n float64)]; scalars [family (GlmFamily), coef (d doubles,
+  // then the intercept when fit_intercept; empty means all zero), fit_intercept, with_hessian].
+  // Output: one float64 block [loss, gradient (p), Hessian (p x p row-major, when with_hessian)],
+  // p = d + fit_intercept, summed over the block's rows (see the file comment). The Gaussian
+  // family at coef = 0 gives the Gram terms: Hessian X^T X, gradient -X^T y, loss y^T y / 2.
+  registry.Register("glm.newton_terms", Device::kCpu, [](const KernelContext& ctx) {
+    const Block& x = ctx.inputs[0];
+    const Block& y = ctx.inputs[1];
+    CheckRowBlocks(x, &y, "glm.newton_terms");
+    const auto family = static_cast<GlmFamily>(ctx.scalar<int64_t>(0));
+    const auto& coef = ctx.scalar<std::vector<double>>(1);
+    const bool fit_intercept = ctx.scalar<bool>(2);
+    const bool with_hessian = ctx.scalar<bool>(3);
+    const int64_t n = x.shape()[0], d = x.shape()[1];
+    const int64_t p = d + (fit_intercept ? 1 : 0);
+    if (!coef.empty() && static_cast<int64_t>(coef.size()) != p) {
+      throw ShapeError("glm.newton_terms: " + std::to_string(coef.size()) +
+                       " coefficients for a block of " + std::to_string(d) + " features");
+    }
+    const double* w = coef.empty() ? nullptr : coef.data();
+    const double intercept = (w && fit_intercept) ? coef[static_cast<size_t>(d)] : 0.0;
+    const double* px = x.data<double>();
+    const double* py = y.data<double>();
+    const Sums total = tbb::parallel_deterministic_reduce(
+        tbb::blocked_range<int64_t>(0, n, kChunkRows), Sums(d, with_hessian),
+        [&](const tbb::blocked_range<int64_t>& r, Sums s) {
+          for (int64_t b = r.begin(); b < r.end(); b += kChunkRows) {
+            AccumulateChunk(family, px, py, d, b, std::min(r.end(), b + kChunkRows), w, intercept,
+                            with_hessian, s);
+          }
+          return s;
+        },
+        [](Sums a, const Sums& b) { return a += b; });
+    return std::vector<Block>{Pack(total, d, fit_intercept, with_hessian)};
+  });
+  // inputs [X_i, y_i]; scalars [family]. Output: float64 [non-finite values in X_i, non-finite
+  // values in y_i, labels outside the family's support ({0, 1} logistic, >= 0 Poisson)].
+  registry.Register("glm.check", Device::kCpu, [](const KernelContext& ctx) {
+    const Block& x = ctx.inputs[0];
+    const Block& y = ctx.inputs[1];
+    CheckRowBlocks(x, &y, "glm.check");
+    const auto family = static_cast<GlmFamily>(ctx.scalar<int64_t>(0));
+    const double* px = x.data<double>();
+    const double* py = y.data<double>();
+    double bad_x = 0, bad_y = 0, bad_label = 0;
+    for (int64_t k = 0; k < x.size(); ++k) bad_x += std::isfinite(px[k]) ? 0 : 1;
+    for (int64_t k = 0; k < y.size(); ++k) {
+      const double v = py[k];
+      if (!std::isfinite(v)) {
+        ++bad_y;
+      } else if ((family == GlmFamily::kLogistic && v != 0 && v != 1) ||
+                 (family == GlmFamily::kPoisson && v < 0)) {
+        ++bad_label;
+      }
+    }
+    Block out = Block::Allocate(DType::kFloat64, {3});
+    out.data<double>()[0] = bad_x;
+    out.data<double>()[1] = bad_y;
+    out.data<double>()[2] = bad_label;
+    return std::vector<Block>{out};
+  });
+  // inputs [X_i]; scalars [family, coef (d doubles), intercept (double), labels (bool)]. Output:
+  // float64 of X_i's rows: the mean mu(X_i w + b), or with `labels` 1 where eta > 0 else 0.
+  registry.Register("glm.predict", Device::kCpu, [](const KernelContext& ctx) {
+    const Block& x = ctx.inputs[0];
+    CheckRowBlocks(x, nullptr, "glm.predict");
+    const auto family = static_cast<GlmFamily>(ctx.scalar<int64_t>(0));
+    const auto& coef = ctx.scalar<std::vector<double>>(1);
+    const double intercept = ctx.scalar<double>(2);
+    const bool labels = ctx.scalar<bool>(3);
+    const int64_t n = x.shape()[0], d = x.shape()[1];
+    if (static_cast<int64_t>(coef.size()) != d) {
+      throw ShapeError("glm.predict: " + std::to_string(coef.size()) +
+                       " coefficients for a block of " + std::to_string(d) + " features");
+    }
+    Block out = Block::Allocate(DType::kFloat64, {n});
+    double* eta = out.data<double>();
+    if (n > 0) {
+      cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), static_cast<int>(d), 1.0,
+                  x.data<double>(), static_cast<int>(d), coef.data(), 1, 0.0, eta, 1);
+    }
+    for (int64_t r = 0; r < n; ++r) {
+      const double e = eta[r] + intercept;
+      eta[r] = labels ? (e > 0 ? 1.0 : 0.0) : InverseLink(family, e);
+    }
+    return std::vector<Block>{out};
+  });
+  // inputs []; scalars [rows, cols, row offset, seed, {mean0, std0, mean1, std1}]. Outputs: X
+  // (rows x cols float64) and y (rows float64) for global rows offset .. offset + rows - 1: row r
+  // is class y_r (0 or 1, each with probability 1/2) and its features are independent normals
+  // N(mean_y, std_y^2). Values depend only on (seed, global row, column): not on the blocking.
+  registry.Register("glm.blobs", Device::kCpu, [](const KernelContext& ctx) {
+    const int64_t rows = ctx.scalar<int64_t>(0), cols = ctx.scalar<int64_t>(1);
+    const int64_t offset = ctx.scalar<int64_t>(2);
+    const uint64_t key = Mix(static_cast<uint64_t>(ctx.scalar<int64_t>(3)));
+    const auto& params = ctx.scalar<std::vector<double>>(4);
+    if (params.size() != 4) throw ValueError("glm.blobs: needs 4 distribution parameters");
+    Block x = Block::Allocate(DType::kFloat64, {rows, cols});
+    Block y = Block::Allocate(DType::kFloat64, {rows});
+    double* px = x.data<double>();
+    double* py = y.data<double>();
+    // Counter layout per global row: one slot per pair of features (Box-Muller gives two
+    // normals from two uniforms), then one slot for the class.
+    const int64_t pairs = (cols + 1) / 2;
+    const uint64_t slots = static_cast<uint64_t>(pairs) * 2 + 1;
+    ParallelRanges(rows, std::max<int64_t>(1, kElementGrain / std::max<int64_t>(cols, 1)),
+                   [&](int64_t b, int64_t e) {
+                     for (int64_t r = b; r < e; ++r) {
+                       const uint64_t base = static_cast<uint64_t>(offset + r) * slots;
+                       const int cls = static_cast<int>(Mix(key + base + slots - 1) >> 63);
+                       const double mean = params[cls ? 2 : 0], sd = params[cls ? 3 : 1];
+                       py[r] = cls;
+                       double* row = px + r * cols;
+                       for (int64_t k = 0; k < pairs; ++k) {
+                         const double u1 = Unit(Mix(key + base + 2 * k));
+                         const double u2 = Unit(Mix(key + base + 2 * k + 1));
+                         const double radius = std::sqrt(-2 * std::log(u1));
+                         const double angle = 2 * std::numbers::pi * u2;
+                         row[2 * k] = mean + sd * radius * std::cos(angle);
+                         if (2 * k + 1 < cols)
+                           row[2 * k + 1] = mean + sd * radius * std::sin(angle);
+                       }
+                     }
+                   });
+    return std::vector<Block>{x, y};
+  });
+}
+
+}  // namespace nums::kernels
