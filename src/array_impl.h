@@ -65,6 +65,11 @@ void for_each_entry(const Shape& grid_shape, F&& f) {
 /// result is blocked by `block_shape`. Serves rechunk, slicing and reversal.
 BlockArray strided_view(const BlockArray& x, const Shape& start, const Shape& step,
                         const Shape& count, const Shape& block_shape);
+/// One `kernel` task per output block of the broadcast operands (re-blocked to line up), with
+/// `scalars` after the blocks; placed by the context's policy. Throws ShapeError when the
+/// operands do not broadcast.
+BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& operands,
+                      std::vector<TaskArg> scalars, DType out_dtype, const char* op);
 /// Elementwise op with broadcasting on arrays already of one dtype.
 BlockArray binary(kernels::BinaryOp op, const BlockArray& a, const BlockArray& b);
 BlockArray unary(kernels::UnaryOp op, const BlockArray& x);

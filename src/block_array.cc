@@ -211,14 +211,8 @@ Eigen::MatrixXd BlockArray::to_eigen() const {
 
 BlockArray BlockArray::astype(DType dtype) const {
   if (dtype == this->dtype()) return *this;
-  const auto& in = *impl_;
-  std::vector<ObjectRef> blocks;
-  blocks.reserve(in.blocks.size());
-  for (const auto& r : in.blocks) {
-    blocks.push_back(detail::submit(
-        *in.ctx, "array.astype", {r, detail::int_scalar(static_cast<int64_t>(dtype))}, r.node()));
-  }
-  return detail::make_array(in.ctx, ArrayGrid(shape(), block_shape(), dtype), std::move(blocks));
+  return detail::map_blocks("array.astype", {*this},
+                            {detail::int_scalar(static_cast<int64_t>(dtype))}, dtype, "astype");
 }
 
 BlockArray BlockArray::copy() const {

@@ -13,6 +13,7 @@ std::mutex current_mu;                     // guards current_ctx
 std::weak_ptr<Context::Impl> current_ctx;  // the latest init(); weak so arrays decide its life
 
 std::shared_ptr<Context::Impl> start_embedded(const InitOptions& options) {
+  optimizer::ParsePolicy(options.placement);  // a bad name fails before a cluster starts
   engine::EmbeddedOptions eo;
   eo.nodes = options.nodes;
   eo.threads_per_node = options.threads_per_node;
@@ -23,6 +24,7 @@ std::shared_ptr<Context::Impl> start_embedded(const InitOptions& options) {
   impl->cores = 0;
   for (const auto& n : nodes) impl->cores += n.cores;
   impl->node_grid = NodeGrid::for_nodes(impl->num_nodes);
+  impl->policy = optimizer::ParsePolicy(options.placement);
   return impl;
 }
 
@@ -57,6 +59,12 @@ std::shared_ptr<Context::Impl> current_context() {
 
 }  // namespace detail
 
+void Context::set_placement(const std::string& policy) {
+  impl_->policy = optimizer::ParsePolicy(policy);
+}
+
+std::string Context::placement() const { return std::string(optimizer::PolicyName(impl_->policy)); }
+
 int64_t Context::num_nodes() const { return impl_->num_nodes; }
 
 int64_t Context::num_cores() const { return impl_->cores; }
@@ -65,7 +73,7 @@ std::vector<NodeStatus> Context::nodes() const {
   std::vector<NodeStatus> out;
   for (const auto& n : impl_->runtime->Nodes()) {
     out.push_back({n.id, n.address, n.cores, n.memory_bytes, n.memory_used, n.num_objects,
-                   n.tasks_run, n.live});
+                   n.tasks_run, n.net_in_bytes, n.net_out_bytes, n.live});
   }
   return out;
 }

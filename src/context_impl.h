@@ -8,6 +8,7 @@
 #include "engine/runtime.h"
 #include "nums/array_grid.hpp"
 #include "nums/context.hpp"
+#include "optimizer/plan.h"
 
 namespace nums {
 
@@ -16,6 +17,7 @@ struct Context::Impl {
   NodeGrid node_grid;
   int64_t num_nodes = 1;
   int64_t cores = 1;  ///< over all nodes
+  optimizer::Policy policy = optimizer::Policy::kLshs;  ///< where block ops run
 };
 
 /// The registry with every kernel the array layer uses, filled once.

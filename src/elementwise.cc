@@ -2,10 +2,12 @@
 // block grids (re-blocking an operand whose blocks do not line up), one task per output block.
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "nums/math.hpp"
 #include "src/array_impl.h"
 #include "src/kernels/cpu/loops.h"
+#include "src/placement.h"
 
 namespace nums {
 
@@ -99,33 +101,67 @@ Aligned align(const std::vector<BlockArray>& ops, const char* op) {
   return out;
 }
 
-// The block of `a` that meets output block `e` (index 0 along broadcast axes).
-const ObjectRef& operand_block(const BlockArray& a, const Shape& e) {
+int64_t block_bytes(const BlockArray& a, const Shape& entry) {
+  return shape_size(a.grid().block_shape_at(entry)) * itemsize(a.dtype());
+}
+
+// The entry of `a`'s block that meets output block `e`.
+Shape operand_entry(const BlockArray& a, const Shape& e) {
   const size_t pad = e.size() - static_cast<size_t>(a.ndim());
   Shape ae(static_cast<size_t>(a.ndim()));
   for (size_t d = 0; d < ae.size(); ++d) ae[d] = a.grid_shape()[d] == 1 ? 0 : e[d + pad];
-  return a.impl()->blocks[static_cast<size_t>(a.grid().flat(ae))];
+  return ae;
 }
 
-// One task per output block of the aligned operands.
+}  // namespace
+
+// One task per output block of the aligned operands, placed by the context's policy. Three
+// operands (where) are placed by the two value operands; the condition block is pulled along.
 BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
                       std::vector<TaskArg> scalars, DType out_dtype, const char* op) {
   for (size_t i = 1; i < ops.size(); ++i) check_same_context(ops[0], ops[i], op);
   Aligned al = align(ops, op);
   auto& ctx = ops[0].impl()->ctx;
   ArrayGrid grid(al.grid.shape(), al.grid.block_shape(), out_dtype);
-  std::vector<ObjectRef> blocks;
-  blocks.reserve(static_cast<size_t>(grid.num_blocks()));
+  BlockPlan plan(*ctx);
+  std::unordered_map<engine::ObjectId, optimizer::OpId, engine::ObjectIdHash> leaves;
+  std::vector<optimizer::OpId> outputs;
+  outputs.reserve(static_cast<size_t>(grid.num_blocks()));
   for_each_entry(grid.grid_shape(), [&](const Shape& e) {
-    std::vector<TaskArg> args;
-    for (const auto& a : al.operands) args.emplace_back(operand_block(a, e));
-    args.insert(args.end(), scalars.begin(), scalars.end());
-    blocks.push_back(submit(*ctx, kernel, std::move(args), home_node(*ctx, grid, e)));
+    std::vector<optimizer::OpId> in;
+    ObjectRef extra;  // the condition of where
+    for (size_t k = 0; k < al.operands.size(); ++k) {
+      const BlockArray& a = al.operands[k];
+      const Shape ae = operand_entry(a, e);
+      const ObjectRef& ref = a.impl()->blocks[static_cast<size_t>(a.grid().flat(ae))];
+      if (al.operands.size() == 3 && k == 0) {
+        extra = ref;
+        continue;
+      }
+      auto [it, fresh] = leaves.try_emplace(ref.id(), 0);
+      if (fresh) it->second = plan.Leaf({ref}, block_bytes(a, ae));
+      in.push_back(it->second);
+    }
+    StepFn fn = [&ctx, kernel, &scalars, extra](const std::vector<const Refs*>& inputs,
+                                                int64_t node) {
+      std::vector<TaskArg> args;
+      if (extra) args.emplace_back(extra);
+      for (const Refs* r : inputs) args.emplace_back((*r)[0]);
+      args.insert(args.end(), scalars.begin(), scalars.end());
+      return Refs{submit(*ctx, kernel, std::move(args), node)};
+    };
+    const int64_t bytes = shape_size(grid.block_shape_at(e)) * itemsize(out_dtype);
+    const optimizer::OpId id = in.size() == 1 ? plan.Unary(in[0], bytes, fn, op)
+                                              : plan.Binary(in[0], in[1], bytes, fn, op);
+    plan.Output(id);
+    outputs.push_back(id);
   });
+  plan.Run();
+  std::vector<ObjectRef> blocks;
+  blocks.reserve(outputs.size());
+  for (auto id : outputs) blocks.push_back(plan.result(id)[0]);
   return make_array(ctx, std::move(grid), std::move(blocks));
 }
-
-}  // namespace
 
 BlockArray binary(BinaryOp op, const BlockArray& a, const BlockArray& b) {
   const DType out = kernels::HasBoolResult(op) ? DType::kBool : a.dtype();
@@ -139,14 +175,7 @@ BlockArray unary(UnaryOp op, const BlockArray& x) {
     in = x.astype(DType::kFloat64);
   }
   const DType out = kernels::HasBoolResult(op) ? DType::kBool : in.dtype();
-  const auto& impl = *in.impl();
-  std::vector<ObjectRef> blocks;
-  blocks.reserve(impl.blocks.size());
-  for (const auto& r : impl.blocks) {
-    blocks.push_back(
-        submit(*impl.ctx, "array.unary", {r, int_scalar(static_cast<int64_t>(op))}, r.node()));
-  }
-  return make_array(impl.ctx, ArrayGrid(in.shape(), in.block_shape(), out), std::move(blocks));
+  return map_blocks("array.unary", {in}, {int_scalar(static_cast<int64_t>(op))}, out, "unary op");
 }
 
 }  // namespace detail

@@ -4,6 +4,7 @@
 #include "nums/creation.hpp"
 #include "nums/math.hpp"
 #include "src/array_impl.h"
+#include "src/placement.h"
 
 namespace nums {
 
@@ -72,19 +73,6 @@ std::vector<std::vector<size_t>> group_blocks(const ArrayGrid& g, const std::vec
   return groups;
 }
 
-// Pairwise tree over refs with a combining kernel; each step runs where its left input lives.
-template <typename Combine>
-std::vector<ObjectRef> tree(std::vector<std::vector<ObjectRef>> level, Combine combine) {
-  while (level.size() > 1) {
-    std::vector<std::vector<ObjectRef>> next;
-    for (size_t i = 0; i + 1 < level.size(); i += 2)
-      next.push_back(combine(level[i], level[i + 1]));
-    if (level.size() % 2) next.push_back(level.back());
-    level = std::move(next);
-  }
-  return level[0];
-}
-
 BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool keepdims) {
   const char* name = op_name(op);
   const auto axes = detail::normalize_axes(axes_in, x.ndim(), name);
@@ -103,21 +91,37 @@ BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool ke
   const ArrayGrid og(out_shape, reduced(g.block_shape(), axes, keepdims), out_dtype);
   const auto groups = group_blocks(g, axes, og);
   const TaskArg combine_op = detail::int_scalar(static_cast<int64_t>(kernels::CombineOp(op)));
-  std::vector<ObjectRef> blocks;
-  for (const auto& group : groups) {
-    std::vector<std::vector<ObjectRef>> partials;
-    for (size_t k : group) {
+  const std::vector<TaskArg> reduce_args = {detail::int_scalar(static_cast<int64_t>(op)),
+                                            detail::Scalar{axes}, detail::Scalar{keepdims}};
+  // Each block reduces where the optimizer puts it (normally where it lives); the partials of an
+  // output block meet in a pairwise tree the optimizer shapes by the loads.
+  detail::BlockPlan plan(*ctx);
+  const detail::StepFn partial = [&](const auto& in, int64_t node) {
+    std::vector<TaskArg> args{(*in[0])[0]};
+    args.insert(args.end(), reduce_args.begin(), reduce_args.end());
+    return detail::Refs{detail::submit(*ctx, "array.reduce", std::move(args), node)};
+  };
+  const detail::StepFn combine = [&](const auto& in, int64_t node) {
+    return detail::Refs{
+        detail::submit(*ctx, "array.binary", {(*in[0])[0], (*in[1])[0], combine_op}, node)};
+  };
+  std::vector<optimizer::OpId> outputs;
+  for (size_t o = 0; o < groups.size(); ++o) {
+    const int64_t out_bytes =
+        shape_size(og.block_shape_at(og.entry(static_cast<int64_t>(o)))) * itemsize(out_dtype);
+    std::vector<optimizer::OpId> partials;
+    for (size_t k : groups[o]) {
       const ObjectRef& b = x.impl()->blocks[k];
-      partials.push_back({detail::submit(*ctx, "array.reduce",
-                                         {b, detail::int_scalar(static_cast<int64_t>(op)),
-                                          detail::Scalar{axes}, detail::Scalar{keepdims}},
-                                         b.node())});
+      const int64_t in_bytes =
+          shape_size(g.block_shape_at(g.entry(static_cast<int64_t>(k)))) * itemsize(x.dtype());
+      partials.push_back(plan.Unary(plan.Leaf({b}, in_bytes), out_bytes, partial, name));
     }
-    blocks.push_back(tree(std::move(partials), [&](const auto& l, const auto& r) {
-      return std::vector<ObjectRef>{
-          detail::submit(*ctx, "array.binary", {l[0], r[0], combine_op}, l[0].node())};
-    })[0]);
+    outputs.push_back(plan.Reduce(std::move(partials), out_bytes, combine, name));
+    plan.Output(outputs.back());
   }
+  plan.Run();
+  std::vector<ObjectRef> blocks;
+  for (auto id : outputs) blocks.push_back(plan.result(id)[0]);
   return detail::make_array(ctx, og, std::move(blocks));
 }
 
@@ -141,23 +145,37 @@ BlockArray arg_reduce(const BlockArray& x, bool is_max, std::optional<int64_t> a
                      DType::kInt64);
   const auto groups = group_blocks(g, axes, og);
   const TaskArg max_flag = detail::Scalar{is_max};
-  std::vector<ObjectRef> blocks;
-  for (const auto& group : groups) {
-    std::vector<std::vector<ObjectRef>> partials;
-    for (size_t k : group) {
+  detail::BlockPlan plan(*ctx);
+  const detail::StepFn combine = [&](const auto& in, int64_t node) {
+    return detail::submit_n(*ctx, "array.argcombine",
+                            {(*in[0])[0], (*in[0])[1], (*in[1])[0], (*in[1])[1], max_flag}, node,
+                            2);
+  };
+  std::vector<optimizer::OpId> outputs;
+  for (size_t o = 0; o < groups.size(); ++o) {
+    // A partial is a value block and an int64 index block of the output block's shape.
+    const int64_t out_bytes = shape_size(og.block_shape_at(og.entry(static_cast<int64_t>(o)))) *
+                              (itemsize(x.dtype()) + 8);
+    std::vector<optimizer::OpId> partials;
+    for (size_t k : groups[o]) {
       const ObjectRef& b = x.impl()->blocks[k];
-      partials.push_back(
-          detail::submit_n(*ctx, "array.argreduce",
-                           {b, max_flag, detail::int_scalar(axis),
-                            detail::shape_scalar(g.block_offset(g.entry(static_cast<int64_t>(k)))),
-                            detail::shape_scalar(x.shape())},
-                           b.node(), 2));
+      const Shape entry = g.entry(static_cast<int64_t>(k));
+      const detail::StepFn partial = [&, entry](const auto& in, int64_t node) {
+        return detail::submit_n(
+            *ctx, "array.argreduce",
+            {(*in[0])[0], max_flag, detail::int_scalar(axis),
+             detail::shape_scalar(g.block_offset(entry)), detail::shape_scalar(x.shape())},
+            node, 2);
+      };
+      const int64_t in_bytes = shape_size(g.block_shape_at(entry)) * itemsize(x.dtype());
+      partials.push_back(plan.Unary(plan.Leaf({b}, in_bytes), out_bytes, partial, name));
     }
-    blocks.push_back(tree(std::move(partials), [&](const auto& l, const auto& r) {
-      return detail::submit_n(*ctx, "array.argcombine", {l[0], l[1], r[0], r[1], max_flag},
-                              l[0].node(), 2);
-    })[1]);
+    outputs.push_back(plan.Reduce(std::move(partials), out_bytes, combine, name));
+    plan.Output(outputs.back());
   }
+  plan.Run();
+  std::vector<ObjectRef> blocks;
+  for (auto id : outputs) blocks.push_back(plan.result(id)[1]);
   BlockArray out = detail::make_array(ctx, og, std::move(blocks));
   if (!keepdims) return out;
   const Shape kept = axis >= 0 ? reduced(x.shape(), axes, true) : Shape(x.shape().size(), 1);

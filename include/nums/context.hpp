@@ -12,6 +12,9 @@ namespace nums {
 struct InitOptions {
   int64_t nodes = 1;             ///< embedded: number of virtual nodes
   int64_t threads_per_node = 0;  ///< embedded: 0 divides the machine's cores among the nodes
+  /// Where block operations run: "lshs" (load-simulated: least max memory + network load),
+  /// "round-robin", or "locality" (where the larger input is).
+  std::string placement = "lshs";
 };
 
 /// One node as the driver sees it.
@@ -23,6 +26,8 @@ struct NodeStatus {
   int64_t memory_used = 0;
   int64_t num_objects = 0;
   int64_t tasks_run = 0;
+  int64_t net_in_bytes = 0;   ///< bytes this node received from other nodes so far
+  int64_t net_out_bytes = 0;  ///< bytes it sent
   bool live = true;
 };
 
@@ -37,6 +42,10 @@ class Context {
   /// Total cores over all nodes.
   int64_t num_cores() const;
   std::vector<NodeStatus> nodes() const;
+  /// The placement policy for operations from now on (see InitOptions::placement); ValueError
+  /// for an unknown name.
+  void set_placement(const std::string& policy);
+  std::string placement() const;
   const std::shared_ptr<Impl>& impl() const { return impl_; }
 
  private:

@@ -1,0 +1,47 @@
+#pragma once
+// BlockPlan: how an array operation asks the optimizer where its block tasks run. The operation
+// describes its block ops (leaves are existing blocks; each inner op carries the function that
+// submits its task), the optimizer places them on the context's cluster with the context's
+// policy, and Run() submits every task, in a valid order, to the chosen node.
+
+#include <functional>
+#include <vector>
+
+#include "optimizer/block_graph.h"
+#include "optimizer/plan.h"
+#include "src/array_impl.h"
+
+namespace nums::detail {
+
+/// One value of the plan: the refs of one block op's outputs (arg-reductions carry two).
+using Refs = std::vector<ObjectRef>;
+/// Submits one block task on `node` reading `inputs` (1 or 2 values); returns its outputs.
+using StepFn = std::function<Refs(const std::vector<const Refs*>& inputs, int64_t node)>;
+
+class BlockPlan {
+ public:
+  explicit BlockPlan(Context::Impl& ctx) : ctx_(ctx) {}
+
+  /// An existing block (or pair of blocks); bytes are the first ref's block size.
+  optimizer::OpId Leaf(Refs refs, int64_t bytes);
+  optimizer::OpId Unary(optimizer::OpId in, int64_t bytes, StepFn fn, const char* name);
+  optimizer::OpId Binary(optimizer::OpId a, optimizer::OpId b, int64_t bytes, StepFn fn,
+                         const char* name);
+  /// Combines the inputs pairwise with `combine`; the optimizer shapes the tree. A single input
+  /// is passed through.
+  optimizer::OpId Reduce(std::vector<optimizer::OpId> inputs, int64_t bytes, StepFn combine,
+                         const char* name);
+  void Output(optimizer::OpId op) { graph_.MarkOutput(op); }
+
+  /// Places and submits every op. Each output's refs are then `result(op)`.
+  void Run();
+  const Refs& result(optimizer::OpId op) const { return values_.at(static_cast<size_t>(op)); }
+
+ private:
+  Context::Impl& ctx_;
+  optimizer::BlockGraph graph_;
+  std::vector<StepFn> fns_;   // per op; empty for leaves
+  std::vector<Refs> values_;  // per value id once Run() produced it
+};
+
+}  // namespace nums::detail

@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include <nums/nums.hpp>
+
+#include "tests/testing/testing.h"
+
+namespace nums {
+namespace {
+
+TEST(PlacementTest, PolicyIsChosenAtInitAndPerContext) {
+  Context ctx = init({.nodes = 2, .threads_per_node = 1});
+  EXPECT_EQ(ctx.placement(), "lshs");
+  ctx.set_placement("round-robin");
+  EXPECT_EQ(ctx.placement(), "round-robin");
+  EXPECT_THROW(ctx.set_placement("fastest"), ValueError);
+  EXPECT_EQ(ctx.placement(), "round-robin");
+  EXPECT_THROW(init({.placement = "random"}), ValueError);
+  EXPECT_EQ(init({.placement = "locality"}).placement(), "locality");
+}
+
+TEST(PlacementTest, EveryPolicyGivesTheSameResults) {
+  const NDArray xv = testing::RandomNDArray({23, 6}, float64, 3);
+  const NDArray yv = testing::RandomNDArray({6}, float64, 4);
+  std::vector<NDArray> results;
+  for (const char* policy : {"lshs", "round-robin", "locality"}) {
+    Context ctx = init({.nodes = 4, .threads_per_node = 1, .placement = policy});
+    BlockArray x = from_ndarray(xv, {5, 4}), y = from_ndarray(yv, {4});
+    BlockArray z = where(x > 0, x * y + 1.0, exp(x));
+    results.push_back(z.sum(0).get());
+    results.push_back(z.argmax(1).get());
+    results.push_back(z.max().get());
+  }
+  for (size_t i = 3; i < results.size(); ++i) {
+    EXPECT_ARRAY_NEAR(results[i], results[i % 3], 1e-12) << "result " << i;
+  }
+}
+
+TEST(PlacementTest, LshsKeepsElementwiseWorkWhereTheBlocksAre) {
+  Context ctx = init({.nodes = 4, .threads_per_node = 1});
+  BlockArray a = ones({16, 16}, float64, {4, 4}), b = zeros({16, 16}, float64, {4, 4});
+  EXPECT_EQ((a + b).block_nodes(), a.block_nodes());
+  EXPECT_EQ(exp(a).block_nodes(), a.block_nodes());
+  // Round-robin ignores where the inputs are: some outputs land elsewhere.
+  ctx.set_placement("round-robin");
+  EXPECT_NE((a + b).block_nodes(), a.block_nodes());
+}
+
+TEST(PlacementTest, LshsReductionMovesEachPartialOnce) {
+  Context ctx = init({.nodes = 4, .threads_per_node = 1});
+  BlockArray x = ones({64, 8}, float64, {4, 8});  // 16 row blocks, 4 per node
+  auto net = [&] {
+    int64_t moved = 0;
+    for (const auto& n : ctx.nodes()) moved += n.net_in_bytes;
+    return moved;
+  };
+  const int64_t before = net();
+  EXPECT_DOUBLE_EQ(x.sum(0).get().at<double>({3}), 64.0);
+  // Partials (8 doubles each) are combined on their node first, then 3 cross-node moves.
+  EXPECT_EQ(net() - before, 3 * 8 * 8);
+}
+
+}  // namespace
+}  // namespace nums
