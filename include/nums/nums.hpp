@@ -7,5 +7,7 @@
 #include "nums/creation.hpp"
 #include "nums/dtype.hpp"
 #include "nums/errors.hpp"
+#include "nums/indexing.hpp"
 #include "nums/math.hpp"
 #include "nums/ndarray.hpp"
+#include "nums/shape.hpp"

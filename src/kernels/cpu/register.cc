@@ -7,6 +7,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterReduceKernels(registry);
   RegisterCreationKernels(registry);
   RegisterGatherKernels(registry);
+  RegisterShapeKernels(registry);
 }
 
 }  // namespace nums::kernels
