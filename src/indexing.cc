@@ -497,12 +497,15 @@ void IndexExpr::Impl::write_mask(const BlockArray& values) const {
   bool fits = vs.size() <= rest.size() + 1;
   vs.insert(vs.begin(), rest.size() + 1 - std::min(vs.size(), rest.size() + 1), 1);
   for (size_t d = 1; fits && d < vs.size(); ++d) fits = vs[d] == rest[d - 1] || vs[d] == 1;
-  auto fail = [&](const std::string& selected) {
+  // The shape written to, with `rows` for the (maybe unknown) number of selected rows.
+  auto fail = [&](const std::string& rows) {
+    const std::string target =
+        "(" + rows + (rest.empty() ? ",)" : ", " + shape_str(rest).substr(1));
     throw ShapeError("could not broadcast input array from shape " + shape_str(values.shape()) +
-                     " into the " + selected + " elements selected by a mask of shape " +
+                     " into shape " + target + ", the elements selected by a mask of shape " +
                      shape_str(mask.shape()) + " in an array of shape " + shape_str(base.shape()));
   };
-  if (!fits) fail("(n" + shape_str(rest).substr(1));
+  if (!fits) fail("n");
   BlockArray result;
   if (vs[0] == 1) {
     // One value (or row) for every selected element: a where().
@@ -513,7 +516,7 @@ void IndexExpr::Impl::write_mask(const BlockArray& values) const {
                    detail::regrid_unit_axes(values, row), base);
   } else {
     const MaskLayout l(base, mask);
-    if (vs[0] != l.total) fail(std::to_string(l.total) + " rows of the");
+    if (vs[0] != l.total) fail(std::to_string(l.total));
     Shape full{l.total};
     full.insert(full.end(), rest.begin(), rest.end());
     BlockArray v = detail::regrid_unit_axes(values, vs);
