@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <map>
-#include <numeric>
 
 #include "nums/math.hpp"
 #include "src/shape_impl.h"
@@ -523,8 +522,8 @@ void IndexExpr::Impl::write_mask(const BlockArray& values) const {
     if (vs != full) v = broadcast_to(v, full);
     const auto& in = *l.x.impl();
     std::vector<ObjectRef> blocks = in.blocks;
-    std::vector<int64_t> first_row(l.counts.size(), 0);
-    std::partial_sum(l.counts.begin(), l.counts.end() - 1, first_row.begin() + 1);
+    std::vector<int64_t> first_row(l.counts.size(), 0);  // of each mask block's values
+    for (size_t i = 1; i < l.counts.size(); ++i) first_row[i] = first_row[i - 1] + l.counts[i - 1];
     for (size_t b = 0; b < blocks.size(); ++b) {
       const Shape e = in.grid.entry(static_cast<int64_t>(b));
       const auto i = static_cast<size_t>(e[0]);

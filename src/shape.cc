@@ -83,7 +83,7 @@ BlockArray join_slabs(const std::shared_ptr<Context::Impl>& ctx, const ArrayGrid
       if (lengths[s] == 0) continue;
       const int64_t start = ends[s] - lengths[s];
       const int64_t a = std::max(lo, start), b = std::min(hi, ends[s]);
-      whole = args.empty() && a == start && b == ends[s] && a == lo && b == hi;
+      whole = a == start && b == ends[s] && a == lo && b == hi;  // the only piece
       args.emplace_back(slabs[s][static_cast<size_t>(within)]);
       for (size_t d = 0; d < nd; ++d) regions.push_back(d == ax ? a - start : 0);
       for (size_t d = 0; d < nd; ++d) regions.push_back(1);

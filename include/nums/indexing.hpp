@@ -5,8 +5,8 @@
 /// x(slice(0, 2), all) = y; x(x > 0.0) = 1.0;
 ///
 /// Differences from NumPy: at most one integer-list/array or mask entry per index; no Ellipsis;
-/// a mask covers leading axes of what it indexes and cannot be 0-d; writes through a mask take
-/// the mask alone as the index.
+/// a mask cannot be 0-d; a write through a mask takes the mask as the first entry, followed by
+/// whole axes at most.
 
 #include <cstdint>
 #include <memory>
@@ -22,7 +22,7 @@ namespace nums {
 /// the end; out-of-range bounds are clamped; a negative step walks backwards (defaults then run
 /// from the last element to before the first). A step of 0 is a ValueError when used.
 struct slice {
-  std::optional<int64_t> start, stop, step;
+  std::optional<int64_t> start, stop, step;  ///< nullopt: omitted
   /// slice(stop): [0, stop).
   explicit slice(std::optional<int64_t> stop_) : stop(stop_) {}
   slice(std::optional<int64_t> start_, std::optional<int64_t> stop_,
@@ -62,10 +62,15 @@ class IndexEntry {
       : kind_(Kind::kList), list_(std::move(list)) {}
   IndexEntry(BlockArray array) : kind_(Kind::kArray), array_(std::move(array)) {}  // NOLINT
 
+  /// Which of the forms this entry is; only the matching accessor below is meaningful.
   Kind kind() const { return kind_; }
+  /// kInteger: the integer as written (negative counts from the end).
   int64_t integer() const { return integer_; }
+  /// kSlice: the slice (all parts nullopt for `all`).
   const slice& get_slice() const { return slice_; }
+  /// kList: the positions as written.
   const std::vector<int64_t>& list() const { return list_; }
+  /// kArray: the index array (integer positions, or a bool mask).
   const BlockArray& array() const { return array_; }
 
  private:

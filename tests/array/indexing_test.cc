@@ -431,6 +431,15 @@ TEST_P(IndexTest, MaskWritesMatchReference) {
     }
     EXPECT_ARRAY_EQ(a.get(), want);
   }
+  {  // nothing selected; an empty array
+    BlockArray a = fresh();
+    a(zeros({7, 6}, bool_)) = zeros({0});
+    EXPECT_ARRAY_EQ(a.get(), x2);
+    BlockArray e = zeros({0, 3});
+    e(zeros({0}, bool_)) = ones({0, 3});
+    e(zeros({0}, bool_)) = 1.0;
+    EXPECT_EQ(e.get().shape(), (Shape{0, 3}));
+  }
   BlockArray a = fresh();
   const BlockArray m = from_ndarray(mb);
   ExpectError<ShapeError>([&] { a(m) = ones({count + 1}); },

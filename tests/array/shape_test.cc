@@ -71,7 +71,9 @@ TEST_P(ShapeTest, TransposeMatchesReference) {
       EXPECT_EQ(t.dtype(), dtype);
       EXPECT_ARRAY_EQ(t.get(), want);
       EXPECT_ARRAY_EQ(transpose(a, c.axes).get(), want);
-      if (c.axes.empty()) EXPECT_ARRAY_EQ(a.T().get(), want);
+      if (c.axes.empty()) {
+        EXPECT_ARRAY_EQ(a.T().get(), want);
+      }
     }
   }
 }
@@ -132,7 +134,9 @@ TEST_P(ShapeTest, ReshapeMatchesReference) {
     SCOPED_TRACE(shape_str(c.shape) + " -> " + shape_str(c.to));
     const NDArray x = RandomNDArray(c.shape, int64, 6);
     const BlockArray r = from_ndarray(x, c.block).reshape(c.to, c.to_block);
-    if (!c.to_block.empty()) EXPECT_EQ(r.block_shape(), c.to_block);
+    if (!c.to_block.empty()) {
+      EXPECT_EQ(r.block_shape(), c.to_block);
+    }
     EXPECT_ARRAY_EQ(r.get(), x.reshape(c.want));
     EXPECT_ARRAY_EQ(reshape(from_ndarray(x, c.block), c.to).get(), x.reshape(c.want));
   }
