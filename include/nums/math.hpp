@@ -3,6 +3,7 @@
 /// Float functions of integer or bool arrays compute in float64 (as NumPy does).
 
 #include "nums/block_array.hpp"
+#include "nums/indexing.hpp"
 
 namespace nums {
 
@@ -65,9 +66,7 @@ inline BlockArray min(const BlockArray& x, Axes axes = {}, bool keepdims = false
 inline BlockArray max(const BlockArray& x, Axes axes = {}, bool keepdims = false) {
   return x.max(axes, keepdims);
 }
-inline BlockArray all(const BlockArray& x, Axes axes = {}, bool keepdims = false) {
-  return x.all(axes, keepdims);
-}
+// all(x, axes, keepdims) is nums::all, in indexing.hpp: the object that is also the index `:`.
 inline BlockArray any(const BlockArray& x, Axes axes = {}, bool keepdims = false) {
   return x.any(axes, keepdims);
 }

@@ -13,6 +13,7 @@ void RegisterGatherKernels(engine::KernelRegistry& registry);
 void RegisterRandomKernels(engine::KernelRegistry& registry);
 void RegisterLapackKernels(engine::KernelRegistry& registry);
 void RegisterGlmKernels(engine::KernelRegistry& registry);
+void RegisterShapeKernels(engine::KernelRegistry& registry);
 
 /// `in` converted to `to` (the same block when the dtype already matches).
 engine::Block AstypeBlock(const engine::Block& in, DType to);

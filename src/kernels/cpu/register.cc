@@ -10,6 +10,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterRandomKernels(registry);
   RegisterLapackKernels(registry);
   RegisterGlmKernels(registry);
+  RegisterShapeKernels(registry);
 }
 
 }  // namespace nums::kernels
