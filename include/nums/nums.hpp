@@ -7,5 +7,6 @@
 #include "nums/creation.hpp"
 #include "nums/dtype.hpp"
 #include "nums/errors.hpp"
+#include "nums/linalg.hpp"
 #include "nums/math.hpp"
 #include "nums/ndarray.hpp"

@@ -10,6 +10,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry);
 void RegisterReduceKernels(engine::KernelRegistry& registry);
 void RegisterCreationKernels(engine::KernelRegistry& registry);
 void RegisterGatherKernels(engine::KernelRegistry& registry);
+void RegisterLinalgKernels(engine::KernelRegistry& registry);
 
 /// `in` converted to `to` (the same block when the dtype already matches).
 engine::Block AstypeBlock(const engine::Block& in, DType to);

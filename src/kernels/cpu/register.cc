@@ -7,6 +7,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterReduceKernels(registry);
   RegisterCreationKernels(registry);
   RegisterGatherKernels(registry);
+  RegisterLinalgKernels(registry);
 }
 
 }  // namespace nums::kernels
