@@ -4,6 +4,7 @@
 #include <limits>
 #include <nums/nums.hpp>
 #include <random>
+#include <set>
 
 #include "tests/testing/testing.h"
 
@@ -325,6 +326,22 @@ TEST_P(LinalgTest, ProductIdentitiesHold) {
     // tensordot(A, B, 1) == dot(A, B) == matmul(A, B).
     EXPECT_ARRAY_NEAR(tensordot(A, B, 1).get(), matmul(A, B).get(), 1e-12);
     EXPECT_ARRAY_NEAR(dot(A, B).get(), matmul(A, B).get(), 1e-12);
+  }
+}
+
+TEST_P(LinalgTest, PartialProductsRunWhereTheLargerBlockLives) {
+  // Row blocks of a tall A spread over the nodes; B is one smaller block on one node. Each
+  // output block is a single partial product, made where its A block lives.
+  const BlockArray A = from_ndarray(RandomNDArray({16, 4}, float64, 1), {4, 4});
+  const BlockArray B = from_ndarray(RandomNDArray({4, 3}, float64, 2), {4, 3});
+  EXPECT_EQ(matmul(A, B).block_nodes(), A.block_nodes());
+  // And a wide B: the output blocks follow B's column blocks.
+  const BlockArray W = from_ndarray(RandomNDArray({4, 12}, float64, 3), {4, 3});
+  const BlockArray r = from_ndarray(RandomNDArray({1, 4}, float64, 4));
+  EXPECT_EQ(matmul(r, W).block_nodes(), W.block_nodes());
+  if (GetParam() > 1) {
+    const auto nodes = A.block_nodes();
+    EXPECT_GT(std::set<int64_t>(nodes.begin(), nodes.end()).size(), 1u);
   }
 }
 
