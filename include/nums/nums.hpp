@@ -9,6 +9,7 @@
 #include "nums/errors.hpp"
 #include "nums/linalg_solvers.hpp"
 #include "nums/indexing.hpp"
+#include "nums/linalg.hpp"
 #include "nums/math.hpp"
 #include "nums/models.hpp"
 #include "nums/ndarray.hpp"

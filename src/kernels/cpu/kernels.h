@@ -14,6 +14,7 @@ void RegisterRandomKernels(engine::KernelRegistry& registry);
 void RegisterLapackKernels(engine::KernelRegistry& registry);
 void RegisterGlmKernels(engine::KernelRegistry& registry);
 void RegisterShapeKernels(engine::KernelRegistry& registry);
+void RegisterLinalgKernels(engine::KernelRegistry& registry);
 
 /// `in` converted to `to` (the same block when the dtype already matches).
 engine::Block AstypeBlock(const engine::Block& in, DType to);

@@ -11,6 +11,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterLapackKernels(registry);
   RegisterGlmKernels(registry);
   RegisterShapeKernels(registry);
+  RegisterLinalgKernels(registry);
 }
 
 }  // namespace nums::kernels

@@ -1,0 +1,71 @@
+// Array-layer operations against the library call they reduce to, in the same binary:
+// nums::matmul of two 4096 x 4096 float64 arrays against one multi-threaded OpenBLAS dgemm.
+
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <nums/nums.hpp>
+
+namespace nums {
+namespace {
+
+constexpr int64_t kN = 4096;
+constexpr double kGemmFlops = 2.0 * kN * kN * kN;
+
+std::vector<double> RandomValues(int64_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<double> v(static_cast<size_t>(n));
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+// matmul on the embedded default cluster (one node, all cores) with the engine's default block
+// shapes, re-blocking included. `.sum().item<double>()` waits for every output block without
+// gathering the 128 MiB result; the sum adds n^2 flops to the product's 2 n^3. Both cases run
+// once untimed first: fresh memory is slow to touch on these machines.
+void BM_Matmul4096(benchmark::State& state) {
+  Context ctx = init();
+  const BlockArray a = from_ndarray(NDArray::from_vector(RandomValues(kN * kN, 1), {kN, kN}));
+  const BlockArray b = from_ndarray(NDArray::from_vector(RandomValues(kN * kN, 2), {kN, kN}));
+  benchmark::DoNotOptimize(matmul(a, b).sum().item<double>());  // warm-up
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(matmul(a, b).sum().item<double>());
+  }
+  state.counters["FLOP/s"] =
+      benchmark::Counter(kGemmFlops, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel("blocks " + shape_str(a.block_shape()) + ", cores " +
+                 std::to_string(ctx.num_cores()));
+}
+BENCHMARK(BM_Matmul4096)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+// The reference: one cblas_dgemm with OpenBLAS on every core, into a C that already exists.
+void BM_Dgemm4096(benchmark::State& state) {
+  const std::vector<double> a = RandomValues(kN * kN, 1), b = RandomValues(kN * kN, 2);
+  std::vector<double> c(static_cast<size_t>(kN * kN));
+  const int threads = static_cast<int>(std::thread::hardware_concurrency());
+  openblas_set_num_threads(threads);
+  auto gemm = [&] {
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kN, kN, kN, 1.0, a.data(), kN, b.data(),
+                kN, 0.0, c.data(), kN);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  };
+  gemm();  // warm-up
+  for (auto _ : state) gemm();
+  // Back to what the nums kernels set: one OpenBLAS thread per calling node thread.
+  openblas_set_num_threads(1);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(kGemmFlops, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel("threads " + std::to_string(threads));
+}
+BENCHMARK(BM_Dgemm4096)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+}  // namespace
+}  // namespace nums
+
+BENCHMARK_MAIN();
