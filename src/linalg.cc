@@ -5,10 +5,11 @@
 //   C[i, j] = sum_l A[i, l] @ B[l, j]        l over the blocks of the contracted axis
 // Blocks of A and B must agree along the contracted axes (and along batch axes both have); when
 // they do not, the smaller operand is re-blocked to the larger one's blocks there. Each partial
-// product A[i, l] @ B[l, j] is one "array.tensordot" task on the node holding the larger of its
-// two input blocks (only the smaller one moves). The partials of C[i, j] meet in a pairwise tree
-// of "array.binary" adds, each on the node of its left input, so C[i, j] ends where its first
-// partial was made. A contracted length of 0 gives zero blocks made on C's home nodes. Batched
+// product A[i, l] @ B[l, j] is one "array.tensordot" task and the partials of C[i, j] meet in a
+// pairwise tree of "array.binary" adds; the optimizer (src/placement.h, LSHS by default) places
+// every product and every add by the simulated memory and network loads, so a product normally
+// runs where its larger input block is and only the smaller one moves. A contracted length of 0
+// gives zero blocks made on C's home nodes. Batched
 // matmul is the same with leading batch axes kept by the kernel: one tree per output block,
 // the batch blocks of an operand of length 1 (broadcast) reused by every output block.
 
@@ -17,9 +18,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 #include "nums/math.hpp"
 #include "src/array_impl.h"
+#include "src/placement.h"
 
 namespace nums {
 
@@ -113,21 +116,6 @@ std::pair<BlockArray, BlockArray> align(const BlockArray& a, const BlockArray& b
   return move_a ? std::pair{moved, b} : std::pair{a, moved};
 }
 
-// Pairwise tree of adds over the partial products of one output block.
-ObjectRef sum_tree(Context::Impl& ctx, std::vector<ObjectRef> level) {
-  const TaskArg add = detail::int_scalar(static_cast<int64_t>(kernels::BinaryOp::kAdd));
-  while (level.size() > 1) {
-    std::vector<ObjectRef> next;
-    for (size_t i = 0; i + 1 < level.size(); i += 2) {
-      next.push_back(
-          detail::submit(ctx, "array.binary", {level[i], level[i + 1], add}, level[i].node()));
-    }
-    if (level.size() % 2) next.push_back(level.back());
-    level = std::move(next);
-  }
-  return level[0];
-}
-
 // The contraction of checked operands: promotes, aligns blocks, then one tree of partial
 // products per output block (see the top of this file).
 BlockArray contract(const BlockArray& a_in, const BlockArray& b_in, const Contraction& c) {
@@ -161,7 +149,28 @@ BlockArray contract(const BlockArray& a_in, const BlockArray& b_in, const Contra
 
   std::vector<TaskArg> scalars = {detail::Scalar{c.a_axes}, detail::Scalar{c.b_axes}};
   if (c.batch > 0) scalars.emplace_back(detail::int_scalar(c.batch));
+  // Partial products and their sums are placed by the optimizer (LSHS by default: a product
+  // normally runs where its larger input is, and the sum tree follows the loads).
+  detail::BlockPlan plan(*ctx);
+  std::unordered_map<engine::ObjectId, optimizer::OpId, engine::ObjectIdHash> leaves;
+  auto leaf = [&](const ObjectRef& r, int64_t bytes) {
+    auto [it, fresh] = leaves.try_emplace(r.id(), 0);
+    if (fresh) it->second = plan.Leaf({r}, bytes);
+    return it->second;
+  };
+  const detail::StepFn product = [&](const auto& in, int64_t node) {
+    std::vector<TaskArg> args = {(*in[0])[0], (*in[1])[0]};
+    args.insert(args.end(), scalars.begin(), scalars.end());
+    return detail::Refs{detail::submit(*ctx, "array.tensordot", std::move(args), node)};
+  };
+  const TaskArg add = detail::int_scalar(static_cast<int64_t>(kernels::BinaryOp::kAdd));
+  const detail::StepFn sum = [&](const auto& in, int64_t node) {
+    return detail::Refs{
+        detail::submit(*ctx, "array.binary", {(*in[0])[0], (*in[1])[0], add}, node)};
+  };
+  const int64_t item = itemsize(t);
   std::vector<ObjectRef> blocks;
+  std::vector<std::pair<size_t, optimizer::OpId>> planned;  // output block -> op
   blocks.reserve(static_cast<size_t>(og.num_blocks()));
   detail::for_each_entry(og.grid_shape(), [&](const Shape& e) {
     if (empty_sum) {
@@ -181,7 +190,8 @@ BlockArray contract(const BlockArray& a_in, const BlockArray& b_in, const Contra
     size_t o = static_cast<size_t>(c.batch);
     for (int64_t d : free_a) ea[static_cast<size_t>(d)] = e[o++];
     for (int64_t d : free_b) eb[static_cast<size_t>(d)] = e[o++];
-    std::vector<ObjectRef> partials;
+    const int64_t out_bytes = shape_size(og.block_shape_at(e)) * item;
+    std::vector<optimizer::OpId> partials;
     detail::for_each_entry(contracted_grid, [&](const Shape& k) {
       for (size_t p = 0; p < k.size(); ++p) {
         ea[static_cast<size_t>(c.a_axes[p])] = k[p];
@@ -189,14 +199,17 @@ BlockArray contract(const BlockArray& a_in, const BlockArray& b_in, const Contra
       }
       const ObjectRef& ra = a.impl()->blocks[static_cast<size_t>(ga.flat(ea))];
       const ObjectRef& rb = b.impl()->blocks[static_cast<size_t>(gb.flat(eb))];
-      const bool a_larger = shape_size(ga.block_shape_at(ea)) >= shape_size(gb.block_shape_at(eb));
-      std::vector<TaskArg> args = {ra, rb};
-      args.insert(args.end(), scalars.begin(), scalars.end());
-      partials.push_back(detail::submit(*ctx, "array.tensordot", std::move(args),
-                                        a_larger ? ra.node() : rb.node()));
+      partials.push_back(plan.Product(leaf(ra, shape_size(ga.block_shape_at(ea)) * item),
+                                      leaf(rb, shape_size(gb.block_shape_at(eb)) * item), out_bytes,
+                                      product, "tensordot"));
     });
-    blocks.push_back(sum_tree(*ctx, std::move(partials)));
+    const optimizer::OpId root = plan.Reduce(std::move(partials), out_bytes, sum, "sum");
+    plan.Output(root);
+    planned.emplace_back(blocks.size(), root);
+    blocks.emplace_back();
   });
+  plan.Run();
+  for (const auto& [k, op] : planned) blocks[k] = plan.result(op)[0];
   return detail::make_array(ctx, og, std::move(blocks));
 }
 

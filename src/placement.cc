@@ -28,6 +28,13 @@ OpId BlockPlan::Binary(OpId a, OpId b, int64_t bytes, StepFn fn, const char* nam
   return id;
 }
 
+OpId BlockPlan::Product(OpId a, OpId b, int64_t bytes, StepFn fn, const char* name) {
+  const OpId id = graph_.AddProduct(a, b, bytes, name);
+  fns_.push_back(std::move(fn));
+  values_.emplace_back();
+  return id;
+}
+
 OpId BlockPlan::Reduce(std::vector<OpId> inputs, int64_t bytes, StepFn combine, const char* name) {
   if (inputs.size() == 1) return inputs[0];
   const OpId id = graph_.AddReduce(std::move(inputs), bytes, name);

@@ -27,6 +27,9 @@ class BlockPlan {
   optimizer::OpId Unary(optimizer::OpId in, int64_t bytes, StepFn fn, const char* name);
   optimizer::OpId Binary(optimizer::OpId a, optimizer::OpId b, int64_t bytes, StepFn fn,
                          const char* name);
+  /// A partial product of a tensordot (feeds a Reduce).
+  optimizer::OpId Product(optimizer::OpId a, optimizer::OpId b, int64_t bytes, StepFn fn,
+                          const char* name);
   /// Combines the inputs pairwise with `combine`; the optimizer shapes the tree. A single input
   /// is passed through.
   optimizer::OpId Reduce(std::vector<optimizer::OpId> inputs, int64_t bytes, StepFn combine,
