@@ -37,6 +37,28 @@ std::vector<bool> AxisMask(const Shape& shape, const std::vector<int64_t>& axes)
   return mask;
 }
 
+// Folds n elements into `acc`. Floating-point sums use eight independent accumulators so the
+// loop vectorizes (a single accumulator is a serial dependency chain) and rounding error grows
+// more slowly.
+template <ReduceOp Op, typename T, typename O>
+O FoldRange(O acc, const T* p, int64_t n) {
+  using R = Reduce<Op, T>;
+  if constexpr (Op == ReduceOp::kSum && std::is_floating_point_v<T>) {
+    O lanes[8] = {};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      for (int k = 0; k < 8; ++k) lanes[k] += p[i + k];
+    }
+    for (; i < n; ++i) lanes[0] += p[i];
+    O total = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+              ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    return acc + total;
+  } else {
+    for (int64_t i = 0; i < n; ++i) acc = R::Step(acc, p[i]);
+    return acc;
+  }
+}
+
 template <ReduceOp Op, typename T>
 Block ReduceBlock(const Block& x, const std::vector<bool>& reduced, bool keepdims) {
   using R = Reduce<Op, T>;
@@ -55,8 +77,7 @@ Block ReduceBlock(const Block& x, const std::vector<bool>& reduced, bool keepdim
     po[0] = tbb::parallel_reduce(
         tbb::blocked_range<int64_t>(0, n, kElementGrain), R::Identity(),
         [&](const tbb::blocked_range<int64_t>& r, O acc) {
-          for (int64_t i = r.begin(); i < r.end(); ++i) acc = R::Step(acc, px[i]);
-          return acc;
+          return FoldRange<Op, T, O>(acc, px + r.begin(), r.end() - r.begin());
         },
         [](O a, O b) {
           if constexpr (Op == ReduceOp::kMin || Op == ReduceOp::kMax || Op == ReduceOp::kAll ||
@@ -88,9 +109,7 @@ Block ReduceBlock(const Block& x, const std::vector<bool>& reduced, bool keepdim
     }
     const T* row = px + o * inner;
     if (last_reduced) {
-      O acc = po[base];
-      for (int64_t i = 0; i < inner; ++i) acc = R::Step(acc, row[i]);
-      po[base] = acc;
+      po[base] = FoldRange<Op, T, O>(po[base], row, inner);
     } else {
       O* dst = po + base;
       for (int64_t i = 0; i < inner; ++i) dst[i] = R::Step(dst[i], row[i]);
