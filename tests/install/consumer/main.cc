@@ -1,10 +1,21 @@
-#include <iostream>
+// The README's program, built against an installed nums with find_package(nums).
+#include <cmath>
+#include <cstdio>
 
 #include <nums/nums.hpp>
 
 int main() {
   nums::Context ctx = nums::init({.nodes = 2});
-  if (ctx.num_nodes() != 2) return 1;
-  std::cout << "nums ok: " << ctx.num_nodes() << " nodes, " << ctx.num_cores() << " cores\n";
+  nums::random::Generator rng(ctx, 1337);
+  nums::BlockArray X = rng.normal({20'000, 8});
+  nums::BlockArray y = (X.sum(1) > 0.0).astype(nums::float64);
+  nums::models::LogisticRegression lr({.solver = "newton", .max_iter = 10, .penalty_l2 = 1.0});
+  lr.fit(X, y);
+  const double accuracy = lr.score(X, y);
+  nums::BlockArray w = nums::linalg::solve(nums::matmul(X.T(), X), nums::matmul(X.T(), y));
+  if (ctx.num_nodes() != 2 || !(accuracy > 0.95) || w.shape() != nums::Shape{8}) return 1;
+  std::printf("nums ok: %lld nodes, accuracy %.4f, |w| %.4f\n",
+              static_cast<long long>(ctx.num_nodes()), accuracy,
+              nums::linalg::norm(w).item<double>());
   return 0;
 }
