@@ -1,24 +1,14 @@
 #include "nums/ndarray.hpp"
 
+#include "engine/block.h"
+
 #include <cstdlib>
-#include <sstream>
 
 namespace nums {
 
-std::string shape_str(const Shape& shape) {
-  std::ostringstream os;
-  os << '(';
-  for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
-  if (shape.size() == 1) os << ',';
-  os << ')';
-  return os.str();
-}
+std::string shape_str(const Shape& shape) { return engine::ShapeToString(shape); }
 
-int64_t shape_size(const Shape& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
+int64_t shape_size(const Shape& shape) { return engine::ShapeSize(shape); }
 
 NDArray::NDArray(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   for (int64_t d : shape_) {

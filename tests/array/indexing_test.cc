@@ -29,19 +29,6 @@ class IndexTest : public ::testing::TestWithParam<int64_t> {
   BlockArray a_;
 };
 
-// Expects `f` to throw E with every one of `parts` in its message.
-template <typename E, typename F>
-void ExpectError(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception";
-  } catch (const E& e) {
-    for (const auto& p : parts) {
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what() << " lacks " << p;
-    }
-  }
-}
-
 // A copy of `ref` with ref[lists[0][j0], lists[1][j1], ...] = value(j) for every j, in row-major
 // order of j (later writes win), cast to ref's dtype.
 NDArray RefAssign(const NDArray& ref, const Lists& lists,
@@ -142,29 +129,37 @@ TEST_P(IndexTest, OneDZeroDAndEmptyArrays) {
   EXPECT_EQ(BlockArray(e(all, 1)).shape(), (Shape{0}));
   EXPECT_EQ(BlockArray(e(slice(nullopt, nullopt, -1))).shape(), (Shape{0, 4}));
   EXPECT_EQ(BlockArray(e(all, slice(1, 3))).get().shape(), (Shape{0, 2}));
-  ExpectError<IndexError>([&] { e(0); }, {"index 0", "axis 0", "size 0"});
+  testing::ExpectThrowWith<IndexError>([&] { e(0); }, {"index 0", "axis 0", "size 0"});
 }
 
 TEST_P(IndexTest, IndexErrorsAtTheCall) {
-  ExpectError<IndexError>([&] { a_(7); }, {"index 7", "axis 0", "size 7"});
-  ExpectError<IndexError>([&] { a_(0, -7); }, {"index -7", "axis 1", "size 6"});
-  ExpectError<IndexError>([&] { a_(0, 0, 0, 0); }, {"3-dimensional", "4 were indexed"});
-  ExpectError<IndexError>([&] { a_(newaxis, 0, 0, 0, all); }, {"4 were indexed"});
-  ExpectError<ValueError>([&] { a_(slice(0, 5, 0)); }, {"step cannot be zero"});
-  ExpectError<IndexError>([&] { a_(std::vector<int64_t>{0, 7}); }, {"index 7", "axis 0"});
-  ExpectError<IndexError>([&] { a_(all, std::vector<int64_t>{-7}); }, {"index -7", "axis 1"});
-  ExpectError<IndexError>([&] { a_(array<int64_t>({1, 9})); }, {"index 9", "size 7"});
-  ExpectError<IndexError>([&] { a_(array<double>({1.0})); }, {"integer or boolean", "float64"});
-  ExpectError<ValueError>([&] { a_(std::vector<int64_t>{0}, std::vector<int64_t>{0}); },
-                          {"only one"});
-  ExpectError<IndexError>(
+  testing::ExpectThrowWith<IndexError>([&] { a_(7); }, {"index 7", "axis 0", "size 7"});
+  testing::ExpectThrowWith<IndexError>([&] { a_(0, -7); }, {"index -7", "axis 1", "size 6"});
+  testing::ExpectThrowWith<IndexError>([&] { a_(0, 0, 0, 0); },
+                                       {"3-dimensional", "4 were indexed"});
+  testing::ExpectThrowWith<IndexError>([&] { a_(newaxis, 0, 0, 0, all); }, {"4 were indexed"});
+  testing::ExpectThrowWith<ValueError>([&] { a_(slice(0, 5, 0)); }, {"step cannot be zero"});
+  testing::ExpectThrowWith<IndexError>(
+      [&] {
+        a_(std::vector<int64_t>{0, 7});
+      },
+      {"index 7", "axis 0"});
+  testing::ExpectThrowWith<IndexError>([&] { a_(all, std::vector<int64_t>{-7}); },
+                                       {"index -7", "axis 1"});
+  testing::ExpectThrowWith<IndexError>([&] { a_(array<int64_t>({1, 9})); }, {"index 9", "size 7"});
+  testing::ExpectThrowWith<IndexError>([&] { a_(array<double>({1.0})); },
+                                       {"integer or boolean", "float64"});
+  testing::ExpectThrowWith<ValueError>(
+      [&] { a_(std::vector<int64_t>{0}, std::vector<int64_t>{0}); }, {"only one"});
+  testing::ExpectThrowWith<IndexError>(
       [&] {
         a_(ones({7, 5}, bool_));
       },
       {"axis 1", "size of axis is 6", "boolean axis is 5"});
-  ExpectError<IndexError>([&] { a_(all, ones({7}, bool_)); }, {"axis 1"});
-  ExpectError<ValueError>([&] { a_(from_ndarray(NDArray::scalar(true))); }, {"0-d"});
-  ExpectError<IndexError>([] { from_ndarray(NDArray::scalar(1.0))(0); }, {"0-dimensional"});
+  testing::ExpectThrowWith<IndexError>([&] { a_(all, ones({7}, bool_)); }, {"axis 1"});
+  testing::ExpectThrowWith<ValueError>([&] { a_(from_ndarray(NDArray::scalar(true))); }, {"0-d"});
+  testing::ExpectThrowWith<IndexError>([] { from_ndarray(NDArray::scalar(1.0))(0); },
+                                       {"0-dimensional"});
 }
 
 TEST_P(IndexTest, IntegerListsAndArraysMatchReference) {
@@ -442,12 +437,22 @@ TEST_P(IndexTest, MaskWritesMatchReference) {
   }
   BlockArray a = fresh();
   const BlockArray m = from_ndarray(mb);
-  ExpectError<ShapeError>([&] { a(m) = ones({count + 1}); },
-                          {"(" + std::to_string(count + 1) + ",)", std::to_string(count)});
-  ExpectError<ShapeError>([&] { a(from_ndarray(m7)) = ones({6, 2}); }, {"(6, 2)"});
-  ExpectError<ValueError>([&] { a(from_ndarray(m7), slice(1, 3)) = 1.0; }, {"mask alone"});
-  ExpectError<ShapeError>([&] { a(slice(0, 2)) = ones({3, 6}); }, {"(3, 6)", "(2, 6)"});
-  ExpectError<ShapeError>([&] { a(std::vector<int64_t>{1, 2}) = ones({3}); }, {"(3,)", "(2, 6)"});
+  testing::ExpectThrowWith<ShapeError>(
+      [&] { a(m) = ones({count + 1}); },
+      {"(" + std::to_string(count + 1) + ",)", std::to_string(count)});
+  testing::ExpectThrowWith<ShapeError>([&] { a(from_ndarray(m7)) = ones({6, 2}); }, {"(6, 2)"});
+  testing::ExpectThrowWith<ValueError>([&] { a(from_ndarray(m7), slice(1, 3)) = 1.0; },
+                                       {"mask alone"});
+  testing::ExpectThrowWith<ShapeError>(
+      [&] {
+        a(slice(0, 2)) = ones({3, 6});
+      },
+      {"(3, 6)", "(2, 6)"});
+  testing::ExpectThrowWith<ShapeError>(
+      [&] {
+        a(std::vector<int64_t>{1, 2}) = ones({3});
+      },
+      {"(3,)", "(2, 6)"});
   EXPECT_ARRAY_EQ(a.get(), x2);
 }
 

@@ -371,45 +371,39 @@ TEST_P(ModelsTest, MaxIterStopsTheFit) {
 
 INSTANTIATE_TEST_SUITE_P(Nodes, ModelsTest, ::testing::Values(1, 3, 4));
 
-// Expects `f` to throw E whose message contains every one of `parts`.
-template <typename E, typename F>
-void ExpectThrowWith(F&& f, std::vector<std::string> parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception";
-  } catch (const E& e) {
-    for (const auto& p : parts)
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
-  }
-}
-
 TEST(ModelsErrorTest, BadInputsAreRejected) {
   Context ctx = init({.nodes = 2, .threads_per_node = 1});
   const Dense data = MakeDense(40, 3, Family::kLogistic, 12);
   const BlockArray X = Blocked(data.X, {15, 3}), y = Blocked(data.y, 15);
   LogisticRegression lr;
-  ExpectThrowWith<ShapeError>([&] { lr.fit(X, Blocked(Eigen::VectorXd(data.y.head(30)), 15)); },
-                              {"(40, 3)", "(30,)"});
-  ExpectThrowWith<ShapeError>([&] { lr.fit(y, y); }, {"(40,)"});
-  ExpectThrowWith<ShapeError>([&] { lr.fit(X, X); }, {"(40, 3)"});
-  ExpectThrowWith<ValueError>([&] { lr.fit(zeros({0, 3}), zeros({0})); }, {"(0, 3)"});
+  testing::ExpectThrowWith<ShapeError>(
+      [&] { lr.fit(X, Blocked(Eigen::VectorXd(data.y.head(30)), 15)); }, {"(40, 3)", "(30,)"});
+  testing::ExpectThrowWith<ShapeError>([&] { lr.fit(y, y); }, {"(40,)"});
+  testing::ExpectThrowWith<ShapeError>([&] { lr.fit(X, X); }, {"(40, 3)"});
+  testing::ExpectThrowWith<ValueError>([&] { lr.fit(zeros({0, 3}), zeros({0})); }, {"(0, 3)"});
 
   Eigen::VectorXd labels = data.y;
   labels[7] = 2;
-  ExpectThrowWith<ValueError>([&] { lr.fit(X, Blocked(labels, 15)); }, {"1 labels other than"});
+  testing::ExpectThrowWith<ValueError>([&] { lr.fit(X, Blocked(labels, 15)); },
+                                       {"1 labels other than"});
   labels[7] = 0.5;
-  ExpectThrowWith<ValueError>([&] { lr.fit(X, Blocked(labels, 15)); }, {"labels other than"});
+  testing::ExpectThrowWith<ValueError>([&] { lr.fit(X, Blocked(labels, 15)); },
+                                       {"labels other than"});
   Eigen::MatrixXd bad = data.X;
   bad(33, 1) = std::numeric_limits<double>::quiet_NaN();
-  ExpectThrowWith<ValueError>([&] { lr.fit(Blocked(bad, {15, 3}), y); }, {"X has 1 and y has 0"});
+  testing::ExpectThrowWith<ValueError>(
+      [&] {
+        lr.fit(Blocked(bad, {15, 3}), y);
+      },
+      {"X has 1 and y has 0"});
   Eigen::VectorXd ybad = data.y;
   ybad[39] = std::numeric_limits<double>::infinity();
-  ExpectThrowWith<ValueError>([&] { lr.fit(X, Blocked(ybad, 15)); }, {"y has 1 NaN"});
+  testing::ExpectThrowWith<ValueError>([&] { lr.fit(X, Blocked(ybad, 15)); }, {"y has 1 NaN"});
   Eigen::VectorXd counts = data.y;
   counts[3] = -1;
   PoissonRegression pr;
-  ExpectThrowWith<ValueError>([&] { pr.fit(X, Blocked(counts, 15)); }, {"negative"});
-  ExpectThrowWith<ValueError>([&] { Ridge(0).fit(X, Blocked(ybad, 15)); }, {"NaN"});
+  testing::ExpectThrowWith<ValueError>([&] { pr.fit(X, Blocked(counts, 15)); }, {"negative"});
+  testing::ExpectThrowWith<ValueError>([&] { Ridge(0).fit(X, Blocked(ybad, 15)); }, {"NaN"});
   EXPECT_FALSE(pr.is_fitted());
 
   for (const models::GLMOptions& o :
@@ -423,21 +417,23 @@ TEST(ModelsErrorTest, BadInputsAreRejected) {
   EXPECT_THROW(Lasso(1, true, -1), ValueError);
 
   // Before fit: a clear error naming the model.
-  ExpectThrowWith<ValueError>([&] { lr.predict(X); }, {"LogisticRegression is not fitted"});
-  ExpectThrowWith<ValueError>([&] { lr.coef(); }, {"not fitted"});
-  ExpectThrowWith<ValueError>([&] { LinearRegression().predict(X); }, {"LinearRegression"});
-  ExpectThrowWith<ValueError>([&] { Lasso().score(X, y); }, {"Lasso"});
+  testing::ExpectThrowWith<ValueError>([&] { lr.predict(X); },
+                                       {"LogisticRegression is not fitted"});
+  testing::ExpectThrowWith<ValueError>([&] { lr.coef(); }, {"not fitted"});
+  testing::ExpectThrowWith<ValueError>([&] { LinearRegression().predict(X); },
+                                       {"LinearRegression"});
+  testing::ExpectThrowWith<ValueError>([&] { Lasso().score(X, y); }, {"Lasso"});
   EXPECT_THROW(pr.predict(X), Error);
 
   // After fit: predictions need the fitted number of features.
   lr.fit(X, y);
-  ExpectThrowWith<ShapeError>(
+  testing::ExpectThrowWith<ShapeError>(
       [&] {
         lr.predict(Blocked(Eigen::MatrixXd(data.X.leftCols(2)), {15, 2}));
       },
       {"(40, 2)", "3 features"});
-  ExpectThrowWith<ShapeError>([&] { lr.score(X, Blocked(Eigen::VectorXd(data.y.head(30)), 15)); },
-                              {"(40, 3)", "(30,)"});
+  testing::ExpectThrowWith<ShapeError>(
+      [&] { lr.score(X, Blocked(Eigen::VectorXd(data.y.head(30)), 15)); }, {"(40, 3)", "(30,)"});
   EXPECT_THROW(models::make_blobs(0, 3, 1), ValueError);
   EXPECT_THROW(models::make_blobs(10, 3, 1, {.block_rows = -1}), ValueError);
 }

@@ -59,8 +59,6 @@ NDArray RandomNDArray(const Shape& shape, DType dtype, uint64_t seed) {
   return ::testing::AssertionSuccess();
 }
 
-namespace {
-
 Shape Strides(const Shape& s) {
   Shape st(s.size());
   int64_t acc = 1;
@@ -79,6 +77,8 @@ Shape Unravel(int64_t k, const Shape& s) {
   }
   return idx;
 }
+
+namespace {
 
 void Store(NDArray& out, int64_t k, double v) {
   dispatch(out.dtype(), [&](auto t) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "engine/block.h"
@@ -26,6 +27,23 @@ NDArray RandomNDArray(const Shape& shape, DType dtype, uint64_t seed);
 ::testing::AssertionResult ArrayNear(const NDArray& got, const NDArray& want, double tol = 1e-12);
 #define EXPECT_ARRAY_NEAR(got, want, tol) EXPECT_TRUE(::nums::testing::ArrayNear(got, want, tol))
 #define EXPECT_ARRAY_EQ(got, want) EXPECT_TRUE(::nums::testing::ArrayNear(got, want, 0.0))
+
+/// Row-major strides (in elements) of `shape`, and the index of flat position k in it.
+Shape Strides(const Shape& shape);
+Shape Unravel(int64_t k, const Shape& shape);
+
+/// Expects `f` to throw E with every one of `parts` in its message.
+template <typename E, typename F>
+void ExpectThrowWith(F&& f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no exception";
+  } catch (const E& e) {
+    for (const auto& p : parts) {
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what() << " lacks " << p;
+    }
+  }
+}
 
 /// Dense reference: applies f elementwise (as doubles) with NumPy broadcasting; result in `dtype`.
 NDArray RefBinary(const NDArray& a, const NDArray& b, DType dtype,
