@@ -42,7 +42,11 @@ void BM_NumsXmulYplus1(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * kN * 8 * 3);
   state.counters["blocks"] = static_cast<double>(d.x.grid().num_blocks());
 }
-BENCHMARK(BM_NumsXmulYplus1)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3)->MinWarmUpTime(2);
+BENCHMARK(BM_NumsXmulYplus1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3)
+    ->MinWarmUpTime(2);
 
 // The reference arrays live for the whole run so warm-up really warms them.
 struct EigenInputs {
@@ -64,7 +68,11 @@ void BM_EigenXmulYplus1SingleThread(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * kN * 8 * 3);
 }
-BENCHMARK(BM_EigenXmulYplus1SingleThread)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3)->MinWarmUpTime(2);
+BENCHMARK(BM_EigenXmulYplus1SingleThread)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3)
+    ->MinWarmUpTime(2);
 
 // STREAM-like triad z = x * y + 1 on all cores over memory that is already touched: the
 // machine's memory bandwidth for this access pattern.
@@ -79,7 +87,11 @@ void BM_StreamTriadAllCores(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * kN * 8 * 3);
 }
-BENCHMARK(BM_StreamTriadAllCores)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3)->MinWarmUpTime(2);
+BENCHMARK(BM_StreamTriadAllCores)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3)
+    ->MinWarmUpTime(2);
 
 void BM_NumsSum(benchmark::State& state) {
   auto& d = Data();
@@ -93,7 +105,11 @@ void BM_EigenSumSingleThread(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(x.sum());
   state.SetBytesProcessed(state.iterations() * kN * 8);
 }
-BENCHMARK(BM_EigenSumSingleThread)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3)->MinWarmUpTime(2);
+BENCHMARK(BM_EigenSumSingleThread)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3)
+    ->MinWarmUpTime(2);
 
 }  // namespace
 

@@ -25,7 +25,9 @@ BufferPool::~BufferPool() { Trim(); }
 
 int64_t BufferPool::RoundedSize(int64_t nbytes) {
   const int64_t n = nbytes < 1 ? 1 : nbytes;
-  const int64_t align = n >= kHugePage ? kHugePage : n >= kMinPooledBytes ? (64 << 10) : kSmallAlign;
+  const int64_t align = n >= kHugePage         ? kHugePage
+                        : n >= kMinPooledBytes ? (64 << 10)
+                                               : kSmallAlign;
   return (n + align - 1) / align * align;
 }
 

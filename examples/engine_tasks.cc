@@ -46,15 +46,15 @@ int main(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<ObjectRef> level;
   for (int64_t i = 0; i < tasks; ++i) {
-    level.push_back(rt->Submit({"pi.sample", Device::kCpu, i % nodes,
-                                {Scalar{i + 1}, Scalar{samples}}, 1, "sample"})[0]);
+    level.push_back(rt->Submit(
+        {"pi.sample", Device::kCpu, i % nodes, {Scalar{i + 1}, Scalar{samples}}, 1, "sample"})[0]);
   }
   // Pairwise sums, each on the node of its left input: no task waits for the driver.
   while (level.size() > 1) {
     std::vector<ObjectRef> next;
     for (size_t i = 0; i + 1 < level.size(); i += 2) {
-      next.push_back(rt->Submit({"pi.sum", Device::kCpu, level[i].node(),
-                                 {level[i], level[i + 1]}, 1, "sum"})[0]);
+      next.push_back(rt->Submit(
+          {"pi.sum", Device::kCpu, level[i].node(), {level[i], level[i + 1]}, 1, "sum"})[0]);
     }
     if (level.size() % 2) next.push_back(level.back());
     level = std::move(next);
@@ -63,8 +63,8 @@ int main(int argc, char** argv) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double pi = 4.0 * static_cast<double>(hits) / static_cast<double>(tasks * samples);
 
-  std::printf("pi ~= %.6f (error %.2e) from %lld samples in %lld tasks on %lld nodes, %.3f s\n",
-              pi, std::abs(pi - M_PI), static_cast<long long>(tasks * samples),
+  std::printf("pi ~= %.6f (error %.2e) from %lld samples in %lld tasks on %lld nodes, %.3f s\n", pi,
+              std::abs(pi - M_PI), static_cast<long long>(tasks * samples),
               static_cast<long long>(tasks), static_cast<long long>(nodes), secs);
   for (const NodeInfo& n : rt->Nodes()) {
     std::printf("  node %lld: %lld cores, %lld tasks run, %lld bytes in, %lld bytes out\n",

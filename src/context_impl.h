@@ -16,7 +16,7 @@ struct Context::Impl {
   std::shared_ptr<engine::Runtime> runtime;
   NodeGrid node_grid;
   int64_t num_nodes = 1;
-  int64_t cores = 1;  ///< over all nodes
+  int64_t cores = 1;                                    ///< over all nodes
   optimizer::Policy policy = optimizer::Policy::kLshs;  ///< where block ops run
 };
 

@@ -15,7 +15,7 @@ TEST(BufferPoolTest, LargeBuffersAreReusedBySize) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(a) % (2 << 20), 0u) << "huge-page aligned";
   pool.Release(a, 3 << 20);
   EXPECT_EQ(pool.cached_bytes(), 4 << 20);  // rounded to whole huge pages
-  void* b = pool.Acquire((3 << 20) + 100);    // same rounded size
+  void* b = pool.Acquire((3 << 20) + 100);  // same rounded size
   EXPECT_EQ(a, b);
   EXPECT_EQ(pool.hits(), 1);
   EXPECT_EQ(pool.cached_bytes(), 0);
