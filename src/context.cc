@@ -1,6 +1,9 @@
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 
+#include "engine/cluster/thrift_runtime.h"
+#include "engine/cluster/token.h"
 #include "engine/embedded_runtime.h"
 #include "engine/kernel_registry.h"
 #include "src/array_impl.h"
@@ -26,6 +29,25 @@ std::shared_ptr<Context::Impl> start_embedded(const InitOptions& options) {
   return impl;
 }
 
+std::shared_ptr<Context::Impl> connect_cluster(const InitOptions& options) {
+  std::string token_file = options.token_file;
+  if (token_file.empty()) {
+    const char* nums_home = std::getenv("NUMS_HOME");
+    const char* home = std::getenv("HOME");
+    token_file = nums_home ? std::string(nums_home) + "/token"
+                           : std::string(home ? home : ".") + "/.nums/token";
+  }
+  auto impl = std::make_shared<Context::Impl>();
+  impl->runtime = engine::cluster::ThriftRuntime::Connect(options.address,
+                                                          engine::cluster::ReadToken(token_file));
+  const auto nodes = impl->runtime->Nodes();
+  impl->num_nodes = static_cast<int64_t>(nodes.size());
+  impl->cores = 0;
+  for (const auto& n : nodes) impl->cores += n.cores;
+  impl->node_grid = NodeGrid::for_nodes(impl->num_nodes);
+  return impl;
+}
+
 }  // namespace
 
 std::shared_ptr<const engine::KernelRegistry> DefaultKernels() {
@@ -39,7 +61,7 @@ std::shared_ptr<const engine::KernelRegistry> DefaultKernels() {
 }
 
 Context init(const InitOptions& options) {
-  auto impl = start_embedded(options);
+  auto impl = options.address.empty() ? start_embedded(options) : connect_cluster(options);
   std::lock_guard lock(current_mu);
   current_ctx = impl;
   return Context(std::move(impl));

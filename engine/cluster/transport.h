@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/cluster/gen/nums_types.h"
+#include "engine/cluster/token.h"
 #include "nums/errors.hpp"
 
 namespace nums::engine::cluster {
@@ -75,12 +76,6 @@ class RunningServer {
 
 /// "host:port" -> (host, port); throws ValueError.
 std::pair<std::string, int> SplitAddress(const std::string& address);
-/// The token in `path` (first line, trimmed); throws AuthError when unreadable or empty.
-std::string ReadToken(const std::string& path);
-/// 32 random bytes as hex from /dev/urandom.
-std::string NewToken();
-/// Constant-time comparison, so a wrong token leaks nothing through timing.
-bool TokenEquals(const std::string& a, const std::string& b);
 /// The peer's "host:port" of an accepted connection, for logs.
 std::string PeerOf(const apache::thrift::TConnectionInfo& info);
 
@@ -206,7 +201,9 @@ class Connection {
         socket->setSendTimeout(static_cast<int>(io_timeout_.count()));
         socket->setNoDelay(true);
         auto transport = std::make_shared<FramedTransport>(socket);
-        auto protocol = std::make_shared<apache::thrift::protocol::TBinaryProtocol>(transport);
+        auto protocol = std::make_shared<apache::thrift::protocol::TBinaryProtocol>(
+            transport, kMaxFrameBytes, kMaxFrameBytes / 8, /*strict_read=*/true,
+            /*strict_write=*/true);
         transport->open();
         auto client = std::make_unique<Client>(protocol);
         transport_ = transport;

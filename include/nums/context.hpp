@@ -12,6 +12,11 @@ namespace nums {
 struct InitOptions {
   int64_t nodes = 1;             ///< embedded: number of virtual nodes
   int64_t threads_per_node = 0;  ///< embedded: 0 divides the machine's cores among the nodes
+  /// HOST:PORT of a running cluster's head (`nums start --head`); empty starts an embedded one.
+  /// Connecting throws AuthError for a refused token and ClusterError for an unreachable head.
+  std::string address{};
+  /// The cluster token file; empty: $NUMS_HOME/token, else ~/.nums/token.
+  std::string token_file{};
 };
 
 /// One node as the driver sees it.
