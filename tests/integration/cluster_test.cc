@@ -111,6 +111,37 @@ TEST_F(ClusterTest, SubmitErrorsAreRaisedBeforeAnythingRuns) {
   EXPECT_THROW(rt->Put(Filled(4, 0), -1), ClusterError);
 }
 
+TEST_F(ClusterTest, TaskErrorsTravelToDependentsAndToGet) {
+  auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
+  // identity of no inputs returns no block where one is expected: a RemoteTaskError on node 0,
+  // which the dependent task on node 1 receives through its pull.
+  ObjectRef bad = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 0, {}, 1, "bad"})[0];
+  ObjectRef dep = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {bad}, 1, "dep"})[0];
+  EXPECT_THROW(rt->Get(bad, 30s), RemoteTaskError);
+  try {
+    rt->Get(dep, 30s);
+    ADD_FAILURE() << "no error";
+  } catch (const RemoteTaskError& e) {
+    EXPECT_NE(std::string(e.what()).find("'bad'"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ClusterTest, WaitReturnsOnceKAreFinished) {
+  auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
+  std::vector<ObjectRef> refs;
+  for (int64_t node = 0; node < kNodes; ++node) {
+    ObjectRef in = rt->Put(Filled(16, static_cast<double>(node)), node);
+    refs.push_back(
+        rt->Submit(TaskSpec{"engine.identity", Device::kCpu, (node + 1) % kNodes, {in}, 1, ""})[0]);
+  }
+  const auto two = rt->Wait(refs, 2, 30s);
+  EXPECT_GE(two.ready.size(), 2u);
+  EXPECT_EQ(two.ready.size() + two.not_ready.size(), refs.size());
+  const auto all = rt->Wait(refs, 3, 30s);
+  EXPECT_EQ(all.ready.size(), 3u);
+  EXPECT_THROW(rt->Wait(refs, 4), ValueError);
+}
+
 TEST_F(ClusterTest, LargeBlocksMoveInChunks) {
   auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
   const int64_t n = (int64_t{20} << 20) / 8 + 123;  // 20 MiB and a bit: 21 chunks
