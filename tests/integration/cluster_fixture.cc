@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -118,6 +119,14 @@ LocalCluster::LocalCluster(int nodes, int cores, std::chrono::seconds timeout)
 
 pid_t LocalCluster::Spawn(const std::vector<std::string>& args, const std::string& log) {
   return SpawnProcess(args, (dir_ / log).string());
+}
+
+void LocalCluster::Kill(pid_t pid) {
+  if (std::find(pids_.begin(), pids_.end(), pid) == pids_.end()) return;
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::erase(pids_, pid);
 }
 
 bool LocalCluster::Running(pid_t pid) {

@@ -27,7 +27,10 @@ class LocalCluster {
   const std::string& address() const { return address_; }
   std::string token_file() const { return (dir_ / "token").string(); }
   const std::filesystem::path& state_dir() const { return dir_; }
+  /// The head's pid first, then node i's at index i + 1 (until one exits).
   const std::vector<pid_t>& pids() const { return pids_; }
+  /// Kills process `pid` (one of ours) with SIGKILL and reaps it.
+  void Kill(pid_t pid);
   /// Whether process `pid` (one of ours) is still running.
   bool Running(pid_t pid);
 

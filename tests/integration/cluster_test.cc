@@ -291,6 +291,36 @@ TEST_F(ClusterTest, DroppedArraysAreFreedOnTheNodes) {
   EXPECT_EQ(objects(), before);
 }
 
+TEST(ClusterNodeLossTest, ALostNodeIsReportedAndItsObjectsRaiseNodeLostError) {
+  LocalCluster cluster(2);
+  auto rt =
+      ThriftRuntime::Connect(cluster.address(), engine::cluster::ReadToken(cluster.token_file()));
+  ObjectRef on_node1 = rt->Put(Filled(64, 2.0), 1);
+  ASSERT_EQ(Values(rt->Get(on_node1, 30s)), Values(Filled(64, 2.0)));
+  cluster.Kill(cluster.pids().at(2));  // node 1
+
+  EXPECT_THROW(rt->Get(on_node1, 30s), NodeLostError);
+  // A task on the surviving node that needs the lost object fails with the same error.
+  ObjectRef dep = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 0, {on_node1}, 1, ""})[0];
+  EXPECT_THROW(rt->Get(dep, 30s), NodeLostError);
+  // The head stops listing it as live once its heartbeats stop (5 s without one).
+  auto [host, port] = engine::cluster::SplitAddress(cluster.address());
+  Connection<wire::HeadClient> head(host, port, engine::cluster::ReadToken(cluster.token_file()),
+                                    false, 10s);
+  auto head_view = [&] {
+    std::vector<wire::NodeW> nodes;
+    head.Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(nodes); });
+    return nodes;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (head_view().at(1).live && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_FALSE(head_view().at(1).live);
+  EXPECT_TRUE(head_view().at(0).live);
+  EXPECT_FALSE(rt->Nodes().at(1).live);
+}
+
 // Whether `pid` still exists as a process that is not a zombie.
 bool ProcessAlive(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
