@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -174,7 +175,22 @@ int RunNode(const Options& o) {
   return 0;
 }
 
-bool Alive(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+// Whether `pid` runs a daemon of this tool (`nums ... start ... --foreground`), not a process
+// that reused the pid of one that died without removing its pid file.
+bool Alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> args;
+  for (size_t begin = 0; begin < cmdline.size();) {
+    const size_t end = cmdline.find('\0', begin);
+    args.push_back(cmdline.substr(begin, end == std::string::npos ? end : end - begin));
+    if (end == std::string::npos) break;
+    begin = end + 1;
+  }
+  if (args.empty() || fs::path(args[0]).filename() != "nums") return false;
+  return std::find(args.begin(), args.end(), "start") != args.end() &&
+         std::find(args.begin(), args.end(), "--foreground") != args.end();
+}
 
 // Re-runs this command with --foreground in a new session, its output in the log directory, and
 // waits until `ready()` holds. Returns the child's pid; throws when it exits or times out first.
@@ -225,12 +241,40 @@ pid_t SpawnDaemon(const Options& o, int argc, char** argv, const std::string& ro
   return pid;
 }
 
+std::vector<pid_t> DaemonPids(const fs::path& dir) {
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto dot = name.rfind('.');
+    if (dot == std::string::npos) continue;
+    try {
+      const pid_t pid = std::stoi(name.substr(dot + 1));
+      if (Alive(pid)) {
+        pids.push_back(pid);
+      } else {
+        fs::remove(entry.path(), ec);  // left by a daemon that was killed
+      }
+    } catch (const std::exception&) {
+      continue;
+    }
+  }
+  return pids;
+}
+
 int Start(const Options& o, int argc, char** argv) {
   if (o.head == !o.address.empty()) {
     throw ValueError("nums start needs exactly one of --head or --address HOST:PORT");
   }
   const fs::path pids = StateDir(o) / "pids";
   if (o.head) {
+    // A second head would overwrite the token the running one checks.
+    for (pid_t pid : DaemonPids(pids)) {
+      if (fs::exists(pids / ("head." + std::to_string(pid))) && pid != getpid()) {
+        throw ClusterError("a head started from " + StateDir(o).string() + " is running (pid " +
+                           std::to_string(pid) + "); run nums stop first");
+      }
+    }
     if (o.foreground) return RunHead(o);
     std::error_code ec;
     fs::remove(StateDir(o) / "head.addr", ec);
@@ -280,27 +324,6 @@ int Status(const Options& o) {
   return 0;
 }
 
-std::vector<pid_t> DaemonPids(const fs::path& dir) {
-  std::vector<pid_t> pids;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    const auto dot = name.rfind('.');
-    if (dot == std::string::npos) continue;
-    try {
-      const pid_t pid = std::stoi(name.substr(dot + 1));
-      if (Alive(pid)) {
-        pids.push_back(pid);
-      } else {
-        fs::remove(entry.path(), ec);  // left by a daemon that was killed
-      }
-    } catch (const std::exception&) {
-      continue;
-    }
-  }
-  return pids;
-}
-
 int Stop(const Options& o) {
   const fs::path pids_dir = StateDir(o) / "pids";
   try {
@@ -346,6 +369,9 @@ int main(int argc, char** argv) {
   const sigset_t stop = nums::tools::StopSignals();
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Thrift's own messages (a dropped connection, a garbage frame) go to the daemon's log.
+  apache::thrift::GlobalOutput.setOutputFunction(
+      [](const char* msg) { spdlog::warn("thrift: {}", msg); });
   spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] [pid %P] %v");
 
   Options o;
