@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <shared_mutex>
 #include <thread>
@@ -21,6 +22,8 @@ using Clock = std::chrono::steady_clock;
 
 // Longest single wait inside one call, so a call never nears the socket timeout.
 constexpr int32_t kMaxCallWaitMs = 1000;
+// Recomputations one Get tries for one object before it gives up with NodeLostError.
+constexpr int kMaxRecoveries = 3;
 
 // One connection to one node with the lock that serialises its calls.
 struct Link {
@@ -57,7 +60,9 @@ struct ThriftRuntime::Links {
 // refs until the task has finished, so no input is freed before its consumer has read it.
 class ThriftRuntime::Background {
  public:
-  explicit Background(const Links& links) {
+  /// `holder(id, node)` says where an object lives now and forgets a recorded move.
+  Background(const Links& links, std::function<NodeId(const ObjectId&, NodeId)> holder)
+      : holder_(std::move(holder)) {
     for (const auto& n : links.nodes) {
       conns_.push_back(std::make_unique<NodeConnection>(n.host, n.port, links.token, true));
     }
@@ -77,8 +82,9 @@ class ThriftRuntime::Background {
   }
 
   void Release(const ObjectId& id, NodeId node) {
+    const NodeId holder = holder_(id, node);
     std::lock_guard lock(mu_);
-    frees_[node].push_back(id);
+    frees_[holder].push_back(id);
     cv_.notify_all();
   }
 
@@ -166,6 +172,7 @@ class ThriftRuntime::Background {
     return still;  // the finished entries' pins drop here, queueing their frees
   }
 
+  const std::function<NodeId(const ObjectId&, NodeId)> holder_;
   std::vector<std::unique_ptr<NodeConnection>> conns_;  // used by the thread only
   std::mutex mu_;                                       // guards frees_, pinned_, stop_
   std::condition_variable cv_;
@@ -216,7 +223,16 @@ std::shared_ptr<ThriftRuntime> ThriftRuntime::Connect(const std::string& address
   for (size_t i = 0; i < l.nodes.size(); ++i) {
     l.OnNode(static_cast<NodeId>(i), "Node.Ping", [](wire::NodeClient& c) { c.Ping(); });
   }
-  rt->background_ = std::make_unique<Background>(l);
+  rt->background_ =
+      std::make_unique<Background>(l, [rt = rt.get()](const ObjectId& id, NodeId node) {
+        std::lock_guard lock(rt->moved_mu_);
+        NodeId holder = node;
+        if (auto it = rt->moved_.find(id); it != rt->moved_.end()) {
+          holder = it->second;
+          rt->moved_.erase(it);
+        }
+        return rt->lost_.count(holder) > 0 ? NodeId{-1} : holder;  // a lost node frees nothing
+      });
   rt->sink_ = std::make_shared<ReleaseSink>(rt->background_.get());
   return rt;
 }
@@ -273,7 +289,8 @@ std::vector<ObjectRef> ThriftRuntime::Submit(TaskSpec spec) {
         throw ValueError("submit '" + record->name + "': argument " + std::to_string(i) +
                          " is a null ObjectRef");
       }
-      record->args.emplace_back(ObjectArg{ref->id(), ref->node(), ref->lineage()});
+      record->args.emplace_back(
+          ObjectArg{ref->id(), Holder(ref->id(), ref->node()), ref->lineage()});
       pins.push_back(std::move(*ref));
     } else {
       record->args.emplace_back(std::move(std::get<Scalar>(spec.args[i])));
@@ -304,16 +321,32 @@ std::vector<Block> ThriftRuntime::Get(const std::vector<ObjectRef>& refs, Timeou
     const ObjectRef& ref = refs[i];
     CheckNode(ref.node(), "get");
     const wire::ObjectIdW wid = ToWire(ref.id());
-    for (;;) {
+    for (int recoveries = 0;;) {
+      const NodeId holder = Holder(ref.id(), ref.node());
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       const auto wait = static_cast<int32_t>(std::clamp<int64_t>(left.count(), 0, kMaxCallWaitMs));
-      auto value =
-          FetchChunked(ref.id(), wait, [&](int64_t offset, int32_t wait_ms, wire::ChunkW& out) {
-            links_->OnNode(ref.node(), "Node.GetChunk", [&](wire::NodeClient& c) {
-              c.GetChunk(out, wid, offset, kChunkBytes, wait_ms);
+      std::optional<ObjectValue> value;
+      try {
+        value =
+            FetchChunked(ref.id(), wait, [&](int64_t offset, int32_t wait_ms, wire::ChunkW& out) {
+              links_->OnNode(holder, "Node.GetChunk", [&](wire::NodeClient& c) {
+                c.GetChunk(out, wid, offset, kChunkBytes, wait_ms);
+              });
             });
-          });
+      } catch (const NodeLostError& e) {
+        if (recoveries++ >= kMaxRecoveries) throw;
+        MarkLost(holder);
+        Recompute(ref.id(), ref.node(), ref.lineage(), e.what());
+        continue;
+      }
+      if (value && !value->ok() && value->error->code == ErrorCode::kNodeLost &&
+          recoveries++ < kMaxRecoveries) {
+        // Failed for want of an input on a node that was lost: run it again once that is back.
+        MarkLost(value->error->node);
+        Recompute(ref.id(), ref.node(), ref.lineage(), value->error->ToString());
+        continue;
+      }
       if (value) {
         if (!value->ok()) value->error->Throw();
         blocks.push_back(std::move(value->block));
@@ -338,7 +371,7 @@ WaitResult ThriftRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, Ti
   for (size_t i = 0; i < refs.size(); ++i) {
     if (!refs[i]) throw ValueError("null ObjectRef at position " + std::to_string(i));
     CheckNode(refs[i].node(), "wait");
-    by_node[refs[i].node()].push_back(i);
+    by_node[Holder(refs[i].id(), refs[i].node())].push_back(i);
   }
   const auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
   std::vector<bool> done(refs.size(), false);
@@ -385,11 +418,74 @@ void ThriftRuntime::Free(const std::vector<ObjectRef>& refs) {
   for (const auto& r : refs) {
     if (!r) continue;
     CheckNode(r.node(), "free");
-    by_node[r.node()].push_back(ToWire(r.id()));
+    by_node[Holder(r.id(), r.node())].push_back(ToWire(r.id()));
   }
   for (const auto& [node, ids] : by_node) {
     links_->OnNode(node, "Node.Free", [&](wire::NodeClient& c) { c.Free(ids); });
   }
+}
+
+NodeId ThriftRuntime::Holder(const ObjectId& id, NodeId node) const {
+  std::lock_guard lock(moved_mu_);
+  auto it = moved_.find(id);
+  return it == moved_.end() ? node : it->second;
+}
+
+bool ThriftRuntime::IsLost(NodeId node) const {
+  std::lock_guard lock(moved_mu_);
+  return lost_.count(node) > 0;
+}
+
+void ThriftRuntime::MarkLost(NodeId node) {
+  if (node < 0 || node >= num_nodes()) return;
+  std::lock_guard lock(moved_mu_);
+  if (lost_.insert(node).second) spdlog::warn("node {} lost; recomputing what it held", node);
+}
+
+bool ThriftRuntime::FailedForLostNode(const ObjectId& id, NodeId holder) {
+  wire::ChunkW probe;
+  links_->OnNode(holder, "Node.GetChunk",
+                 [&](wire::NodeClient& c) { c.GetChunk(probe, ToWire(id), 0, 0, 0); });
+  return probe.state == wire::ObjectState::FAILED &&
+         probe.error.code == static_cast<int8_t>(ErrorCode::kNodeLost);
+}
+
+void ThriftRuntime::Recompute(const ObjectId& id, NodeId node,
+                              const std::shared_ptr<const TaskRecord>& task,
+                              const std::string& why) {
+  if (!task) {
+    throw NodeLostError("object " + id.ToString() + " was put on node " + std::to_string(node) +
+                        ", which was lost (" + why + "); only computed objects are recomputed");
+  }
+  NodeId target = Holder(id, node);
+  if (IsLost(target)) {
+    std::vector<NodeId> live;
+    for (NodeId n = 0; n < num_nodes(); ++n) {
+      if (!IsLost(n)) live.push_back(n);
+    }
+    if (live.empty()) throw NodeLostError("every node of the cluster was lost (" + why + ")");
+    target = live[id.lo % live.size()];
+  }
+  TaskRecord again = *task;
+  again.node = target;
+  for (auto& arg : again.args) {
+    auto* in = std::get_if<ObjectArg>(&arg);
+    if (in == nullptr) continue;
+    NodeId holder = Holder(in->id, in->node);
+    if (IsLost(holder) || FailedForLostNode(in->id, holder)) {
+      Recompute(in->id, in->node, in->producer, why);
+      holder = Holder(in->id, in->node);
+    }
+    in->node = holder;
+  }
+  spdlog::info("recomputing task '{}' on node {} ({})", again.name, target, why);
+  // Outputs that failed on the target stay failed unless they go before the task runs again.
+  const std::vector<wire::TaskW> batch{ToWire(again)};
+  std::vector<wire::ObjectIdW> outputs = batch[0].returns;
+  links_->OnNode(target, "Node.Free", [&](wire::NodeClient& c) { c.Free(outputs); });
+  links_->OnNode(target, "Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
+  std::lock_guard lock(moved_mu_);
+  for (const ObjectId& out : again.returns) moved_[out] = target;
 }
 
 std::vector<NodeInfo> ThriftRuntime::Nodes() {
