@@ -94,6 +94,12 @@ std::optional<Block> ObjectStore::TryGet(const ObjectId& id) const {
   return it->second.value.block;
 }
 
+bool ObjectStore::Finished(const ObjectId& id) const {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(id);
+  return it == objects_.end() || it->second.state != State::kPending;
+}
+
 int64_t ObjectStore::bytes_in_use() const {
   std::lock_guard lock(mu_);
   return bytes_;

@@ -43,6 +43,8 @@ class ObjectStore {
   bool Free(const ObjectId& id);
   /// The block if the object is ready.
   std::optional<Block> TryGet(const ObjectId& id) const;
+  /// Whether the object is ready, failed or absent (anything but pending); never waits.
+  bool Finished(const ObjectId& id) const;
 
   int64_t bytes_in_use() const;
   int64_t num_objects() const;

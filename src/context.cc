@@ -1,6 +1,9 @@
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 
+#include "engine/cluster/thrift_runtime.h"
+#include "engine/cluster/token.h"
 #include "engine/embedded_runtime.h"
 #include "engine/kernel_registry.h"
 #include "src/array_impl.h"
@@ -12,20 +15,40 @@ namespace {
 std::mutex current_mu;                     // guards current_ctx
 std::weak_ptr<Context::Impl> current_ctx;  // the latest init(); weak so arrays decide its life
 
-std::shared_ptr<Context::Impl> start_embedded(const InitOptions& options) {
-  optimizer::ParsePolicy(options.placement);  // a bad name fails before a cluster starts
-  engine::EmbeddedOptions eo;
-  eo.nodes = options.nodes;
-  eo.threads_per_node = options.threads_per_node;
+// A context over a started runtime: the layout facts the array layer plans with.
+std::shared_ptr<Context::Impl> make_context(std::shared_ptr<engine::Runtime> runtime,
+                                            optimizer::Policy policy) {
   auto impl = std::make_shared<Context::Impl>();
-  impl->runtime = engine::EmbeddedRuntime::Start(eo, DefaultKernels());
+  impl->runtime = std::move(runtime);
   const auto nodes = impl->runtime->Nodes();
   impl->num_nodes = static_cast<int64_t>(nodes.size());
   impl->cores = 0;
   for (const auto& n : nodes) impl->cores += n.cores;
   impl->node_grid = NodeGrid::for_nodes(impl->num_nodes);
-  impl->policy = optimizer::ParsePolicy(options.placement);
+  impl->policy = policy;
   return impl;
+}
+
+std::shared_ptr<Context::Impl> start_embedded(const InitOptions& options) {
+  const auto policy = optimizer::ParsePolicy(options.placement);  // fails before starting
+  engine::EmbeddedOptions eo;
+  eo.nodes = options.nodes;
+  eo.threads_per_node = options.threads_per_node;
+  return make_context(engine::EmbeddedRuntime::Start(eo, DefaultKernels()), policy);
+}
+
+std::shared_ptr<Context::Impl> connect_cluster(const InitOptions& options) {
+  const auto policy = optimizer::ParsePolicy(options.placement);
+  std::string token_file = options.token_file;
+  if (token_file.empty()) {
+    const char* nums_home = std::getenv("NUMS_HOME");
+    const char* home = std::getenv("HOME");
+    token_file = nums_home ? std::string(nums_home) + "/token"
+                           : std::string(home ? home : ".") + "/.nums/token";
+  }
+  return make_context(engine::cluster::ThriftRuntime::Connect(
+                          options.address, engine::cluster::ReadToken(token_file)),
+                      policy);
 }
 
 }  // namespace
@@ -41,7 +64,7 @@ std::shared_ptr<const engine::KernelRegistry> DefaultKernels() {
 }
 
 Context init(const InitOptions& options) {
-  auto impl = start_embedded(options);
+  auto impl = options.address.empty() ? start_embedded(options) : connect_cluster(options);
   std::lock_guard lock(current_mu);
   current_ctx = impl;
   return Context(std::move(impl));

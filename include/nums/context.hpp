@@ -15,6 +15,11 @@ struct InitOptions {
   /// Where block operations run: "lshs" (load-simulated: least max memory + network load),
   /// "round-robin", or "locality" (where the larger input is).
   std::string placement = "lshs";
+  /// HOST:PORT of a running cluster's head (`nums start --head`); empty starts an embedded one.
+  /// Connecting throws AuthError for a refused token and ClusterError for an unreachable head.
+  std::string address{};
+  /// The cluster token file; empty: $NUMS_HOME/token, else ~/.nums/token.
+  std::string token_file{};
 };
 
 /// One node as the driver sees it.

@@ -1,0 +1,152 @@
+// The Thrift cluster on loopback, in one process: a head and node daemons serving over real
+// sockets. Object transfer (put and get in 1 MiB chunks) against raw TCP moving the same bytes in
+// the same chunk size, and task submission rates.
+
+#include <arpa/inet.h>
+#include <benchmark/benchmark.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "engine/cluster/head_daemon.h"
+#include "engine/cluster/node_daemon.h"
+#include "engine/cluster/thrift_runtime.h"
+#include "engine/cluster/transport.h"
+
+namespace nums::engine::cluster {
+namespace {
+
+// One head and two nodes for the whole program.
+struct Cluster {
+  std::string token = NewToken();
+  std::unique_ptr<HeadDaemon> head;
+  std::vector<std::unique_ptr<NodeDaemon>> nodes;
+  std::shared_ptr<ThriftRuntime> rt;
+
+  Cluster() {
+    head = HeadDaemon::Start({.bind_host = "127.0.0.1", .port = 0, .token = token});
+    auto registry = std::make_shared<KernelRegistry>();
+    RegisterEngineKernels(*registry);
+    for (int i = 0; i < 2; ++i) {
+      NodeDaemonOptions o;
+      o.head_port = head->port();
+      o.token = token;
+      o.cores = 1;
+      o.memory_bytes = int64_t{1} << 30;
+      nodes.push_back(NodeDaemon::Start(o, registry));
+    }
+    rt = ThriftRuntime::Connect("127.0.0.1:" + std::to_string(head->port()), token);
+  }
+  static Cluster& Get() {
+    static Cluster c;
+    return c;
+  }
+};
+
+Block Bytes(int64_t nbytes) {
+  Block b = Block::Allocate(DType::kInt64, {nbytes / 8});
+  std::memset(b.raw(), 1, static_cast<size_t>(b.nbytes()));
+  return b;
+}
+
+// Driver -> node 0 in chunks.
+void BM_Put(benchmark::State& state) {
+  auto& c = Cluster::Get();
+  const Block block = Bytes(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(c.rt->Put(block, 0));
+  state.SetBytesProcessed(state.iterations() * block.nbytes());
+}
+BENCHMARK(BM_Put)->Arg(64 << 20)->UseRealTime()->MinTime(2.0);
+
+// Node 0 -> driver in chunks.
+void BM_Get(benchmark::State& state) {
+  auto& c = Cluster::Get();
+  const ObjectRef ref = c.rt->Put(Bytes(state.range(0)), 0);
+  for (auto _ : state) benchmark::DoNotOptimize(c.rt->Get(ref));
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_Get)->Arg(64 << 20)->UseRealTime()->MinTime(2.0);
+
+// Node 0 -> node 1 (a task on node 1 pulls its input), then the small result is fetched.
+void BM_Pull(benchmark::State& state) {
+  auto& c = Cluster::Get();
+  const ObjectRef ref = c.rt->Put(Bytes(state.range(0)), 0);
+  for (auto _ : state) {
+    auto out = c.rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {ref}, 1, ""});
+    c.rt->Wait(out, 1);
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_Pull)->Arg(64 << 20)->UseRealTime()->MinTime(2.0);
+
+// The reference: the same bytes over one loopback TCP connection in 1 MiB writes, read into one
+// reused buffer, as the chunked transfers do.
+void BM_RawTcp(benchmark::State& state) {
+  const int64_t total = state.range(0);
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  listen(listener, 1);
+  std::thread reader([&] {
+    const int fd = accept(listener, nullptr, nullptr);
+    Block sink = Bytes(total);
+    int64_t got = 0;
+    for (;;) {
+      const ssize_t n =
+          read(fd, static_cast<char*>(sink.raw()) + (got % total),
+               static_cast<size_t>(std::min<int64_t>(kChunkBytes, total - got % total)));
+      if (n <= 0) break;
+      got += n;
+    }
+    close(fd);
+  });
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  const Block src = Bytes(total);
+  for (auto _ : state) {
+    for (int64_t off = 0; off < total; off += kChunkBytes) {
+      const char* p = static_cast<const char*>(src.raw()) + off;
+      int64_t left = std::min<int64_t>(kChunkBytes, total - off);
+      while (left > 0) {
+        const ssize_t n = write(fd, p, static_cast<size_t>(left));
+        if (n <= 0) break;
+        p += n;
+        left -= n;
+      }
+    }
+  }
+  close(fd);
+  reader.join();
+  close(listener);
+  state.SetBytesProcessed(state.iterations() * total);
+}
+BENCHMARK(BM_RawTcp)->Arg(64 << 20)->UseRealTime()->MinTime(2.0);
+
+// Independent no-op tasks submitted one RPC each to node 0, then all awaited.
+void BM_NoopTasks(benchmark::State& state) {
+  auto& c = Cluster::Get();
+  const int64_t n = 2000;
+  for (auto _ : state) {
+    std::vector<ObjectRef> refs;
+    refs.reserve(n);
+    for (int64_t i = 0; i < n; ++i) {
+      refs.push_back(c.rt->Submit(TaskSpec{"engine.noop", Device::kCpu, 0, {}, 1, ""})[0]);
+    }
+    c.rt->Wait(refs, n);
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_NoopTasks)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace nums::engine::cluster
+
+BENCHMARK_MAIN();

@@ -1,0 +1,118 @@
+#include "engine/cluster/chunks.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+
+#include "engine/cluster/wire.h"
+
+namespace nums::engine::cluster {
+namespace {
+
+// One object's outcome, awaited by a handler thread.
+struct Outcome {
+  std::mutex mu;  // guards value, done
+  std::condition_variable cv;
+  ObjectValue value;
+  bool done = false;
+};
+
+}  // namespace
+
+void ServeChunk(ObjectStore& store, const ObjectId& id, int64_t offset, int64_t length,
+                int32_t wait_ms, wire::ChunkW& out) {
+  if (wait_ms > 0 && !store.Finished(id)) {
+    auto outcome = std::make_shared<Outcome>();
+    store.Subscribe(id, [outcome](const ObjectValue& v) {
+      std::lock_guard lock(outcome->mu);
+      outcome->value = v;
+      outcome->done = true;
+      outcome->cv.notify_all();
+    });
+    std::unique_lock lock(outcome->mu);
+    outcome->cv.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return outcome->done; });
+  }
+  std::optional<Block> block = store.TryGet(id);
+  if (block) {
+    out.state = wire::ObjectState::READY;
+    out.meta = MetaOf(*block);
+    const int64_t begin = std::clamp<int64_t>(offset, 0, block->nbytes());
+    const int64_t end =
+        std::clamp<int64_t>(begin + std::max<int64_t>(length, 0), begin, block->nbytes());
+    out.data.assign(static_cast<const char*>(block->raw()) + begin,
+                    static_cast<size_t>(end - begin));
+    return;
+  }
+  if (!store.Finished(id)) {
+    out.state = wire::ObjectState::PENDING;
+    return;
+  }
+  // Failed or absent: the store reports either as an error value at once.
+  auto value = std::make_shared<ObjectValue>();
+  store.Subscribe(id, [value](const ObjectValue& v) { *value = v; });
+  if (value->ok()) {
+    out.state = wire::ObjectState::PENDING;  // sealed just now: the reader asks again
+    return;
+  }
+  out.state = wire::ObjectState::FAILED;
+  out.error = ToWire(*value->error);
+}
+
+std::optional<ObjectValue> FetchChunked(const ObjectId& id, int32_t wait_ms,
+                                        const ChunkReader& read) {
+  wire::ChunkW chunk;
+  read(0, wait_ms, chunk);
+  if (chunk.state == wire::ObjectState::PENDING) return std::nullopt;
+  if (chunk.state == wire::ObjectState::FAILED) return ObjectValue{Block(), FromWire(chunk.error)};
+  Block block = AllocateFor(chunk.meta);
+  const int64_t total = block.nbytes();
+  int64_t offset = 0;
+  for (;;) {
+    const auto n = static_cast<int64_t>(chunk.data.size());
+    if (n > total - offset || (n == 0 && offset < total)) {
+      throw ClusterError("object " + id.ToString() + ": chunk at offset " + std::to_string(offset) +
+                         " has " + std::to_string(n) + " bytes of " + std::to_string(total));
+    }
+    std::memcpy(static_cast<char*>(block.raw()) + offset, chunk.data.data(), chunk.data.size());
+    offset += n;
+    if (offset == total) break;
+    chunk = wire::ChunkW();
+    read(offset, 0, chunk);
+    if (chunk.state != wire::ObjectState::READY) {
+      throw ClusterError("object " + id.ToString() + " was freed while it was being read");
+    }
+  }
+  return ObjectValue{std::move(block), nullptr};
+}
+
+void IncomingObjects::Add(ObjectStore& store, const ObjectId& id, const wire::BlockMetaW& meta,
+                          int64_t offset, const std::string& data) {
+  Block done;
+  {
+    std::lock_guard lock(mu_);
+    auto it = partial_.find(id);
+    if (it == partial_.end()) {
+      if (offset != 0) {
+        throw ValueError("put of object " + id.ToString() + " starts at offset " +
+                         std::to_string(offset));
+      }
+      it = partial_.emplace(id, Partial{AllocateFor(meta), 0}).first;
+    }
+    Partial& p = it->second;
+    const auto n = static_cast<int64_t>(data.size());
+    if (offset != p.received || n > p.block.nbytes() - offset) {
+      partial_.erase(it);
+      throw ValueError("put of object " + id.ToString() + ": chunk of " + std::to_string(n) +
+                       " bytes at offset " + std::to_string(offset) + " does not fit");
+    }
+    std::memcpy(static_cast<char*>(p.block.raw()) + offset, data.data(), data.size());
+    p.received += n;
+    if (p.received < p.block.nbytes()) return;
+    done = std::move(p.block);
+    partial_.erase(it);
+  }
+  store.Seal(id, std::move(done), /*create_if_missing=*/true);
+}
+
+}  // namespace nums::engine::cluster

@@ -1,0 +1,47 @@
+#pragma once
+// Objects in chunks: a holder serves [offset, offset + length) of a block; a reader assembles
+// the block from consecutive chunks into one buffer allocated once; a receiver of Put assembles
+// incoming chunks.
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "engine/cluster/gen/nums_types.h"
+#include "engine/object_store.h"
+
+namespace nums::engine::cluster {
+
+/// Fills `out` with the state of `id` in `store` after waiting up to `wait_ms` for it to finish,
+/// and, when ready, with bytes [offset, offset + length) of its block.
+void ServeChunk(ObjectStore& store, const ObjectId& id, int64_t offset, int64_t length,
+                int32_t wait_ms, wire::ChunkW& out);
+
+/// Reads chunk `offset` of an object (waiting up to `wait_ms`) into `out`.
+using ChunkReader = std::function<void(int64_t offset, int32_t wait_ms, wire::ChunkW& out)>;
+/// The object's value read chunk by chunk, or nullopt while it is still pending after `wait_ms`.
+/// Throws ClusterError when the object disappears or the chunks disagree.
+std::optional<ObjectValue> FetchChunked(const ObjectId& id, int32_t wait_ms,
+                                        const ChunkReader& read);
+
+/// Objects being put chunk by chunk into one node.
+class IncomingObjects {
+ public:
+  /// Adds `data` at `offset` (chunks arrive in order); seals the object into `store` once
+  /// complete. Throws ValueError for a chunk out of order or past the end.
+  void Add(ObjectStore& store, const ObjectId& id, const wire::BlockMetaW& meta, int64_t offset,
+           const std::string& data);
+
+ private:
+  struct Partial {
+    Block block;
+    int64_t received = 0;
+  };
+  std::mutex mu_;  // guards partial_
+  std::unordered_map<ObjectId, Partial, ObjectIdHash> partial_;
+};
+
+}  // namespace nums::engine::cluster

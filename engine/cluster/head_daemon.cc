@@ -1,0 +1,136 @@
+#include "engine/cluster/head_daemon.h"
+
+#include "engine/cluster/gen/Head.h"
+#include "engine/cluster/gen/Node.h"
+#include "engine/cluster/transport.h"
+
+namespace nums::engine::cluster {
+
+class HeadDaemon::Handler final : public wire::HeadIf {
+ public:
+  Handler(HeadDaemon* head, std::string peer)
+      : head_(head), session_(head->options_.token, std::move(peer)) {}
+
+  void Authenticate(const std::string& token) override {
+    session_.Authenticate("Head.Authenticate", token);
+  }
+
+  int64_t RegisterNode(const wire::NodeW& node) override {
+    session_.Require("Head.RegisterNode");
+    return Serve("Head.RegisterNode", [&] {
+      const int64_t id = head_->Register(node);
+      spdlog::info("Head.RegisterNode: node {} at {}:{} ({} cores) from {}", id, node.host,
+                   node.port, node.cores, session_.peer());
+      return id;
+    });
+  }
+
+  void Heartbeat(int64_t node) override {
+    session_.Require("Head.Heartbeat");
+    Serve("Head.Heartbeat", [&] { head_->Heartbeat(node); });
+  }
+
+  void ListNodes(std::vector<wire::NodeW>& out) override {
+    session_.Require("Head.ListNodes");
+    Serve("Head.ListNodes", [&] { out = head_->List(); });
+  }
+
+  void Shutdown() override {
+    if (!session_.authenticated()) {
+      spdlog::warn("Head.Shutdown refused: {} has not authenticated", session_.peer());
+      return;
+    }
+    spdlog::info("Head.Shutdown from {}", session_.peer());
+    head_->RequestStop();
+  }
+
+ private:
+  HeadDaemon* head_;
+  Session session_;
+};
+
+class HeadDaemon::HandlerFactory final : public wire::HeadIfFactory {
+ public:
+  explicit HandlerFactory(HeadDaemon* head) : head_(head) {}
+  wire::HeadIf* getHandler(const apache::thrift::TConnectionInfo& info) override {
+    return new HeadDaemon::Handler(head_, PeerOf(info));
+  }
+  void releaseHandler(wire::HeadIf* handler) override { delete handler; }
+
+ private:
+  HeadDaemon* head_;
+};
+
+std::unique_ptr<HeadDaemon> HeadDaemon::Start(const HeadDaemonOptions& options) {
+  std::unique_ptr<HeadDaemon> h(new HeadDaemon(options));
+  h->server_ = std::make_unique<RunningServer>(
+      std::make_shared<wire::HeadProcessorFactory>(std::make_shared<HandlerFactory>(h.get())),
+      options.bind_host, options.port, "head");
+  h->port_ = h->server_->port();
+  spdlog::info("head serving on {}:{}", options.bind_host, h->port_);
+  return h;
+}
+
+HeadDaemon::~HeadDaemon() {
+  RequestStop();
+  server_.reset();
+}
+
+void HeadDaemon::RequestStop() {
+  std::lock_guard lock(stop_mu_);
+  stop_ = true;
+  stop_cv_.notify_all();
+}
+
+bool HeadDaemon::WaitForStop(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(stop_mu_);
+  return stop_cv_.wait_for(lock, timeout, [&] { return stop_; });
+}
+
+void HeadDaemon::StopNodes() {
+  for (const auto& n : List()) {
+    try {
+      Connection<wire::NodeClient> conn(n.host, n.port, options_.token, true,
+                                        std::chrono::seconds(5));
+      conn.Invoke("Node.Shutdown", [](wire::NodeClient& c) { c.Shutdown(); });
+      spdlog::info("asked node {} at {}:{} to stop", n.id, n.host, n.port);
+    } catch (const Error& e) {
+      spdlog::warn("stopping node {}: {}", n.id, e.what());
+    }
+  }
+}
+
+int64_t HeadDaemon::Register(wire::NodeW node) {
+  std::lock_guard lock(members_mu_);
+  for (auto& m : members_) {
+    if (m.node.host == node.host && m.node.port == node.port) {
+      m.last_heartbeat = std::chrono::steady_clock::now();
+      return m.node.id;  // a node re-registering after a head reconnect keeps its id
+    }
+  }
+  node.id = static_cast<int64_t>(members_.size());
+  node.live = true;
+  members_.push_back({node, std::chrono::steady_clock::now()});
+  return node.id;
+}
+
+void HeadDaemon::Heartbeat(int64_t id) {
+  std::lock_guard lock(members_mu_);
+  if (id < 0 || id >= static_cast<int64_t>(members_.size())) {
+    throw ClusterError("heartbeat from unknown node " + std::to_string(id));
+  }
+  members_[static_cast<size_t>(id)].last_heartbeat = std::chrono::steady_clock::now();
+}
+
+std::vector<wire::NodeW> HeadDaemon::List() {
+  std::lock_guard lock(members_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<wire::NodeW> out;
+  for (const auto& m : members_) {
+    out.push_back(m.node);
+    out.back().live = now - m.last_heartbeat < options_.heartbeat_timeout;
+  }
+  return out;
+}
+
+}  // namespace nums::engine::cluster

@@ -1,0 +1,62 @@
+#pragma once
+// HeadDaemon: cluster membership and heartbeats. Nodes register (ids 0, 1, 2, ... in order) and
+// send heartbeats; drivers list the nodes. No object data passes through it.
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/cluster/transport.h"
+
+namespace nums::engine::cluster {
+
+struct HeadDaemonOptions {
+  std::string bind_host = "127.0.0.1";
+  int port = 0;  ///< 0 picks a free port
+  std::string token;
+  /// A node whose last heartbeat is older than this is listed as not live.
+  std::chrono::milliseconds heartbeat_timeout{5000};
+};
+
+class HeadDaemon {
+ public:
+  /// Binds and starts serving; throws ClusterError when it cannot listen.
+  static std::unique_ptr<HeadDaemon> Start(const HeadDaemonOptions& options);
+  ~HeadDaemon();
+
+  /// Waits up to `timeout` for a Shutdown call or RequestStop(); true once one came.
+  bool WaitForStop(std::chrono::milliseconds timeout);
+  void RequestStop();
+  /// Asks every registered node to stop (best effort, bounded by socket timeouts).
+  void StopNodes();
+  int port() const { return port_; }
+
+ private:
+  class Handler;
+  class HandlerFactory;
+  explicit HeadDaemon(const HeadDaemonOptions& options) : options_(options) {}
+  int64_t Register(wire::NodeW node);
+  void Heartbeat(int64_t id);
+  std::vector<wire::NodeW> List();
+
+  const HeadDaemonOptions options_;
+  std::unique_ptr<RunningServer> server_;
+  int port_ = 0;
+
+  struct Member {
+    wire::NodeW node;
+    std::chrono::steady_clock::time_point last_heartbeat;
+  };
+  std::mutex members_mu_;  // guards members_
+  std::vector<Member> members_;
+
+  std::mutex stop_mu_;  // guards stop_
+  std::condition_variable stop_cv_;
+  bool stop_ = false;
+};
+
+}  // namespace nums::engine::cluster

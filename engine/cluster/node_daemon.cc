@@ -1,0 +1,379 @@
+#include "engine/cluster/node_daemon.h"
+
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/cluster/chunks.h"
+#include "engine/cluster/gen/Head.h"
+#include "engine/cluster/gen/Node.h"
+#include "engine/cluster/transport.h"
+#include "engine/cluster/wire.h"
+
+namespace nums::engine::cluster {
+namespace {
+
+using HeadConnection = Connection<wire::HeadClient>;
+using NodeConnection = Connection<wire::NodeClient>;
+
+// How long one Pull waits for a pending input before the fetch goes to the back of the queue.
+constexpr int32_t kPullWaitMs = 100;
+
+}  // namespace
+
+// Pulls the inputs of local tasks from the nodes that hold them. A pending input does not hold
+// a thread: its fetch waits briefly on the holder, then is queued again behind the others.
+class NodeDaemon::PeerFetcher final : public ObjectSource {
+ public:
+  PeerFetcher(const NodeDaemonOptions& options, int64_t threads)
+      : options_(options),
+        head_(options.head_host, options.head_port, options.token, /*peer_is_node=*/false) {
+    for (int64_t i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkLoop(); });
+  }
+  ~PeerFetcher() override { Stop(); }
+
+  void SetNode(Node* node) { node_ = node; }
+
+  void Subscribe(NodeId holder, NodeId receiver, const ObjectId& id, ObjectCallback cb) override {
+    {
+      std::lock_guard lock(mu_);
+      if (!stopped_) {
+        jobs_.push_back({holder, id, std::move(cb)});
+        cv_.notify_one();
+        return;
+      }
+    }
+    cb(ErrorValue(ErrorCode::kCluster, "node is shutting down", id, holder));
+  }
+
+  /// Fails every queued fetch and joins the workers.
+  void Stop() {
+    std::deque<Job> left;
+    {
+      std::lock_guard lock(mu_);
+      if (stopped_) return;
+      stopped_ = true;
+      left.swap(jobs_);
+      cv_.notify_all();
+    }
+    for (auto& w : workers_) w.join();
+    for (auto& job : left) {
+      job.cb(ErrorValue(ErrorCode::kCluster, "node is shutting down", job.id, job.holder));
+    }
+  }
+
+  /// Registers this node with the head; returns its id.
+  NodeId Register(const wire::NodeW& self) {
+    std::lock_guard lock(head_mu_);
+    return head_.Invoke("Head.RegisterNode",
+                        [&](wire::HeadClient& c) { return c.RegisterNode(self); });
+  }
+
+  void Heartbeat(NodeId id) {
+    std::lock_guard lock(head_mu_);
+    head_.Invoke("Head.Heartbeat", [&](wire::HeadClient& c) { c.Heartbeat(id); });
+  }
+
+ private:
+  struct Job {
+    NodeId holder;
+    ObjectId id;
+    ObjectCallback cb;
+  };
+
+  static ObjectValue ErrorValue(ErrorCode code, const std::string& message, const ObjectId& id,
+                                NodeId holder) {
+    auto info = std::make_shared<ErrorInfo>();
+    info->code = code;
+    info->message = "fetch of object " + id.ToString() + " from node " + std::to_string(holder) +
+                    ": " + message;
+    info->task = "Node.Pull";
+    info->node = holder;
+    return {Block(), std::move(info)};
+  }
+
+  // The address of node `id`, asking the head when it is not known yet.
+  std::pair<std::string, int> AddressOf(NodeId id) {
+    {
+      std::lock_guard lock(peers_mu_);
+      if (auto it = peers_.find(id); it != peers_.end()) return it->second;
+    }
+    std::vector<wire::NodeW> nodes;
+    {
+      std::lock_guard lock(head_mu_);
+      head_.Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(nodes); });
+    }
+    std::lock_guard lock(peers_mu_);
+    for (const auto& n : nodes) peers_[n.id] = {n.host, n.port};
+    if (auto it = peers_.find(id); it != peers_.end()) return it->second;
+    throw ClusterError("node " + std::to_string(id) + " is not a member of the cluster");
+  }
+
+  void WorkLoop() {
+    // Each worker keeps its own connection to each peer: a connection carries one call at a time.
+    std::unordered_map<NodeId, std::unique_ptr<NodeConnection>> conns;
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopped_ || !jobs_.empty(); });
+        if (stopped_) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      std::optional<ObjectValue> value;
+      try {
+        auto& conn = conns[job.holder];
+        if (!conn) {
+          auto [host, port] = AddressOf(job.holder);
+          conn = std::make_unique<NodeConnection>(host, port, options_.token, true);
+        }
+        const NodeId self = node_->id();
+        value = FetchChunked(job.id, kPullWaitMs,
+                             [&](int64_t offset, int32_t wait_ms, wire::ChunkW& out) {
+                               conn->Invoke("Node.Pull", [&](wire::NodeClient& c) {
+                                 c.Pull(out, ToWire(job.id), offset, kChunkBytes, wait_ms, self);
+                               });
+                             });
+        if (value && value->ok()) node_->CountTransfer(value->block.nbytes(), 0);
+      } catch (const Error& e) {
+        value = ErrorValue(e.code(), e.what(), job.id, job.holder);
+      } catch (const std::exception& e) {
+        value = ErrorValue(ErrorCode::kCluster, e.what(), job.id, job.holder);
+      }
+      if (value) {
+        job.cb(*value);
+        continue;
+      }
+      std::lock_guard lock(mu_);
+      if (stopped_) {
+        job.cb(ErrorValue(ErrorCode::kCluster, "node is shutting down", job.id, job.holder));
+        return;
+      }
+      jobs_.push_back(std::move(job));
+    }
+  }
+
+  const NodeDaemonOptions options_;
+  Node* node_ = nullptr;
+
+  std::mutex head_mu_;  // guards head_ (the heartbeat thread and workers share it)
+  HeadConnection head_;
+
+  std::mutex peers_mu_;  // guards peers_
+  std::unordered_map<NodeId, std::pair<std::string, int>> peers_;
+
+  std::mutex mu_;  // guards jobs_, stopped_
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;
+  bool stopped_ = false;
+  std::vector<std::thread> workers_;
+};
+
+// One connection's handler: its own authentication state, the daemon's node.
+class NodeDaemon::Handler final : public wire::NodeIf {
+ public:
+  Handler(NodeDaemon* daemon, std::string peer)
+      : daemon_(daemon), session_(daemon->options_.token, std::move(peer)) {}
+
+  void Authenticate(const std::string& token) override {
+    session_.Authenticate("Node.Authenticate", token);
+  }
+
+  void SubmitTasks(const std::vector<wire::TaskW>& tasks) override {
+    Checked("Node.SubmitTasks", [&] {
+      Node& node = *daemon_->node_;
+      std::vector<std::shared_ptr<const TaskRecord>> records;
+      records.reserve(tasks.size());
+      for (const auto& w : tasks) {
+        auto t = FromWire(w);
+        if (t->node != node.id()) {
+          throw ClusterError("task '" + t->name + "' is for node " + std::to_string(t->node) +
+                             ", not node " + std::to_string(node.id()));
+        }
+        if (daemon_->registry_->Find(t->kernel, t->device) == nullptr) {
+          throw ClusterError("submit: no kernel '" + t->kernel + "' for device " +
+                             std::string(DeviceName(t->device)) + " on node " +
+                             std::to_string(node.id()));
+        }
+        records.push_back(std::move(t));
+      }
+      for (auto& t : records) node.Submit(std::move(t), {});
+    });
+  }
+
+  void PutChunk(const wire::ObjectIdW& id, const wire::BlockMetaW& meta, int64_t offset,
+                const std::string& data) override {
+    Checked("Node.PutChunk", [&] {
+      daemon_->incoming_.Add(daemon_->node_->store(), FromWire(id), meta, offset, data);
+    });
+  }
+
+  void GetChunk(wire::ChunkW& out, const wire::ObjectIdW& id, int64_t offset, int64_t length,
+                int32_t wait_ms) override {
+    Checked("Node.GetChunk", [&] {
+      ServeChunk(daemon_->node_->store(), FromWire(id), offset, ClampLength(length),
+                 ClampWait(wait_ms), out);
+    });
+  }
+
+  void Pull(wire::ChunkW& out, const wire::ObjectIdW& id, int64_t offset, int64_t length,
+            int32_t wait_ms, int64_t receiver) override {
+    Checked("Node.Pull", [&] {
+      ServeChunk(daemon_->node_->store(), FromWire(id), offset, ClampLength(length),
+                 ClampWait(wait_ms), out);
+      daemon_->node_->CountTransfer(0, static_cast<int64_t>(out.data.size()));
+    });
+  }
+
+  void Await(std::vector<bool>& out, const std::vector<wire::ObjectIdW>& ids, int32_t min_done,
+             int32_t wait_ms) override {
+    Checked("Node.Await", [&] {
+      ObjectStore& store = daemon_->node_->store();
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(ClampWait(wait_ms));
+      for (;;) {
+        out.assign(ids.size(), false);
+        int64_t done = 0;
+        std::optional<ObjectId> first_pending;
+        for (size_t i = 0; i < ids.size(); ++i) {
+          const ObjectId id = FromWire(ids[i]);
+          out[i] = store.Finished(id);
+          done += out[i] ? 1 : 0;
+          if (!out[i] && !first_pending) first_pending = id;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (done >= min_done || !first_pending || now >= deadline) return;
+        // Sleep until the first pending object finishes (or the deadline), then count again.
+        wire::ChunkW ignored;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+        ServeChunk(store, *first_pending, 0, 0, static_cast<int32_t>(left.count()) + 1, ignored);
+      }
+    });
+  }
+
+  void Free(const std::vector<wire::ObjectIdW>& ids) override {
+    Checked("Node.Free", [&] {
+      for (const auto& id : ids) daemon_->node_->store().Free(FromWire(id));
+    });
+  }
+
+  void Stats(wire::StatsW& out) override {
+    Checked("Node.Stats", [&] {
+      Node& node = *daemon_->node_;
+      out.memory_used = node.store().bytes_in_use();
+      out.num_objects = node.store().num_objects();
+      out.tasks_run = node.tasks_run();
+      out.net_in_bytes = node.net_in_bytes();
+      out.net_out_bytes = node.net_out_bytes();
+    });
+  }
+
+  void Ping() override { session_.Require("Node.Ping"); }
+
+  void Shutdown() override {
+    if (!session_.authenticated()) {
+      spdlog::warn("Node.Shutdown refused: {} has not authenticated", session_.peer());
+      return;
+    }
+    spdlog::info("Node.Shutdown from {}", session_.peer());
+    daemon_->RequestStop();
+  }
+
+ private:
+  static int64_t ClampLength(int64_t length) { return std::clamp<int64_t>(length, 0, kChunkBytes); }
+  static int32_t ClampWait(int32_t ms) { return std::clamp<int32_t>(ms, 0, 10'000); }
+
+  template <typename Fn>
+  void Checked(const char* rpc, Fn&& fn) {
+    session_.Require(rpc);
+    Serve(rpc, [&] {
+      if (!daemon_->ready_.load(std::memory_order_acquire))
+        throw ClusterError(std::string(rpc) + ": node is not registered yet");
+      fn();
+    });
+  }
+
+  NodeDaemon* daemon_;
+  Session session_;
+};
+
+class NodeDaemon::HandlerFactory final : public wire::NodeIfFactory {
+ public:
+  explicit HandlerFactory(NodeDaemon* daemon) : daemon_(daemon) {}
+  wire::NodeIf* getHandler(const apache::thrift::TConnectionInfo& info) override {
+    return new NodeDaemon::Handler(daemon_, PeerOf(info));
+  }
+  void releaseHandler(wire::NodeIf* handler) override { delete handler; }
+
+ private:
+  NodeDaemon* daemon_;
+};
+
+NodeDaemon::NodeDaemon(const NodeDaemonOptions& options) : options_(options) {}
+
+std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
+                                              std::shared_ptr<const KernelRegistry> registry) {
+  std::unique_ptr<NodeDaemon> d(new NodeDaemon(options));
+  d->registry_ = std::move(registry);
+  d->fetcher_ =
+      std::make_unique<PeerFetcher>(d->options_, std::max<int64_t>(1, options.fetch_threads));
+
+  d->server_ = std::make_unique<RunningServer>(
+      std::make_shared<wire::NodeProcessorFactory>(std::make_shared<HandlerFactory>(d.get())),
+      options.bind_host, options.port, "node");
+  d->port_ = d->server_->port();
+
+  wire::NodeW self;
+  self.host = !options.advertise_host.empty()  ? options.advertise_host
+              : options.bind_host == "0.0.0.0" ? "127.0.0.1"
+                                               : options.bind_host;
+  self.port = d->port_;
+  self.cores = options.cores;
+  self.memory_bytes = options.memory_bytes;
+  self.live = true;
+  const NodeId id = d->fetcher_->Register(self);
+  auto node = std::make_unique<Node>(id, options.cores, options.memory_bytes, d->registry_,
+                                     d->fetcher_.get());
+  d->fetcher_->SetNode(node.get());
+  d->node_ = std::move(node);
+  d->ready_.store(true, std::memory_order_release);
+  d->heartbeat_thread_ = std::thread([daemon = d.get()] { daemon->HeartbeatLoop(); });
+  spdlog::info("node {} serving on {}:{} ({} cores), head {}:{}", id, self.host, d->port_,
+               options.cores, options.head_host, options.head_port);
+  return d;
+}
+
+NodeDaemon::~NodeDaemon() {
+  RequestStop();
+  server_.reset();
+  if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+  if (fetcher_) fetcher_->Stop();
+  node_.reset();
+}
+
+void NodeDaemon::RequestStop() {
+  std::lock_guard lock(stop_mu_);
+  stop_ = true;
+  stop_cv_.notify_all();
+}
+
+bool NodeDaemon::WaitForStop(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(stop_mu_);
+  return stop_cv_.wait_for(lock, timeout, [&] { return stop_; });
+}
+
+void NodeDaemon::HeartbeatLoop() {
+  std::unique_lock lock(stop_mu_);
+  while (!stop_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; })) {
+    lock.unlock();
+    try {
+      fetcher_->Heartbeat(node_->id());
+    } catch (const Error& e) {
+      spdlog::warn("Head.Heartbeat failed: {}", e.what());
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace nums::engine::cluster

@@ -1,0 +1,72 @@
+#pragma once
+// NodeDaemon: one engine::Node (the store, executor and scheduling code of the embedded runtime)
+// served over Thrift. It registers with the head, sends heartbeats, and pulls remote task inputs
+// straight from the node that holds them.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "engine/cluster/chunks.h"
+#include "engine/cluster/transport.h"
+#include "engine/kernel_registry.h"
+#include "engine/node.h"
+
+namespace nums::engine::cluster {
+
+struct NodeDaemonOptions {
+  std::string head_host = "127.0.0.1";
+  int head_port = 0;
+  std::string token;
+  std::string bind_host = "127.0.0.1";
+  /// The host peers and drivers dial; empty: bind_host (127.0.0.1 when binding 0.0.0.0).
+  std::string advertise_host;
+  int port = 0;  ///< 0 picks a free port
+  int64_t cores = 1;
+  int64_t memory_bytes = 0;
+  int64_t fetch_threads = 8;  ///< threads pulling task inputs from peers
+};
+
+class NodeDaemon {
+ public:
+  /// Binds, registers with the head and starts serving. Throws ClusterError or AuthError when the
+  /// head cannot be reached or refuses the token.
+  static std::unique_ptr<NodeDaemon> Start(const NodeDaemonOptions& options,
+                                           std::shared_ptr<const KernelRegistry> registry);
+  /// Stops serving, fails pending fetches and waits for running tasks.
+  ~NodeDaemon();
+
+  /// Waits up to `timeout` for a Shutdown call or RequestStop(); true once one came.
+  bool WaitForStop(std::chrono::milliseconds timeout);
+  void RequestStop();
+  NodeId id() const { return node_->id(); }
+  int port() const { return port_; }
+
+ private:
+  class Handler;
+  class HandlerFactory;
+  class PeerFetcher;
+  explicit NodeDaemon(const NodeDaemonOptions& options);
+  void HeartbeatLoop();
+
+  const NodeDaemonOptions options_;
+  std::shared_ptr<const KernelRegistry> registry_;
+  std::unique_ptr<PeerFetcher> fetcher_;
+  std::unique_ptr<Node> node_;
+  IncomingObjects incoming_;
+  std::atomic<bool> ready_{false};  // node_ is set; handlers refuse calls before
+  std::unique_ptr<RunningServer> server_;
+  std::thread heartbeat_thread_;
+  int port_ = 0;
+
+  std::mutex stop_mu_;  // guards stop_
+  std::condition_variable stop_cv_;
+  bool stop_ = false;
+};
+
+}  // namespace nums::engine::cluster

@@ -1,0 +1,130 @@
+// The cluster's wire protocol: binary protocol over framed transport. Every connection calls
+// Authenticate with the cluster token first; any other call before it fails with AuthFailure.
+// Object bytes move in chunks (about 1 MiB) so that no frame nears the transport's limits.
+
+namespace cpp nums.wire
+
+struct ObjectIdW {
+  1: i64 hi
+  2: i64 lo
+}
+
+// An inline task argument; exactly one field is set.
+union ScalarW {
+  1: bool b
+  2: i64 i
+  3: double d
+  4: string s
+  5: list<i64> iv
+  6: list<double> dv
+}
+
+// A block argument: the object and the node that holds it.
+struct ObjectArgW {
+  1: ObjectIdW id
+  2: i64 node
+}
+
+union ArgW {
+  1: ObjectArgW object
+  2: ScalarW scalar
+}
+
+// A task with the ids of its outputs, assigned by the driver.
+struct TaskW {
+  1: string kernel
+  2: string name
+  3: i8 device
+  4: i64 node
+  5: list<ArgW> arguments
+  6: list<ObjectIdW> returns
+}
+
+struct BlockMetaW {
+  1: i8 dtype
+  2: list<i64> shape
+  3: i64 nbytes
+}
+
+// A task failure as a value (engine ErrorInfo).
+struct ErrorW {
+  1: i8 code
+  2: string message
+  3: string task
+  4: i64 node
+}
+
+enum ObjectState {
+  PENDING = 0
+  READY = 1
+  FAILED = 2
+}
+
+// One chunk of an object: `data` is bytes [offset, offset + size) when READY.
+struct ChunkW {
+  1: ObjectState state
+  2: BlockMetaW meta
+  3: binary data
+  4: ErrorW error
+}
+
+struct NodeW {
+  1: i64 id
+  2: string host
+  3: i32 port
+  4: i64 cores
+  5: i64 memory_bytes
+  6: i64 gpus
+  7: bool live
+}
+
+struct StatsW {
+  1: i64 memory_used
+  2: i64 num_objects
+  3: i64 tasks_run
+  4: i64 net_in_bytes
+  5: i64 net_out_bytes
+}
+
+exception AuthFailure {
+  1: string message
+}
+
+// A request the daemon could not carry out (unknown kernel, bad chunk, ...).
+exception RequestError {
+  1: i8 code
+  2: string message
+}
+
+// Membership and heartbeats only; no object data passes through the head.
+service Head {
+  void Authenticate(1: string token) throws (1: AuthFailure auth)
+  // Returns the node's id: ids are 0, 1, 2, ... in order of registration.
+  i64 RegisterNode(1: NodeW node) throws (1: AuthFailure auth, 2: RequestError bad)
+  void Heartbeat(1: i64 node) throws (1: AuthFailure auth, 2: RequestError bad)
+  list<NodeW> ListNodes() throws (1: AuthFailure auth, 2: RequestError bad)
+  // Stops every node, then the head.
+  oneway void Shutdown()
+}
+
+service Node {
+  void Authenticate(1: string token) throws (1: AuthFailure auth)
+  void SubmitTasks(1: list<TaskW> tasks) throws (1: AuthFailure auth, 2: RequestError bad)
+  // Writes bytes [offset, offset + size(data)) of a new object; the last chunk seals it.
+  void PutChunk(1: ObjectIdW id, 2: BlockMetaW meta, 3: i64 offset, 4: binary data)
+      throws (1: AuthFailure auth, 2: RequestError bad)
+  // Waits up to wait_ms for the object, then returns its state and, when ready, one chunk.
+  ChunkW GetChunk(1: ObjectIdW id, 2: i64 offset, 3: i64 length, 4: i32 wait_ms)
+      throws (1: AuthFailure auth, 2: RequestError bad)
+  // GetChunk for a peer node fetching a task input; counted as network traffic of both nodes.
+  ChunkW Pull(1: ObjectIdW id, 2: i64 offset, 3: i64 length, 4: i32 wait_ms, 5: i64 receiver)
+      throws (1: AuthFailure auth, 2: RequestError bad)
+  // Waits up to wait_ms until at least min_done of the objects are ready or failed; returns
+  // which are.
+  list<bool> Await(1: list<ObjectIdW> ids, 2: i32 min_done, 3: i32 wait_ms)
+      throws (1: AuthFailure auth, 2: RequestError bad)
+  void Free(1: list<ObjectIdW> ids) throws (1: AuthFailure auth, 2: RequestError bad)
+  StatsW Stats() throws (1: AuthFailure auth, 2: RequestError bad)
+  void Ping() throws (1: AuthFailure auth)
+  oneway void Shutdown()
+}

@@ -1,0 +1,403 @@
+// A real cluster on loopback: a head and three node processes of the `nums` tool.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <regex>
+
+#include "engine/cluster/gen/Head.h"
+#include "engine/cluster/gen/Node.h"
+#include "engine/cluster/thrift_runtime.h"
+#include "engine/cluster/transport.h"
+#include "engine/cluster/wire.h"
+#include "nums/nums.hpp"
+#include "tests/integration/cluster_fixture.h"
+#include "tests/testing/testing.h"
+
+namespace nums::testing {
+namespace {
+
+using engine::Block;
+using engine::Device;
+using engine::ObjectRef;
+using engine::TaskSpec;
+using engine::cluster::Connection;
+using engine::cluster::ThriftRuntime;
+using namespace std::chrono_literals;
+
+constexpr int kNodes = 3;
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { cluster_ = new LocalCluster(kNodes); }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  static std::string Token() { return engine::cluster::ReadToken(cluster_->token_file()); }
+  static std::pair<std::string, int> Head() {
+    return engine::cluster::SplitAddress(cluster_->address());
+  }
+  static std::pair<std::string, int> NodeAddress(int64_t id) {
+    Connection<wire::HeadClient> head(Head().first, Head().second, Token(), false, 10s);
+    std::vector<wire::NodeW> nodes;
+    head.Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(nodes); });
+    for (const auto& n : nodes) {
+      if (n.id == id) return {n.host, n.port};
+    }
+    throw ClusterError("no node " + std::to_string(id));
+  }
+  // Every daemon of the suite still runs.
+  static void ExpectAllRunning() {
+    for (pid_t pid : std::vector<pid_t>(cluster_->pids())) {
+      EXPECT_TRUE(cluster_->Running(pid)) << "pid " << pid;
+    }
+    EXPECT_EQ(cluster_->pids().size(), static_cast<size_t>(kNodes + 1));
+  }
+  static LocalCluster* cluster_;
+};
+
+LocalCluster* ClusterTest::cluster_ = nullptr;
+
+Block Filled(int64_t n, double start) {
+  Block b = Block::Allocate(float64, {n});
+  for (int64_t i = 0; i < n; ++i) b.data<double>()[i] = start + static_cast<double>(i);
+  return b;
+}
+
+TEST_F(ClusterTest, NodesAreListedWithTheirCores) {
+  auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
+  const auto nodes = rt->Nodes();
+  ASSERT_EQ(nodes.size(), static_cast<size_t>(kNodes));
+  for (int64_t i = 0; i < kNodes; ++i) {
+    EXPECT_EQ(nodes[i].id, i);
+    EXPECT_EQ(nodes[i].cores, 1);
+    EXPECT_TRUE(nodes[i].live);
+  }
+}
+
+TEST_F(ClusterTest, TaskGraphAcrossNodesPullsInputsFromPeers) {
+  auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
+  // A block put on node 0 and computed on in turn by nodes 1 and 2, which pull it from the
+  // previous holder; ids are assigned by the driver, so the chain is submitted without waiting.
+  ObjectRef a = rt->Put(Filled(1000, 1.0), 0);
+  ObjectRef b = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "hop1"})[0];
+  ObjectRef c = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 2, {b}, 1, "hop2"})[0];
+  const Block got = rt->Get(c, 60s);
+  EXPECT_EQ(Values(got), Values(Filled(1000, 1.0)));
+  const auto nodes = rt->Nodes();
+  EXPECT_GE(nodes[1].net_in_bytes, 8000);
+  EXPECT_GE(nodes[2].net_in_bytes, 8000);
+  EXPECT_GE(nodes[0].net_out_bytes, 8000);
+
+  const auto waited = rt->Wait({a, b, c}, 3, 60s);
+  EXPECT_EQ(waited.ready.size(), 3u);
+  rt->Free({c});
+  EXPECT_THROW(rt->Get(c, 10s), ClusterError);
+}
+
+TEST_F(ClusterTest, SubmitErrorsAreRaisedBeforeAnythingRuns) {
+  auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
+  EXPECT_THROW(rt->Submit(TaskSpec{"no.such.kernel", Device::kCpu, 0, {}, 1, ""}), ClusterError);
+  EXPECT_THROW(rt->Submit(TaskSpec{"engine.noop", Device::kCpu, kNodes, {}, 1, ""}), ClusterError);
+  EXPECT_THROW(rt->Put(Filled(4, 0), -1), ClusterError);
+}
+
+TEST_F(ClusterTest, TaskErrorsTravelToDependentsAndToGet) {
+  auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
+  // identity of no inputs returns no block where one is expected: a RemoteTaskError on node 0,
+  // which the dependent task on node 1 receives through its pull.
+  ObjectRef bad = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 0, {}, 1, "bad"})[0];
+  ObjectRef dep = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {bad}, 1, "dep"})[0];
+  EXPECT_THROW(rt->Get(bad, 30s), RemoteTaskError);
+  try {
+    rt->Get(dep, 30s);
+    ADD_FAILURE() << "no error";
+  } catch (const RemoteTaskError& e) {
+    EXPECT_NE(std::string(e.what()).find("'bad'"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ClusterTest, WaitReturnsOnceKAreFinished) {
+  auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
+  std::vector<ObjectRef> refs;
+  for (int64_t node = 0; node < kNodes; ++node) {
+    ObjectRef in = rt->Put(Filled(16, static_cast<double>(node)), node);
+    refs.push_back(
+        rt->Submit(TaskSpec{"engine.identity", Device::kCpu, (node + 1) % kNodes, {in}, 1, ""})[0]);
+  }
+  const auto two = rt->Wait(refs, 2, 30s);
+  EXPECT_GE(two.ready.size(), 2u);
+  EXPECT_EQ(two.ready.size() + two.not_ready.size(), refs.size());
+  const auto all = rt->Wait(refs, 3, 30s);
+  EXPECT_EQ(all.ready.size(), 3u);
+  EXPECT_THROW(rt->Wait(refs, 4), ValueError);
+}
+
+TEST_F(ClusterTest, LargeBlocksMoveInChunks) {
+  auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
+  const int64_t n = (int64_t{20} << 20) / 8 + 123;  // 20 MiB and a bit: 21 chunks
+  ObjectRef a = rt->Put(Filled(n, -5.0), 1);
+  ObjectRef b = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 2, {a}, 1, ""})[0];
+  const Block got = rt->Get(b, 120s);
+  ASSERT_EQ(got.size(), n);
+  EXPECT_EQ(std::memcmp(got.raw(), Filled(n, -5.0).raw(), static_cast<size_t>(got.nbytes())), 0);
+}
+
+TEST_F(ClusterTest, TwoHundredMiBChunksOnOneConnection) {
+  // Thrift 0.17 never resets a server connection's consumed-bytes counter; the daemons'
+  // transport does, so one connection carries far more than the 64 MiB message limit.
+  auto [host, port] = NodeAddress(0);
+  Connection<wire::NodeClient> conn(host, port, Token(), true, 60s);
+  const std::string chunk(engine::cluster::kChunkBytes, 'x');
+  wire::BlockMetaW meta;
+  meta.dtype = static_cast<int8_t>(DType::kInt32);
+  meta.shape = {engine::cluster::kChunkBytes / 4};
+  meta.nbytes = engine::cluster::kChunkBytes;
+  engine::ObjectIdGenerator ids;
+  std::vector<wire::ObjectIdW> put;
+  for (int i = 0; i < 200; ++i) {
+    put.push_back(engine::cluster::ToWire(ids.Next()));
+    conn.Invoke("Node.PutChunk",
+                [&](wire::NodeClient& c) { c.PutChunk(put.back(), meta, 0, chunk); });
+  }
+  for (int i = 0; i < 200; ++i) {
+    wire::ChunkW out;
+    conn.Invoke("Node.GetChunk", [&](wire::NodeClient& c) {
+      c.GetChunk(out, put[i % put.size()], 0, engine::cluster::kChunkBytes, 0);
+    });
+    ASSERT_EQ(out.state, wire::ObjectState::READY);
+    ASSERT_EQ(out.data.size(), chunk.size());
+  }
+  conn.Invoke("Node.Free", [&](wire::NodeClient& c) { c.Free(put); });
+}
+
+TEST_F(ClusterTest, WrongTokenIsRefused) {
+  EXPECT_THROW(ThriftRuntime::Connect(cluster_->address(), "not-the-token"), AuthError);
+  EXPECT_THROW(nums::init({.address = cluster_->address(),
+                           .token_file = (cluster_->state_dir() / "pids").string()}),
+               AuthError);
+  ExpectAllRunning();
+}
+
+TEST_F(ClusterTest, CallsBeforeAuthenticateAreRefused) {
+  // A raw Thrift client that skips Authenticate.
+  auto [host, port] = NodeAddress(1);
+  auto socket = std::make_shared<apache::thrift::transport::TSocket>(host, port);
+  auto transport = std::make_shared<engine::cluster::FramedTransport>(socket);
+  wire::NodeClient client(std::make_shared<apache::thrift::protocol::TBinaryProtocol>(transport));
+  transport->open();
+  EXPECT_THROW(client.Ping(), wire::AuthFailure);
+  EXPECT_THROW(client.SubmitTasks({}), wire::AuthFailure);
+  EXPECT_THROW(client.Authenticate("wrong"), wire::AuthFailure);
+  client.Authenticate(Token());
+  EXPECT_NO_THROW(client.Ping());
+  transport->close();
+}
+
+// Sends `bytes` on a fresh connection to host:port and waits for the daemon to close it.
+bool ClosedAfterSending(const std::string& host, int port, const std::string& bytes) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return false;
+  }
+  (void)!write(fd, bytes.data(), bytes.size());
+  pollfd p{fd, POLLIN, 0};
+  bool closed = false;
+  if (poll(&p, 1, 30'000) == 1) {
+    char buf[256];
+    closed = read(fd, buf, sizeof(buf)) <= 0;
+  }
+  close(fd);
+  return closed;
+}
+
+TEST_F(ClusterTest, GarbageAndOversizedFramesCloseOnlyThatConnection) {
+  std::mt19937 rng(7);
+  std::string garbage(4096, '\0');
+  for (char& c : garbage) c = static_cast<char>(rng());
+  garbage[0] = 0;  // a whole frame of 4092 bytes of nonsense
+  garbage[1] = 0;
+  garbage[2] = 0x0f;
+  garbage[3] = static_cast<char>(0xfc);
+  const std::string oversized("\x7f\xff\xff\xff", 4);  // a 2 GiB frame
+  for (int64_t id : {0, 2}) {
+    auto [host, port] = NodeAddress(id);
+    EXPECT_TRUE(ClosedAfterSending(host, port, garbage));
+    EXPECT_TRUE(ClosedAfterSending(host, port, oversized));
+  }
+  auto [host, port] = Head();
+  EXPECT_TRUE(ClosedAfterSending(host, port, garbage));
+  EXPECT_TRUE(ClosedAfterSending(host, port, oversized));
+  ExpectAllRunning();
+  auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
+  EXPECT_EQ(Values(rt->Get(rt->Put(Filled(8, 3.0), 2), 30s)), Values(Filled(8, 3.0)));
+}
+
+TEST_F(ClusterTest, ArrayResultsEqualTheEmbeddedRun) {
+  auto compute = [](const Context& ctx) {
+    random::Generator rng(ctx, 1337);
+    BlockArray x = rng.normal({300, 7}, 0.0, 1.0, float64, {50, 7});
+    BlockArray y = ones({300, 7}, float64, {50, 7});
+    BlockArray z = x + y * x;
+    return std::vector<NDArray>{z.get(), z.sum(0).get(), (x + y).sum().get()};
+  };
+  std::vector<NDArray> cluster_results;
+  {
+    Context ctx =
+        nums::init({.address = cluster_->address(), .token_file = cluster_->token_file()});
+    ASSERT_EQ(ctx.num_nodes(), kNodes);
+    cluster_results = compute(ctx);
+  }
+  Context embedded = nums::init({.nodes = kNodes, .threads_per_node = 1});
+  const std::vector<NDArray> embedded_results = compute(embedded);
+  ASSERT_EQ(cluster_results.size(), embedded_results.size());
+  for (size_t i = 0; i < cluster_results.size(); ++i) {
+    EXPECT_ARRAY_EQ(cluster_results[i], embedded_results[i]);
+  }
+}
+
+TEST_F(ClusterTest, DroppedArraysAreFreedOnTheNodes) {
+  auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
+  auto objects = [&] {
+    int64_t n = 0;
+    for (const auto& node : rt->Nodes()) n += node.num_objects;
+    return n;
+  };
+  const int64_t before = objects();
+  {
+    ObjectRef a = rt->Put(Filled(100, 0.0), 0);
+    ObjectRef b = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, ""})[0];
+    rt->Get(b, 30s);
+  }
+  // Frees go out in the background: poll, bounded.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (objects() != before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(objects(), before);
+}
+
+TEST(ClusterNodeLossTest, ALostNodeIsReportedAndItsObjectsRaiseNodeLostError) {
+  LocalCluster cluster(2);
+  auto rt =
+      ThriftRuntime::Connect(cluster.address(), engine::cluster::ReadToken(cluster.token_file()));
+  ObjectRef on_node1 = rt->Put(Filled(64, 2.0), 1);
+  ASSERT_EQ(Values(rt->Get(on_node1, 30s)), Values(Filled(64, 2.0)));
+  cluster.Kill(cluster.pids().at(2));  // node 1
+
+  EXPECT_THROW(rt->Get(on_node1, 30s), NodeLostError);
+  // A task on the surviving node that needs the lost object fails with the same error.
+  ObjectRef dep = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 0, {on_node1}, 1, ""})[0];
+  EXPECT_THROW(rt->Get(dep, 30s), NodeLostError);
+  // The head stops listing it as live once its heartbeats stop (5 s without one).
+  auto [host, port] = engine::cluster::SplitAddress(cluster.address());
+  Connection<wire::HeadClient> head(host, port, engine::cluster::ReadToken(cluster.token_file()),
+                                    false, 10s);
+  auto head_view = [&] {
+    std::vector<wire::NodeW> nodes;
+    head.Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(nodes); });
+    return nodes;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (head_view().at(1).live && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_FALSE(head_view().at(1).live);
+  EXPECT_TRUE(head_view().at(0).live);
+  EXPECT_FALSE(rt->Nodes().at(1).live);
+}
+
+TEST(ClusterNodeLossTest, ObjectsOfALostNodeAreRecomputedFromLineage) {
+  LocalCluster cluster(3);
+  auto rt =
+      ThriftRuntime::Connect(cluster.address(), engine::cluster::ReadToken(cluster.token_file()));
+  ObjectRef a = rt->Put(Filled(1000, 7.0), 0);
+  ObjectRef b = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "b"})[0];
+  ObjectRef c = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 2, {b}, 1, "c"})[0];
+  ASSERT_EQ(Values(rt->Get(c, 30s)), Values(Filled(1000, 7.0)));
+  cluster.Kill(cluster.pids().at(2));  // node 1, holding b
+
+  // b is recomputed from a on a survivor.
+  EXPECT_EQ(Values(rt->Get(b, 60s)), Values(Filled(1000, 7.0)));
+  // A task submitted after the loss, on a survivor, reads the recomputed b.
+  ObjectRef d = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 2, {b}, 1, "d"})[0];
+  EXPECT_EQ(Values(rt->Get(d, 60s)), Values(Filled(1000, 7.0)));
+}
+
+TEST(ClusterNodeLossTest, TasksThatFailedForALostInputAreRunAgain) {
+  LocalCluster cluster(3);
+  auto rt =
+      ThriftRuntime::Connect(cluster.address(), engine::cluster::ReadToken(cluster.token_file()));
+  ObjectRef a = rt->Put(Filled(500, 1.0), 0);
+  ObjectRef b = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "b"})[0];
+  rt->Wait({b}, 1, 30s);
+  cluster.Kill(cluster.pids().at(2));  // node 1, holding b
+  // Submitted before the driver knows: node 2 fails to pull b and fails e with NodeLostError;
+  // Get recomputes b and then e.
+  ObjectRef e = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 2, {b}, 1, "e"})[0];
+  EXPECT_EQ(Values(rt->Get(e, 60s)), Values(Filled(500, 1.0)));
+}
+
+// Whether `pid` still exists as a process that is not a zombie.
+bool ProcessAlive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto close_paren = line.rfind(')');
+  return close_paren != std::string::npos && close_paren + 2 < line.size() &&
+         line[close_paren + 2] != 'Z';
+}
+
+TEST(ClusterCliTest, StartStatusStopLeavesNoProcessBehind) {
+  const std::string state = MakeTempDir().string();
+  std::string out;
+  std::vector<pid_t> pids;
+  const std::regex started(R"(started \(pid (\d+)\))");
+  auto record = [&](const std::string& text) {
+    for (std::sregex_iterator it(text.begin(), text.end(), started), end; it != end; ++it) {
+      pids.push_back(std::stoi((*it)[1]));
+    }
+  };
+  ASSERT_EQ(RunNumsTool({"--state-dir", state, "start", "--head", "--port", "0"}, &out), 0) << out;
+  record(out);
+  std::string address;
+  std::ifstream(state + "/head.addr") >> address;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(RunNumsTool({"--state-dir", state, "start", "--address", address, "--token-file",
+                           state + "/token", "--cores", "1"},
+                          &out),
+              0)
+        << out;
+    record(out);
+  }
+  ASSERT_EQ(pids.size(), 3u);
+  EXPECT_EQ(std::filesystem::status(state + "/token").permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  ASSERT_EQ(RunNumsTool({"--state-dir", state, "status"}, &out), 0) << out;
+  EXPECT_NE(out.find("2 node(s)"), std::string::npos) << out;
+
+  EXPECT_EQ(RunNumsTool({"--state-dir", state, "stop"}, &out), 0) << out;
+  for (pid_t pid : pids) {
+    EXPECT_FALSE(ProcessAlive(pid)) << "pid " << pid << " survived nums stop";
+    if (ProcessAlive(pid)) kill(pid, SIGKILL);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(state, ec);
+}
+
+}  // namespace
+}  // namespace nums::testing

@@ -1,0 +1,410 @@
+// nums: start, inspect and stop the daemons of a cluster.
+//
+//   nums start --head [--port P] [--bind ADDR] [--foreground]
+//   nums start --address HOST:P --token-file F [--cores N] [--memory BYTES] [--foreground]
+//   nums status | nums stop
+//
+// Without --foreground a daemon is spawned in its own session with its output in the log
+// directory, and `start` returns once it serves. Each daemon keeps a pid file under the state
+// directory so that `stop` can check that nothing is left behind.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include "engine/cluster/gen/Head.h"
+#include "engine/cluster/gen/Node.h"
+#include "engine/cluster/head_daemon.h"
+#include "engine/cluster/node_daemon.h"
+#include "engine/cluster/transport.h"
+#include "src/context_impl.h"
+
+extern char** environ;
+
+namespace nums::tools {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using engine::cluster::Connection;
+
+struct Options {
+  bool head = false;
+  std::string address;
+  std::string token_file;
+  std::string bind = "127.0.0.1";
+  std::string advertise;
+  int port = -1;  // -1: 7700 for a head, a free port for a node
+  int64_t cores = 0;
+  int64_t memory = 0;
+  bool foreground = false;
+  std::string state_dir;
+  int timeout_s = 30;
+};
+
+fs::path StateDir(const Options& o) {
+  if (!o.state_dir.empty()) return o.state_dir;
+  if (const char* home = std::getenv("NUMS_HOME")) return home;
+  if (const char* home = std::getenv("HOME")) return fs::path(home) / ".nums";
+  return ".nums";
+}
+
+fs::path TokenPath(const Options& o) {
+  return o.token_file.empty() ? StateDir(o) / "token" : fs::path(o.token_file);
+}
+
+std::string HeadAddress(const Options& o) {
+  if (!o.address.empty()) return o.address;
+  std::ifstream in(StateDir(o) / "head.addr");
+  std::string address;
+  if (!in || !std::getline(in, address) || address.empty()) {
+    throw ClusterError("no --address given and no head recorded in " +
+                       (StateDir(o) / "head.addr").string());
+  }
+  return address;
+}
+
+// Writes `text` to `path` through a rename, so readers never see half a file.
+void WriteAtomically(const fs::path& path, const std::string& text, mode_t mode) {
+  const fs::path tmp = path.string() + ".tmp";
+  const int fd = open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, mode);
+  if (fd < 0 || fchmod(fd, mode) != 0 ||
+      write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    if (fd >= 0) close(fd);
+    throw IOError("cannot write " + tmp.string());
+  }
+  close(fd);
+  fs::rename(tmp, path);
+}
+
+// The pid file of this daemon, removed when it exits.
+class PidFile {
+ public:
+  PidFile(const fs::path& dir, const std::string& role)
+      : path_(dir / (role + "." + std::to_string(getpid()))) {
+    fs::create_directories(dir);
+    WriteAtomically(path_, std::to_string(getpid()) + "\n", 0644);
+  }
+  ~PidFile() {
+    std::error_code ec;
+    fs::remove(path_, ec);
+  }
+
+ private:
+  fs::path path_;
+};
+
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+// Waits for the daemon's own stop or for SIGINT/SIGTERM/SIGHUP (blocked in every thread and
+// polled here, so no handler runs inside a library call).
+template <typename Daemon>
+void ServeUntilStopped(Daemon& daemon) {
+  const sigset_t set = StopSignals();
+  const timespec now{0, 0};
+  while (!daemon.WaitForStop(200ms)) {
+    const int sig = sigtimedwait(&set, nullptr, &now);
+    if (sig > 0) {
+      spdlog::info("signal {}: stopping", sig);
+      daemon.RequestStop();
+    }
+  }
+}
+
+int RunHead(const Options& o) {
+  const fs::path state = StateDir(o);
+  fs::create_directories(state);
+  const fs::path token_path = TokenPath(o);
+  const std::string token = engine::cluster::NewToken();
+  WriteAtomically(token_path, token + "\n", 0600);
+  auto head = engine::cluster::HeadDaemon::Start(
+      {.bind_host = o.bind, .port = o.port < 0 ? 7700 : o.port, .token = token});
+  PidFile pid(state / "pids", "head");
+  const std::string host = o.bind == "0.0.0.0" ? "127.0.0.1" : o.bind;
+  const std::string address = host + ":" + std::to_string(head->port());
+  WriteAtomically(state / "head.addr", address + "\n", 0644);
+  spdlog::info("head ready at {}; token in {}", address, token_path.string());
+  ServeUntilStopped(*head);
+  head->StopNodes();
+  std::error_code ec;
+  fs::remove(state / "head.addr", ec);
+  spdlog::info("head stopped");
+  return 0;
+}
+
+int RunNode(const Options& o) {
+  auto [host, port] = engine::cluster::SplitAddress(o.address);
+  engine::cluster::NodeDaemonOptions no;
+  no.head_host = host;
+  no.head_port = port;
+  no.token = engine::cluster::ReadToken(TokenPath(o).string());
+  no.bind_host = o.bind;
+  no.advertise_host = o.advertise;
+  no.port = o.port < 0 ? 0 : o.port;
+  no.cores = o.cores > 0 ? o.cores : std::max<int64_t>(1, std::thread::hardware_concurrency());
+  no.memory_bytes = o.memory > 0
+                        ? o.memory
+                        : static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
+  auto node = engine::cluster::NodeDaemon::Start(no, DefaultKernels());
+  PidFile pid(StateDir(o) / "pids", "node");
+  ServeUntilStopped(*node);
+  spdlog::info("node {} stopping", node->id());
+  node.reset();
+  spdlog::info("node stopped");
+  return 0;
+}
+
+// Whether `pid` runs a daemon of this tool (`nums ... start ... --foreground`), not a process
+// that reused the pid of one that died without removing its pid file.
+bool Alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> args;
+  for (size_t begin = 0; begin < cmdline.size();) {
+    const size_t end = cmdline.find('\0', begin);
+    args.push_back(cmdline.substr(begin, end == std::string::npos ? end : end - begin));
+    if (end == std::string::npos) break;
+    begin = end + 1;
+  }
+  if (args.empty() || fs::path(args[0]).filename() != "nums") return false;
+  return std::find(args.begin(), args.end(), "start") != args.end() &&
+         std::find(args.begin(), args.end(), "--foreground") != args.end();
+}
+
+// Re-runs this command with --foreground in a new session, its output in the log directory, and
+// waits until `ready()` holds. Returns the child's pid; throws when it exits or times out first.
+template <typename Ready>
+pid_t SpawnDaemon(const Options& o, int argc, char** argv, const std::string& role, Ready&& ready) {
+  const fs::path logs = StateDir(o) / "logs";
+  fs::create_directories(logs);
+  const auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  const fs::path log = logs / (role + "-" + std::to_string(stamp) + ".log");
+  std::vector<std::string> args(argv, argv + argc);
+  args.push_back("--foreground");
+  std::vector<char*> cargs;
+  for (auto& a : args) cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cargs.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) throw ClusterError("cannot start the " + role + " daemon: " + strerror(rc));
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s);
+  for (;;) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      throw ClusterError("the " + role + " daemon exited during start; see " + log.string());
+    }
+    if (ready(pid)) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      throw ClusterError("the " + role + " daemon did not start within " +
+                         std::to_string(o.timeout_s) + " s; see " + log.string());
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  std::cout << role << " started (pid " << pid << "), log " << log.string() << "\n";
+  return pid;
+}
+
+std::vector<pid_t> DaemonPids(const fs::path& dir) {
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto dot = name.rfind('.');
+    if (dot == std::string::npos) continue;
+    try {
+      const pid_t pid = std::stoi(name.substr(dot + 1));
+      if (Alive(pid)) {
+        pids.push_back(pid);
+      } else {
+        fs::remove(entry.path(), ec);  // left by a daemon that was killed
+      }
+    } catch (const std::exception&) {
+      continue;
+    }
+  }
+  return pids;
+}
+
+int Start(const Options& o, int argc, char** argv) {
+  if (o.head == !o.address.empty()) {
+    throw ValueError("nums start needs exactly one of --head or --address HOST:PORT");
+  }
+  const fs::path pids = StateDir(o) / "pids";
+  if (o.head) {
+    // A second head would overwrite the token the running one checks.
+    for (pid_t pid : DaemonPids(pids)) {
+      if (fs::exists(pids / ("head." + std::to_string(pid))) && pid != getpid()) {
+        throw ClusterError("a head started from " + StateDir(o).string() + " is running (pid " +
+                           std::to_string(pid) + "); run nums stop first");
+      }
+    }
+    if (o.foreground) return RunHead(o);
+    std::error_code ec;
+    fs::remove(StateDir(o) / "head.addr", ec);
+    SpawnDaemon(o, argc, argv, "head", [&](pid_t pid) {
+      return fs::exists(pids / ("head." + std::to_string(pid))) &&
+             fs::exists(StateDir(o) / "head.addr");
+    });
+    const std::string address = HeadAddress(o);
+    const std::string token = TokenPath(o).string();
+    std::cout << "head listening on " << address << "; cluster token in " << token << "\n"
+              << "start a node:  nums start --address " << address << " --token-file " << token
+              << "\n"
+              << "connect:       nums::init({.address = \"" << address << "\", .token_file = \""
+              << token << "\"})\n"
+              << "stop all:      nums stop"
+              << (o.state_dir.empty() ? "" : " --state-dir " + o.state_dir) << "\n";
+    return 0;
+  }
+  if (o.foreground) return RunNode(o);
+  SpawnDaemon(o, argc, argv, "node",
+              [&](pid_t pid) { return fs::exists(pids / ("node." + std::to_string(pid))); });
+  return 0;
+}
+
+int Status(const Options& o) {
+  const std::string address = HeadAddress(o);
+  auto [host, port] = engine::cluster::SplitAddress(address);
+  const std::string token = engine::cluster::ReadToken(TokenPath(o).string());
+  Connection<wire::HeadClient> head(host, port, token, false, 10s);
+  std::vector<wire::NodeW> nodes;
+  head.Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(nodes); });
+  std::cout << "head " << address << ", " << nodes.size() << " node(s)\n";
+  for (const auto& n : nodes) {
+    std::cout << "  node " << n.id << "  " << n.host << ":" << n.port << "  cores " << n.cores
+              << "  memory " << n.memory_bytes << "  " << (n.live ? "live" : "NOT LIVE");
+    try {
+      Connection<wire::NodeClient> conn(n.host, n.port, token, true, 10s);
+      wire::StatsW s;
+      conn.Invoke("Node.Stats", [&](wire::NodeClient& c) { c.Stats(s); });
+      std::cout << "  objects " << s.num_objects << " (" << s.memory_used << " B)  tasks "
+                << s.tasks_run;
+    } catch (const Error& e) {
+      std::cout << "  unreachable: " << e.what();
+    }
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int Stop(const Options& o) {
+  const fs::path pids_dir = StateDir(o) / "pids";
+  try {
+    auto [host, port] = engine::cluster::SplitAddress(HeadAddress(o));
+    Connection<wire::HeadClient> head(host, port, engine::cluster::ReadToken(TokenPath(o).string()),
+                                      false, 10s);
+    head.Invoke("Head.Shutdown", [](wire::HeadClient& c) { c.Shutdown(); });
+    std::cout << "asked the head to stop its nodes and itself\n";
+  } catch (const Error& e) {
+    std::cout << "head not reachable (" << e.what() << "); stopping local daemons by pid\n";
+  }
+  // Give the daemons time to stop on their own, then signal what is left.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s);
+  std::vector<pid_t> left = DaemonPids(pids_dir);
+  while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+    left = DaemonPids(pids_dir);
+  }
+  for (int sig : {SIGTERM, SIGKILL}) {
+    if (left.empty()) break;
+    for (pid_t pid : left) kill(pid, sig);
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (!left.empty() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(100ms);
+      left = DaemonPids(pids_dir);
+    }
+  }
+  if (!left.empty()) {
+    std::cout << left.size() << " daemon(s) still running\n";
+    return 1;
+  }
+  std::cout << "all daemons stopped\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace nums::tools
+
+int main(int argc, char** argv) {
+  using nums::tools::Options;
+  // Stop signals are taken synchronously by the daemon's main loop; block them before any
+  // thread starts so that every thread inherits the mask.
+  const sigset_t stop = nums::tools::StopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  // Thrift's own messages (a dropped connection, a garbage frame) go to the daemon's log.
+  apache::thrift::GlobalOutput.setOutputFunction(
+      [](const char* msg) { spdlog::warn("thrift: {}", msg); });
+  spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] [pid %P] %v");
+
+  Options o;
+  CLI::App app{"nums: start, inspect and stop a nums cluster"};
+  app.require_subcommand(1);
+  app.add_option("--state-dir", o.state_dir,
+                 "token, head address, pid files and logs (default $NUMS_HOME or ~/.nums)");
+  CLI::App* start = app.add_subcommand("start", "start a head (--head) or a node (--address)");
+  start->add_flag("--head", o.head, "start the head daemon");
+  start->add_option("--address", o.address, "HOST:PORT of the head to join");
+  start->add_option("--token-file", o.token_file, "cluster token (default STATE_DIR/token)");
+  start->add_option("--port", o.port, "port to listen on (head: 7700; node: a free port)");
+  start->add_option("--bind", o.bind, "address to listen on (default 127.0.0.1)");
+  start->add_option("--advertise", o.advertise, "host peers dial for this node (default --bind)");
+  start->add_option("--cores", o.cores, "node: worker threads (default: all cores)");
+  start->add_option("--memory", o.memory, "node: memory capacity in bytes (default: all)");
+  start->add_flag("--foreground", o.foreground, "run in this process, logging to stderr");
+  start->add_option("--timeout", o.timeout_s, "seconds to wait for the daemon to serve");
+  CLI::App* status = app.add_subcommand("status", "list the nodes of the cluster");
+  CLI::App* stop_cmd = app.add_subcommand("stop", "stop the head, its nodes and local daemons");
+  for (CLI::App* sub : {status, stop_cmd}) {
+    sub->add_option("--address", o.address, "HOST:PORT of the head (default STATE_DIR/head.addr)");
+    sub->add_option("--token-file", o.token_file, "cluster token (default STATE_DIR/token)");
+  }
+  stop_cmd->add_option("--timeout", o.timeout_s, "seconds to wait before signalling daemons");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (start->parsed()) return nums::tools::Start(o, argc, argv);
+    if (status->parsed()) return nums::tools::Status(o);
+    return nums::tools::Stop(o);
+  } catch (const std::exception& e) {
+    std::cerr << "nums: " << e.what() << "\n";
+    return 1;
+  }
+}
