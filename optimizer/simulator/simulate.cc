@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "nums/errors.hpp"
 #include "optimizer/search.h"
 
 namespace nums::optimizer::sim {
@@ -76,6 +77,45 @@ std::string FormatTable(const std::vector<PolicyResult>& results) {
          Ratio(a.MaxNetOut(), b.MaxNetOut()) + "\n";
   }
   return s;
+}
+
+void AddCommandOptions(CLI::App& app, CommandOptions& o) {
+  app.add_option("--workload,-w", o.workload, "add, sum0, xtx, matmul, lr, tsqr or all");
+  app.add_option("--nodes,-n", o.spec.nodes, "nodes of the virtual cluster")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--rows", o.spec.rows, "rows of the input (0: the workload's default)");
+  app.add_option("--cols", o.spec.cols, "columns of the input (0: the workload's default)");
+  app.add_option("--blocks-per-node", o.spec.blocks_per_node, "blocks of each input per node")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--policy,-p", o.policy, "lshs, round-robin, locality or all");
+  app.add_flag("--explain", o.explain, "print every step of each plan (small graphs only)");
+}
+
+int RunCommand(const CommandOptions& o, std::ostream& out, std::ostream& err) {
+  try {
+    std::vector<Policy> policies;
+    if (o.policy == "all") {
+      policies = {Policy::kLshs, Policy::kRoundRobin, Policy::kLocality};
+    } else {
+      policies = {ParsePolicy(o.policy)};
+    }
+    std::vector<std::string> names = WorkloadNames();
+    if (o.workload != "all") names = {o.workload};
+    WorkloadSpec spec = o.spec;
+    for (const std::string& name : names) {
+      spec.name = name;
+      const Workload w = BuildWorkload(spec);
+      const auto results = Simulate(w, policies);
+      out << "### " << name << ": " << w.description << "\n\n" << FormatTable(results) << "\n";
+      if (o.explain) {
+        for (const auto& r : results) out << Explain(r.plan, w.graph) << "\n";
+      }
+    }
+  } catch (const nums::Error& e) {
+    err << "simulate: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
 }
 
 }  // namespace nums::optimizer::sim

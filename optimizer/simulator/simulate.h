@@ -1,6 +1,8 @@
 #pragma once
 // Simulate: place a workload with each policy and report the loads, without executing anything.
 
+#include <CLI/CLI.hpp>
+#include <ostream>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,5 +24,19 @@ std::vector<PolicyResult> Simulate(const Workload& workload, std::span<const Pol
 /// and net_out, the objective with peak memory, the planning time; then LSHS's ratios to
 /// round-robin when both ran.
 std::string FormatTable(const std::vector<PolicyResult>& results);
+
+/// What the simulate command takes: one workload or "all", one policy or "all".
+struct CommandOptions {
+  WorkloadSpec spec;
+  std::string workload = "all";
+  std::string policy = "all";
+  bool explain = false;
+};
+
+/// Adds the simulate command's options to `app` (shared by `nums simulate` and nums_simulate).
+void AddCommandOptions(CLI::App& app, CommandOptions& options);
+/// Runs the simulations and prints one table per workload; returns the exit status (2 with a
+/// message on `err` for a bad workload or policy name).
+int RunCommand(const CommandOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace nums::optimizer::sim

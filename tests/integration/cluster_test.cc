@@ -247,26 +247,28 @@ TEST_F(ClusterTest, GarbageAndOversizedFramesCloseOnlyThatConnection) {
   EXPECT_EQ(Values(rt->Get(rt->Put(Filled(8, 3.0), 2), 30s)), Values(Filled(8, 3.0)));
 }
 
-TEST_F(ClusterTest, ArrayResultsEqualTheEmbeddedRun) {
+TEST_F(ClusterTest, ArrayResultsEqualTheEmbeddedRunWithEveryPlacementPolicy) {
   auto compute = [](const Context& ctx) {
     random::Generator rng(ctx, 1337);
     BlockArray x = rng.normal({300, 7}, 0.0, 1.0, float64, {50, 7});
     BlockArray y = ones({300, 7}, float64, {50, 7});
     BlockArray z = x + y * x;
-    return std::vector<NDArray>{z.get(), z.sum(0).get(), (x + y).sum().get()};
+    return std::vector<NDArray>{z.get(), z.sum(0).get(), (x + y).sum().get(),
+                                matmul(x.T(), z).get(), z.argmax(0).get()};
   };
-  std::vector<NDArray> cluster_results;
-  {
-    Context ctx =
-        nums::init({.address = cluster_->address(), .token_file = cluster_->token_file()});
-    ASSERT_EQ(ctx.num_nodes(), kNodes);
-    cluster_results = compute(ctx);
-  }
   Context embedded = nums::init({.nodes = kNodes, .threads_per_node = 1});
   const std::vector<NDArray> embedded_results = compute(embedded);
-  ASSERT_EQ(cluster_results.size(), embedded_results.size());
-  for (size_t i = 0; i < cluster_results.size(); ++i) {
-    EXPECT_ARRAY_EQ(cluster_results[i], embedded_results[i]);
+  for (const char* policy : {"lshs", "round-robin", "locality"}) {
+    SCOPED_TRACE(policy);
+    Context ctx = nums::init({.placement = policy,
+                              .address = cluster_->address(),
+                              .token_file = cluster_->token_file()});
+    ASSERT_EQ(ctx.num_nodes(), kNodes);
+    const std::vector<NDArray> cluster_results = compute(ctx);
+    ASSERT_EQ(cluster_results.size(), embedded_results.size());
+    for (size_t i = 0; i < cluster_results.size(); ++i) {
+      EXPECT_ARRAY_NEAR(cluster_results[i], embedded_results[i], 1e-12);
+    }
   }
 }
 

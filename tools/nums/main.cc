@@ -31,6 +31,7 @@
 #include "engine/cluster/head_daemon.h"
 #include "engine/cluster/node_daemon.h"
 #include "engine/cluster/transport.h"
+#include "optimizer/simulator/simulate.h"
 #include "src/context_impl.h"
 
 extern char** environ;
@@ -397,7 +398,13 @@ int main(int argc, char** argv) {
     sub->add_option("--token-file", o.token_file, "cluster token (default STATE_DIR/token)");
   }
   stop_cmd->add_option("--timeout", o.timeout_s, "seconds to wait before signalling daemons");
+  CLI::App* simulate =
+      app.add_subcommand("simulate", "place common workloads on a virtual cluster, per policy");
+  nums::optimizer::sim::CommandOptions sim_options;
+  nums::optimizer::sim::AddCommandOptions(*simulate, sim_options);
   CLI11_PARSE(app, argc, argv);
+  if (simulate->parsed())
+    return nums::optimizer::sim::RunCommand(sim_options, std::cout, std::cerr);
 
   try {
     if (start->parsed()) return nums::tools::Start(o, argc, argv);
