@@ -1,6 +1,10 @@
 // Elementwise CPU kernels: binary and unary ops with broadcasting inside a block, where, astype,
 // and a zero-copy block reshape.
 
+#include <emmintrin.h>
+
+#include <cstdint>
+
 #include "src/kernels/cpu/kernels.h"
 #include "src/kernels/cpu/loops.h"
 #include "src/kernels/ops.h"
@@ -9,7 +13,25 @@ namespace nums::kernels {
 namespace {
 
 using engine::Block;
+
+constexpr int64_t kStreamMin = int64_t{1} << 15;  // elements (256 KiB of float64)
 using engine::KernelContext;
+
+// Writes gen(0..n) to z. Long float64 runs bypass the cache with streaming stores: the output is
+// not read again soon, and a normal store first reads the line it overwrites (a third of the
+// traffic of a memory-bound x * y).
+template <typename O, typename Gen>
+void WriteRun(O* z, int64_t n, Gen gen) {
+  int64_t i = 0;
+  if constexpr (std::is_same_v<O, double>) {
+    if (n >= kStreamMin) {
+      for (; i < n && (reinterpret_cast<uintptr_t>(z + i) & 15) != 0; ++i) z[i] = gen(i);
+      for (; i + 2 <= n; i += 2) _mm_stream_pd(z + i, _mm_set_pd(gen(i + 1), gen(i)));
+      _mm_sfence();
+    }
+  }
+  for (; i < n; ++i) z[i] = gen(i);
+}
 
 template <BinaryOp Op, typename T>
 Block BinaryBlock(const Block& a, const Block& b, const Shape& shape) {
@@ -25,13 +47,13 @@ Block BinaryBlock(const Block& a, const Block& b, const Shape& shape) {
                      const T* y = pb + s[1];
                      O* z = po + o;
                      if (st[0] == 1 && st[1] == 1) {
-                       for (int64_t i = 0; i < n; ++i) z[i] = F::Apply(x[i], y[i]);
+                       WriteRun(z, n, [&](int64_t i) { return F::Apply(x[i], y[i]); });
                      } else if (st[0] == 1) {
                        const T yv = *y;
-                       for (int64_t i = 0; i < n; ++i) z[i] = F::Apply(x[i], yv);
+                       WriteRun(z, n, [&](int64_t i) { return F::Apply(x[i], yv); });
                      } else if (st[1] == 1) {
                        const T xv = *x;
-                       for (int64_t i = 0; i < n; ++i) z[i] = F::Apply(xv, y[i]);
+                       WriteRun(z, n, [&](int64_t i) { return F::Apply(xv, y[i]); });
                      } else {
                        const O v = F::Apply(*x, *y);
                        for (int64_t i = 0; i < n; ++i) z[i] = v;
@@ -48,10 +70,11 @@ Block BinaryDispatch(BinaryOp op, const Block& a, const Block& b, const Shape& s
     return BinaryBlock<BinaryOp::name, T>(a, b, shape);
     NUMS_CASE(kAdd)
     NUMS_CASE(kSub)
-    NUMS_CASE(kMul) NUMS_CASE(kDiv) NUMS_CASE(kMod) NUMS_CASE(kPow) NUMS_CASE(kMaximum)
-        NUMS_CASE(kMinimum) NUMS_CASE(kEq) NUMS_CASE(kNe) NUMS_CASE(kLt) NUMS_CASE(kLe)
-            NUMS_CASE(kGt) NUMS_CASE(kGe) NUMS_CASE(kBitAnd) NUMS_CASE(kBitOr) NUMS_CASE(kBitXor)
-                NUMS_CASE(kLogicalAnd) NUMS_CASE(kLogicalOr) NUMS_CASE(kLogicalXor)
+    NUMS_CASE(kMul)
+    NUMS_CASE(kDiv) NUMS_CASE(kMod) NUMS_CASE(kPow) NUMS_CASE(kMaximum) NUMS_CASE(kMinimum)
+        NUMS_CASE(kEq) NUMS_CASE(kNe) NUMS_CASE(kLt) NUMS_CASE(kLe) NUMS_CASE(kGt) NUMS_CASE(kGe)
+            NUMS_CASE(kBitAnd) NUMS_CASE(kBitOr) NUMS_CASE(kBitXor) NUMS_CASE(kLogicalAnd)
+                NUMS_CASE(kLogicalOr) NUMS_CASE(kLogicalXor)
 #undef NUMS_CASE
   }
   throw ValueError("unknown binary op " + std::to_string(static_cast<int64_t>(op)));
@@ -78,9 +101,10 @@ Block UnaryDispatch(UnaryOp op, const Block& x) {
     return UnaryBlock<UnaryOp::name, T>(x);
     NUMS_CASE(kNeg)
     NUMS_CASE(kExp)
-    NUMS_CASE(kLog) NUMS_CASE(kLog1p) NUMS_CASE(kSqrt) NUMS_CASE(kAbs) NUMS_CASE(kSign)
-        NUMS_CASE(kSin) NUMS_CASE(kCos) NUMS_CASE(kTanh) NUMS_CASE(kSigmoid) NUMS_CASE(kIsNan)
-            NUMS_CASE(kIsFinite) NUMS_CASE(kLogicalNot) NUMS_CASE(kBitNot)
+    NUMS_CASE(kLog)
+    NUMS_CASE(kLog1p) NUMS_CASE(kSqrt) NUMS_CASE(kAbs) NUMS_CASE(kSign) NUMS_CASE(kSin)
+        NUMS_CASE(kCos) NUMS_CASE(kTanh) NUMS_CASE(kSigmoid) NUMS_CASE(kIsNan) NUMS_CASE(kIsFinite)
+            NUMS_CASE(kLogicalNot) NUMS_CASE(kBitNot)
 #undef NUMS_CASE
   }
   throw ValueError("unknown unary op " + std::to_string(static_cast<int64_t>(op)));
