@@ -6,6 +6,7 @@
 #include <map>
 #include <shared_mutex>
 #include <thread>
+#include <unordered_set>
 
 #include "engine/cluster/chunks.h"
 #include "engine/cluster/gen/Head.h"
@@ -84,6 +85,12 @@ class ThriftRuntime::Background {
   void Release(const ObjectId& id, NodeId node) {
     const NodeId holder = holder_(id, node);
     std::lock_guard lock(mu_);
+    // The output a pinned task is watched by must outlive the task: freed earlier, it would
+    // read as finished and release the task's inputs before the task has read them.
+    if (watched_.count(id) != 0) {
+      deferred_.insert(id);
+      return;
+    }
     frees_[holder].push_back(id);
     cv_.notify_all();
   }
@@ -91,7 +98,9 @@ class ThriftRuntime::Background {
   /// Keeps `pins` until `output` (an output of a task on `node`) has finished.
   void Pin(NodeId node, const ObjectId& output, std::vector<ObjectRef> pins) {
     std::lock_guard lock(mu_);
+    watched_.insert(output);
     pinned_.push_back({node, output, std::move(pins)});
+    cv_.notify_all();
   }
 
  private:
@@ -119,14 +128,22 @@ class ThriftRuntime::Background {
       pinned.swap(pinned_);
       lock.unlock();
       SendFrees(frees);
-      std::vector<Pinned> still = Poll(std::move(pinned));
+      std::vector<Pinned> finished;
+      std::vector<Pinned> still = Poll(std::move(pinned), finished);
+      std::vector<std::pair<ObjectId, NodeId>> done;
+      for (const auto& p : finished) done.emplace_back(p.output, holder_(p.output, p.node));
+      finished.clear();  // their pins drop here, outside the lock, queueing their frees
       lock.lock();
       for (auto& p : still) pinned_.push_back(std::move(p));
+      for (const auto& [output, holder] : done) {
+        watched_.erase(output);
+        if (deferred_.erase(output) != 0) frees_[holder].push_back(output);
+      }
       if (stopping && frees_.empty()) return;
       if (frees_.empty()) {
         // Poll pinned tasks every few ms; sleep until a release comes when nothing is pinned.
         if (pinned_.empty()) {
-          cv_.wait(lock, [&] { return stop_ || !frees_.empty(); });
+          cv_.wait(lock, [&] { return stop_ || !frees_.empty() || !pinned_.empty(); });
         } else {
           cv_.wait_for(lock, std::chrono::milliseconds(5),
                        [&] { return stop_ || !frees_.empty(); });
@@ -147,8 +164,8 @@ class ThriftRuntime::Background {
     }
   }
 
-  // Returns the entries whose task has not finished yet.
-  std::vector<Pinned> Poll(std::vector<Pinned> pinned) {
+  // Returns the entries whose task has not finished yet; moves the others to `finished`.
+  std::vector<Pinned> Poll(std::vector<Pinned> pinned, std::vector<Pinned>& finished_out) {
     std::map<NodeId, std::vector<size_t>> by_node;
     for (size_t i = 0; i < pinned.size(); ++i) by_node[pinned[i].node].push_back(i);
     std::vector<bool> finished(pinned.size(), false);
@@ -167,17 +184,19 @@ class ThriftRuntime::Background {
     }
     std::vector<Pinned> still;
     for (size_t i = 0; i < pinned.size(); ++i) {
-      if (!finished[i]) still.push_back(std::move(pinned[i]));
+      (finished[i] ? finished_out : still).push_back(std::move(pinned[i]));
     }
-    return still;  // the finished entries' pins drop here, queueing their frees
+    return still;
   }
 
   const std::function<NodeId(const ObjectId&, NodeId)> holder_;
   std::vector<std::unique_ptr<NodeConnection>> conns_;  // used by the thread only
-  std::mutex mu_;                                       // guards frees_, pinned_, stop_
+  std::mutex mu_;  // guards frees_, pinned_, watched_, deferred_, stop_
   std::condition_variable cv_;
   std::map<NodeId, std::vector<ObjectId>> frees_;
   std::vector<Pinned> pinned_;
+  std::unordered_set<ObjectId, ObjectIdHash> watched_;   // outputs of pinned tasks
+  std::unordered_set<ObjectId, ObjectIdHash> deferred_;  // watched and released by the driver
   bool stop_ = false;
   std::thread thread_;
 };
