@@ -4,11 +4,13 @@
 //
 //   logistic_regression [--rows 200000] [--cols 32] [--block-rows 0] [--solver newton]
 //                       [--max-iter 100] [--l2 1] [--nodes 1] [--seed 1337]
+//                       [--address HOST:PORT [--token-file F]]   (a running cluster)
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <nums/nums.hpp>
+#include <string>
 
 int main(int argc, char** argv) {
   CLI::App app{"Logistic regression on synthetic blobs with nums"};
@@ -26,13 +28,16 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--tol", tol, "stop when max |gradient| <= tol")->check(CLI::NonNegativeNumber);
   app.add_option("--nodes", nodes, "embedded nodes")->check(CLI::PositiveNumber);
+  std::string address, token_file;
+  app.add_option("--address", address, "HOST:PORT of a running cluster's head (default: embedded)");
+  app.add_option("--token-file", token_file, "the cluster token (default $NUMS_HOME or ~/.nums)");
   app.add_option("--seed", seed, "seed of the synthetic data");
   CLI11_PARSE(app, argc, argv);
 
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   try {
-    nums::Context ctx = nums::init({.nodes = nodes});
+    nums::Context ctx = nums::init({.nodes = nodes, .address = address, .token_file = token_file});
     const auto data = nums::models::make_blobs(rows, cols, seed, {.block_rows = block_rows});
     std::printf("X: %lld x %lld float64, %lld row blocks of %lld rows, %lld nodes, %lld cores\n",
                 static_cast<long long>(rows), static_cast<long long>(cols),
