@@ -147,31 +147,9 @@ std::vector<ObjectRef> EmbeddedRuntime::Submit(TaskSpec spec) {
     throw ClusterError("submit: no kernel '" + spec.kernel + "' for device " +
                        std::string(DeviceName(spec.device)));
   }
-  if (spec.num_returns < 0) {
-    throw ValueError("submit '" + label + "': negative num_returns " +
-                     std::to_string(spec.num_returns));
-  }
-  auto record = std::make_shared<TaskRecord>();
-  record->kernel = std::move(spec.kernel);
-  record->name = spec.name.empty() ? record->kernel : std::move(spec.name);
-  record->device = spec.device;
-  record->node = spec.node;
-  record->args.reserve(spec.args.size());
   std::vector<ObjectRef> pins;
-  for (size_t i = 0; i < spec.args.size(); ++i) {
-    if (auto* ref = std::get_if<ObjectRef>(&spec.args[i])) {
-      if (!*ref) {
-        throw ValueError("submit '" + record->name + "': argument " + std::to_string(i) +
-                         " is a null ObjectRef");
-      }
-      record->args.emplace_back(ObjectArg{ref->id(), ref->node(), ref->lineage()});
-      pins.push_back(std::move(*ref));
-    } else {
-      record->args.emplace_back(std::move(std::get<Scalar>(spec.args[i])));
-    }
-  }
-  record->returns.reserve(static_cast<size_t>(spec.num_returns));
-  for (int64_t i = 0; i < spec.num_returns; ++i) record->returns.push_back(ids_.Next());
+  auto record =
+      MakeTaskRecord(std::move(spec), ids_, pins, [](const ObjectRef& ref) { return ref.node(); });
 
   std::shared_ptr<const TaskRecord> lineage = record;
   std::vector<ObjectRef> refs;

@@ -2,6 +2,7 @@
 // What a task is: a kernel name, argument refs and inline scalars, a target node and its outputs.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -50,5 +51,13 @@ struct TaskRecord {
   std::vector<std::variant<ObjectArg, Scalar>> args;
   std::vector<ObjectId> returns;
 };
+
+/// Checks `spec` and turns it into the record a node executes, with fresh output ids from `ids`.
+/// The argument refs move into `pins` (they keep the inputs alive until the task has run);
+/// `source(ref)` is the node each input is read from. Throws ValueError for a negative
+/// num_returns or a null ref.
+std::shared_ptr<TaskRecord> MakeTaskRecord(TaskSpec spec, ObjectIdGenerator& ids,
+                                           std::vector<ObjectRef>& pins,
+                                           const std::function<NodeId(const ObjectRef&)>& source);
 
 }  // namespace nums::engine

@@ -292,30 +292,10 @@ ObjectRef ThriftRuntime::Put(Block block, NodeId node) {
 std::vector<ObjectRef> ThriftRuntime::Submit(TaskSpec spec) {
   const std::string& label = spec.name.empty() ? spec.kernel : spec.name;
   CheckNode(spec.node, "submit '" + label + "'");
-  if (spec.num_returns < 0) {
-    throw ValueError("submit '" + label + "': negative num_returns " +
-                     std::to_string(spec.num_returns));
-  }
-  auto record = std::make_shared<TaskRecord>();
-  record->kernel = std::move(spec.kernel);
-  record->name = spec.name.empty() ? record->kernel : std::move(spec.name);
-  record->device = spec.device;
-  record->node = spec.node;
   std::vector<ObjectRef> pins;
-  for (size_t i = 0; i < spec.args.size(); ++i) {
-    if (auto* ref = std::get_if<ObjectRef>(&spec.args[i])) {
-      if (!*ref) {
-        throw ValueError("submit '" + record->name + "': argument " + std::to_string(i) +
-                         " is a null ObjectRef");
-      }
-      record->args.emplace_back(
-          ObjectArg{ref->id(), Holder(ref->id(), ref->node()), ref->lineage()});
-      pins.push_back(std::move(*ref));
-    } else {
-      record->args.emplace_back(std::move(std::get<Scalar>(spec.args[i])));
-    }
-  }
-  for (int64_t i = 0; i < spec.num_returns; ++i) record->returns.push_back(ids_.Next());
+  auto record = MakeTaskRecord(std::move(spec), ids_, pins, [this](const ObjectRef& ref) {
+    return Holder(ref.id(), ref.node());
+  });
 
   const std::vector<wire::TaskW> batch{ToWire(*record)};
   links_->OnNode(record->node, "Node.SubmitTasks",

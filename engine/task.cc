@@ -1,0 +1,37 @@
+#include "engine/task.h"
+
+#include "nums/errors.hpp"
+
+namespace nums::engine {
+
+std::shared_ptr<TaskRecord> MakeTaskRecord(TaskSpec spec, ObjectIdGenerator& ids,
+                                           std::vector<ObjectRef>& pins,
+                                           const std::function<NodeId(const ObjectRef&)>& source) {
+  auto record = std::make_shared<TaskRecord>();
+  record->kernel = std::move(spec.kernel);
+  record->name = spec.name.empty() ? record->kernel : std::move(spec.name);
+  if (spec.num_returns < 0) {
+    throw ValueError("submit '" + record->name + "': negative num_returns " +
+                     std::to_string(spec.num_returns));
+  }
+  record->device = spec.device;
+  record->node = spec.node;
+  record->args.reserve(spec.args.size());
+  for (size_t i = 0; i < spec.args.size(); ++i) {
+    if (auto* ref = std::get_if<ObjectRef>(&spec.args[i])) {
+      if (!*ref) {
+        throw ValueError("submit '" + record->name + "': argument " + std::to_string(i) +
+                         " is a null ObjectRef");
+      }
+      record->args.emplace_back(ObjectArg{ref->id(), source(*ref), ref->lineage()});
+      pins.push_back(std::move(*ref));
+    } else {
+      record->args.emplace_back(std::move(std::get<Scalar>(spec.args[i])));
+    }
+  }
+  record->returns.reserve(static_cast<size_t>(spec.num_returns));
+  for (int64_t i = 0; i < spec.num_returns; ++i) record->returns.push_back(ids.Next());
+  return record;
+}
+
+}  // namespace nums::engine
