@@ -65,18 +65,31 @@ Block BinaryBlock(const Block& a, const Block& b, const Shape& shape) {
 template <typename T>
 Block BinaryDispatch(BinaryOp op, const Block& a, const Block& b, const Shape& shape) {
   switch (op) {
+    // clang-format off
 #define NUMS_CASE(name) \
-  case BinaryOp::name:  \
-    return BinaryBlock<BinaryOp::name, T>(a, b, shape);
+  case BinaryOp::name: return BinaryBlock<BinaryOp::name, T>(a, b, shape);
     NUMS_CASE(kAdd)
     NUMS_CASE(kSub)
     NUMS_CASE(kMul)
     NUMS_CASE(kDiv)
-    NUMS_CASE(kMod) NUMS_CASE(kPow) NUMS_CASE(kMaximum) NUMS_CASE(kMinimum) NUMS_CASE(kEq)
-        NUMS_CASE(kNe) NUMS_CASE(kLt) NUMS_CASE(kLe) NUMS_CASE(kGt) NUMS_CASE(kGe)
-            NUMS_CASE(kBitAnd) NUMS_CASE(kBitOr) NUMS_CASE(kBitXor) NUMS_CASE(kLogicalAnd)
-                NUMS_CASE(kLogicalOr) NUMS_CASE(kLogicalXor)
+    NUMS_CASE(kMod)
+    NUMS_CASE(kPow)
+    NUMS_CASE(kMaximum)
+    NUMS_CASE(kMinimum)
+    NUMS_CASE(kEq)
+    NUMS_CASE(kNe)
+    NUMS_CASE(kLt)
+    NUMS_CASE(kLe)
+    NUMS_CASE(kGt)
+    NUMS_CASE(kGe)
+    NUMS_CASE(kBitAnd)
+    NUMS_CASE(kBitOr)
+    NUMS_CASE(kBitXor)
+    NUMS_CASE(kLogicalAnd)
+    NUMS_CASE(kLogicalOr)
+    NUMS_CASE(kLogicalXor)
 #undef NUMS_CASE
+    // clang-format on
   }
   throw ValueError("unknown binary op " + std::to_string(static_cast<int64_t>(op)));
 }
@@ -97,17 +110,26 @@ Block UnaryBlock(const Block& x) {
 template <typename T>
 Block UnaryDispatch(UnaryOp op, const Block& x) {
   switch (op) {
+    // clang-format off
 #define NUMS_CASE(name) \
-  case UnaryOp::name:   \
-    return UnaryBlock<UnaryOp::name, T>(x);
+  case UnaryOp::name: return UnaryBlock<UnaryOp::name, T>(x);
     NUMS_CASE(kNeg)
     NUMS_CASE(kExp)
     NUMS_CASE(kLog)
     NUMS_CASE(kLog1p)
-    NUMS_CASE(kSqrt) NUMS_CASE(kAbs) NUMS_CASE(kSign) NUMS_CASE(kSin) NUMS_CASE(kCos)
-        NUMS_CASE(kTanh) NUMS_CASE(kSigmoid) NUMS_CASE(kIsNan) NUMS_CASE(kIsFinite)
-            NUMS_CASE(kLogicalNot) NUMS_CASE(kBitNot)
+    NUMS_CASE(kSqrt)
+    NUMS_CASE(kAbs)
+    NUMS_CASE(kSign)
+    NUMS_CASE(kSin)
+    NUMS_CASE(kCos)
+    NUMS_CASE(kTanh)
+    NUMS_CASE(kSigmoid)
+    NUMS_CASE(kIsNan)
+    NUMS_CASE(kIsFinite)
+    NUMS_CASE(kLogicalNot)
+    NUMS_CASE(kBitNot)
 #undef NUMS_CASE
+    // clang-format on
   }
   throw ValueError("unknown unary op " + std::to_string(static_cast<int64_t>(op)));
 }
