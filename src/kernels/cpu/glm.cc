@@ -181,8 +181,6 @@ double Unit(uint64_t h) { return (static_cast<double>(h >> 11) + 1.0) * 0x1.0p-5
 
 void RegisterGlmKernels(engine::KernelRegistry& registry) {
   using engine::Device;
-  // Kernels run one per node thread: OpenBLAS's own threads would oversubscribe the cores.
-  openblas_set_num_threads(1);
   // inputs [X_i (n x d float64), y_i (n float64)]; scalars [family (GlmFamily), coef (d doubles,
   // then the intercept when fit_intercept; empty means all zero), fit_intercept, with_hessian].
   // Output: one float64 block [loss, gradient (p), Hessian (p x p row-major, when with_hessian)],

@@ -16,7 +16,6 @@
 #include "src/kernels/cpu/kernels.h"
 
 extern "C" {
-void openblas_set_num_threads(int num_threads);
 // LAPACK, Fortran calling convention; character arguments carry a hidden length at the end.
 void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work,
              const int* lwork, int* info);
@@ -534,9 +533,6 @@ NUMS_LAPACK_BODY(SubMatmulNTBody, SubMatmulNT)
 }  // namespace
 
 void RegisterLapackKernels(engine::KernelRegistry& registry) {
-  // Kernels run on a node's TBB threads, so BLAS and LAPACK must not start threads of their own
-  // (process-wide setting of OpenBLAS's pthread build).
-  openblas_set_num_threads(1);
   // inputs [X_1, ..., X_k] (2-d, equal column counts n); scalars [want_q, positive_diag]:
   // QR of the stacked X: returns [Q (rows x k), R (k x n)], k = min(rows, n), or [R] when not
   // want_q; positive_diag negates rows of R (columns of Q) to make R's diagonal >= 0.

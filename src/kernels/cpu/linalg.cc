@@ -229,8 +229,6 @@ Block TensordotBlock(const Block& a, const Block& b, const std::vector<int64_t>&
 
 void RegisterLinalgKernels(engine::KernelRegistry& registry) {
   using engine::Device;
-  // Kernels run one per node thread: OpenBLAS's own threads would oversubscribe the cores.
-  openblas_set_num_threads(1);
   // inputs [a, b] of one dtype; scalars [axes of a, axes of b (contracted pairwise)] and
   // optionally [batch rank nb]: the first nb axes of both are batch axes that broadcast (equal
   // or 1). Output: batch axes, then a's free axes, then b's, in order; NumPy's tensordot when
