@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
-#include <shared_mutex>
 #include <thread>
 
 namespace nums::engine {
@@ -56,23 +55,6 @@ int64_t PhysicalMemory() {
 
 }  // namespace
 
-class EmbeddedRuntime::ReleaseSink final : public ObjectReleaser {
- public:
-  explicit ReleaseSink(EmbeddedRuntime* rt) : rt_(rt) {}
-  void Release(const ObjectId& id, NodeId node) override {
-    std::shared_lock lock(mu_);
-    if (rt_ != nullptr && node >= 0 && node < rt_->num_nodes()) rt_->node(node).store().Free(id);
-  }
-  void Detach() {
-    std::unique_lock lock(mu_);
-    rt_ = nullptr;
-  }
-
- private:
-  std::shared_mutex mu_;  // guards rt_ against the runtime going away mid-release
-  EmbeddedRuntime* rt_;
-};
-
 std::shared_ptr<EmbeddedRuntime> EmbeddedRuntime::Start(
     const EmbeddedOptions& options, std::shared_ptr<const KernelRegistry> registry) {
   if (options.nodes < 1) {
@@ -88,7 +70,10 @@ std::shared_ptr<EmbeddedRuntime> EmbeddedRuntime::Start(
 
 EmbeddedRuntime::EmbeddedRuntime(const EmbeddedOptions& options,
                                  std::shared_ptr<const KernelRegistry> registry)
-    : sink_(std::make_shared<ReleaseSink>(this)), registry_(std::move(registry)) {
+    : sink_(std::make_shared<DetachableReleaser>([this](const ObjectId& id, NodeId node) {
+        if (node >= 0 && node < num_nodes()) this->node(node).store().Free(id);
+      })),
+      registry_(std::move(registry)) {
   const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
   const int64_t threads = options.threads_per_node > 0
                               ? options.threads_per_node

@@ -41,14 +41,11 @@ class EmbeddedRuntime final : public Runtime, public ObjectSource {
   void Subscribe(NodeId holder, NodeId receiver, const ObjectId& id, ObjectCallback cb) override;
 
  private:
-  // Where refs send their release. Refs only hold it weakly and it never owns the runtime, so
-  // the runtime is destroyed by its owner's thread, never by a worker dropping the last ref.
-  class ReleaseSink;
   EmbeddedRuntime(const EmbeddedOptions& options, std::shared_ptr<const KernelRegistry> registry);
   Node& CheckedNode(NodeId id, const char* what);
   ObjectRef MakeRef(const ObjectId& id, NodeId node, std::shared_ptr<const TaskRecord> lineage);
 
-  std::shared_ptr<ReleaseSink> sink_;
+  std::shared_ptr<DetachableReleaser> sink_;  // where refs send their release
 
   std::shared_ptr<const KernelRegistry> registry_;
   ObjectIdGenerator ids_;

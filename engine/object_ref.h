@@ -3,7 +3,10 @@
 // freed on its node. It also carries the object's lineage (the task that made it).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 
 #include "engine/object_id.h"
 
@@ -17,6 +20,28 @@ class ObjectReleaser {
  public:
   virtual ~ObjectReleaser() = default;
   virtual void Release(const ObjectId& id, NodeId node) = 0;
+};
+
+/// The releaser a runtime hands its refs: forwards releases to `release` until Detach(), after
+/// which they are dropped. Refs hold it weakly and it never owns the runtime, so the runtime is
+/// destroyed by its owner's thread, never by a worker dropping the last ref; Detach() waits for
+/// releases in flight.
+class DetachableReleaser final : public ObjectReleaser {
+ public:
+  using ReleaseFn = std::function<void(const ObjectId&, NodeId)>;
+  explicit DetachableReleaser(ReleaseFn release) : release_(std::move(release)) {}
+  void Release(const ObjectId& id, NodeId node) override {
+    std::shared_lock lock(mu_);
+    if (release_) release_(id, node);
+  }
+  void Detach() {
+    std::unique_lock lock(mu_);
+    release_ = nullptr;
+  }
+
+ private:
+  std::shared_mutex mu_;  // guards release_ against the runtime going away mid-release
+  ReleaseFn release_;
 };
 
 class ObjectRef {

@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
-#include <shared_mutex>
 #include <thread>
 #include <unordered_set>
 
@@ -201,23 +200,6 @@ class ThriftRuntime::Background {
   std::thread thread_;
 };
 
-class ThriftRuntime::ReleaseSink final : public ObjectReleaser {
- public:
-  explicit ReleaseSink(Background* background) : background_(background) {}
-  void Release(const ObjectId& id, NodeId node) override {
-    std::shared_lock lock(mu_);
-    if (background_ != nullptr) background_->Release(id, node);
-  }
-  void Detach() {
-    std::unique_lock lock(mu_);
-    background_ = nullptr;
-  }
-
- private:
-  std::shared_mutex mu_;  // guards background_ against the runtime going away mid-release
-  Background* background_;
-};
-
 std::shared_ptr<ThriftRuntime> ThriftRuntime::Connect(const std::string& address,
                                                       const std::string& token) {
   auto [host, port] = SplitAddress(address);
@@ -252,7 +234,10 @@ std::shared_ptr<ThriftRuntime> ThriftRuntime::Connect(const std::string& address
         }
         return rt->lost_.count(holder) > 0 ? NodeId{-1} : holder;  // a lost node frees nothing
       });
-  rt->sink_ = std::make_shared<ReleaseSink>(rt->background_.get());
+  rt->sink_ = std::make_shared<DetachableReleaser>(
+      [background = rt->background_.get()](const ObjectId& id, NodeId node) {
+        background->Release(id, node);
+      });
   return rt;
 }
 

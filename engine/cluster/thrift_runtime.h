@@ -41,7 +41,6 @@ class ThriftRuntime final : public Runtime {
  private:
   struct Links;
   class Background;
-  class ReleaseSink;
   ThriftRuntime() = default;
   int64_t num_nodes() const;
   void CheckNode(NodeId node, const std::string& what) const;
@@ -63,7 +62,7 @@ class ThriftRuntime final : public Runtime {
   std::set<NodeId> lost_;
   std::unique_ptr<Links> links_;
   std::unique_ptr<Background> background_;
-  std::shared_ptr<ReleaseSink> sink_;
+  std::shared_ptr<DetachableReleaser> sink_;
 };
 
 }  // namespace nums::engine::cluster
