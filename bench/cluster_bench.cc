@@ -1,6 +1,6 @@
-// The Thrift cluster on loopback, in one process: a head and node daemons serving over real
-// sockets. Object transfer (put and get in 1 MiB chunks) against raw TCP moving the same bytes in
-// the same chunk size, and task submission rates.
+// The Thrift cluster on loopback: a head and two node processes started with the `nums` tool.
+// Object transfer (put, get and node-to-node pull in 1 MiB chunks) of 1 MiB and 256 MiB objects
+// against raw TCP moving the same bytes in the same chunk size, and task submission rates.
 
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
@@ -12,35 +12,21 @@
 #include <cstring>
 #include <thread>
 
-#include "engine/cluster/head_daemon.h"
-#include "engine/cluster/node_daemon.h"
 #include "engine/cluster/thrift_runtime.h"
+#include "engine/cluster/token.h"
 #include "engine/cluster/transport.h"
+#include "tests/integration/cluster_fixture.h"
 
 namespace nums::engine::cluster {
 namespace {
 
-// One head and two nodes for the whole program.
+// One head and two node processes of the `nums` tool for the whole program, as a user starts
+// them; the driver is this process.
 struct Cluster {
-  std::string token = NewToken();
-  std::unique_ptr<HeadDaemon> head;
-  std::vector<std::unique_ptr<NodeDaemon>> nodes;
-  std::shared_ptr<ThriftRuntime> rt;
+  nums::testing::LocalCluster processes{2, /*cores=*/1};
+  std::shared_ptr<ThriftRuntime> rt =
+      ThriftRuntime::Connect(processes.address(), ReadToken(processes.token_file()));
 
-  Cluster() {
-    head = HeadDaemon::Start({.bind_host = "127.0.0.1", .port = 0, .token = token});
-    auto registry = std::make_shared<KernelRegistry>();
-    RegisterEngineKernels(*registry);
-    for (int i = 0; i < 2; ++i) {
-      NodeDaemonOptions o;
-      o.head_port = head->port();
-      o.token = token;
-      o.cores = 1;
-      o.memory_bytes = int64_t{1} << 30;
-      nodes.push_back(NodeDaemon::Start(o, registry));
-    }
-    rt = ThriftRuntime::Connect("127.0.0.1:" + std::to_string(head->port()), token);
-  }
   static Cluster& Get() {
     static Cluster c;
     return c;
@@ -60,7 +46,7 @@ void BM_Put(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(c.rt->Put(block, 0));
   state.SetBytesProcessed(state.iterations() * block.nbytes());
 }
-BENCHMARK(BM_Put)->Arg(64 << 20)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_Put)->Arg(1 << 20)->Arg(256 << 20)->UseRealTime()->MinTime(2.0);
 
 // Node 0 -> driver in chunks.
 void BM_Get(benchmark::State& state) {
@@ -69,7 +55,7 @@ void BM_Get(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(c.rt->Get(ref));
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_Get)->Arg(64 << 20)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_Get)->Arg(1 << 20)->Arg(256 << 20)->UseRealTime()->MinTime(2.0);
 
 // Node 0 -> node 1 (a task on node 1 pulls its input), then the small result is fetched.
 void BM_Pull(benchmark::State& state) {
@@ -81,7 +67,7 @@ void BM_Pull(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_Pull)->Arg(64 << 20)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_Pull)->Arg(1 << 20)->Arg(256 << 20)->UseRealTime()->MinTime(2.0);
 
 // The reference: the same bytes over one loopback TCP connection in 1 MiB writes, read into one
 // reused buffer, as the chunked transfers do.
@@ -128,7 +114,7 @@ void BM_RawTcp(benchmark::State& state) {
   close(listener);
   state.SetBytesProcessed(state.iterations() * total);
 }
-BENCHMARK(BM_RawTcp)->Arg(64 << 20)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_RawTcp)->Arg(1 << 20)->Arg(256 << 20)->UseRealTime()->MinTime(2.0);
 
 // Independent no-op tasks submitted one RPC each to node 0, then all awaited.
 void BM_NoopTasks(benchmark::State& state) {
