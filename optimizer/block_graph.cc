@@ -108,4 +108,25 @@ std::vector<int64_t> BlockGraph::LeafBytesPerNode(int64_t nodes) const {
   return bytes;
 }
 
+int64_t BlockGraph::MemoryFloor(int64_t nodes) const {
+  if (nodes < 1) throw ValueError("BlockGraph::MemoryFloor: needs at least one node");
+  const std::vector<int64_t> leaves = LeafBytesPerNode(nodes);
+  std::vector<int64_t> readers = consumers_;
+  int64_t live = 0, most = 0;
+  for (const Op& op : ops_) {
+    live += op.bytes;  // inputs are still live while the result is written
+    most = std::max(most, live);
+    for (OpId in : op.inputs) {
+      const Op& input = ops_[static_cast<size_t>(in)];
+      if (--readers[static_cast<size_t>(in)] == 0 && input.kind != OpKind::kLeaf &&
+          !input.is_output) {
+        live -= input.bytes;
+      }
+    }
+    const auto id = static_cast<size_t>(&op - ops_.data());
+    if (readers[id] == 0 && op.kind != OpKind::kLeaf && !op.is_output) live -= op.bytes;
+  }
+  return std::max(*std::max_element(leaves.begin(), leaves.end()), (most + nodes - 1) / nodes);
+}
+
 }  // namespace nums::optimizer

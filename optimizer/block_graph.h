@@ -58,6 +58,11 @@ class BlockGraph {
   int64_t OutputBytes() const;
   /// Per node, the bytes of the leaves it holds (for a state seeded with the inputs only).
   std::vector<int64_t> LeafBytesPerNode(int64_t nodes) const;
+  /// A floor under the max peak memory of any placement on `nodes` nodes that runs the ops in
+  /// the graph's order (as Place does): the most leaf bytes on one node, or the most bytes
+  /// that must be live at once (every result from its op to its last reader), spread evenly,
+  /// whichever is larger. Fetched copies and a reduction's partials come on top.
+  int64_t MemoryFloor(int64_t nodes) const;
 
  private:
   OpId Add(Op op);

@@ -47,7 +47,7 @@ std::vector<PolicyResult> Simulate(const Workload& workload, std::span<const Pol
   return results;
 }
 
-std::string FormatTable(const std::vector<PolicyResult>& results) {
+std::string FormatTable(const Workload& workload, const std::vector<PolicyResult>& results) {
   std::string s =
       "| policy | block ops | memory max | memory mean | net_in max | net_in mean | "
       "net_out max | net_out mean | objective | plan time (ms) |\n"
@@ -76,7 +76,14 @@ std::string FormatTable(const std::vector<PolicyResult>& results) {
          ", max net_in " + Ratio(a.MaxNetIn(), b.MaxNetIn()) + ", max net_out " +
          Ratio(a.MaxNetOut(), b.MaxNetOut()) + "\n";
   }
-  return s;
+  const int64_t floor = workload.graph.MemoryFloor(workload.initial.num_nodes());
+  s += "\nMemory floor (no placement goes below it): " + Bytes(static_cast<double>(floor)) +
+       "; max memory / floor:";
+  for (const PolicyResult& r : results) {
+    s += std::string(&r == &results.front() ? " " : ", ") + std::string(PolicyName(r.plan.policy)) +
+         " " + Ratio(r.plan.state.MaxPeakMemory(), floor);
+  }
+  return s + "\n";
 }
 
 void AddCommandOptions(CLI::App& app, CommandOptions& o) {
@@ -106,7 +113,7 @@ int RunCommand(const CommandOptions& o, std::ostream& out, std::ostream& err) {
       spec.name = name;
       const Workload w = BuildWorkload(spec);
       const auto results = Simulate(w, policies);
-      out << "### " << name << ": " << w.description << "\n\n" << FormatTable(results) << "\n";
+      out << "### " << name << ": " << w.description << "\n\n" << FormatTable(w, results) << "\n";
       if (o.explain) {
         for (const auto& r : results) out << Explain(r.plan, w.graph) << "\n";
       }

@@ -22,8 +22,9 @@ std::vector<PolicyResult> Simulate(const Workload& workload, std::span<const Pol
 
 /// A Markdown table: per policy the block ops, max and mean (over nodes) of peak memory, net_in
 /// and net_out, the objective with peak memory, the planning time; then LSHS's ratios to
-/// round-robin when both ran.
-std::string FormatTable(const std::vector<PolicyResult>& results);
+/// round-robin when both ran, and the memory floor of the workload's graph
+/// (BlockGraph::MemoryFloor) with each policy's max memory against it.
+std::string FormatTable(const Workload& workload, const std::vector<PolicyResult>& results);
 
 /// What the simulate command takes: one workload or "all", one policy or "all".
 struct CommandOptions {

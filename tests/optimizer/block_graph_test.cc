@@ -46,5 +46,20 @@ TEST(BlockGraph, RejectsBadArguments) {
   EXPECT_EQ(g.consumers(a), 0);  // failed calls leave no trace
 }
 
+TEST(BlockGraph, MemoryFloorCountsWhatMustBeLiveAtOnce) {
+  // Two nodes with 100 and 300 bytes of leaves. t = a * 2 (400) stays live until its reader
+  // s = t + b (50) is written: 400 leaves + 400 + 50 at that moment, then t is released.
+  BlockGraph g;
+  const OpId a = g.AddLeaf(0, 100);
+  const OpId b = g.AddLeaf(1, 300);
+  const OpId t = g.AddUnary(a, 400, "scale");
+  const OpId s = g.AddBinary(t, b, 50, "add");
+  g.MarkOutput(s);
+  EXPECT_EQ(g.MemoryFloor(2), 425);  // (400 + 400 + 50) / 2
+  EXPECT_EQ(g.MemoryFloor(8), 300);  // the leaves of node 1 cannot move
+  EXPECT_THROW(g.MemoryFloor(0), ValueError);
+  EXPECT_THROW(g.MemoryFloor(1), ValueError);  // a leaf lives on node 1
+}
+
 }  // namespace
 }  // namespace nums::optimizer

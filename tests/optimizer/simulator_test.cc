@@ -89,13 +89,35 @@ TEST(Simulate, LogisticRegressionKeepsXInPlaceUnderLshs) {
   EXPECT_LE(lshs.state.MaxPeakMemory(), rr.state.MaxPeakMemory());
 }
 
+TEST(Simulate, NoPolicyGoesBelowTheMemoryFloor) {
+  for (const std::string& name : WorkloadNames()) {
+    const Workload w = BuildWorkload({name, 8, 0, 0, 2});
+    const int64_t floor = w.graph.MemoryFloor(8);
+    for (const PolicyResult& r : Simulate(w, kAll)) {
+      EXPECT_GE(r.plan.state.MaxPeakMemory(), floor) << name << " " << PolicyName(r.plan.policy);
+    }
+  }
+}
+
+TEST(Simulate, LshsHoldsANewtonStepAtItsMemoryFloor) {
+  // X^T * s is as large as X and is written whole before the Hessian's products read it, so
+  // every node must hold its share of both: LSHS adds only the small vectors on top.
+  const Workload w = BuildWorkload({"lr", 16, 1 << 20, 16, 4});
+  const int64_t floor = w.graph.MemoryFloor(16);
+  const int64_t x_per_node = (int64_t{1} << 20) * 16 * 8 / 16;
+  EXPECT_GE(floor, 2 * x_per_node);
+  const Plan lshs = Place(w.graph, w.initial, Policy::kLshs);
+  EXPECT_LE(static_cast<double>(lshs.state.MaxPeakMemory()), 1.02 * static_cast<double>(floor));
+}
+
 TEST(Simulate, TableHasARowPerPolicyAndTheRatios) {
   const Workload w = BuildWorkload({"xtx", 4, 1000, 8, 2});
-  const std::string table = FormatTable(Simulate(w, kAll));
+  const std::string table = FormatTable(w, Simulate(w, kAll));
   EXPECT_NE(table.find("| lshs | 15 |"), std::string::npos) << table;
   EXPECT_NE(table.find("| round-robin | 15 |"), std::string::npos) << table;
   EXPECT_NE(table.find("| locality | 15 |"), std::string::npos) << table;
   EXPECT_NE(table.find("LSHS / round-robin: max memory"), std::string::npos) << table;
+  EXPECT_NE(table.find("Memory floor (no placement goes below it): "), std::string::npos) << table;
 }
 
 }  // namespace
