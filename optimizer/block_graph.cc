@@ -28,6 +28,8 @@ std::string_view OpKindName(OpKind kind) {
       return "product";
     case OpKind::kReduce:
       return "reduce";
+    case OpKind::kGather:
+      return "gather";
   }
   return "op";
 }
@@ -81,6 +83,13 @@ OpId BlockGraph::AddReduce(std::vector<OpId> inputs, int64_t out_bytes, std::str
   for (OpId in : inputs) CheckInput(in, "AddReduce");
   CheckBytes(out_bytes, "AddReduce");
   return Add(Op{OpKind::kReduce, std::move(name), std::move(inputs), out_bytes, -1, false});
+}
+
+OpId BlockGraph::AddGather(std::vector<OpId> inputs, int64_t out_bytes, std::string name) {
+  if (inputs.empty()) throw ValueError("BlockGraph::AddGather: needs at least 1 input");
+  for (OpId in : inputs) CheckInput(in, "AddGather");
+  CheckBytes(out_bytes, "AddGather");
+  return Add(Op{OpKind::kGather, std::move(name), std::move(inputs), out_bytes, -1, false});
 }
 
 void BlockGraph::MarkOutput(OpId op) {

@@ -17,6 +17,7 @@ enum class OpKind : uint8_t {
   kBinary,   ///< two inputs (elementwise with broadcasting, where one input may serve many ops)
   kProduct,  ///< a tensordot partial product A[i,k] . B[k,j]; a binary op that feeds a reduction
   kReduce,   ///< n inputs combined by an associative op, executed as pairwise steps
+  kGather,   ///< pieces of n inputs copied into one new block by one step (reshape, concatenate)
 };
 
 std::string_view OpKindName(OpKind kind);
@@ -44,6 +45,9 @@ class BlockGraph {
   /// Combines >= 2 inputs into one block of `out_bytes`; the optimizer
   /// chooses the pairwise tree.
   OpId AddReduce(std::vector<OpId> inputs, int64_t out_bytes, std::string name = "sum");
+  /// A new block assembled from pieces of >= 1 inputs in one step on one node; `out_bytes` is
+  /// its size and each input moves whole when it is elsewhere (the cost model's unit).
+  OpId AddGather(std::vector<OpId> inputs, int64_t out_bytes, std::string name = "gather");
   /// Marks `op` as a result the caller keeps (a root); it is never released.
   void MarkOutput(OpId op);
 

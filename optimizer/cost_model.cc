@@ -1,6 +1,7 @@
 #include "optimizer/cost_model.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "nums/errors.hpp"
 
@@ -37,18 +38,22 @@ CostModel::CostModel(const ClusterState& state) : state_(state) {
 
 int64_t CostModel::Evaluate(int64_t node, std::span<const Transfer> incoming,
                             int64_t out_bytes) const {
-  if (incoming.size() > 2) throw ValueError("CostModel::Evaluate: at most two incoming transfers");
   int64_t in_bytes = 0;
   std::array<int64_t, 2> sender{-1, -1};
   std::array<int64_t, 2> sent{0, 0};
-  for (size_t i = 0; i < incoming.size(); ++i) {
-    const Transfer& t = incoming[i];
+  bool many_senders = false;
+  for (const Transfer& t : incoming) {
     if (t.to != node || t.from == node) {
       throw ValueError(
           "CostModel::Evaluate: a transfer must come from another node into the step's");
     }
     in_bytes += t.bytes;
-    const size_t slot = (i == 1 && sender[0] == t.from) ? 0 : i;
+    size_t slot = 0;
+    while (slot < 2 && sender[slot] >= 0 && sender[slot] != t.from) ++slot;
+    if (slot == 2) {
+      many_senders = true;
+      continue;
+    }
     sender[slot] = t.from;
     sent[slot] += t.bytes;
   }
@@ -56,9 +61,18 @@ int64_t CostModel::Evaluate(int64_t node, std::span<const Transfer> incoming,
       std::max(state_.memory(node) + in_bytes + out_bytes, memory_.MaxExcluding(node, -1));
   const int64_t max_net_in =
       std::max(state_.net_in(node) + in_bytes, net_in_.MaxExcluding(node, -1));
-  int64_t max_net_out = net_out_.MaxExcluding(sender[0], sender[1]);
-  for (size_t i = 0; i < 2; ++i) {
-    if (sender[i] >= 0) max_net_out = std::max(max_net_out, state_.net_out(sender[i]) + sent[i]);
+  int64_t max_net_out = 0;
+  if (many_senders) {
+    std::vector<int64_t> out(static_cast<size_t>(state_.num_nodes()));
+    for (int64_t n = 0; n < state_.num_nodes(); ++n)
+      out[static_cast<size_t>(n)] = state_.net_out(n);
+    for (const Transfer& t : incoming) out[static_cast<size_t>(t.from)] += t.bytes;
+    max_net_out = *std::max_element(out.begin(), out.end());
+  } else {
+    max_net_out = net_out_.MaxExcluding(sender[0], sender[1]);
+    for (size_t i = 0; i < 2; ++i) {
+      if (sender[i] >= 0) max_net_out = std::max(max_net_out, state_.net_out(sender[i]) + sent[i]);
+    }
   }
   return max_memory + max_net_in + max_net_out;
 }

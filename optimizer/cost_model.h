@@ -10,17 +10,17 @@
 
 namespace nums::optimizer {
 
-/// Evaluates f = max(memory) + max(net_in) + max(net_out) after a hypothetical step in O(1),
-/// from the three largest values of each load taken once per state in O(nodes). A step touches
-/// at most three nodes (where it runs and up to two senders), so the maximum over the untouched
-/// nodes is the largest of the three that is not touched.
+/// Evaluates f = max(memory) + max(net_in) + max(net_out) after a hypothetical step, from the
+/// three largest values of each load taken once per state in O(nodes). A step with at most two
+/// senders touches at most three nodes, so the maximum over the untouched nodes is the largest
+/// of the three that is not touched: O(1). A gather from more senders costs O(nodes).
 class CostModel {
  public:
   /// Keeps a reference: `state` must outlive the model and stay unchanged while it is used.
   explicit CostModel(const ClusterState& state);
 
   /// The objective after running a step on `node` that receives `incoming` (transfers whose
-  /// `to` is `node`; at most two, from other nodes) and allocates `out_bytes` there, before any
+  /// `to` is `node`, from other nodes) and allocates `out_bytes` there, before any
   /// input is released (the step's peak).
   int64_t Evaluate(int64_t node, std::span<const Transfer> incoming, int64_t out_bytes) const;
 

@@ -15,20 +15,10 @@ class LshsPolicy : public PlacementPolicy {
     int64_t best_node = request.candidates.front().node;
     int64_t best_cost = -1, best_moved = -1;
     for (const Candidate& c : request.candidates) {
-      std::array<Transfer, 2> incoming;
-      size_t n = 0;
-      int64_t moved = 0;
-      for (int k = 0; k < request.num_inputs; ++k) {
-        const auto kk = static_cast<size_t>(k);
-        if (c.holds[kk] || (k == 1 && request.same_input)) continue;
-        incoming[n++] = Transfer{request.sources[kk], c.node, request.input_bytes[kk]};
-        moved += request.input_bytes[kk];
-      }
-      const int64_t cost =
-          model.Evaluate(c.node, std::span<const Transfer>(incoming.data(), n), request.out_bytes);
-      if (best_cost < 0 || cost < best_cost || (cost == best_cost && moved < best_moved)) {
+      const int64_t cost = model.Evaluate(c.node, c.incoming, request.out_bytes);
+      if (best_cost < 0 || cost < best_cost || (cost == best_cost && c.moved < best_moved)) {
         best_cost = cost;
-        best_moved = moved;
+        best_moved = c.moved;
         best_node = c.node;
       }
     }

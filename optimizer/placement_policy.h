@@ -2,7 +2,6 @@
 // The three placement policies behind one interface: given a step's candidate nodes and the
 // cluster state, pick the node.
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -12,21 +11,19 @@
 
 namespace nums::optimizer {
 
-/// A node a step may run on, and which of the step's inputs it already holds.
+/// A node a step may run on, and what it would receive to run there.
 struct Candidate {
   int64_t node = 0;
-  std::array<bool, 2> holds{false, false};
+  /// The step's inputs the node lacks, one transfer per distinct value (x * x moves x once).
+  std::span<const Transfer> incoming;
+  int64_t moved = 0;  ///< their bytes
 };
 
 /// What a policy sees of one step. Candidates come in order of preference: first the nodes
-/// holding the larger input (the left one on a tie), then those holding the other, then (for
-/// reduction steps) every other node in ascending order.
+/// holding the largest input (the earliest on a tie), then those holding the others in the
+/// same order, then (for reduction steps) every other node in ascending order.
 struct StepRequest {
   std::span<const Candidate> candidates;
-  int num_inputs = 1;
-  std::array<int64_t, 2> sources{-1, -1};  ///< where an input is fetched from when missing
-  std::array<int64_t, 2> input_bytes{0, 0};
-  bool same_input = false;  ///< both inputs are one value (x * x): it moves once
   int64_t out_bytes = 0;
 };
 

@@ -33,14 +33,15 @@ inline constexpr ValueId kNoValue = -1;
 struct PlanStep {
   OpId op = 0;
   int64_t node = 0;
-  std::array<ValueId, 2> inputs{kNoValue, kNoValue};  ///< inputs[1] is kNoValue for unary ops
-  /// The node each input is fetched from; `node` itself when it is there already.
-  std::array<int64_t, 2> sources{-1, -1};
-  std::array<int64_t, 2> input_bytes{0, 0};
+  std::vector<ValueId> inputs;  ///< one (unary), two, or a gather's n, in the op's order
+  /// The node each input is fetched from; `node` itself when it is there already (or when an
+  /// earlier input of the step is the same value, which moves once).
+  std::vector<int64_t> sources;
+  std::vector<int64_t> input_bytes;
   ValueId output = kNoValue;  ///< `op` for an op's last step, a fresh partial id otherwise
   int64_t bytes = 0;          ///< of the output
 
-  int num_inputs() const { return inputs[1] == kNoValue ? 1 : 2; }
+  int num_inputs() const { return static_cast<int>(inputs.size()); }
   /// Bytes this step pulls over the network.
   int64_t MovedBytes() const;
   friend bool operator==(const PlanStep&, const PlanStep&) = default;

@@ -21,7 +21,7 @@ Search::Search(const BlockGraph& graph, const ClusterState& state, Policy policy
       policy_(MakePlacementPolicy(policy)),
       plan_{policy, {}, std::vector<int64_t>(static_cast<size_t>(graph.size()), -1), state},
       values_(static_cast<size_t>(graph.size())),
-      mask_(static_cast<size_t>(state.num_nodes()), 0) {
+      listed_(static_cast<size_t>(state.num_nodes()), 0) {
   if (graph.min_nodes() > state.num_nodes()) {
     throw ValueError("Place: a leaf lives on node " + std::to_string(graph.min_nodes() - 1) +
                      " but the cluster has " + std::to_string(state.num_nodes()) + " nodes");
@@ -36,13 +36,10 @@ Plan Search::Run() && {
         values_[static_cast<size_t>(id)] = Value{op.node, op.bytes, graph_.consumers(id), true, {}};
         break;
       case OpKind::kUnary:
-        PlaceStep(id, {op.inputs[0], kNoValue}, id, op.bytes, graph_.consumers(id), op.is_output,
-                  false);
-        break;
       case OpKind::kBinary:
       case OpKind::kProduct:
-        PlaceStep(id, {op.inputs[0], op.inputs[1]}, id, op.bytes, graph_.consumers(id),
-                  op.is_output, false);
+      case OpKind::kGather:
+        PlaceStep(id, op.inputs, id, op.bytes, graph_.consumers(id), op.is_output, false);
         break;
       case OpKind::kReduce:
         PlaceReduce(id);
@@ -101,7 +98,8 @@ void Search::PlaceReduce(OpId op) {
     const bool last = alive == 2;
     const ValueId out = last ? op : static_cast<ValueId>(values_.size());
     if (!last) values_.emplace_back();
-    PlaceStep(op, {a, b}, out, reduce.bytes, last ? graph_.consumers(op) : 1,
+    const std::array<ValueId, 2> pair{a, b};
+    PlaceStep(op, pair, out, reduce.bytes, last ? graph_.consumers(op) : 1,
               last ? reduce.is_output : false, true);
     add(out);
   }
@@ -112,46 +110,58 @@ bool Search::Holds(const Value& value, int64_t node) const {
          std::find(value.copies.begin(), value.copies.end(), node) != value.copies.end();
 }
 
-void Search::PlaceStep(OpId op, std::array<ValueId, 2> inputs, ValueId output, int64_t bytes,
+void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output, int64_t bytes,
                        int64_t remaining, bool keep, bool any_node) {
-  const int n_in = inputs[1] == kNoValue ? 1 : 2;
-  StepRequest req;
-  req.num_inputs = n_in;
-  req.same_input = inputs[0] == inputs[1];
-  req.out_bytes = bytes;
-  for (int k = 0; k < n_in; ++k) {
-    const Value& v = values_[static_cast<size_t>(inputs[static_cast<size_t>(k)])];
-    req.sources[static_cast<size_t>(k)] = v.node;
-    req.input_bytes[static_cast<size_t>(k)] = v.bytes;
-  }
-  // Candidates in order of preference (see StepRequest). mask_ marks, per node, which inputs it
-  // holds (bits 0 and 1) and whether it is listed (bit 2): O(holders) to fill and to clear.
-  auto holders = [&](ValueId id, auto&& f) {
-    const Value& v = values_[static_cast<size_t>(id)];
-    f(v.node);
-    for (int64_t c : v.copies) f(c);
-  };
-  for (int k = 0; k < n_in; ++k) {
-    holders(inputs[static_cast<size_t>(k)],
-            [&](int64_t node) { mask_[static_cast<size_t>(node)] |= uint8_t(1u << k); });
-  }
-  candidates_.clear();
+  const auto value = [&](ValueId id) -> Value& { return values_[static_cast<size_t>(id)]; };
+  // Candidates in order of preference (see StepRequest): holders of the inputs by decreasing
+  // size (stable, so the left one first on a tie), then every node when any node may run it.
+  std::vector<size_t> order(inputs.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return value(inputs[a]).bytes > value(inputs[b]).bytes;
+  });
+  std::vector<int64_t> nodes;
   auto offer = [&](int64_t node) {
-    uint8_t& m = mask_[static_cast<size_t>(node)];
-    if (m & 4u) return;
-    m |= 4u;
-    candidates_.push_back(Candidate{node, {(m & 1u) != 0, (m & 2u) != 0}});
+    if (listed_[static_cast<size_t>(node)]) return;
+    listed_[static_cast<size_t>(node)] = 1;
+    nodes.push_back(node);
   };
-  const size_t larger = (n_in == 2 && req.input_bytes[1] > req.input_bytes[0]) ? 1 : 0;
-  holders(inputs[larger], offer);
-  if (n_in == 2) holders(inputs[1 - larger], offer);
+  for (size_t k : order) {
+    const Value& v = value(inputs[k]);
+    offer(v.node);
+    for (int64_t c : v.copies) offer(c);
+  }
   if (any_node) {
     for (int64_t node = 0; node < state_.num_nodes(); ++node) offer(node);
   }
-  for (const Candidate& c : candidates_) mask_[static_cast<size_t>(c.node)] = 0;
-  req.candidates = candidates_;
-
-  const int64_t node = policy_->Choose(req, state_);
+  for (int64_t node : nodes) listed_[static_cast<size_t>(node)] = 0;
+  // What each candidate lacks: every distinct input it does not hold, from the input's node.
+  auto lacks = [&](size_t k, int64_t node) {
+    for (size_t j = 0; j < k; ++j) {
+      if (inputs[j] == inputs[k]) return false;  // the same value moves once
+    }
+    return !Holds(value(inputs[k]), node);
+  };
+  incoming_.clear();
+  candidates_.clear();
+  std::vector<size_t> first;
+  for (int64_t node : nodes) {
+    first.push_back(incoming_.size());
+    int64_t moved = 0;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      if (!lacks(k, node)) continue;
+      const Value& v = value(inputs[k]);
+      incoming_.push_back(Transfer{v.node, node, v.bytes});
+      moved += v.bytes;
+    }
+    candidates_.push_back(Candidate{node, {}, moved});
+  }
+  first.push_back(incoming_.size());
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    candidates_[i].incoming =
+        std::span<const Transfer>(incoming_.data() + first[i], first[i + 1] - first[i]);
+  }
+  const int64_t node = policy_->Choose(StepRequest{candidates_, bytes}, state_);
   if (node < 0 || node >= state_.num_nodes()) {
     throw ValueError("Place: policy chose node " + std::to_string(node) + " of " +
                      std::to_string(state_.num_nodes()));
@@ -161,22 +171,21 @@ void Search::PlaceStep(OpId op, std::array<ValueId, 2> inputs, ValueId output, i
   step.node = node;
   step.output = output;
   step.bytes = bytes;
-  for (int k = 0; k < n_in; ++k) {
-    const auto kk = static_cast<size_t>(k);
-    Value& v = values_[static_cast<size_t>(inputs[kk])];
-    step.inputs[kk] = inputs[kk];
-    step.input_bytes[kk] = v.bytes;
-    step.sources[kk] = node;
-    if (!Holds(v, node)) {
-      step.sources[kk] = v.node;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    Value& v = value(inputs[k]);
+    step.inputs.push_back(inputs[k]);
+    step.input_bytes.push_back(v.bytes);
+    step.sources.push_back(node);
+    if (lacks(k, node)) {
+      step.sources.back() = v.node;
       state_.Apply(Transfer{v.node, node, v.bytes});
       v.copies.push_back(node);
     }
   }
   state_.Apply(Allocation{node, bytes});
-  plan_.steps.push_back(step);
+  plan_.steps.push_back(std::move(step));
   values_[static_cast<size_t>(output)] = Value{node, bytes, remaining, keep, {}};
-  for (int k = 0; k < n_in; ++k) Consume(inputs[static_cast<size_t>(k)]);
+  for (ValueId in : inputs) Consume(in);
   // A result nobody reads and nobody keeps is dropped at once.
   if (remaining == 0 && !keep) Drop(values_[static_cast<size_t>(output)], false);
 }

@@ -29,11 +29,11 @@ Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_use
                     Policy policy = Policy::kLshs);
 
 /// The walk behind Place. Each op is placed when its turn comes in the graph's order (its inputs
-/// are placed by then); a reduction is placed as pairwise steps: first two partials that share a
-/// node (no transfer), otherwise the two oldest, each step on a node the policy picks among all
-/// nodes. Memory: a step allocates its output where it runs and a copy of each input it fetches;
-/// when a value's last consumer is placed its copies are released, and so is the value itself
-/// unless it is a leaf or an output.
+/// are placed by then), a gather as one step with all its inputs; a reduction as pairwise steps:
+/// first two partials that share a node (no transfer), otherwise the two oldest, each step on a
+/// node the policy picks among all nodes. Memory: a step allocates its output where it runs and a
+/// copy of each input it fetches; when a value's last consumer is placed its copies are released,
+/// and so is the value itself unless it is a leaf or an output.
 class Search {
  public:
   Search(const BlockGraph& graph, const ClusterState& state, Policy policy);
@@ -49,8 +49,9 @@ class Search {
   };
 
   void PlaceReduce(OpId op);
-  /// Places one step reading `inputs` (inputs[1] may be kNoValue) and writing `output`.
-  void PlaceStep(OpId op, std::array<ValueId, 2> inputs, ValueId output, int64_t bytes,
+  /// Places one step reading `inputs` and writing `output`; `any_node` offers every node, not
+  /// only those holding an input.
+  void PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output, int64_t bytes,
                  int64_t remaining, bool keep, bool any_node);
   void Consume(ValueId v);
   void Drop(Value& value, bool keep);
@@ -62,7 +63,8 @@ class Search {
   Plan plan_;
   std::vector<Value> values_;          // indexed by ValueId
   std::vector<Candidate> candidates_;  // scratch, reused by every step
-  std::vector<uint8_t> mask_;          // scratch: per node, inputs held and listed (see .cc)
+  std::vector<Transfer> incoming_;     // scratch: what each candidate lacks
+  std::vector<uint8_t> listed_;        // scratch: per node, offered already
 };
 
 }  // namespace nums::optimizer

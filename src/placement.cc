@@ -43,6 +43,13 @@ OpId BlockPlan::Reduce(std::vector<OpId> inputs, int64_t bytes, StepFn combine, 
   return id;
 }
 
+OpId BlockPlan::Gather(std::vector<OpId> inputs, int64_t bytes, StepFn fn, const char* name) {
+  const OpId id = graph_.AddGather(std::move(inputs), bytes, name);
+  fns_.push_back(std::move(fn));
+  values_.emplace_back();
+  return id;
+}
+
 void BlockPlan::Run() {
   std::vector<int64_t> memory;
   for (const auto& n : ctx_.runtime->Nodes()) memory.push_back(n.memory_used);

@@ -15,7 +15,8 @@ namespace nums::detail {
 
 /// One value of the plan: the refs of one block op's outputs (arg-reductions carry two).
 using Refs = std::vector<ObjectRef>;
-/// Submits one block task on `node` reading `inputs` (1 or 2 values); returns its outputs.
+/// Submits one block task on `node` reading `inputs` (the op's values, in its order); returns its
+/// outputs.
 using StepFn = std::function<Refs(const std::vector<const Refs*>& inputs, int64_t node)>;
 
 class BlockPlan {
@@ -33,6 +34,9 @@ class BlockPlan {
   /// Combines the inputs pairwise with `combine`; the optimizer shapes the tree. A single input
   /// is passed through.
   optimizer::OpId Reduce(std::vector<optimizer::OpId> inputs, int64_t bytes, StepFn combine,
+                         const char* name);
+  /// A new block assembled from pieces of `inputs` by one task (reshape, concatenate, ...).
+  optimizer::OpId Gather(std::vector<optimizer::OpId> inputs, int64_t bytes, StepFn fn,
                          const char* name);
   void Output(optimizer::OpId op) { graph_.MarkOutput(op); }
 

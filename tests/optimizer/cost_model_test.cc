@@ -29,7 +29,7 @@ TEST(CostModel, MatchesApplyingTheStepToACopy) {
       for (int t = 0; t < 6; ++t) s.Apply(Transfer{node(rng), node(rng), bytes(rng)});
       const int64_t at = node(rng);
       std::vector<Transfer> incoming;
-      const int k = static_cast<int>(rng() % 3);
+      const int k = static_cast<int>(rng() % 6);  // up to 5: gathers from many senders
       for (int i = 0; i < k && nodes > 1; ++i) {
         int64_t from = node(rng);
         if (from == at) from = (at + 1) % nodes;

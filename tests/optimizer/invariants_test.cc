@@ -18,7 +18,7 @@ BlockGraph RandomGraph(std::mt19937_64& rng, int64_t nodes) {
   const int64_t ops = static_cast<int64_t>(rng() % 40);
   for (int64_t i = 0; i < ops; ++i) {
     auto pick = [&] { return static_cast<OpId>(rng() % static_cast<uint64_t>(g.size())); };
-    switch (rng() % 4) {
+    switch (rng() % 5) {
       case 0:
         g.AddUnary(pick(), bytes(rng));
         break;
@@ -28,6 +28,12 @@ BlockGraph RandomGraph(std::mt19937_64& rng, int64_t nodes) {
       case 2:
         g.AddProduct(pick(), pick(), bytes(rng));
         break;
+      case 3: {
+        std::vector<OpId> in(1 + rng() % 6);  // may read one value twice
+        for (OpId& v : in) v = pick();
+        g.AddGather(std::move(in), bytes(rng));
+        break;
+      }
       default: {
         std::vector<OpId> in(2 + rng() % 6);
         for (OpId& v : in) v = pick();

@@ -14,6 +14,46 @@ ClusterState Seeded(const BlockGraph& g, int64_t nodes) {
   return ClusterState(g.LeafBytesPerNode(nodes));
 }
 
+// A gather of 100 B from node 0 and 300 B + 50 B from node 1 into a 450 B block. On node 1:
+// f = (300 + 50 + 100 + 450) + 100 + 100 = 1100; on node 0: (100 + 350 + 450) + 350 + 350 = 1600.
+TEST(Placement, GatherRunsWhereMostOfItsInputIs) {
+  BlockGraph g;
+  const OpId a = g.AddLeaf(0, 100);
+  const OpId b = g.AddLeaf(1, 300);
+  const OpId c = g.AddLeaf(1, 50);
+  g.MarkOutput(g.AddGather({a, b, c, a}, 450, "reshape"));  // a read twice moves once
+  for (Policy p : {Policy::kLshs, Policy::kLocality}) {
+    const Plan plan = Place(g, Seeded(g, 3), p);
+    ASSERT_EQ(plan.steps.size(), 1u);
+    const PlanStep& s = plan.steps[0];
+    EXPECT_EQ(s.node, 1) << PolicyName(p);
+    EXPECT_EQ(s.inputs, (std::vector<ValueId>{a, b, c, a}));
+    EXPECT_EQ(s.sources, (std::vector<int64_t>{0, 1, 1, 1}));
+    EXPECT_EQ(plan.MovedBytes(), 100);
+    EXPECT_EQ(plan.state.net_out(0), 100);
+    // After the step the copy of a is released: 800 B on node 1, 100 B in and out.
+    EXPECT_EQ(plan.state.Objective(), 800 + 100 + 100) << PolicyName(p);
+  }
+  // Round-robin ignores where the inputs are: node 0, which fetches b and c.
+  const Plan rr = Place(g, Seeded(g, 3), Policy::kRoundRobin);
+  EXPECT_EQ(rr.steps[0].node, 0);
+  EXPECT_EQ(rr.MovedBytes(), 350);
+}
+
+// Inputs on three nodes and a fourth, empty node: a gather runs on a node holding an input (the
+// empty one is not a candidate). On node 1 (the largest input) f = 800 + 200 + 100 = 1100; on
+// node 0 or 2, f = 800 + 300 + 200 = 1300.
+TEST(Placement, GatherChoosesAmongInputHolders) {
+  BlockGraph g;
+  const OpId a = g.AddLeaf(0, 100);
+  const OpId b = g.AddLeaf(1, 200);
+  const OpId c = g.AddLeaf(2, 100);
+  g.MarkOutput(g.AddGather({a, b, c}, 400));
+  const Plan plan = Place(g, Seeded(g, 4), Policy::kLshs);
+  EXPECT_EQ(plan.steps[0].node, 1);
+  EXPECT_EQ(plan.MovedBytes(), 200);
+}
+
 TEST(Placement, ElementwiseOnCoLocatedInputsStaysPut) {
   BlockGraph g;
   const OpId a = g.AddLeaf(2, 1000);
@@ -95,12 +135,12 @@ TEST(Placement, ReductionOverFourNodesIsATreeThatMovesEachByteOnce) {
   g.MarkOutput(r);
   const Plan plan = Place(g, Seeded(g, 4), Policy::kLshs);
   ASSERT_EQ(plan.steps.size(), 3u);
-  EXPECT_EQ(plan.steps[0].inputs, (std::array<ValueId, 2>{leaves[0], leaves[1]}));
+  EXPECT_EQ(plan.steps[0].inputs, (std::vector<ValueId>{leaves[0], leaves[1]}));
   EXPECT_EQ(plan.steps[0].node, 0);
-  EXPECT_EQ(plan.steps[1].inputs, (std::array<ValueId, 2>{leaves[2], leaves[3]}));
+  EXPECT_EQ(plan.steps[1].inputs, (std::vector<ValueId>{leaves[2], leaves[3]}));
   EXPECT_EQ(plan.steps[1].node, 2);
   EXPECT_EQ(plan.steps[2].inputs,
-            (std::array<ValueId, 2>{plan.steps[0].output, plan.steps[1].output}));
+            (std::vector<ValueId>{plan.steps[0].output, plan.steps[1].output}));
   EXPECT_EQ(plan.steps[2].node, 0);
   EXPECT_EQ(plan.steps[2].output, r);
   std::map<ValueId, int> moves;
