@@ -6,6 +6,7 @@
 
 #include "src/array_impl.h"
 #include "src/kernels/cpu/kernels.h"
+#include "src/placement.h"
 
 namespace nums {
 namespace detail {
@@ -84,8 +85,8 @@ BlockArray strided_view(const BlockArray& x, const Shape& start, const Shape& st
   const ArrayGrid& ig = in.grid;
   const size_t nd = count.size();
   ArrayGrid og(count, block_shape, ig.dtype());
-  std::vector<ObjectRef> blocks;
-  blocks.reserve(static_cast<size_t>(og.num_blocks()));
+  GatherPlan blocks(*in.ctx);
+  const int64_t item = itemsize(ig.dtype());
   // One piece of an output block along one axis: input block g, local src start, count, local
   // dst start.
   struct Piece {
@@ -110,6 +111,7 @@ BlockArray strided_view(const BlockArray& x, const Shape& start, const Shape& st
     }
     // The cross product of the per-axis pieces: one region per input block touched.
     std::vector<TaskArg> args;
+    std::vector<int64_t> input_bytes;
     std::vector<int64_t> regions;
     std::vector<size_t> pick(nd, 0);
     bool whole_block = true;
@@ -118,6 +120,7 @@ BlockArray strided_view(const BlockArray& x, const Shape& start, const Shape& st
       for (size_t d = 0; d < nd; ++d) g[d] = pieces[d][pick[d]].g;
       args.emplace_back(in.blocks[static_cast<size_t>(ig.flat(g))]);
       const Shape ibs = ig.block_shape_at(g);
+      input_bytes.push_back(shape_size(ibs) * item);
       for (size_t d = 0; d < nd; ++d) regions.push_back(pieces[d][pick[d]].src);
       for (size_t d = 0; d < nd; ++d) regions.push_back(step[d]);
       for (size_t d = 0; d < nd; ++d) regions.push_back(pieces[d][pick[d]].n);
@@ -135,15 +138,15 @@ BlockArray strided_view(const BlockArray& x, const Shape& start, const Shape& st
     }
     if (args.size() == 1 && whole_block) {
       // The output block is exactly one input block: reuse it, no task.
-      blocks.push_back(std::get<ObjectRef>(args[0]));
+      blocks.Reuse(std::get<ObjectRef>(args[0]));
       return;
     }
     args.emplace_back(shape_scalar(bs));
     args.emplace_back(int_scalar(static_cast<int64_t>(ig.dtype())));
     args.emplace_back(Scalar{std::move(regions)});
-    blocks.push_back(submit(*in.ctx, "array.gather", std::move(args), home_node(*in.ctx, og, e)));
+    blocks.Add("array.gather", std::move(args), input_bytes, shape_size(bs) * item);
   });
-  return make_array(in.ctx, std::move(og), std::move(blocks));
+  return make_array(in.ctx, std::move(og), std::move(blocks).Run());
 }
 
 BlockArray reshape_blocks(const BlockArray& x, const ArrayGrid& grid) {

@@ -14,6 +14,7 @@
 #include <map>
 
 #include "nums/math.hpp"
+#include "src/placement.h"
 #include "src/shape_impl.h"
 
 namespace nums {
@@ -64,14 +65,14 @@ BlockArray take(const BlockArray& x, int64_t axis, const std::vector<int64_t>& p
   block[ax] = std::max<int64_t>(1, std::min(block[ax], p));
   ArrayGrid grid(shape, block, x.dtype());
   const int64_t ib = x.block_shape()[ax];
-  std::vector<ObjectRef> blocks;
-  blocks.reserve(static_cast<size_t>(grid.num_blocks()));
+  const int64_t item = itemsize(x.dtype());
+  detail::GatherPlan blocks(*in.ctx);
   detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
     const int64_t off = grid.block_offset(e)[ax];
     const int64_t n = grid.block_shape_at(e)[ax];
     std::map<int64_t, int64_t> input_of;  // input block along axis -> argument number
     std::vector<TaskArg> args;
-    std::vector<int64_t> source, local;
+    std::vector<int64_t> input_bytes, source, local;
     for (int64_t k = off; k < off + n; ++k) {
       const int64_t pos = positions[static_cast<size_t>(k)];
       const int64_t g = pos / ib;
@@ -80,6 +81,7 @@ BlockArray take(const BlockArray& x, int64_t axis, const std::vector<int64_t>& p
         Shape ie = e;
         ie[ax] = g;
         args.emplace_back(in.blocks[static_cast<size_t>(in.grid.flat(ie))]);
+        input_bytes.push_back(shape_size(in.grid.block_shape_at(ie)) * item);
       }
       source.push_back(it->second);
       local.push_back(pos - g * ib);
@@ -87,10 +89,10 @@ BlockArray take(const BlockArray& x, int64_t axis, const std::vector<int64_t>& p
     args.emplace_back(detail::int_scalar(axis));
     args.emplace_back(detail::Scalar{std::move(source)});
     args.emplace_back(detail::Scalar{std::move(local)});
-    blocks.push_back(detail::submit(*in.ctx, "array.take", std::move(args),
-                                    detail::home_node(*in.ctx, grid, e)));
+    blocks.Add("array.take", std::move(args), input_bytes,
+               shape_size(grid.block_shape_at(e)) * item);
   });
-  return detail::make_array(in.ctx, std::move(grid), std::move(blocks));
+  return detail::make_array(in.ctx, std::move(grid), std::move(blocks).Run());
 }
 
 // x seen as (rows, rest...) with the mask's leading axes merged into rows, the mask as a 1-d

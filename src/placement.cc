@@ -68,4 +68,44 @@ void BlockPlan::Run() {
   }
 }
 
+void GatherPlan::Add(const char* kernel, std::vector<TaskArg> args,
+                     const std::vector<int64_t>& input_bytes, int64_t bytes) {
+  if (input_bytes.empty()) throw ValueError(std::string(kernel) + ": a gather needs an input");
+  std::vector<OpId> inputs;
+  for (size_t i = 0; i < input_bytes.size(); ++i) {
+    const ObjectRef& ref = std::get<ObjectRef>(args.at(i));
+    auto [it, fresh] = leaf_of_.emplace(ref.id(), 0);
+    if (fresh) it->second = plan_.Leaf({ref}, input_bytes[i]);
+    inputs.push_back(it->second);
+  }
+  const size_t n = inputs.size();
+  StepFn fn = [this, kernel, n,
+               rest = std::vector<TaskArg>(args.begin() + static_cast<int64_t>(n), args.end())](
+                  const std::vector<const Refs*>& in, int64_t node) {
+    std::vector<TaskArg> call;
+    for (size_t i = 0; i < n; ++i) call.emplace_back(in[i]->at(0));
+    call.insert(call.end(), rest.begin(), rest.end());
+    return Refs{submit(ctx_, kernel, std::move(call), node)};
+  };
+  const OpId op = plan_.Gather(std::move(inputs), bytes, std::move(fn), kernel);
+  plan_.Output(op);
+  blocks_.emplace_back(op);
+}
+
+void GatherPlan::Reuse(ObjectRef block) { blocks_.emplace_back(std::move(block)); }
+
+std::vector<ObjectRef> GatherPlan::Run() && {
+  if (!leaf_of_.empty()) plan_.Run();
+  std::vector<ObjectRef> out;
+  out.reserve(blocks_.size());
+  for (auto& b : blocks_) {
+    if (auto* op = std::get_if<OpId>(&b)) {
+      out.push_back(plan_.result(*op).at(0));
+    } else {
+      out.push_back(std::move(std::get<ObjectRef>(b)));
+    }
+  }
+  return out;
+}
+
 }  // namespace nums::detail

@@ -5,6 +5,8 @@
 // policy, and Run() submits every task, in a valid order, to the chosen node.
 
 #include <functional>
+#include <map>
+#include <variant>
 #include <vector>
 
 #include "optimizer/block_graph.h"
@@ -49,6 +51,29 @@ class BlockPlan {
   optimizer::BlockGraph graph_;
   std::vector<StepFn> fns_;   // per op; empty for leaves
   std::vector<Refs> values_;  // per value id once Run() produced it
+};
+
+/// The blocks of a new array, each either an existing block taken as it is or assembled by one
+/// task from pieces of existing blocks (reshape, concatenate, take, ...), placed together.
+class GatherPlan {
+ public:
+  explicit GatherPlan(Context::Impl& ctx) : ctx_(ctx), plan_(ctx) {}
+
+  /// The next block: `kernel` reads `args`, whose leading ObjectRefs are the blocks it gathers
+  /// from (`input_bytes` gives each one's size) and whose rest are scalars; the new block
+  /// has `bytes`.
+  void Add(const char* kernel, std::vector<TaskArg> args, const std::vector<int64_t>& input_bytes,
+           int64_t bytes);
+  /// The next block is `block` itself: no task.
+  void Reuse(ObjectRef block);
+  /// Places and submits every task; the blocks in the order they were added.
+  std::vector<ObjectRef> Run() &&;
+
+ private:
+  Context::Impl& ctx_;
+  BlockPlan plan_;
+  std::map<engine::ObjectId, optimizer::OpId> leaf_of_;
+  std::vector<std::variant<ObjectRef, optimizer::OpId>> blocks_;
 };
 
 }  // namespace nums::detail

@@ -12,6 +12,7 @@
 
 #include "src/array_impl.h"
 #include "src/kernels/random.h"
+#include "src/placement.h"
 
 namespace nums::random {
 
@@ -202,20 +203,23 @@ BlockArray Generator::permutation(const BlockArray& x) {
   // Output block e takes its rows from the input blocks (g, e1, e2, ...) that hold them; each
   // distinct one is passed once.
   const int64_t rows_per_block = grid.block_shape()[0];
-  std::vector<ObjectRef> blocks;
-  blocks.reserve(in.blocks.size());
+  const int64_t item = itemsize(grid.dtype());
+  detail::GatherPlan blocks(*in.ctx);
   detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
     const Shape bs = grid.block_shape_at(e);
     const int64_t off = grid.block_offset(e)[0];
     std::map<int64_t, int64_t> input_of_block;  // input block row g -> argument position
     std::vector<TaskArg> args;
-    std::vector<int64_t> source, row;
+    std::vector<int64_t> input_bytes, source, row;
     Shape g = e;
     for (int64_t r = 0; r < bs[0]; ++r) {
       const int64_t src = p[static_cast<size_t>(off + r)];
       g[0] = src / rows_per_block;
       auto [it, added] = input_of_block.emplace(g[0], static_cast<int64_t>(args.size()));
-      if (added) args.emplace_back(in.blocks[static_cast<size_t>(grid.flat(g))]);
+      if (added) {
+        args.emplace_back(in.blocks[static_cast<size_t>(grid.flat(g))]);
+        input_bytes.push_back(shape_size(grid.block_shape_at(g)) * item);
+      }
       source.push_back(it->second);
       row.push_back(src - g[0] * rows_per_block);
     }
@@ -223,10 +227,9 @@ BlockArray Generator::permutation(const BlockArray& x) {
     args.emplace_back(detail::int_scalar(static_cast<int64_t>(grid.dtype())));
     args.emplace_back(Scalar{std::move(source)});
     args.emplace_back(Scalar{std::move(row)});
-    blocks.push_back(detail::submit(*in.ctx, "array.permute_rows", std::move(args),
-                                    detail::home_node(*in.ctx, grid, e)));
+    blocks.Add("array.permute_rows", std::move(args), input_bytes, shape_size(bs) * item);
   });
-  return detail::make_array(in.ctx, grid, std::move(blocks));
+  return detail::make_array(in.ctx, grid, std::move(blocks).Run());
 }
 
 }  // namespace nums::random

@@ -9,6 +9,7 @@
 #include <numeric>
 #include <set>
 
+#include "src/placement.h"
 #include "src/shape_impl.h"
 
 namespace nums {
@@ -64,8 +65,8 @@ BlockArray join_slabs(const std::shared_ptr<Context::Impl>& ctx, const ArrayGrid
   const size_t nd = grid.shape().size();
   std::vector<int64_t> ends(lengths.size());
   std::partial_sum(lengths.begin(), lengths.end(), ends.begin());
-  std::vector<ObjectRef> blocks;
-  blocks.reserve(static_cast<size_t>(grid.num_blocks()));
+  GatherPlan blocks(*ctx);
+  const int64_t item = itemsize(grid.dtype());
   for_each_entry(grid.grid_shape(), [&](const Shape& e) {
     const Shape bs = grid.block_shape_at(e);
     const int64_t lo = grid.block_offset(e)[ax], hi = lo + bs[ax];
@@ -75,6 +76,7 @@ BlockArray join_slabs(const std::shared_ptr<Context::Impl>& ctx, const ArrayGrid
       if (d != ax) within = within * grid.grid_shape()[d] + e[d];
     }
     std::vector<TaskArg> args;
+    std::vector<int64_t> input_bytes;
     std::vector<int64_t> regions;
     bool whole = false;
     for (auto s =
@@ -85,21 +87,22 @@ BlockArray join_slabs(const std::shared_ptr<Context::Impl>& ctx, const ArrayGrid
       const int64_t a = std::max(lo, start), b = std::min(hi, ends[s]);
       whole = a == start && b == ends[s] && a == lo && b == hi;  // the only piece
       args.emplace_back(slabs[s][static_cast<size_t>(within)]);
+      input_bytes.push_back(shape_size(bs) / std::max<int64_t>(bs[ax], 1) * lengths[s] * item);
       for (size_t d = 0; d < nd; ++d) regions.push_back(d == ax ? a - start : 0);
       for (size_t d = 0; d < nd; ++d) regions.push_back(1);
       for (size_t d = 0; d < nd; ++d) regions.push_back(d == ax ? b - a : bs[d]);
       for (size_t d = 0; d < nd; ++d) regions.push_back(d == ax ? a - lo : 0);
     }
     if (whole) {
-      blocks.push_back(std::get<ObjectRef>(args[0]));
+      blocks.Reuse(std::get<ObjectRef>(args[0]));
       return;
     }
     args.emplace_back(shape_scalar(bs));
     args.emplace_back(int_scalar(static_cast<int64_t>(grid.dtype())));
     args.emplace_back(Scalar{std::move(regions)});
-    blocks.push_back(submit(*ctx, "array.gather", std::move(args), home_node(*ctx, grid, e)));
+    blocks.Add("array.gather", std::move(args), input_bytes, shape_size(bs) * item);
   });
-  return make_array(ctx, grid, std::move(blocks));
+  return make_array(ctx, grid, std::move(blocks).Run());
 }
 
 }  // namespace detail
@@ -347,22 +350,26 @@ BlockArray BlockArray::reshape(Shape shape, Shape block_shape) const {
       (in.blocks.size() == 1 && grid.num_blocks() == 1)) {
     return detail::reshape_blocks(*this, grid);
   }
-  std::vector<ObjectRef> blocks;
-  blocks.reserve(static_cast<size_t>(grid.num_blocks()));
+  detail::GatherPlan blocks(*in.ctx);
+  const int64_t item = itemsize(dtype());
   detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
     const std::set<int64_t> ids = reshape_sources(this->grid(), grid, e);
     std::vector<TaskArg> args;
-    for (int64_t id : ids) args.emplace_back(in.blocks[static_cast<size_t>(id)]);
+    std::vector<int64_t> input_bytes;
+    for (int64_t id : ids) {
+      args.emplace_back(in.blocks[static_cast<size_t>(id)]);
+      input_bytes.push_back(shape_size(this->grid().block_shape_at(this->grid().entry(id))) * item);
+    }
     args.emplace_back(detail::shape_scalar(grid.block_shape_at(e)));
     args.emplace_back(detail::shape_scalar(grid.block_offset(e)));
     args.emplace_back(detail::shape_scalar(shape));
     args.emplace_back(detail::shape_scalar(this->shape()));
     args.emplace_back(detail::shape_scalar(this->block_shape()));
     args.emplace_back(detail::Scalar{std::vector<int64_t>(ids.begin(), ids.end())});
-    blocks.push_back(detail::submit(*in.ctx, "array.reshape_gather", std::move(args),
-                                    detail::home_node(*in.ctx, grid, e)));
+    blocks.Add("array.reshape_gather", std::move(args), input_bytes,
+               shape_size(grid.block_shape_at(e)) * item);
   });
-  return detail::make_array(in.ctx, std::move(grid), std::move(blocks));
+  return detail::make_array(in.ctx, std::move(grid), std::move(blocks).Run());
 }
 
 BlockArray BlockArray::flatten() const { return reshape({size()}); }

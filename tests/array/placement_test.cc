@@ -59,5 +59,32 @@ TEST(PlacementTest, LshsReductionMovesEachPartialOnce) {
   EXPECT_EQ(net() - before, 3 * 8 * 8);
 }
 
+TEST(PlacementTest, GathersRunWhereTheirInputsAre) {
+  // Blocks of x on nodes 0, 1, 2, 3. The results below gather from blocks 2 and 3 only, and
+  // stay there; block-cyclic layout alone would put their first block on node 0.
+  for (const char* policy : {"lshs", "locality"}) {
+    Context ctx = init({.nodes = 4, .threads_per_node = 1, .placement = policy});
+    BlockArray x = arange(0.0, 8.0, 1, float64, {2});
+    ASSERT_EQ(x.block_nodes(), (std::vector<int64_t>{0, 1, 2, 3}));
+    const BlockArray slice = x(nums::slice(5, 7));
+    const BlockArray tail = x(nums::slice(4, 8));
+    const BlockArray joined = concatenate({x(nums::slice(4, 5)), x(nums::slice(6, 8))});
+    const BlockArray reshaped = tail.reshape({2, 2}, {2, 2});
+    ASSERT_EQ(slice.block_nodes().size(), 1u);
+    ASSERT_EQ(reshaped.block_nodes().size(), 1u);
+    for (const BlockArray* r : {&slice, &joined, &reshaped}) {
+      for (int64_t node : r->block_nodes()) EXPECT_TRUE(node == 2 || node == 3) << policy;
+    }
+    const NDArray s = slice.get(), j = joined.get(), m = reshaped.get();
+    EXPECT_EQ(s.at<double>({0}), 5.0);
+    EXPECT_EQ(s.at<double>({1}), 6.0);
+    EXPECT_EQ(j.at<double>({0}), 4.0);
+    EXPECT_EQ(j.at<double>({2}), 7.0);
+    for (int64_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(m.at<double>({i / 2, i % 2}), 4.0 + static_cast<double>(i));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace nums
