@@ -20,6 +20,7 @@ struct RowData {
   std::shared_ptr<Context::Impl> ctx;
   int64_t n = 0, d = 0;
   std::vector<engine::ObjectRef> x, y;
+  int64_t block_rows = 0;  ///< of every row block but maybe the last
 };
 
 /// Checks X and y for `model` (ShapeError, ValueError: see models.hpp), lays them out, and runs
@@ -32,10 +33,11 @@ RowData prepare(const BlockArray& X, const BlockArray& y, kernels::GlmFamily fam
 BlockArray full_rows(const BlockArray& X, int64_t d, const char* model);
 
 /// The distributed sum: runs `kernel` on every row block (inputs [x_i, y_i], then `scalars`),
-/// each returning one 1-d float64 block of the same size; adds them in a pairwise tree of
-/// "array.binary" add tasks (each on its left input's node) and fetches the total with one Get.
+/// each returning one 1-d float64 block of `length` values; adds them in a pairwise tree of
+/// "array.binary" add tasks and fetches the total with one Get. The optimizer places every task
+/// (the context's policy), so the tree adds the partials of one node there first.
 Eigen::VectorXd sum_over_blocks(const RowData& data, const char* kernel,
-                                const std::vector<engine::Scalar>& scalars);
+                                const std::vector<engine::Scalar>& scalars, int64_t length);
 
 /// "glm.predict" on each row block of X: the family's mean of X coef + intercept, or 0/1 labels.
 BlockArray predict_rows(const BlockArray& X, kernels::GlmFamily family, const Eigen::VectorXd& coef,

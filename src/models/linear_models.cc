@@ -33,11 +33,11 @@ void GramModel::fit_gram(const BlockArray& X, const BlockArray& y) {
   const auto start = Clock::now();
   const detail::RowData data = detail::prepare(X, y, GlmFamily::kGaussian, name_);
   const int64_t d = data.d, p = d + (fit_intercept_ ? 1 : 0);
-  const Eigen::VectorXd packed =
-      detail::sum_over_blocks(data, "glm.newton_terms",
-                              {engine::Scalar{static_cast<int64_t>(GlmFamily::kGaussian)},
-                               engine::Scalar{std::vector<double>{}},
-                               engine::Scalar{fit_intercept_}, engine::Scalar{true}});
+  const Eigen::VectorXd packed = detail::sum_over_blocks(
+      data, "glm.newton_terms",
+      {engine::Scalar{static_cast<int64_t>(GlmFamily::kGaussian)},
+       engine::Scalar{std::vector<double>{}}, engine::Scalar{fit_intercept_}, engine::Scalar{true}},
+      1 + p + p * p);
   const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> h(
       packed.data() + 1 + p, p, p);
   Eigen::MatrixXd g = h.topLeftCorner(d, d);

@@ -6,6 +6,7 @@
 
 #include "src/array_impl.h"
 #include "src/models/glm.h"
+#include "src/placement.h"
 
 namespace nums::models::detail {
 
@@ -37,7 +38,7 @@ RowData prepare(const BlockArray& X, const BlockArray& y, GlmFamily family, cons
   }
   const BlockArray x = full_rows(X, -1, where.c_str());
   const BlockArray yb = y.astype(float64).rechunk({x.block_shape()[0]});
-  RowData data{x.impl()->ctx, x.shape()[0], x.shape()[1], x.impl()->blocks, {}};
+  RowData data{x.impl()->ctx, x.shape()[0], x.shape()[1], x.impl()->blocks, {}, x.block_shape()[0]};
   for (size_t i = 0; i < data.x.size(); ++i) {
     const ObjectRef& yi = yb.impl()->blocks[i];
     const int64_t node = data.x[i].node();
@@ -45,7 +46,7 @@ RowData prepare(const BlockArray& X, const BlockArray& y, GlmFamily family, cons
         yi.node() == node ? yi : nums::detail::submit(*data.ctx, "engine.identity", {yi}, node));
   }
   const Eigen::VectorXd bad =
-      sum_over_blocks(data, "glm.check", {engine::Scalar{static_cast<int64_t>(family)}});
+      sum_over_blocks(data, "glm.check", {engine::Scalar{static_cast<int64_t>(family)}}, 3);
   if (bad[0] > 0 || bad[1] > 0) {
     throw ValueError(where + ": X has " + std::to_string(static_cast<int64_t>(bad[0])) +
                      " and y has " + std::to_string(static_cast<int64_t>(bad[1])) +
@@ -60,27 +61,33 @@ RowData prepare(const BlockArray& X, const BlockArray& y, GlmFamily family, cons
 }
 
 Eigen::VectorXd sum_over_blocks(const RowData& data, const char* kernel,
-                                const std::vector<engine::Scalar>& scalars) {
+                                const std::vector<engine::Scalar>& scalars, int64_t length) {
+  using nums::detail::Refs;
   auto& ctx = *data.ctx;
-  std::vector<ObjectRef> level;
-  level.reserve(data.x.size());
-  for (size_t i = 0; i < data.x.size(); ++i) {
-    std::vector<TaskArg> args{data.x[i], data.y[i]};
+  nums::detail::BlockPlan plan(ctx);
+  const int64_t partial_bytes = length * 8;
+  auto run_kernel = [&ctx, kernel, &scalars](const std::vector<const Refs*>& in, int64_t node) {
+    std::vector<TaskArg> args{in[0]->at(0), in[1]->at(0)};
     for (const auto& s : scalars) args.emplace_back(s);
-    level.push_back(nums::detail::submit(ctx, kernel, std::move(args), data.x[i].node()));
+    return Refs{nums::detail::submit(ctx, kernel, std::move(args), node)};
+  };
+  auto add = [&ctx](const std::vector<const Refs*>& in, int64_t node) {
+    const TaskArg op = nums::detail::int_scalar(static_cast<int64_t>(kernels::BinaryOp::kAdd));
+    return Refs{nums::detail::submit(ctx, "array.binary", {in[0]->at(0), in[1]->at(0), op}, node)};
+  };
+  std::vector<optimizer::OpId> partials;
+  for (size_t i = 0; i < data.x.size(); ++i) {
+    const int64_t rows = i + 1 < data.x.size() ? data.block_rows
+                                               : data.n - data.block_rows * static_cast<int64_t>(i);
+    const optimizer::OpId x = plan.Leaf({data.x[i]}, rows * data.d * 8);
+    const optimizer::OpId y = plan.Leaf({data.y[i]}, rows * 8);
+    partials.push_back(plan.Binary(x, y, partial_bytes, run_kernel, kernel));
   }
-  const TaskArg add = nums::detail::int_scalar(static_cast<int64_t>(kernels::BinaryOp::kAdd));
-  while (level.size() > 1) {
-    std::vector<ObjectRef> next;
-    for (size_t i = 0; i + 1 < level.size(); i += 2) {
-      next.push_back(nums::detail::submit(ctx, "array.binary", {level[i], level[i + 1], add},
-                                          level[i].node()));
-    }
-    if (level.size() % 2) next.push_back(level.back());
-    level = std::move(next);
-  }
-  const engine::Block total = ctx.runtime->Get(level[0]);
-  return Eigen::Map<const Eigen::VectorXd>(total.data<double>(), total.size());
+  const optimizer::OpId total = plan.Reduce(std::move(partials), partial_bytes, add, "add");
+  plan.Output(total);
+  plan.Run();
+  const engine::Block sum = ctx.runtime->Get(plan.result(total).at(0));
+  return Eigen::Map<const Eigen::VectorXd>(sum.data<double>(), sum.size());
 }
 
 BlockArray predict_rows(const BlockArray& X, GlmFamily family, const Eigen::VectorXd& coef,
@@ -88,16 +95,28 @@ BlockArray predict_rows(const BlockArray& X, GlmFamily family, const Eigen::Vect
   const BlockArray x = full_rows(X, coef.size(), (std::string(model) + ".predict").c_str());
   const std::vector<double> w(coef.data(), coef.data() + coef.size());
   const auto& in = *x.impl();
-  std::vector<ObjectRef> blocks;
-  for (const ObjectRef& b : in.blocks) {
-    blocks.push_back(
+  using nums::detail::Refs;
+  nums::detail::BlockPlan plan(*in.ctx);
+  auto predict = [&](const std::vector<const Refs*>& b, int64_t node) {
+    return Refs{
         nums::detail::submit(*in.ctx, "glm.predict",
-                             {b, nums::detail::int_scalar(static_cast<int64_t>(family)),
+                             {b[0]->at(0), nums::detail::int_scalar(static_cast<int64_t>(family)),
                               engine::Scalar{w}, engine::Scalar{intercept}, engine::Scalar{labels}},
-                             b.node()));
+                             node)};
+  };
+  const ArrayGrid grid({x.shape()[0]}, {x.block_shape()[0]}, float64);
+  std::vector<optimizer::OpId> ops;
+  for (int64_t i = 0; i < grid.num_blocks(); ++i) {
+    const int64_t rows = grid.block_shape_at({i})[0];
+    const optimizer::OpId leaf =
+        plan.Leaf({in.blocks[static_cast<size_t>(i)]}, rows * x.shape()[1] * 8);
+    ops.push_back(plan.Unary(leaf, rows * 8, predict, "glm.predict"));
+    plan.Output(ops.back());
   }
-  return nums::detail::make_array(in.ctx, ArrayGrid({x.shape()[0]}, {x.block_shape()[0]}, float64),
-                                  std::move(blocks));
+  plan.Run();
+  std::vector<ObjectRef> blocks;
+  for (optimizer::OpId op : ops) blocks.push_back(plan.result(op).at(0));
+  return nums::detail::make_array(in.ctx, grid, std::move(blocks));
 }
 
 }  // namespace nums::models::detail

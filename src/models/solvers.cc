@@ -63,7 +63,8 @@ class Objective {
         data_, "glm.newton_terms",
         {engine::Scalar{static_cast<int64_t>(family_)},
          engine::Scalar{std::vector<double>(beta.data(), beta.data() + beta.size())},
-         engine::Scalar{fit_intercept_}, engine::Scalar{with_hessian}});
+         engine::Scalar{fit_intercept_}, engine::Scalar{with_hessian}},
+        1 + p_ + (with_hessian ? p_ * p_ : 0));
     const auto coef = beta.head(data_.d);
     Eval e;
     e.loss = packed[0] + 0.5 * alpha_ * coef.squaredNorm();

@@ -86,5 +86,23 @@ TEST(PlacementTest, GathersRunWhereTheirInputsAre) {
   }
 }
 
+TEST(PlacementTest, ModelSumsAddEachNodesPartialsThereFirst) {
+  Context ctx = init({.nodes = 4, .threads_per_node = 1});
+  const NDArray xv = testing::RandomNDArray({64, 3}, float64, 11);
+  const NDArray yv = testing::RandomNDArray({64}, float64, 12);
+  BlockArray x = from_ndarray(xv, {4, 3}), y = from_ndarray(yv, {4});  // 16 row blocks
+  auto net = [&] {
+    int64_t moved = 0;
+    for (const auto& n : ctx.nodes()) moved += n.net_in_bytes;
+    return moved;
+  };
+  const int64_t before = net();
+  models::LinearRegression().fit(x, y);
+  // At most: all of y copied to X's blocks, then two passes (checks: 3 doubles per partial;
+  // Gram terms: 1 + p + p^2 = 21 doubles, p = 3 features + intercept) that each move one
+  // partial per node but one. Pairing partials of different nodes would move about 15 a pass.
+  EXPECT_LE(net() - before, 64 * 8 + 3 * 3 * 8 + 3 * 21 * 8);
+}
+
 }  // namespace
 }  // namespace nums
