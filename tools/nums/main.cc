@@ -1,6 +1,6 @@
 // nums: start, inspect and stop the daemons of a cluster.
 //
-//   nums start --head [--port P] [--bind ADDR] [--foreground]
+//   nums start --head [--port P] [--bind ADDR] [--token-file F [--keep-token]] [--foreground]
 //   nums start --address HOST:P --token-file F [--cores N] [--memory BYTES] [--foreground]
 //   nums status | nums stop
 //
@@ -45,6 +45,7 @@ using engine::cluster::Connection;
 
 struct Options {
   bool head = false;
+  bool keep_token = false;  // head: serve the token in the token file, do not write one
   std::string address;
   std::string token_file;
   std::string bind = "127.0.0.1";
@@ -137,8 +138,11 @@ int RunHead(const Options& o) {
   const fs::path state = StateDir(o);
   fs::create_directories(state);
   const fs::path token_path = TokenPath(o);
-  const std::string token = engine::cluster::NewToken();
-  WriteAtomically(token_path, token + "\n", 0600);
+  // A token shared beforehand (a Kubernetes Secret, a file copied to every machine) is only read:
+  // its file may be read-only.
+  const std::string token =
+      o.keep_token ? engine::cluster::ReadToken(token_path.string()) : engine::cluster::NewToken();
+  if (!o.keep_token) WriteAtomically(token_path, token + "\n", 0600);
   auto head = engine::cluster::HeadDaemon::Start(
       {.bind_host = o.bind, .port = o.port < 0 ? 7700 : o.port, .token = token});
   PidFile pid(state / "pids", "head");
@@ -267,15 +271,18 @@ int Start(const Options& o, int argc, char** argv) {
   if (o.head == !o.address.empty()) {
     throw ValueError("nums start needs exactly one of --head or --address HOST:PORT");
   }
+  if (o.keep_token && !o.head) throw ValueError("--keep-token is for a head (--head)");
   const fs::path pids = StateDir(o) / "pids";
   if (o.head) {
-    // A second head would overwrite the token the running one checks.
+    // A second head would overwrite the running one's head.addr and (without --keep-token) token.
     for (pid_t pid : DaemonPids(pids)) {
       if (fs::exists(pids / ("head." + std::to_string(pid))) && pid != getpid()) {
         throw ClusterError("a head started from " + StateDir(o).string() + " is running (pid " +
                            std::to_string(pid) + "); run nums stop first");
       }
     }
+    // An unreadable token fails here rather than in the daemon's log.
+    if (o.keep_token) engine::cluster::ReadToken(TokenPath(o).string());
     if (o.foreground) return RunHead(o);
     std::error_code ec;
     fs::remove(StateDir(o) / "head.addr", ec);
@@ -290,8 +297,8 @@ int Start(const Options& o, int argc, char** argv) {
               << "\n"
               << "connect:       nums::init({.address = \"" << address << "\", .token_file = \""
               << token << "\"})\n"
-              << "stop all:      nums stop"
-              << (o.state_dir.empty() ? "" : " --state-dir " + o.state_dir) << "\n";
+              << "stop all:      nums" << (o.state_dir.empty() ? "" : " --state-dir " + o.state_dir)
+              << " stop" << (o.token_file.empty() ? "" : " --token-file " + token) << "\n";
     return 0;
   }
   if (o.foreground) return RunNode(o);
@@ -384,6 +391,8 @@ int main(int argc, char** argv) {
   start->add_flag("--head", o.head, "start the head daemon");
   start->add_option("--address", o.address, "HOST:PORT of the head to join");
   start->add_option("--token-file", o.token_file, "cluster token (default STATE_DIR/token)");
+  start->add_flag("--keep-token", o.keep_token,
+                  "head: serve the token already in the token file instead of writing a new one");
   start->add_option("--port", o.port, "port to listen on (head: 7700; node: a free port)");
   start->add_option("--bind", o.bind, "address to listen on (default 127.0.0.1)");
   start->add_option("--advertise", o.advertise, "host peers dial for this node (default --bind)");
