@@ -119,11 +119,12 @@ struct MaskLayout {
     x = base.reshape(s, b);
     mask = m.reshape({rows}, {row_block});
     auto& ctx = *base.impl()->ctx;
-    std::vector<ObjectRef> refs;
-    for (const ObjectRef& r : mask.impl()->blocks) {
-      refs.push_back(detail::submit(ctx, "array.count_true", {r}, r.node()));
+    detail::GatherPlan count(ctx);
+    for (int64_t i = 0; i < mask.grid().num_blocks(); ++i) {
+      const int64_t n = shape_size(mask.grid().block_shape_at(mask.grid().entry(i)));
+      count.Add("array.count_true", {mask.impl()->blocks[static_cast<size_t>(i)]}, {n}, 8);
     }
-    for (const engine::Block& c : ctx.runtime->Get(refs)) {
+    for (const engine::Block& c : ctx.runtime->Get(std::move(count).Run())) {
       counts.push_back(*c.data<int64_t>());
       total += counts.back();
     }
@@ -141,6 +142,9 @@ BlockArray mask_select(const BlockArray& base, const BlockArray& m) {
   std::vector<int64_t> lengths;
   std::vector<std::vector<ObjectRef>> slabs;
   const auto& mask_blocks = l.mask.impl()->blocks;
+  const int64_t item = itemsize(base.dtype());
+  detail::GatherPlan selected(*in.ctx);
+  std::vector<size_t> slab_of;  // per block added to `selected`
   detail::for_each_entry(in.grid.grid_shape(), [&](const Shape& e) {
     const auto i = static_cast<size_t>(e[0]);
     if (l.counts[i] == 0) return;
@@ -150,11 +154,18 @@ BlockArray mask_select(const BlockArray& base, const BlockArray& m) {
     }
     lengths[i] = l.counts[i];
     const ObjectRef& r = in.blocks[static_cast<size_t>(in.grid.flat(e))];
-    slabs[i].push_back(
-        l.counts[i] == in.grid.block_shape_at(e)[0]
-            ? r
-            : detail::submit(*in.ctx, "array.compress", {r, mask_blocks[i]}, r.node()));
+    const Shape bs = in.grid.block_shape_at(e);
+    if (l.counts[i] == bs[0]) {
+      selected.Reuse(r);
+    } else {
+      const int64_t bytes = shape_size(bs) * item;
+      selected.Add("array.compress", {r, mask_blocks[i]}, {bytes, bs[0]},
+                   bytes / bs[0] * l.counts[i]);
+    }
+    slab_of.push_back(i);
   });
+  std::vector<ObjectRef> blocks = std::move(selected).Run();
+  for (size_t k = 0; k < blocks.size(); ++k) slabs[slab_of[k]].push_back(std::move(blocks[k]));
   return detail::join_slabs(in.ctx, grid, 0, lengths, slabs);
 }
 

@@ -54,7 +54,7 @@ class BlockPlan {
 };
 
 /// The blocks of a new array, each either an existing block taken as it is or assembled by one
-/// task from pieces of existing blocks (reshape, concatenate, take, ...), placed together.
+/// task from existing blocks (reshape, concatenate, transpose, take, ...), placed together.
 class GatherPlan {
  public:
   explicit GatherPlan(Context::Impl& ctx) : ctx_(ctx), plan_(ctx) {}

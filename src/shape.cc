@@ -297,17 +297,16 @@ BlockArray BlockArray::transpose(std::vector<int64_t> axes) const {
   if (identity) return copy();
   ArrayGrid grid(s, b, dtype());
   const auto& in = *impl_;
-  std::vector<ObjectRef> blocks;
-  blocks.reserve(in.blocks.size());
+  detail::GatherPlan blocks(*in.ctx);
   detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
     Shape ie(axes.size());
     for (size_t d = 0; d < axes.size(); ++d) ie[static_cast<size_t>(axes[d])] = e[d];
     const ObjectRef& r = in.blocks[static_cast<size_t>(in.grid.flat(ie))];
-    // Block (i, j) of x.T() is block (j, i) of x, transposed where it lives.
-    blocks.push_back(
-        detail::submit(*in.ctx, "array.transpose", {r, detail::shape_scalar(axes)}, r.node()));
+    // Block (i, j) of x.T() is block (j, i) of x, transposed.
+    const int64_t bytes = shape_size(grid.block_shape_at(e)) * itemsize(dtype());
+    blocks.Add("array.transpose", {r, detail::shape_scalar(axes)}, {bytes}, bytes);
   });
-  return detail::make_array(in.ctx, std::move(grid), std::move(blocks));
+  return detail::make_array(in.ctx, std::move(grid), std::move(blocks).Run());
 }
 
 BlockArray BlockArray::swapaxes(int64_t a, int64_t b) const {
