@@ -10,6 +10,7 @@ struct Node::PendingTask {
   std::vector<ObjectRef> pins;
   std::vector<Block> inputs;
   std::vector<Scalar> scalars;
+  std::vector<RemoteKey> shared;  // remote inputs whose shared fetch this task holds
   std::atomic<int64_t> remaining{0};
   std::mutex error_mu;  // guards error (inputs fail from several threads)
   std::shared_ptr<const ErrorInfo> error;
@@ -66,11 +67,49 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
     if (obj->node == id_) {
       store_.Subscribe(obj->id, std::move(cb));
     } else {
-      peers_->Subscribe(obj->node, id_, obj->id, std::move(cb));
+      const RemoteKey key{obj->id, obj->node};
+      if (FetchRemote(key, std::move(cb))) p->shared.push_back(key);
     }
     ++slot;
   }
   if (p->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) schedule(std::move(p));
+}
+
+bool Node::FetchRemote(const RemoteKey& key, ObjectCallback cb) {
+  std::unique_lock lock(remote_mu_);
+  Remote& r = remote_[key];
+  if (r.value && !r.value->ok()) {
+    lock.unlock();
+    peers_->Subscribe(key.holder, id_, key.id, std::move(cb));
+    return false;
+  }
+  ++r.users;
+  if (r.value) {
+    const ObjectValue value = *r.value;
+    lock.unlock();
+    cb(value);
+    return true;
+  }
+  r.waiting.push_back(std::move(cb));
+  if (r.users > 1) return true;  // the first user's fetch is under way
+  lock.unlock();
+  peers_->Subscribe(key.holder, id_, key.id, [this, key](const ObjectValue& v) {
+    std::vector<ObjectCallback> waiting;
+    {
+      std::lock_guard guard(remote_mu_);
+      Remote& entry = remote_.at(key);  // held by its waiting users until they have run
+      entry.value = v;
+      waiting.swap(entry.waiting);
+    }
+    for (auto& w : waiting) w(v);
+  });
+  return true;
+}
+
+void Node::ReleaseRemote(const RemoteKey& key) {
+  std::lock_guard lock(remote_mu_);
+  auto it = remote_.find(key);
+  if (it != remote_.end() && --it->second.users == 0) remote_.erase(it);
 }
 
 void Node::Execute(PendingTask& p) {
@@ -99,6 +138,7 @@ void Node::Execute(PendingTask& p) {
   // inputs' memory accounted as freed.
   p.inputs.clear();
   p.pins.clear();
+  for (const RemoteKey& key : p.shared) ReleaseRemote(key);
   for (size_t i = 0; i < t.returns.size(); ++i) {
     if (error) {
       store_.Fail(t.returns[i], error);

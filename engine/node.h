@@ -1,10 +1,14 @@
 #pragma once
 // Node: one node's object store, executor and local scheduler. A task waits here until its inputs
-// are present (local ones from the store, remote ones through an ObjectSource), then runs.
+// are present (local ones from the store, remote ones through an ObjectSource), then runs. Tasks
+// waiting at the same time for one remote object share one fetch of it.
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/executor.h"
@@ -47,6 +51,29 @@ class Node {
   struct PendingTask;
   void Execute(PendingTask& p);
 
+  // A remote object fetched for the local tasks that need it: kept while one of them has not run,
+  // so that they share one transfer (the optimizer counts one copy per node). A failed fetch is
+  // not shared with tasks that ask later: they fetch again.
+  struct RemoteKey {
+    ObjectId id;
+    NodeId holder;
+    friend bool operator==(const RemoteKey&, const RemoteKey&) = default;
+  };
+  struct RemoteKeyHash {
+    size_t operator()(const RemoteKey& k) const {
+      return ObjectIdHash{}(k.id) ^ static_cast<size_t>(k.holder);
+    }
+  };
+  struct Remote {
+    int64_t users = 0;  // local tasks holding this entry that have not run
+    std::vector<ObjectCallback> waiting;
+    std::optional<ObjectValue> value;
+  };
+  /// Calls `cb` with the object; returns whether the caller holds the shared entry (and must
+  /// call ReleaseRemote once its task has run).
+  bool FetchRemote(const RemoteKey& key, ObjectCallback cb);
+  void ReleaseRemote(const RemoteKey& key);
+
   const NodeId id_;
   const int64_t memory_bytes_;
   const std::shared_ptr<const KernelRegistry> registry_;
@@ -54,6 +81,8 @@ class Node {
   std::atomic<int64_t> tasks_run_{0};
   std::atomic<int64_t> net_in_{0};
   std::atomic<int64_t> net_out_{0};
+  std::mutex remote_mu_;  // guards remote_
+  std::unordered_map<RemoteKey, Remote, RemoteKeyHash> remote_;
   ObjectStore store_;
   Executor executor_;  // last: destroyed first, so running tasks never outlive the store
 };

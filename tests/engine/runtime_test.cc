@@ -144,6 +144,25 @@ TEST(RuntimeTest, DiamondAcrossNodes) {
   EXPECT_EQ(nodes[2].net_out_bytes, 32);
 }
 
+TEST(RuntimeTest, TasksWaitingForOneRemoteObjectShareItsTransfer) {
+  auto rt = Start(2);
+  // a is pending on node 0 (behind a sleep) while three tasks on node 1 wait for it.
+  ObjectRef slow = rt->Submit(Task("test.sleep", {Scalar{int64_t{100}}}, 0))[0];
+  ObjectRef a = rt->Submit(Task("test.scale", {slow, Scalar{2.0}}, 0))[0];
+  std::vector<ObjectRef> uses;
+  for (double k : {1.0, 2.0, 3.0})
+    uses.push_back(rt->Submit(Task("test.scale", {a, Scalar{k}}, 1))[0]);
+  const auto blocks = rt->Get(uses);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(Values(blocks[i]), (std::vector<double>{2.0 * static_cast<double>(i + 1)}));
+  }
+  EXPECT_EQ(rt->Nodes()[1].net_in_bytes, 8);  // one transfer for the three
+  // Once they have run the copy is dropped: a later task fetches again.
+  EXPECT_EQ(Values(rt->Get(rt->Submit(Task("test.scale", {a, Scalar{1.0}}, 1))[0])),
+            (std::vector<double>{2.0}));
+  EXPECT_EQ(rt->Nodes()[1].net_in_bytes, 16);
+}
+
 TEST(RuntimeTest, MultipleReturns) {
   auto rt = Start(2);
   ObjectRef a = rt->Put(MakeBlock({5}), 1);
