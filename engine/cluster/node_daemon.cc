@@ -1,6 +1,7 @@
 #include "engine/cluster/node_daemon.h"
 
 #include <deque>
+#include <random>
 #include <unordered_map>
 #include <vector>
 
@@ -18,6 +19,15 @@ using NodeConnection = Connection<wire::NodeClient>;
 
 // How long one Pull waits for a pending input before the fetch goes to the back of the queue.
 constexpr int32_t kPullWaitMs = 100;
+
+// A random nonzero number naming this process among the restarts of a node.
+int64_t NewIncarnation() {
+  std::random_device rd;
+  for (;;) {
+    const uint64_t x = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    if (x != 0) return static_cast<int64_t>(x);
+  }
+}
 
 }  // namespace
 
@@ -332,6 +342,7 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
   self.cores = options.cores;
   self.memory_bytes = options.memory_bytes;
   self.live = true;
+  self.incarnation = NewIncarnation();
   const NodeId id = d->fetcher_->Register(self);
   auto node = std::make_unique<Node>(id, options.cores, options.memory_bytes, d->registry_,
                                      d->fetcher_.get());
