@@ -139,12 +139,21 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
           conn = std::make_unique<NodeConnection>(host, port, options_.token, true);
         }
         const NodeId self = node_->id();
-        value = FetchChunked(job.id, kPullWaitMs,
-                             [&](int64_t offset, int32_t wait_ms, wire::ChunkW& out) {
-                               conn->Invoke("Node.Pull", [&](wire::NodeClient& c) {
-                                 c.Pull(out, ToWire(job.id), offset, kChunkBytes, wait_ms, self);
-                               });
-                             });
+        auto fetch = [&] {
+          return FetchChunked(job.id, kPullWaitMs,
+                              [&](int64_t offset, int32_t wait_ms, wire::ChunkW& out) {
+                                conn->Invoke("Node.Pull", [&](wire::NodeClient& c) {
+                                  c.Pull(out, ToWire(job.id), offset, kChunkBytes, wait_ms, self);
+                                });
+                              });
+        };
+        try {
+          value = fetch();
+        } catch (const NodeLostError&) {
+          // The connection may predate a restart of the peer: its socket is dead while a new
+          // process serves the address. A second try, on a fresh connection, tells them apart.
+          value = fetch();
+        }
         if (value && value->ok()) node_->CountTransfer(value->block.nbytes(), 0);
       } catch (const Error& e) {
         value = ErrorValue(e.code(), e.what(), job.id, job.holder);
