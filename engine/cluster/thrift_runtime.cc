@@ -432,15 +432,16 @@ std::vector<Block> ThriftRuntime::Get(const std::vector<ObjectRef>& refs, Timeou
       }
       if (value && !value->ok() && recoveries < kMaxRecoveries) {
         const ErrorCode code = value->error->code;
+        if (code == ErrorCode::kNodeLost) MarkLost(value->error->node);
+        // Also notices a node that restarted unseen, whose objects read as missing (kCluster).
+        if (code == ErrorCode::kNodeLost || code == ErrorCode::kCluster) {
+          ReviveLostNodes(/*force=*/true);
+        }
         // Failed for want of an input on a node that was lost (or that restarted since the
         // input was made there): run it again once that is back.
         if (code == ErrorCode::kNodeLost ||
             (code == ErrorCode::kCluster && ref.lineage() && InputGone(*ref.lineage()))) {
           ++recoveries;
-          if (code == ErrorCode::kNodeLost) {
-            MarkLost(value->error->node);
-            ReviveLostNodes(/*force=*/true);
-          }
           Recompute(ref.id(), ref.node(), ref.lineage(), value->error->ToString());
           continue;
         }
@@ -598,9 +599,11 @@ NodeId ThriftRuntime::Target(NodeId node, const std::string& why) {
 void ThriftRuntime::ReviveLostNodes(bool force) {
   {
     std::lock_guard lock(state_mu_);
-    if (std::none_of(nodes_.begin(), nodes_.end(), [](const auto& s) { return s.lost; })) return;
     const auto now = Clock::now();
-    if (!force && now - last_revive_ < kReviveInterval) return;
+    if (!force) {
+      if (std::none_of(nodes_.begin(), nodes_.end(), [](const auto& s) { return s.lost; })) return;
+      if (now - last_revive_ < kReviveInterval) return;
+    }
     last_revive_ = now;
   }
   std::vector<wire::NodeW> listed;

@@ -82,8 +82,9 @@ class ThriftRuntime final : public Runtime {
   /// First takes back the lost nodes the head lists as live, asking at most once a second.
   /// Throws NodeLostError, naming `why`, when every node is lost.
   NodeId Target(NodeId node, const std::string& why);
-  /// Asks the head which nodes are live and takes back the lost ones among them; without
-  /// `force`, only when a node is lost and the last look is a second old.
+  /// Asks the head which nodes are live and takes back the lost ones among them (and notices
+  /// restarts, see Revive); without `force`, only when a node is lost and the last look is a
+  /// second old.
   void ReviveLostNodes(bool force);
   /// Marks lost the nodes that restarted (a new incarnation in `listed`), then dials each lost
   /// node that `listed` shows live and, when it answers, uses it again. Objects made on an
