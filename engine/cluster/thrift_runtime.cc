@@ -660,8 +660,12 @@ void ThriftRuntime::Revive(const std::vector<wire::NodeW>& listed) {
 
 bool ThriftRuntime::FailedForLostNode(const ObjectId& id, NodeId holder) {
   wire::ChunkW probe;
-  OnNode(holder, "Node.GetChunk",
-         [&](wire::NodeClient& c) { c.GetChunk(probe, ToWire(id), 0, 0, 0); });
+  try {
+    OnNode(holder, "Node.GetChunk",
+           [&](wire::NodeClient& c) { c.GetChunk(probe, ToWire(id), 0, 0, 0); });
+  } catch (const NodeLostError&) {
+    return true;  // the holder itself is lost now, and the object with it
+  }
   return probe.state == wire::ObjectState::FAILED &&
          probe.error.code == static_cast<int8_t>(ErrorCode::kNodeLost);
 }

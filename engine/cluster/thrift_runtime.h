@@ -95,7 +95,7 @@ class ThriftRuntime final : public Runtime {
   /// Throws NodeLostError for an object that was put, not computed.
   void Recompute(const ObjectId& id, NodeId node, const std::shared_ptr<const TaskRecord>& task,
                  const std::string& why);
-  /// Whether `id` on live node `holder` failed because a node it needed was lost.
+  /// Whether `id` on node `holder` failed because a node it needed was lost, or `holder` is.
   bool FailedForLostNode(const ObjectId& id, NodeId holder);
   /// Whether an object input of `task` is gone.
   bool InputGone(const TaskRecord& task) const;
