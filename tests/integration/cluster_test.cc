@@ -464,6 +464,15 @@ TEST(ClusterNodeLossTest, ARestartedNodeRejoinsAndRunsNewTasks) {
   Context fresh = nums::init({.address = cluster.address(), .token_file = cluster.token_file()});
   ASSERT_EQ(fresh.num_nodes(), 3);
   ExpectResultsNear(ArrayProgram(fresh), want);
+
+  // Killed and restarted again with no call of the driver in between: the first call that
+  // fails (or the new incarnation the head lists) tells it, and on_1 is made again.
+  cluster.Kill(cluster.node_pid(1));
+  cluster.RestartNode(1, before.port);
+  EXPECT_EQ(Values(rt->Get(on_1, 30s)), Values(Filled(500, 1.0)));
+  ObjectRef again = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "again"})[0];
+  EXPECT_EQ(again.node(), 1);
+  EXPECT_EQ(Values(rt->Get(again, 30s)), Values(Filled(500, 1.0)));
 }
 
 // Whether `pid` still exists as a process that is not a zombie.
