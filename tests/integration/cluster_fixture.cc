@@ -122,13 +122,15 @@ void LocalCluster::StartNode(int i, int port) {
   if (index < options_.node_prefix.size()) args = options_.node_prefix[index];
   const std::string bind =
       index < options_.node_bind.size() ? options_.node_bind[index] : "127.0.0.1";
-  for (const std::string& a :
-       {NumsTool(), std::string("--state-dir"), dir_.string(), std::string("start"),
-        std::string("--address"), address_, std::string("--token-file"), token_file(),
-        std::string("--bind"), bind, std::string("--port"), std::to_string(port),
-        std::string("--cores"), std::to_string(options_.cores), std::string("--foreground")}) {
-    args.push_back(a);
-  }
+  const std::vector<std::string> tool{NumsTool(),     "--state-dir",
+                                      dir_.string(),  "start",
+                                      "--address",    address_,
+                                      "--token-file", token_file(),
+                                      "--bind",       bind,
+                                      "--port",       std::to_string(port),
+                                      "--cores",      std::to_string(options_.cores),
+                                      "--foreground"};
+  args.insert(args.end(), tool.begin(), tool.end());
   const std::string log = "node" + std::to_string(i) + ".log";
   const pid_t pid = Spawn(args, log);
   pids_.push_back(pid);
