@@ -8,6 +8,7 @@ packages=(
   libeigen3-dev libopenblas-dev libtbb-dev libthrift-dev thrift-compiler libhdf5-dev
   libcurl4-openssl-dev libssl-dev liblz4-dev libgtest-dev libgmock-dev libbenchmark-dev
   librandom123-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  iproute2
 )
 # With --bench: the reference peers of bench/ (run by /usr/bin/python3).
 if [ "${1:-}" = "--bench" ]; then

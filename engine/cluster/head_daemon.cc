@@ -19,8 +19,9 @@ class HeadDaemon::Handler final : public wire::HeadIf {
     session_.Require("Head.RegisterNode");
     return Serve("Head.RegisterNode", [&] {
       const int64_t id = head_->Register(node);
-      spdlog::info("Head.RegisterNode: node {} at {}:{} ({} cores) from {}", id, node.host,
-                   node.port, node.cores, session_.peer());
+      spdlog::info("Head.RegisterNode: node {} at {}:{} ({} cores, incarnation {:016x}) from {}",
+                   id, node.host, node.port, node.cores, static_cast<uint64_t>(node.incarnation),
+                   session_.peer());
       return id;
     });
   }
@@ -102,14 +103,18 @@ void HeadDaemon::StopNodes() {
 
 int64_t HeadDaemon::Register(wire::NodeW node) {
   std::lock_guard lock(members_mu_);
+  node.live = true;
   for (auto& m : members_) {
     if (m.node.host == node.host && m.node.port == node.port) {
+      // The same address again: a node that restarted (a new incarnation) or re-registered
+      // after a head reconnect. It keeps its id; what it says of itself now replaces the old.
+      node.id = m.node.id;
+      m.node = node;
       m.last_heartbeat = std::chrono::steady_clock::now();
-      return m.node.id;  // a node re-registering after a head reconnect keeps its id
+      return node.id;
     }
   }
   node.id = static_cast<int64_t>(members_.size());
-  node.live = true;
   members_.push_back({node, std::chrono::steady_clock::now()});
   return node.id;
 }

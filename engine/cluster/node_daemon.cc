@@ -1,6 +1,7 @@
 #include "engine/cluster/node_daemon.h"
 
 #include <deque>
+#include <random>
 #include <unordered_map>
 #include <vector>
 
@@ -18,6 +19,15 @@ using NodeConnection = Connection<wire::NodeClient>;
 
 // How long one Pull waits for a pending input before the fetch goes to the back of the queue.
 constexpr int32_t kPullWaitMs = 100;
+
+// A random nonzero number naming this process among the restarts of a node.
+int64_t NewIncarnation() {
+  std::random_device rd;
+  for (;;) {
+    const uint64_t x = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    if (x != 0) return static_cast<int64_t>(x);
+  }
+}
 
 }  // namespace
 
@@ -129,12 +139,21 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
           conn = std::make_unique<NodeConnection>(host, port, options_.token, true);
         }
         const NodeId self = node_->id();
-        value = FetchChunked(job.id, kPullWaitMs,
-                             [&](int64_t offset, int32_t wait_ms, wire::ChunkW& out) {
-                               conn->Invoke("Node.Pull", [&](wire::NodeClient& c) {
-                                 c.Pull(out, ToWire(job.id), offset, kChunkBytes, wait_ms, self);
-                               });
-                             });
+        auto fetch = [&] {
+          return FetchChunked(job.id, kPullWaitMs,
+                              [&](int64_t offset, int32_t wait_ms, wire::ChunkW& out) {
+                                conn->Invoke("Node.Pull", [&](wire::NodeClient& c) {
+                                  c.Pull(out, ToWire(job.id), offset, kChunkBytes, wait_ms, self);
+                                });
+                              });
+        };
+        try {
+          value = fetch();
+        } catch (const NodeLostError&) {
+          // The connection may predate a restart of the peer: its socket is dead while a new
+          // process serves the address. A second try, on a fresh connection, tells them apart.
+          value = fetch();
+        }
         if (value && value->ok()) node_->CountTransfer(value->block.nbytes(), 0);
       } catch (const Error& e) {
         value = ErrorValue(e.code(), e.what(), job.id, job.holder);
@@ -332,6 +351,7 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
   self.cores = options.cores;
   self.memory_bytes = options.memory_bytes;
   self.live = true;
+  self.incarnation = NewIncarnation();
   const NodeId id = d->fetcher_->Register(self);
   auto node = std::make_unique<Node>(id, options.cores, options.memory_bytes, d->registry_,
                                      d->fetcher_.get());

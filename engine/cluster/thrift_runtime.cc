@@ -4,7 +4,9 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <set>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "engine/cluster/chunks.h"
@@ -22,8 +24,12 @@ using Clock = std::chrono::steady_clock;
 
 // Longest single wait inside one call, so a call never nears the socket timeout.
 constexpr int32_t kMaxCallWaitMs = 1000;
-// Recomputations one Get tries for one object before it gives up with NodeLostError.
-constexpr int kMaxRecoveries = 3;
+// Recoveries one Get tries for one object (a recomputation, or a fetch that failed because
+// the holder was lost) before it gives up with NodeLostError.
+constexpr int kMaxRecoveries = 6;
+// How often, at most, work meant for a lost node makes the driver ask the head whether it is
+// back; Nodes() always asks.
+constexpr auto kReviveInterval = std::chrono::seconds(1);
 
 // One connection to one node with the lock that serialises its calls.
 struct Link {
@@ -54,13 +60,21 @@ struct ThriftRuntime::Links {
     std::lock_guard lock(link.mu);
     return link.conn->Invoke(what, std::forward<Fn>(fn));
   }
+
+  /// Replaces node `node`'s connection (its process restarted; the old one is dead).
+  void Replace(NodeId node, std::unique_ptr<NodeConnection> conn) {
+    Link& link = *links[static_cast<size_t>(node)];
+    std::lock_guard lock(link.mu);
+    link.conn = std::move(conn);
+  }
 };
 
 // The background thread: sends the frees of dropped refs in batches, and holds each task's input
 // refs until the task has finished, so no input is freed before its consumer has read it.
 class ThriftRuntime::Background {
  public:
-  /// `holder(id, node)` says where an object lives now and forgets a recorded move.
+  /// `holder(id, node)` says where a released object lives now (-1: nowhere, its node was lost)
+  /// and forgets a recorded move.
   Background(const Links& links, std::function<NodeId(const ObjectId&, NodeId)> holder)
       : holder_(std::move(holder)) {
     for (const auto& n : links.nodes) {
@@ -82,16 +96,23 @@ class ThriftRuntime::Background {
   }
 
   void Release(const ObjectId& id, NodeId node) {
-    const NodeId holder = holder_(id, node);
-    std::lock_guard lock(mu_);
-    // The output a pinned task is watched by must outlive the task: freed earlier, it would
-    // read as finished and release the task's inputs before the task has read them.
-    if (watched_.count(id) != 0) {
-      deferred_.insert(id);
-      return;
+    {
+      std::lock_guard lock(mu_);
+      // The output a pinned task is watched by must outlive the task: freed earlier, it would
+      // read as finished and release the task's inputs before the task has read them.
+      if (watched_.count(id) != 0) {
+        deferred_.emplace(id, node);
+        return;
+      }
     }
-    frees_[holder].push_back(id);
-    cv_.notify_all();
+    Queue(id, node);
+  }
+
+  /// Drops the thread's connection to `node`, whose process restarted: the next call dials the
+  /// new one instead of failing on the dead socket (and taking the node's tasks for finished).
+  void Reconnect(NodeId node) {
+    std::lock_guard lock(mu_);
+    reconnect_.insert(node);
   }
 
   /// Keeps `pins` until `output` (an output of a task on `node`) has finished.
@@ -109,6 +130,15 @@ class ThriftRuntime::Background {
     std::vector<ObjectRef> pins;
   };
 
+  // Queues the free of a released object on the node that holds it now.
+  void Queue(const ObjectId& id, NodeId node) {
+    const NodeId holder = holder_(id, node);
+    if (holder < 0) return;
+    std::lock_guard lock(mu_);
+    frees_[holder].push_back(id);
+    cv_.notify_all();
+  }
+
   void Loop() {
     std::unique_lock lock(mu_);
     for (;;) {
@@ -125,18 +155,34 @@ class ThriftRuntime::Background {
       frees.swap(frees_);
       std::vector<Pinned> pinned;
       pinned.swap(pinned_);
+      std::set<NodeId> reconnect;
+      reconnect.swap(reconnect_);
       lock.unlock();
+      for (NodeId node : reconnect) {
+        if (node >= 0 && node < static_cast<NodeId>(conns_.size())) {
+          conns_[static_cast<size_t>(node)]->Close();
+        }
+      }
       SendFrees(frees);
       std::vector<Pinned> finished;
       std::vector<Pinned> still = Poll(std::move(pinned), finished);
       std::vector<std::pair<ObjectId, NodeId>> done;
-      for (const auto& p : finished) done.emplace_back(p.output, holder_(p.output, p.node));
+      for (const auto& p : finished) done.emplace_back(p.output, p.node);
       finished.clear();  // their pins drop here, outside the lock, queueing their frees
       lock.lock();
       for (auto& p : still) pinned_.push_back(std::move(p));
-      for (const auto& [output, holder] : done) {
+      std::vector<std::pair<ObjectId, NodeId>> released;
+      for (const auto& [output, node] : done) {
         watched_.erase(output);
-        if (deferred_.erase(output) != 0) frees_[holder].push_back(output);
+        if (auto it = deferred_.find(output); it != deferred_.end()) {
+          released.emplace_back(output, it->second);
+          deferred_.erase(it);
+        }
+      }
+      if (!released.empty()) {
+        lock.unlock();
+        for (const auto& [output, node] : released) Queue(output, node);
+        lock.lock();
       }
       if (stopping && frees_.empty()) return;
       if (frees_.empty()) {
@@ -190,12 +236,14 @@ class ThriftRuntime::Background {
 
   const std::function<NodeId(const ObjectId&, NodeId)> holder_;
   std::vector<std::unique_ptr<NodeConnection>> conns_;  // used by the thread only
-  std::mutex mu_;  // guards frees_, pinned_, watched_, deferred_, stop_
+  std::mutex mu_;  // guards frees_, pinned_, watched_, deferred_, reconnect_, stop_
   std::condition_variable cv_;
   std::map<NodeId, std::vector<ObjectId>> frees_;
   std::vector<Pinned> pinned_;
-  std::unordered_set<ObjectId, ObjectIdHash> watched_;   // outputs of pinned tasks
-  std::unordered_set<ObjectId, ObjectIdHash> deferred_;  // watched and released by the driver
+  std::unordered_set<ObjectId, ObjectIdHash> watched_;  // outputs of pinned tasks
+  // Watched and released by the driver: the object and the node it was made on.
+  std::unordered_map<ObjectId, NodeId, ObjectIdHash> deferred_;
+  std::set<NodeId> reconnect_;  // nodes whose connection the thread must drop
   bool stop_ = false;
   std::thread thread_;
 };
@@ -219,6 +267,7 @@ std::shared_ptr<ThriftRuntime> ThriftRuntime::Connect(const std::string& address
     auto link = std::make_unique<Link>();
     link->conn = std::make_unique<NodeConnection>(l.nodes[i].host, l.nodes[i].port, token, true);
     l.links.push_back(std::move(link));
+    rt->nodes_.push_back({.incarnation = l.nodes[i].incarnation});
   }
   // Fail now, not at the first task, when a node is unreachable or refuses the token.
   for (size_t i = 0; i < l.nodes.size(); ++i) {
@@ -226,13 +275,14 @@ std::shared_ptr<ThriftRuntime> ThriftRuntime::Connect(const std::string& address
   }
   rt->background_ =
       std::make_unique<Background>(l, [rt = rt.get()](const ObjectId& id, NodeId node) {
-        std::lock_guard lock(rt->moved_mu_);
+        std::lock_guard lock(rt->state_mu_);
+        const bool gone = rt->GoneLocked(id, node);  // a lost node frees nothing
         NodeId holder = node;
         if (auto it = rt->moved_.find(id); it != rt->moved_.end()) {
-          holder = it->second;
+          holder = it->second.node;
           rt->moved_.erase(it);
         }
-        return rt->lost_.count(holder) > 0 ? NodeId{-1} : holder;  // a lost node frees nothing
+        return gone ? NodeId{-1} : holder;
       });
   rt->sink_ = std::make_shared<DetachableReleaser>(
       [background = rt->background_.get()](const ObjectId& id, NodeId node) {
@@ -256,35 +306,78 @@ void ThriftRuntime::CheckNode(NodeId node, const std::string& what) const {
   }
 }
 
+template <typename Fn>
+decltype(auto) ThriftRuntime::OnNode(NodeId node, const char* what, Fn&& fn) {
+  try {
+    return links_->OnNode(node, what, std::forward<Fn>(fn));
+  } catch (const NodeLostError&) {
+    // Marked at once: a later call would reconnect quietly, perhaps to a restarted process
+    // that lacks the objects the driver thinks are there.
+    MarkLost(node);
+    throw;
+  }
+}
+
 ObjectRef ThriftRuntime::Put(Block block, NodeId node) {
   CheckNode(node, "put");
-  const ObjectId id = ids_.Next();
-  const wire::ObjectIdW wid = ToWire(id);
   const wire::BlockMetaW meta = MetaOf(block);
   const auto* bytes = static_cast<const char*>(block.raw());
-  int64_t offset = 0;
   std::string chunk;
-  do {
-    const int64_t n = std::min(kChunkBytes, block.nbytes() - offset);
-    chunk.assign(bytes + offset, static_cast<size_t>(n));
-    links_->OnNode(node, "Node.PutChunk",
-                   [&](wire::NodeClient& c) { c.PutChunk(wid, meta, offset, chunk); });
-    offset += n;
-  } while (offset < block.nbytes());
-  return ObjectRef(id, node, nullptr, sink_);
+  for (int attempt = 0;; ++attempt) {
+    const NodeId target = Target(node, "put");
+    // The id comes after the target: a node that rejoined just now outlives only later ids.
+    const ObjectId id = ids_.Next();
+    const wire::ObjectIdW wid = ToWire(id);
+    try {
+      int64_t offset = 0;
+      do {
+        const int64_t n = std::min(kChunkBytes, block.nbytes() - offset);
+        chunk.assign(bytes + offset, static_cast<size_t>(n));
+        OnNode(target, "Node.PutChunk",
+               [&](wire::NodeClient& c) { c.PutChunk(wid, meta, offset, chunk); });
+        offset += n;
+      } while (offset < block.nbytes());
+      return ObjectRef(id, target, nullptr, sink_);
+    } catch (const NodeLostError& e) {
+      if (attempt >= num_nodes()) throw;
+      spdlog::warn("put on node {}: {}; trying again", target, e.what());
+      ReviveLostNodes(/*force=*/true);
+    }
+  }
 }
 
 std::vector<ObjectRef> ThriftRuntime::Submit(TaskSpec spec) {
-  const std::string& label = spec.name.empty() ? spec.kernel : spec.name;
+  const std::string label = spec.name.empty() ? spec.kernel : spec.name;
   CheckNode(spec.node, "submit '" + label + "'");
+  const std::string what = "submit '" + label + "'";
+  spec.node = Target(spec.node, what);
   std::vector<ObjectRef> pins;
-  auto record = MakeTaskRecord(std::move(spec), ids_, pins, [this](const ObjectRef& ref) {
+  auto record = MakeTaskRecord(std::move(spec), ids_, pins, [&](const ObjectRef& ref) {
+    if (Gone(ref.id(), ref.node()) && ref.lineage()) {
+      // Recomputed now rather than after this task has failed for want of it.
+      try {
+        Recompute(ref.id(), ref.node(), ref.lineage(), "its node was lost");
+      } catch (const NodeLostError& e) {
+        spdlog::warn("{}: input {}: {}", what, ref.id().ToString(), e.what());
+      }
+    }
     return Holder(ref.id(), ref.node());
   });
 
-  const std::vector<wire::TaskW> batch{ToWire(*record)};
-  links_->OnNode(record->node, "Node.SubmitTasks",
-                 [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
+  for (int attempt = 0;; ++attempt) {
+    const std::vector<wire::TaskW> batch{ToWire(*record)};
+    try {
+      OnNode(record->node, "Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
+      break;
+    } catch (const NodeLostError& e) {
+      if (attempt >= num_nodes()) throw;
+      spdlog::warn("{} on node {}: {}; trying again", what, record->node, e.what());
+      ReviveLostNodes(/*force=*/true);
+      record->node = Target(record->node, what);
+      // New ids: a node that rejoined just now outlives only ids handed out after it did.
+      for (ObjectId& out : record->returns) out = ids_.Next();
+    }
+  }
   if (!pins.empty() && !record->returns.empty()) {
     background_->Pin(record->node, record->returns[0], std::move(pins));
   }
@@ -305,7 +398,19 @@ std::vector<Block> ThriftRuntime::Get(const std::vector<ObjectRef>& refs, Timeou
     const ObjectRef& ref = refs[i];
     CheckNode(ref.node(), "get");
     const wire::ObjectIdW wid = ToWire(ref.id());
+    std::string why = "its node was lost";
     for (int recoveries = 0;;) {
+      if (Gone(ref.id(), ref.node())) {
+        ReviveLostNodes(/*force=*/false);  // a node that was only unreachable still has it
+        if (Gone(ref.id(), ref.node())) {
+          if (recoveries++ >= kMaxRecoveries) {
+            throw NodeLostError("get: object " + ref.id().ToString() + " was lost again after " +
+                                std::to_string(kMaxRecoveries) + " recoveries (" + why + ")");
+          }
+          Recompute(ref.id(), ref.node(), ref.lineage(), why);
+          continue;
+        }
+      }
       const NodeId holder = Holder(ref.id(), ref.node());
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -314,22 +419,32 @@ std::vector<Block> ThriftRuntime::Get(const std::vector<ObjectRef>& refs, Timeou
       try {
         value =
             FetchChunked(ref.id(), wait, [&](int64_t offset, int32_t wait_ms, wire::ChunkW& out) {
-              links_->OnNode(holder, "Node.GetChunk", [&](wire::NodeClient& c) {
+              OnNode(holder, "Node.GetChunk", [&](wire::NodeClient& c) {
                 c.GetChunk(out, wid, offset, kChunkBytes, wait_ms);
               });
             });
       } catch (const NodeLostError& e) {
         if (recoveries++ >= kMaxRecoveries) throw;
-        MarkLost(holder);
-        Recompute(ref.id(), ref.node(), ref.lineage(), e.what());
+        why = e.what();
+        // A node that restarted is taken back at once: the object is recomputed there.
+        ReviveLostNodes(/*force=*/true);
         continue;
       }
-      if (value && !value->ok() && value->error->code == ErrorCode::kNodeLost &&
-          recoveries++ < kMaxRecoveries) {
-        // Failed for want of an input on a node that was lost: run it again once that is back.
-        MarkLost(value->error->node);
-        Recompute(ref.id(), ref.node(), ref.lineage(), value->error->ToString());
-        continue;
+      if (value && !value->ok() && recoveries < kMaxRecoveries) {
+        const ErrorCode code = value->error->code;
+        if (code == ErrorCode::kNodeLost) MarkLost(value->error->node);
+        // Also notices a node that restarted unseen, whose objects read as missing (kCluster).
+        if (code == ErrorCode::kNodeLost || code == ErrorCode::kCluster) {
+          ReviveLostNodes(/*force=*/true);
+        }
+        // Failed for want of an input on a node that was lost (or that restarted since the
+        // input was made there): run it again once that is back.
+        if (code == ErrorCode::kNodeLost ||
+            (code == ErrorCode::kCluster && ref.lineage() && InputGone(*ref.lineage()))) {
+          ++recoveries;
+          Recompute(ref.id(), ref.node(), ref.lineage(), value->error->ToString());
+          continue;
+        }
       }
       if (value) {
         if (!value->ok()) value->error->Throw();
@@ -351,15 +466,20 @@ WaitResult ThriftRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, Ti
     throw ValueError("wait: k=" + std::to_string(k) + " must be between 0 and the " +
                      std::to_string(refs.size()) + " refs given");
   }
+  std::vector<bool> done(refs.size(), false);
+  int64_t finished = 0;
   std::map<NodeId, std::vector<size_t>> by_node;
   for (size_t i = 0; i < refs.size(); ++i) {
     if (!refs[i]) throw ValueError("null ObjectRef at position " + std::to_string(i));
     CheckNode(refs[i].node(), "wait");
+    if (Gone(refs[i].id(), refs[i].node())) {
+      done[i] = true;  // failed with its node: Get recomputes or raises it
+      ++finished;
+      continue;
+    }
     by_node[Holder(refs[i].id(), refs[i].node())].push_back(i);
   }
   const auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
-  std::vector<bool> done(refs.size(), false);
-  int64_t finished = 0;
   for (;;) {
     for (const auto& [node, idx] : by_node) {
       if (finished >= k) break;
@@ -379,8 +499,12 @@ WaitResult ThriftRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, Ti
           std::clamp<int64_t>(left.count(), 0, by_node.size() == 1 ? kMaxCallWaitMs : 10));
       const auto need = static_cast<int32_t>(std::min<int64_t>(k - finished, ids.size()));
       std::vector<bool> now;
-      links_->OnNode(node, "Node.Await",
-                     [&](wire::NodeClient& c) { c.Await(now, ids, need, wait); });
+      try {
+        OnNode(node, "Node.Await", [&](wire::NodeClient& c) { c.Await(now, ids, need, wait); });
+      } catch (const NodeLostError& e) {
+        spdlog::warn("wait: {}", e.what());
+        now.assign(ids.size(), true);  // lost with their node, as above
+      }
       for (size_t j = 0; j < open.size() && j < now.size(); ++j) {
         if (now[j]) {
           done[open[j]] = true;
@@ -402,34 +526,146 @@ void ThriftRuntime::Free(const std::vector<ObjectRef>& refs) {
   for (const auto& r : refs) {
     if (!r) continue;
     CheckNode(r.node(), "free");
+    if (Gone(r.id(), r.node())) continue;
     by_node[Holder(r.id(), r.node())].push_back(ToWire(r.id()));
   }
   for (const auto& [node, ids] : by_node) {
-    links_->OnNode(node, "Node.Free", [&](wire::NodeClient& c) { c.Free(ids); });
+    try {
+      OnNode(node, "Node.Free", [&](wire::NodeClient& c) { c.Free(ids); });
+    } catch (const NodeLostError& e) {
+      spdlog::warn("free: {}", e.what());  // gone with their node
+    }
   }
 }
 
 NodeId ThriftRuntime::Holder(const ObjectId& id, NodeId node) const {
-  std::lock_guard lock(moved_mu_);
+  std::lock_guard lock(state_mu_);
   auto it = moved_.find(id);
-  return it == moved_.end() ? node : it->second;
+  return it == moved_.end() ? node : it->second.node;
+}
+
+bool ThriftRuntime::Gone(const ObjectId& id, NodeId node) const {
+  std::lock_guard lock(state_mu_);
+  return GoneLocked(id, node);
+}
+
+bool ThriftRuntime::GoneLocked(const ObjectId& id, NodeId node) const {
+  if (auto it = moved_.find(id); it != moved_.end()) {
+    const NodeState& s = nodes_[static_cast<size_t>(it->second.node)];
+    return s.lost || s.epoch != it->second.epoch;
+  }
+  const NodeState& s = nodes_[static_cast<size_t>(node)];
+  return s.lost || id.lo < s.first_id;
+}
+
+bool ThriftRuntime::InputGone(const TaskRecord& task) const {
+  for (const auto& arg : task.args) {
+    const auto* in = std::get_if<ObjectArg>(&arg);
+    if (in != nullptr && Gone(in->id, in->node)) return true;
+  }
+  return false;
 }
 
 bool ThriftRuntime::IsLost(NodeId node) const {
-  std::lock_guard lock(moved_mu_);
-  return lost_.count(node) > 0;
+  std::lock_guard lock(state_mu_);
+  return nodes_[static_cast<size_t>(node)].lost;
 }
 
 void ThriftRuntime::MarkLost(NodeId node) {
   if (node < 0 || node >= num_nodes()) return;
-  std::lock_guard lock(moved_mu_);
-  if (lost_.insert(node).second) spdlog::warn("node {} lost; recomputing what it held", node);
+  std::lock_guard lock(state_mu_);
+  NodeState& s = nodes_[static_cast<size_t>(node)];
+  if (!s.lost) spdlog::warn("node {} lost; recomputing what it held", node);
+  s.lost = true;
+}
+
+NodeId ThriftRuntime::Target(NodeId node, const std::string& why) {
+  if (!IsLost(node)) return node;
+  ReviveLostNodes(/*force=*/false);
+  if (!IsLost(node)) return node;
+  std::vector<NodeId> live;
+  for (int pass = 0; pass < 2 && live.empty(); ++pass) {
+    if (pass == 1) ReviveLostNodes(/*force=*/true);
+    std::lock_guard lock(state_mu_);
+    for (NodeId n = 0; n < num_nodes(); ++n) {
+      if (!nodes_[static_cast<size_t>(n)].lost) live.push_back(n);
+    }
+  }
+  if (live.empty()) throw NodeLostError("every node of the cluster was lost (" + why + ")");
+  // Spread the work of a lost node over the survivors.
+  return live[spread_.fetch_add(1, std::memory_order_relaxed) % live.size()];
+}
+
+void ThriftRuntime::ReviveLostNodes(bool force) {
+  {
+    std::lock_guard lock(state_mu_);
+    const auto now = Clock::now();
+    if (!force) {
+      if (std::none_of(nodes_.begin(), nodes_.end(), [](const auto& s) { return s.lost; })) return;
+      if (now - last_revive_ < kReviveInterval) return;
+    }
+    last_revive_ = now;
+  }
+  std::vector<wire::NodeW> listed;
+  try {
+    std::lock_guard lock(links_->head_mu);
+    links_->head->Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(listed); });
+  } catch (const Error& e) {
+    spdlog::warn("asking the head for rejoined nodes: {}", e.what());
+    return;
+  }
+  Revive(listed);
+}
+
+void ThriftRuntime::Revive(const std::vector<wire::NodeW>& listed) {
+  for (const auto& n : listed) {
+    if (n.id < 0 || n.id >= num_nodes()) continue;
+    {
+      std::lock_guard lock(state_mu_);
+      NodeState& s = nodes_[static_cast<size_t>(n.id)];
+      if (n.incarnation != s.incarnation && !s.lost) {
+        // Restarted before any call of ours failed: what it held is gone all the same.
+        spdlog::warn("node {} restarted; recomputing what it held", n.id);
+        s.lost = true;
+      }
+      if (!s.lost || !n.live) continue;
+    }
+    // The old connection is dead, or would reach the new process unnoticed: dial afresh.
+    auto conn = std::make_unique<NodeConnection>(n.host, n.port, links_->token, true);
+    try {
+      conn->Invoke("Node.Ping", [](wire::NodeClient& c) { c.Ping(); });
+    } catch (const Error& e) {
+      spdlog::debug("node {} listed live but not reachable yet: {}", n.id, e.what());
+      continue;
+    }
+    links_->Replace(n.id, std::move(conn));
+    background_->Reconnect(n.id);
+    bool restarted = false;
+    {
+      std::lock_guard lock(state_mu_);
+      NodeState& s = nodes_[static_cast<size_t>(n.id)];
+      if (n.incarnation != s.incarnation) {
+        // A new process: objects made on the old one (all ids handed out so far) are gone.
+        restarted = true;
+        s.incarnation = n.incarnation;
+        ++s.epoch;
+        s.first_id = ids_.Next().lo;
+      }
+      s.lost = false;
+    }
+    spdlog::info("node {} at {}:{} is back{}", n.id, n.host, n.port,
+                 restarted ? " (restarted: what it held stays lost)" : "");
+  }
 }
 
 bool ThriftRuntime::FailedForLostNode(const ObjectId& id, NodeId holder) {
   wire::ChunkW probe;
-  links_->OnNode(holder, "Node.GetChunk",
-                 [&](wire::NodeClient& c) { c.GetChunk(probe, ToWire(id), 0, 0, 0); });
+  try {
+    OnNode(holder, "Node.GetChunk",
+           [&](wire::NodeClient& c) { c.GetChunk(probe, ToWire(id), 0, 0, 0); });
+  } catch (const NodeLostError&) {
+    return true;  // the holder itself is lost now, and the object with it
+  }
   return probe.state == wire::ObjectState::FAILED &&
          probe.error.code == static_cast<int8_t>(ErrorCode::kNodeLost);
 }
@@ -441,22 +677,14 @@ void ThriftRuntime::Recompute(const ObjectId& id, NodeId node,
     throw NodeLostError("object " + id.ToString() + " was put on node " + std::to_string(node) +
                         ", which was lost (" + why + "); only computed objects are recomputed");
   }
-  NodeId target = Holder(id, node);
-  if (IsLost(target)) {
-    std::vector<NodeId> live;
-    for (NodeId n = 0; n < num_nodes(); ++n) {
-      if (!IsLost(n)) live.push_back(n);
-    }
-    if (live.empty()) throw NodeLostError("every node of the cluster was lost (" + why + ")");
-    target = live[id.lo % live.size()];
-  }
+  const NodeId target = Target(Holder(id, node), why);
   TaskRecord again = *task;
   again.node = target;
   for (auto& arg : again.args) {
     auto* in = std::get_if<ObjectArg>(&arg);
     if (in == nullptr) continue;
     NodeId holder = Holder(in->id, in->node);
-    if (IsLost(holder) || FailedForLostNode(in->id, holder)) {
+    if (Gone(in->id, in->node) || FailedForLostNode(in->id, holder)) {
       Recompute(in->id, in->node, in->producer, why);
       holder = Holder(in->id, in->node);
     }
@@ -466,10 +694,11 @@ void ThriftRuntime::Recompute(const ObjectId& id, NodeId node,
   // Outputs that failed on the target stay failed unless they go before the task runs again.
   const std::vector<wire::TaskW> batch{ToWire(again)};
   std::vector<wire::ObjectIdW> outputs = batch[0].returns;
-  links_->OnNode(target, "Node.Free", [&](wire::NodeClient& c) { c.Free(outputs); });
-  links_->OnNode(target, "Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
-  std::lock_guard lock(moved_mu_);
-  for (const ObjectId& out : again.returns) moved_[out] = target;
+  OnNode(target, "Node.Free", [&](wire::NodeClient& c) { c.Free(outputs); });
+  OnNode(target, "Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
+  std::lock_guard lock(state_mu_);
+  const int64_t epoch = nodes_[static_cast<size_t>(target)].epoch;
+  for (const ObjectId& out : again.returns) moved_[out] = {target, epoch};
 }
 
 std::vector<NodeInfo> ThriftRuntime::Nodes() {
@@ -478,6 +707,11 @@ std::vector<NodeInfo> ThriftRuntime::Nodes() {
     std::lock_guard lock(links_->head_mu);
     links_->head->Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(listed); });
   }
+  {
+    std::lock_guard lock(state_mu_);
+    last_revive_ = Clock::now();
+  }
+  Revive(listed);
   std::vector<NodeInfo> out;
   for (const auto& n : listed) {
     if (n.id < 0 || n.id >= num_nodes()) continue;  // joined after this driver connected
@@ -487,18 +721,20 @@ std::vector<NodeInfo> ThriftRuntime::Nodes() {
     info.cores = n.cores;
     info.memory_bytes = n.memory_bytes;
     info.gpus = n.gpus;
-    info.live = n.live;
-    try {
-      wire::StatsW s;
-      links_->OnNode(n.id, "Node.Stats", [&](wire::NodeClient& c) { c.Stats(s); });
-      info.memory_used = s.memory_used;
-      info.num_objects = s.num_objects;
-      info.tasks_run = s.tasks_run;
-      info.net_in_bytes = s.net_in_bytes;
-      info.net_out_bytes = s.net_out_bytes;
-    } catch (const NodeLostError& e) {
-      spdlog::warn("Node.Stats: {}", e.what());
-      info.live = false;
+    info.live = n.live && !IsLost(n.id);
+    if (!IsLost(n.id)) {
+      try {
+        wire::StatsW s;
+        OnNode(n.id, "Node.Stats", [&](wire::NodeClient& c) { c.Stats(s); });
+        info.memory_used = s.memory_used;
+        info.num_objects = s.num_objects;
+        info.tasks_run = s.tasks_run;
+        info.net_in_bytes = s.net_in_bytes;
+        info.net_out_bytes = s.net_out_bytes;
+      } catch (const NodeLostError& e) {
+        spdlog::warn("Node.Stats: {}", e.what());
+        info.live = false;
+      }
     }
     out.push_back(std::move(info));
   }

@@ -3,15 +3,20 @@
 // nodes, then talks to each node directly: tasks go to the node that runs them, blocks are put
 // and fetched in chunks, and the driver assigns every object id as the embedded runtime does.
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "engine/object_id.h"
 #include "engine/runtime.h"
+
+namespace nums::wire {
+class NodeW;
+}  // namespace nums::wire
 
 namespace nums::engine::cluster {
 
@@ -20,7 +25,11 @@ class ThriftRuntime final : public Runtime {
   /// A node that stops answering is marked lost; Get recomputes the objects it held (and anything
   /// that failed for want of them) from their lineage on the surviving nodes, as long as the
   /// inputs of the tasks involved are still held somewhere. Objects that were put on a lost node
-  /// raise NodeLostError.
+  /// raise NodeLostError. Tasks and puts meant for a lost node go to a surviving one.
+  ///
+  /// A lost node that the head lists as live again (the same id: a node restarted on its old
+  /// address) is used again once the driver notices: when it lists the nodes, and at most once a
+  /// second when a task or put is meant for a lost node. What it held before still counts as lost.
   ///
   /// Connects to the head at `address` ("host:port") with the cluster token and lists the nodes.
   /// Throws ValueError for a bad address, AuthError for a refused token, ClusterError when the
@@ -34,32 +43,69 @@ class ThriftRuntime final : public Runtime {
   std::vector<ObjectRef> Submit(TaskSpec spec) override;
   std::vector<Block> Get(const std::vector<ObjectRef>& refs, Timeout timeout = {}) override;
   using Runtime::Get;
+  /// Objects whose node was lost count as finished (failed): Get recomputes or raises them.
   WaitResult Wait(const std::vector<ObjectRef>& refs, int64_t k, Timeout timeout = {}) override;
+  /// Objects on a lost node are gone already and are skipped.
   void Free(const std::vector<ObjectRef>& refs) override;
   std::vector<NodeInfo> Nodes() override;
 
  private:
   struct Links;
   class Background;
+  /// What the driver knows of one node.
+  struct NodeState {
+    bool lost = false;
+    int64_t incarnation = 0;  ///< of the process the driver last connected to
+    int64_t epoch = 0;        ///< restarts noticed so far
+    uint64_t first_id = 0;    ///< objects made there with a smaller id counter died in a restart
+  };
+  /// Where a recomputed object went, and that node's epoch then.
+  struct Moved {
+    NodeId node;
+    int64_t epoch;
+  };
   ThriftRuntime() = default;
   int64_t num_nodes() const;
   void CheckNode(NodeId node, const std::string& what) const;
+  /// Runs `fn` on node `node`'s connection; a NodeLostError marks the node lost on its way out.
+  template <typename Fn>
+  decltype(auto) OnNode(NodeId node, const char* what, Fn&& fn);
   /// Where object `id`, made on `node`, is now: `node` unless it was recomputed elsewhere.
   NodeId Holder(const ObjectId& id, NodeId node) const;
+  /// Whether object `id`, made on `node`, no longer exists: its holder is lost, or restarted
+  /// since the object was made there.
+  bool Gone(const ObjectId& id, NodeId node) const;
+  bool GoneLocked(const ObjectId& id, NodeId node) const;
   bool IsLost(NodeId node) const;
   void MarkLost(NodeId node);
+  /// Where work meant for `node` goes: `node` unless it is lost, else a survivor (in turn).
+  /// First takes back the lost nodes the head lists as live, asking at most once a second.
+  /// Throws NodeLostError, naming `why`, when every node is lost.
+  NodeId Target(NodeId node, const std::string& why);
+  /// Asks the head which nodes are live and takes back the lost ones among them (and notices
+  /// restarts, see Revive); without `force`, only when a node is lost and the last look is a
+  /// second old.
+  void ReviveLostNodes(bool force);
+  /// Marks lost the nodes that restarted (a new incarnation in `listed`), then dials each lost
+  /// node that `listed` shows live and, when it answers, uses it again. Objects made on an
+  /// earlier process of a node stay gone.
+  void Revive(const std::vector<wire::NodeW>& listed);
   /// Submits again the task that made `id` (on its holder, or on a survivor when the holder is
   /// lost), first recomputing its inputs that are lost or failed for want of a lost node.
   /// Throws NodeLostError for an object that was put, not computed.
   void Recompute(const ObjectId& id, NodeId node, const std::shared_ptr<const TaskRecord>& task,
                  const std::string& why);
-  /// Whether `id` on live node `holder` failed because a node it needed was lost.
+  /// Whether `id` on node `holder` failed because a node it needed was lost, or `holder` is.
   bool FailedForLostNode(const ObjectId& id, NodeId holder);
+  /// Whether an object input of `task` is gone.
+  bool InputGone(const TaskRecord& task) const;
 
   ObjectIdGenerator ids_;
-  mutable std::mutex moved_mu_;  // guards moved_, lost_
-  std::unordered_map<ObjectId, NodeId, ObjectIdHash> moved_;
-  std::set<NodeId> lost_;
+  mutable std::mutex state_mu_;  // guards moved_, nodes_, last_revive_
+  std::unordered_map<ObjectId, Moved, ObjectIdHash> moved_;
+  std::vector<NodeState> nodes_;
+  std::chrono::steady_clock::time_point last_revive_{};
+  std::atomic<uint64_t> spread_{0};  // turns of Target among the survivors
   std::unique_ptr<Links> links_;
   std::unique_ptr<Background> background_;
   std::shared_ptr<DetachableReleaser> sink_;

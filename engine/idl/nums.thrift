@@ -76,6 +76,9 @@ struct NodeW {
   5: i64 memory_bytes
   6: i64 gpus
   7: bool live
+  // Drawn at random by each node process when it starts: the same id with a new incarnation is
+  // a node that restarted and holds none of the objects it held before.
+  8: i64 incarnation
 }
 
 struct StatsW {

@@ -31,6 +31,10 @@ bool PollUntil(Pred&& ready, std::chrono::milliseconds timeout) {
 }
 
 pid_t SpawnProcess(const std::vector<std::string>& args, const std::string& log) {
+  // Built before fork: the child of a threaded process may only make async-signal-safe calls.
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
@@ -44,10 +48,7 @@ pid_t SpawnProcess(const std::vector<std::string>& args, const std::string& log)
       dup2(fd, 2);
       close(fd);
     }
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   return pid;
@@ -85,36 +86,69 @@ int RunNumsTool(const std::vector<std::string>& args, std::string* output,
 }
 
 LocalCluster::LocalCluster(int nodes, int cores, std::chrono::seconds timeout)
-    : dir_(MakeTempDir()) {
+    : LocalCluster([&] {
+        LocalClusterOptions o;
+        o.nodes = nodes;
+        o.cores = cores;
+        o.timeout = timeout;
+        return o;
+      }()) {}
+
+LocalCluster::LocalCluster(LocalClusterOptions options)
+    : options_(std::move(options)), dir_(MakeTempDir()) {
   try {
-    const std::string tool = NumsTool();
-    const std::string state = dir_.string();
-    const pid_t head = Spawn(
-        {tool, "--state-dir", state, "start", "--head", "--port", "0", "--foreground"}, "head.log");
+    const pid_t head = Spawn({NumsTool(), "--state-dir", dir_.string(), "start", "--head", "--bind",
+                              options_.head_bind, "--port", "0", "--foreground"},
+                             "head.log");
     pids_.push_back(head);
     const fs::path addr = dir_ / "head.addr";
-    if (!PollUntil([&] { return fs::exists(addr) || !Running(head); }, timeout) || !Running(head)) {
+    if (!PollUntil([&] { return fs::exists(addr) || !Running(head); }, options_.timeout) ||
+        !Running(head)) {
       throw std::runtime_error("the head did not start; see " + (dir_ / "head.log").string());
     }
     std::ifstream(addr) >> address_;
-    for (int i = 0; i < nodes; ++i) {
-      const pid_t pid =
-          Spawn({tool, "--state-dir", state, "start", "--address", address_, "--token-file",
-                 token_file(), "--cores", std::to_string(cores), "--foreground"},
-                "node" + std::to_string(i) + ".log");
-      pids_.push_back(pid);
-      // Nodes register one at a time so that node i gets id i.
-      const fs::path pid_file = dir_ / "pids" / ("node." + std::to_string(pid));
-      if (!PollUntil([&] { return fs::exists(pid_file) || !Running(pid); }, timeout) ||
-          !Running(pid)) {
-        throw std::runtime_error("node " + std::to_string(i) + " did not start; see " +
-                                 (dir_ / ("node" + std::to_string(i) + ".log")).string());
-      }
-    }
+    node_pids_.assign(static_cast<size_t>(options_.nodes), 0);
+    // Nodes register one at a time so that node i gets id i.
+    for (int i = 0; i < options_.nodes; ++i) StartNode(i, 0);
   } catch (...) {
     Stop();
     throw;
   }
+}
+
+void LocalCluster::StartNode(int i, int port) {
+  const auto index = static_cast<size_t>(i);
+  std::vector<std::string> args;
+  if (index < options_.node_prefix.size()) args = options_.node_prefix[index];
+  const std::string bind =
+      index < options_.node_bind.size() ? options_.node_bind[index] : "127.0.0.1";
+  const std::vector<std::string> tool{NumsTool(),     "--state-dir",
+                                      dir_.string(),  "start",
+                                      "--address",    address_,
+                                      "--token-file", token_file(),
+                                      "--bind",       bind,
+                                      "--port",       std::to_string(port),
+                                      "--cores",      std::to_string(options_.cores),
+                                      "--foreground"};
+  args.insert(args.end(), tool.begin(), tool.end());
+  const std::string log = "node" + std::to_string(i) + ".log";
+  const pid_t pid = Spawn(args, log);
+  pids_.push_back(pid);
+  node_pids_.at(index) = pid;
+  // The daemon writes its pid file once it serves and has registered.
+  const fs::path pid_file = dir_ / "pids" / ("node." + std::to_string(pid));
+  if (!PollUntil([&] { return fs::exists(pid_file) || !Running(pid); }, options_.timeout) ||
+      !Running(pid)) {
+    throw std::runtime_error("node " + std::to_string(i) + " did not start; see " +
+                             (dir_ / log).string());
+  }
+}
+
+void LocalCluster::RestartNode(int i, int port) {
+  if (node_pid(i) != 0 && Running(node_pid(i))) {
+    throw std::runtime_error("node " + std::to_string(i) + " is still running");
+  }
+  StartNode(i, port);
 }
 
 pid_t LocalCluster::Spawn(const std::vector<std::string>& args, const std::string& log) {
@@ -126,7 +160,7 @@ void LocalCluster::Kill(pid_t pid) {
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
-  std::erase(pids_, pid);
+  Forget(pid);
 }
 
 bool LocalCluster::Running(pid_t pid) {
@@ -134,13 +168,19 @@ bool LocalCluster::Running(pid_t pid) {
   const pid_t r = waitpid(pid, &status, WNOHANG);
   if (r == pid) {
     // Reaped now: forget it so that Stop does not signal a recycled pid.
-    std::erase(pids_, pid);
+    Forget(pid);
     return false;
   }
   return r == 0;
 }
 
+void LocalCluster::Forget(pid_t pid) {
+  std::erase(pids_, pid);
+  std::replace(node_pids_.begin(), node_pids_.end(), pid, pid_t{0});
+}
+
 void LocalCluster::Stop() {
+  std::fill(node_pids_.begin(), node_pids_.end(), pid_t{0});
   for (int sig : {SIGTERM, SIGKILL}) {
     for (pid_t pid : pids_) kill(pid, sig);
     PollUntil(

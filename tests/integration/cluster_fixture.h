@@ -1,7 +1,8 @@
 #pragma once
-// A real cluster on loopback for tests: a head and N node processes of the `nums` tool, each a
-// child of the test with bounded start-up waits, all killed and reaped on Stop (and killed by
-// the kernel should the test process die first).
+// A real cluster for tests: a head and N node processes of the `nums` tool, each a child of the
+// test with bounded start-up waits, all killed and reaped on Stop (and killed by the kernel
+// should the test process die first). Nodes run on loopback, or each behind a command prefix
+// (`ip netns exec NS`) bound to an address of its own.
 
 #include <sys/types.h>
 
@@ -12,11 +13,24 @@
 
 namespace nums::testing {
 
+struct LocalClusterOptions {
+  int nodes = 3;
+  int cores = 1;  ///< worker threads per node
+  std::chrono::seconds timeout{60};
+  /// The address the head binds, and that nodes and drivers dial.
+  std::string head_bind = "127.0.0.1";
+  /// Per node (empty: none): words run before the `nums` tool, e.g. {"ip", "netns", "exec", NS}.
+  std::vector<std::vector<std::string>> node_prefix;
+  /// Per node (empty: 127.0.0.1): the address node i binds and registers.
+  std::vector<std::string> node_bind;
+};
+
 class LocalCluster {
  public:
   /// Starts a head on a free port and `nodes` nodes of `cores` threads; throws std::runtime_error
   /// (after killing what it started) when one does not come up within `timeout`.
   LocalCluster(int nodes, int cores = 1, std::chrono::seconds timeout = std::chrono::seconds(60));
+  explicit LocalCluster(LocalClusterOptions options);
   ~LocalCluster() { Stop(); }
   LocalCluster(const LocalCluster&) = delete;
   LocalCluster& operator=(const LocalCluster&) = delete;
@@ -27,19 +41,31 @@ class LocalCluster {
   const std::string& address() const { return address_; }
   std::string token_file() const { return (dir_ / "token").string(); }
   const std::filesystem::path& state_dir() const { return dir_; }
-  /// The head's pid first, then node i's at index i + 1 (until one exits).
+  /// The head's pid first, then node i's at index i + 1 (until one exits); a restarted node's
+  /// new pid is appended.
   const std::vector<pid_t>& pids() const { return pids_; }
+  /// Node i's current process (0 after it was killed or exited).
+  pid_t node_pid(int i) const { return node_pids_.at(static_cast<size_t>(i)); }
   /// Kills process `pid` (one of ours) with SIGKILL and reaps it.
   void Kill(pid_t pid);
   /// Whether process `pid` (one of ours) is still running.
   bool Running(pid_t pid);
+  /// Starts node i again (after Kill) listening on `port`, its old port, so that it rejoins the
+  /// head under its old id; returns once it serves. Throws std::runtime_error when it does not.
+  void RestartNode(int i, int port);
 
  private:
   pid_t Spawn(const std::vector<std::string>& args, const std::string& log);
+  // Starts node i on `port` (0: a free one) and waits until it has registered.
+  void StartNode(int i, int port);
+  // Drops a reaped process from pids_ and node_pids_.
+  void Forget(pid_t pid);
 
+  LocalClusterOptions options_;
   std::filesystem::path dir_;
   std::string address_;
   std::vector<pid_t> pids_;
+  std::vector<pid_t> node_pids_;
 };
 
 /// The path of the `nums` tool built with this tree.

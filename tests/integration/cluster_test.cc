@@ -1,4 +1,4 @@
-// A real cluster on loopback: a head and three node processes of the `nums` tool.
+// A real cluster on loopback: a head and three (or four) node processes of the `nums` tool.
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include <fstream>
 #include <random>
 #include <regex>
+#include <thread>
 
 #include "engine/cluster/gen/Head.h"
 #include "engine/cluster/gen/Node.h"
@@ -247,27 +248,43 @@ TEST_F(ClusterTest, GarbageAndOversizedFramesCloseOnlyThatConnection) {
   EXPECT_EQ(Values(rt->Get(rt->Put(Filled(8, 3.0), 2), 30s)), Values(Filled(8, 3.0)));
 }
 
-TEST_F(ClusterTest, ArrayResultsEqualTheEmbeddedRunWithEveryPlacementPolicy) {
-  auto compute = [](const Context& ctx) {
-    random::Generator rng(ctx, 1337);
-    BlockArray x = rng.normal({300, 7}, 0.0, 1.0, float64, {50, 7});
-    BlockArray y = ones({300, 7}, float64, {50, 7});
-    BlockArray z = x + y * x;
-    return std::vector<NDArray>{z.get(), z.sum(0).get(), (x + y).sum().get(),
-                                matmul(x.T(), z).get(), z.argmax(0).get()};
-  };
-  Context embedded = nums::init({.nodes = kNodes, .threads_per_node = 1});
-  const std::vector<NDArray> embedded_results = compute(embedded);
+// Five results of one small array program: elementwise, reductions, matmul and argmax over
+// blocks spread across every node (a tall-skinny array is laid out along its rows).
+std::vector<NDArray> ArrayProgram(const Context& ctx) {
+  random::Generator rng(ctx, 1337);
+  BlockArray x = rng.normal({300, 7}, 0.0, 1.0, float64, {50, 7});
+  BlockArray y = ones({300, 7}, float64, {50, 7});
+  BlockArray z = x + y * x;
+  return {z.get(), z.sum(0).get(), (x + y).sum().get(), matmul(x.T(), z).get(), z.argmax(0).get()};
+}
+
+void ExpectResultsNear(const std::vector<NDArray>& got, const std::vector<NDArray>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    SCOPED_TRACE("result " + std::to_string(i));
+    EXPECT_ARRAY_NEAR(got[i], want[i], 1e-12);
+  }
+}
+
+TEST(ClusterFourNodeTest, ArrayResultsEqualTheEmbeddedRunWithEveryPlacementPolicy) {
+  constexpr int kFour = 4;
+  LocalCluster cluster(kFour);
+  Context embedded = nums::init({.nodes = kFour, .threads_per_node = 1});
+  const std::vector<NDArray> want = ArrayProgram(embedded);
   for (const char* policy : {"lshs", "round-robin", "locality"}) {
     SCOPED_TRACE(policy);
-    Context ctx = nums::init({.placement = policy,
-                              .address = cluster_->address(),
-                              .token_file = cluster_->token_file()});
-    ASSERT_EQ(ctx.num_nodes(), kNodes);
-    const std::vector<NDArray> cluster_results = compute(ctx);
-    ASSERT_EQ(cluster_results.size(), embedded_results.size());
-    for (size_t i = 0; i < cluster_results.size(); ++i) {
-      EXPECT_ARRAY_NEAR(cluster_results[i], embedded_results[i], 1e-12);
+    Context ctx = nums::init(
+        {.placement = policy, .address = cluster.address(), .token_file = cluster.token_file()});
+    ASSERT_EQ(ctx.num_nodes(), kFour);
+    std::vector<int64_t> before;
+    for (const auto& n : ctx.nodes()) before.push_back(n.tasks_run);
+    ExpectResultsNear(ArrayProgram(ctx), want);
+    // Every node took part.
+    const auto after = ctx.nodes();
+    ASSERT_EQ(after.size(), before.size());
+    for (size_t i = 0; i < after.size(); ++i) {
+      EXPECT_TRUE(after[i].live) << "node " << i;
+      EXPECT_GT(after[i].tasks_run, before[i]) << "node " << i;
     }
   }
 }
@@ -352,6 +369,110 @@ TEST(ClusterNodeLossTest, TasksThatFailedForALostInputAreRunAgain) {
   // Get recomputes b and then e.
   ObjectRef e = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 2, {b}, 1, "e"})[0];
   EXPECT_EQ(Values(rt->Get(e, 60s)), Values(Filled(500, 1.0)));
+}
+
+// The head's record of node `id`.
+wire::NodeW HeadRecord(const LocalCluster& cluster, int64_t id) {
+  auto [host, port] = engine::cluster::SplitAddress(cluster.address());
+  Connection<wire::HeadClient> head(host, port, engine::cluster::ReadToken(cluster.token_file()),
+                                    false, 10s);
+  std::vector<wire::NodeW> nodes;
+  head.Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(nodes); });
+  for (const auto& n : nodes) {
+    if (n.id == id) return n;
+  }
+  throw ClusterError("the head lists no node " + std::to_string(id));
+}
+
+TEST(ClusterNodeLossTest, ARestartedNodeRejoinsAndRunsNewTasks) {
+  LocalCluster cluster(3);
+  auto rt =
+      ThriftRuntime::Connect(cluster.address(), engine::cluster::ReadToken(cluster.token_file()));
+  Context embedded = nums::init({.nodes = 3, .threads_per_node = 1});
+  const std::vector<NDArray> want = ArrayProgram(embedded);
+  Context ctx = nums::init({.address = cluster.address(), .token_file = cluster.token_file()});
+  ExpectResultsNear(ArrayProgram(ctx), want);
+  // An array made before the loss (a third of its blocks on node 1) and its embedded twin.
+  BlockArray kept = random::Generator(ctx, 5).normal({240, 6}, 0.0, 1.0, float64, {40, 6});
+  BlockArray kept_twin =
+      random::Generator(embedded, 5).normal({240, 6}, 0.0, 1.0, float64, {40, 6});
+  EXPECT_ARRAY_NEAR(kept.get(), kept_twin.get(), 1e-12);
+
+  const wire::NodeW before = HeadRecord(cluster, 1);
+  ObjectRef a = rt->Put(Filled(500, 1.0), 0);
+  ObjectRef put_on_1 = rt->Put(Filled(64, 3.0), 1);
+  ObjectRef made_on_1 =
+      rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "made_on_1"})[0];
+  ASSERT_EQ(Values(rt->Get(made_on_1, 30s)), Values(Filled(500, 1.0)));
+  cluster.Kill(cluster.node_pid(1));
+
+  // While node 1 is down, work meant for it runs on the survivors.
+  ExpectResultsNear(ArrayProgram(ctx), want);
+  EXPECT_ARRAY_NEAR(kept.sum(0).get(), kept_twin.sum(0).get(), 1e-12);
+  ObjectRef while_down =
+      rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "while_down"})[0];
+  EXPECT_NE(while_down.node(), 1);
+  EXPECT_EQ(Values(rt->Get(while_down, 30s)), Values(Filled(500, 1.0)));
+  EXPECT_FALSE(rt->Nodes().at(1).live);
+
+  // The same node again, on its old port: it registers under its old id, live.
+  cluster.RestartNode(1, before.port);
+  const std::string listed = "node 1  " + before.host + ":" + std::to_string(before.port) + " ";
+  std::string status;
+  bool live = false;
+  for (const auto deadline = std::chrono::steady_clock::now() + 30s;
+       !live && std::chrono::steady_clock::now() < deadline;) {
+    ASSERT_EQ(RunNumsTool({"--state-dir", cluster.state_dir().string(), "status"}, &status), 0)
+        << status;
+    const auto at = status.find(listed);
+    live = at != std::string::npos &&
+           status.substr(at, status.find('\n', at) - at).find("  live") != std::string::npos;
+    if (!live) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(live) << status;
+  const wire::NodeW after = HeadRecord(cluster, 1);
+  EXPECT_TRUE(after.live);
+  EXPECT_NE(after.incarnation, before.incarnation);
+
+  // A task meant for node 1 runs there again once the driver has noticed (Submit asks the head
+  // at most once a second while a node is lost).
+  ObjectRef on_1;
+  for (const auto deadline = std::chrono::steady_clock::now() + 30s;
+       std::chrono::steady_clock::now() < deadline;) {
+    on_1 = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "on_1"})[0];
+    if (on_1.node() == 1) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(on_1.node(), 1);
+  EXPECT_EQ(Values(rt->Get(on_1, 30s)), Values(Filled(500, 1.0)));
+  const auto nodes = rt->Nodes();
+  EXPECT_TRUE(nodes.at(1).live);
+  EXPECT_GE(nodes.at(1).tasks_run, 1);
+  EXPECT_GE(nodes.at(1).net_in_bytes, 4000);  // pulled `a` from node 0
+  // What node 1 held before its restart stays lost: computed objects are made again, put ones
+  // raise.
+  EXPECT_EQ(Values(rt->Get(made_on_1, 30s)), Values(Filled(500, 1.0)));
+  EXPECT_THROW(rt->Get(put_on_1, 30s), NodeLostError);
+
+  // Array programs over all three nodes: in the context that saw the loss, and in a new one.
+  const int64_t tasks_before = ctx.nodes().at(1).tasks_run;
+  ExpectResultsNear(ArrayProgram(ctx), want);
+  EXPECT_ARRAY_NEAR(matmul(kept.T(), kept).get(), matmul(kept_twin.T(), kept_twin).get(), 1e-12);
+  const auto seen = ctx.nodes();
+  EXPECT_TRUE(seen.at(1).live);
+  EXPECT_GT(seen.at(1).tasks_run, tasks_before);
+  Context fresh = nums::init({.address = cluster.address(), .token_file = cluster.token_file()});
+  ASSERT_EQ(fresh.num_nodes(), 3);
+  ExpectResultsNear(ArrayProgram(fresh), want);
+
+  // Killed and restarted again with no call of the driver in between: the first call that
+  // fails (or the new incarnation the head lists) tells it, and on_1 is made again.
+  cluster.Kill(cluster.node_pid(1));
+  cluster.RestartNode(1, before.port);
+  EXPECT_EQ(Values(rt->Get(on_1, 30s)), Values(Filled(500, 1.0)));
+  ObjectRef again = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "again"})[0];
+  EXPECT_EQ(again.node(), 1);
+  EXPECT_EQ(Values(rt->Get(again, 30s)), Values(Filled(500, 1.0)));
 }
 
 // Whether `pid` still exists as a process that is not a zombie.
