@@ -22,6 +22,13 @@ struct ErrorInfo {
   [[noreturn]] void Throw() const;
   /// Captures the exception in flight (call inside a catch block).
   static std::shared_ptr<const ErrorInfo> FromCurrentException(std::string task, NodeId node);
+
+  /// The `task` of the error a node gives for an object it does not hold (freed or never made)...
+  static constexpr const char* kMissingObject = "object lookup";
+  /// ...and of the error of a task one of whose inputs was such an object (and of the tasks that
+  /// read its outputs): a driver that kept the lineage can make the input again and rerun it.
+  static constexpr const char* kMissingInput = "input lookup";
+  bool IsMissingInput() const { return code == ErrorCode::kCluster && task == kMissingInput; }
 };
 
 }  // namespace nums::engine

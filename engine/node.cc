@@ -56,9 +56,16 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
   for (const auto& arg : p->task->args) {
     const auto* obj = std::get_if<ObjectArg>(&arg);
     if (obj == nullptr) continue;
-    ObjectCallback cb = [p, slot, schedule](const ObjectValue& v) {
+    ObjectCallback cb = [this, p, slot, schedule](const ObjectValue& v) {
       if (v.ok()) {
         p->inputs[slot] = v.block;
+      } else if (v.error->code == ErrorCode::kCluster &&
+                 v.error->task == ErrorInfo::kMissingObject) {
+        auto missing = std::make_shared<ErrorInfo>(*v.error);
+        missing->message = "an input of task '" + p->task->name + "' on node " +
+                           std::to_string(id_) + " is gone: " + v.error->message;
+        missing->task = ErrorInfo::kMissingInput;
+        p->SetError(std::move(missing));
       } else {
         p->SetError(v.error);
       }

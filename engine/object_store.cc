@@ -48,7 +48,7 @@ ObjectValue ObjectStore::MissingValue(const ObjectId& id) const {
   info->code = ErrorCode::kCluster;
   info->message = "object " + id.ToString() + " is not on node " + std::to_string(node_) +
                   " (freed or never created)";
-  info->task = "get";
+  info->task = ErrorInfo::kMissingObject;
   info->node = node_;
   return {Block(), std::move(info)};
 }

@@ -50,6 +50,9 @@ struct TaskRecord {
   NodeId node = 0;
   std::vector<std::variant<ObjectArg, Scalar>> args;
   std::vector<ObjectId> returns;
+  /// Inputs that were put, not computed: the cluster runtime keeps them alive with the lineage,
+  /// since the task could not run again without them.
+  std::vector<ObjectRef> sources;
 };
 
 /// Checks `spec` and turns it into the record a node executes, with fresh output ids from `ids`.

@@ -285,7 +285,11 @@ std::shared_ptr<ThriftRuntime> ThriftRuntime::Connect(const std::string& address
         return gone ? NodeId{-1} : holder;
       });
   rt->sink_ = std::make_shared<DetachableReleaser>(
-      [background = rt->background_.get()](const ObjectId& id, NodeId node) {
+      [rt = rt.get(), background = rt->background_.get()](const ObjectId& id, NodeId node) {
+        {
+          std::lock_guard lock(rt->state_mu_);
+          rt->held_.erase(id);
+        }
         background->Release(id, node);
       });
   return rt;
@@ -337,7 +341,7 @@ ObjectRef ThriftRuntime::Put(Block block, NodeId node) {
                [&](wire::NodeClient& c) { c.PutChunk(wid, meta, offset, chunk); });
         offset += n;
       } while (offset < block.nbytes());
-      return ObjectRef(id, target, nullptr, sink_);
+      return MakeRef(id, target, nullptr);
     } catch (const NodeLostError& e) {
       if (attempt >= num_nodes()) throw;
       spdlog::warn("put on node {}: {}; trying again", target, e.what());
@@ -363,6 +367,9 @@ std::vector<ObjectRef> ThriftRuntime::Submit(TaskSpec spec) {
     }
     return Holder(ref.id(), ref.node());
   });
+  for (const ObjectRef& in : pins) {
+    if (!in.lineage()) record->sources.push_back(in);
+  }
 
   for (int attempt = 0;; ++attempt) {
     const std::vector<wire::TaskW> batch{ToWire(*record)};
@@ -383,7 +390,7 @@ std::vector<ObjectRef> ThriftRuntime::Submit(TaskSpec spec) {
   }
   std::shared_ptr<const TaskRecord> lineage = record;
   std::vector<ObjectRef> refs;
-  for (const ObjectId& id : record->returns) refs.emplace_back(id, record->node, lineage, sink_);
+  for (const ObjectId& id : record->returns) refs.push_back(MakeRef(id, record->node, lineage));
   return refs;
 }
 
@@ -440,7 +447,8 @@ std::vector<Block> ThriftRuntime::Get(const std::vector<ObjectRef>& refs, Timeou
         // Failed for want of an input on a node that was lost (or that restarted since the
         // input was made there): run it again once that is back.
         if (code == ErrorCode::kNodeLost ||
-            (code == ErrorCode::kCluster && ref.lineage() && InputGone(*ref.lineage()))) {
+            (ref.lineage() && (value->error->IsMissingInput() ||
+                               (code == ErrorCode::kCluster && InputGone(*ref.lineage()))))) {
           ++recoveries;
           Recompute(ref.id(), ref.node(), ref.lineage(), value->error->ToString());
           continue;
@@ -658,7 +666,7 @@ void ThriftRuntime::Revive(const std::vector<wire::NodeW>& listed) {
   }
 }
 
-bool ThriftRuntime::FailedForLostNode(const ObjectId& id, NodeId holder) {
+bool ThriftRuntime::MustRemake(const ObjectId& id, NodeId holder) {
   wire::ChunkW probe;
   try {
     OnNode(holder, "Node.GetChunk",
@@ -666,27 +674,46 @@ bool ThriftRuntime::FailedForLostNode(const ObjectId& id, NodeId holder) {
   } catch (const NodeLostError&) {
     return true;  // the holder itself is lost now, and the object with it
   }
-  return probe.state == wire::ObjectState::FAILED &&
-         probe.error.code == static_cast<int8_t>(ErrorCode::kNodeLost);
+  if (probe.state != wire::ObjectState::FAILED) return false;
+  const auto code = static_cast<ErrorCode>(probe.error.code);
+  return code == ErrorCode::kNodeLost ||
+         (code == ErrorCode::kCluster && (probe.error.task == ErrorInfo::kMissingObject ||
+                                          probe.error.task == ErrorInfo::kMissingInput));
+}
+
+ObjectRef ThriftRuntime::MakeRef(const ObjectId& id, NodeId node,
+                                 std::shared_ptr<const TaskRecord> lineage) {
+  {
+    std::lock_guard lock(state_mu_);
+    held_.insert(id);
+  }
+  return ObjectRef(id, node, std::move(lineage), sink_);
 }
 
 void ThriftRuntime::Recompute(const ObjectId& id, NodeId node,
                               const std::shared_ptr<const TaskRecord>& task,
                               const std::string& why) {
   if (!task) {
-    throw NodeLostError("object " + id.ToString() + " was put on node " + std::to_string(node) +
-                        ", which was lost (" + why + "); only computed objects are recomputed");
+    throw NodeLostError("object " + id.ToString() + ", put on node " + std::to_string(node) +
+                        ", is gone (" + why + "); only computed objects are made again");
   }
   const NodeId target = Target(Holder(id, node), why);
   TaskRecord again = *task;
   again.node = target;
+  std::vector<ObjectRef> temps;  // inputs made again that no ref holds
   for (auto& arg : again.args) {
     auto* in = std::get_if<ObjectArg>(&arg);
     if (in == nullptr) continue;
     NodeId holder = Holder(in->id, in->node);
-    if (Gone(in->id, in->node) || FailedForLostNode(in->id, holder)) {
+    if (Gone(in->id, in->node) || MustRemake(in->id, holder)) {
       Recompute(in->id, in->node, in->producer, why);
       holder = Holder(in->id, in->node);
+      bool held;
+      {
+        std::lock_guard lock(state_mu_);
+        held = held_.count(in->id) > 0;
+      }
+      if (!held) temps.push_back(MakeRef(in->id, holder, in->producer));
     }
     in->node = holder;
   }
@@ -696,9 +723,14 @@ void ThriftRuntime::Recompute(const ObjectId& id, NodeId node,
   std::vector<wire::ObjectIdW> outputs = batch[0].returns;
   OnNode(target, "Node.Free", [&](wire::NodeClient& c) { c.Free(outputs); });
   OnNode(target, "Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
-  std::lock_guard lock(state_mu_);
-  const int64_t epoch = nodes_[static_cast<size_t>(target)].epoch;
-  for (const ObjectId& out : again.returns) moved_[out] = {target, epoch};
+  {
+    std::lock_guard lock(state_mu_);
+    const int64_t epoch = nodes_[static_cast<size_t>(target)].epoch;
+    for (const ObjectId& out : again.returns) moved_[out] = {target, epoch};
+  }
+  if (!temps.empty() && !again.returns.empty()) {
+    background_->Pin(target, again.returns[0], std::move(temps));
+  }
 }
 
 std::vector<NodeInfo> ThriftRuntime::Nodes() {

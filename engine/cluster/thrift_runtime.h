@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/object_id.h"
@@ -91,18 +92,23 @@ class ThriftRuntime final : public Runtime {
   /// earlier process of a node stay gone.
   void Revive(const std::vector<wire::NodeW>& listed);
   /// Submits again the task that made `id` (on its holder, or on a survivor when the holder is
-  /// lost), first recomputing its inputs that are lost or failed for want of a lost node.
+  /// lost), first making again its inputs that are lost, freed already, or failed for want of
+  /// either (recursively). An input made again that no ref holds is freed once the task has run.
   /// Throws NodeLostError for an object that was put, not computed.
   void Recompute(const ObjectId& id, NodeId node, const std::shared_ptr<const TaskRecord>& task,
                  const std::string& why);
-  /// Whether `id` on node `holder` failed because a node it needed was lost, or `holder` is.
-  bool FailedForLostNode(const ObjectId& id, NodeId holder);
+  /// Whether `id` on node `holder` must be made again: `holder` is lost, or the object is not
+  /// there (freed), or it failed because a node or an input it needed was gone.
+  bool MustRemake(const ObjectId& id, NodeId holder);
+  /// A ref of this runtime to `id`: recorded in held_ until its last copy drops.
+  ObjectRef MakeRef(const ObjectId& id, NodeId node, std::shared_ptr<const TaskRecord> lineage);
   /// Whether an object input of `task` is gone.
   bool InputGone(const TaskRecord& task) const;
 
   ObjectIdGenerator ids_;
-  mutable std::mutex state_mu_;  // guards moved_, nodes_, last_revive_
+  mutable std::mutex state_mu_;  // guards moved_, nodes_, last_revive_, held_
   std::unordered_map<ObjectId, Moved, ObjectIdHash> moved_;
+  std::unordered_set<ObjectId, ObjectIdHash> held_;  // objects some ref of the driver names
   std::vector<NodeState> nodes_;
   std::chrono::steady_clock::time_point last_revive_{};
   std::atomic<uint64_t> spread_{0};  // turns of Target among the survivors
