@@ -24,9 +24,10 @@ namespace nums::engine::cluster {
 class ThriftRuntime final : public Runtime {
  public:
   /// A node that stops answering is marked lost; Get recomputes the objects it held (and anything
-  /// that failed for want of them) from their lineage on the surviving nodes, as long as the
-  /// inputs of the tasks involved are still held somewhere. Objects that were put on a lost node
-  /// raise NodeLostError. Tasks and puts meant for a lost node go to a surviving one.
+  /// that failed for want of them) from their lineage on the surviving nodes, making again the
+  /// computed inputs that were freed meanwhile (freed again once used). Objects that were put are
+  /// kept alive by the lineage of what was computed from them; those put on a lost node raise
+  /// NodeLostError. Tasks and puts meant for a lost node go to a surviving one.
   ///
   /// A lost node that the head lists as live again (the same id: a node restarted on its old
   /// address) is used again once the driver notices: when it lists the nodes, and at most once a
