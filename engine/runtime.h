@@ -54,6 +54,37 @@ class Runtime {
   /// Frees the objects now, whatever handles remain; a later Get of them raises ClusterError.
   virtual void Free(const std::vector<ObjectRef>& refs) = 0;
   virtual std::vector<NodeInfo> Nodes() = 0;
+
+  /// Until the matching EndBatch, Submit may hold tasks back and send those of one node in one
+  /// message; EndBatch sends what is held and raises what sending it raised (ClusterError for an
+  /// unknown kernel). Get, Wait and Free send what is held first. Batches nest; by default
+  /// nothing is held.
+  virtual void BeginBatch() {}
+  virtual void EndBatch() {}
+};
+
+/// A batch of submissions for one scope: Send() ends it and raises what sending raised; a batch
+/// left unsent (an exception on its way) is sent quietly when the scope ends.
+class SubmitBatch {
+ public:
+  explicit SubmitBatch(Runtime& rt) : rt_(&rt) { rt.BeginBatch(); }
+  ~SubmitBatch() {
+    if (rt_ == nullptr) return;
+    try {
+      rt_->EndBatch();
+    } catch (...) {  // the error already in flight is the one to report
+    }
+  }
+  SubmitBatch(const SubmitBatch&) = delete;
+  SubmitBatch& operator=(const SubmitBatch&) = delete;
+  void Send() {
+    Runtime* rt = rt_;
+    rt_ = nullptr;
+    rt->EndBatch();
+  }
+
+ private:
+  Runtime* rt_;
 };
 
 }  // namespace nums::engine

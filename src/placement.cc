@@ -54,6 +54,7 @@ void BlockPlan::Run() {
   std::vector<int64_t> memory;
   for (const auto& n : ctx_.runtime->Nodes()) memory.push_back(n.memory_used);
   const optimizer::Plan plan = optimizer::PlaceOnCluster(graph_, memory, ctx_.policy);
+  engine::SubmitBatch batch(*ctx_.runtime);  // a cluster sends each node's tasks together
   for (const auto& step : plan.steps) {
     std::vector<const Refs*> inputs;
     for (int i = 0; i < step.num_inputs(); ++i) {
@@ -66,6 +67,7 @@ void BlockPlan::Run() {
     }
     values_[static_cast<size_t>(step.output)] = std::move(out);
   }
+  batch.Send();
 }
 
 void GatherPlan::Add(const char* kernel, std::vector<TaskArg> args,

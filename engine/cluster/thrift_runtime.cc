@@ -27,6 +27,8 @@ constexpr int32_t kMaxCallWaitMs = 1000;
 // Recoveries one Get tries for one object (a recomputation, or a fetch that failed because
 // the holder was lost) before it gives up with NodeLostError.
 constexpr int kMaxRecoveries = 6;
+// Tasks a batch holds before it sends them anyway.
+constexpr size_t kMaxHeldTasks = 1024;
 // How often, at most, work meant for a lost node makes the driver ask the head whether it is
 // back; Nodes() always asks.
 constexpr auto kReviveInterval = std::chrono::seconds(1);
@@ -296,6 +298,11 @@ std::shared_ptr<ThriftRuntime> ThriftRuntime::Connect(const std::string& address
 }
 
 ThriftRuntime::~ThriftRuntime() {
+  try {
+    SendHeld();
+  } catch (const std::exception& e) {
+    spdlog::warn("sending the tasks a batch held: {}", e.what());
+  }
   if (background_) background_->Stop();  // sends the queued frees, pinned inputs' included
   if (sink_) sink_->Detach();
 }
@@ -370,34 +377,106 @@ std::vector<ObjectRef> ThriftRuntime::Submit(TaskSpec spec) {
   for (const ObjectRef& in : pins) {
     if (!in.lineage()) record->sources.push_back(in);
   }
-
-  for (int attempt = 0;; ++attempt) {
-    const std::vector<wire::TaskW> batch{ToWire(*record)};
-    try {
-      OnNode(record->node, "Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
-      break;
-    } catch (const NodeLostError& e) {
-      if (attempt >= num_nodes()) throw;
-      spdlog::warn("{} on node {}: {}; trying again", what, record->node, e.what());
-      ReviveLostNodes(/*force=*/true);
-      record->node = Target(record->node, what);
-      // New ids: a node that rejoined just now outlives only ids handed out after it did.
-      for (ObjectId& out : record->returns) out = ids_.Next();
+  bool hold = false, send_held = false;
+  {
+    std::lock_guard lock(batch_mu_);
+    hold = batch_depth_ > 0;
+    for (const auto& arg : record->args) {
+      const auto* in = std::get_if<ObjectArg>(&arg);
+      if (in == nullptr) continue;
+      auto it = held_outputs_.find(in->id);
+      send_held |= it != held_outputs_.end() && it->second != record->node;
     }
   }
-  if (!pins.empty() && !record->returns.empty()) {
-    background_->Pin(record->node, record->returns[0], std::move(pins));
+  // A node must have a task before a peer asks it for the task's output.
+  if (send_held) SendHeld();
+  if (hold) {
+    std::lock_guard lock(batch_mu_);
+    for (const ObjectId& out : record->returns) held_outputs_[out] = record->node;
+    held_tasks_[record->node].push_back({record, std::move(pins)});
+    send_held = ++num_held_ >= kMaxHeldTasks;
+  } else {
+    Send(*record, std::move(pins), what);
   }
+  if (hold && send_held) SendHeld();
   std::shared_ptr<const TaskRecord> lineage = record;
   std::vector<ObjectRef> refs;
   for (const ObjectId& id : record->returns) refs.push_back(MakeRef(id, record->node, lineage));
   return refs;
 }
 
+void ThriftRuntime::Send(TaskRecord& record, std::vector<ObjectRef> pins, const std::string& what) {
+  for (int attempt = 0;; ++attempt) {
+    const std::vector<wire::TaskW> batch{ToWire(record)};
+    try {
+      OnNode(record.node, "Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
+      break;
+    } catch (const NodeLostError& e) {
+      if (attempt >= num_nodes()) throw;
+      spdlog::warn("{} on node {}: {}; trying again", what, record.node, e.what());
+      ReviveLostNodes(/*force=*/true);
+      record.node = Target(record.node, what);
+      // New ids: a node that rejoined just now outlives only ids handed out after it did.
+      for (ObjectId& out : record.returns) out = ids_.Next();
+    }
+  }
+  if (!pins.empty() && !record.returns.empty()) {
+    background_->Pin(record.node, record.returns[0], std::move(pins));
+  }
+}
+
+void ThriftRuntime::BeginBatch() {
+  std::lock_guard lock(batch_mu_);
+  ++batch_depth_;
+}
+
+void ThriftRuntime::EndBatch() {
+  {
+    std::lock_guard lock(batch_mu_);
+    if (batch_depth_ == 0) throw ValueError("EndBatch without BeginBatch");
+    if (--batch_depth_ > 0) return;
+  }
+  SendHeld();
+}
+
+// The refs of held tasks are out already, so a node lost while sending is not retried here:
+// Get finds their outputs gone and recomputes them from the lineage, like any lost object.
+void ThriftRuntime::SendHeld() {
+  std::map<NodeId, std::vector<HeldTask>> held;
+  {
+    std::lock_guard lock(batch_mu_);
+    held.swap(held_tasks_);
+    held_outputs_.clear();
+    num_held_ = 0;
+  }
+  std::exception_ptr first;
+  for (auto& [node, tasks] : held) {
+    std::vector<wire::TaskW> batch;
+    batch.reserve(tasks.size());
+    for (const HeldTask& t : tasks) batch.push_back(ToWire(*t.record));
+    try {
+      OnNode(node, "Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
+    } catch (const NodeLostError& e) {
+      spdlog::warn("sending {} tasks to node {}: {}", tasks.size(), node, e.what());
+      continue;
+    } catch (...) {
+      if (!first) first = std::current_exception();
+      continue;
+    }
+    for (HeldTask& t : tasks) {
+      if (!t.pins.empty() && !t.record->returns.empty()) {
+        background_->Pin(node, t.record->returns[0], std::move(t.pins));
+      }
+    }
+  }
+  if (first) std::rethrow_exception(first);
+}
+
 std::vector<Block> ThriftRuntime::Get(const std::vector<ObjectRef>& refs, Timeout timeout) {
   for (size_t i = 0; i < refs.size(); ++i) {
     if (!refs[i]) throw ValueError("null ObjectRef at position " + std::to_string(i));
   }
+  SendHeld();
   const auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
   std::vector<Block> blocks;
   blocks.reserve(refs.size());
@@ -470,6 +549,7 @@ std::vector<Block> ThriftRuntime::Get(const std::vector<ObjectRef>& refs, Timeou
 }
 
 WaitResult ThriftRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, Timeout timeout) {
+  SendHeld();
   if (k < 0 || k > static_cast<int64_t>(refs.size())) {
     throw ValueError("wait: k=" + std::to_string(k) + " must be between 0 and the " +
                      std::to_string(refs.size()) + " refs given");
@@ -530,6 +610,7 @@ WaitResult ThriftRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, Ti
 }
 
 void ThriftRuntime::Free(const std::vector<ObjectRef>& refs) {
+  SendHeld();
   std::map<NodeId, std::vector<wire::ObjectIdW>> by_node;
   for (const auto& r : refs) {
     if (!r) continue;

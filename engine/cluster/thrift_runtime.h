@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,6 +51,11 @@ class ThriftRuntime final : public Runtime {
   /// Objects on a lost node are gone already and are skipped.
   void Free(const std::vector<ObjectRef>& refs) override;
   std::vector<NodeInfo> Nodes() override;
+  /// Within a batch, tasks are held per node and sent in one Node.SubmitTasks per node: when the
+  /// batch ends, when a task reads what a held task of another node makes, and every
+  /// kMaxHeldTasks tasks.
+  void BeginBatch() override;
+  void EndBatch() override;
 
  private:
   struct Links;
@@ -105,6 +111,10 @@ class ThriftRuntime final : public Runtime {
   ObjectRef MakeRef(const ObjectId& id, NodeId node, std::shared_ptr<const TaskRecord> lineage);
   /// Whether an object input of `task` is gone.
   bool InputGone(const TaskRecord& task) const;
+  /// Sends `record` to its node (another when that one is lost) and pins its inputs.
+  void Send(TaskRecord& record, std::vector<ObjectRef> pins, const std::string& what);
+  /// Sends the tasks held by the batch; raises the first error after trying every node.
+  void SendHeld();
 
   ObjectIdGenerator ids_;
   mutable std::mutex state_mu_;  // guards moved_, nodes_, last_revive_, held_
@@ -112,6 +122,15 @@ class ThriftRuntime final : public Runtime {
   std::unordered_set<ObjectId, ObjectIdHash> held_;  // objects some ref of the driver names
   std::vector<NodeState> nodes_;
   std::chrono::steady_clock::time_point last_revive_{};
+  struct HeldTask {
+    std::shared_ptr<TaskRecord> record;
+    std::vector<ObjectRef> pins;
+  };
+  std::mutex batch_mu_;  // guards the batch state below
+  int batch_depth_ = 0;
+  std::map<NodeId, std::vector<HeldTask>> held_tasks_;
+  std::unordered_map<ObjectId, NodeId, ObjectIdHash> held_outputs_;  // of held tasks
+  size_t num_held_ = 0;
   std::atomic<uint64_t> spread_{0};  // turns of Target among the survivors
   std::unique_ptr<Links> links_;
   std::unique_ptr<Background> background_;

@@ -112,6 +112,47 @@ TEST_F(ClusterTest, SubmitErrorsAreRaisedBeforeAnythingRuns) {
   EXPECT_THROW(rt->Put(Filled(4, 0), -1), ClusterError);
 }
 
+TEST_F(ClusterTest, BatchedTasksRunWithTheirInputsFromOtherNodes) {
+  auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
+  auto tasks_run = [&] {
+    int64_t n = 0;
+    for (const auto& node : rt->Nodes()) n += node.tasks_run;
+    return n;
+  };
+  const int64_t before = tasks_run();
+  ObjectRef a = rt->Put(Filled(100, 3.0), 0);
+  std::vector<ObjectRef> outs;
+  {
+    engine::SubmitBatch batch(*rt);
+    ObjectRef b = a;  // a chain that hops from node to node, each hop reading the last one
+    for (int i = 1; i <= 12; ++i) {
+      b = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, i % kNodes, {b}, 1, ""})[0];
+    }
+    outs.push_back(b);
+    for (engine::NodeId n = 0; n < kNodes; ++n) {
+      outs.push_back(rt->Submit(TaskSpec{"engine.identity", Device::kCpu, n, {a}, 1, ""})[0]);
+    }
+    batch.Send();
+  }
+  for (const ObjectRef& o : outs) EXPECT_EQ(Values(rt->Get(o, 30s)), Values(Filled(100, 3.0)));
+  // Each ran once: no task reached its node before the task making its input.
+  EXPECT_EQ(tasks_run() - before, 12 + kNodes);
+}
+
+TEST_F(ClusterTest, ABatchRaisesAnUnknownKernelWhenItIsSent) {
+  auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
+  engine::SubmitBatch batch(*rt);
+  ObjectRef fine = rt->Submit(TaskSpec{"engine.noop", Device::kCpu, 0, {}, 1, ""})[0];
+  EXPECT_NO_THROW(rt->Submit(TaskSpec{"no.such.kernel", Device::kCpu, 1, {}, 1, ""}));
+  try {
+    batch.Send();
+    ADD_FAILURE() << "no error";
+  } catch (const ClusterError& e) {
+    EXPECT_NE(std::string(e.what()).find("no.such.kernel"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(rt->Wait({fine}, 1, 30s).ready.size(), 1u);  // node 0's tasks were sent
+}
+
 TEST_F(ClusterTest, TaskErrorsTravelToDependentsAndToGet) {
   auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
   // identity of no inputs returns no block where one is expected: a RemoteTaskError on node 0,
