@@ -132,6 +132,26 @@ void BM_NoopTasks(benchmark::State& state) {
 }
 BENCHMARK(BM_NoopTasks)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// The same tasks in one SubmitBatch, as an array operation sends them: one message per node.
+void BM_NoopTasksBatched(benchmark::State& state) {
+  auto& c = Cluster::Get();
+  const int64_t n = 2000;
+  for (auto _ : state) {
+    std::vector<ObjectRef> refs;
+    refs.reserve(n);
+    {
+      SubmitBatch batch(*c.rt);
+      for (int64_t i = 0; i < n; ++i) {
+        refs.push_back(c.rt->Submit(TaskSpec{"engine.noop", Device::kCpu, 0, {}, 1, ""})[0]);
+      }
+      batch.Send();
+    }
+    c.rt->Wait(refs, n);
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_NoopTasksBatched)->UseRealTime()->Unit(benchmark::kMillisecond);
+
 }  // namespace
 }  // namespace nums::engine::cluster
 
