@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <thread>
 
 #include "engine/cluster/wire.h"
 
@@ -60,28 +61,55 @@ void ServeChunk(ObjectStore& store, const ObjectId& id, int64_t offset, int64_t 
 }
 
 std::optional<ObjectValue> FetchChunked(const ObjectId& id, int32_t wait_ms,
-                                        const ChunkReader& read) {
+                                        const ChunkReader& read, const ChunkReader* second) {
   wire::ChunkW chunk;
   read(0, wait_ms, chunk);
   if (chunk.state == wire::ObjectState::PENDING) return std::nullopt;
   if (chunk.state == wire::ObjectState::FAILED) return ObjectValue{Block(), FromWire(chunk.error)};
   Block block = AllocateFor(chunk.meta);
   const int64_t total = block.nbytes();
-  int64_t offset = 0;
-  for (;;) {
-    const auto n = static_cast<int64_t>(chunk.data.size());
-    if (n > total - offset || (n == 0 && offset < total)) {
-      throw ClusterError("object " + id.ToString() + ": chunk at offset " + std::to_string(offset) +
-                         " has " + std::to_string(n) + " bytes of " + std::to_string(total));
+  const int64_t size = static_cast<int64_t>(chunk.data.size());
+  if (size == 0 ? total > 0 : size > total) {
+    throw ClusterError("object " + id.ToString() + ": first chunk has " + std::to_string(size) +
+                       " bytes of " + std::to_string(total));
+  }
+  std::memcpy(block.raw(), chunk.data.data(), chunk.data.size());
+  // Chunk k covers [k * size, (k + 1) * size); chunks 1, 2, ... go to the readers in turn.
+  auto read_chunks = [&](const ChunkReader& reader, int64_t first, int64_t step) {
+    wire::ChunkW c;
+    for (int64_t offset = first * size; offset < total; offset += step * size) {
+      c = wire::ChunkW();
+      reader(offset, 0, c);
+      if (c.state != wire::ObjectState::READY) {
+        throw ClusterError("object " + id.ToString() + " was freed while it was being read");
+      }
+      if (static_cast<int64_t>(c.data.size()) != std::min(size, total - offset)) {
+        throw ClusterError("object " + id.ToString() + ": chunk at offset " +
+                           std::to_string(offset) + " has " + std::to_string(c.data.size()) +
+                           " bytes of " + std::to_string(total));
+      }
+      std::memcpy(static_cast<char*>(block.raw()) + offset, c.data.data(), c.data.size());
     }
-    std::memcpy(static_cast<char*>(block.raw()) + offset, chunk.data.data(), chunk.data.size());
-    offset += n;
-    if (offset == total) break;
-    chunk = wire::ChunkW();
-    read(offset, 0, chunk);
-    if (chunk.state != wire::ObjectState::READY) {
-      throw ClusterError("object " + id.ToString() + " was freed while it was being read");
+  };
+  if (second != nullptr && total > 2 * size) {
+    std::exception_ptr failed;
+    std::thread helper([&] {
+      try {
+        read_chunks(*second, 2, 2);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+    });
+    try {
+      read_chunks(read, 1, 2);
+    } catch (...) {
+      helper.join();
+      throw;
     }
+    helper.join();
+    if (failed) std::rethrow_exception(failed);
+  } else {
+    read_chunks(read, 1, 1);
   }
   return ObjectValue{std::move(block), nullptr};
 }

@@ -23,9 +23,12 @@ void ServeChunk(ObjectStore& store, const ObjectId& id, int64_t offset, int64_t 
 /// Reads chunk `offset` of an object (waiting up to `wait_ms`) into `out`.
 using ChunkReader = std::function<void(int64_t offset, int32_t wait_ms, wire::ChunkW& out)>;
 /// The object's value read chunk by chunk, or nullopt while it is still pending after `wait_ms`.
+/// With `second` (a reader over another connection), chunks after the first are read two at a
+/// time, one on each, so that the holder copies one while this side copies the other.
 /// Throws ClusterError when the object disappears or the chunks disagree.
 std::optional<ObjectValue> FetchChunked(const ObjectId& id, int32_t wait_ms,
-                                        const ChunkReader& read);
+                                        const ChunkReader& read,
+                                        const ChunkReader* second = nullptr);
 
 /// Objects being put chunk by chunk into one node.
 class IncomingObjects {

@@ -120,8 +120,9 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
   }
 
   void WorkLoop() {
-    // Each worker keeps its own connection to each peer: a connection carries one call at a time.
-    std::unordered_map<NodeId, std::unique_ptr<NodeConnection>> conns;
+    // Each worker keeps its own connections to each peer (a connection carries one call at a
+    // time): two, so that a large object comes two chunks at a time.
+    std::unordered_map<NodeId, std::unique_ptr<NodeConnection>> conns, seconds;
     for (;;) {
       Job job;
       {
@@ -133,19 +134,24 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
       }
       std::optional<ObjectValue> value;
       try {
-        auto& conn = conns[job.holder];
-        if (!conn) {
-          auto [host, port] = AddressOf(job.holder);
-          conn = std::make_unique<NodeConnection>(host, port, options_.token, true);
-        }
+        auto connect = [&](std::unique_ptr<NodeConnection>& conn) -> NodeConnection& {
+          if (!conn) {
+            auto [host, port] = AddressOf(job.holder);
+            conn = std::make_unique<NodeConnection>(host, port, options_.token, true);
+          }
+          return *conn;
+        };
         const NodeId self = node_->id();
+        auto reader = [&](std::unordered_map<NodeId, std::unique_ptr<NodeConnection>>& pool) {
+          return [&](int64_t offset, int32_t wait_ms, wire::ChunkW& out) {
+            connect(pool[job.holder]).Invoke("Node.Pull", [&](wire::NodeClient& c) {
+              c.Pull(out, ToWire(job.id), offset, kChunkBytes, wait_ms, self);
+            });
+          };
+        };
         auto fetch = [&] {
-          return FetchChunked(job.id, kPullWaitMs,
-                              [&](int64_t offset, int32_t wait_ms, wire::ChunkW& out) {
-                                conn->Invoke("Node.Pull", [&](wire::NodeClient& c) {
-                                  c.Pull(out, ToWire(job.id), offset, kChunkBytes, wait_ms, self);
-                                });
-                              });
+          const ChunkReader first = reader(conns), second = reader(seconds);
+          return FetchChunked(job.id, kPullWaitMs, first, &second);
         };
         try {
           value = fetch();
