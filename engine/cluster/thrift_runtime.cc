@@ -146,11 +146,17 @@ class ThriftRuntime::Background {
     for (;;) {
       const bool stopping = stop_;
       if (stopping) {
-        // Nothing will wait for the pinned tasks any more; their inputs go with the rest.
+        // Nothing will wait for the pinned tasks any more: their inputs go with the rest, and so
+        // do the outputs released while they ran (a node drops a result freed before it is
+        // made, and fails what waited for it).
         std::vector<Pinned> dropped;
         dropped.swap(pinned_);
+        watched_.clear();
+        std::vector<std::pair<ObjectId, NodeId>> deferred(deferred_.begin(), deferred_.end());
+        deferred_.clear();
         lock.unlock();
         dropped.clear();
+        for (const auto& [id, node] : deferred) Queue(id, node);
         lock.lock();
       }
       std::map<NodeId, std::vector<ObjectId>> frees;

@@ -423,6 +423,27 @@ TEST(ClusterNodeLossTest, AKillMidComputationStillGivesTheRightAnswer) {
   EXPECT_EQ(objects(), 0);
 }
 
+TEST(ClusterCleanupTest, ADriverThatExitsMidComputationLeavesNoObjectsBehind) {
+  LocalCluster cluster(2);
+  {
+    Context ctx = nums::init({.address = cluster.address(), .token_file = cluster.token_file()});
+    BlockArray x = random::Generator(ctx, 3).random({8'000'000}, float64, {1'000'000});
+    BlockArray y = exp(x * 2.0 + 1.0);
+  }  // the driver goes while the tasks run: what they make is released before it exists
+  auto rt =
+      ThriftRuntime::Connect(cluster.address(), engine::cluster::ReadToken(cluster.token_file()));
+  auto objects = [&] {
+    int64_t n = 0;
+    for (const auto& node : rt->Nodes()) n += node.num_objects;
+    return n;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (objects() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(objects(), 0);
+}
+
 TEST(ClusterNodeLossTest, TasksThatFailedForALostInputAreRunAgain) {
   LocalCluster cluster(3);
   auto rt =
