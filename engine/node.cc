@@ -100,7 +100,7 @@ bool Node::FetchRemote(const RemoteKey& key, ObjectCallback cb) {
   r.waiting.push_back(std::move(cb));
   if (r.users > 1) return true;  // the first user's fetch is under way
   lock.unlock();
-  peers_->Subscribe(key.holder, id_, key.id, [this, key](const ObjectValue& v) {
+  auto deliver = [this, key](const ObjectValue& v) {
     std::vector<ObjectCallback> waiting;
     {
       std::lock_guard guard(remote_mu_);
@@ -109,7 +109,12 @@ bool Node::FetchRemote(const RemoteKey& key, ObjectCallback cb) {
       waiting.swap(entry.waiting);
     }
     for (auto& w : waiting) w(v);
-  });
+  };
+  try {
+    peers_->Subscribe(key.holder, id_, key.id, deliver);
+  } catch (...) {  // the waiting tasks fail instead of waiting for ever
+    deliver(ObjectValue{Block(), ErrorInfo::FromCurrentException("fetch", id_)});
+  }
   return true;
 }
 

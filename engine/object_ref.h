@@ -55,6 +55,31 @@ class ObjectRef {
   /// The task that produced this object; null for objects that were put.
   const std::shared_ptr<const TaskRecord>& lineage() const { return state_->lineage; }
   explicit operator bool() const { return state_ != nullptr; }
+
+ private:
+  struct State;
+
+ public:
+  /// A handle that does not keep the object: Lock() gives a ref while some copy of this one
+  /// lives, and a null ref after.
+  class Weak {
+   public:
+    ObjectRef Lock() const {
+      ObjectRef r;
+      r.state_ = state_.lock();
+      return r;
+    }
+    bool expired() const { return state_.expired(); }
+
+   private:
+    friend class ObjectRef;
+    std::weak_ptr<State> state_;
+  };
+  Weak weak() const {
+    Weak w;
+    w.state_ = state_;
+    return w;
+  }
   friend bool operator==(const ObjectRef& a, const ObjectRef& b) {
     return a.state_ == b.state_ || (a.state_ && b.state_ && a.id() == b.id());
   }

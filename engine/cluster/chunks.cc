@@ -1,6 +1,7 @@
 #include "engine/cluster/chunks.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -75,9 +76,10 @@ std::optional<ObjectValue> FetchChunked(const ObjectId& id, int32_t wait_ms,
   }
   std::memcpy(block.raw(), chunk.data.data(), chunk.data.size());
   // Chunk k covers [k * size, (k + 1) * size); chunks 1, 2, ... go to the readers in turn.
+  std::atomic<bool> stop{false};  // set when one reader fails: the other gives up too
   auto read_chunks = [&](const ChunkReader& reader, int64_t first, int64_t step) {
     wire::ChunkW c;
-    for (int64_t offset = first * size; offset < total; offset += step * size) {
+    for (int64_t offset = first * size; offset < total && !stop; offset += step * size) {
       c = wire::ChunkW();
       reader(offset, 0, c);
       if (c.state != wire::ObjectState::READY) {
@@ -98,11 +100,13 @@ std::optional<ObjectValue> FetchChunked(const ObjectId& id, int32_t wait_ms,
         read_chunks(*second, 2, 2);
       } catch (...) {
         failed = std::current_exception();
+        stop = true;
       }
     });
     try {
       read_chunks(read, 1, 2);
     } catch (...) {
+      stop = true;
       helper.join();
       throw;
     }

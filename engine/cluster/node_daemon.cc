@@ -156,8 +156,10 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
         try {
           value = fetch();
         } catch (const NodeLostError&) {
-          // The connection may predate a restart of the peer: its socket is dead while a new
-          // process serves the address. A second try, on a fresh connection, tells them apart.
+          // The connections may predate a restart of the peer: their sockets are dead while a
+          // new process serves the address. A second try, on fresh ones, tells them apart.
+          conns.erase(job.holder);
+          seconds.erase(job.holder);
           value = fetch();
         }
         if (value && value->ok()) node_->CountTransfer(value->block.nbytes(), 0);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -296,7 +297,16 @@ std::shared_ptr<ThriftRuntime> ThriftRuntime::Connect(const std::string& address
       [rt = rt.get(), background = rt->background_.get()](const ObjectId& id, NodeId node) {
         {
           std::lock_guard lock(rt->state_mu_);
-          rt->held_.erase(id);
+          // A later ref to the same id (one made for a recovery) keeps the entry.
+          auto it = rt->held_.find(id);
+          if (it != rt->held_.end() && it->second.expired()) rt->held_.erase(it);
+        }
+        {
+          std::lock_guard lock(rt->batch_mu_);
+          if (rt->held_outputs_.count(id) != 0) {  // its task is not on its node yet
+            rt->released_held_.emplace(id, node);
+            return;
+          }
         }
         background->Release(id, node);
       });
@@ -305,7 +315,7 @@ std::shared_ptr<ThriftRuntime> ThriftRuntime::Connect(const std::string& address
 
 ThriftRuntime::~ThriftRuntime() {
   try {
-    SendHeld();
+    if (auto error = SendHeld(nullptr)) std::rethrow_exception(error);
   } catch (const std::exception& e) {
     spdlog::warn("sending the tasks a batch held: {}", e.what());
   }
@@ -383,7 +393,8 @@ std::vector<ObjectRef> ThriftRuntime::Submit(TaskSpec spec) {
   for (const ObjectRef& in : pins) {
     if (!in.lineage()) record->sources.push_back(in);
   }
-  bool hold = false, send_held = false;
+  bool hold = false, full = false;
+  std::set<NodeId> producers;  // nodes holding back a task whose output this one reads
   {
     std::lock_guard lock(batch_mu_);
     hold = batch_depth_ > 0;
@@ -391,20 +402,20 @@ std::vector<ObjectRef> ThriftRuntime::Submit(TaskSpec spec) {
       const auto* in = std::get_if<ObjectArg>(&arg);
       if (in == nullptr) continue;
       auto it = held_outputs_.find(in->id);
-      send_held |= it != held_outputs_.end() && it->second != record->node;
+      if (it != held_outputs_.end() && it->second != record->node) producers.insert(it->second);
     }
   }
   // A node must have a task before a peer asks it for the task's output.
-  if (send_held) SendHeld();
+  if (!producers.empty()) Report(SendHeld(&producers));
   if (hold) {
     std::lock_guard lock(batch_mu_);
     for (const ObjectId& out : record->returns) held_outputs_[out] = record->node;
     held_tasks_[record->node].push_back({record, std::move(pins)});
-    send_held = ++num_held_ >= kMaxHeldTasks;
+    full = ++num_held_ >= kMaxHeldTasks;
   } else {
     Send(*record, std::move(pins), what);
   }
-  if (hold && send_held) SendHeld();
+  if (full) Report(SendHeld(nullptr));
   std::shared_ptr<const TaskRecord> lineage = record;
   std::vector<ObjectRef> refs;
   for (const ObjectId& id : record->returns) refs.push_back(MakeRef(id, record->node, lineage));
@@ -437,52 +448,105 @@ void ThriftRuntime::BeginBatch() {
 }
 
 void ThriftRuntime::EndBatch() {
+  std::exception_ptr error;
   {
     std::lock_guard lock(batch_mu_);
     if (batch_depth_ == 0) throw ValueError("EndBatch without BeginBatch");
     if (--batch_depth_ > 0) return;
   }
-  SendHeld();
+  error = SendHeld(nullptr);
+  {
+    std::lock_guard lock(batch_mu_);
+    if (!error) error = batch_error_;
+    batch_error_ = nullptr;
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+void ThriftRuntime::Report(std::exception_ptr error) {
+  if (!error) return;
+  {
+    std::lock_guard lock(batch_mu_);
+    if (batch_depth_ > 0) {
+      if (!batch_error_) batch_error_ = error;
+      return;
+    }
+  }
+  std::rethrow_exception(error);
 }
 
 // The refs of held tasks are out already, so a node lost while sending is not retried here:
 // Get finds their outputs gone and recomputes them from the lineage, like any lost object.
-void ThriftRuntime::SendHeld() {
+std::exception_ptr ThriftRuntime::SendHeld(const std::set<NodeId>* only) {
+  std::lock_guard sending(send_mu_);
   std::map<NodeId, std::vector<HeldTask>> held;
   {
     std::lock_guard lock(batch_mu_);
-    held.swap(held_tasks_);
-    held_outputs_.clear();
-    num_held_ = 0;
+    if (only == nullptr) {
+      held.swap(held_tasks_);
+    } else {
+      for (NodeId node : *only) {
+        if (auto it = held_tasks_.find(node); it != held_tasks_.end()) {
+          held.insert(held_tasks_.extract(it));
+        }
+      }
+    }
+    for (const auto& [node, tasks] : held) num_held_ -= tasks.size();
   }
   std::exception_ptr first;
-  for (auto& [node, tasks] : held) {
+  auto submit = [&](NodeId node, std::span<HeldTask> tasks) {
     std::vector<wire::TaskW> batch;
     batch.reserve(tasks.size());
     for (const HeldTask& t : tasks) batch.push_back(ToWire(*t.record));
-    try {
-      OnNode(node, "Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
-    } catch (const NodeLostError& e) {
-      spdlog::warn("sending {} tasks to node {}: {}", tasks.size(), node, e.what());
-      continue;
-    } catch (...) {
-      if (!first) first = std::current_exception();
-      continue;
-    }
+    OnNode(node, "Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
     for (HeldTask& t : tasks) {
       if (!t.pins.empty() && !t.record->returns.empty()) {
         background_->Pin(node, t.record->returns[0], std::move(t.pins));
       }
     }
+  };
+  for (auto& [node, tasks] : held) {
+    try {
+      submit(node, tasks);
+    } catch (const NodeLostError& e) {
+      spdlog::warn("sending {} tasks to node {}: {}", tasks.size(), node, e.what());
+    } catch (...) {
+      // The node refused the batch for one bad task (an unknown kernel): the others still go.
+      for (HeldTask& t : tasks) {
+        try {
+          submit(node, std::span<HeldTask>(&t, 1));
+        } catch (...) {
+          if (!first) first = std::current_exception();
+        }
+      }
+    }
   }
-  if (first) std::rethrow_exception(first);
+  // Refs to these outputs dropped while they were held are released now that the node knows
+  // them (freed earlier, the result would have been kept when it came).
+  std::vector<std::pair<ObjectId, NodeId>> released;
+  {
+    std::lock_guard lock(batch_mu_);
+    for (const auto& [node, tasks] : held) {
+      for (const HeldTask& t : tasks) {
+        for (const ObjectId& out : t.record->returns) {
+          held_outputs_.erase(out);
+          if (auto it = released_held_.find(out); it != released_held_.end()) {
+            released.emplace_back(*it);
+            released_held_.erase(it);
+          }
+        }
+      }
+    }
+  }
+  for (const auto& [id, node] : released) background_->Release(id, node);
+  return first;
 }
 
 std::vector<Block> ThriftRuntime::Get(const std::vector<ObjectRef>& refs, Timeout timeout) {
   for (size_t i = 0; i < refs.size(); ++i) {
     if (!refs[i]) throw ValueError("null ObjectRef at position " + std::to_string(i));
   }
-  SendHeld();
+  Report(SendHeld(nullptr));
   const auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
   std::vector<Block> blocks;
   blocks.reserve(refs.size());
@@ -555,7 +619,7 @@ std::vector<Block> ThriftRuntime::Get(const std::vector<ObjectRef>& refs, Timeou
 }
 
 WaitResult ThriftRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, Timeout timeout) {
-  SendHeld();
+  Report(SendHeld(nullptr));
   if (k < 0 || k > static_cast<int64_t>(refs.size())) {
     throw ValueError("wait: k=" + std::to_string(k) + " must be between 0 and the " +
                      std::to_string(refs.size()) + " refs given");
@@ -616,7 +680,7 @@ WaitResult ThriftRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, Ti
 }
 
 void ThriftRuntime::Free(const std::vector<ObjectRef>& refs) {
-  SendHeld();
+  Report(SendHeld(nullptr));
   std::map<NodeId, std::vector<wire::ObjectIdW>> by_node;
   for (const auto& r : refs) {
     if (!r) continue;
@@ -770,11 +834,10 @@ bool ThriftRuntime::MustRemake(const ObjectId& id, NodeId holder) {
 
 ObjectRef ThriftRuntime::MakeRef(const ObjectId& id, NodeId node,
                                  std::shared_ptr<const TaskRecord> lineage) {
-  {
-    std::lock_guard lock(state_mu_);
-    held_.insert(id);
-  }
-  return ObjectRef(id, node, std::move(lineage), sink_);
+  ObjectRef ref(id, node, std::move(lineage), sink_);
+  std::lock_guard lock(state_mu_);
+  held_[id] = ref.weak();
+  return ref;
 }
 
 void ThriftRuntime::Recompute(const ObjectId& id, NodeId node,
@@ -787,7 +850,9 @@ void ThriftRuntime::Recompute(const ObjectId& id, NodeId node,
   const NodeId target = Target(Holder(id, node), why);
   TaskRecord again = *task;
   again.node = target;
-  std::vector<ObjectRef> temps;  // inputs made again that no ref holds
+  // Every input is held until this task has run: a ref of the driver's if one lives (a user's,
+  // or another task's pins, which may drop first), else a new one that frees the input then.
+  std::vector<ObjectRef> temps;
   for (auto& arg : again.args) {
     auto* in = std::get_if<ObjectArg>(&arg);
     if (in == nullptr) continue;
@@ -795,13 +860,13 @@ void ThriftRuntime::Recompute(const ObjectId& id, NodeId node,
     if (Gone(in->id, in->node) || MustRemake(in->id, holder)) {
       Recompute(in->id, in->node, in->producer, why);
       holder = Holder(in->id, in->node);
-      bool held;
-      {
-        std::lock_guard lock(state_mu_);
-        held = held_.count(in->id) > 0;
-      }
-      if (!held) temps.push_back(MakeRef(in->id, holder, in->producer));
     }
+    ObjectRef live;
+    {
+      std::lock_guard lock(state_mu_);
+      if (auto it = held_.find(in->id); it != held_.end()) live = it->second.Lock();
+    }
+    temps.push_back(live ? std::move(live) : MakeRef(in->id, holder, in->producer));
     in->node = holder;
   }
   spdlog::info("recomputing task '{}' on node {} ({})", again.name, target, why);

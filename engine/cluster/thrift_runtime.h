@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -107,30 +109,37 @@ class ThriftRuntime final : public Runtime {
   /// Whether `id` on node `holder` must be made again: `holder` is lost, or the object is not
   /// there (freed), or it failed because a node or an input it needed was gone.
   bool MustRemake(const ObjectId& id, NodeId holder);
-  /// A ref of this runtime to `id`: recorded in held_ until its last copy drops.
+  /// A ref of this runtime to `id`, recorded (weakly) in held_ until its last copy drops.
   ObjectRef MakeRef(const ObjectId& id, NodeId node, std::shared_ptr<const TaskRecord> lineage);
   /// Whether an object input of `task` is gone.
   bool InputGone(const TaskRecord& task) const;
   /// Sends `record` to its node (another when that one is lost) and pins its inputs.
   void Send(TaskRecord& record, std::vector<ObjectRef> pins, const std::string& what);
-  /// Sends the tasks held by the batch; raises the first error after trying every node.
-  void SendHeld();
+  /// Sends the tasks the batch holds for the nodes in `only` (all when null), one message per
+  /// node; returns the first error after trying every task. One send at a time.
+  std::exception_ptr SendHeld(const std::set<NodeId>* only);
+  /// Raises `error`, or keeps it for EndBatch while a batch is open.
+  void Report(std::exception_ptr error);
 
   ObjectIdGenerator ids_;
   mutable std::mutex state_mu_;  // guards moved_, nodes_, last_revive_, held_
   std::unordered_map<ObjectId, Moved, ObjectIdHash> moved_;
-  std::unordered_set<ObjectId, ObjectIdHash> held_;  // objects some ref of the driver names
+  std::unordered_map<ObjectId, ObjectRef::Weak, ObjectIdHash> held_;  // the driver's refs
   std::vector<NodeState> nodes_;
   std::chrono::steady_clock::time_point last_revive_{};
   struct HeldTask {
     std::shared_ptr<TaskRecord> record;
     std::vector<ObjectRef> pins;
   };
+  std::mutex send_mu_;   // one SendHeld at a time
   std::mutex batch_mu_;  // guards the batch state below
   int batch_depth_ = 0;
   std::map<NodeId, std::vector<HeldTask>> held_tasks_;
-  std::unordered_map<ObjectId, NodeId, ObjectIdHash> held_outputs_;  // of held tasks
+  // Outputs of tasks held or being sent, and those of them whose last ref dropped meanwhile.
+  std::unordered_map<ObjectId, NodeId, ObjectIdHash> held_outputs_;
+  std::unordered_map<ObjectId, NodeId, ObjectIdHash> released_held_;
   size_t num_held_ = 0;
+  std::exception_ptr batch_error_;   // the first send error of the open batch
   std::atomic<uint64_t> spread_{0};  // turns of Target among the survivors
   std::unique_ptr<Links> links_;
   std::unique_ptr<Background> background_;

@@ -139,18 +139,44 @@ TEST_F(ClusterTest, BatchedTasksRunWithTheirInputsFromOtherNodes) {
   EXPECT_EQ(tasks_run() - before, 12 + kNodes);
 }
 
+TEST_F(ClusterTest, OutputsDroppedBeforeTheirBatchIsSentAreFreed) {
+  auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
+  auto objects = [&] {
+    int64_t n = 0;
+    for (const auto& node : rt->Nodes()) n += node.num_objects;
+    return n;
+  };
+  const int64_t before = objects();
+  {
+    engine::SubmitBatch batch(*rt);
+    for (int i = 0; i < 12; ++i) {
+      rt->Submit(TaskSpec{"engine.noop", Device::kCpu, i % kNodes, {}, 1, ""});  // dropped
+    }
+    batch.Send();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (objects() > before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(objects(), before);
+}
+
 TEST_F(ClusterTest, ABatchRaisesAnUnknownKernelWhenItIsSent) {
   auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
   engine::SubmitBatch batch(*rt);
   ObjectRef fine = rt->Submit(TaskSpec{"engine.noop", Device::kCpu, 0, {}, 1, ""})[0];
+  ObjectRef before = rt->Submit(TaskSpec{"engine.noop", Device::kCpu, 1, {}, 1, ""})[0];
   EXPECT_NO_THROW(rt->Submit(TaskSpec{"no.such.kernel", Device::kCpu, 1, {}, 1, ""}));
+  ObjectRef after = rt->Submit(TaskSpec{"engine.noop", Device::kCpu, 1, {}, 1, ""})[0];
   try {
     batch.Send();
     ADD_FAILURE() << "no error";
   } catch (const ClusterError& e) {
     EXPECT_NE(std::string(e.what()).find("no.such.kernel"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(rt->Wait({fine}, 1, 30s).ready.size(), 1u);  // node 0's tasks were sent
+  // Every other task was sent, those beside the bad one on node 1 included.
+  EXPECT_EQ(rt->Wait({fine, before, after}, 3, 30s).ready.size(), 3u);
+  EXPECT_NO_THROW(rt->Get({fine, before, after}, 30s));
 }
 
 TEST_F(ClusterTest, TaskErrorsTravelToDependentsAndToGet) {
