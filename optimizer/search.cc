@@ -15,6 +15,17 @@ Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_use
                policy);
 }
 
+bool LoadsCannotMatter(const BlockGraph& graph, Policy policy) {
+  if (policy == Policy::kRoundRobin) return false;
+  for (const Op& op : graph.ops()) {
+    if (op.kind == OpKind::kReduce) return false;
+    for (OpId in : op.inputs) {
+      if (in != op.inputs.front()) return false;
+    }
+  }
+  return true;
+}
+
 Search::Search(const BlockGraph& graph, const ClusterState& state, Policy policy)
     : graph_(graph),
       state_(state),

@@ -28,6 +28,11 @@ Plan Place(const BlockGraph& graph, const ClusterState& state, Policy policy);
 Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_used,
                     Policy policy = Policy::kLshs);
 
+/// Whether `policy` places every op of `graph` the same whatever the loads: no reduction, and
+/// each op reads a single value (perhaps twice), so its one candidate is where that value is
+/// (round-robin ignores candidates: never). The array layer then need not ask for the loads.
+bool LoadsCannotMatter(const BlockGraph& graph, Policy policy);
+
 /// The walk behind Place. Each op is placed when its turn comes in the graph's order (its inputs
 /// are placed by then), a gather as one step with all its inputs; a reduction as pairwise steps:
 /// first two partials that share a node (no transfer), otherwise the two oldest, each step on a

@@ -1,5 +1,7 @@
 #include "src/placement.h"
 
+#include <algorithm>
+
 #include "optimizer/search.h"
 
 namespace nums::detail {
@@ -51,8 +53,12 @@ OpId BlockPlan::Gather(std::vector<OpId> inputs, int64_t bytes, StepFn fn, const
 }
 
 void BlockPlan::Run() {
-  std::vector<int64_t> memory;
-  for (const auto& n : ctx_.runtime->Nodes()) memory.push_back(n.memory_used);
+  // Each node's memory in use seeds the plan; a cluster runtime asks every node for it.
+  std::vector<int64_t> memory(static_cast<size_t>(std::max<int64_t>(graph_.min_nodes(), 1)), 0);
+  if (!optimizer::LoadsCannotMatter(graph_, ctx_.policy)) {
+    memory.clear();
+    for (const auto& n : ctx_.runtime->Nodes()) memory.push_back(n.memory_used);
+  }
   const optimizer::Plan plan = optimizer::PlaceOnCluster(graph_, memory, ctx_.policy);
   engine::SubmitBatch batch(*ctx_.runtime);  // a cluster sends each node's tasks together
   for (const auto& step : plan.steps) {

@@ -54,6 +54,30 @@ TEST(Placement, GatherChoosesAmongInputHolders) {
   EXPECT_EQ(plan.MovedBytes(), 200);
 }
 
+TEST(Placement, LoadsCannotMatterWhenEveryOpHasOneCandidate) {
+  BlockGraph g;
+  const OpId a = g.AddLeaf(1, 100);
+  const OpId b = g.AddLeaf(2, 100);
+  const OpId sq = g.AddBinary(a, a, 100, "mul");  // one value read twice
+  g.MarkOutput(g.AddUnary(sq, 100, "exp"));
+  g.MarkOutput(g.AddGather({b}, 50, "transpose"));
+  EXPECT_TRUE(LoadsCannotMatter(g, Policy::kLshs));
+  EXPECT_TRUE(LoadsCannotMatter(g, Policy::kLocality));
+  EXPECT_FALSE(LoadsCannotMatter(g, Policy::kRoundRobin));
+  // The plan is the same from empty nodes as from a loaded cluster.
+  const Plan empty = Place(g, ClusterState::Empty(3), Policy::kLshs);
+  const Plan loaded = Place(g, ClusterState({0, 5000, 9000}), Policy::kLshs);
+  EXPECT_EQ(empty.node_of_op, loaded.node_of_op);
+  EXPECT_EQ(empty.node_of_op[static_cast<size_t>(sq)], 1);
+  BlockGraph two;
+  two.MarkOutput(two.AddBinary(two.AddLeaf(0, 8), two.AddLeaf(1, 8), 8));
+  EXPECT_FALSE(LoadsCannotMatter(two, Policy::kLshs));
+  BlockGraph sum;
+  const OpId x = sum.AddLeaf(0, 8);
+  sum.MarkOutput(sum.AddReduce({x, x}, 8));
+  EXPECT_FALSE(LoadsCannotMatter(sum, Policy::kLshs));
+}
+
 TEST(Placement, ElementwiseOnCoLocatedInputsStaysPut) {
   BlockGraph g;
   const OpId a = g.AddLeaf(2, 1000);
