@@ -124,7 +124,6 @@ BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
   auto& ctx = ops[0].impl()->ctx;
   ArrayGrid grid(al.grid.shape(), al.grid.block_shape(), out_dtype);
   BlockPlan plan(*ctx);
-  std::unordered_map<engine::ObjectId, optimizer::OpId, engine::ObjectIdHash> leaves;
   std::vector<optimizer::OpId> outputs;
   outputs.reserve(static_cast<size_t>(grid.num_blocks()));
   for_each_entry(grid.grid_shape(), [&](const Shape& e) {
@@ -138,9 +137,7 @@ BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
         extra = ref;
         continue;
       }
-      auto [it, fresh] = leaves.try_emplace(ref.id(), 0);
-      if (fresh) it->second = plan.Leaf({ref}, block_bytes(a, ae));
-      in.push_back(it->second);
+      in.push_back(plan.Leaf({ref}, block_bytes(a, ae)));
     }
     StepFn fn = [&ctx, kernel, &scalars, extra](const std::vector<const Refs*>& inputs,
                                                 int64_t node) {

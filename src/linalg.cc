@@ -152,12 +152,6 @@ BlockArray contract(const BlockArray& a_in, const BlockArray& b_in, const Contra
   // Partial products and their sums are placed by the optimizer (LSHS by default: a product
   // normally runs where its larger input is, and the sum tree follows the loads).
   detail::BlockPlan plan(*ctx);
-  std::unordered_map<engine::ObjectId, optimizer::OpId, engine::ObjectIdHash> leaves;
-  auto leaf = [&](const ObjectRef& r, int64_t bytes) {
-    auto [it, fresh] = leaves.try_emplace(r.id(), 0);
-    if (fresh) it->second = plan.Leaf({r}, bytes);
-    return it->second;
-  };
   const detail::StepFn product = [&](const auto& in, int64_t node) {
     std::vector<TaskArg> args = {(*in[0])[0], (*in[1])[0]};
     args.insert(args.end(), scalars.begin(), scalars.end());
@@ -199,9 +193,9 @@ BlockArray contract(const BlockArray& a_in, const BlockArray& b_in, const Contra
       }
       const ObjectRef& ra = a.impl()->blocks[static_cast<size_t>(ga.flat(ea))];
       const ObjectRef& rb = b.impl()->blocks[static_cast<size_t>(gb.flat(eb))];
-      partials.push_back(plan.Product(leaf(ra, shape_size(ga.block_shape_at(ea)) * item),
-                                      leaf(rb, shape_size(gb.block_shape_at(eb)) * item), out_bytes,
-                                      product, "tensordot"));
+      partials.push_back(plan.Product(plan.Leaf({ra}, shape_size(ga.block_shape_at(ea)) * item),
+                                      plan.Leaf({rb}, shape_size(gb.block_shape_at(eb)) * item),
+                                      out_bytes, product, "tensordot"));
     });
     const optimizer::OpId root = plan.Reduce(std::move(partials), out_bytes, sum, "sum");
     plan.Output(root);

@@ -9,11 +9,12 @@ namespace nums::detail {
 using optimizer::OpId;
 
 OpId BlockPlan::Leaf(Refs refs, int64_t bytes) {
-  const int64_t node = refs.at(0).node();
-  const OpId id = graph_.AddLeaf(node, bytes);
+  auto [it, fresh] = leaf_of_.try_emplace(refs.at(0).id(), 0);
+  if (!fresh) return it->second;
+  it->second = graph_.AddLeaf(refs[0].node(), bytes);
   fns_.emplace_back();
   values_.push_back(std::move(refs));
-  return id;
+  return it->second;
 }
 
 OpId BlockPlan::Unary(OpId in, int64_t bytes, StepFn fn, const char* name) {
@@ -81,11 +82,9 @@ void GatherPlan::Add(const char* kernel, std::vector<TaskArg> args,
   if (input_bytes.empty()) throw ValueError(std::string(kernel) + ": a gather needs an input");
   std::vector<OpId> inputs;
   for (size_t i = 0; i < input_bytes.size(); ++i) {
-    const ObjectRef& ref = std::get<ObjectRef>(args.at(i));
-    auto [it, fresh] = leaf_of_.emplace(ref.id(), 0);
-    if (fresh) it->second = plan_.Leaf({ref}, input_bytes[i]);
-    inputs.push_back(it->second);
+    inputs.push_back(plan_.Leaf({std::get<ObjectRef>(args.at(i))}, input_bytes[i]));
   }
+  any_task_ = true;
   const size_t n = inputs.size();
   StepFn fn = [this, kernel, n,
                rest = std::vector<TaskArg>(args.begin() + static_cast<int64_t>(n), args.end())](
@@ -103,7 +102,7 @@ void GatherPlan::Add(const char* kernel, std::vector<TaskArg> args,
 void GatherPlan::Reuse(ObjectRef block) { blocks_.emplace_back(std::move(block)); }
 
 std::vector<ObjectRef> GatherPlan::Run() && {
-  if (!leaf_of_.empty()) plan_.Run();
+  if (any_task_) plan_.Run();
   std::vector<ObjectRef> out;
   out.reserve(blocks_.size());
   for (auto& b : blocks_) {

@@ -5,7 +5,7 @@
 // policy, and Run() submits every task, in a valid order, to the chosen node.
 
 #include <functional>
-#include <map>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -25,7 +25,8 @@ class BlockPlan {
  public:
   explicit BlockPlan(Context::Impl& ctx) : ctx_(ctx) {}
 
-  /// An existing block (or pair of blocks); bytes are the first ref's block size.
+  /// An existing block (or pair of blocks); bytes are the first ref's block size. A block given
+  /// again is the same leaf.
   optimizer::OpId Leaf(Refs refs, int64_t bytes);
   optimizer::OpId Unary(optimizer::OpId in, int64_t bytes, StepFn fn, const char* name);
   optimizer::OpId Binary(optimizer::OpId a, optimizer::OpId b, int64_t bytes, StepFn fn,
@@ -51,6 +52,7 @@ class BlockPlan {
   optimizer::BlockGraph graph_;
   std::vector<StepFn> fns_;   // per op; empty for leaves
   std::vector<Refs> values_;  // per value id once Run() produced it
+  std::unordered_map<engine::ObjectId, optimizer::OpId, engine::ObjectIdHash> leaf_of_;
 };
 
 /// The blocks of a new array, each either an existing block taken as it is or assembled by one
@@ -72,7 +74,7 @@ class GatherPlan {
  private:
   Context::Impl& ctx_;
   BlockPlan plan_;
-  std::map<engine::ObjectId, optimizer::OpId> leaf_of_;
+  bool any_task_ = false;
   std::vector<std::variant<ObjectRef, optimizer::OpId>> blocks_;
 };
 

@@ -20,7 +20,7 @@ struct RowData {
   std::shared_ptr<Context::Impl> ctx;
   int64_t n = 0, d = 0;
   std::vector<engine::ObjectRef> x, y;
-  int64_t block_rows = 0;  ///< of every row block but maybe the last
+  ArrayGrid grid;  ///< X's: n x d in row blocks
 };
 
 /// Checks X and y for `model` (ShapeError, ValueError: see models.hpp), lays them out, and runs

@@ -38,7 +38,7 @@ RowData prepare(const BlockArray& X, const BlockArray& y, GlmFamily family, cons
   }
   const BlockArray x = full_rows(X, -1, where.c_str());
   const BlockArray yb = y.astype(float64).rechunk({x.block_shape()[0]});
-  RowData data{x.impl()->ctx, x.shape()[0], x.shape()[1], x.impl()->blocks, {}, x.block_shape()[0]};
+  RowData data{x.impl()->ctx, x.shape()[0], x.shape()[1], x.impl()->blocks, {}, x.grid()};
   for (size_t i = 0; i < data.x.size(); ++i) {
     const ObjectRef& yi = yb.impl()->blocks[i];
     const int64_t node = data.x[i].node();
@@ -77,8 +77,7 @@ Eigen::VectorXd sum_over_blocks(const RowData& data, const char* kernel,
   };
   std::vector<optimizer::OpId> partials;
   for (size_t i = 0; i < data.x.size(); ++i) {
-    const int64_t rows = i + 1 < data.x.size() ? data.block_rows
-                                               : data.n - data.block_rows * static_cast<int64_t>(i);
+    const int64_t rows = data.grid.block_shape_at({static_cast<int64_t>(i), 0})[0];
     const optimizer::OpId x = plan.Leaf({data.x[i]}, rows * data.d * 8);
     const optimizer::OpId y = plan.Leaf({data.y[i]}, rows * 8);
     partials.push_back(plan.Binary(x, y, partial_bytes, run_kernel, kernel));
