@@ -2,7 +2,6 @@
 // CostModel: LSHS's objective for a state that one more block operation would produce, without
 // copying the state.
 
-#include <array>
 #include <cstdint>
 #include <span>
 
@@ -10,10 +9,10 @@
 
 namespace nums::optimizer {
 
-/// Evaluates f = max(memory) + max(net_in) + max(net_out) after a hypothetical step, from the
-/// three largest values of each load taken once per state in O(nodes). A step with at most two
-/// senders touches at most three nodes, so the maximum over the untouched nodes is the largest
-/// of the three that is not touched: O(1). A gather from more senders costs O(nodes).
+/// Evaluates f = max(memory) + max(net_in) + max(net_out) after a hypothetical step without
+/// copying the state. A step only adds to the loads of the nodes it touches, so each maximum
+/// after it is the larger of the maximum before (taken once per state, O(nodes)) and the touched
+/// nodes' new loads: O(transfers) per candidate.
 class CostModel {
  public:
   /// Keeps a reference: `state` must outlive the model and stay unchanged while it is used.
@@ -25,16 +24,8 @@ class CostModel {
   int64_t Evaluate(int64_t node, std::span<const Transfer> incoming, int64_t out_bytes) const;
 
  private:
-  /// The three largest values of a load and their nodes (node -1 pads small clusters).
-  struct Top3 {
-    std::array<int64_t, 3> value{};
-    std::array<int64_t, 3> node{-1, -1, -1};
-    void Offer(int64_t node, int64_t value);
-    int64_t MaxExcluding(int64_t a, int64_t b) const;
-  };
-
   const ClusterState& state_;
-  Top3 memory_, net_in_, net_out_;
+  int64_t max_memory_, max_net_in_, max_net_out_;
 };
 
 }  // namespace nums::optimizer
