@@ -28,6 +28,7 @@ struct ErrorInfo {
   /// ...and of the error of a task one of whose inputs was such an object (and of the tasks that
   /// read its outputs): a driver that kept the lineage can make the input again and rerun it.
   static constexpr const char* kMissingInput = "input lookup";
+  bool IsMissingObject() const { return code == ErrorCode::kCluster && task == kMissingObject; }
   bool IsMissingInput() const { return code == ErrorCode::kCluster && task == kMissingInput; }
 };
 

@@ -59,8 +59,7 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
     ObjectCallback cb = [this, p, slot, schedule](const ObjectValue& v) {
       if (v.ok()) {
         p->inputs[slot] = v.block;
-      } else if (v.error->code == ErrorCode::kCluster &&
-                 v.error->task == ErrorInfo::kMissingObject) {
+      } else if (v.error->IsMissingObject()) {
         auto missing = std::make_shared<ErrorInfo>(*v.error);
         missing->message = "an input of task '" + p->task->name + "' on node " +
                            std::to_string(id_) + " is gone: " + v.error->message;

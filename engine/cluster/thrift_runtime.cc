@@ -826,10 +826,8 @@ bool ThriftRuntime::MustRemake(const ObjectId& id, NodeId holder) {
     return true;  // the holder itself is lost now, and the object with it
   }
   if (probe.state != wire::ObjectState::FAILED) return false;
-  const auto code = static_cast<ErrorCode>(probe.error.code);
-  return code == ErrorCode::kNodeLost ||
-         (code == ErrorCode::kCluster && (probe.error.task == ErrorInfo::kMissingObject ||
-                                          probe.error.task == ErrorInfo::kMissingInput));
+  const auto error = FromWire(probe.error);
+  return error->code == ErrorCode::kNodeLost || error->IsMissingObject() || error->IsMissingInput();
 }
 
 ObjectRef ThriftRuntime::MakeRef(const ObjectId& id, NodeId node,
