@@ -39,21 +39,16 @@ BlockArray as_array(const BlockArray& like, Number n) {
   } else {
     t = d;
   }
-  engine::Block b = engine::Block::Allocate(t, {});
-  dispatch(t, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (std::is_same_v<T, bool>) {
-      *b.data<T>() = n.f != 0.0;
-    } else if constexpr (std::is_integral_v<T>) {
-      *b.data<T>() = static_cast<T>(n.kind == DType::kFloat64 ? static_cast<int64_t>(n.f) : n.i);
-    } else {
-      *b.data<T>() = n.kind == DType::kFloat64 ? static_cast<T>(n.f) : static_cast<T>(n.i);
-    }
-  });
+  // Made by a task, not put: no message of its own on a cluster, and a lineage to remake it.
   auto& ctx = *like.impl()->ctx;
   const int64_t node = like.impl()->blocks.empty() ? 0 : like.impl()->blocks[0].node();
-  return detail::make_array(like.impl()->ctx, ArrayGrid({}, {}, t),
-                            {ctx.runtime->Put(std::move(b), node)});
+  const int64_t i = n.kind == DType::kFloat64 ? static_cast<int64_t>(n.f) : n.i;
+  return detail::make_array(
+      like.impl()->ctx, ArrayGrid({}, {}, t),
+      {detail::submit(ctx, "array.full",
+                      {detail::shape_scalar({}), detail::int_scalar(static_cast<int64_t>(t)),
+                       detail::Scalar{n.f}, detail::int_scalar(i)},
+                      node)});
 }
 
 namespace detail {
