@@ -1,6 +1,7 @@
 #include "src/placement.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "optimizer/search.h"
 
@@ -86,14 +87,17 @@ void GatherPlan::Add(const char* kernel, std::vector<TaskArg> args,
   }
   any_task_ = true;
   const size_t n = inputs.size();
-  StepFn fn = [this, kernel, n,
-               rest = std::vector<TaskArg>(args.begin() + static_cast<int64_t>(n), args.end())](
-                  const std::vector<const Refs*>& in, int64_t node) {
-    std::vector<TaskArg> call;
-    for (size_t i = 0; i < n; ++i) call.emplace_back(in[i]->at(0));
-    call.insert(call.end(), rest.begin(), rest.end());
-    return Refs{submit(ctx_, kernel, std::move(call), node)};
-  };
+  StepFn fn =
+      [this, kernel, n,
+       rest = std::vector<TaskArg>(std::make_move_iterator(args.begin() + static_cast<int64_t>(n)),
+                                   std::make_move_iterator(args.end()))](
+          const std::vector<const Refs*>& in, int64_t node) mutable {  // runs once
+        std::vector<TaskArg> call;
+        for (size_t i = 0; i < n; ++i) call.emplace_back(in[i]->at(0));
+        call.insert(call.end(), std::make_move_iterator(rest.begin()),
+                    std::make_move_iterator(rest.end()));
+        return Refs{submit(ctx_, kernel, std::move(call), node)};
+      };
   const OpId op = plan_.Gather(std::move(inputs), bytes, std::move(fn), kernel);
   plan_.Output(op);
   blocks_.emplace_back(op);
