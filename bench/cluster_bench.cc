@@ -116,6 +116,16 @@ void BM_RawTcp(benchmark::State& state) {
 }
 BENCHMARK(BM_RawTcp)->Arg(1 << 20)->Arg(256 << 20)->UseRealTime()->MinTime(2.0);
 
+// Latency: one no-op task submitted to node 0 and awaited before the next.
+void BM_TaskRoundTrip(benchmark::State& state) {
+  auto& c = Cluster::Get();
+  for (auto _ : state) {
+    auto out = c.rt->Submit(TaskSpec{"engine.noop", Device::kCpu, 0, {}, 1, ""});
+    c.rt->Wait(out, 1);
+  }
+}
+BENCHMARK(BM_TaskRoundTrip)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
 // Independent no-op tasks submitted one RPC each to node 0, then all awaited.
 void BM_NoopTasks(benchmark::State& state) {
   auto& c = Cluster::Get();
