@@ -87,7 +87,7 @@ std::string FormatTable(const Workload& workload, const std::vector<PolicyResult
 }
 
 void AddCommandOptions(CLI::App& app, CommandOptions& o) {
-  app.add_option("--workload,-w", o.workload, "add, sum0, xtx, matmul, lr, tsqr or all");
+  app.add_option("--workload,-w", o.workload, "add, sum0, xtx, matmul, lr, lr-fused, tsqr or all");
   app.add_option("--nodes,-n", o.spec.nodes, "nodes of the virtual cluster")
       ->check(CLI::PositiveNumber);
   app.add_option("--rows", o.spec.rows, "rows of the input (0: the workload's default)");

@@ -158,6 +158,24 @@ void BuildLogisticRegression(Context& c) {
   c.description = "logistic regression, one Newton step, " + Describe("X", xg);
 }
 
+// One Newton step as nums' LogisticRegression runs it: a fused kernel per row block reads X_i
+// and y_i (the coefficients travel as a scalar) and returns the packed loss, gradient and
+// Hessian terms, (1 + d + d^2) doubles, summed by a reduction; no full-size intermediate.
+void BuildFusedLogisticRegression(Context& c) {
+  const ArrayGrid xg = TallGrid(c);
+  const int64_t br = xg.block_shape()[0], d = c.cols;
+  const Blocks x = AddArray(c.graph, xg, c.nodes, "X");
+  const Blocks y = AddArray(c.graph, ArrayGrid({c.rows}, {br}, c.spec.dtype), c.nodes, "y");
+  const int64_t packed = (1 + d + d * d) * 8;
+  std::vector<OpId> parts;
+  for (int64_t i = 0; i < xg.num_blocks(); ++i) {
+    parts.push_back(c.graph.AddBinary(x.at(i), y.at(i), packed, "glm.newton_terms"));
+  }
+  c.graph.MarkOutput(Sum(c.graph, std::move(parts), packed, "add"));
+  c.description =
+      "logistic regression, one Newton step with nums' fused kernel, " + Describe("X", xg);
+}
+
 // Indirect TSQR: R_i = qr(X_i).R on each row block, then R = qr([R_a; R_b]).R pairwise up a
 // tree (associative, so a reduction whose shape the placement decides).
 void BuildTsqr(Context& c) {
@@ -183,6 +201,7 @@ const std::map<std::string, Entry>& Registry() {
       {"xtx", {268'435'456, 64, BuildXtx}},
       {"matmul", {32'768, 32'768, BuildMatmul}},
       {"lr", {268'435'456, 64, BuildLogisticRegression}},
+      {"lr-fused", {268'435'456, 64, BuildFusedLogisticRegression}},
       {"tsqr", {268'435'456, 64, BuildTsqr}},
   };
   return kRegistry;
@@ -191,7 +210,8 @@ const std::map<std::string, Entry>& Registry() {
 }  // namespace
 
 const std::vector<std::string>& WorkloadNames() {
-  static const std::vector<std::string> kNames = {"add", "sum0", "xtx", "matmul", "lr", "tsqr"};
+  static const std::vector<std::string> kNames = {"add", "sum0",     "xtx", "matmul",
+                                                  "lr",  "lr-fused", "tsqr"};
   return kNames;
 }
 
