@@ -34,10 +34,13 @@ constexpr size_t kMaxHeldTasks = 1024;
 // back; Nodes() always asks.
 constexpr auto kReviveInterval = std::chrono::seconds(1);
 
-// One connection to one node with the lock that serialises its calls.
+// The connections to one node, each with the lock that serialises its calls: `conn` for every
+// call, `second` (dialled when first needed) for the other half of a large Get's chunks.
 struct Link {
   std::mutex mu;  // guards conn
   std::unique_ptr<NodeConnection> conn;
+  std::mutex second_mu;  // guards second
+  std::unique_ptr<NodeConnection> second;
 };
 
 std::vector<wire::ObjectIdW> WireIds(const std::vector<ObjectId>& ids) {
@@ -64,11 +67,26 @@ struct ThriftRuntime::Links {
     return link.conn->Invoke(what, std::forward<Fn>(fn));
   }
 
+  template <typename Fn>
+  decltype(auto) OnSecond(NodeId node, const char* what, Fn&& fn) {
+    Link& link = *links[static_cast<size_t>(node)];
+    std::lock_guard lock(link.second_mu);
+    if (!link.second) {
+      const auto& n = nodes[static_cast<size_t>(node)];
+      link.second = std::make_unique<NodeConnection>(n.host, n.port, token, true);
+    }
+    return link.second->Invoke(what, std::forward<Fn>(fn));
+  }
+
   /// Replaces node `node`'s connection (its process restarted; the old one is dead).
   void Replace(NodeId node, std::unique_ptr<NodeConnection> conn) {
     Link& link = *links[static_cast<size_t>(node)];
-    std::lock_guard lock(link.mu);
-    link.conn = std::move(conn);
+    {
+      std::lock_guard lock(link.mu);
+      link.conn = std::move(conn);
+    }
+    std::lock_guard lock(link.second_mu);
+    link.second.reset();
   }
 };
 
@@ -572,13 +590,18 @@ std::vector<Block> ThriftRuntime::Get(const std::vector<ObjectRef>& refs, Timeou
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       const auto wait = static_cast<int32_t>(std::clamp<int64_t>(left.count(), 0, kMaxCallWaitMs));
       std::optional<ObjectValue> value;
+      // A large object comes two chunks at a time, one on each of the holder's connections.
+      const ChunkReader first = [&](int64_t offset, int32_t wait_ms, wire::ChunkW& out) {
+        OnNode(holder, "Node.GetChunk",
+               [&](wire::NodeClient& c) { c.GetChunk(out, wid, offset, kChunkBytes, wait_ms); });
+      };
+      const ChunkReader second = [&](int64_t offset, int32_t wait_ms, wire::ChunkW& out) {
+        links_->OnSecond(holder, "Node.GetChunk", [&](wire::NodeClient& c) {
+          c.GetChunk(out, wid, offset, kChunkBytes, wait_ms);
+        });
+      };
       try {
-        value =
-            FetchChunked(ref.id(), wait, [&](int64_t offset, int32_t wait_ms, wire::ChunkW& out) {
-              OnNode(holder, "Node.GetChunk", [&](wire::NodeClient& c) {
-                c.GetChunk(out, wid, offset, kChunkBytes, wait_ms);
-              });
-            });
+        value = FetchChunked(ref.id(), wait, first, &second);
       } catch (const NodeLostError& e) {
         if (recoveries++ >= kMaxRecoveries) throw;
         why = e.what();
