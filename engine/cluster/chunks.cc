@@ -7,6 +7,7 @@
 #include <cstring>
 #include <thread>
 
+#include "engine/cluster/transport.h"
 #include "engine/cluster/wire.h"
 
 namespace nums::engine::cluster {
@@ -125,19 +126,24 @@ void IncomingObjects::Add(ObjectStore& store, const ObjectId& id, const wire::Bl
     std::lock_guard lock(mu_);
     auto it = partial_.find(id);
     if (it == partial_.end()) {
-      if (offset != 0) {
-        throw ValueError("put of object " + id.ToString() + " starts at offset " +
-                         std::to_string(offset));
-      }
-      it = partial_.emplace(id, Partial{AllocateFor(meta), 0}).first;
+      Block block = AllocateFor(meta);
+      const auto chunks = static_cast<size_t>(
+          std::max<int64_t>(1, (block.nbytes() + kChunkBytes - 1) / kChunkBytes));
+      it = partial_.emplace(id, Partial{std::move(block), 0, std::vector<bool>(chunks)}).first;
     }
     Partial& p = it->second;
     const auto n = static_cast<int64_t>(data.size());
-    if (offset != p.received || n > p.block.nbytes() - offset) {
+    const int64_t k = offset / kChunkBytes;
+    const bool fits =
+        offset >= 0 && offset % kChunkBytes == 0 && k < static_cast<int64_t>(p.arrived.size()) &&
+        n == std::min(kChunkBytes, p.block.nbytes() - offset) && !p.arrived[static_cast<size_t>(k)];
+    if (!fits) {
       partial_.erase(it);
       throw ValueError("put of object " + id.ToString() + ": chunk of " + std::to_string(n) +
-                       " bytes at offset " + std::to_string(offset) + " does not fit");
+                       " bytes at offset " + std::to_string(offset) +
+                       " does not fit its chunks (or came twice)");
     }
+    p.arrived[static_cast<size_t>(k)] = true;
     std::memcpy(static_cast<char*>(p.block.raw()) + offset, data.data(), data.size());
     p.received += n;
     if (p.received < p.block.nbytes()) return;

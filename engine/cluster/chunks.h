@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "engine/cluster/gen/nums_types.h"
 #include "engine/object_store.h"
@@ -33,8 +34,9 @@ std::optional<ObjectValue> FetchChunked(const ObjectId& id, int32_t wait_ms,
 /// Objects being put chunk by chunk into one node.
 class IncomingObjects {
  public:
-  /// Adds `data` at `offset` (chunks arrive in order); seals the object into `store` once
-  /// complete. Throws ValueError for a chunk out of order or past the end.
+  /// Adds `data` at `offset`, chunk k of kChunkBytes (the last may be shorter), in any order;
+  /// seals the object into `store` once every chunk came. Throws ValueError for a chunk that
+  /// does not fit the object's chunks or came twice.
   void Add(ObjectStore& store, const ObjectId& id, const wire::BlockMetaW& meta, int64_t offset,
            const std::string& data);
 
@@ -42,6 +44,7 @@ class IncomingObjects {
   struct Partial {
     Block block;
     int64_t received = 0;
+    std::vector<bool> arrived;  // per chunk
   };
   std::mutex mu_;  // guards partial_
   std::unordered_map<ObjectId, Partial, ObjectIdHash> partial_;

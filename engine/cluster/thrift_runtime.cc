@@ -367,21 +367,49 @@ ObjectRef ThriftRuntime::Put(Block block, NodeId node) {
   CheckNode(node, "put");
   const wire::BlockMetaW meta = MetaOf(block);
   const auto* bytes = static_cast<const char*>(block.raw());
-  std::string chunk;
+  const int64_t total = block.nbytes();
+  const int64_t chunks = std::max<int64_t>(1, (total + kChunkBytes - 1) / kChunkBytes);
   for (int attempt = 0;; ++attempt) {
     const NodeId target = Target(node, "put");
     // The id comes after the target: a node that rejoined just now outlives only later ids.
     const ObjectId id = ids_.Next();
     const wire::ObjectIdW wid = ToWire(id);
+    // Chunks first, first + step, ...: a large object goes two chunks at a time, one on each
+    // of the node's connections; the node assembles them in any order.
+    auto put = [&](int64_t first, int64_t step, bool second) {
+      std::string chunk;
+      for (int64_t k = first; k < chunks; k += step) {
+        const int64_t offset = k * kChunkBytes;
+        chunk.assign(bytes + offset, static_cast<size_t>(std::min(kChunkBytes, total - offset)));
+        auto call = [&](wire::NodeClient& c) { c.PutChunk(wid, meta, offset, chunk); };
+        if (second) {
+          links_->OnSecond(target, "Node.PutChunk", call);
+        } else {
+          OnNode(target, "Node.PutChunk", call);
+        }
+      }
+    };
     try {
-      int64_t offset = 0;
-      do {
-        const int64_t n = std::min(kChunkBytes, block.nbytes() - offset);
-        chunk.assign(bytes + offset, static_cast<size_t>(n));
-        OnNode(target, "Node.PutChunk",
-               [&](wire::NodeClient& c) { c.PutChunk(wid, meta, offset, chunk); });
-        offset += n;
-      } while (offset < block.nbytes());
+      if (chunks > 2) {
+        std::exception_ptr failed;
+        std::thread helper([&] {
+          try {
+            put(1, 2, true);
+          } catch (...) {
+            failed = std::current_exception();
+          }
+        });
+        try {
+          put(0, 2, false);
+        } catch (...) {
+          helper.join();
+          throw;
+        }
+        helper.join();
+        if (failed) std::rethrow_exception(failed);
+      } else {
+        put(0, 1, false);
+      }
       return MakeRef(id, target, nullptr);
     } catch (const NodeLostError& e) {
       if (attempt >= num_nodes()) throw;

@@ -248,6 +248,38 @@ TEST_F(ClusterTest, TwoHundredMiBChunksOnOneConnection) {
   conn.Invoke("Node.Free", [&](wire::NodeClient& c) { c.Free(put); });
 }
 
+TEST_F(ClusterTest, PutChunksMayComeInAnyOrderButEachOnceInItsPlace) {
+  auto [host, port] = NodeAddress(0);
+  Connection<wire::NodeClient> conn(host, port, Token(), true, 60s);
+  const int64_t k = engine::cluster::kChunkBytes;
+  wire::BlockMetaW meta;
+  meta.dtype = static_cast<int8_t>(DType::kBool);
+  meta.shape = {2 * k + 3};
+  meta.nbytes = 2 * k + 3;
+  engine::ObjectIdGenerator ids;
+  const wire::ObjectIdW id = engine::cluster::ToWire(ids.Next());
+  auto put = [&](const wire::ObjectIdW& to, int64_t offset, const std::string& data) {
+    conn.Invoke("Node.PutChunk", [&](wire::NodeClient& c) { c.PutChunk(to, meta, offset, data); });
+  };
+  // The last chunk first, then the others: the object is whole once all three came.
+  put(id, 2 * k, std::string(3, 'c'));
+  put(id, 0, std::string(static_cast<size_t>(k), 'a'));
+  wire::ChunkW out;
+  conn.Invoke("Node.GetChunk", [&](wire::NodeClient& c) { c.GetChunk(out, id, 0, 1, 0); });
+  EXPECT_NE(out.state, wire::ObjectState::READY);
+  put(id, k, std::string(static_cast<size_t>(k), 'b'));
+  conn.Invoke("Node.GetChunk", [&](wire::NodeClient& c) { c.GetChunk(out, id, 2 * k - 1, 4, 0); });
+  ASSERT_EQ(out.state, wire::ObjectState::READY);
+  EXPECT_EQ(out.data, "bccc");
+  // A chunk off the chunk grid, of the wrong length, or sent twice is refused.
+  const wire::ObjectIdW other = engine::cluster::ToWire(ids.Next());
+  EXPECT_THROW(put(other, 5, std::string(3, 'x')), ValueError);
+  EXPECT_THROW(put(other, 0, std::string(7, 'x')), ValueError);
+  put(other, 2 * k, std::string(3, 'x'));
+  EXPECT_THROW(put(other, 2 * k, std::string(3, 'x')), ValueError);
+  conn.Invoke("Node.Free", [&](wire::NodeClient& c) { c.Free({id, other}); });
+}
+
 TEST_F(ClusterTest, WrongTokenIsRefused) {
   EXPECT_THROW(ThriftRuntime::Connect(cluster_->address(), "not-the-token"), AuthError);
   EXPECT_THROW(nums::init({.address = cluster_->address(),
