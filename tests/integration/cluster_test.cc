@@ -68,6 +68,27 @@ class ClusterTest : public ::testing::Test {
 
 LocalCluster* ClusterTest::cluster_ = nullptr;
 
+// The objects the live nodes listed by `nodes()` hold.
+template <typename Nodes>
+int64_t ObjectsHeld(Nodes&& nodes) {
+  int64_t n = 0;
+  for (const auto& node : nodes()) n += node.live ? node.num_objects : 0;
+  return n;
+}
+
+// Polls until the live nodes hold at most `count` objects (frees go out in the background) or
+// `timeout` passes; returns the last count.
+template <typename Nodes>
+int64_t AwaitObjects(Nodes&& nodes, int64_t count, std::chrono::seconds timeout = 20s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int64_t now = ObjectsHeld(nodes);
+  while (now > count && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+    now = ObjectsHeld(nodes);
+  }
+  return now;
+}
+
 Block Filled(int64_t n, double start) {
   Block b = Block::Allocate(float64, {n});
   for (int64_t i = 0; i < n; ++i) b.data<double>()[i] = start + static_cast<double>(i);
@@ -141,12 +162,7 @@ TEST_F(ClusterTest, BatchedTasksRunWithTheirInputsFromOtherNodes) {
 
 TEST_F(ClusterTest, OutputsDroppedBeforeTheirBatchIsSentAreFreed) {
   auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
-  auto objects = [&] {
-    int64_t n = 0;
-    for (const auto& node : rt->Nodes()) n += node.num_objects;
-    return n;
-  };
-  const int64_t before = objects();
+  const int64_t before = ObjectsHeld([&] { return rt->Nodes(); });
   {
     engine::SubmitBatch batch(*rt);
     for (int i = 0; i < 12; ++i) {
@@ -154,11 +170,7 @@ TEST_F(ClusterTest, OutputsDroppedBeforeTheirBatchIsSentAreFreed) {
     }
     batch.Send();
   }
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (objects() > before && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-  }
-  EXPECT_EQ(objects(), before);
+  EXPECT_EQ(AwaitObjects([&] { return rt->Nodes(); }, before), before);
 }
 
 TEST_F(ClusterTest, ABatchRaisesAnUnknownKernelWhenItIsSent) {
@@ -469,16 +481,7 @@ TEST(ClusterNodeLossTest, AKillMidComputationStillGivesTheRightAnswer) {
   EXPECT_DOUBLE_EQ(y.sum().get().at<double>({}), 6e6 * 31);
   // What was made again for the recovery is freed with the rest once nothing refers to it.
   y = BlockArray();
-  auto objects = [&] {
-    int64_t n = 0;
-    for (const auto& node : ctx.nodes()) n += node.live ? node.num_objects : 0;
-    return n;
-  };
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (objects() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_EQ(objects(), 0);
+  EXPECT_EQ(AwaitObjects([&] { return ctx.nodes(); }, 0), 0);
 }
 
 TEST(ClusterCleanupTest, ADriverThatExitsMidComputationLeavesNoObjectsBehind) {
@@ -490,16 +493,7 @@ TEST(ClusterCleanupTest, ADriverThatExitsMidComputationLeavesNoObjectsBehind) {
   }  // the driver goes while the tasks run: what they make is released before it exists
   auto rt =
       ThriftRuntime::Connect(cluster.address(), engine::cluster::ReadToken(cluster.token_file()));
-  auto objects = [&] {
-    int64_t n = 0;
-    for (const auto& node : rt->Nodes()) n += node.num_objects;
-    return n;
-  };
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (objects() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_EQ(objects(), 0);
+  EXPECT_EQ(AwaitObjects([&] { return rt->Nodes(); }, 0), 0);
 }
 
 TEST(ClusterNodeLossTest, TasksThatFailedForALostInputAreRunAgain) {
