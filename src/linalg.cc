@@ -157,11 +157,7 @@ BlockArray contract(const BlockArray& a_in, const BlockArray& b_in, const Contra
     args.insert(args.end(), scalars.begin(), scalars.end());
     return detail::Refs{detail::submit(*ctx, "array.tensordot", std::move(args), node)};
   };
-  const TaskArg add = detail::int_scalar(static_cast<int64_t>(kernels::BinaryOp::kAdd));
-  const detail::StepFn sum = [&](const auto& in, int64_t node) {
-    return detail::Refs{
-        detail::submit(*ctx, "array.binary", {(*in[0])[0], (*in[1])[0], add}, node)};
-  };
+  const detail::StepFn sum = detail::BinaryStep(*ctx, kernels::BinaryOp::kAdd);
   const int64_t item = itemsize(t);
   std::vector<ObjectRef> blocks;
   std::vector<std::pair<size_t, optimizer::OpId>> planned;  // output block -> op

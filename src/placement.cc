@@ -9,6 +9,13 @@ namespace nums::detail {
 
 using optimizer::OpId;
 
+StepFn BinaryStep(Context::Impl& ctx, kernels::BinaryOp op) {
+  return [&ctx, code = int_scalar(static_cast<int64_t>(op))](const std::vector<const Refs*>& in,
+                                                             int64_t node) {
+    return Refs{submit(ctx, "array.binary", {in[0]->at(0), in[1]->at(0), code}, node)};
+  };
+}
+
 OpId BlockPlan::Leaf(Refs refs, int64_t bytes) {
   auto [it, fresh] = leaf_of_.try_emplace(refs.at(0).id(), 0);
   if (!fresh) return it->second;

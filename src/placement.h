@@ -21,6 +21,10 @@ using Refs = std::vector<ObjectRef>;
 /// outputs.
 using StepFn = std::function<Refs(const std::vector<const Refs*>& inputs, int64_t node)>;
 
+/// A step applying the elementwise `op` to its two inputs ("array.binary"): the combine of a
+/// sum (or max, ...) tree.
+StepFn BinaryStep(Context::Impl& ctx, kernels::BinaryOp op);
+
 class BlockPlan {
  public:
   explicit BlockPlan(Context::Impl& ctx) : ctx_(ctx) {}

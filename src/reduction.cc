@@ -90,7 +90,6 @@ BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool ke
   const ArrayGrid& g = x.grid();
   const ArrayGrid og(out_shape, reduced(g.block_shape(), axes, keepdims), out_dtype);
   const auto groups = group_blocks(g, axes, og);
-  const TaskArg combine_op = detail::int_scalar(static_cast<int64_t>(kernels::CombineOp(op)));
   const std::vector<TaskArg> reduce_args = {detail::int_scalar(static_cast<int64_t>(op)),
                                             detail::Scalar{axes}, detail::Scalar{keepdims}};
   // Each block reduces where the optimizer puts it (normally where it lives); the partials of an
@@ -101,10 +100,7 @@ BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool ke
     args.insert(args.end(), reduce_args.begin(), reduce_args.end());
     return detail::Refs{detail::submit(*ctx, "array.reduce", std::move(args), node)};
   };
-  const detail::StepFn combine = [&](const auto& in, int64_t node) {
-    return detail::Refs{
-        detail::submit(*ctx, "array.binary", {(*in[0])[0], (*in[1])[0], combine_op}, node)};
-  };
+  const detail::StepFn combine = detail::BinaryStep(*ctx, kernels::CombineOp(op));
   std::vector<optimizer::OpId> outputs;
   for (size_t o = 0; o < groups.size(); ++o) {
     const int64_t out_bytes =

@@ -71,10 +71,7 @@ Eigen::VectorXd sum_over_blocks(const RowData& data, const char* kernel,
     for (const auto& s : scalars) args.emplace_back(s);
     return Refs{nums::detail::submit(ctx, kernel, std::move(args), node)};
   };
-  auto add = [&ctx](const std::vector<const Refs*>& in, int64_t node) {
-    const TaskArg op = nums::detail::int_scalar(static_cast<int64_t>(kernels::BinaryOp::kAdd));
-    return Refs{nums::detail::submit(ctx, "array.binary", {in[0]->at(0), in[1]->at(0), op}, node)};
-  };
+  const nums::detail::StepFn add = nums::detail::BinaryStep(ctx, kernels::BinaryOp::kAdd);
   std::vector<optimizer::OpId> partials;
   for (size_t i = 0; i < data.x.size(); ++i) {
     const int64_t rows = data.grid.block_shape_at({static_cast<int64_t>(i), 0})[0];
