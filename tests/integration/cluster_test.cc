@@ -89,12 +89,6 @@ int64_t AwaitObjects(Nodes&& nodes, int64_t count, std::chrono::seconds timeout 
   return now;
 }
 
-Block Filled(int64_t n, double start) {
-  Block b = Block::Allocate(float64, {n});
-  for (int64_t i = 0; i < n; ++i) b.data<double>()[i] = start + static_cast<double>(i);
-  return b;
-}
-
 TEST_F(ClusterTest, NodesAreListedWithTheirCores) {
   auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
   const auto nodes = rt->Nodes();
@@ -110,11 +104,11 @@ TEST_F(ClusterTest, TaskGraphAcrossNodesPullsInputsFromPeers) {
   auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
   // A block put on node 0 and computed on in turn by nodes 1 and 2, which pull it from the
   // previous holder; ids are assigned by the driver, so the chain is submitted without waiting.
-  ObjectRef a = rt->Put(Filled(1000, 1.0), 0);
+  ObjectRef a = rt->Put(Ramp(1000, 1.0), 0);
   ObjectRef b = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "hop1"})[0];
   ObjectRef c = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 2, {b}, 1, "hop2"})[0];
   const Block got = rt->Get(c, 60s);
-  EXPECT_EQ(Values(got), Values(Filled(1000, 1.0)));
+  EXPECT_EQ(Values(got), Values(Ramp(1000, 1.0)));
   const auto nodes = rt->Nodes();
   EXPECT_GE(nodes[1].net_in_bytes, 8000);
   EXPECT_GE(nodes[2].net_in_bytes, 8000);
@@ -130,7 +124,7 @@ TEST_F(ClusterTest, SubmitErrorsAreRaisedBeforeAnythingRuns) {
   auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
   EXPECT_THROW(rt->Submit(TaskSpec{"no.such.kernel", Device::kCpu, 0, {}, 1, ""}), ClusterError);
   EXPECT_THROW(rt->Submit(TaskSpec{"engine.noop", Device::kCpu, kNodes, {}, 1, ""}), ClusterError);
-  EXPECT_THROW(rt->Put(Filled(4, 0), -1), ClusterError);
+  EXPECT_THROW(rt->Put(Ramp(4, 0), -1), ClusterError);
 }
 
 TEST_F(ClusterTest, BatchedTasksRunWithTheirInputsFromOtherNodes) {
@@ -141,7 +135,7 @@ TEST_F(ClusterTest, BatchedTasksRunWithTheirInputsFromOtherNodes) {
     return n;
   };
   const int64_t before = tasks_run();
-  ObjectRef a = rt->Put(Filled(100, 3.0), 0);
+  ObjectRef a = rt->Put(Ramp(100, 3.0), 0);
   std::vector<ObjectRef> outs;
   {
     engine::SubmitBatch batch(*rt);
@@ -155,7 +149,7 @@ TEST_F(ClusterTest, BatchedTasksRunWithTheirInputsFromOtherNodes) {
     }
     batch.Send();
   }
-  for (const ObjectRef& o : outs) EXPECT_EQ(Values(rt->Get(o, 30s)), Values(Filled(100, 3.0)));
+  for (const ObjectRef& o : outs) EXPECT_EQ(Values(rt->Get(o, 30s)), Values(Ramp(100, 3.0)));
   // Each ran once: no task reached its node before the task making its input.
   EXPECT_EQ(tasks_run() - before, 12 + kNodes);
 }
@@ -210,7 +204,7 @@ TEST_F(ClusterTest, WaitReturnsOnceKAreFinished) {
   auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
   std::vector<ObjectRef> refs;
   for (int64_t node = 0; node < kNodes; ++node) {
-    ObjectRef in = rt->Put(Filled(16, static_cast<double>(node)), node);
+    ObjectRef in = rt->Put(Ramp(16, static_cast<double>(node)), node);
     refs.push_back(
         rt->Submit(TaskSpec{"engine.identity", Device::kCpu, (node + 1) % kNodes, {in}, 1, ""})[0]);
   }
@@ -225,11 +219,11 @@ TEST_F(ClusterTest, WaitReturnsOnceKAreFinished) {
 TEST_F(ClusterTest, LargeBlocksMoveInChunks) {
   auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
   const int64_t n = (int64_t{20} << 20) / 8 + 123;  // 20 MiB and a bit: 21 chunks
-  ObjectRef a = rt->Put(Filled(n, -5.0), 1);
+  ObjectRef a = rt->Put(Ramp(n, -5.0), 1);
   ObjectRef b = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 2, {a}, 1, ""})[0];
   const Block got = rt->Get(b, 120s);
   ASSERT_EQ(got.size(), n);
-  EXPECT_EQ(std::memcmp(got.raw(), Filled(n, -5.0).raw(), static_cast<size_t>(got.nbytes())), 0);
+  EXPECT_EQ(std::memcmp(got.raw(), Ramp(n, -5.0).raw(), static_cast<size_t>(got.nbytes())), 0);
 }
 
 TEST_F(ClusterTest, TwoHundredMiBChunksOnOneConnection) {
@@ -356,7 +350,7 @@ TEST_F(ClusterTest, GarbageAndOversizedFramesCloseOnlyThatConnection) {
   EXPECT_TRUE(ClosedAfterSending(host, port, oversized));
   ExpectAllRunning();
   auto rt = ThriftRuntime::Connect(cluster_->address(), Token());
-  EXPECT_EQ(Values(rt->Get(rt->Put(Filled(8, 3.0), 2), 30s)), Values(Filled(8, 3.0)));
+  EXPECT_EQ(Values(rt->Get(rt->Put(Ramp(8, 3.0), 2), 30s)), Values(Ramp(8, 3.0)));
 }
 
 // Five results of one small array program: elementwise, reductions, matmul and argmax over
@@ -409,7 +403,7 @@ TEST_F(ClusterTest, DroppedArraysAreFreedOnTheNodes) {
   };
   const int64_t before = objects();
   {
-    ObjectRef a = rt->Put(Filled(100, 0.0), 0);
+    ObjectRef a = rt->Put(Ramp(100, 0.0), 0);
     ObjectRef b = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, ""})[0];
     rt->Get(b, 30s);
   }
@@ -425,8 +419,8 @@ TEST(ClusterNodeLossTest, ALostNodeIsReportedAndItsObjectsRaiseNodeLostError) {
   LocalCluster cluster(2);
   auto rt =
       ThriftRuntime::Connect(cluster.address(), engine::cluster::ReadToken(cluster.token_file()));
-  ObjectRef on_node1 = rt->Put(Filled(64, 2.0), 1);
-  ASSERT_EQ(Values(rt->Get(on_node1, 30s)), Values(Filled(64, 2.0)));
+  ObjectRef on_node1 = rt->Put(Ramp(64, 2.0), 1);
+  ASSERT_EQ(Values(rt->Get(on_node1, 30s)), Values(Ramp(64, 2.0)));
   cluster.Kill(cluster.pids().at(2));  // node 1
 
   EXPECT_THROW(rt->Get(on_node1, 30s), NodeLostError);
@@ -455,17 +449,17 @@ TEST(ClusterNodeLossTest, ObjectsOfALostNodeAreRecomputedFromLineage) {
   LocalCluster cluster(3);
   auto rt =
       ThriftRuntime::Connect(cluster.address(), engine::cluster::ReadToken(cluster.token_file()));
-  ObjectRef a = rt->Put(Filled(1000, 7.0), 0);
+  ObjectRef a = rt->Put(Ramp(1000, 7.0), 0);
   ObjectRef b = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "b"})[0];
   ObjectRef c = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 2, {b}, 1, "c"})[0];
-  ASSERT_EQ(Values(rt->Get(c, 30s)), Values(Filled(1000, 7.0)));
+  ASSERT_EQ(Values(rt->Get(c, 30s)), Values(Ramp(1000, 7.0)));
   cluster.Kill(cluster.pids().at(2));  // node 1, holding b
 
   // b is recomputed from a on a survivor.
-  EXPECT_EQ(Values(rt->Get(b, 60s)), Values(Filled(1000, 7.0)));
+  EXPECT_EQ(Values(rt->Get(b, 60s)), Values(Ramp(1000, 7.0)));
   // A task submitted after the loss, on a survivor, reads the recomputed b.
   ObjectRef d = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 2, {b}, 1, "d"})[0];
-  EXPECT_EQ(Values(rt->Get(d, 60s)), Values(Filled(1000, 7.0)));
+  EXPECT_EQ(Values(rt->Get(d, 60s)), Values(Ramp(1000, 7.0)));
 }
 
 TEST(ClusterNodeLossTest, AKillMidComputationStillGivesTheRightAnswer) {
@@ -500,14 +494,14 @@ TEST(ClusterNodeLossTest, TasksThatFailedForALostInputAreRunAgain) {
   LocalCluster cluster(3);
   auto rt =
       ThriftRuntime::Connect(cluster.address(), engine::cluster::ReadToken(cluster.token_file()));
-  ObjectRef a = rt->Put(Filled(500, 1.0), 0);
+  ObjectRef a = rt->Put(Ramp(500, 1.0), 0);
   ObjectRef b = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "b"})[0];
   rt->Wait({b}, 1, 30s);
   cluster.Kill(cluster.pids().at(2));  // node 1, holding b
   // Submitted before the driver knows: node 2 fails to pull b and fails e with NodeLostError;
   // Get recomputes b and then e.
   ObjectRef e = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 2, {b}, 1, "e"})[0];
-  EXPECT_EQ(Values(rt->Get(e, 60s)), Values(Filled(500, 1.0)));
+  EXPECT_EQ(Values(rt->Get(e, 60s)), Values(Ramp(500, 1.0)));
 }
 
 // The head's record of node `id`.
@@ -538,11 +532,11 @@ TEST(ClusterNodeLossTest, ARestartedNodeRejoinsAndRunsNewTasks) {
   EXPECT_ARRAY_NEAR(kept.get(), kept_twin.get(), 1e-12);
 
   const wire::NodeW before = HeadRecord(cluster, 1);
-  ObjectRef a = rt->Put(Filled(500, 1.0), 0);
-  ObjectRef put_on_1 = rt->Put(Filled(64, 3.0), 1);
+  ObjectRef a = rt->Put(Ramp(500, 1.0), 0);
+  ObjectRef put_on_1 = rt->Put(Ramp(64, 3.0), 1);
   ObjectRef made_on_1 =
       rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "made_on_1"})[0];
-  ASSERT_EQ(Values(rt->Get(made_on_1, 30s)), Values(Filled(500, 1.0)));
+  ASSERT_EQ(Values(rt->Get(made_on_1, 30s)), Values(Ramp(500, 1.0)));
   cluster.Kill(cluster.node_pid(1));
 
   // While node 1 is down, work meant for it runs on the survivors.
@@ -551,7 +545,7 @@ TEST(ClusterNodeLossTest, ARestartedNodeRejoinsAndRunsNewTasks) {
   ObjectRef while_down =
       rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "while_down"})[0];
   EXPECT_NE(while_down.node(), 1);
-  EXPECT_EQ(Values(rt->Get(while_down, 30s)), Values(Filled(500, 1.0)));
+  EXPECT_EQ(Values(rt->Get(while_down, 30s)), Values(Ramp(500, 1.0)));
   EXPECT_FALSE(rt->Nodes().at(1).live);
 
   // The same node again, on its old port: it registers under its old id, live.
@@ -583,14 +577,14 @@ TEST(ClusterNodeLossTest, ARestartedNodeRejoinsAndRunsNewTasks) {
     std::this_thread::sleep_for(100ms);
   }
   ASSERT_EQ(on_1.node(), 1);
-  EXPECT_EQ(Values(rt->Get(on_1, 30s)), Values(Filled(500, 1.0)));
+  EXPECT_EQ(Values(rt->Get(on_1, 30s)), Values(Ramp(500, 1.0)));
   const auto nodes = rt->Nodes();
   EXPECT_TRUE(nodes.at(1).live);
   EXPECT_GE(nodes.at(1).tasks_run, 1);
   EXPECT_GE(nodes.at(1).net_in_bytes, 4000);  // pulled `a` from node 0
   // What node 1 held before its restart stays lost: computed objects are made again, put ones
   // raise.
-  EXPECT_EQ(Values(rt->Get(made_on_1, 30s)), Values(Filled(500, 1.0)));
+  EXPECT_EQ(Values(rt->Get(made_on_1, 30s)), Values(Ramp(500, 1.0)));
   EXPECT_THROW(rt->Get(put_on_1, 30s), NodeLostError);
 
   // Array programs over all three nodes: in the context that saw the loss, and in a new one.
@@ -608,10 +602,10 @@ TEST(ClusterNodeLossTest, ARestartedNodeRejoinsAndRunsNewTasks) {
   // fails (or the new incarnation the head lists) tells it, and on_1 is made again.
   cluster.Kill(cluster.node_pid(1));
   cluster.RestartNode(1, before.port);
-  EXPECT_EQ(Values(rt->Get(on_1, 30s)), Values(Filled(500, 1.0)));
+  EXPECT_EQ(Values(rt->Get(on_1, 30s)), Values(Ramp(500, 1.0)));
   ObjectRef again = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 1, {a}, 1, "again"})[0];
   EXPECT_EQ(again.node(), 1);
-  EXPECT_EQ(Values(rt->Get(again, 30s)), Values(Filled(500, 1.0)));
+  EXPECT_EQ(Values(rt->Get(again, 30s)), Values(Ramp(500, 1.0)));
 }
 
 // Whether `pid` still exists as a process that is not a zombie.

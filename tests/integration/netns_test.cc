@@ -34,12 +34,6 @@ int64_t Counter(const std::string& link, const std::string& name) {
   return value;
 }
 
-Block Filled(int64_t n, double start) {
-  Block b = Block::Allocate(float64, {n});
-  for (int64_t i = 0; i < n; ++i) b.data<double>()[i] = start + static_cast<double>(i);
-  return b;
-}
-
 TEST(ClusterNetnsTest, NodesInTheirOwnNamespacesComputeWhatTheEmbeddedRunDoes) {
   std::unique_ptr<NetworkLab> lab;
   try {
@@ -70,9 +64,9 @@ TEST(ClusterNetnsTest, NodesInTheirOwnNamespacesComputeWhatTheEmbeddedRunDoes) {
 
   // A task on node 2 whose input was put on node 0: node 2 pulls it across the bridge.
   const int64_t sent_before = Counter(lab->host_link(0), "rx_bytes");
-  ObjectRef a = rt->Put(Filled(4000, 2.0), 0);
+  ObjectRef a = rt->Put(Ramp(4000, 2.0), 0);
   ObjectRef b = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 2, {a}, 1, "across"})[0];
-  EXPECT_EQ(Values(rt->Get(b, 60s)), Values(Filled(4000, 2.0)));
+  EXPECT_EQ(Values(rt->Get(b, 60s)), Values(Ramp(4000, 2.0)));
   nodes = rt->Nodes();
   EXPECT_GE(nodes[2].net_in_bytes, 32000);
   EXPECT_GE(nodes[0].net_out_bytes, 32000);

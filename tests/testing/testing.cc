@@ -17,6 +17,12 @@ engine::Block MakeBlock(engine::Shape shape, std::vector<double> values) {
   return b;
 }
 
+engine::Block Ramp(int64_t n, double start) {
+  auto b = engine::Block::Allocate(float64, {n});
+  for (int64_t i = 0; i < n; ++i) b.data<double>()[i] = start + static_cast<double>(i);
+  return b;
+}
+
 std::vector<double> Values(const engine::Block& block) {
   if (block.dtype() != float64) throw std::invalid_argument("Values: block is not float64");
   return std::vector<double>(block.data<double>(), block.data<double>() + block.size());

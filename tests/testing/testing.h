@@ -17,6 +17,9 @@ namespace nums::testing {
 /// A float64 block of `shape` holding `values` (or 0, 1, 2, ... when empty).
 engine::Block MakeBlock(engine::Shape shape, std::vector<double> values = {});
 
+/// A 1-d float64 block of `n` elements: start, start + 1, ...
+engine::Block Ramp(int64_t n, double start);
+
 /// The block's float64 elements.
 std::vector<double> Values(const engine::Block& block);
 
