@@ -77,8 +77,8 @@ std::optional<ObjectValue> FetchChunked(const ObjectId& id, int32_t wait_ms,
   }
   std::memcpy(block.raw(), chunk.data.data(), chunk.data.size());
   // Chunk k covers [k * size, (k + 1) * size); chunks 1, 2, ... go to the readers in turn.
-  std::atomic<bool> stop{false};  // set when one reader fails: the other gives up too
-  auto read_chunks = [&](const ChunkReader& reader, int64_t first, int64_t step) {
+  auto read_chunks = [&](const ChunkReader& reader, int64_t first, int64_t step,
+                         const std::atomic<bool>& stop) {
     wire::ChunkW c;
     for (int64_t offset = first * size; offset < total && !stop; offset += step * size) {
       c = wire::ChunkW();
@@ -95,28 +95,35 @@ std::optional<ObjectValue> FetchChunked(const ObjectId& id, int32_t wait_ms,
     }
   };
   if (second != nullptr && total > 2 * size) {
-    std::exception_ptr failed;
-    std::thread helper([&] {
-      try {
-        read_chunks(*second, 2, 2);
-      } catch (...) {
-        failed = std::current_exception();
-        stop = true;
-      }
+    InTwoHalves([&](int half, const std::atomic<bool>& stop) {
+      read_chunks(half == 0 ? read : *second, 1 + half, 2, stop);
     });
-    try {
-      read_chunks(read, 1, 2);
-    } catch (...) {
-      stop = true;
-      helper.join();
-      throw;
-    }
-    helper.join();
-    if (failed) std::rethrow_exception(failed);
   } else {
-    read_chunks(read, 1, 1);
+    read_chunks(read, 1, 1, std::atomic<bool>{false});
   }
   return ObjectValue{std::move(block), nullptr};
+}
+
+void InTwoHalves(const std::function<void(int half, const std::atomic<bool>& stop)>& work) {
+  std::atomic<bool> stop{false};
+  std::exception_ptr failed;
+  std::thread helper([&] {
+    try {
+      work(1, stop);
+    } catch (...) {
+      failed = std::current_exception();
+      stop = true;
+    }
+  });
+  try {
+    work(0, stop);
+  } catch (...) {
+    stop = true;
+    helper.join();
+    throw;
+  }
+  helper.join();
+  if (failed) std::rethrow_exception(failed);
 }
 
 void IncomingObjects::Add(ObjectStore& store, const ObjectId& id, const wire::BlockMetaW& meta,

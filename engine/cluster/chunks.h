@@ -3,6 +3,7 @@
 // the block from consecutive chunks into one buffer allocated once; a receiver of Put assembles
 // incoming chunks.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -30,6 +31,11 @@ using ChunkReader = std::function<void(int64_t offset, int32_t wait_ms, wire::Ch
 std::optional<ObjectValue> FetchChunked(const ObjectId& id, int32_t wait_ms,
                                         const ChunkReader& read,
                                         const ChunkReader* second = nullptr);
+
+/// Runs `work(0, stop)` here and `work(1, stop)` on a second thread (the two halves of a
+/// transfer, each on its own connection); when one throws, `stop` turns true so that the other
+/// can give up. Rethrows the first error once both have returned.
+void InTwoHalves(const std::function<void(int half, const std::atomic<bool>& stop)>& work);
 
 /// Objects being put chunk by chunk into one node.
 class IncomingObjects {

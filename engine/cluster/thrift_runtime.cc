@@ -376,9 +376,9 @@ ObjectRef ThriftRuntime::Put(Block block, NodeId node) {
     const wire::ObjectIdW wid = ToWire(id);
     // Chunks first, first + step, ...: a large object goes two chunks at a time, one on each
     // of the node's connections; the node assembles them in any order.
-    auto put = [&](int64_t first, int64_t step, bool second) {
+    auto put = [&](int64_t first, int64_t step, bool second, const std::atomic<bool>& stop) {
       std::string chunk;
-      for (int64_t k = first; k < chunks; k += step) {
+      for (int64_t k = first; k < chunks && !stop; k += step) {
         const int64_t offset = k * kChunkBytes;
         chunk.assign(bytes + offset, static_cast<size_t>(std::min(kChunkBytes, total - offset)));
         auto call = [&](wire::NodeClient& c) { c.PutChunk(wid, meta, offset, chunk); };
@@ -391,24 +391,10 @@ ObjectRef ThriftRuntime::Put(Block block, NodeId node) {
     };
     try {
       if (chunks > 2) {
-        std::exception_ptr failed;
-        std::thread helper([&] {
-          try {
-            put(1, 2, true);
-          } catch (...) {
-            failed = std::current_exception();
-          }
-        });
-        try {
-          put(0, 2, false);
-        } catch (...) {
-          helper.join();
-          throw;
-        }
-        helper.join();
-        if (failed) std::rethrow_exception(failed);
+        InTwoHalves(
+            [&](int half, const std::atomic<bool>& stop) { put(half, 2, half == 1, stop); });
       } else {
-        put(0, 1, false);
+        put(0, 1, false, std::atomic<bool>{false});
       }
       return MakeRef(id, target, nullptr);
     } catch (const NodeLostError& e) {
