@@ -363,14 +363,28 @@ decltype(auto) ThriftRuntime::OnNode(NodeId node, const char* what, Fn&& fn) {
   }
 }
 
+template <typename Fn>
+auto ThriftRuntime::OnTarget(NodeId node, const std::string& what, Fn&& attempt) {
+  for (int tries = 0;; ++tries) {
+    const NodeId target = Target(node, what);
+    try {
+      return attempt(target, tries);
+    } catch (const NodeLostError& e) {
+      if (tries >= num_nodes()) throw;
+      spdlog::warn("{} on node {}: {}; trying again", what, target, e.what());
+      ReviveLostNodes(/*force=*/true);
+      node = target;
+    }
+  }
+}
+
 ObjectRef ThriftRuntime::Put(Block block, NodeId node) {
   CheckNode(node, "put");
   const wire::BlockMetaW meta = MetaOf(block);
   const auto* bytes = static_cast<const char*>(block.raw());
   const int64_t total = block.nbytes();
   const int64_t chunks = std::max<int64_t>(1, (total + kChunkBytes - 1) / kChunkBytes);
-  for (int attempt = 0;; ++attempt) {
-    const NodeId target = Target(node, "put");
+  return OnTarget(node, "put", [&](NodeId target, int) {
     // The id comes after the target: a node that rejoined just now outlives only later ids.
     const ObjectId id = ids_.Next();
     const wire::ObjectIdW wid = ToWire(id);
@@ -389,20 +403,13 @@ ObjectRef ThriftRuntime::Put(Block block, NodeId node) {
         }
       }
     };
-    try {
-      if (chunks > 2) {
-        InTwoHalves(
-            [&](int half, const std::atomic<bool>& stop) { put(half, 2, half == 1, stop); });
-      } else {
-        put(0, 1, false, std::atomic<bool>{false});
-      }
-      return MakeRef(id, target, nullptr);
-    } catch (const NodeLostError& e) {
-      if (attempt >= num_nodes()) throw;
-      spdlog::warn("put on node {}: {}; trying again", target, e.what());
-      ReviveLostNodes(/*force=*/true);
+    if (chunks > 2) {
+      InTwoHalves([&](int half, const std::atomic<bool>& stop) { put(half, 2, half == 1, stop); });
+    } else {
+      put(0, 1, false, std::atomic<bool>{false});
     }
-  }
+    return MakeRef(id, target, nullptr);
+  });
 }
 
 std::vector<ObjectRef> ThriftRuntime::Submit(TaskSpec spec) {
@@ -455,20 +462,15 @@ std::vector<ObjectRef> ThriftRuntime::Submit(TaskSpec spec) {
 }
 
 void ThriftRuntime::Send(TaskRecord& record, std::vector<ObjectRef> pins, const std::string& what) {
-  for (int attempt = 0;; ++attempt) {
-    const std::vector<wire::TaskW> batch{ToWire(record)};
-    try {
-      OnNode(record.node, "Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
-      break;
-    } catch (const NodeLostError& e) {
-      if (attempt >= num_nodes()) throw;
-      spdlog::warn("{} on node {}: {}; trying again", what, record.node, e.what());
-      ReviveLostNodes(/*force=*/true);
-      record.node = Target(record.node, what);
-      // New ids: a node that rejoined just now outlives only ids handed out after it did.
+  OnTarget(record.node, what, [&](NodeId target, int tries) {
+    record.node = target;
+    // New ids on a retry: a node that rejoined just now outlives only ids handed out after it did.
+    if (tries > 0) {
       for (ObjectId& out : record.returns) out = ids_.Next();
     }
-  }
+    const std::vector<wire::TaskW> batch{ToWire(record)};
+    OnNode(target, "Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
+  });
   if (!pins.empty() && !record.returns.empty()) {
     background_->Pin(record.node, record.returns[0], std::move(pins));
   }

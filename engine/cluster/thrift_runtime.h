@@ -92,6 +92,10 @@ class ThriftRuntime final : public Runtime {
   /// First takes back the lost nodes the head lists as live, asking at most once a second.
   /// Throws NodeLostError, naming `why`, when every node is lost.
   NodeId Target(NodeId node, const std::string& why);
+  /// Returns `attempt(target, tries)` run on Target(node); when that target is lost meanwhile
+  /// (NodeLostError), tries the next one, up to once per node.
+  template <typename Fn>
+  auto OnTarget(NodeId node, const std::string& what, Fn&& attempt);
   /// Asks the head which nodes are live and takes back the lost ones among them (and notices
   /// restarts, see Revive); without `force`, only when a node is lost and the last look is a
   /// second old.
