@@ -126,15 +126,26 @@ void BuildMatmul(Context& c) {
   c.description = "A @ B, " + Describe("A, B", grid);
 }
 
+// X (n x d, tall-skinny) and y (n) in the same row blocks, block-cyclic.
+struct Rows {
+  ArrayGrid grid;
+  Blocks x, y;
+};
+Rows AddRows(Context& c) {
+  const ArrayGrid xg = TallGrid(c);
+  Blocks x = AddArray(c.graph, xg, c.nodes, "X");
+  Blocks y =
+      AddArray(c.graph, ArrayGrid({c.rows}, {xg.block_shape()[0]}, c.spec.dtype), c.nodes, "y");
+  return {xg, std::move(x), std::move(y)};
+}
+
 // One Newton step of logistic regression, one array operation after the other as the array
 // layer issues them: X (n x d) and y (n) share a row blocking, w (d) is one block on node 0.
 //   mu = sigmoid(X w); g = X^T (mu - y); s = mu (1 - mu); H = (X^T * s) X; w' = w - H^-1 g
 // X^T * s is a full-size intermediate, as in NumS.
 void BuildLogisticRegression(Context& c) {
-  const ArrayGrid xg = TallGrid(c);
-  const int64_t br = xg.block_shape()[0], d = c.cols;
-  const Blocks x = AddArray(c.graph, xg, c.nodes, "X");
-  const Blocks y = AddArray(c.graph, ArrayGrid({c.rows}, {br}, c.spec.dtype), c.nodes, "y");
+  const auto [xg, x, y] = AddRows(c);
+  const int64_t d = c.cols;
   const Blocks w = AddArray(c.graph, ArrayGrid({d}, {d}, c.spec.dtype), c.nodes, "w");
   const int64_t b = xg.num_blocks();
   std::vector<OpId> z, mu, r, gp, s, xs, hp;
@@ -162,11 +173,9 @@ void BuildLogisticRegression(Context& c) {
 // and y_i (the coefficients travel as a scalar) and returns the packed loss, gradient and
 // Hessian terms, (1 + d + d^2) doubles, summed by a reduction; no full-size intermediate.
 void BuildFusedLogisticRegression(Context& c) {
-  const ArrayGrid xg = TallGrid(c);
-  const int64_t br = xg.block_shape()[0], d = c.cols;
-  const Blocks x = AddArray(c.graph, xg, c.nodes, "X");
-  const Blocks y = AddArray(c.graph, ArrayGrid({c.rows}, {br}, c.spec.dtype), c.nodes, "y");
-  const int64_t packed = (1 + d + d * d) * 8;
+  const auto [xg, x, y] = AddRows(c);
+  const int64_t d = c.cols;
+  const int64_t packed = (1 + d + d * d) * 8;  // float64 whatever X's dtype
   std::vector<OpId> parts;
   for (int64_t i = 0; i < xg.num_blocks(); ++i) {
     parts.push_back(c.graph.AddBinary(x.at(i), y.at(i), packed, "glm.newton_terms"));
