@@ -804,15 +804,25 @@ void ThriftRuntime::ReviveLostNodes(bool force) {
     }
     last_revive_ = now;
   }
-  std::vector<wire::NodeW> listed;
   try {
-    std::lock_guard lock(links_->head_mu);
-    links_->head->Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(listed); });
+    ListAndRevive();
   } catch (const Error& e) {
     spdlog::warn("asking the head for rejoined nodes: {}", e.what());
-    return;
+  }
+}
+
+std::vector<wire::NodeW> ThriftRuntime::ListAndRevive() {
+  std::vector<wire::NodeW> listed;
+  {
+    std::lock_guard lock(links_->head_mu);
+    links_->head->Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(listed); });
+  }
+  {
+    std::lock_guard lock(state_mu_);
+    last_revive_ = Clock::now();
   }
   Revive(listed);
+  return listed;
 }
 
 void ThriftRuntime::Revive(const std::vector<wire::NodeW>& listed) {
@@ -923,16 +933,7 @@ void ThriftRuntime::Recompute(const ObjectId& id, NodeId node,
 }
 
 std::vector<NodeInfo> ThriftRuntime::Nodes() {
-  std::vector<wire::NodeW> listed;
-  {
-    std::lock_guard lock(links_->head_mu);
-    links_->head->Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(listed); });
-  }
-  {
-    std::lock_guard lock(state_mu_);
-    last_revive_ = Clock::now();
-  }
-  Revive(listed);
+  const std::vector<wire::NodeW> listed = ListAndRevive();
   std::vector<NodeInfo> out;
   for (const auto& n : listed) {
     if (n.id < 0 || n.id >= num_nodes()) continue;  // joined after this driver connected

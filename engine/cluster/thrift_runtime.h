@@ -104,6 +104,8 @@ class ThriftRuntime final : public Runtime {
   /// node that `listed` shows live and, when it answers, uses it again. Objects made on an
   /// earlier process of a node stay gone.
   void Revive(const std::vector<wire::NodeW>& listed);
+  /// The head's list of nodes, after Revive has seen it.
+  std::vector<wire::NodeW> ListAndRevive();
   /// Submits again the task that made `id` (on its holder, or on a survivor when the holder is
   /// lost), first making again its inputs that are lost, freed already, or failed for want of
   /// either (recursively). An input made again that no ref holds is freed once the task has run.
