@@ -65,7 +65,8 @@ class BlockGraph {
   /// A floor under the max peak memory of any placement on `nodes` nodes that runs the ops in
   /// the graph's order (as Place does): the most leaf bytes on one node, or the most bytes
   /// that must be live at once (every result from its op to its last reader), spread evenly,
-  /// whichever is larger. Fetched copies and a reduction's partials come on top.
+  /// whichever is larger. Fetched copies and a reduction's partials come on top. It holds for a
+  /// state that counts the leaves (LeafBytesPerNode), as the array layer's and the simulator's do.
   int64_t MemoryFloor(int64_t nodes) const;
 
  private:
