@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages nums-cpp builds and tests with (`--bench`: also the peers the
 # benchmarks compare against). Idempotent: quiet and quick when
-# everything is already there.
+# everything is already there. `--list` prints the package names and installs nothing.
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
-  libeigen3-dev libopenblas-dev libtbb-dev libthrift-dev thrift-compiler libhdf5-dev
+  libeigen3-dev libopenblas-dev libtbb-dev libthrift-dev libboost-dev thrift-compiler libhdf5-dev
   libcurl4-openssl-dev libssl-dev liblz4-dev libgtest-dev libgmock-dev libbenchmark-dev
   librandom123-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   iproute2
@@ -13,6 +13,10 @@ packages=(
 # With --bench: the reference peers of bench/ (run by /usr/bin/python3).
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-numpy python3-dask python3-distributed python3-sklearn python3-h5py)
+fi
+if [ "${1:-}" = "--list" ]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
 fi
 missing=()
 for p in "${packages[@]}"; do
