@@ -80,11 +80,6 @@ EmbeddedRuntime::EmbeddedRuntime(const EmbeddedOptions& options,
                               : std::max<int64_t>(1, cores / options.nodes);
   const int64_t memory =
       options.memory_per_node > 0 ? options.memory_per_node : PhysicalMemory() / options.nodes;
-  // Every node's arena must get its threads even when nodes x threads exceeds the cores (TBB's
-  // default pool has cores - 1 workers); the driver thread counts as one more.
-  parallelism_ = std::make_unique<tbb::global_control>(
-      tbb::global_control::max_allowed_parallelism,
-      static_cast<size_t>(std::max(cores, options.nodes * threads + 1)));
   nodes_.reserve(static_cast<size_t>(options.nodes));
   for (int64_t i = 0; i < options.nodes; ++i) {
     nodes_.push_back(std::make_unique<Node>(i, threads, memory, registry_, this));
@@ -122,7 +117,7 @@ ObjectRef EmbeddedRuntime::Put(Block block, NodeId node) {
   Node& n = CheckedNode(node, "put");
   const ObjectId id = ids_.Next();
   n.store().Seal(id, std::move(block), /*create_if_missing=*/true);
-  return MakeRef(id, node, nullptr);
+  return MakeRef(id, node);
 }
 
 std::vector<ObjectRef> EmbeddedRuntime::Submit(TaskSpec spec) {
@@ -136,13 +131,12 @@ std::vector<ObjectRef> EmbeddedRuntime::Submit(TaskSpec spec) {
   auto record =
       MakeTaskRecord(std::move(spec), ids_, pins, [](const ObjectRef& ref) { return ref.node(); });
 
-  std::shared_ptr<const TaskRecord> lineage = record;
+  // No lineage: an embedded node cannot be lost, so nothing is ever recomputed, and the record
+  // goes once its task has run.
   std::vector<ObjectRef> refs;
   refs.reserve(record->returns.size());
-  for (const ObjectId& id : record->returns) {
-    refs.push_back(MakeRef(id, record->node, lineage));
-  }
-  n.Submit(std::move(lineage), std::move(pins));
+  for (const ObjectId& id : record->returns) refs.push_back(MakeRef(id, record->node));
+  n.Submit(std::move(record), std::move(pins));
   return refs;
 }
 
@@ -184,9 +178,8 @@ void EmbeddedRuntime::Free(const std::vector<ObjectRef>& refs) {
   }
 }
 
-ObjectRef EmbeddedRuntime::MakeRef(const ObjectId& id, NodeId node,
-                                   std::shared_ptr<const TaskRecord> lineage) {
-  return ObjectRef(id, node, std::move(lineage), sink_);
+ObjectRef EmbeddedRuntime::MakeRef(const ObjectId& id, NodeId node) {
+  return ObjectRef(id, node, nullptr, sink_);
 }
 
 void EmbeddedRuntime::Subscribe(NodeId holder, NodeId receiver, const ObjectId& id,

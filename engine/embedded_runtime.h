@@ -5,7 +5,6 @@
 #include <memory>
 #include <vector>
 
-#include <tbb/global_control.h>
 
 #include "engine/node.h"
 #include "engine/runtime.h"
@@ -43,13 +42,12 @@ class EmbeddedRuntime final : public Runtime, public ObjectSource {
  private:
   EmbeddedRuntime(const EmbeddedOptions& options, std::shared_ptr<const KernelRegistry> registry);
   Node& CheckedNode(NodeId id, const char* what);
-  ObjectRef MakeRef(const ObjectId& id, NodeId node, std::shared_ptr<const TaskRecord> lineage);
+  ObjectRef MakeRef(const ObjectId& id, NodeId node);
 
   std::shared_ptr<DetachableReleaser> sink_;  // where refs send their release
 
   std::shared_ptr<const KernelRegistry> registry_;
   ObjectIdGenerator ids_;
-  std::unique_ptr<tbb::global_control> parallelism_;
   std::vector<std::unique_ptr<Node>> nodes_;
 };
 

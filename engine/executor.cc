@@ -1,30 +1,79 @@
 #include "engine/executor.h"
 
+#include <algorithm>
+#include <thread>
+
+#include <tbb/global_control.h>
+
 namespace nums::engine {
+namespace {
 
-Executor::Executor(int64_t threads)
-    : threads_(threads), arena_(std::make_unique<tbb::task_arena>(static_cast<int>(threads), 0)) {}
+// TBB caps every arena by one process-wide worker pool of cores - 1 threads, so a node given
+// `--cores 2` on a 2-core machine would run one thread. The limit follows the executors alive.
+class Parallelism {
+ public:
+  static void Add(int64_t threads) {
+    static Parallelism instance;
+    instance.Change(threads);
+  }
 
-Executor::~Executor() { WaitIdle(); }
+ private:
+  void Change(int64_t delta) {
+    std::lock_guard lock(mu_);
+    threads_ += delta;
+    const size_t want = static_cast<size_t>(std::max<int64_t>(
+        std::max<int64_t>(1, std::thread::hardware_concurrency()), threads_ + 1));
+    if (control_ && want <= limit_) return;  // never shrinks: arenas may still be winding down
+    // TBB applies the smallest active limit, so the new one takes over as the old one goes.
+    auto next = std::make_unique<tbb::global_control>(
+        tbb::global_control::max_allowed_parallelism, want);
+    control_ = std::move(next);
+    limit_ = want;
+  }
+
+  std::mutex mu_;  // guards threads_, limit_ and control_
+  int64_t threads_ = 0;
+  size_t limit_ = 0;
+  std::unique_ptr<tbb::global_control> control_;
+};
+
+}  // namespace
+
+Executor::Executor(int64_t threads) : threads_(threads) {
+  Parallelism::Add(threads);
+  arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(threads), 0);
+}
+
+Executor::~Executor() {
+  WaitIdle();
+  arena_.reset();
+  Parallelism::Add(-threads_);
+}
 
 void Executor::Run(std::function<void()> fn) {
-  in_flight_.fetch_add(1, std::memory_order_relaxed);
-  arena_->enqueue([this, fn = std::move(fn)] {
-    fn();
-    Done();
-  });
+  {
+    std::lock_guard lock(mu_);
+    ++in_flight_;
+  }
+  arena_->enqueue(Task{this, std::move(fn)});
+}
+
+void Executor::Task::operator()() const {
+  fn();
+  fn = nullptr;  // what it captured goes before the executor may be destroyed
+  executor->Done();
 }
 
 void Executor::Done() {
-  if (in_flight_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    std::lock_guard lock(idle_mu_);
-    idle_cv_.notify_all();
-  }
+  // The count drops under the lock, and nothing of *this is touched after it is released: the
+  // destructor's WaitIdle can only see zero once this task is done with the executor.
+  std::lock_guard lock(mu_);
+  if (--in_flight_ == 0) idle_cv_.notify_all();
 }
 
 void Executor::WaitIdle() {
-  std::unique_lock lock(idle_mu_);
-  idle_cv_.wait(lock, [this] { return in_flight_.load(std::memory_order_acquire) == 0; });
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [this] { return in_flight_ == 0; });
 }
 
 void Executor::Isolate(const std::function<void()>& fn) { arena_->execute(fn); }

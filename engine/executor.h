@@ -2,7 +2,6 @@
 // Executor: the threads of one node, a TBB arena of its own so nodes in one process do not steal
 // each other's cores.
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -15,6 +14,8 @@ namespace nums::engine {
 
 class Executor {
  public:
+  /// An arena of `threads` threads; TBB's process-wide worker limit is raised so that every
+  /// executor alive in the process gets all of its threads, whatever the machine's core count.
   explicit Executor(int64_t threads);
   /// Waits for every queued task to finish.
   ~Executor();
@@ -30,12 +31,18 @@ class Executor {
   void Isolate(const std::function<void()>& fn);
 
  private:
+  // What the arena runs: TBB calls it as const, and it must drop `fn` before Done().
+  struct Task {
+    Executor* executor;
+    mutable std::function<void()> fn;
+    void operator()() const;
+  };
   void Done();
 
   const int64_t threads_;
   std::unique_ptr<tbb::task_arena> arena_;
-  std::atomic<int64_t> in_flight_{0};
-  std::mutex idle_mu_;  // guards nothing but pairs with idle_cv_ for WaitIdle
+  std::mutex mu_;  // guards in_flight_; held while notifying so WaitIdle cannot return early
+  int64_t in_flight_ = 0;
   std::condition_variable idle_cv_;
 };
 

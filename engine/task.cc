@@ -4,6 +4,24 @@
 
 namespace nums::engine {
 
+TaskRecord::~TaskRecord() {
+  std::vector<std::shared_ptr<const TaskRecord>> orphans;
+  auto unlink = [&orphans](TaskRecord& record) {
+    for (auto& arg : record.args) {
+      if (auto* in = std::get_if<ObjectArg>(&arg); in && in->producer) {
+        orphans.push_back(std::move(in->producer));
+      }
+    }
+  };
+  unlink(*this);
+  while (!orphans.empty()) {
+    std::shared_ptr<const TaskRecord> record = std::move(orphans.back());
+    orphans.pop_back();
+    // The last owner may take its producers before it goes (no weak refs to records exist).
+    if (record.use_count() == 1) unlink(const_cast<TaskRecord&>(*record));
+  }
+}
+
 std::shared_ptr<TaskRecord> MakeTaskRecord(TaskSpec spec, ObjectIdGenerator& ids,
                                            std::vector<ObjectRef>& pins,
                                            const std::function<NodeId(const ObjectRef&)>& source) {

@@ -44,6 +44,13 @@ struct ObjectArg {
 /// A submitted task with its output ids: what a node executes and what lineage keeps so that a
 /// lost object can be recomputed.
 struct TaskRecord {
+  TaskRecord() = default;
+  TaskRecord(const TaskRecord&) = default;
+  TaskRecord& operator=(const TaskRecord&) = default;
+  /// Frees the chain of producers no one else holds iteratively: a lineage a million tasks deep
+  /// would otherwise be freed by a million nested destructors.
+  ~TaskRecord();
+
   std::string kernel;
   std::string name;
   Device device = Device::kCpu;

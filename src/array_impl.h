@@ -24,7 +24,8 @@ using engine::ObjectRef;
 using engine::Scalar;
 using engine::TaskArg;
 
-/// The context of the latest nums::init(); an embedded default is started on first use.
+/// The context of the latest nums::init(); an embedded default is started on first use. Throws
+/// ClusterError once an explicit init()'s context has ended.
 std::shared_ptr<Context::Impl> current_context();
 
 BlockArray make_array(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid,

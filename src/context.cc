@@ -12,8 +12,9 @@
 namespace nums {
 namespace {
 
-std::mutex current_mu;                     // guards current_ctx
+std::mutex current_mu;                     // guards current_ctx and initialised
 std::weak_ptr<Context::Impl> current_ctx;  // the latest init(); weak so arrays decide its life
+bool initialised = false;                  // init() was called: its context is never replaced
 
 // A context over a started runtime: the layout facts the array layer plans with.
 std::shared_ptr<Context::Impl> make_context(std::shared_ptr<engine::Runtime> runtime,
@@ -67,6 +68,7 @@ Context init(const InitOptions& options) {
   auto impl = options.address.empty() ? start_embedded(options) : connect_cluster(options);
   std::lock_guard lock(current_mu);
   current_ctx = impl;
+  initialised = true;
   return Context(std::move(impl));
 }
 
@@ -75,6 +77,12 @@ namespace detail {
 std::shared_ptr<Context::Impl> current_context() {
   std::lock_guard lock(current_mu);
   if (auto ctx = current_ctx.lock()) return ctx;
+  // Silently starting an embedded cluster here would compute on the wrong cluster.
+  if (initialised) {
+    throw ClusterError(
+        "the context of the last nums::init() has ended (its Context and every array made on it "
+        "were dropped): keep the Context that nums::init() returns, or call nums::init() again");
+  }
   auto ctx = start_embedded({});
   current_ctx = ctx;
   return ctx;

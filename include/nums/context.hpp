@@ -58,6 +58,8 @@ class Context {
 };
 
 /// Starts (or, with later options, connects to) a cluster. Throws ValueError for bad options.
-Context init(const InitOptions& options = {});
+/// Arrays made without a Context use the latest init()'s; once it has ended (the Context and its
+/// arrays all dropped) they throw ClusterError. Before any init(), an embedded default is started.
+[[nodiscard]] Context init(const InitOptions& options = {});
 
 }  // namespace nums

@@ -19,8 +19,31 @@ TEST(ContextTest, NodeAndThreadCountsAreConfigurable) {
   Context ctx = init({.nodes = 4, .threads_per_node = 1});
   EXPECT_EQ(ctx.num_nodes(), 4);
   EXPECT_EQ(ctx.num_cores(), 4);
-  EXPECT_THROW(init({.nodes = 0}), ValueError);
-  EXPECT_THROW(init({.nodes = 1, .threads_per_node = -1}), ValueError);
+  EXPECT_THROW((void)init({.nodes = 0}), ValueError);
+  EXPECT_THROW((void)init({.nodes = 1, .threads_per_node = -1}), ValueError);
+}
+
+TEST(ContextTest, AnArrayMadeAfterTheContextEndedRaisesInsteadOfStartingAnother) {
+  { Context ctx = init({.nodes = 2, .threads_per_node = 1}); }
+  try {
+    (void)zeros({4});
+    FAIL() << "zeros() after the context ended should throw";
+  } catch (const ClusterError& e) {
+    EXPECT_NE(std::string(e.what()).find("nums::init()"), std::string::npos) << e.what();
+  }
+  // A new init() is used from then on.
+  Context ctx = init({.nodes = 2, .threads_per_node = 1});
+  EXPECT_DOUBLE_EQ(ones({4}).sum().item<double>(), 4.0);
+  EXPECT_EQ(ones({4}).sum().get().shape(), Shape{});
+}
+
+TEST(ContextTest, ArraysKeepTheirContextAlive) {
+  BlockArray x = [] {
+    Context ctx = init({.nodes = 2, .threads_per_node = 1});
+    return arange(0, 10, 1);
+  }();
+  // The context lives on in x, and arrays made from here on use it.
+  EXPECT_DOUBLE_EQ((x + ones({10})).sum().item<double>(), 55.0);
 }
 
 }  // namespace

@@ -185,7 +185,7 @@ TEST_P(ElementwiseTest, AstypeAndErrors) {
   }
   Context other = init({.nodes = 1});
   BlockArray foreign = ones({2});
-  init({.nodes = GetParam(), .threads_per_node = 1});
+  Context again = init({.nodes = GetParam(), .threads_per_node = 1});
   EXPECT_THROW(foreign + ones({2}), ClusterError);
 }
 

@@ -14,7 +14,7 @@ TEST(PlacementTest, PolicyIsChosenAtInitAndPerContext) {
   EXPECT_EQ(ctx.placement(), "round-robin");
   EXPECT_THROW(ctx.set_placement("fastest"), ValueError);
   EXPECT_EQ(ctx.placement(), "round-robin");
-  EXPECT_THROW(init({.placement = "random"}), ValueError);
+  EXPECT_THROW((void)init({.placement = "random"}), ValueError);
   EXPECT_EQ(init({.placement = "locality"}).placement(), "locality");
 }
 
