@@ -123,10 +123,34 @@ void Node::ReleaseRemote(const RemoteKey& key) {
   if (it != remote_.end() && --it->second.users == 0) remote_.erase(it);
 }
 
+int64_t Node::DropSession(uint64_t session) {
+  {
+    std::lock_guard lock(dropped_mu_);
+    dropped_.insert(session);
+    any_dropped_.store(true, std::memory_order_release);
+  }
+  // Pending outputs go too: a result sealed after its entry was freed is dropped.
+  return store_.FreeSession(session);
+}
+
+bool Node::Dropped(uint64_t session) const {
+  if (!any_dropped_.load(std::memory_order_acquire)) return false;
+  std::lock_guard lock(dropped_mu_);
+  return dropped_.count(session) != 0;
+}
+
 void Node::Execute(PendingTask& p) {
   const TaskRecord& t = *p.task;
   std::shared_ptr<const ErrorInfo> error = p.error;
   std::vector<Block> outputs;
+  if (!error && !t.returns.empty() && Dropped(t.returns[0].hi)) {
+    auto info = std::make_shared<ErrorInfo>();
+    info->code = ErrorCode::kCluster;
+    info->message = "dropped: the lease of the driver that made it ended";
+    info->task = t.name;
+    info->node = id_;
+    error = std::move(info);
+  }
   if (!error) {
     try {
       if (p.fn == nullptr) {

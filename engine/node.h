@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/executor.h"
@@ -34,6 +35,10 @@ class Node {
   /// Registers the task's outputs as pending and runs it once its inputs are present. `pins` hold
   /// the input objects alive until it has run. A failed input fails the outputs with that error.
   void Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef> pins);
+
+  /// Frees the objects of driver session `session` and fails, without running them, its tasks
+  /// that have not started; their outputs are freed as they finish. Returns the objects freed.
+  int64_t DropSession(uint64_t session);
 
   NodeId id() const { return id_; }
   ObjectStore& store() { return store_; }
@@ -81,6 +86,11 @@ class Node {
   std::atomic<int64_t> tasks_run_{0};
   std::atomic<int64_t> net_in_{0};
   std::atomic<int64_t> net_out_{0};
+  bool Dropped(uint64_t session) const;
+
+  mutable std::mutex dropped_mu_;  // guards dropped_
+  std::unordered_set<uint64_t> dropped_;
+  std::atomic<bool> any_dropped_{false};  // spares Execute the lock until a session is dropped
   std::mutex remote_mu_;  // guards remote_
   std::unordered_map<RemoteKey, Remote, RemoteKeyHash> remote_;
   ObjectStore store_;

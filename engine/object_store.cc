@@ -70,6 +70,19 @@ void ObjectStore::Subscribe(const ObjectId& id, ObjectCallback cb) {
   cb(now);
 }
 
+int64_t ObjectStore::FreeSession(uint64_t session) {
+  std::vector<ObjectId> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, entry] : objects_) {
+      if (id.hi == session) ids.push_back(id);
+    }
+  }
+  int64_t freed = 0;
+  for (const ObjectId& id : ids) freed += Free(id) ? 1 : 0;
+  return freed;
+}
+
 bool ObjectStore::Free(const ObjectId& id) {
   std::vector<ObjectCallback> waiters;
   {

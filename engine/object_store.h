@@ -41,6 +41,8 @@ class ObjectStore {
   void Subscribe(const ObjectId& id, ObjectCallback cb);
   /// Drops the object; returns whether it was present. Callbacks still waiting get an error.
   bool Free(const ObjectId& id);
+  /// Frees every object of driver session `session` (ids whose `hi` it is); returns how many.
+  int64_t FreeSession(uint64_t session);
   /// The block if the object is ready.
   std::optional<Block> TryGet(const ObjectId& id) const;
   /// Whether the object is ready, failed or absent (anything but pending); never waits.

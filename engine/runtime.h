@@ -54,6 +54,8 @@ class Runtime {
   /// Frees the objects now, whatever handles remain; a later Get of them raises ClusterError.
   virtual void Free(const std::vector<ObjectRef>& refs) = 0;
   virtual std::vector<NodeInfo> Nodes() = 0;
+  /// The node that holds the object now: where it was made unless it was recomputed elsewhere.
+  virtual NodeId Location(const ObjectRef& ref) { return ref.node(); }
 
   /// Until the matching EndBatch, Submit may hold tasks back and send those of one node in one
   /// message; EndBatch sends what is held and raises what sending it raised (ClusterError for an

@@ -18,7 +18,8 @@ ClusterState::ClusterState(std::vector<int64_t> memory)
     : memory_(std::move(memory)),
       peak_memory_(memory_),
       net_in_(memory_.size(), 0),
-      net_out_(memory_.size(), 0) {
+      net_out_(memory_.size(), 0),
+      available_(memory_.size(), 1) {
   if (memory_.empty()) throw ValueError("ClusterState: need at least one node");
   for (int64_t m : memory_) {
     if (m < 0) throw ValueError("ClusterState: negative memory " + std::to_string(m));
@@ -29,6 +30,14 @@ ClusterState ClusterState::Empty(int64_t nodes) {
   if (nodes < 1)
     throw ValueError("ClusterState: need at least one node, got " + std::to_string(nodes));
   return ClusterState(std::vector<int64_t>(static_cast<size_t>(nodes), 0));
+}
+
+void ClusterState::MarkUnavailable(int64_t node) {
+  CheckNode(node);
+  available_[static_cast<size_t>(node)] = 0;
+  if (std::find(available_.begin(), available_.end(), 1) == available_.end()) {
+    throw ValueError("ClusterState: no node is available");
+  }
 }
 
 void ClusterState::CheckNode(int64_t node) const {

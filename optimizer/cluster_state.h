@@ -46,6 +46,10 @@ class ClusterState {
   int64_t peak_memory(int64_t node) const { return peak_memory_[static_cast<size_t>(node)]; }
   int64_t net_in(int64_t node) const { return net_in_[static_cast<size_t>(node)]; }
   int64_t net_out(int64_t node) const { return net_out_[static_cast<size_t>(node)]; }
+  /// Whether steps may be placed on `node` (a lost node may not); all are at first.
+  bool available(int64_t node) const { return available_[static_cast<size_t>(node)] != 0; }
+  /// Takes `node` out of the candidates; ValueError when no node would be left.
+  void MarkUnavailable(int64_t node);
 
   int64_t MaxMemory() const;
   int64_t MaxPeakMemory() const;
@@ -68,6 +72,7 @@ class ClusterState {
   std::vector<int64_t> peak_memory_;
   std::vector<int64_t> net_in_;
   std::vector<int64_t> net_out_;
+  std::vector<char> available_;
 };
 
 /// "1.50 GiB", "512 B": bytes for people.

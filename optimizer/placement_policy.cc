@@ -29,7 +29,10 @@ class LshsPolicy : public PlacementPolicy {
 class RoundRobinPolicy : public PlacementPolicy {
  public:
   int64_t Choose(const StepRequest&, const ClusterState& state) override {
-    return next_++ % state.num_nodes();
+    for (;;) {
+      const int64_t node = next_++ % state.num_nodes();
+      if (state.available(node)) return node;
+    }
   }
 
  private:

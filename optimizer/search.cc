@@ -10,9 +10,18 @@ Plan Place(const BlockGraph& graph, const ClusterState& state, Policy policy) {
   return Search(graph, state, policy).Run();
 }
 
-Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_used, Policy policy) {
-  return Place(graph, ClusterState(std::vector<int64_t>(memory_used.begin(), memory_used.end())),
-               policy);
+Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_used, Policy policy,
+                    std::span<const bool> live) {
+  ClusterState state(std::vector<int64_t>(memory_used.begin(), memory_used.end()));
+  const size_t n = std::min(live.size(), memory_used.size());
+  // With no node live, placement is moot: the runtime raises when the tasks are sent.
+  if (std::find(live.begin(), live.begin() + static_cast<ptrdiff_t>(n), true) !=
+      live.begin() + static_cast<ptrdiff_t>(n)) {
+    for (size_t i = 0; i < n; ++i) {
+      if (!live[i]) state.MarkUnavailable(static_cast<int64_t>(i));
+    }
+  }
+  return Place(graph, state, policy);
 }
 
 bool LoadsCannotMatter(const BlockGraph& graph, Policy policy) {
@@ -133,7 +142,7 @@ void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output,
   });
   std::vector<int64_t> nodes;
   auto offer = [&](int64_t node) {
-    if (listed_[static_cast<size_t>(node)]) return;
+    if (listed_[static_cast<size_t>(node)] || !state_.available(node)) return;
     listed_[static_cast<size_t>(node)] = 1;
     nodes.push_back(node);
   };
@@ -142,7 +151,8 @@ void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output,
     offer(v.node);
     for (int64_t c : v.copies) offer(c);
   }
-  if (any_node) {
+  // A step whose inputs all sit on unavailable nodes may go anywhere (they are remade or moved).
+  if (any_node || nodes.empty()) {
     for (int64_t node = 0; node < state_.num_nodes(); ++node) offer(node);
   }
   for (int64_t node : nodes) listed_[static_cast<size_t>(node)] = 0;

@@ -24,9 +24,11 @@ Plan Place(const BlockGraph& graph, const ClusterState& state, Policy policy);
 /// The array layer's entry point: places the block graph of one array operation on a cluster
 /// whose nodes hold `memory_used` bytes now (engine NodeInfo::memory_used, which counts the
 /// leaves already). Net loads start at zero, so each operation's traffic is balanced on its own.
-/// Throws ValueError for no nodes, a negative figure or a leaf on a node past the list.
+/// Nodes whose `live` entry is false (a lost node) are never chosen; empty `live`: all are.
+/// Throws ValueError for no nodes, a negative figure, a leaf on a node past the list, or no
+/// live node.
 Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_used,
-                    Policy policy = Policy::kLshs);
+                    Policy policy = Policy::kLshs, std::span<const bool> live = {});
 
 /// Whether `policy` places every op of `graph` the same whatever the loads: no reduction, and
 /// each op reads a single value (perhaps twice), so its one candidate is where that value is

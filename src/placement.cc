@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <iterator>
+#include <memory>
+#include <span>
 
 #include "optimizer/search.h"
 
@@ -19,7 +21,7 @@ StepFn BinaryStep(Context::Impl& ctx, kernels::BinaryOp op) {
 OpId BlockPlan::Leaf(Refs refs, int64_t bytes) {
   auto [it, fresh] = leaf_of_.try_emplace(refs.at(0).id(), 0);
   if (!fresh) return it->second;
-  it->second = graph_.AddLeaf(refs[0].node(), bytes);
+  it->second = graph_.AddLeaf(ctx_.runtime->Location(refs[0]), bytes);
   fns_.emplace_back();
   values_.push_back(std::move(refs));
   return it->second;
@@ -64,11 +66,18 @@ OpId BlockPlan::Gather(std::vector<OpId> inputs, int64_t bytes, StepFn fn, const
 void BlockPlan::Run() {
   // Each node's memory in use seeds the plan; a cluster runtime asks every node for it.
   std::vector<int64_t> memory(static_cast<size_t>(std::max<int64_t>(graph_.min_nodes(), 1)), 0);
+  std::unique_ptr<bool[]> live;  // a lost node is never a candidate
   if (!optimizer::LoadsCannotMatter(graph_, ctx_.policy)) {
+    const auto nodes = ctx_.runtime->Nodes();
     memory.clear();
-    for (const auto& n : ctx_.runtime->Nodes()) memory.push_back(n.memory_used);
+    live = std::make_unique<bool[]>(nodes.size());
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      memory.push_back(nodes[i].memory_used);
+      live[i] = nodes[i].live;
+    }
   }
-  const optimizer::Plan plan = optimizer::PlaceOnCluster(graph_, memory, ctx_.policy);
+  const optimizer::Plan plan = optimizer::PlaceOnCluster(
+      graph_, memory, ctx_.policy, std::span<const bool>(live.get(), live ? memory.size() : 0));
   engine::SubmitBatch batch(*ctx_.runtime);  // a cluster sends each node's tasks together
   for (const auto& step : plan.steps) {
     std::vector<const Refs*> inputs;

@@ -114,6 +114,25 @@ int64_t HeadDaemon::Register(wire::NodeW node) {
       return node.id;
     }
   }
+  // A node registering again after this head restarted asks for the id it had: drivers still
+  // know it by that id. Ids skipped meanwhile stay free for their own nodes.
+  if (node.id >= 0 && node.id < kMaxNodes) {
+    const auto slot = static_cast<size_t>(node.id);
+    if (slot >= members_.size()) {
+      for (size_t i = members_.size(); i < slot; ++i) {
+        wire::NodeW free;
+        free.id = static_cast<int64_t>(i);
+        free.live = false;
+        members_.push_back({free, {}});
+      }
+      members_.push_back({node, std::chrono::steady_clock::now()});
+      return node.id;
+    }
+    if (members_[slot].node.host.empty()) {
+      members_[slot] = {node, std::chrono::steady_clock::now()};
+      return node.id;
+    }
+  }
   node.id = static_cast<int64_t>(members_.size());
   members_.push_back({node, std::chrono::steady_clock::now()});
   return node.id;
@@ -132,6 +151,7 @@ std::vector<wire::NodeW> HeadDaemon::List() {
   const auto now = std::chrono::steady_clock::now();
   std::vector<wire::NodeW> out;
   for (const auto& m : members_) {
+    if (m.node.host.empty()) continue;  // an id kept for a node not back since a restart
     out.push_back(m.node);
     out.back().live = now - m.last_heartbeat < options_.heartbeat_timeout;
   }

@@ -47,6 +47,8 @@ class HeadDaemon {
   std::unique_ptr<RunningServer> server_;
   int port_ = 0;
 
+  /// Ids a node may ask for when it registers again (after this head restarted).
+  static constexpr int64_t kMaxNodes = 1 << 16;
   struct Member {
     wire::NodeW node;
     std::chrono::steady_clock::time_point last_heartbeat;

@@ -202,6 +202,13 @@ class NodeDaemon::Handler final : public wire::NodeIf {
  public:
   Handler(NodeDaemon* daemon, std::string peer)
       : daemon_(daemon), session_(daemon->options_.token, std::move(peer)) {}
+  ~Handler() override {
+    // A driver killed with its lease connection open: the kernel closes it, and the lease ends
+    // soon after unless the driver renews it on a new connection.
+    if (lease_ != 0) {
+      daemon_->leases_.Disconnected(lease_, std::chrono::steady_clock::now(), kLeaseGrace);
+    }
+  }
 
   void Authenticate(const std::string& token) override {
     session_.Authenticate("Node.Authenticate", token);
@@ -214,6 +221,7 @@ class NodeDaemon::Handler final : public wire::NodeIf {
       records.reserve(tasks.size());
       for (const auto& w : tasks) {
         auto t = FromWire(w);
+        if (!t->returns.empty()) daemon_->CheckSession(t->returns[0].hi);
         if (t->node != node.id()) {
           throw ClusterError("task '" + t->name + "' is for node " + std::to_string(t->node) +
                              ", not node " + std::to_string(node.id()));
@@ -232,6 +240,7 @@ class NodeDaemon::Handler final : public wire::NodeIf {
   void PutChunk(const wire::ObjectIdW& id, const wire::BlockMetaW& meta, int64_t offset,
                 const std::string& data) override {
     Checked("Node.PutChunk", [&] {
+      daemon_->CheckSession(FromWire(id).hi);
       daemon_->incoming_.Add(daemon_->node_->store(), FromWire(id), meta, offset, data);
     });
   }
@@ -298,6 +307,17 @@ class NodeDaemon::Handler final : public wire::NodeIf {
 
   void Ping() override { session_.Require("Node.Ping"); }
 
+  void KeepAlive(int64_t session, int32_t lease_ms) override {
+    Checked("Node.KeepAlive", [&] {
+      const auto id = static_cast<uint64_t>(session);
+      const auto ttl = std::chrono::milliseconds(std::clamp<int32_t>(lease_ms, 100, 3'600'000));
+      if (!daemon_->leases_.Renew(id, std::chrono::steady_clock::now(), ttl)) {
+        daemon_->CheckSession(id);
+      }
+      lease_ = id;
+    });
+  }
+
   void Shutdown() override {
     if (!session_.authenticated()) {
       spdlog::warn("Node.Shutdown refused: {} has not authenticated", session_.peer());
@@ -323,6 +343,7 @@ class NodeDaemon::Handler final : public wire::NodeIf {
 
   NodeDaemon* daemon_;
   Session session_;
+  uint64_t lease_ = 0;  // the driver session this connection renews, if any
 };
 
 class NodeDaemon::HandlerFactory final : public wire::NodeIfFactory {
@@ -360,13 +381,17 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
   self.memory_bytes = options.memory_bytes;
   self.live = true;
   self.incarnation = NewIncarnation();
+  self.id = -1;  // none yet: the head assigns one
   const NodeId id = d->fetcher_->Register(self);
+  self.id = id;
+  d->self_ = self;
   auto node = std::make_unique<Node>(id, options.cores, options.memory_bytes, d->registry_,
                                      d->fetcher_.get());
   d->fetcher_->SetNode(node.get());
   d->node_ = std::move(node);
   d->ready_.store(true, std::memory_order_release);
   d->heartbeat_thread_ = std::thread([daemon = d.get()] { daemon->HeartbeatLoop(); });
+  d->lease_thread_ = std::thread([daemon = d.get()] { daemon->LeaseLoop(); });
   spdlog::info("node {} serving on {}:{} ({} cores), head {}:{}", id, self.host, d->port_,
                options.cores, options.head_host, options.head_port);
   return d;
@@ -376,6 +401,7 @@ NodeDaemon::~NodeDaemon() {
   RequestStop();
   server_.reset();
   if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+  if (lease_thread_.joinable()) lease_thread_.join();
   if (fetcher_) fetcher_->Stop();
   node_.reset();
 }
@@ -391,14 +417,47 @@ bool NodeDaemon::WaitForStop(std::chrono::milliseconds timeout) {
   return stop_cv_.wait_for(lock, timeout, [&] { return stop_; });
 }
 
+void NodeDaemon::CheckSession(uint64_t session) const {
+  if (leases_.Expired(session)) {
+    throw ClusterError("driver session " + ObjectId{session, 0}.ToString().substr(0, 16) +
+                       " has ended on node " + std::to_string(node_->id()) +
+                       ": its lease ran out and its objects were freed");
+  }
+}
+
+void NodeDaemon::LeaseLoop() {
+  std::unique_lock lock(stop_mu_);
+  while (!stop_cv_.wait_for(lock, kLeaseCheck, [&] { return stop_; })) {
+    lock.unlock();
+    for (uint64_t session : leases_.Expire(std::chrono::steady_clock::now())) {
+      const int64_t freed = node_->DropSession(session);
+      spdlog::info("driver session {:016x}: lease ended, {} objects freed", session, freed);
+    }
+    lock.lock();
+  }
+}
+
 void NodeDaemon::HeartbeatLoop() {
+  // The head holds membership only: while it is down this node serves on, and once a head
+  // answers again on its address (perhaps a new process) the node registers again under its id.
+  bool head_lost = false;
   std::unique_lock lock(stop_mu_);
   while (!stop_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; })) {
     lock.unlock();
     try {
+      if (head_lost) {
+        const NodeId id = fetcher_->Register(self_);
+        if (id != node_->id()) {
+          spdlog::error("the head gave node {} the id {} on registering again", node_->id(), id);
+        }
+        spdlog::info("registered again with the head {}:{}", options_.head_host,
+                     options_.head_port);
+        head_lost = false;
+      }
       fetcher_->Heartbeat(node_->id());
-    } catch (const Error& e) {
-      spdlog::warn("Head.Heartbeat failed: {}", e.what());
+    } catch (const std::exception& e) {
+      if (!head_lost) spdlog::warn("Head.Heartbeat failed: {}; serving on", e.what());
+      head_lost = true;
     }
     lock.lock();
   }

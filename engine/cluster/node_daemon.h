@@ -14,6 +14,7 @@
 
 #include "engine/cluster/chunks.h"
 #include "engine/cluster/transport.h"
+#include "engine/lease_table.h"
 #include "engine/kernel_registry.h"
 #include "engine/node.h"
 
@@ -53,6 +54,14 @@ class NodeDaemon {
   class PeerFetcher;
   explicit NodeDaemon(const NodeDaemonOptions& options);
   void HeartbeatLoop();
+  /// Ends the leases that ran out: frees their sessions' objects, drops their tasks.
+  void LeaseLoop();
+  /// Throws ClusterError when driver session `session` has ended here.
+  void CheckSession(uint64_t session) const;
+
+  /// How long a driver's lease outlives the close of the connection that renewed it.
+  static constexpr std::chrono::milliseconds kLeaseGrace{3000};
+  static constexpr std::chrono::milliseconds kLeaseCheck{250};
 
   const NodeDaemonOptions options_;
   std::shared_ptr<const KernelRegistry> registry_;
@@ -62,6 +71,9 @@ class NodeDaemon {
   std::atomic<bool> ready_{false};  // node_ is set; handlers refuse calls before
   std::unique_ptr<RunningServer> server_;
   std::thread heartbeat_thread_;
+  std::thread lease_thread_;
+  LeaseTable leases_;
+  wire::NodeW self_;  // what this node registers as, its id included once it has one
   int port_ = 0;
 
   std::mutex stop_mu_;  // guards stop_

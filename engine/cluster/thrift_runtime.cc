@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "engine/cluster/chunks.h"
+#include "engine/cluster/lease_keeper.h"
 #include "engine/cluster/gen/Head.h"
 #include "engine/cluster/gen/Node.h"
 #include "engine/cluster/transport.h"
@@ -28,6 +29,9 @@ constexpr int32_t kMaxCallWaitMs = 1000;
 // Recoveries one Get tries for one object (a recomputation, or a fetch that failed because
 // the holder was lost) before it gives up with NodeLostError.
 constexpr int kMaxRecoveries = 6;
+// How long the nodes keep this driver's objects without a renewal (renewed about every second;
+// a killed driver's lease connection closes at once, which ends the lease within seconds).
+constexpr auto kLeaseTtl = std::chrono::seconds(20);
 // Tasks a batch holds before it sends them anyway.
 constexpr size_t kMaxHeldTasks = 1024;
 // How often, at most, work meant for a lost node makes the driver ask the head whether it is
@@ -300,6 +304,11 @@ std::shared_ptr<ThriftRuntime> ThriftRuntime::Connect(const std::string& address
   for (size_t i = 0; i < l.nodes.size(); ++i) {
     l.OnNode(static_cast<NodeId>(i), "Node.Ping", [](wire::NodeClient& c) { c.Ping(); });
   }
+  // The driver's lease: while it is renewed the nodes keep this session's objects; a killed
+  // driver's are freed within seconds.
+  std::vector<LeaseKeeper::Peer> peers;
+  for (const auto& n : l.nodes) peers.push_back({n.host, n.port});
+  rt->lease_ = std::make_unique<LeaseKeeper>(std::move(peers), token, rt->ids_.session(), kLeaseTtl);
   rt->background_ =
       std::make_unique<Background>(l, [rt = rt.get()](const ObjectId& id, NodeId node) {
         std::lock_guard lock(rt->state_mu_);
@@ -339,6 +348,7 @@ ThriftRuntime::~ThriftRuntime() {
   }
   if (background_) background_->Stop();  // sends the queued frees, pinned inputs' included
   if (sink_) sink_->Detach();
+  lease_.reset();  // the nodes free what is left once the lease ends
 }
 
 int64_t ThriftRuntime::num_nodes() const { return static_cast<int64_t>(links_->links.size()); }
@@ -848,6 +858,7 @@ void ThriftRuntime::Revive(const std::vector<wire::NodeW>& listed) {
     }
     links_->Replace(n.id, std::move(conn));
     background_->Reconnect(n.id);
+    lease_->Reconnect(n.id);
     bool restarted = false;
     {
       std::lock_guard lock(state_mu_);
@@ -933,7 +944,22 @@ void ThriftRuntime::Recompute(const ObjectId& id, NodeId node,
 }
 
 std::vector<NodeInfo> ThriftRuntime::Nodes() {
-  const std::vector<wire::NodeW> listed = ListAndRevive();
+  std::vector<wire::NodeW> listed;
+  try {
+    listed = ListAndRevive();
+    std::lock_guard lock(state_mu_);
+    if (head_down_) spdlog::info("the head answers again");
+    head_down_ = false;
+  } catch (const AuthError&) {
+    throw;
+  } catch (const ClusterError& e) {
+    // The head holds membership only: the nodes go on serving, and so does this driver, with
+    // the view the head gave last.
+    std::lock_guard lock(state_mu_);
+    if (!head_down_) spdlog::warn("{}; going on with the nodes known so far", e.what());
+    head_down_ = true;
+    listed = links_->nodes;
+  }
   std::vector<NodeInfo> out;
   for (const auto& n : listed) {
     if (n.id < 0 || n.id >= num_nodes()) continue;  // joined after this driver connected

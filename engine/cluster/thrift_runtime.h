@@ -24,6 +24,8 @@ class NodeW;
 
 namespace nums::engine::cluster {
 
+class LeaseKeeper;
+
 class ThriftRuntime final : public Runtime {
  public:
   /// A node that stops answering is marked lost; Get recomputes the objects it held (and anything
@@ -41,7 +43,7 @@ class ThriftRuntime final : public Runtime {
   /// head cannot be reached or has no nodes.
   static std::shared_ptr<ThriftRuntime> Connect(const std::string& address,
                                                 const std::string& token);
-  /// Sends the frees still queued; objects the driver still holds stay on the nodes.
+  /// Sends the frees still queued and ends the driver's lease: the nodes free what is left.
   ~ThriftRuntime() override;
 
   ObjectRef Put(Block block, NodeId node) override;
@@ -52,7 +54,10 @@ class ThriftRuntime final : public Runtime {
   WaitResult Wait(const std::vector<ObjectRef>& refs, int64_t k, Timeout timeout = {}) override;
   /// Objects on a lost node are gone already and are skipped.
   void Free(const std::vector<ObjectRef>& refs) override;
+  /// The driver's view of the nodes; while the head cannot be reached, the last view it gave
+  /// (the head only holds membership: work goes on without it).
   std::vector<NodeInfo> Nodes() override;
+  NodeId Location(const ObjectRef& ref) override { return Holder(ref.id(), ref.node()); }
   /// Within a batch, tasks are held per node and sent in one Node.SubmitTasks per node: when the
   /// batch ends, when a task reads what a held task of another node makes, and every
   /// kMaxHeldTasks tasks.
@@ -128,11 +133,12 @@ class ThriftRuntime final : public Runtime {
   void Report(std::exception_ptr error);
 
   ObjectIdGenerator ids_;
-  mutable std::mutex state_mu_;  // guards moved_, nodes_, last_revive_, held_
+  mutable std::mutex state_mu_;  // guards moved_, nodes_, last_revive_, head_down_, held_
   std::unordered_map<ObjectId, Moved, ObjectIdHash> moved_;
   std::unordered_map<ObjectId, ObjectRef::Weak, ObjectIdHash> held_;  // the driver's refs
   std::vector<NodeState> nodes_;
   std::chrono::steady_clock::time_point last_revive_{};
+  bool head_down_ = false;  // the last Nodes() could not reach the head
   struct HeldTask {
     std::shared_ptr<TaskRecord> record;
     std::vector<ObjectRef> pins;
@@ -149,6 +155,7 @@ class ThriftRuntime final : public Runtime {
   std::atomic<uint64_t> spread_{0};  // turns of Target among the survivors
   std::unique_ptr<Links> links_;
   std::unique_ptr<Background> background_;
+  std::unique_ptr<LeaseKeeper> lease_;
   std::shared_ptr<DetachableReleaser> sink_;
 };
 

@@ -128,6 +128,10 @@ service Node {
       throws (1: AuthFailure auth, 2: RequestError bad)
   void Free(1: list<ObjectIdW> ids) throws (1: AuthFailure auth, 2: RequestError bad)
   StatsW Stats() throws (1: AuthFailure auth, 2: RequestError bad)
+  // Renews driver session `session`'s lease for lease_ms. When a lease ends (or the connection
+  // that renewed it closes and no renewal comes within a short grace), the node frees the
+  // session's objects and drops its tasks; a renewal after that fails with RequestError.
+  void KeepAlive(1: i64 session, 2: i32 lease_ms) throws (1: AuthFailure auth, 2: RequestError bad)
   void Ping() throws (1: AuthFailure auth)
   oneway void Shutdown()
 }

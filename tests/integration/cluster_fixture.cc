@@ -97,16 +97,7 @@ LocalCluster::LocalCluster(int nodes, int cores, std::chrono::seconds timeout)
 LocalCluster::LocalCluster(LocalClusterOptions options)
     : options_(std::move(options)), dir_(MakeTempDir()) {
   try {
-    const pid_t head = Spawn({NumsTool(), "--state-dir", dir_.string(), "start", "--head", "--bind",
-                              options_.head_bind, "--port", "0", "--foreground"},
-                             "head.log");
-    pids_.push_back(head);
-    const fs::path addr = dir_ / "head.addr";
-    if (!PollUntil([&] { return fs::exists(addr) || !Running(head); }, options_.timeout) ||
-        !Running(head)) {
-      throw std::runtime_error("the head did not start; see " + (dir_ / "head.log").string());
-    }
-    std::ifstream(addr) >> address_;
+    StartHead({"--port", "0"});
     node_pids_.assign(static_cast<size_t>(options_.nodes), 0);
     // Nodes register one at a time so that node i gets id i.
     for (int i = 0; i < options_.nodes; ++i) StartNode(i, 0);
@@ -114,6 +105,35 @@ LocalCluster::LocalCluster(LocalClusterOptions options)
     Stop();
     throw;
   }
+}
+
+void LocalCluster::StartHead(const std::vector<std::string>& extra) {
+  std::vector<std::string> args{NumsTool(), "--state-dir", dir_.string(), "start",
+                                "--head",   "--bind",      options_.head_bind, "--foreground"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const fs::path addr = dir_ / "head.addr";
+  std::error_code ec;
+  fs::remove(addr, ec);
+  const pid_t head = Spawn(args, "head.log");
+  pids_.push_back(head);
+  head_pid_ = head;
+  if (!PollUntil([&] { return fs::exists(addr) || !Running(head); }, options_.timeout) ||
+      !Running(head)) {
+    throw std::runtime_error("the head did not start; see " + (dir_ / "head.log").string());
+  }
+  std::ifstream(addr) >> address_;
+}
+
+void LocalCluster::RestartHead() {
+  if (head_pid_ != 0 && Running(head_pid_)) throw std::runtime_error("the head is still running");
+  const std::string port = address_.substr(address_.rfind(':') + 1);
+  StartHead({"--port", port, "--token-file", token_file(), "--keep-token"});
+}
+
+pid_t LocalCluster::Launch(const std::vector<std::string>& args, const std::string& log) {
+  const pid_t pid = Spawn(args, log);
+  pids_.push_back(pid);
+  return pid;
 }
 
 void LocalCluster::StartNode(int i, int port) {
@@ -177,6 +197,7 @@ bool LocalCluster::Running(pid_t pid) {
 void LocalCluster::Forget(pid_t pid) {
   std::erase(pids_, pid);
   std::replace(node_pids_.begin(), node_pids_.end(), pid, pid_t{0});
+  if (head_pid_ == pid) head_pid_ = 0;
 }
 
 void LocalCluster::Stop() {

@@ -53,11 +53,21 @@ class LocalCluster {
   /// Starts node i again (after Kill) listening on `port`, its old port, so that it rejoins the
   /// head under its old id; returns once it serves. Throws std::runtime_error when it does not.
   void RestartNode(int i, int port);
+  /// The head's current process (0 after it was killed).
+  pid_t head_pid() const { return head_pid_; }
+  /// Starts the head again (after Kill) on its old port, serving the same token; returns once
+  /// it serves. Its nodes register with it again by themselves.
+  void RestartHead();
+  /// Starts `args` as one more process of the cluster (killed on Stop), output to `log` in the
+  /// state directory.
+  pid_t Launch(const std::vector<std::string>& args, const std::string& log);
 
  private:
   pid_t Spawn(const std::vector<std::string>& args, const std::string& log);
   // Starts node i on `port` (0: a free one) and waits until it has registered.
   void StartNode(int i, int port);
+  // Starts the head with `extra` arguments and waits until it has written its address.
+  void StartHead(const std::vector<std::string>& extra);
   // Drops a reaped process from pids_ and node_pids_.
   void Forget(pid_t pid);
 
@@ -66,6 +76,7 @@ class LocalCluster {
   std::string address_;
   std::vector<pid_t> pids_;
   std::vector<pid_t> node_pids_;
+  pid_t head_pid_ = 0;
 };
 
 /// The path of the `nums` tool built with this tree.

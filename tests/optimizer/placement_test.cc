@@ -303,3 +303,35 @@ TEST(Policy, NamesRoundTrip) {
 
 }  // namespace
 }  // namespace nums::optimizer
+
+namespace nums::optimizer {
+namespace {
+
+// A lost node holds nothing and so looks cheapest to LSHS; it must never be chosen.
+TEST(Placement, ALostNodeIsNeverACandidate) {
+  BlockGraph g;
+  std::vector<OpId> leaves;
+  for (int64_t i = 0; i < 12; ++i) leaves.push_back(g.AddLeaf(i % 3, 1000));
+  OpId sum = leaves[0];
+  for (size_t i = 1; i < leaves.size(); ++i) {
+    sum = g.AddBinary(g.AddUnary(leaves[i], 1000, "neg"), sum, 1000, "add");
+  }
+  g.MarkOutput(sum);
+  const std::vector<int64_t> memory{5000, 0, 5000};
+  const bool live[] = {true, false, true};
+  for (Policy p : {Policy::kLshs, Policy::kLocality, Policy::kRoundRobin}) {
+    const Plan plan = PlaceOnCluster(g, memory, p, live);
+    ASSERT_FALSE(plan.steps.empty());
+    for (const PlanStep& s : plan.steps) EXPECT_NE(s.node, 1) << PolicyName(p);
+  }
+  // All lost: nothing to choose from, so the plan ignores liveness (the runtime raises).
+  const bool none[] = {false, false, false};
+  EXPECT_NO_THROW(PlaceOnCluster(g, memory, Policy::kLshs, none));
+  ClusterState state(memory);
+  state.MarkUnavailable(0);
+  state.MarkUnavailable(1);
+  EXPECT_THROW(state.MarkUnavailable(2), ValueError);
+}
+
+}  // namespace
+}  // namespace nums::optimizer

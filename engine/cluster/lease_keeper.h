@@ -1,0 +1,49 @@
+#pragma once
+// LeaseKeeper: the driver's side of its session lease. A thread of its own renews the lease on
+// every node (Node.KeepAlive) well before it runs out, over connections of its own, so that a
+// busy driver keeps its objects and a killed one loses them within seconds: the nodes notice the
+// lease connection close, or the lease run out.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace nums::engine::cluster {
+
+class LeaseKeeper {
+ public:
+  struct Peer {
+    std::string host;
+    int port = 0;
+  };
+  /// A lease of `ttl`, renewed every `ttl / 8` (at least every second) on each of `nodes`.
+  LeaseKeeper(std::vector<Peer> nodes, std::string token, uint64_t session,
+              std::chrono::milliseconds ttl);
+  /// Stops renewing; the nodes free the session's objects once the lease runs out.
+  ~LeaseKeeper();
+  LeaseKeeper(const LeaseKeeper&) = delete;
+  LeaseKeeper& operator=(const LeaseKeeper&) = delete;
+
+  /// Node `node` runs a new process at its address: renew there on a new connection.
+  void Reconnect(int64_t node);
+
+ private:
+  struct Link;
+  void Loop();
+
+  const std::string token_;
+  const uint64_t session_;
+  const std::chrono::milliseconds ttl_;
+  std::vector<std::unique_ptr<Link>> links_;  // used by the thread only, but for `reconnect`
+  std::mutex mu_;                             // guards stop_ and each link's reconnect flag
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace nums::engine::cluster
