@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "src/checked.h"
+
 namespace nums {
 
 ArrayGrid::ArrayGrid(Shape shape, Shape block_shape, DType dtype)
@@ -11,9 +13,9 @@ ArrayGrid::ArrayGrid(Shape shape, Shape block_shape, DType dtype)
     throw ShapeError("block shape " + shape_str(block_shape_) + " has another rank than shape " +
                      shape_str(shape_));
   }
+  detail::check_shape(shape_, dtype_, "ArrayGrid");
   grid_shape_.resize(shape_.size());
   for (size_t d = 0; d < shape_.size(); ++d) {
-    if (shape_[d] < 0) throw ShapeError("negative dimension in shape " + shape_str(shape_));
     if (block_shape_[d] < 1) {
       if (shape_[d] == 0 && block_shape_[d] == 0) {
         block_shape_[d] = 1;
@@ -22,7 +24,15 @@ ArrayGrid::ArrayGrid(Shape shape, Shape block_shape, DType dtype)
                          shape_str(shape_) + ": block dimensions must be >= 1");
       }
     }
-    grid_shape_[d] = (shape_[d] + block_shape_[d] - 1) / block_shape_[d];
+    // ceil(shape / block) without forming shape + block - 1, which can overflow.
+    grid_shape_[d] = shape_[d] / block_shape_[d] + (shape_[d] % block_shape_[d] != 0 ? 1 : 0);
+  }
+  const auto blocks = detail::checked_product(grid_shape_);
+  if (!blocks || *blocks > kMaxBlocks) {
+    throw ValueError("shape " + shape_str(shape_) + " with block shape " + shape_str(block_shape_) +
+                     " makes a grid " + shape_str(grid_shape_) + " of more than " +
+                     std::to_string(kMaxBlocks) +
+                     " blocks, more than the driver keeps track of: choose larger blocks");
   }
 }
 
@@ -95,8 +105,14 @@ std::string NodeGrid::to_string() const { return "NodeGrid" + shape_str(shape_);
 Shape default_block_shape(const Shape& shape, DType dtype, int64_t cores) {
   constexpr int64_t kMaxBlockBytes = int64_t{64} << 20;
   constexpr int64_t kMinSplitBytes = int64_t{1} << 20;  // below this per block, stay whole
+  detail::check_shape(shape, dtype, "default_block_shape");
   const int64_t bytes = shape_size(shape) * itemsize(dtype);
-  int64_t blocks = (bytes + kMaxBlockBytes - 1) / kMaxBlockBytes;
+  int64_t blocks = bytes / kMaxBlockBytes + (bytes % kMaxBlockBytes != 0 ? 1 : 0);
+  if (blocks > ArrayGrid::kMaxBlocks) {
+    throw ValueError("default_block_shape: shape " + shape_str(shape) + " of dtype " +
+                     std::string(dtype_name(dtype)) + " needs more than " +
+                     std::to_string(ArrayGrid::kMaxBlocks) + " blocks of at most 64 MiB");
+  }
   blocks = std::max(blocks, std::min(cores, bytes / kMinSplitBytes));
   const size_t nd = shape.size();
   Shape parts(nd, 1), block(nd, 1);

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "src/array_impl.h"
+#include "src/checked.h"
 #include "src/kernels/cpu/kernels.h"
 #include "src/placement.h"
 
@@ -36,6 +37,7 @@ int64_t home_node(const Context::Impl& ctx, const ArrayGrid& grid, const Shape& 
 
 Shape choose_block_shape(const Context::Impl& ctx, const Shape& shape, DType dtype,
                          const Shape& requested) {
+  check_shape(shape, dtype, "");
   if (requested.empty() && !shape.empty()) return default_block_shape(shape, dtype, ctx.cores);
   if (requested.size() != shape.size()) {
     throw ShapeError("block_shape " + shape_str(requested) + " does not match the rank of shape " +

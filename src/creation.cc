@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "src/array_impl.h"
+#include "src/checked.h"
 #include "src/kernels/cpu/kernels.h"
 
 namespace nums {
@@ -12,13 +13,6 @@ namespace nums {
 using detail::ObjectRef;
 
 namespace {
-
-void check_shape(const Shape& shape, const char* op) {
-  for (int64_t d : shape) {
-    if (d < 0)
-      throw ShapeError(std::string(op) + ": negative dimension in shape " + shape_str(shape));
-  }
-}
 
 // One task per block of a new array of `shape`; args_for(entry, block_shape) gives its arguments.
 template <typename Args>
@@ -39,9 +33,9 @@ BlockArray create(const Shape& shape, DType dtype, const Shape& block_shape, con
 
 BlockArray full(const Shape& shape, Number value, std::optional<DType> dtype,
                 const Shape& block_shape) {
-  check_shape(shape, "full");
   const DType t = dtype.value_or(value.kind);
-  const int64_t iv = value.kind == DType::kFloat64 ? static_cast<int64_t>(value.f) : value.i;
+  detail::check_shape(shape, t, "full");
+  const int64_t iv = value.kind == DType::kFloat64 ? convert_value<int64_t>(value.f) : value.i;
   return create(shape, t, block_shape, "array.full", [&](const Shape&, const Shape& bs) {
     return std::vector<detail::TaskArg>{detail::shape_scalar(bs),
                                         detail::int_scalar(static_cast<int64_t>(t)),
@@ -89,8 +83,15 @@ BlockArray arange(Number start, Number stop, Number step, std::optional<DType> d
   if (step.f == 0) throw ValueError("arange: step must not be zero");
   const bool ints = start.is_integral() && stop.is_integral() && step.is_integral();
   const DType t = dtype.value_or(ints ? DType::kInt64 : DType::kFloat64);
-  const int64_t n =
-      std::max<int64_t>(0, static_cast<int64_t>(std::ceil((stop.f - start.f) / step.f)));
+  const double len = std::ceil((stop.f - start.f) / step.f);
+  if (std::isnan(len)) throw ValueError("arange: cannot compute the length of a NaN range");
+  // 2^63 is the first double past int64; casting a larger one would be undefined behaviour.
+  if (len >= 9223372036854775808.0) {
+    throw ValueError("arange: the length of [" + std::to_string(start.f) + ", " +
+                     std::to_string(stop.f) + ") in steps of " + std::to_string(step.f) +
+                     " does not fit int64");
+  }
+  const int64_t n = len > 0 ? static_cast<int64_t>(len) : 0;
   // Offsets must use the real block length, which progression() cannot know before choosing it.
   auto ctx = detail::current_context();
   const Shape bs = detail::choose_block_shape(*ctx, {n}, t, block_shape);
@@ -111,9 +112,7 @@ BlockArray linspace(double start, double stop, int64_t num, bool endpoint, DType
 BlockArray eye(int64_t n, std::optional<int64_t> m_in, int64_t k, DType dtype,
                const Shape& block_shape) {
   const int64_t m = m_in.value_or(n);
-  if (n < 0 || m < 0)
-    throw ShapeError("eye: negative dimension (" + std::to_string(n) + ", " + std::to_string(m) +
-                     ")");
+  detail::check_shape({n, m}, dtype, "eye");
   auto ctx = detail::current_context();
   const Shape bs = detail::choose_block_shape(*ctx, {n, m}, dtype, block_shape);
   return create({n, m}, dtype, bs, "array.eye", [&](const Shape& e, const Shape& shape) {

@@ -6,6 +6,7 @@
 
 #include "nums/math.hpp"
 #include "src/array_impl.h"
+#include "src/checked.h"
 #include "src/kernels/cpu/loops.h"
 #include "src/placement.h"
 
@@ -42,7 +43,7 @@ BlockArray as_array(const BlockArray& like, Number n) {
   // Made by a task, not put: no message of its own on a cluster, and a lineage to remake it.
   auto& ctx = *like.impl()->ctx;
   const int64_t node = like.impl()->blocks.empty() ? 0 : like.impl()->blocks[0].node();
-  const int64_t i = n.kind == DType::kFloat64 ? static_cast<int64_t>(n.f) : n.i;
+  const int64_t i = n.kind == DType::kFloat64 ? convert_value<int64_t>(n.f) : n.i;
   return detail::make_array(
       like.impl()->ctx, ArrayGrid({}, {}, t),
       {detail::submit(ctx, "array.full",
@@ -68,6 +69,12 @@ Aligned align(const std::vector<BlockArray>& ops, const char* op) {
     std::string msg = std::string(op) + ": operands could not be broadcast together with shapes";
     for (const auto& s : shapes) msg += " " + shape_str(s);
     throw ShapeError(msg);
+  }
+  if (!detail::checked_product(shape)) {
+    std::string msg = std::string(op) + ": broadcasting shapes";
+    for (const auto& s : shapes) msg += " " + shape_str(s);
+    throw ValueError(msg + " gives shape " + shape_str(shape) +
+                     ", which has more elements than int64 can count");
   }
   const size_t nd = shape.size();
   // Each axis takes the block size of the largest operand that is not broadcast along it.
@@ -184,6 +191,7 @@ BlockArray apply(BinaryOp op, const BlockArray& a, const BlockArray& b) {
     case BinaryOp::kSub:
     case BinaryOp::kMul:
     case BinaryOp::kMod:
+    case BinaryOp::kFloorDiv:
     case BinaryOp::kPow:
       if (t == DType::kBool) t = DType::kInt64;
       break;
@@ -260,6 +268,12 @@ BlockArray logical_or(const BlockArray& a, const BlockArray& b) { return a || b;
 BlockArray logical_xor(const BlockArray& a, const BlockArray& b) {
   return apply(BinaryOp::kLogicalXor, a, b);
 }
+BlockArray floor_divide(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kFloorDiv, a, b);
+}
+BlockArray floor_divide(const BlockArray& a, Number b) { return floor_divide(a, as_array(a, b)); }
+BlockArray floor_divide(Number a, const BlockArray& b) { return floor_divide(as_array(b, a), b); }
+BlockArray remainder(const BlockArray& a, const BlockArray& b) { return a % b; }
 BlockArray power(const BlockArray& x, const BlockArray& y) { return apply(BinaryOp::kPow, x, y); }
 BlockArray power(const BlockArray& x, Number y) { return power(x, as_array(x, y)); }
 BlockArray maximum(const BlockArray& a, const BlockArray& b) {

@@ -22,6 +22,7 @@
 
 #include "nums/math.hpp"
 #include "src/array_impl.h"
+#include "src/checked.h"
 #include "src/placement.h"
 
 namespace nums {
@@ -57,9 +58,11 @@ std::vector<int64_t> free_axes(int64_t ndim, int64_t batch,
 }
 
 int64_t blocks_of(const Shape& shape, const Shape& block) {
-  int64_t n = 1;
-  for (size_t d = 0; d < shape.size(); ++d) n *= (shape[d] + block[d] - 1) / block[d];
-  return n;
+  Shape grid(shape.size());
+  for (size_t d = 0; d < shape.size(); ++d) {
+    grid[d] = shape[d] / block[d] + (shape[d] % block[d] != 0 ? 1 : 0);
+  }
+  return detail::checked_product(grid).value_or(std::numeric_limits<int64_t>::max());
 }
 
 // x's block shape with `fixed` (axis, block size) imposed. The blocks this removes along the

@@ -1,19 +1,63 @@
 #include "nums/ndarray.hpp"
 
-#include "engine/block.h"
-
 #include <cstdlib>
+
+#include "engine/block.h"
+#include "src/checked.h"
 
 namespace nums {
 
 std::string shape_str(const Shape& shape) { return engine::ShapeToString(shape); }
 
-int64_t shape_size(const Shape& shape) { return engine::ShapeSize(shape); }
+namespace {
+
+std::string prefix(std::string_view what) {
+  return what.empty() ? std::string() : std::string(what) + ": ";
+}
+
+void check_dims(const Shape& shape, std::string_view what) {
+  for (int64_t d : shape) {
+    if (d < 0) {
+      throw ValueError(prefix(what) + "negative dimensions are not allowed, in shape " +
+                       shape_str(shape));
+    }
+  }
+}
+
+int64_t checked_size(const Shape& shape, std::string_view what) {
+  check_dims(shape, what);
+  const auto n = detail::checked_product(shape);
+  if (!n) {
+    throw ValueError(prefix(what) + "shape " + shape_str(shape) +
+                     " has more elements than int64 can count");
+  }
+  return *n;
+}
+
+}  // namespace
+
+int64_t shape_size(const Shape& shape) { return checked_size(shape, ""); }
+
+namespace detail {
+
+void check_shape(const Shape& shape, DType dtype, std::string_view what) {
+  checked_size(shape, what);
+  // NumPy's rule again: the bytes of the non-zero dimensions must fit, even for an empty array.
+  Shape nonzero;
+  for (int64_t d : shape) {
+    if (d != 0) nonzero.push_back(d);
+  }
+  if (!checked_mul(*checked_product(nonzero), itemsize(dtype))) {
+    throw ValueError(prefix(what) + "an array of shape " + shape_str(shape) + " and dtype " +
+                     std::string(dtype_name(dtype)) +
+                     " would need more bytes than int64 can count");
+  }
+}
+
+}  // namespace detail
 
 NDArray::NDArray(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
-  for (int64_t d : shape_) {
-    if (d < 0) throw ShapeError("negative dimension in shape " + shape_str(shape_));
-  }
+  detail::check_shape(shape_, dtype_, "NDArray");
   size_ = shape_size(shape_);
   auto bytes = std::shared_ptr<uint8_t[]>(
       new uint8_t[static_cast<size_t>(std::max<int64_t>(nbytes(), 1))]());
@@ -23,6 +67,7 @@ NDArray::NDArray(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(sha
 
 NDArray::NDArray(DType dtype, Shape shape, std::shared_ptr<void> storage, void* data)
     : dtype_(dtype), shape_(std::move(shape)), storage_(std::move(storage)), data_(data) {
+  detail::check_shape(shape_, dtype_, "NDArray");
   size_ = shape_size(shape_);
 }
 
@@ -58,13 +103,7 @@ NDArray NDArray::astype(DType dtype) const {
   dispatch(dtype, [&](auto t) {
     using T = decltype(t);
     T* p = static_cast<T*>(out.raw());
-    for (int64_t k = 0; k < size_; ++k) {
-      if constexpr (std::is_same_v<T, bool>) {
-        p[k] = value_at<double>(k) != 0.0;
-      } else {
-        p[k] = value_at<T>(k);
-      }
-    }
+    for (int64_t k = 0; k < size_; ++k) p[k] = value_at<T>(k);
   });
   return out;
 }

@@ -11,6 +11,7 @@
 #include <numeric>
 
 #include "src/array_impl.h"
+#include "src/checked.h"
 #include "src/kernels/random.h"
 #include "src/placement.h"
 
@@ -30,12 +31,7 @@ struct Generator::Impl {
 namespace {
 
 void check_shape(const Shape& shape, const char* op) {
-  for (int64_t d : shape) {
-    if (d < 0) {
-      throw ShapeError(std::string("random.") + op + ": negative dimension in shape " +
-                       shape_str(shape));
-    }
-  }
+  detail::check_shape(shape, DType::kFloat64, std::string("random.") + op);
 }
 
 void check_float(DType dtype, const char* op) {

@@ -9,6 +9,7 @@
 #include <numeric>
 #include <set>
 
+#include "src/checked.h"
 #include "src/placement.h"
 #include "src/shape_impl.h"
 
@@ -323,7 +324,13 @@ BlockArray BlockArray::reshape(Shape shape, Shape block_shape) const {
   int64_t known = 1;
   for (int64_t d : shape) {
     if (d < -1) throw ValueError("reshape: negative dimension in shape " + shape_str(shape));
-    if (d != -1) known *= d;
+    if (d == -1) continue;
+    const auto k = detail::checked_mul(known, d);
+    if (!k) {
+      throw ValueError("reshape: shape " + shape_str(shape) +
+                       " has more elements than int64 can count");
+    }
+    known = *k;
   }
   if (unknown == 1 && known != 0 && size() % known == 0) {
     *std::find(shape.begin(), shape.end(), -1) = size() / known;
@@ -427,7 +434,12 @@ BlockArray concatenate(const std::vector<BlockArray>& arrays, int64_t axis) {
       throw ShapeError("concatenate: shapes " + shape_str(first.shape()) + " and " +
                        shape_str(a.shape()) + " do not match off axis " + std::to_string(ax));
     }
-    shape[ax] += a.shape()[ax];
+    const auto len = detail::checked_add(shape[ax], a.shape()[ax]);
+    if (!len) {
+      throw ValueError("concatenate: lengths along axis " + std::to_string(ax) +
+                       " add up to more than int64 can count, at shape " + shape_str(a.shape()));
+    }
+    shape[ax] = *len;
     dtype = result_type(dtype, a.dtype());
     if (a.size() > largest->size()) largest = &a;
   }

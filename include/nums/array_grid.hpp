@@ -14,9 +14,15 @@ namespace nums {
 /// Edge blocks are smaller when a dimension does not divide evenly. An immutable value.
 class ArrayGrid {
  public:
+  /// The most blocks one array may have: the driver keeps a handle and lineage per block, so a
+  /// larger grid would exhaust its memory (and take minutes just to submit).
+  static constexpr int64_t kMaxBlocks = int64_t{1} << 26;
+
   ArrayGrid() = default;
   /// Throws ShapeError when ranks differ or a block dimension is < 1 (0 is allowed only for an
-  /// empty dimension, where it becomes 1).
+  /// empty dimension, where it becomes 1). Throws ValueError naming the shape for a negative
+  /// dimension, for a number of elements or bytes that does not fit int64 (shape_size's rule),
+  /// and, naming the block shape too, for a grid of more than kMaxBlocks blocks.
   ArrayGrid(Shape shape, Shape block_shape, DType dtype);
 
   const Shape& shape() const { return shape_; }

@@ -2,7 +2,10 @@
 /// Array creation. Blocks are made on the nodes that own them; nothing is sent from the driver
 /// except from_ndarray / from_eigen, which put the given data. Each function uses the current
 /// context (the latest nums::init, or an embedded default started on first use).
-/// `block_shape` empty: the default rule (see default_block_shape).
+/// `block_shape` empty: the default rule (see default_block_shape). Shapes are checked as NumPy
+/// does: ValueError naming the shape for a negative dimension, or when the elements or bytes of
+/// its non-zero dimensions do not fit int64; ValueError naming the block shape too for a grid of
+/// more than ArrayGrid::kMaxBlocks blocks.
 
 #include <optional>
 

@@ -2,7 +2,12 @@
 /// Element types of nums arrays and blocks, spelled as in NumPy (`nums::float64`, ...).
 
 #include <cstdint>
+#include <limits>
+#include <string>
 #include <string_view>
+#include <type_traits>
+
+#include "nums/errors.hpp"
 
 namespace nums {
 
@@ -15,7 +20,13 @@ inline constexpr DType int64 = DType::kInt64;
 inline constexpr DType float32 = DType::kFloat32;
 inline constexpr DType float64 = DType::kFloat64;
 
-/// Bytes per element.
+/// Throws DTypeError naming the code of a DType value outside the enum (a corrupt task scalar or
+/// file header), so that no switch over dtypes falls back to a guess.
+[[noreturn]] inline void throw_unknown_dtype(DType t) {
+  throw DTypeError("unknown dtype code " + std::to_string(static_cast<int>(t)));
+}
+
+/// Bytes per element; DTypeError for a code outside the enum.
 constexpr int64_t itemsize(DType t) {
   switch (t) {
     case DType::kBool:
@@ -29,7 +40,7 @@ constexpr int64_t itemsize(DType t) {
     case DType::kFloat64:
       return 8;
   }
-  return 0;
+  throw_unknown_dtype(t);
 }
 
 /// NumPy's name of the type ("float64", "bool", ...).
@@ -74,7 +85,7 @@ constexpr DType dtype_of<double>() {
 }
 
 /// Calls f(T{}) with T the C++ type of `t`: the one place a runtime dtype becomes a template
-/// argument.
+/// argument. DTypeError naming the code for a value outside the enum.
 template <typename F>
 decltype(auto) dispatch(DType t, F&& f) {
   switch (t) {
@@ -89,7 +100,33 @@ decltype(auto) dispatch(DType t, F&& f) {
     case DType::kFloat64:
       return f(double{});
   }
-  return f(double{});
+  throw_unknown_dtype(t);
+}
+
+/// The DType whose code is `code` (a task scalar or a file header's field); DTypeError naming it
+/// when no dtype has that code.
+inline DType dtype_from_code(int64_t code) {
+  if (code < 0 || code > static_cast<int64_t>(DType::kFloat64)) {
+    throw DTypeError("unknown dtype code " + std::to_string(code));
+  }
+  return static_cast<DType>(code);
+}
+
+/// `v` converted to To as NumPy converts array elements: to bool by `!= 0`; from a float to an
+/// integer by truncation, with NaN, infinities and values out of To's range giving To's minimum
+/// (what NumPy gives on x86, where C++'s cast would be undefined behaviour); integers narrow
+/// modulo 2^bits.
+template <typename To, typename From>
+constexpr To convert_value(From v) {
+  if constexpr (std::is_same_v<To, bool>) {
+    return v != From{0};
+  } else if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) {
+    constexpr From kLow = static_cast<From>(std::numeric_limits<To>::min());  // -2^(bits-1)
+    if (!(v >= kLow && v < -kLow)) return std::numeric_limits<To>::min();
+    return static_cast<To>(v);
+  } else {
+    return static_cast<To>(v);
+  }
 }
 
 }  // namespace nums

@@ -26,7 +26,16 @@ BlockArray isnan(const BlockArray& x);
 BlockArray isfinite(const BlockArray& x);
 BlockArray logical_not(const BlockArray& x);
 
-/// x ** y; for integers a negative exponent fails the task with ValueError.
+/// a // b (NumPy's floor_divide): the quotient rounded toward minus infinity. Integers wrap as in
+/// NumPy (int64 min // -1 == int64 min) and give 0 for a zero divisor; floats give inf or NaN
+/// there. Bool operands compute in int64.
+BlockArray floor_divide(const BlockArray& a, const BlockArray& b);
+BlockArray floor_divide(const BlockArray& a, Number b);
+BlockArray floor_divide(Number a, const BlockArray& b);
+/// a % b with the sign of b, as operator% (NumPy's remainder / mod).
+BlockArray remainder(const BlockArray& a, const BlockArray& b);
+
+/// x ** y; for integers a negative exponent fails the task with ValueError and overflow wraps.
 BlockArray power(const BlockArray& x, const BlockArray& y);
 BlockArray power(const BlockArray& x, Number y);
 BlockArray maximum(const BlockArray& a, const BlockArray& b);

@@ -18,7 +18,9 @@ using Shape = std::vector<int64_t>;
 
 /// "(3, 4)" like NumPy; "()" for 0-d, "(5,)" for 1-d.
 std::string shape_str(const Shape& shape);
-/// Number of elements (1 for 0-d).
+/// Number of elements (1 for 0-d). Throws ValueError naming the shape for a negative dimension
+/// or when the product of the non-zero dimensions does not fit int64 (as NumPy, a zero dimension
+/// does not excuse the others).
 int64_t shape_size(const Shape& shape);
 
 /// A number as the user wrote it: integral numbers keep their kind for NumPy's promotion rules.
@@ -32,7 +34,7 @@ struct Number {
   requires std::is_arithmetic_v<T> Number(
       T v)  // NOLINT: implicit by design, so that x + 1 and x * 2.5 read naturally
       : f(static_cast<double>(v)),
-        i(static_cast<int64_t>(v)),
+        i(convert_value<int64_t>(v)),
         kind(std::is_same_v<T, bool> ? DType::kBool
              : std::is_integral_v<T> ? DType::kInt64
                                      : DType::kFloat64) {}
@@ -114,7 +116,7 @@ class NDArray {
   T value_at(int64_t k) const {
     return dispatch(dtype_, [&](auto tag) {
       using S = decltype(tag);
-      return static_cast<T>(static_cast<const S*>(data_)[k]);
+      return convert_value<T>(static_cast<const S*>(data_)[k]);
     });
   }
   /// A converted copy.

@@ -28,21 +28,22 @@ class Generator {
 
   /// Samples from [low, high) (float32 or float64). high < low is allowed and samples
   /// (high, low]; as in NumPy, rounding of low + (high - low) * u may give `high` itself.
-  /// 0-d for shape {}; empty for a zero dimension. Throws ShapeError for a negative dimension or
-  /// a bad block_shape, DTypeError for a non-float dtype, ValueError when low, high or
+  /// 0-d for shape {}; empty for a zero dimension. Throws ValueError naming the shape for a
+  /// negative dimension or a size that does not fit int64, ShapeError for a bad block_shape,
+  /// DTypeError for a non-float dtype, ValueError when low, high or
   /// high - low is not finite.
   BlockArray uniform(const Shape& shape, double low = 0.0, double high = 1.0, DType dtype = float64,
                      const Shape& block_shape = {});
   /// Normal samples with mean `loc` and standard deviation `scale` (Box-Muller on 53-bit
   /// uniforms, computed in double also for float32). scale 0 gives loc everywhere. Throws
-  /// ShapeError for a negative dimension, ValueError for scale < 0 or NaN, or a non-finite loc,
+  /// ValueError for a negative dimension (as uniform), for scale < 0 or NaN, or a non-finite loc,
   /// DTypeError for a non-float dtype.
   BlockArray normal(const Shape& shape, double loc = 0.0, double scale = 1.0, DType dtype = float64,
                     const Shape& block_shape = {});
   /// Uniform integers in [low, high) (NumPy's Generator.integers, endpoint=false), unbiased.
   /// shape {} gives a 0-d array. Throws ValueError when high <= low or the range does not fit
   /// `dtype`, DTypeError unless dtype is int32 or int64 (bool is not accepted, unlike NumPy),
-  /// ShapeError for a negative dimension.
+  /// ValueError for a negative dimension (as uniform).
   BlockArray integers(int64_t low, int64_t high, const Shape& shape = {}, DType dtype = int64,
                       const Shape& block_shape = {});
   /// Samples from [0, 1): uniform(shape, 0, 1, dtype). Throws as uniform.

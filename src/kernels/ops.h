@@ -32,6 +32,7 @@ enum class BinaryOp : int64_t {
   kLogicalAnd,
   kLogicalOr,
   kLogicalXor,
+  kFloorDiv,  ///< NumPy's //: rounds toward minus infinity (appended: codes travel in tasks)
 };
 
 enum class UnaryOp : int64_t {
@@ -79,14 +80,92 @@ constexpr bool IsNan(T v) {
   }
 }
 
-/// x ** y for integers by squaring; negative exponents are an error, as in NumPy.
+// Integer arithmetic wraps modulo 2^bits as in NumPy. It is done in the unsigned type, where
+// wrapping is defined (signed overflow is undefined behaviour, which the optimiser may exploit).
+template <typename T>
+constexpr T WrapAdd(T a, T b) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
+  } else {
+    return static_cast<T>(a + b);
+  }
+}
+template <typename T>
+constexpr T WrapSub(T a, T b) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(a) - static_cast<U>(b)));
+  } else {
+    return static_cast<T>(a - b);
+  }
+}
+template <typename T>
+constexpr T WrapMul(T a, T b) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(a) * static_cast<U>(b)));
+  } else {
+    return static_cast<T>(a * b);
+  }
+}
+/// -x; the minimum of a signed type is its own negation (NumPy: -int64 min == int64 min).
+template <typename T>
+constexpr T WrapNeg(T x) {
+  return WrapSub(T{0}, x);
+}
+
+/// Integer a / b rounded toward zero (C's rule): 0 for b == 0 (NumPy gives 0 with a warning),
+/// and min / -1 wraps to min instead of trapping (SIGFPE on x86).
+template <typename T>
+constexpr T IntDivTrunc(T a, T b) {
+  if (b == 0) return T{0};
+  if (b == T{-1}) return WrapNeg(a);
+  return static_cast<T>(a / b);
+}
+
+/// Integer a // b rounded toward minus infinity (NumPy's floor_divide), with IntDivTrunc's rules
+/// for b == 0 and b == -1.
+template <typename T>
+constexpr T IntFloorDiv(T a, T b) {
+  if (b == 0) return T{0};
+  if (b == T{-1}) return WrapNeg(a);
+  const T q = static_cast<T>(a / b);
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? static_cast<T>(q - 1) : q;
+}
+
+/// Integer a % b with the sign of b (NumPy's remainder): 0 for b == 0 and for b == -1 (where C's
+/// min % -1 traps).
+template <typename T>
+constexpr T IntMod(T a, T b) {
+  if (b == 0 || b == T{-1}) return T{0};
+  const T r = static_cast<T>(a % b);
+  return (r != 0 && ((r < 0) != (b < 0))) ? static_cast<T>(r + b) : r;
+}
+
+/// Float a // b as NumPy computes it (npy_divmod): floor of the exact quotient, inf or NaN for
+/// b == 0.
+template <typename T>
+T FloatFloorDiv(T a, T b) {
+  if (b == 0) return a / b;
+  const T mod = std::fmod(a, b);
+  T div = (a - mod) / b;
+  if (mod != 0 && ((b < 0) != (mod < 0))) div -= T{1};
+  if (div == 0) return std::copysign(T{0}, a / b);
+  T floordiv = std::floor(div);
+  if (div - floordiv > T{0.5}) floordiv += T{1};
+  return floordiv;
+}
+
+/// x ** y for integers by squaring, wrapping on overflow as NumPy does; negative exponents are an
+/// error, as in NumPy.
 template <typename T>
 T IntPow(T x, T y) {
   if (y < 0) throw ValueError("integers to negative integer powers are not allowed");
   T r = 1;
   while (y) {
-    if (y & 1) r *= x;
-    x *= x;
+    if (y & 1) r = WrapMul(r, x);
+    x = WrapMul(x, x);
     y >>= 1;
   }
   return r;
@@ -97,24 +176,27 @@ struct Binary {
   using Out = std::conditional_t<HasBoolResult(Op), bool, T>;
   static Out Apply(T a, T b) {
     if constexpr (Op == BinaryOp::kAdd) {
-      return static_cast<T>(a + b);
+      return WrapAdd(a, b);
     } else if constexpr (Op == BinaryOp::kSub) {
-      return static_cast<T>(a - b);
+      return WrapSub(a, b);
     } else if constexpr (Op == BinaryOp::kMul) {
-      return static_cast<T>(a * b);
-    } else if constexpr (Op == BinaryOp::kDiv) {
-      if constexpr (std::is_integral_v<T>) {
-        return b == 0 ? T{0} : static_cast<T>(a / b);  // NumPy gives 0 (with a warning)
-      } else {
+      return WrapMul(a, b);
+    } else if constexpr (Op == BinaryOp::kDiv || Op == BinaryOp::kFloorDiv) {
+      if constexpr (std::is_same_v<T, bool>) {
+        return b ? a : false;
+      } else if constexpr (std::is_integral_v<T>) {
+        // The array layer sends kDiv only for floats (NumPy's / of integers is a float).
+        return Op == BinaryOp::kDiv ? IntDivTrunc(a, b) : IntFloorDiv(a, b);
+      } else if constexpr (Op == BinaryOp::kDiv) {
         return a / b;
+      } else {
+        return FloatFloorDiv(a, b);
       }
     } else if constexpr (Op == BinaryOp::kMod) {
       if constexpr (std::is_same_v<T, bool>) {
         return false;
       } else if constexpr (std::is_integral_v<T>) {
-        if (b == 0) return 0;
-        T r = static_cast<T>(a % b);
-        return (r != 0 && ((r < 0) != (b < 0))) ? static_cast<T>(r + b) : r;
+        return IntMod(a, b);
       } else {
         T r = std::fmod(a, b);
         return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
@@ -171,14 +253,18 @@ struct Unary {
     if constexpr (Op == UnaryOp::kNeg) {
       if constexpr (std::is_same_v<T, bool>) {
         return !x;
+      } else if constexpr (std::is_integral_v<T>) {
+        return WrapNeg(x);
       } else {
-        return static_cast<T>(-x);
+        return -x;
       }
     } else if constexpr (Op == UnaryOp::kAbs) {
       if constexpr (std::is_same_v<T, bool> || std::is_unsigned_v<T>) {
         return x;
+      } else if constexpr (std::is_integral_v<T>) {
+        return x < 0 ? WrapNeg(x) : x;  // abs(int64 min) == int64 min, as in NumPy
       } else {
-        return x < 0 ? static_cast<T>(-x) : x;
+        return std::fabs(x);
       }
     } else if constexpr (Op == UnaryOp::kSign) {
       if constexpr (std::is_same_v<T, bool>) {
@@ -251,14 +337,22 @@ struct Reduce {
     }
   }
   static Out Step(Out acc, T x) {
-    if constexpr (Op == ReduceOp::kSum) return static_cast<Out>(acc + static_cast<Out>(x));
-    if constexpr (Op == ReduceOp::kProd) return static_cast<Out>(acc * static_cast<Out>(x));
+    if constexpr (Op == ReduceOp::kSum) return WrapAdd(acc, static_cast<Out>(x));
+    if constexpr (Op == ReduceOp::kProd) return WrapMul(acc, static_cast<Out>(x));
     if constexpr (Op == ReduceOp::kAll) return acc && (x != T{0});
     if constexpr (Op == ReduceOp::kAny) return acc || (x != T{0});
     if constexpr (Op == ReduceOp::kMin)
       return IsNan(acc) ? acc : IsNan(x) ? x : (x < acc ? x : acc);
     if constexpr (Op == ReduceOp::kMax)
       return IsNan(acc) ? acc : IsNan(x) ? x : (acc < x ? x : acc);
+  }
+  /// Two partial results combined (sum and prod of integers wrap).
+  static Out Combine(Out a, Out b) {
+    if constexpr (Op == ReduceOp::kSum) return WrapAdd(a, b);
+    if constexpr (Op == ReduceOp::kProd) return WrapMul(a, b);
+    if constexpr (Op == ReduceOp::kAll) return a && b;
+    if constexpr (Op == ReduceOp::kAny) return a || b;
+    if constexpr (Op == ReduceOp::kMin || Op == ReduceOp::kMax) return Step(a, b);
   }
 };
 

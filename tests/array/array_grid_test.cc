@@ -30,7 +30,7 @@ TEST(ArrayGridTest, ZeroDimAndEmpty) {
 TEST(ArrayGridTest, BadBlockShapesThrow) {
   EXPECT_THROW(ArrayGrid({4, 4}, {2}, float64), ShapeError);
   EXPECT_THROW(ArrayGrid({4, 4}, {0, 2}, float64), ShapeError);
-  EXPECT_THROW(ArrayGrid({-1}, {1}, float64), ShapeError);
+  EXPECT_THROW(ArrayGrid({-1}, {1}, float64), ValueError);  // NumPy: ValueError
 }
 
 TEST(NodeGridTest, ShapeFromNodeCount) {

@@ -437,10 +437,10 @@ TEST_P(RandomTest, ZeroDimensionalAndEmpty) {
 
 TEST_P(RandomTest, ErrorsNameTheBadValue) {
   Generator g(ctx_, 61);
-  EXPECT_TRUE(ThrowsWith<ShapeError>([&] { g.uniform({3, -2}); }, "(3, -2)"));
-  EXPECT_TRUE(ThrowsWith<ShapeError>([&] { g.normal({-1}); }, "(-1,)"));
-  EXPECT_TRUE(ThrowsWith<ShapeError>([&] { g.integers(0, 2, {-4}); }, "(-4,)"));
-  EXPECT_TRUE(ThrowsWith<ShapeError>([&] { g.random({2, -7}); }, "(2, -7)"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.uniform({3, -2}); }, "(3, -2)"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.normal({-1}); }, "(-1,)"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.integers(0, 2, {-4}); }, "(-4,)"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.random({2, -7}); }, "(2, -7)"));
   EXPECT_TRUE(ThrowsWith<ShapeError>([&] { g.permutation(-3); }, "-3"));
   EXPECT_TRUE(ThrowsWith<ShapeError>([&] { g.uniform({4, 4}, 0, 1, float64, {2}); }, "(2,)"));
   EXPECT_TRUE(ThrowsWith<DTypeError>([&] { g.uniform({2}, 0, 1, int64); }, "int64"));

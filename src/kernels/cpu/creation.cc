@@ -2,6 +2,7 @@
 
 #include "src/kernels/cpu/kernels.h"
 #include "src/kernels/cpu/loops.h"
+#include "src/kernels/ops.h"
 
 namespace nums::kernels {
 namespace {
@@ -26,7 +27,7 @@ void RegisterCreationKernels(engine::KernelRegistry& registry) {
   using engine::Device;
   // scalars [shape, dtype, value (double), value (int64)]: every element the value.
   registry.Register("array.full", Device::kCpu, [](const KernelContext& ctx) {
-    const auto dtype = static_cast<DType>(ctx.scalar<int64_t>(1));
+    const auto dtype = dtype_from_code(ctx.scalar<int64_t>(1));
     Block out = Block::Allocate(dtype, ctx.scalar<std::vector<int64_t>>(0));
     const double f = ctx.scalar<double>(2);
     const int64_t i = ctx.scalar<int64_t>(3);
@@ -45,7 +46,7 @@ void RegisterCreationKernels(engine::KernelRegistry& registry) {
   // global index is last_index (if >= 0) is exactly last_value (linspace's endpoint).
   registry.Register("array.arange", Device::kCpu, [](const KernelContext& ctx) {
     const int64_t n = ctx.scalar<int64_t>(0);
-    const auto dtype = static_cast<DType>(ctx.scalar<int64_t>(1));
+    const auto dtype = dtype_from_code(ctx.scalar<int64_t>(1));
     const double start = ctx.scalar<double>(2), step = ctx.scalar<double>(3);
     const int64_t offset = ctx.scalar<int64_t>(4);
     const int64_t start_i = ctx.scalar<int64_t>(5), step_i = ctx.scalar<int64_t>(6);
@@ -58,7 +59,7 @@ void RegisterCreationKernels(engine::KernelRegistry& registry) {
       for (int64_t k = 0; k < n; ++k) {
         const int64_t g = offset + k;
         if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-          p[k] = static_cast<T>(start_i + g * step_i);
+          p[k] = static_cast<T>(WrapAdd(start_i, WrapMul(g, step_i)));
         } else {
           p[k] =
               static_cast<T>(g == last_index ? last_value : start + static_cast<double>(g) * step);
@@ -70,7 +71,7 @@ void RegisterCreationKernels(engine::KernelRegistry& registry) {
   // scalars [shape (2-d), dtype, row offset, column offset, k]: ones where column - row == k.
   registry.Register("array.eye", Device::kCpu, [](const KernelContext& ctx) {
     const auto& shape = ctx.scalar<std::vector<int64_t>>(0);
-    const auto dtype = static_cast<DType>(ctx.scalar<int64_t>(1));
+    const auto dtype = dtype_from_code(ctx.scalar<int64_t>(1));
     const int64_t r0 = ctx.scalar<int64_t>(2), c0 = ctx.scalar<int64_t>(3);
     const int64_t k = ctx.scalar<int64_t>(4);
     Block out = Block::Allocate(dtype, shape);

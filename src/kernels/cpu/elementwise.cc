@@ -88,6 +88,7 @@ Block BinaryDispatch(BinaryOp op, const Block& a, const Block& b, const Shape& s
     NUMS_CASE(kLogicalAnd)
     NUMS_CASE(kLogicalOr)
     NUMS_CASE(kLogicalXor)
+    NUMS_CASE(kFloorDiv)
 #undef NUMS_CASE
     // clang-format on
   }
@@ -157,13 +158,7 @@ void Convert(const Block& in, Block& out) {
   const From* p = in.data<From>();
   To* q = out.data<To>();
   ParallelRanges(in.size(), kElementGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      if constexpr (std::is_same_v<To, bool>) {
-        q[i] = p[i] != From{0};
-      } else {
-        q[i] = static_cast<To>(p[i]);
-      }
-    }
+    for (int64_t i = b; i < e; ++i) q[i] = convert_value<To>(p[i]);
   });
 }
 
@@ -223,8 +218,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
   });
   // inputs [x]; scalars [dtype].
   registry.Register("array.astype", Device::kCpu, [](const KernelContext& ctx) {
-    return std::vector<Block>{
-        AstypeBlock(ctx.inputs[0], static_cast<DType>(ctx.scalar<int64_t>(0)))};
+    return std::vector<Block>{AstypeBlock(ctx.inputs[0], dtype_from_code(ctx.scalar<int64_t>(0)))};
   });
   // inputs [x]; scalars [shape]: the same bytes seen with another shape of the same size.
   registry.Register("array.reshape_block", Device::kCpu, [](const KernelContext& ctx) {

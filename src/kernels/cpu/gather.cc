@@ -79,7 +79,7 @@ void RegisterGatherKernels(engine::KernelRegistry& registry) {
   // are copied in order (later ones overwrite), converting dtypes; they must cover the output.
   registry.Register("array.gather", engine::Device::kCpu, [](const KernelContext& ctx) {
     const auto& shape = ctx.scalar<std::vector<int64_t>>(0);
-    const auto dtype = static_cast<DType>(ctx.scalar<int64_t>(1));
+    const auto dtype = dtype_from_code(ctx.scalar<int64_t>(1));
     const auto& regions = ctx.scalar<std::vector<int64_t>>(2);
     const size_t nd = shape.size();
     const size_t per = 4 * nd;

@@ -8,7 +8,6 @@
 // few hundred (TBB-parallel, deterministic split) with OpenBLAS gemv and syrk on each chunk, so
 // the only scratch is a chunk of sqrt(mu') * x rows per thread.
 
-#include <cblas.h>
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include <numbers>
 #include <vector>
 
+#include "src/kernels/cpu/blas.h"
 #include "src/kernels/cpu/kernels.h"
 #include "src/kernels/cpu/loops.h"
 #include "src/kernels/glm_ops.h"
@@ -106,8 +106,8 @@ void AccumulateChunk(GlmFamily family, const double* x, const double* y, int64_t
   double* w = v + kChunkRows;
   double* scaled = w + kChunkRows;
   if (coef) {
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(c), static_cast<int>(d), 1.0, xc,
-                static_cast<int>(d), coef, 1, 0.0, eta, 1);
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, AsBlasInt(c), AsBlasInt(d), 1.0, xc, AsBlasInt(d),
+                coef, 1, 0.0, eta, 1);
   } else {
     std::fill(eta, eta + c, 0.0);
   }
@@ -115,12 +115,12 @@ void AccumulateChunk(GlmFamily family, const double* x, const double* y, int64_t
     s.loss += RowTerms(family, eta[r] + intercept, y[b + r], v[r], w[r]);
     s.v += v[r];
   }
-  cblas_dgemv(CblasRowMajor, CblasTrans, static_cast<int>(c), static_cast<int>(d), 1.0, xc,
-              static_cast<int>(d), v, 1, 1.0, s.xv.data(), 1);
+  cblas_dgemv(CblasRowMajor, CblasTrans, AsBlasInt(c), AsBlasInt(d), 1.0, xc, AsBlasInt(d), v, 1,
+              1.0, s.xv.data(), 1);
   if (!with_hessian) return;
   for (int64_t r = 0; r < c; ++r) s.w += w[r];
-  cblas_dgemv(CblasRowMajor, CblasTrans, static_cast<int>(c), static_cast<int>(d), 1.0, xc,
-              static_cast<int>(d), w, 1, 1.0, s.xw.data(), 1);
+  cblas_dgemv(CblasRowMajor, CblasTrans, AsBlasInt(c), AsBlasInt(d), 1.0, xc, AsBlasInt(d), w, 1,
+              1.0, s.xw.data(), 1);
   // A row-major c x d chunk is the column-major d x c matrix A, and sum_r w_r x_r x_r^T =
   // (A sqrt(W)) (A sqrt(W))^T: one syrk (unit weights need no scaled copy).
   const double* a = xc;
@@ -131,8 +131,8 @@ void AccumulateChunk(GlmFamily family, const double* x, const double* y, int64_t
     }
     a = scaled;
   }
-  cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, static_cast<int>(d), static_cast<int>(c),
-              1.0, a, static_cast<int>(d), 1.0, s.xwx.data(), static_cast<int>(d));
+  cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, AsBlasInt(d), AsBlasInt(c), 1.0, a,
+              AsBlasInt(d), 1.0, s.xwx.data(), AsBlasInt(d));
 }
 
 // The packed result [loss, g (p), H (p x p, row-major, when with_hessian)], p = d + intercept.
@@ -259,8 +259,8 @@ void RegisterGlmKernels(engine::KernelRegistry& registry) {
     Block out = Block::Allocate(DType::kFloat64, {n});
     double* eta = out.data<double>();
     if (n > 0) {
-      cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), static_cast<int>(d), 1.0,
-                  x.data<double>(), static_cast<int>(d), coef.data(), 1, 0.0, eta, 1);
+      cblas_dgemv(CblasRowMajor, CblasNoTrans, AsBlasInt(n), AsBlasInt(d), 1.0, x.data<double>(),
+                  AsBlasInt(d), coef.data(), 1, 0.0, eta, 1);
     }
     for (int64_t r = 0; r < n; ++r) {
       const double e = eta[r] + intercept;

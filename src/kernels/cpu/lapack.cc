@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "src/checked.h"
 #include "src/kernels/cpu/kernels.h"
 
 extern "C" {
@@ -81,7 +82,10 @@ struct Lapack<float> {
   static constexpr auto trsm = cblas_strsm;
 };
 
-int AsInt(int64_t v) { return static_cast<int>(v); }
+// Sizes narrowed to LAPACK's int: ValueError naming the size rather than a truncated one.
+int AsInt(int64_t v) { return detail::narrow_size<int>(v, "LAPACK"); }
+// A workspace size LAPACK reports as a float (a query with lwork = -1).
+int WorkSize(double query) { return std::max(1, AsInt(convert_value<int64_t>(query))); }
 
 int64_t Rows(const Block& b) { return b.shape()[0]; }
 int64_t Cols(const Block& b) { return b.ndim() == 2 ? b.shape()[1] : 1; }
@@ -181,7 +185,7 @@ std::vector<Block> QrStack(const KernelContext& ctx) {
   T query = 0;
   if (k > 0) {
     Lapack<T>::geqrf(&m, &nn, a.data(), &lda, tau.data(), &query, &lwork, &info);
-    lwork = std::max(1, static_cast<int>(query));
+    lwork = WorkSize(query);
     std::vector<T> work(static_cast<size_t>(lwork));
     Lapack<T>::geqrf(&m, &nn, a.data(), &lda, tau.data(), work.data(), &lwork, &info);
   }
@@ -197,7 +201,7 @@ std::vector<Block> QrStack(const KernelContext& ctx) {
   if (k > 0) {
     lwork = -1;
     Lapack<T>::orgqr(&m, &kk, &kk, a.data(), &lda, tau.data(), &query, &lwork, &info);
-    lwork = std::max(1, static_cast<int>(query));
+    lwork = WorkSize(query);
     std::vector<T> work(static_cast<size_t>(lwork));
     Lapack<T>::orgqr(&m, &kk, &kk, a.data(), &lda, tau.data(), work.data(), &lwork, &info);
   }
@@ -344,7 +348,7 @@ std::vector<Block> Svd(const KernelContext& ctx) {
   T query = 0;
   Lapack<T>::gesdd("S", &mm, &nn, a.data(), &lda, s.data<T>(), u.data(), &ldu, vt.data(), &ldvt,
                    &query, &lwork, iwork.data(), &info, 1);
-  lwork = std::max(1, static_cast<int>(query));
+  lwork = WorkSize(query);
   std::vector<T> work(static_cast<size_t>(lwork));
   Lapack<T>::gesdd("S", &mm, &nn, a.data(), &lda, s.data<T>(), u.data(), &ldu, vt.data(), &ldvt,
                    work.data(), &lwork, iwork.data(), &info, 1);
@@ -393,7 +397,7 @@ std::vector<Block> Inv(const KernelContext& ctx) {
     int info = 0, lwork = -1;
     T query = 0;
     Lapack<T>::getri(&nn, a.data(), &lda, ipiv.data(), &query, &lwork, &info);
-    lwork = std::max(1, static_cast<int>(query));
+    lwork = WorkSize(query);
     std::vector<T> work(static_cast<size_t>(lwork));
     Lapack<T>::getri(&nn, a.data(), &lda, ipiv.data(), work.data(), &lwork, &info);
   }

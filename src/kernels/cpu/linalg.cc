@@ -1,11 +1,10 @@
 // Linear-algebra CPU kernels: tensordot of two blocks (with optional leading batch axes), as one
 // OpenBLAS GEMM per batch element for floats and a plain loop for integers and bool.
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <type_traits>
 
+#include "src/kernels/cpu/blas.h"
 #include "src/kernels/cpu/kernels.h"
 #include "src/kernels/cpu/loops.h"
 
@@ -127,19 +126,17 @@ void LoopProduct(const MatrixView<T>& a, int64_t ab, const T* b, T* c, int64_t m
 void Gemm(const MatrixView<double>& a, const MatrixView<double>& b, const double* pa,
           const double* pb, double* c, int64_t m, int64_t k, int64_t n) {
   cblas_dgemm(CblasRowMajor, a.transposed ? CblasTrans : CblasNoTrans,
-              b.transposed ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
-              static_cast<blasint>(n), static_cast<blasint>(k), 1.0, pa,
-              static_cast<blasint>(a.ld()), pb, static_cast<blasint>(b.ld()), 0.0, c,
-              static_cast<blasint>(std::max<int64_t>(1, n)));
+              b.transposed ? CblasTrans : CblasNoTrans, AsBlasInt(m), AsBlasInt(n), AsBlasInt(k),
+              1.0, pa, AsBlasInt(a.ld()), pb, AsBlasInt(b.ld()), 0.0, c,
+              AsBlasInt(std::max<int64_t>(1, n)));
 }
 
 void Gemm(const MatrixView<float>& a, const MatrixView<float>& b, const float* pa, const float* pb,
           float* c, int64_t m, int64_t k, int64_t n) {
   cblas_sgemm(CblasRowMajor, a.transposed ? CblasTrans : CblasNoTrans,
-              b.transposed ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
-              static_cast<blasint>(n), static_cast<blasint>(k), 1.0F, pa,
-              static_cast<blasint>(a.ld()), pb, static_cast<blasint>(b.ld()), 0.0F, c,
-              static_cast<blasint>(std::max<int64_t>(1, n)));
+              b.transposed ? CblasTrans : CblasNoTrans, AsBlasInt(m), AsBlasInt(n), AsBlasInt(k),
+              1.0F, pa, AsBlasInt(a.ld()), pb, AsBlasInt(b.ld()), 0.0F, c,
+              AsBlasInt(std::max<int64_t>(1, n)));
 }
 
 [[noreturn]] void ThrowShapes(const Block& a, const Block& b, const std::string& why) {

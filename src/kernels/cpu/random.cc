@@ -155,7 +155,7 @@ void RegisterRandomKernels(engine::KernelRegistry& registry) {
     const auto& block = ctx.scalar<std::vector<int64_t>>(3);
     const auto& offset = ctx.scalar<std::vector<int64_t>>(4);
     const auto& shape = ctx.scalar<std::vector<int64_t>>(5);
-    const auto dtype = static_cast<DType>(ctx.scalar<int64_t>(6));
+    const auto dtype = dtype_from_code(ctx.scalar<int64_t>(6));
     if (offset.size() != block.size() || shape.size() != block.size()) {
       throw ShapeError("array.random: block " + engine::ShapeToString(block) + ", offset " +
                        engine::ShapeToString(offset) + " and array " +
@@ -194,7 +194,7 @@ void RegisterRandomKernels(engine::KernelRegistry& registry) {
   // row[r] of input source[r]. Inputs share the output's trailing shape (permutation(x)).
   registry.Register("array.permute_rows", Device::kCpu, [](const KernelContext& ctx) {
     const auto& shape = ctx.scalar<std::vector<int64_t>>(0);
-    const auto dtype = static_cast<DType>(ctx.scalar<int64_t>(1));
+    const auto dtype = dtype_from_code(ctx.scalar<int64_t>(1));
     const auto& source = ctx.scalar<std::vector<int64_t>>(2);
     const auto& row = ctx.scalar<std::vector<int64_t>>(3);
     if (shape.empty() || static_cast<int64_t>(source.size()) != shape[0] ||

@@ -79,14 +79,7 @@ Block ReduceBlock(const Block& x, const std::vector<bool>& reduced, bool keepdim
         [&](const tbb::blocked_range<int64_t>& r, O acc) {
           return FoldRange<Op, T, O>(acc, px + r.begin(), r.end() - r.begin());
         },
-        [](O a, O b) {
-          if constexpr (Op == ReduceOp::kMin || Op == ReduceOp::kMax || Op == ReduceOp::kAll ||
-                        Op == ReduceOp::kAny) {
-            return R::Step(a, static_cast<T>(b));
-          } else {
-            return Op == ReduceOp::kSum ? static_cast<O>(a + b) : static_cast<O>(a * b);
-          }
-        });
+        [](O a, O b) { return R::Combine(a, b); });
     return out;
   }
   // Output stride of each input axis (0 along reduced axes).
