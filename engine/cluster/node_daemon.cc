@@ -68,7 +68,7 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
     }
     for (auto& w : workers_) w.join();
     for (auto& job : left) {
-      job.cb(ErrorValue(ErrorCode::kCluster, "node is shutting down", job.id, job.holder));
+      Deliver(job, ErrorValue(ErrorCode::kCluster, "node is shutting down", job.id, job.holder));
     }
   }
 
@@ -119,6 +119,17 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
     throw ClusterError("node " + std::to_string(id) + " is not a member of the cluster");
   }
 
+  // Hands a fetch's outcome to the node; nothing the callback throws ends the worker.
+  static void Deliver(Job& job, const ObjectValue& value) {
+    try {
+      job.cb(value);
+    } catch (const std::exception& e) {
+      Log().error("delivering object {}: {}", job.id.ToString(), e.what());
+    } catch (...) {
+      Log().error("delivering object {}: an exception of unknown type", job.id.ToString());
+    }
+  }
+
   void WorkLoop() {
     // Each worker keeps its own connections to each peer (a connection carries one call at a
     // time): two, so that a large object comes two chunks at a time.
@@ -167,14 +178,16 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
         value = ErrorValue(e.code(), e.what(), job.id, job.holder);
       } catch (const std::exception& e) {
         value = ErrorValue(ErrorCode::kCluster, e.what(), job.id, job.holder);
+      } catch (...) {
+        value = ErrorValue(ErrorCode::kCluster, "an exception of unknown type", job.id, job.holder);
       }
       if (value) {
-        job.cb(*value);
+        Deliver(job, *value);
         continue;
       }
       std::lock_guard lock(mu_);
       if (stopped_) {
-        job.cb(ErrorValue(ErrorCode::kCluster, "node is shutting down", job.id, job.holder));
+        Deliver(job, ErrorValue(ErrorCode::kCluster, "node is shutting down", job.id, job.holder));
         return;
       }
       jobs_.push_back(std::move(job));
@@ -200,11 +213,11 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
 // One connection's handler: its own authentication state, the daemon's node.
 class NodeDaemon::Handler final : public wire::NodeIf {
  public:
-  Handler(NodeDaemon* daemon, std::string peer)
-      : daemon_(daemon), session_(daemon->options_.token, std::move(peer)) {}
+  Handler(NodeDaemon* daemon, std::shared_ptr<ConnectionState> state)
+      : daemon_(daemon), session_(daemon->options_.token, std::move(state)) {}
 
   void Authenticate(const std::string& token) override {
-    session_.Authenticate("Node.Authenticate", token);
+    Serve("Node.Authenticate", [&] { session_.Authenticate("Node.Authenticate", token); });
   }
 
   void SubmitTasks(const std::vector<wire::TaskW>& tasks) override {
@@ -296,14 +309,17 @@ class NodeDaemon::Handler final : public wire::NodeIf {
     });
   }
 
-  void Ping() override { session_.Require("Node.Ping"); }
+  void Ping() override {
+    Serve("Node.Ping", [&] { session_.Require("Node.Ping"); });
+  }
 
   void Shutdown() override {
     if (!session_.authenticated()) {
-      spdlog::warn("Node.Shutdown refused: {} has not authenticated", session_.peer());
+      WarnLimited("Node.Shutdown.refused",
+                  "Node.Shutdown refused: " + session_.peer() + " has not authenticated");
       return;
     }
-    spdlog::info("Node.Shutdown from {}", session_.peer());
+    Log().info("Node.Shutdown from {}", session_.peer());
     daemon_->RequestStop();
   }
 
@@ -313,8 +329,8 @@ class NodeDaemon::Handler final : public wire::NodeIf {
 
   template <typename Fn>
   void Checked(const char* rpc, Fn&& fn) {
-    session_.Require(rpc);
     Serve(rpc, [&] {
+      session_.Require(rpc);
       if (!daemon_->ready_.load(std::memory_order_acquire))
         throw ClusterError(std::string(rpc) + ": node is not registered yet");
       fn();
@@ -329,7 +345,7 @@ class NodeDaemon::HandlerFactory final : public wire::NodeIfFactory {
  public:
   explicit HandlerFactory(NodeDaemon* daemon) : daemon_(daemon) {}
   wire::NodeIf* getHandler(const apache::thrift::TConnectionInfo& info) override {
-    return new NodeDaemon::Handler(daemon_, PeerOf(info));
+    return new NodeDaemon::Handler(daemon_, StateOf(info));
   }
   void releaseHandler(wire::NodeIf* handler) override { delete handler; }
 
@@ -348,7 +364,7 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
 
   d->server_ = std::make_unique<RunningServer>(
       std::make_shared<wire::NodeProcessorFactory>(std::make_shared<HandlerFactory>(d.get())),
-      options.bind_host, options.port, "node");
+      options.bind_host, options.port, "node", options.limits);
   d->port_ = d->server_->port();
 
   wire::NodeW self;
@@ -367,8 +383,8 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
   d->node_ = std::move(node);
   d->ready_.store(true, std::memory_order_release);
   d->heartbeat_thread_ = std::thread([daemon = d.get()] { daemon->HeartbeatLoop(); });
-  spdlog::info("node {} serving on {}:{} ({} cores), head {}:{}", id, self.host, d->port_,
-               options.cores, options.head_host, options.head_port);
+  Log().info("node {} serving on {}:{} ({} cores), head {}:{}", id, self.host, d->port_,
+             options.cores, options.head_host, options.head_port);
   return d;
 }
 
@@ -397,8 +413,10 @@ void NodeDaemon::HeartbeatLoop() {
     lock.unlock();
     try {
       fetcher_->Heartbeat(node_->id());
-    } catch (const Error& e) {
-      spdlog::warn("Head.Heartbeat failed: {}", e.what());
+    } catch (const std::exception& e) {
+      WarnLimited("Head.Heartbeat", std::string("Head.Heartbeat failed: ") + e.what());
+    } catch (...) {
+      WarnLimited("Head.Heartbeat", "Head.Heartbeat failed: an exception of unknown type");
     }
     lock.lock();
   }

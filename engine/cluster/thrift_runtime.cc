@@ -231,7 +231,7 @@ class ThriftRuntime::Background {
         conns_[static_cast<size_t>(node)]->Invoke(
             "Node.Free", [&](wire::NodeClient& c) { c.Free(WireIds(ids)); });
       } catch (const Error& e) {
-        spdlog::warn("freeing {} objects on node {}: {}", ids.size(), node, e.what());
+        Log().warn("freeing {} objects on node {}: {}", ids.size(), node, e.what());
       }
     }
   }
@@ -249,7 +249,7 @@ class ThriftRuntime::Background {
         conns_[static_cast<size_t>(node)]->Invoke(
             "Node.Await", [&](wire::NodeClient& c) { c.Await(done, WireIds(ids), 0, 0); });
       } catch (const Error& e) {
-        spdlog::warn("polling {} tasks on node {}: {}", ids.size(), node, e.what());
+        Log().warn("polling {} tasks on node {}: {}", ids.size(), node, e.what());
         done.assign(ids.size(), true);  // an unreachable node's tasks need their inputs no more
       }
       for (size_t j = 0; j < idx.size() && j < done.size(); ++j) finished[idx[j]] = done[j];
@@ -335,7 +335,7 @@ ThriftRuntime::~ThriftRuntime() {
   try {
     if (auto error = SendHeld(nullptr)) std::rethrow_exception(error);
   } catch (const std::exception& e) {
-    spdlog::warn("sending the tasks a batch held: {}", e.what());
+    Log().warn("sending the tasks a batch held: {}", e.what());
   }
   if (background_) background_->Stop();  // sends the queued frees, pinned inputs' included
   if (sink_) sink_->Detach();
@@ -371,7 +371,7 @@ auto ThriftRuntime::OnTarget(NodeId node, const std::string& what, Fn&& attempt)
       return attempt(target, tries);
     } catch (const NodeLostError& e) {
       if (tries >= num_nodes()) throw;
-      spdlog::warn("{} on node {}: {}; trying again", what, target, e.what());
+      Log().warn("{} on node {}: {}; trying again", what, target, e.what());
       ReviveLostNodes(/*force=*/true);
       node = target;
     }
@@ -424,7 +424,7 @@ std::vector<ObjectRef> ThriftRuntime::Submit(TaskSpec spec) {
       try {
         Recompute(ref.id(), ref.node(), ref.lineage(), "its node was lost");
       } catch (const NodeLostError& e) {
-        spdlog::warn("{}: input {}: {}", what, ref.id().ToString(), e.what());
+        Log().warn("{}: input {}: {}", what, ref.id().ToString(), e.what());
       }
     }
     return Holder(ref.id(), ref.node());
@@ -543,7 +543,7 @@ std::exception_ptr ThriftRuntime::SendHeld(const std::set<NodeId>* only) {
     try {
       submit(node, tasks);
     } catch (const NodeLostError& e) {
-      spdlog::warn("sending {} tasks to node {}: {}", tasks.size(), node, e.what());
+      Log().warn("sending {} tasks to node {}: {}", tasks.size(), node, e.what());
     } catch (...) {
       // The node refused the batch for one bad task (an unknown kernel): the others still go.
       for (HeldTask& t : tasks) {
@@ -699,7 +699,7 @@ WaitResult ThriftRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, Ti
       try {
         OnNode(node, "Node.Await", [&](wire::NodeClient& c) { c.Await(now, ids, need, wait); });
       } catch (const NodeLostError& e) {
-        spdlog::warn("wait: {}", e.what());
+        Log().warn("wait: {}", e.what());
         now.assign(ids.size(), true);  // lost with their node, as above
       }
       for (size_t j = 0; j < open.size() && j < now.size(); ++j) {
@@ -731,7 +731,7 @@ void ThriftRuntime::Free(const std::vector<ObjectRef>& refs) {
     try {
       OnNode(node, "Node.Free", [&](wire::NodeClient& c) { c.Free(ids); });
     } catch (const NodeLostError& e) {
-      spdlog::warn("free: {}", e.what());  // gone with their node
+      Log().warn("free: {}", e.what());  // gone with their node
     }
   }
 }
@@ -773,7 +773,7 @@ void ThriftRuntime::MarkLost(NodeId node) {
   if (node < 0 || node >= num_nodes()) return;
   std::lock_guard lock(state_mu_);
   NodeState& s = nodes_[static_cast<size_t>(node)];
-  if (!s.lost) spdlog::warn("node {} lost; recomputing what it held", node);
+  if (!s.lost) Log().warn("node {} lost; recomputing what it held", node);
   s.lost = true;
 }
 
@@ -807,7 +807,7 @@ void ThriftRuntime::ReviveLostNodes(bool force) {
   try {
     ListAndRevive();
   } catch (const Error& e) {
-    spdlog::warn("asking the head for rejoined nodes: {}", e.what());
+    Log().warn("asking the head for rejoined nodes: {}", e.what());
   }
 }
 
@@ -833,7 +833,7 @@ void ThriftRuntime::Revive(const std::vector<wire::NodeW>& listed) {
       NodeState& s = nodes_[static_cast<size_t>(n.id)];
       if (n.incarnation != s.incarnation && !s.lost) {
         // Restarted before any call of ours failed: what it held is gone all the same.
-        spdlog::warn("node {} restarted; recomputing what it held", n.id);
+        Log().warn("node {} restarted; recomputing what it held", n.id);
         s.lost = true;
       }
       if (!s.lost || !n.live) continue;
@@ -843,7 +843,7 @@ void ThriftRuntime::Revive(const std::vector<wire::NodeW>& listed) {
     try {
       conn->Invoke("Node.Ping", [](wire::NodeClient& c) { c.Ping(); });
     } catch (const Error& e) {
-      spdlog::debug("node {} listed live but not reachable yet: {}", n.id, e.what());
+      Log().debug("node {} listed live but not reachable yet: {}", n.id, e.what());
       continue;
     }
     links_->Replace(n.id, std::move(conn));
@@ -861,8 +861,8 @@ void ThriftRuntime::Revive(const std::vector<wire::NodeW>& listed) {
       }
       s.lost = false;
     }
-    spdlog::info("node {} at {}:{} is back{}", n.id, n.host, n.port,
-                 restarted ? " (restarted: what it held stays lost)" : "");
+    Log().info("node {} at {}:{} is back{}", n.id, n.host, n.port,
+               restarted ? " (restarted: what it held stays lost)" : "");
   }
 }
 
@@ -916,7 +916,7 @@ void ThriftRuntime::Recompute(const ObjectId& id, NodeId node,
     temps.push_back(live ? std::move(live) : MakeRef(in->id, holder, in->producer));
     in->node = holder;
   }
-  spdlog::info("recomputing task '{}' on node {} ({})", again.name, target, why);
+  Log().info("recomputing task '{}' on node {} ({})", again.name, target, why);
   // Outputs that failed on the target stay failed unless they go before the task runs again.
   const std::vector<wire::TaskW> batch{ToWire(again)};
   std::vector<wire::ObjectIdW> outputs = batch[0].returns;
@@ -954,7 +954,7 @@ std::vector<NodeInfo> ThriftRuntime::Nodes() {
         info.net_in_bytes = s.net_in_bytes;
         info.net_out_bytes = s.net_out_bytes;
       } catch (const NodeLostError& e) {
-        spdlog::warn("Node.Stats: {}", e.what());
+        Log().warn("Node.Stats: {}", e.what());
         info.live = false;
       }
     }
