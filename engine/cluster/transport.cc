@@ -45,7 +45,15 @@ class ConnectionRegistry : public std::enable_shared_from_this<ConnectionRegistr
   ~ConnectionRegistry() { Stop(); }
 
   void StartWatching() {
-    watchdog_ = std::thread([this] { Watch(); });
+    watchdog_ = std::thread([this] {
+      try {
+        Watch();
+      } catch (const std::exception& e) {
+        Log().error("{}: the connection watchdog stopped: {}", what_, e.what());
+      } catch (...) {
+        Log().error("{}: the connection watchdog stopped: an exception of unknown type", what_);
+      }
+    });
   }
 
   /// The state of accepted socket `fd` from `peer`, or null when the cap refuses it.
