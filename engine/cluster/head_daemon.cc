@@ -8,20 +8,20 @@ namespace nums::engine::cluster {
 
 class HeadDaemon::Handler final : public wire::HeadIf {
  public:
-  Handler(HeadDaemon* head, std::string peer)
-      : head_(head), session_(head->options_.token, std::move(peer)) {}
+  Handler(HeadDaemon* head, std::shared_ptr<ConnectionState> state)
+      : head_(head), session_(head->options_.token, std::move(state)) {}
 
   void Authenticate(const std::string& token) override {
-    session_.Authenticate("Head.Authenticate", token);
+    Serve("Head.Authenticate", [&] { session_.Authenticate("Head.Authenticate", token); });
   }
 
   int64_t RegisterNode(const wire::NodeW& node) override {
     session_.Require("Head.RegisterNode");
     return Serve("Head.RegisterNode", [&] {
       const int64_t id = head_->Register(node);
-      spdlog::info("Head.RegisterNode: node {} at {}:{} ({} cores, incarnation {:016x}) from {}",
-                   id, node.host, node.port, node.cores, static_cast<uint64_t>(node.incarnation),
-                   session_.peer());
+      Log().info("Head.RegisterNode: node {} at {}:{} ({} cores, incarnation {:016x}) from {}", id,
+                 node.host, node.port, node.cores, static_cast<uint64_t>(node.incarnation),
+                 session_.peer());
       return id;
     });
   }
@@ -38,10 +38,11 @@ class HeadDaemon::Handler final : public wire::HeadIf {
 
   void Shutdown() override {
     if (!session_.authenticated()) {
-      spdlog::warn("Head.Shutdown refused: {} has not authenticated", session_.peer());
+      WarnLimited("Head.Shutdown.refused",
+                  "Head.Shutdown refused: " + session_.peer() + " has not authenticated");
       return;
     }
-    spdlog::info("Head.Shutdown from {}", session_.peer());
+    Log().info("Head.Shutdown from {}", session_.peer());
     head_->RequestStop();
   }
 
@@ -54,7 +55,7 @@ class HeadDaemon::HandlerFactory final : public wire::HeadIfFactory {
  public:
   explicit HandlerFactory(HeadDaemon* head) : head_(head) {}
   wire::HeadIf* getHandler(const apache::thrift::TConnectionInfo& info) override {
-    return new HeadDaemon::Handler(head_, PeerOf(info));
+    return new HeadDaemon::Handler(head_, StateOf(info));
   }
   void releaseHandler(wire::HeadIf* handler) override { delete handler; }
 
@@ -66,9 +67,9 @@ std::unique_ptr<HeadDaemon> HeadDaemon::Start(const HeadDaemonOptions& options) 
   std::unique_ptr<HeadDaemon> h(new HeadDaemon(options));
   h->server_ = std::make_unique<RunningServer>(
       std::make_shared<wire::HeadProcessorFactory>(std::make_shared<HandlerFactory>(h.get())),
-      options.bind_host, options.port, "head");
+      options.bind_host, options.port, "head", options.limits);
   h->port_ = h->server_->port();
-  spdlog::info("head serving on {}:{}", options.bind_host, h->port_);
+  Log().info("head serving on {}:{}", options.bind_host, h->port_);
   return h;
 }
 
@@ -94,9 +95,9 @@ void HeadDaemon::StopNodes() {
       Connection<wire::NodeClient> conn(n.host, n.port, options_.token, true,
                                         std::chrono::seconds(5));
       conn.Invoke("Node.Shutdown", [](wire::NodeClient& c) { c.Shutdown(); });
-      spdlog::info("asked node {} at {}:{} to stop", n.id, n.host, n.port);
-    } catch (const Error& e) {
-      spdlog::warn("stopping node {}: {}", n.id, e.what());
+      Log().info("asked node {} at {}:{} to stop", n.id, n.host, n.port);
+    } catch (const std::exception& e) {
+      Log().warn("stopping node {}: {}", n.id, e.what());
     }
   }
 }

@@ -20,6 +20,7 @@ struct HeadDaemonOptions {
   std::string token;
   /// A node whose last heartbeat is older than this is listed as not live.
   std::chrono::milliseconds heartbeat_timeout{5000};
+  ServerLimits limits;  ///< of the connections it serves
 };
 
 class HeadDaemon {

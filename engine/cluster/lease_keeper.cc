@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/cluster/gen/Node.h"
+#include "engine/cluster/log.h"
 #include "engine/cluster/transport.h"
 
 namespace nums::engine::cluster {
@@ -76,10 +77,11 @@ void LeaseKeeper::Loop() {
         });
       } catch (const ClusterError& e) {
         // The node answered: this session's objects there are gone.
-        spdlog::error("{}", e.what());
+        Log().error("{}", e.what());
         link.ended = true;
       } catch (const std::exception& e) {
-        spdlog::warn("renewing the driver's lease on node {}: {}", i, e.what());
+        WarnLimited("Node.KeepAlive", "renewing the driver's lease on node " + std::to_string(i) +
+                                          ": " + e.what());
         link.retry_after = now + kRetryUnreachable;
       }
     }

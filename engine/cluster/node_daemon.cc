@@ -68,7 +68,7 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
     }
     for (auto& w : workers_) w.join();
     for (auto& job : left) {
-      job.cb(ErrorValue(ErrorCode::kCluster, "node is shutting down", job.id, job.holder));
+      Deliver(job, ErrorValue(ErrorCode::kCluster, "node is shutting down", job.id, job.holder));
     }
   }
 
@@ -119,6 +119,17 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
     throw ClusterError("node " + std::to_string(id) + " is not a member of the cluster");
   }
 
+  // Hands a fetch's outcome to the node; nothing the callback throws ends the worker.
+  static void Deliver(Job& job, const ObjectValue& value) {
+    try {
+      job.cb(value);
+    } catch (const std::exception& e) {
+      Log().error("delivering object {}: {}", job.id.ToString(), e.what());
+    } catch (...) {
+      Log().error("delivering object {}: an exception of unknown type", job.id.ToString());
+    }
+  }
+
   void WorkLoop() {
     // Each worker keeps its own connections to each peer (a connection carries one call at a
     // time): two, so that a large object comes two chunks at a time.
@@ -167,14 +178,16 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
         value = ErrorValue(e.code(), e.what(), job.id, job.holder);
       } catch (const std::exception& e) {
         value = ErrorValue(ErrorCode::kCluster, e.what(), job.id, job.holder);
+      } catch (...) {
+        value = ErrorValue(ErrorCode::kCluster, "an exception of unknown type", job.id, job.holder);
       }
       if (value) {
-        job.cb(*value);
+        Deliver(job, *value);
         continue;
       }
       std::lock_guard lock(mu_);
       if (stopped_) {
-        job.cb(ErrorValue(ErrorCode::kCluster, "node is shutting down", job.id, job.holder));
+        Deliver(job, ErrorValue(ErrorCode::kCluster, "node is shutting down", job.id, job.holder));
         return;
       }
       jobs_.push_back(std::move(job));
@@ -200,8 +213,8 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
 // One connection's handler: its own authentication state, the daemon's node.
 class NodeDaemon::Handler final : public wire::NodeIf {
  public:
-  Handler(NodeDaemon* daemon, std::string peer)
-      : daemon_(daemon), session_(daemon->options_.token, std::move(peer)) {}
+  Handler(NodeDaemon* daemon, std::shared_ptr<ConnectionState> state)
+      : daemon_(daemon), session_(daemon->options_.token, std::move(state)) {}
   ~Handler() override {
     // A driver killed with its lease connection open: the kernel closes it, and the lease ends
     // soon after unless the driver renews it on a new connection.
@@ -211,7 +224,7 @@ class NodeDaemon::Handler final : public wire::NodeIf {
   }
 
   void Authenticate(const std::string& token) override {
-    session_.Authenticate("Node.Authenticate", token);
+    Serve("Node.Authenticate", [&] { session_.Authenticate("Node.Authenticate", token); });
   }
 
   void SubmitTasks(const std::vector<wire::TaskW>& tasks) override {
@@ -305,7 +318,9 @@ class NodeDaemon::Handler final : public wire::NodeIf {
     });
   }
 
-  void Ping() override { session_.Require("Node.Ping"); }
+  void Ping() override {
+    Serve("Node.Ping", [&] { session_.Require("Node.Ping"); });
+  }
 
   void KeepAlive(int64_t session, int32_t lease_ms) override {
     Checked("Node.KeepAlive", [&] {
@@ -320,10 +335,11 @@ class NodeDaemon::Handler final : public wire::NodeIf {
 
   void Shutdown() override {
     if (!session_.authenticated()) {
-      spdlog::warn("Node.Shutdown refused: {} has not authenticated", session_.peer());
+      WarnLimited("Node.Shutdown.refused",
+                  "Node.Shutdown refused: " + session_.peer() + " has not authenticated");
       return;
     }
-    spdlog::info("Node.Shutdown from {}", session_.peer());
+    Log().info("Node.Shutdown from {}", session_.peer());
     daemon_->RequestStop();
   }
 
@@ -333,8 +349,8 @@ class NodeDaemon::Handler final : public wire::NodeIf {
 
   template <typename Fn>
   void Checked(const char* rpc, Fn&& fn) {
-    session_.Require(rpc);
     Serve(rpc, [&] {
+      session_.Require(rpc);
       if (!daemon_->ready_.load(std::memory_order_acquire))
         throw ClusterError(std::string(rpc) + ": node is not registered yet");
       fn();
@@ -350,7 +366,7 @@ class NodeDaemon::HandlerFactory final : public wire::NodeIfFactory {
  public:
   explicit HandlerFactory(NodeDaemon* daemon) : daemon_(daemon) {}
   wire::NodeIf* getHandler(const apache::thrift::TConnectionInfo& info) override {
-    return new NodeDaemon::Handler(daemon_, PeerOf(info));
+    return new NodeDaemon::Handler(daemon_, StateOf(info));
   }
   void releaseHandler(wire::NodeIf* handler) override { delete handler; }
 
@@ -369,7 +385,7 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
 
   d->server_ = std::make_unique<RunningServer>(
       std::make_shared<wire::NodeProcessorFactory>(std::make_shared<HandlerFactory>(d.get())),
-      options.bind_host, options.port, "node");
+      options.bind_host, options.port, "node", options.limits);
   d->port_ = d->server_->port();
 
   wire::NodeW self;
@@ -392,8 +408,8 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
   d->ready_.store(true, std::memory_order_release);
   d->heartbeat_thread_ = std::thread([daemon = d.get()] { daemon->HeartbeatLoop(); });
   d->lease_thread_ = std::thread([daemon = d.get()] { daemon->LeaseLoop(); });
-  spdlog::info("node {} serving on {}:{} ({} cores), head {}:{}", id, self.host, d->port_,
-               options.cores, options.head_host, options.head_port);
+  Log().info("node {} serving on {}:{} ({} cores), head {}:{}", id, self.host, d->port_,
+             options.cores, options.head_host, options.head_port);
   return d;
 }
 
@@ -431,7 +447,7 @@ void NodeDaemon::LeaseLoop() {
     lock.unlock();
     for (uint64_t session : leases_.Expire(std::chrono::steady_clock::now())) {
       const int64_t freed = node_->DropSession(session);
-      spdlog::info("driver session {:016x}: lease ended, {} objects freed", session, freed);
+      Log().info("driver session {:016x}: lease ended, {} objects freed", session, freed);
     }
     lock.lock();
   }
@@ -448,15 +464,18 @@ void NodeDaemon::HeartbeatLoop() {
       if (head_lost) {
         const NodeId id = fetcher_->Register(self_);
         if (id != node_->id()) {
-          spdlog::error("the head gave node {} the id {} on registering again", node_->id(), id);
+          Log().error("the head gave node {} the id {} on registering again", node_->id(), id);
         }
-        spdlog::info("registered again with the head {}:{}", options_.head_host,
+        Log().info("registered again with the head {}:{}", options_.head_host,
                      options_.head_port);
         head_lost = false;
       }
       fetcher_->Heartbeat(node_->id());
     } catch (const std::exception& e) {
-      if (!head_lost) spdlog::warn("Head.Heartbeat failed: {}; serving on", e.what());
+      if (!head_lost) Log().warn("Head.Heartbeat failed: {}; serving on", e.what());
+      head_lost = true;
+    } catch (...) {
+      if (!head_lost) Log().warn("Head.Heartbeat failed: an exception of unknown type");
       head_lost = true;
     }
     lock.lock();

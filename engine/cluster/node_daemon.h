@@ -31,6 +31,7 @@ struct NodeDaemonOptions {
   int64_t cores = 1;
   int64_t memory_bytes = 0;
   int64_t fetch_threads = 8;  ///< threads pulling task inputs from peers
+  ServerLimits limits;        ///< of the connections it serves
 };
 
 class NodeDaemon {

@@ -235,7 +235,7 @@ class ThriftRuntime::Background {
         conns_[static_cast<size_t>(node)]->Invoke(
             "Node.Free", [&](wire::NodeClient& c) { c.Free(WireIds(ids)); });
       } catch (const Error& e) {
-        spdlog::warn("freeing {} objects on node {}: {}", ids.size(), node, e.what());
+        Log().warn("freeing {} objects on node {}: {}", ids.size(), node, e.what());
       }
     }
   }
@@ -253,7 +253,7 @@ class ThriftRuntime::Background {
         conns_[static_cast<size_t>(node)]->Invoke(
             "Node.Await", [&](wire::NodeClient& c) { c.Await(done, WireIds(ids), 0, 0); });
       } catch (const Error& e) {
-        spdlog::warn("polling {} tasks on node {}: {}", ids.size(), node, e.what());
+        Log().warn("polling {} tasks on node {}: {}", ids.size(), node, e.what());
         done.assign(ids.size(), true);  // an unreachable node's tasks need their inputs no more
       }
       for (size_t j = 0; j < idx.size() && j < done.size(); ++j) finished[idx[j]] = done[j];
@@ -344,7 +344,7 @@ ThriftRuntime::~ThriftRuntime() {
   try {
     if (auto error = SendHeld(nullptr)) std::rethrow_exception(error);
   } catch (const std::exception& e) {
-    spdlog::warn("sending the tasks a batch held: {}", e.what());
+    Log().warn("sending the tasks a batch held: {}", e.what());
   }
   if (background_) background_->Stop();  // sends the queued frees, pinned inputs' included
   if (sink_) sink_->Detach();
@@ -381,7 +381,7 @@ auto ThriftRuntime::OnTarget(NodeId node, const std::string& what, Fn&& attempt)
       return attempt(target, tries);
     } catch (const NodeLostError& e) {
       if (tries >= num_nodes()) throw;
-      spdlog::warn("{} on node {}: {}; trying again", what, target, e.what());
+      Log().warn("{} on node {}: {}; trying again", what, target, e.what());
       ReviveLostNodes(/*force=*/true);
       node = target;
     }
@@ -434,7 +434,7 @@ std::vector<ObjectRef> ThriftRuntime::Submit(TaskSpec spec) {
       try {
         Recompute(ref.id(), ref.node(), ref.lineage(), "its node was lost");
       } catch (const NodeLostError& e) {
-        spdlog::warn("{}: input {}: {}", what, ref.id().ToString(), e.what());
+        Log().warn("{}: input {}: {}", what, ref.id().ToString(), e.what());
       }
     }
     return Holder(ref.id(), ref.node());
@@ -553,7 +553,7 @@ std::exception_ptr ThriftRuntime::SendHeld(const std::set<NodeId>* only) {
     try {
       submit(node, tasks);
     } catch (const NodeLostError& e) {
-      spdlog::warn("sending {} tasks to node {}: {}", tasks.size(), node, e.what());
+      Log().warn("sending {} tasks to node {}: {}", tasks.size(), node, e.what());
     } catch (...) {
       // The node refused the batch for one bad task (an unknown kernel): the others still go.
       for (HeldTask& t : tasks) {
@@ -709,7 +709,7 @@ WaitResult ThriftRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, Ti
       try {
         OnNode(node, "Node.Await", [&](wire::NodeClient& c) { c.Await(now, ids, need, wait); });
       } catch (const NodeLostError& e) {
-        spdlog::warn("wait: {}", e.what());
+        Log().warn("wait: {}", e.what());
         now.assign(ids.size(), true);  // lost with their node, as above
       }
       for (size_t j = 0; j < open.size() && j < now.size(); ++j) {
@@ -741,7 +741,7 @@ void ThriftRuntime::Free(const std::vector<ObjectRef>& refs) {
     try {
       OnNode(node, "Node.Free", [&](wire::NodeClient& c) { c.Free(ids); });
     } catch (const NodeLostError& e) {
-      spdlog::warn("free: {}", e.what());  // gone with their node
+      Log().warn("free: {}", e.what());  // gone with their node
     }
   }
 }
@@ -783,7 +783,7 @@ void ThriftRuntime::MarkLost(NodeId node) {
   if (node < 0 || node >= num_nodes()) return;
   std::lock_guard lock(state_mu_);
   NodeState& s = nodes_[static_cast<size_t>(node)];
-  if (!s.lost) spdlog::warn("node {} lost; recomputing what it held", node);
+  if (!s.lost) Log().warn("node {} lost; recomputing what it held", node);
   s.lost = true;
 }
 
@@ -817,7 +817,7 @@ void ThriftRuntime::ReviveLostNodes(bool force) {
   try {
     ListAndRevive();
   } catch (const Error& e) {
-    spdlog::warn("asking the head for rejoined nodes: {}", e.what());
+    Log().warn("asking the head for rejoined nodes: {}", e.what());
   }
 }
 
@@ -843,7 +843,7 @@ void ThriftRuntime::Revive(const std::vector<wire::NodeW>& listed) {
       NodeState& s = nodes_[static_cast<size_t>(n.id)];
       if (n.incarnation != s.incarnation && !s.lost) {
         // Restarted before any call of ours failed: what it held is gone all the same.
-        spdlog::warn("node {} restarted; recomputing what it held", n.id);
+        Log().warn("node {} restarted; recomputing what it held", n.id);
         s.lost = true;
       }
       if (!s.lost || !n.live) continue;
@@ -853,7 +853,7 @@ void ThriftRuntime::Revive(const std::vector<wire::NodeW>& listed) {
     try {
       conn->Invoke("Node.Ping", [](wire::NodeClient& c) { c.Ping(); });
     } catch (const Error& e) {
-      spdlog::debug("node {} listed live but not reachable yet: {}", n.id, e.what());
+      Log().debug("node {} listed live but not reachable yet: {}", n.id, e.what());
       continue;
     }
     links_->Replace(n.id, std::move(conn));
@@ -872,8 +872,8 @@ void ThriftRuntime::Revive(const std::vector<wire::NodeW>& listed) {
       }
       s.lost = false;
     }
-    spdlog::info("node {} at {}:{} is back{}", n.id, n.host, n.port,
-                 restarted ? " (restarted: what it held stays lost)" : "");
+    Log().info("node {} at {}:{} is back{}", n.id, n.host, n.port,
+               restarted ? " (restarted: what it held stays lost)" : "");
   }
 }
 
@@ -927,7 +927,7 @@ void ThriftRuntime::Recompute(const ObjectId& id, NodeId node,
     temps.push_back(live ? std::move(live) : MakeRef(in->id, holder, in->producer));
     in->node = holder;
   }
-  spdlog::info("recomputing task '{}' on node {} ({})", again.name, target, why);
+  Log().info("recomputing task '{}' on node {} ({})", again.name, target, why);
   // Outputs that failed on the target stay failed unless they go before the task runs again.
   const std::vector<wire::TaskW> batch{ToWire(again)};
   std::vector<wire::ObjectIdW> outputs = batch[0].returns;
@@ -948,7 +948,7 @@ std::vector<NodeInfo> ThriftRuntime::Nodes() {
   try {
     listed = ListAndRevive();
     std::lock_guard lock(state_mu_);
-    if (head_down_) spdlog::info("the head answers again");
+    if (head_down_) Log().info("the head answers again");
     head_down_ = false;
   } catch (const AuthError&) {
     throw;
@@ -956,7 +956,7 @@ std::vector<NodeInfo> ThriftRuntime::Nodes() {
     // The head holds membership only: the nodes go on serving, and so does this driver, with
     // the view the head gave last.
     std::lock_guard lock(state_mu_);
-    if (!head_down_) spdlog::warn("{}; going on with the nodes known so far", e.what());
+    if (!head_down_) Log().warn("{}; going on with the nodes known so far", e.what());
     head_down_ = true;
     listed = links_->nodes;
   }
@@ -980,7 +980,7 @@ std::vector<NodeInfo> ThriftRuntime::Nodes() {
         info.net_in_bytes = s.net_in_bytes;
         info.net_out_bytes = s.net_out_bytes;
       } catch (const NodeLostError& e) {
-        spdlog::warn("Node.Stats: {}", e.what());
+        Log().warn("Node.Stats: {}", e.what());
         info.live = false;
       }
     }

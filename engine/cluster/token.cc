@@ -1,8 +1,10 @@
 #include "engine/cluster/token.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "nums/errors.hpp"
@@ -10,6 +12,23 @@
 namespace nums::engine::cluster {
 
 std::string ReadToken(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    throw AuthError("cannot read the cluster token file '" + path + "'");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw AuthError("the cluster token file '" + path + "' is not a regular file");
+  }
+  // As ssh does with private keys: a token of ours that others may read is refused. One owned
+  // by another user (a Secret mounted by root for a group) may be read by its group.
+  const mode_t open_to = st.st_uid == geteuid() ? (S_IRWXG | S_IRWXO) : S_IRWXO;
+  if ((st.st_mode & open_to) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    throw AuthError("the cluster token file '" + path + "' has mode " + mode + ", open to " +
+                    ((st.st_mode & S_IRWXO) != 0 ? "others" : "its group") +
+                    ": refused; run chmod 600 '" + path + "'");
+  }
   std::ifstream in(path);
   std::string token;
   if (!in || !std::getline(in, token)) {

@@ -6,7 +6,9 @@
 
 namespace nums::engine::cluster {
 
-/// The token in `path` (first line, trimmed); throws AuthError when unreadable or empty.
+/// The token in `path` (first line, trimmed); throws AuthError when unreadable, empty, or open
+/// to others: a file of this user must not be accessible by group or others (chmod 600); one
+/// owned by another user must not be accessible by others.
 std::string ReadToken(const std::string& path);
 /// 32 random bytes as hex from /dev/urandom.
 std::string NewToken();

@@ -2,9 +2,11 @@
 // The one place that speaks Thrift's transport layer: limits, the framed transport, servers,
 // authenticated client connections, and the adapter that turns Thrift's exceptions into ours.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,9 +20,8 @@
 #include <thrift/transport/TSocket.h>
 #include <thrift/transport/TTransportException.h>
 
-#include <spdlog/spdlog.h>
-
 #include "engine/cluster/gen/nums_types.h"
+#include "engine/cluster/log.h"
 #include "engine/cluster/token.h"
 #include "nums/errors.hpp"
 
@@ -32,36 +33,146 @@ constexpr int64_t kChunkBytes = int64_t{1} << 20;
 constexpr int kMaxFrameBytes = 64 << 20;
 /// Largest message either end accepts (one message is one frame here).
 constexpr int kMaxMessageBytes = 64 << 20;
+/// Largest frame a server accepts before the connection has authenticated: room for an
+/// Authenticate call, nothing a peer could make it allocate much for.
+constexpr int kPreAuthFrameBytes = 4096;
 
 /// The limits every transport of ours carries, on both ends.
 std::shared_ptr<apache::thrift::TConfiguration> Limits();
 
-/// A framed transport whose readEnd() also resets the consumed-bytes counter. Thrift 0.17 never
+/// How long a server lets its connections take, and how many it serves at once.
+struct ServerLimits {
+  /// A connection that has not authenticated this long after it was accepted is closed.
+  std::chrono::milliseconds auth_timeout{5000};
+  /// An authenticated connection that has begun sending a frame must finish it within this, and
+  /// a reply must leave within this.
+  std::chrono::milliseconds frame_timeout{60000};
+  /// An authenticated connection idle between calls this long is closed; 0: never. Drivers and
+  /// peers keep their connections open while idle, so the default is never: TCP keepalive drops
+  /// the connections of peers that vanished, and max_connections bounds the rest.
+  std::chrono::milliseconds idle_timeout{0};
+  /// Connections served at once. At the cap a new connection replaces the oldest one that has
+  /// not authenticated, or is refused when all have; either is logged.
+  int64_t max_connections = 4096;
+};
+
+class ConnectionRegistry;
+
+/// One accepted connection as its server sees it: the peer, whether it has authenticated, and
+/// whether it is idle, in the middle of a frame or being served (read by the server's watchdog).
+class ConnectionState {
+ public:
+  using Clock = std::chrono::steady_clock;
+  enum class Phase : int { kIdle, kInFrame, kServing };
+
+  /// `fd` < 0: a connection no server watches (a handler made outside RunningServer).
+  ConnectionState(int fd, std::string peer, std::weak_ptr<ConnectionRegistry> registry = {});
+  ~ConnectionState();
+  ConnectionState(const ConnectionState&) = delete;
+  ConnectionState& operator=(const ConnectionState&) = delete;
+
+  const std::string& peer() const { return peer_; }
+  bool authenticated() const { return authenticated_.load(std::memory_order_acquire); }
+  /// Lifts the pre-authentication limits.
+  void MarkAuthenticated() { authenticated_.store(true, std::memory_order_release); }
+  /// The largest frame the peer may send now.
+  int max_frame_bytes() const { return authenticated() ? kMaxFrameBytes : kPreAuthFrameBytes; }
+  void SetPhase(Phase phase);
+  /// Leaves the server's watch; called before the socket closes, so that the watchdog never
+  /// shuts down a descriptor number reused by another connection.
+  void Release();
+
+ private:
+  friend class ConnectionRegistry;
+  const int fd_;
+  const std::string peer_;
+  const std::weak_ptr<ConnectionRegistry> registry_;
+  const Clock::time_point accepted_ = Clock::now();
+  std::atomic<bool> authenticated_{false};
+  std::atomic<Phase> phase_{Phase::kIdle};
+  std::atomic<int64_t> since_ns_{0};  // when phase_ began, steady clock
+  // Guarded by the registry's mutex:
+  bool registered_ = false;
+  bool closing_ = false;  // the watchdog shut the socket down
+  std::list<std::shared_ptr<ConnectionState>>::iterator it_;
+};
+
+/// A framed transport that (1) resets the consumed-bytes counter in readEnd(): Thrift 0.17 never
 /// resets it on server connections, so a long-lived one would fail with "MaxMessageSize reached"
-/// after kMaxMessageBytes in total.
+/// after kMaxMessageBytes in total; (2) never lets a message read past its frame (one message
+/// is one frame here; Thrift would block reading the next frame); (3) on a server, takes its
+/// frame limit and phase from the connection's state.
 class FramedTransport final : public apache::thrift::transport::TFramedTransport {
  public:
-  explicit FramedTransport(std::shared_ptr<apache::thrift::transport::TTransport> inner)
-      : TFramedTransport(std::move(inner), Limits()) {}
+  explicit FramedTransport(std::shared_ptr<apache::thrift::transport::TTransport> inner,
+                           std::shared_ptr<ConnectionState> state = nullptr)
+      : TFramedTransport(std::move(inner), Limits()), state_(std::move(state)) {}
+  ~FramedTransport() override;
   uint32_t readEnd() override;
+  uint32_t readSlow(uint8_t* buf, uint32_t len) override;
+  void close() override;
+
+  /// Bytes of the current frame not read yet.
+  int64_t Remaining() const { return rBound_ - rBase_; }
+  /// Reads the current frame again from its start.
+  void Rewind() { rBase_ = rBuf_.get(); }
+  /// Skips the rest of the current frame.
+  void DiscardFrame() { rBase_ = rBound_; }
+  const std::shared_ptr<ConnectionState>& state() const { return state_; }
+
+ protected:
+  bool readFrame() override;
+
+ private:
+  const std::shared_ptr<ConnectionState> state_;
+  bool in_message_ = false;  // a frame is loaded and its message not ended
 };
 
-/// Wraps each accepted socket in a FramedTransport (the stock factory drops our limits).
-class FramedTransportFactory final : public apache::thrift::transport::TTransportFactory {
+/// The binary protocol (strict, versioned messages), where every string, list, set and map must
+/// fit in what is left of its frame (a list of N structs needs N bytes at least) before anything
+/// is allocated for it. Thrift 0.17's own checks count a struct as 0 bytes and compare against
+/// the message limit, not the frame, so a 36-byte message could make a server allocate gigabytes.
+class GuardedProtocol final
+    : public apache::thrift::protocol::TVirtualProtocol<
+          GuardedProtocol,
+          apache::thrift::protocol::TBinaryProtocolT<apache::thrift::transport::TTransport>> {
  public:
-  std::shared_ptr<apache::thrift::transport::TTransport> getTransport(
-      std::shared_ptr<apache::thrift::transport::TTransport> trans) override {
-    return std::make_shared<FramedTransport>(std::move(trans));
-  }
+  explicit GuardedProtocol(std::shared_ptr<FramedTransport> transport);
+  uint32_t readMessageBegin(std::string& name, apache::thrift::protocol::TMessageType& type,
+                            int32_t& seqid);
+  uint32_t readMapBegin(apache::thrift::protocol::TType& key_type,
+                        apache::thrift::protocol::TType& value_type, uint32_t& size);
+  uint32_t readListBegin(apache::thrift::protocol::TType& elem_type, uint32_t& size);
+  uint32_t readSetBegin(apache::thrift::protocol::TType& elem_type, uint32_t& size);
+  uint32_t readString(std::string& str);
+  uint32_t readBinary(std::string& str);
+  FramedTransport& framed() const { return *framed_; }
+
+ private:
+  /// Throws TProtocolException unless `count` values of at least `min_bytes` each fit.
+  void CheckFits(int64_t count, int64_t min_bytes, const char* what) const;
+  FramedTransport* const framed_;
 };
+
+/// "host:port" -> (host, port); throws ValueError.
+std::pair<std::string, int> SplitAddress(const std::string& address);
+/// The peer's "host:port" of an accepted connection, for logs.
+std::string PeerOf(const apache::thrift::TConnectionInfo& info);
+/// The state of an accepted connection (a fresh unwatched one when `info` is not of RunningServer).
+std::shared_ptr<ConnectionState> StateOf(const apache::thrift::TConnectionInfo& info);
 
 /// A thread-per-connection server (persistent peer connections never exhaust a pool) serving
-/// on a thread of its own; stops and joins when destroyed.
+/// on a thread of its own; stops and joins when destroyed. Each connection must authenticate
+/// first, within limits.auth_timeout, in frames of kPreAuthFrameBytes at most: any other call
+/// before is answered with AuthFailure (field 1 of every call's exceptions, see nums.thrift)
+/// without reading its arguments. No exception of a handler or of Thrift leaves a connection's
+/// thread: the connection is closed instead, and the server keeps serving.
 class RunningServer {
  public:
   /// Listens on bind_host:port (0 picks a free port); throws ClusterError when it cannot.
   RunningServer(std::shared_ptr<apache::thrift::TProcessorFactory> processors,
-                const std::string& bind_host, int port, const char* what);
+                const std::string& bind_host, int port, const char* what,
+                const ServerLimits& limits = {});
   ~RunningServer();
   RunningServer(const RunningServer&) = delete;
   RunningServer& operator=(const RunningServer&) = delete;
@@ -69,6 +180,7 @@ class RunningServer {
 
  private:
   struct Listening;
+  std::shared_ptr<ConnectionRegistry> registry_;
   std::unique_ptr<apache::thrift::server::TThreadedServer> server_;
   std::thread thread_;
   int port_ = 0;
@@ -99,9 +211,17 @@ decltype(auto) Call(const std::string& what, bool peer_is_node, bool* broken, Fn
 }
 
 /// Runs the body of RPC handler `rpc`: AuthFailure and RequestError go back to the caller as
-/// declared; any other exception becomes a RequestError with its nums code, logged under `rpc`.
+/// declared; any other exception, of any type, becomes a RequestError with its nums code,
+/// logged under `rpc`.
 template <typename Fn>
 decltype(auto) Serve(const char* rpc, Fn&& fn) {
+  auto refuse = [rpc](ErrorCode code, const std::string& what) {
+    Log().warn("{} failed: {}", rpc, what);
+    wire::RequestError r;
+    r.code = static_cast<int8_t>(code);
+    r.message = std::string(rpc) + ": " + what;
+    return r;
+  };
   try {
     return fn();
   } catch (const wire::AuthFailure&) {
@@ -109,36 +229,32 @@ decltype(auto) Serve(const char* rpc, Fn&& fn) {
   } catch (const wire::RequestError&) {
     throw;
   } catch (const Error& e) {
-    spdlog::warn("{} failed: {}", rpc, e.what());
-    wire::RequestError r;
-    r.code = static_cast<int8_t>(e.code());
+    wire::RequestError r = refuse(e.code(), e.what());
     r.message = e.what();
     throw r;
   } catch (const std::exception& e) {
-    spdlog::warn("{} failed: {}", rpc, e.what());
-    wire::RequestError r;
-    r.code = static_cast<int8_t>(ErrorCode::kError);
-    r.message = std::string(rpc) + ": " + e.what();
-    throw r;
+    throw refuse(ErrorCode::kError, e.what());
+  } catch (...) {
+    throw refuse(ErrorCode::kError, "an exception of unknown type");
   }
 }
 
-/// One server connection's authentication state: every call but Authenticate is refused (and
-/// logged) until the peer has presented the cluster token.
+/// One server connection's authentication, kept in the connection's state: every call but
+/// Authenticate is refused (and logged, rate-limited) until the peer has presented the token.
 class Session {
  public:
-  Session(std::string token, std::string peer) : token_(std::move(token)), peer_(std::move(peer)) {}
+  Session(std::string token, std::shared_ptr<ConnectionState> state)
+      : token_(std::move(token)), state_(std::move(state)) {}
   /// Throws AuthFailure for a wrong token.
   void Authenticate(const char* rpc, const std::string& token);
   /// Throws AuthFailure unless authenticated.
   void Require(const char* rpc) const;
-  bool authenticated() const { return authenticated_; }
-  const std::string& peer() const { return peer_; }
+  bool authenticated() const { return state_->authenticated(); }
+  const std::string& peer() const { return state_->peer(); }
 
  private:
   const std::string token_;
-  const std::string peer_;
-  bool authenticated_ = false;
+  const std::shared_ptr<ConnectionState> state_;
 };
 
 /// One authenticated client connection (a Head or Node client), reopened after a failure. Not
@@ -201,9 +317,7 @@ class Connection {
         socket->setSendTimeout(static_cast<int>(io_timeout_.count()));
         socket->setNoDelay(true);
         auto transport = std::make_shared<FramedTransport>(socket);
-        auto protocol = std::make_shared<apache::thrift::protocol::TBinaryProtocol>(
-            transport, kMaxFrameBytes, kMaxFrameBytes / 8, /*strict_read=*/true,
-            /*strict_write=*/true);
+        auto protocol = std::make_shared<GuardedProtocol>(transport);
         transport->open();
         auto client = std::make_unique<Client>(protocol);
         transport_ = transport;

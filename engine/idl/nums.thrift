@@ -1,5 +1,7 @@
 // The cluster's wire protocol: binary protocol over framed transport. Every connection calls
-// Authenticate with the cluster token first; any other call before it fails with AuthFailure.
+// Authenticate with the cluster token first; any other call before it fails with AuthFailure,
+// which is therefore field 1 of the exceptions of every call (the server answers it without
+// reading the call's arguments, engine/cluster/transport.cc).
 // Object bytes move in chunks (about 1 MiB) so that no frame nears the transport's limits.
 
 namespace cpp nums.wire

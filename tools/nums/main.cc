@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -29,6 +31,7 @@
 #include "engine/cluster/gen/Head.h"
 #include "engine/cluster/gen/Node.h"
 #include "engine/cluster/head_daemon.h"
+#include "engine/cluster/log.h"
 #include "engine/cluster/node_daemon.h"
 #include "engine/cluster/transport.h"
 #include "optimizer/simulator/simulate.h"
@@ -42,6 +45,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using engine::cluster::Connection;
+using engine::cluster::Log;
 
 struct Options {
   bool head = false;
@@ -80,6 +84,59 @@ std::string HeadAddress(const Options& o) {
   return address;
 }
 
+// Creates `dir` (and its parents) and makes it private to this user: logs and pid files say
+// what runs where.
+void MakePrivateDir(const fs::path& dir) {
+  fs::create_directories(dir);
+  if (chmod(dir.c_str(), 0700) != 0) throw IOError("cannot chmod 700 " + dir.string());
+}
+
+// Creates the state directory private to this user when it does not exist yet.
+void EnsureStateDir(const Options& o) {
+  if (!fs::exists(StateDir(o))) MakePrivateDir(StateDir(o));
+}
+
+// The connection limits of a daemon; NUMS_AUTH_TIMEOUT_MS, NUMS_FRAME_TIMEOUT_MS,
+// NUMS_IDLE_TIMEOUT_MS and NUMS_MAX_CONNECTIONS override the defaults (tests shorten them).
+engine::cluster::ServerLimits LimitsFromEnvironment() {
+  engine::cluster::ServerLimits limits;
+  auto read = [](const char* name, int64_t fallback) {
+    const char* text = std::getenv(name);
+    if (text == nullptr || *text == '\0') return fallback;
+    try {
+      size_t used = 0;
+      const int64_t v = std::stoll(text, &used);
+      if (used == std::strlen(text) && v >= 0) return v;
+    } catch (const std::exception&) {
+    }
+    throw ValueError(std::string(name) + "='" + text + "' is not a count");
+  };
+  limits.auth_timeout =
+      std::chrono::milliseconds(read("NUMS_AUTH_TIMEOUT_MS", limits.auth_timeout.count()));
+  limits.frame_timeout =
+      std::chrono::milliseconds(read("NUMS_FRAME_TIMEOUT_MS", limits.frame_timeout.count()));
+  limits.idle_timeout =
+      std::chrono::milliseconds(read("NUMS_IDLE_TIMEOUT_MS", limits.idle_timeout.count()));
+  limits.max_connections =
+      std::max<int64_t>(1, read("NUMS_MAX_CONNECTIONS", limits.max_connections));
+  // Each connection holds a descriptor: keep the cap below what this process may open.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    if (files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = files.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &files);
+      getrlimit(RLIMIT_NOFILE, &files);
+    }
+    const auto room = static_cast<int64_t>(files.rlim_cur) - 256;
+    if (files.rlim_cur != RLIM_INFINITY && limits.max_connections > room) {
+      Log().warn("at most {} open files: serving at most {} connections", files.rlim_cur,
+                 std::max<int64_t>(16, room));
+      limits.max_connections = std::max<int64_t>(16, room);
+    }
+  }
+  return limits;
+}
+
 // Writes `text` to `path` through a rename, so readers never see half a file.
 void WriteAtomically(const fs::path& path, const std::string& text, mode_t mode) {
   const fs::path tmp = path.string() + ".tmp";
@@ -98,7 +155,7 @@ class PidFile {
  public:
   PidFile(const fs::path& dir, const std::string& role)
       : path_(dir / (role + "." + std::to_string(getpid()))) {
-    fs::create_directories(dir);
+    MakePrivateDir(dir);
     WriteAtomically(path_, std::to_string(getpid()) + "\n", 0644);
   }
   ~PidFile() {
@@ -128,7 +185,7 @@ void ServeUntilStopped(Daemon& daemon) {
   while (!daemon.WaitForStop(200ms)) {
     const int sig = sigtimedwait(&set, nullptr, &now);
     if (sig > 0) {
-      spdlog::info("signal {}: stopping", sig);
+      Log().info("signal {}: stopping", sig);
       daemon.RequestStop();
     }
   }
@@ -136,25 +193,27 @@ void ServeUntilStopped(Daemon& daemon) {
 
 int RunHead(const Options& o) {
   const fs::path state = StateDir(o);
-  fs::create_directories(state);
+  EnsureStateDir(o);
   const fs::path token_path = TokenPath(o);
   // A token shared beforehand (a Kubernetes Secret, a file copied to every machine) is only read:
   // its file may be read-only.
   const std::string token =
       o.keep_token ? engine::cluster::ReadToken(token_path.string()) : engine::cluster::NewToken();
   if (!o.keep_token) WriteAtomically(token_path, token + "\n", 0600);
-  auto head = engine::cluster::HeadDaemon::Start(
-      {.bind_host = o.bind, .port = o.port < 0 ? 7700 : o.port, .token = token});
+  auto head = engine::cluster::HeadDaemon::Start({.bind_host = o.bind,
+                                                  .port = o.port < 0 ? 7700 : o.port,
+                                                  .token = token,
+                                                  .limits = LimitsFromEnvironment()});
   PidFile pid(state / "pids", "head");
   const std::string host = o.bind == "0.0.0.0" ? "127.0.0.1" : o.bind;
   const std::string address = host + ":" + std::to_string(head->port());
   WriteAtomically(state / "head.addr", address + "\n", 0644);
-  spdlog::info("head ready at {}; token in {}", address, token_path.string());
+  Log().info("head ready at {}; token in {}", address, token_path.string());
   ServeUntilStopped(*head);
   head->StopNodes();
   std::error_code ec;
   fs::remove(state / "head.addr", ec);
-  spdlog::info("head stopped");
+  Log().info("head stopped");
   return 0;
 }
 
@@ -171,12 +230,13 @@ int RunNode(const Options& o) {
   no.memory_bytes = o.memory > 0
                         ? o.memory
                         : static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
+  no.limits = LimitsFromEnvironment();
   auto node = engine::cluster::NodeDaemon::Start(no, DefaultKernels());
   PidFile pid(StateDir(o) / "pids", "node");
   ServeUntilStopped(*node);
-  spdlog::info("node {} stopping", node->id());
+  Log().info("node {} stopping", node->id());
   node.reset();
-  spdlog::info("node stopped");
+  Log().info("node stopped");
   return 0;
 }
 
@@ -201,8 +261,9 @@ bool Alive(pid_t pid) {
 // waits until `ready()` holds. Returns the child's pid; throws when it exits or times out first.
 template <typename Ready>
 pid_t SpawnDaemon(const Options& o, int argc, char** argv, const std::string& role, Ready&& ready) {
+  EnsureStateDir(o);
   const fs::path logs = StateDir(o) / "logs";
-  fs::create_directories(logs);
+  MakePrivateDir(logs);
   const auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
@@ -216,7 +277,7 @@ pid_t SpawnDaemon(const Options& o, int argc, char** argv, const std::string& ro
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -301,6 +362,8 @@ int Start(const Options& o, int argc, char** argv) {
               << " stop" << (o.token_file.empty() ? "" : " --token-file " + token) << "\n";
     return 0;
   }
+  // A token file that is unreadable or open to others fails here rather than in the log.
+  engine::cluster::ReadToken(TokenPath(o).string());
   if (o.foreground) return RunNode(o);
   SpawnDaemon(o, argc, argv, "node",
               [&](pid_t pid) { return fs::exists(pids / ("node." + std::to_string(pid))); });
@@ -377,10 +440,13 @@ int main(int argc, char** argv) {
   const sigset_t stop = nums::tools::StopSignals();
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  // Thrift's own messages (a dropped connection, a garbage frame) go to the daemon's log.
-  apache::thrift::GlobalOutput.setOutputFunction(
-      [](const char* msg) { spdlog::warn("thrift: {}", msg); });
+  // Thrift's own messages (a dropped connection, a garbage frame) go to the daemon's log, as
+  // many as a peer may provoke, rate-limited.
+  apache::thrift::GlobalOutput.setOutputFunction([](const char* msg) {
+    nums::engine::cluster::WarnLimited("thrift", std::string("thrift: ") + msg);
+  });
   spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] [pid %P] %v");
+  nums::engine::cluster::Log().set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] [pid %P] %v");
 
   Options o;
   CLI::App app{"nums: start, inspect and stop a nums cluster"};
