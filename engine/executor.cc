@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <thread>
 
+#include <pthread.h>
+
 #include <tbb/global_control.h>
+#include <tbb/task_scheduler_observer.h>
 
 namespace nums::engine {
 namespace {
@@ -37,15 +40,31 @@ class Parallelism {
   std::unique_ptr<tbb::global_control> control_;
 };
 
+// Names the worker threads that join an executor's arena, so that `top -H` and the tests can
+// count a node's threads.
+class WorkerNamer final : public tbb::task_scheduler_observer {
+ public:
+  explicit WorkerNamer(tbb::task_arena& arena) : tbb::task_scheduler_observer(arena) {
+    observe(true);
+  }
+  ~WorkerNamer() override { observe(false); }
+  void on_scheduler_entry(bool is_worker) override {
+    if (is_worker) pthread_setname_np(pthread_self(), "nums-worker");
+  }
+};
+
 }  // namespace
 
 Executor::Executor(int64_t threads) : threads_(threads) {
   Parallelism::Add(threads);
   arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(threads), 0);
+  arena_->initialize();
+  namer_ = std::make_unique<WorkerNamer>(*arena_);
 }
 
 Executor::~Executor() {
   WaitIdle();
+  namer_.reset();
   arena_.reset();
   Parallelism::Add(-threads_);
 }

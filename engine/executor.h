@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include <tbb/task_arena.h>
+#include <tbb/task_scheduler_observer.h>
 
 namespace nums::engine {
 
@@ -41,6 +42,7 @@ class Executor {
 
   const int64_t threads_;
   std::unique_ptr<tbb::task_arena> arena_;
+  std::unique_ptr<tbb::task_scheduler_observer> namer_;
   std::mutex mu_;  // guards in_flight_; held while notifying so WaitIdle cannot return early
   int64_t in_flight_ = 0;
   std::condition_variable idle_cv_;
