@@ -83,6 +83,10 @@ void LeaseKeeper::Loop() {
         WarnLimited("Node.KeepAlive", "renewing the driver's lease on node " + std::to_string(i) +
                                           ": " + e.what());
         link.retry_after = now + kRetryUnreachable;
+      } catch (...) {
+        WarnLimited("Node.KeepAlive", "renewing the driver's lease on node " + std::to_string(i) +
+                                          ": an exception of unknown type");
+        link.retry_after = now + kRetryUnreachable;
       }
     }
     lock.lock();

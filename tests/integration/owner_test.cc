@@ -83,6 +83,12 @@ void ExpectAKilledDriverLeavesNothing(const std::string& mode, std::chrono::mill
       << now.objects << " objects (" << now.memory << " bytes) left of " << held.objects;
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed);
   EXPECT_LT(took, 10s) << "freed after " << took.count() << " ms";
+  // What an operator sees: every node holds nothing.
+  std::string status;
+  ASSERT_EQ(RunNumsTool({"--state-dir", cluster.state_dir().string(), "status"}, &status), 0);
+  size_t empty = 0;
+  for (size_t at = 0; (at = status.find("objects 0 (0 B)", at)) != std::string::npos; ++at) ++empty;
+  EXPECT_EQ(empty, 2u) << status;
 }
 
 TEST(OwnerTest, ADriverKilledWhileHoldingDataLeavesNothingBehind) {
