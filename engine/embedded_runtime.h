@@ -5,7 +5,6 @@
 #include <memory>
 #include <vector>
 
-
 #include "engine/node.h"
 #include "engine/runtime.h"
 

@@ -24,12 +24,12 @@ class Parallelism {
   void Change(int64_t delta) {
     std::lock_guard lock(mu_);
     threads_ += delta;
-    const size_t want = static_cast<size_t>(std::max<int64_t>(
-        std::max<int64_t>(1, std::thread::hardware_concurrency()), threads_ + 1));
+    const size_t want = static_cast<size_t>(
+        std::max<int64_t>(std::max<int64_t>(1, std::thread::hardware_concurrency()), threads_ + 1));
     if (control_ && want <= limit_) return;  // never shrinks: arenas may still be winding down
     // TBB applies the smallest active limit, so the new one takes over as the old one goes.
-    auto next = std::make_unique<tbb::global_control>(
-        tbb::global_control::max_allowed_parallelism, want);
+    auto next =
+        std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, want);
     control_ = std::move(next);
     limit_ = want;
   }

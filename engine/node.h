@@ -91,7 +91,7 @@ class Node {
   mutable std::mutex dropped_mu_;  // guards dropped_
   std::unordered_set<uint64_t> dropped_;
   std::atomic<bool> any_dropped_{false};  // spares Execute the lock until a session is dropped
-  std::mutex remote_mu_;  // guards remote_
+  std::mutex remote_mu_;                  // guards remote_
   std::unordered_map<RemoteKey, Remote, RemoteKeyHash> remote_;
   ObjectStore store_;
   Executor executor_;  // last: destroyed first, so running tasks never outlive the store

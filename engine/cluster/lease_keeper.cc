@@ -28,8 +28,8 @@ LeaseKeeper::LeaseKeeper(std::vector<Peer> nodes, std::string token, uint64_t se
     : token_(std::move(token)), session_(session), ttl_(ttl) {
   for (auto& n : nodes) {
     auto link = std::make_unique<Link>();
-    link->conn = std::make_unique<Connection<wire::NodeClient>>(n.host, n.port, token_, true,
-                                                                 kIoTimeout);
+    link->conn =
+        std::make_unique<Connection<wire::NodeClient>>(n.host, n.port, token_, true, kIoTimeout);
     links_.push_back(std::move(link));
   }
   thread_ = std::thread([this] { Loop(); });
@@ -80,8 +80,8 @@ void LeaseKeeper::Loop() {
         Log().error("{}", e.what());
         link.ended = true;
       } catch (const std::exception& e) {
-        WarnLimited("Node.KeepAlive", "renewing the driver's lease on node " + std::to_string(i) +
-                                          ": " + e.what());
+        WarnLimited("Node.KeepAlive",
+                    "renewing the driver's lease on node " + std::to_string(i) + ": " + e.what());
         link.retry_after = now + kRetryUnreachable;
       } catch (...) {
         WarnLimited("Node.KeepAlive", "renewing the driver's lease on node " + std::to_string(i) +

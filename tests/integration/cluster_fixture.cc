@@ -108,7 +108,7 @@ LocalCluster::LocalCluster(LocalClusterOptions options)
 }
 
 void LocalCluster::StartHead(const std::vector<std::string>& extra) {
-  std::vector<std::string> args{NumsTool(), "--state-dir", dir_.string(), "start",
+  std::vector<std::string> args{NumsTool(), "--state-dir", dir_.string(),      "start",
                                 "--head",   "--bind",      options_.head_bind, "--foreground"};
   args.insert(args.end(), extra.begin(), extra.end());
   const fs::path addr = dir_ / "head.addr";

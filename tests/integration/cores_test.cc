@@ -20,7 +20,8 @@ using namespace std::chrono_literals;
 // Threads of process `pid` that joined a node's arena (named by the executor).
 int64_t Workers(pid_t pid) {
   int64_t n = 0;
-  for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+  for (const auto& t :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
     std::string name;
     std::getline(std::ifstream(t.path() / "comm"), name);
     n += name == "nums-worker" ? 1 : 0;

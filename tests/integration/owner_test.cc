@@ -46,8 +46,8 @@ struct Totals {
 
 // What the nodes hold, asked by a driver of its own (which holds nothing).
 Totals Held(const LocalCluster& cluster) {
-  auto rt = ThriftRuntime::Connect(cluster.address(),
-                                   engine::cluster::ReadToken(cluster.token_file()));
+  auto rt =
+      ThriftRuntime::Connect(cluster.address(), engine::cluster::ReadToken(cluster.token_file()));
   Totals t;
   for (const auto& n : rt->Nodes()) {
     t.objects += n.num_objects;
