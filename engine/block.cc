@@ -11,8 +11,14 @@
 namespace nums::engine {
 
 int64_t ShapeSize(const Shape& shape) {
+  // Shapes reach here from the wire too: a product that overflows must not wrap to a small size.
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    if (d < 0) throw ValueError("negative dimension in shape " + ShapeToString(shape));
+    if (__builtin_mul_overflow(n, d, &n) || n > (int64_t{1} << 59)) {
+      throw ValueError("shape " + ShapeToString(shape) + " has more elements than fit in memory");
+    }
+  }
   return n;
 }
 

@@ -85,3 +85,24 @@ TEST(ObjectStoreTest, FreeWakesWaitersWithError) {
 
 }  // namespace
 }  // namespace nums::engine
+
+namespace nums::engine {
+namespace {
+
+TEST(BlockTest, AShapeWhoseSizeOverflowsIsRefusedNotWrapped) {
+  // (2^32, 2^32) elements wrap to 0 in int64; (2^62, 3) to a negative count.
+  for (const Shape& s : {Shape{int64_t{1} << 32, int64_t{1} << 32}, Shape{int64_t{1} << 62, 3}}) {
+    try {
+      (void)ShapeSize(s);
+      FAIL() << ShapeToString(s);
+    } catch (const ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find(ShapeToString(s)), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW((void)ShapeSize({-1, 4}), ValueError);
+  EXPECT_EQ(ShapeSize({3, 0, 5}), 0);
+  EXPECT_EQ(ShapeSize({}), 1);
+}
+
+}  // namespace
+}  // namespace nums::engine
