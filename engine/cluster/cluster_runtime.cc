@@ -110,10 +110,10 @@ ObjectRef ClusterRuntime::HoldInput(const ObjectArg& input, NodeId holder) {
 
 template <typename Fn>
 auto ClusterRuntime::OnTarget(NodeId node, const std::string& what, Fn&& attempt) {
-  for (int tries = 0;; ++tries) {
+  for (int64_t tries = 0;; ++tries) {
     const NodeId target = nodes_->Target(node, what);
     try {
-      return attempt(target, tries);
+      return attempt(target);
     } catch (const NodeLostError& e) {
       if (tries >= nodes_->size()) throw;
       Log().warn("{} on node {}: {}; trying again", what, target, e.what());
@@ -125,7 +125,7 @@ auto ClusterRuntime::OnTarget(NodeId node, const std::string& what, Fn&& attempt
 
 ObjectRef ClusterRuntime::Put(Block block, NodeId node) {
   nodes_->Check(node, "put");
-  return OnTarget(node, "put", [&](NodeId target, int) {
+  return OnTarget(node, "put", [&](NodeId target) {
     // The id comes after the target: a node that rejoined just now outlives only later ids.
     const ObjectId id = ids_.Next();
     nodes_->Call(target, [&](NodeClient& c) { c.Put(id, block); });
@@ -153,25 +153,33 @@ std::vector<ObjectRef> ClusterRuntime::Submit(TaskSpec spec) {
   for (const ObjectRef& in : pins) {
     if (!in.lineage()) record->sources.push_back(in);
   }
-  if (!batcher_->Hold(record, pins)) Send(*record, std::move(pins), what);
+  if (!batcher_->Hold(record, pins)) Send(record, std::move(pins), what);
   std::shared_ptr<const TaskRecord> lineage = record;
   std::vector<ObjectRef> refs;
   for (const ObjectId& id : record->returns) refs.push_back(MakeRef(id, record->node, lineage));
   return refs;
 }
 
-void ClusterRuntime::Send(TaskRecord& record, std::vector<ObjectRef> pins,
+void ClusterRuntime::Send(const std::shared_ptr<TaskRecord>& record, std::vector<ObjectRef> pins,
                           const std::string& what) {
-  OnTarget(record.node, what, [&](NodeId target, int tries) {
-    record.node = target;
-    // New ids on a retry: a node that rejoined just now outlives only ids handed out after it did.
-    if (tries > 0) {
-      for (ObjectId& out : record.returns) out = ids_.Next();
+  for (int64_t tries = 0;; ++tries) {
+    const NodeId target = nodes_->Target(record->node, what);
+    record->node = target;
+    try {
+      nodes_->Call(target, [&](NodeClient& c) { c.SubmitTasks({record.get()}); });
+      break;
+    } catch (const NodeLostError& e) {
+      // It may have died running the task.
+      recovery_->CountLoss(record, target, -1);
+      if (tries >= nodes_->size()) throw;
+      Log().warn("{} on node {}: {}; trying again", what, target, e.what());
+      nodes_->ReviveLostNodes(/*force=*/true);
+      // New ids: a node that rejoined just now outlives only ids handed out after it did.
+      for (ObjectId& out : record->returns) out = ids_.Next();
     }
-    nodes_->Call(target, [&](NodeClient& c) { c.SubmitTasks({&record}); });
-  });
-  if (!pins.empty() && !record.returns.empty()) {
-    frees_->Pin(record.node, record.returns[0], std::move(pins));
+  }
+  if (!pins.empty() && !record->returns.empty()) {
+    frees_->Pin(record->node, record->returns[0], std::move(pins));
   }
 }
 

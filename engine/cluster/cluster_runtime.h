@@ -67,12 +67,14 @@ class ClusterRuntime : public Runtime {
   ClusterRuntime(std::unique_ptr<HeadClient> head, NodeDialer dial, const std::string& name);
 
  private:
-  /// Returns `attempt(target, tries)` run on the target of `node`; when that target is lost
+  /// Returns `attempt(target)` run on the target of `node`; when that target is lost
   /// meanwhile (NodeLostError), tries the next one, up to once per node.
   template <typename Fn>
   auto OnTarget(NodeId node, const std::string& what, Fn&& attempt);
-  /// Sends `record` to its node (another when that one is lost) and pins its inputs.
-  void Send(TaskRecord& record, std::vector<ObjectRef> pins, const std::string& what);
+  /// Sends `record` to its node (another when that one is lost, which counts against the task)
+  /// and pins its inputs.
+  void Send(const std::shared_ptr<TaskRecord>& record, std::vector<ObjectRef> pins,
+            const std::string& what);
   /// A ref of this runtime to `id`, recorded (weakly) in held_ until its last copy drops.
   ObjectRef MakeRef(const ObjectId& id, NodeId node, std::shared_ptr<const TaskRecord> lineage);
   /// A live ref of the driver's to `input`, else a new one on `holder`.

@@ -78,6 +78,11 @@ bool NodeTable::IsLost(NodeId node) const {
   return nodes_[static_cast<size_t>(node)].lost;
 }
 
+int64_t NodeTable::Epoch(NodeId node) const {
+  std::lock_guard lock(mu_);
+  return nodes_[static_cast<size_t>(node)].epoch;
+}
+
 void NodeTable::MarkLost(NodeId node) {
   if (node < 0 || node >= size()) return;
   std::lock_guard lock(mu_);

@@ -59,6 +59,8 @@ class NodeTable {
   void Moved(const std::vector<ObjectId>& outputs, NodeId node);
   bool IsLost(NodeId node) const;
   void MarkLost(NodeId node);
+  /// Restarts of `node` noticed so far.
+  int64_t Epoch(NodeId node) const;
 
   /// Where work meant for `node` goes: `node` unless it is lost, else a survivor (in turn).
   /// First takes back the lost nodes the head lists as live, asking at most once a second.

@@ -12,11 +12,9 @@ void Recovery::Recompute(const ObjectId& id, NodeId node,
     throw NodeLostError("object " + id.ToString() + ", put on node " + std::to_string(node) +
                         ", is gone (" + why + "); only computed objects are made again");
   }
-  const auto [holder, epoch] = nodes_.Placement(id, node);
+  auto [holder, epoch] = nodes_.Placement(id, node);
   if (nodes_.Gone(id, node)) CountLoss(task, holder, epoch);
-  const NodeId target = nodes_.Target(holder, why);
   TaskRecord again = *task;
-  again.node = target;
   // Every input is held until this task has run.
   std::vector<ObjectRef> temps;
   for (auto& arg : again.args) {
@@ -30,15 +28,29 @@ void Recovery::Recompute(const ObjectId& id, NodeId node,
     temps.push_back(hold_(*in, at));
     in->node = at;
   }
-  Log().info("recomputing task '{}' on node {} ({})", again.name, target, why);
-  // Outputs that failed on the target stay failed unless they go before the task runs again.
-  nodes_.Call(target, [&](NodeClient& c) {
-    c.Free(again.returns);
-    c.SubmitTasks({&again});
-  });
-  nodes_.Moved(again.returns, target);
+  // A target lost while it is sent the task counts as lost with the task there: it may have
+  // died running it. The bound on losses ends the loop; `tries` only guards a flapping node.
+  for (int64_t tries = 0;; ++tries) {
+    const NodeId target = nodes_.Target(holder, why);
+    again.node = target;
+    Log().info("recomputing task '{}' on node {} ({})", again.name, target, why);
+    try {
+      // Outputs that failed on the target stay failed unless they go before the task runs again.
+      nodes_.Call(target, [&](NodeClient& c) {
+        c.Free(again.returns);
+        c.SubmitTasks({&again});
+      });
+      break;
+    } catch (const NodeLostError&) {
+      CountLoss(task, target, nodes_.Epoch(target));
+      if (tries >= nodes_.size() + kMaxLosses) throw;
+      nodes_.ReviveLostNodes(/*force=*/true);
+      holder = target;
+    }
+  }
+  nodes_.Moved(again.returns, again.node);
   if (!temps.empty() && !again.returns.empty()) {
-    frees_.Pin(target, again.returns[0], std::move(temps));
+    frees_.Pin(again.node, again.returns[0], std::move(temps));
   }
 }
 

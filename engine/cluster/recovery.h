@@ -35,14 +35,14 @@ class Recovery {
                  const std::string& why);
   /// Whether an object input of `task` is gone.
   bool InputGone(const TaskRecord& task) const;
+  /// Counts the loss of the node `task` was on (`node` in `epoch`; -1 for where it was first
+  /// sent); throws NodeLostError once the task has been on kMaxLosses lost nodes.
+  void CountLoss(const std::shared_ptr<const TaskRecord>& task, NodeId node, int64_t epoch);
 
  private:
   /// Whether `id` on node `holder` must be made again: `holder` is lost, or the object is not
   /// there (freed), or it failed because a node or an input it needed was gone.
   bool MustRemake(const ObjectId& id, NodeId holder);
-  /// Counts the loss of `task`'s output `id` with node `holder` (in `epoch`); throws once the
-  /// task has been on kMaxLosses lost nodes.
-  void CountLoss(const std::shared_ptr<const TaskRecord>& task, NodeId holder, int64_t epoch);
 
   struct Losses {
     std::weak_ptr<const TaskRecord> task;  // the entry goes once the lineage is dropped
