@@ -29,7 +29,7 @@ class ClusterRuntime : public Runtime {
   /// computed inputs that were freed meanwhile (freed again once used). Objects that were put are
   /// kept alive by the lineage of what was computed from them; those put on a lost node raise
   /// NodeLostError. Tasks and puts meant for a lost node go to a surviving one. A task is not
-  /// run again once Recovery::kMaxLosses nodes were lost while it was there: Get raises
+  /// run again once Recovery::kMaxLosses nodes were lost while it was there: Get (or Submit) raises
   /// NodeLostError naming it and those nodes (it may be what kills them).
   ///
   /// A lost node that the head lists as live again (the same id: a node restarted on its old
