@@ -2,9 +2,7 @@
 
 #include <algorithm>
 
-#include "engine/cluster/gen/Node.h"
 #include "engine/cluster/log.h"
-#include "engine/cluster/transport.h"
 
 namespace nums::engine::cluster {
 namespace {
@@ -17,19 +15,18 @@ constexpr auto kIoTimeout = std::chrono::seconds(2);
 }  // namespace
 
 struct LeaseKeeper::Link {
-  std::unique_ptr<Connection<wire::NodeClient>> conn;
+  std::unique_ptr<NodeClient> client;
   std::chrono::steady_clock::time_point retry_after{};
   bool reconnect = false;  // guarded by LeaseKeeper::mu_
   bool ended = false;      // the node said the session has ended
 };
 
-LeaseKeeper::LeaseKeeper(std::vector<Peer> nodes, std::string token, uint64_t session,
+LeaseKeeper::LeaseKeeper(const std::vector<Member>& nodes, const NodeDialer& dial, uint64_t session,
                          std::chrono::milliseconds ttl)
-    : token_(std::move(token)), session_(session), ttl_(ttl) {
-  for (auto& n : nodes) {
+    : session_(session), ttl_(ttl) {
+  for (const Member& n : nodes) {
     auto link = std::make_unique<Link>();
-    link->conn =
-        std::make_unique<Connection<wire::NodeClient>>(n.host, n.port, token_, true, kIoTimeout);
+    link->client = dial(n, kIoTimeout);
     links_.push_back(std::move(link));
   }
   thread_ = std::thread([this] { Loop(); });
@@ -65,16 +62,14 @@ void LeaseKeeper::Loop() {
     for (size_t i = 0; i < links_.size(); ++i) {
       Link& link = *links_[i];
       if (reconnect[i]) {
-        link.conn->Close();
+        link.client->Reconnect();
         link.retry_after = {};
         link.ended = false;
       }
       const auto now = std::chrono::steady_clock::now();
       if (link.ended || now < link.retry_after) continue;
       try {
-        link.conn->Invoke("Node.KeepAlive", [&](wire::NodeClient& c) {
-          c.KeepAlive(static_cast<int64_t>(session_), static_cast<int32_t>(ttl_.count()));
-        });
+        link.client->KeepAlive(session_, ttl_);
       } catch (const ClusterError& e) {
         // The node answered: this session's objects there are gone.
         Log().error("{}", e.what());

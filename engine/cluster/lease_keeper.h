@@ -9,20 +9,18 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <string>
 #include <thread>
 #include <vector>
+
+#include "engine/cluster/node_client.h"
 
 namespace nums::engine::cluster {
 
 class LeaseKeeper {
  public:
-  struct Peer {
-    std::string host;
-    int port = 0;
-  };
-  /// A lease of `ttl`, renewed every `ttl / 8` (at least every second) on each of `nodes`.
-  LeaseKeeper(std::vector<Peer> nodes, std::string token, uint64_t session,
+  /// A lease of `ttl`, renewed every `ttl / 8` (at least every second) on each of `nodes`,
+  /// over clients from `dial`.
+  LeaseKeeper(const std::vector<Member>& nodes, const NodeDialer& dial, uint64_t session,
               std::chrono::milliseconds ttl);
   /// Stops renewing; the nodes free the session's objects once the lease runs out.
   ~LeaseKeeper();
@@ -36,7 +34,6 @@ class LeaseKeeper {
   struct Link;
   void Loop();
 
-  const std::string token_;
   const uint64_t session_;
   const std::chrono::milliseconds ttl_;
   std::vector<std::unique_ptr<Link>> links_;  // used by the thread only, but for `reconnect`

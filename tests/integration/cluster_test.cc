@@ -517,6 +517,32 @@ wire::NodeW HeadRecord(const LocalCluster& cluster, int64_t id) {
   throw ClusterError("the head lists no node " + std::to_string(id));
 }
 
+TEST(ClusterNodeLossTest, ATaskThatKillsItsNodesIsNotRunAgainAfterThree) {
+  // The daemons add test.crash_node, which ends their process (tools/nums/main.cc).
+  ASSERT_EQ(setenv("NUMS_TEST_CRASH_KERNEL", "1", 1), 0);
+  LocalCluster cluster(4);
+  unsetenv("NUMS_TEST_CRASH_KERNEL");
+  auto rt =
+      ThriftRuntime::Connect(cluster.address(), engine::cluster::ReadToken(cluster.token_file()));
+  try {
+    // A node may die before it answers SubmitTasks: then Submit raises it.
+    rt->Get(rt->Submit(TaskSpec{"test.crash_node", Device::kCpu, 1, {}, 1, "crashy"})[0], 60s);
+    FAIL() << "no NodeLostError";
+  } catch (const NodeLostError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("'crashy'"), std::string::npos) << what;
+    EXPECT_NE(what.find("not run again"), std::string::npos) << what;
+  }
+  std::vector<engine::NodeId> live;
+  for (const auto& n : rt->Nodes()) {
+    if (n.live) live.push_back(n.id);
+  }
+  ASSERT_EQ(live.size(), 1u) << "the task ran on more than three nodes";
+  ObjectRef a = rt->Put(Ramp(100, 2.0), live[0]);
+  ObjectRef b = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, live[0], {a}, 1, "b"})[0];
+  EXPECT_EQ(Values(rt->Get(b, 30s)), Values(Ramp(100, 2.0)));
+}
+
 TEST(ClusterNodeLossTest, ARestartedNodeRejoinsAndRunsNewTasks) {
   LocalCluster cluster(3);
   auto rt =

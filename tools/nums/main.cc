@@ -217,6 +217,21 @@ int RunHead(const Options& o) {
   return 0;
 }
 
+// NUMS_TEST_CRASH_KERNEL=1 in a node's environment adds "test.crash_node", a kernel that ends
+// the node's process at once: the integration tests of a task that kills every node it is sent
+// to use it. Nothing else may set it.
+std::shared_ptr<const engine::KernelRegistry> NodeKernels() {
+  const char* crash = std::getenv("NUMS_TEST_CRASH_KERNEL");
+  if (crash == nullptr || std::strcmp(crash, "1") != 0) return DefaultKernels();
+  auto registry = std::make_shared<engine::KernelRegistry>(*DefaultKernels());
+  registry->Register("test.crash_node", engine::Device::kCpu,
+                     [](const engine::KernelContext&) -> std::vector<engine::Block> {
+                       Log().error("test.crash_node: ending this node's process");
+                       std::_Exit(70);
+                     });
+  return registry;
+}
+
 int RunNode(const Options& o) {
   auto [host, port] = engine::cluster::SplitAddress(o.address);
   engine::cluster::NodeDaemonOptions no;
@@ -231,7 +246,7 @@ int RunNode(const Options& o) {
                         ? o.memory
                         : static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
   no.limits = LimitsFromEnvironment();
-  auto node = engine::cluster::NodeDaemon::Start(no, DefaultKernels());
+  auto node = engine::cluster::NodeDaemon::Start(no, NodeKernels());
   PidFile pid(StateDir(o) / "pids", "node");
   ServeUntilStopped(*node);
   Log().info("node {} stopping", node->id());

@@ -1,0 +1,190 @@
+#include "engine/cluster/thrift_clients.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+
+#include "engine/cluster/chunks.h"
+#include "engine/cluster/gen/Head.h"
+#include "engine/cluster/gen/Node.h"
+#include "engine/cluster/transport.h"
+#include "engine/cluster/wire.h"
+
+namespace nums::engine::cluster {
+namespace {
+
+using NodeConnection = Connection<wire::NodeClient>;
+
+std::vector<wire::ObjectIdW> WireIds(const std::vector<ObjectId>& ids) {
+  std::vector<wire::ObjectIdW> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) out.push_back(ToWire(id));
+  return out;
+}
+
+class ThriftNodeClient final : public NodeClient {
+ public:
+  ThriftNodeClient(const Member& m, std::string token, std::chrono::milliseconds io_timeout)
+      : first_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout),
+        second_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout) {}
+
+  void SubmitTasks(const std::vector<const TaskRecord*>& tasks) override {
+    std::vector<wire::TaskW> batch;
+    batch.reserve(tasks.size());
+    for (const TaskRecord* t : tasks) batch.push_back(ToWire(*t));
+    OnFirst("Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
+  }
+
+  void Put(const ObjectId& id, const Block& block) override {
+    const wire::BlockMetaW meta = MetaOf(block);
+    const wire::ObjectIdW wid = ToWire(id);
+    const auto* bytes = static_cast<const char*>(block.raw());
+    const int64_t total = block.nbytes();
+    const int64_t chunks = std::max<int64_t>(1, (total + kChunkBytes - 1) / kChunkBytes);
+    // Chunks first, first + step, ...: a large object goes two chunks at a time, one on each
+    // connection; the node assembles them in any order.
+    auto put = [&](int64_t first, int64_t step, bool second, const std::atomic<bool>& stop) {
+      std::string chunk;
+      for (int64_t k = first; k < chunks && !stop; k += step) {
+        const int64_t offset = k * kChunkBytes;
+        chunk.assign(bytes + offset, static_cast<size_t>(std::min(kChunkBytes, total - offset)));
+        auto call = [&](wire::NodeClient& c) { c.PutChunk(wid, meta, offset, chunk); };
+        if (second) {
+          OnSecond("Node.PutChunk", call);
+        } else {
+          OnFirst("Node.PutChunk", call);
+        }
+      }
+    };
+    if (chunks > 2) {
+      InTwoHalves([&](int half, const std::atomic<bool>& stop) { put(half, 2, half == 1, stop); });
+    } else {
+      put(0, 1, false, std::atomic<bool>{false});
+    }
+  }
+
+  std::optional<ObjectValue> Get(const ObjectId& id, int32_t wait_ms) override {
+    const wire::ObjectIdW wid = ToWire(id);
+    const ChunkReader first = [&](int64_t offset, int32_t wait, wire::ChunkW& out) {
+      OnFirst("Node.GetChunk",
+              [&](wire::NodeClient& c) { c.GetChunk(out, wid, offset, kChunkBytes, wait); });
+    };
+    const ChunkReader second = [&](int64_t offset, int32_t wait, wire::ChunkW& out) {
+      OnSecond("Node.GetChunk",
+               [&](wire::NodeClient& c) { c.GetChunk(out, wid, offset, kChunkBytes, wait); });
+    };
+    return FetchChunked(id, wait_ms, first, &second);
+  }
+
+  std::shared_ptr<const ErrorInfo> Probe(const ObjectId& id) override {
+    wire::ChunkW probe;
+    OnFirst("Node.GetChunk", [&](wire::NodeClient& c) { c.GetChunk(probe, ToWire(id), 0, 0, 0); });
+    if (probe.state != wire::ObjectState::FAILED) return nullptr;
+    return FromWire(probe.error);
+  }
+
+  std::vector<bool> Await(const std::vector<ObjectId>& ids, int64_t min_done,
+                          int32_t wait_ms) override {
+    std::vector<bool> done;
+    const auto need = static_cast<int32_t>(std::clamp<int64_t>(min_done, 0, INT32_MAX));
+    OnFirst("Node.Await", [&](wire::NodeClient& c) { c.Await(done, WireIds(ids), need, wait_ms); });
+    done.resize(ids.size(), false);
+    return done;
+  }
+
+  void Free(const std::vector<ObjectId>& ids) override {
+    OnFirst("Node.Free", [&](wire::NodeClient& c) { c.Free(WireIds(ids)); });
+  }
+
+  NodeStats Stats() override {
+    wire::StatsW s;
+    OnFirst("Node.Stats", [&](wire::NodeClient& c) { c.Stats(s); });
+    return {.memory_used = s.memory_used,
+            .num_objects = s.num_objects,
+            .tasks_run = s.tasks_run,
+            .net_in_bytes = s.net_in_bytes,
+            .net_out_bytes = s.net_out_bytes};
+  }
+
+  void Ping() override {
+    OnFirst("Node.Ping", [](wire::NodeClient& c) { c.Ping(); });
+  }
+
+  void KeepAlive(uint64_t session, std::chrono::milliseconds ttl) override {
+    OnFirst("Node.KeepAlive", [&](wire::NodeClient& c) {
+      c.KeepAlive(static_cast<int64_t>(session), static_cast<int32_t>(ttl.count()));
+    });
+  }
+
+  void Reconnect() override {
+    {
+      std::lock_guard lock(first_mu_);
+      first_.Close();
+    }
+    std::lock_guard lock(second_mu_);
+    second_.Close();
+  }
+
+ private:
+  template <typename Fn>
+  void OnFirst(const char* what, Fn&& fn) {
+    std::lock_guard lock(first_mu_);
+    first_.Invoke(what, std::forward<Fn>(fn));
+  }
+  template <typename Fn>
+  void OnSecond(const char* what, Fn&& fn) {
+    std::lock_guard lock(second_mu_);
+    second_.Invoke(what, std::forward<Fn>(fn));
+  }
+
+  std::mutex first_mu_;  // guards first_
+  NodeConnection first_;
+  std::mutex second_mu_;  // guards second_
+  NodeConnection second_;
+};
+
+class ThriftHeadClient final : public HeadClient {
+ public:
+  ThriftHeadClient(const std::string& host, int port, const std::string& token)
+      : conn_(host, port, token, /*peer_is_node=*/false) {}
+
+  std::vector<Member> ListNodes() override {
+    std::vector<wire::NodeW> listed;
+    {
+      std::lock_guard lock(mu_);
+      conn_.Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(listed); });
+    }
+    std::vector<Member> out;
+    out.reserve(listed.size());
+    for (const auto& n : listed) {
+      out.push_back({.id = n.id,
+                     .host = n.host,
+                     .port = n.port,
+                     .cores = n.cores,
+                     .memory_bytes = n.memory_bytes,
+                     .gpus = n.gpus,
+                     .live = n.live,
+                     .incarnation = n.incarnation});
+    }
+    return out;
+  }
+
+ private:
+  std::mutex mu_;  // guards conn_
+  Connection<wire::HeadClient> conn_;
+};
+
+}  // namespace
+
+NodeDialer ThriftDialer(std::string token) {
+  return [token = std::move(token)](const Member& m, std::chrono::milliseconds io_timeout) {
+    return std::make_unique<ThriftNodeClient>(m, token, io_timeout);
+  };
+}
+
+std::unique_ptr<HeadClient> ConnectThriftHead(const std::string& host, int port,
+                                              const std::string& token) {
+  return std::make_unique<ThriftHeadClient>(host, port, token);
+}
+
+}  // namespace nums::engine::cluster
