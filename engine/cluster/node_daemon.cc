@@ -466,8 +466,7 @@ void NodeDaemon::HeartbeatLoop() {
         if (id != node_->id()) {
           Log().error("the head gave node {} the id {} on registering again", node_->id(), id);
         }
-        Log().info("registered again with the head {}:{}", options_.head_host,
-                     options_.head_port);
+        Log().info("registered again with the head {}:{}", options_.head_host, options_.head_port);
         head_lost = false;
       }
       fetcher_->Heartbeat(node_->id());

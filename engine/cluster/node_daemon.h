@@ -14,8 +14,8 @@
 
 #include "engine/cluster/chunks.h"
 #include "engine/cluster/transport.h"
-#include "engine/lease_table.h"
 #include "engine/kernel_registry.h"
+#include "engine/lease_table.h"
 #include "engine/node.h"
 
 namespace nums::engine::cluster {
