@@ -12,23 +12,16 @@
 #include <stdexcept>
 #include <thread>
 
+#include "engine/cluster/gen/Head.h"
+#include "engine/cluster/token.h"
+#include "engine/cluster/transport.h"
+
 namespace nums::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-// Polls `ready` every 20 ms until it holds or `timeout` passes.
-template <typename Pred>
-bool PollUntil(Pred&& ready, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!ready()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 pid_t SpawnProcess(const std::vector<std::string>& args, const std::string& log) {
   // Built before fork: the child of a threaded process may only make async-signal-safe calls.
@@ -55,6 +48,27 @@ pid_t SpawnProcess(const std::vector<std::string>& args, const std::string& log)
 }
 
 }  // namespace
+
+bool PollUntil(const std::function<bool()>& ready, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!ready()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+std::pair<std::string, int> LocalCluster::NodeAddress(int64_t id) const {
+  const auto [host, port] = engine::cluster::SplitAddress(address_);
+  engine::cluster::Connection<wire::HeadClient> head(
+      host, port, engine::cluster::ReadToken(token_file()), false, 10s);
+  std::vector<wire::NodeW> nodes;
+  head.Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(nodes); });
+  for (const auto& n : nodes) {
+    if (n.id == id) return {n.host, n.port};
+  }
+  throw ClusterError("no node " + std::to_string(id) + " in the cluster at " + address_);
+}
 
 std::string NumsTool() { return NUMS_TOOL_PATH; }
 

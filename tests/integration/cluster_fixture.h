@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,8 @@ class LocalCluster {
   /// Starts node i again (after Kill) listening on `port`, its old port, so that it rejoins the
   /// head under its old id; returns once it serves. Throws std::runtime_error when it does not.
   void RestartNode(int i, int port);
+  /// Node `id`'s "host" and port, as the head lists it; throws ClusterError for an unknown node.
+  std::pair<std::string, int> NodeAddress(int64_t id) const;
   /// The head's current process (0 after it was killed).
   pid_t head_pid() const { return head_pid_; }
   /// Starts the head again (after Kill) on its old port, serving the same token; returns once
@@ -79,6 +82,8 @@ class LocalCluster {
   pid_t head_pid_ = 0;
 };
 
+/// Polls `ready` every 20 ms until it holds (true) or `timeout` passes (false).
+bool PollUntil(const std::function<bool()>& ready, std::chrono::milliseconds timeout);
 /// The path of the `nums` tool built with this tree.
 std::string NumsTool();
 /// Runs the `nums` tool with `args` and returns its exit status; its output goes to `output`.

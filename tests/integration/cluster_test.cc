@@ -47,15 +47,7 @@ class ClusterTest : public ::testing::Test {
   static std::pair<std::string, int> Head() {
     return engine::cluster::SplitAddress(cluster_->address());
   }
-  static std::pair<std::string, int> NodeAddress(int64_t id) {
-    Connection<wire::HeadClient> head(Head().first, Head().second, Token(), false, 10s);
-    std::vector<wire::NodeW> nodes;
-    head.Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(nodes); });
-    for (const auto& n : nodes) {
-      if (n.id == id) return {n.host, n.port};
-    }
-    throw ClusterError("no node " + std::to_string(id));
-  }
+  static std::pair<std::string, int> NodeAddress(int64_t id) { return cluster_->NodeAddress(id); }
   // Every daemon of the suite still runs.
   static void ExpectAllRunning() {
     for (pid_t pid : std::vector<pid_t>(cluster_->pids())) {

@@ -22,16 +22,6 @@ using engine::cluster::ThriftRuntime;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-template <typename Pred>
-bool Eventually(Pred&& ready, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!ready()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
-}
-
 std::string ReadAll(const std::filesystem::path& p) {
   std::ifstream in(p);
   std::stringstream s;
@@ -65,7 +55,7 @@ void ExpectAKilledDriverLeavesNothing(const std::string& mode, std::chrono::mill
   const pid_t driver = cluster.Launch(
       {OWNER_DRIVER_PATH, cluster.address(), cluster.token_file(), mode}, "driver.log");
   const auto log = cluster.state_dir() / "driver.log";
-  ASSERT_TRUE(Eventually([&] { return ReadAll(log).find("ready") != std::string::npos; }, 120s))
+  ASSERT_TRUE(PollUntil([&] { return ReadAll(log).find("ready") != std::string::npos; }, 120s))
       << ReadAll(log);
   std::this_thread::sleep_for(after);
   const Totals held = Held(cluster);
@@ -74,7 +64,7 @@ void ExpectAKilledDriverLeavesNothing(const std::string& mode, std::chrono::mill
   cluster.Kill(driver);
   const auto killed = Clock::now();
   Totals now;
-  EXPECT_TRUE(Eventually(
+  EXPECT_TRUE(PollUntil(
       [&] {
         now = Held(cluster);
         return now.objects == before.objects && now.memory == before.memory;
@@ -147,7 +137,7 @@ TEST(OwnerTest, AKilledHeadDoesNotStopARunningFitAndNodesRejoinARestartedHead) {
   // A head restarted on its address: the nodes register again under their ids.
   cluster.RestartHead();
   std::string status;
-  EXPECT_TRUE(Eventually(
+  EXPECT_TRUE(PollUntil(
       [&] {
         try {
           auto rt = ThriftRuntime::Connect(cluster.address(),
