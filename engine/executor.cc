@@ -8,6 +8,17 @@
 #include <tbb/global_control.h>
 #include <tbb/task_scheduler_observer.h>
 
+#if defined(__SANITIZE_THREAD__)
+#define NUMS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define NUMS_TSAN 1
+#endif
+#endif
+#if defined(NUMS_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace nums::engine {
 namespace {
 
@@ -74,13 +85,44 @@ void Executor::Run(std::function<void()> fn) {
     std::lock_guard lock(mu_);
     ++in_flight_;
   }
-  arena_->enqueue(Task{this, std::move(fn)});
+  arena_->enqueue(Task(this, std::move(fn)));
+}
+
+// ThreadSanitizer does not see the synchronisation inside libtbb, so the task's way through it is
+// annotated. TBB moves the task into an object of its own and hands that to a worker through its
+// queues: the last move (into TBB's object) publishes the task from its final address, and the
+// worker takes it from there before anything else, so what the caller wrote before Run happens
+// before the task runs. TBB recycles its task objects through a pool: a task releases its slot
+// once it no longer reads it, and the next task built there takes it first.
+namespace {
+
+Executor* Claim(const void* slot, Executor* executor) {
+#if defined(NUMS_TSAN)
+  __tsan_acquire(const_cast<void*>(slot));
+#endif
+  return executor;
+}
+
+void Publish(const void* slot) {
+#if defined(NUMS_TSAN)
+  __tsan_release(const_cast<void*>(slot));
+#endif
+}
+
+}  // namespace
+
+Executor::Task::Task(Task&& other) noexcept
+    : executor(Claim(this, other.executor)), fn(std::move(other.fn)) {
+  Publish(this);
 }
 
 void Executor::Task::operator()() const {
+  Claim(this, nullptr);
   fn();
   fn = nullptr;  // what it captured goes before the executor may be destroyed
-  executor->Done();
+  Executor* const e = executor;
+  Publish(this);
+  e->Done();
 }
 
 void Executor::Done() {

@@ -34,6 +34,8 @@ class Executor {
  private:
   // What the arena runs: TBB calls it as const, and it must drop `fn` before Done().
   struct Task {
+    Task(Executor* e, std::function<void()> f) : executor(e), fn(std::move(f)) {}
+    Task(Task&& other) noexcept;
     Executor* executor;
     mutable std::function<void()> fn;
     void operator()() const;
