@@ -75,7 +75,8 @@ std::optional<ObjectValue> FetchChunked(const ObjectId& id, int32_t wait_ms,
     throw ClusterError("object " + id.ToString() + ": first chunk has " + std::to_string(size) +
                        " bytes of " + std::to_string(total));
   }
-  std::memcpy(block.raw(), chunk.data.data(), chunk.data.size());
+  // An empty block has no buffer, and memcpy's pointers must not be null even for 0 bytes.
+  if (size > 0) std::memcpy(block.raw(), chunk.data.data(), chunk.data.size());
   // Chunk k covers [k * size, (k + 1) * size); chunks 1, 2, ... go to the readers in turn.
   auto read_chunks = [&](const ChunkReader& reader, int64_t first, int64_t step,
                          const std::atomic<bool>& stop) {
