@@ -117,11 +117,13 @@ Shape default_block_shape(const Shape& shape, DType dtype, int64_t cores) {
   const size_t nd = shape.size();
   Shape parts(nd, 1), block(nd, 1);
   // Split the longest block dimension until there are enough blocks.
+  // ceil(a / b) for a >= 0, b > 0, without forming a + b (dimensions may be near 2^63).
+  auto ceil_div = [](int64_t a, int64_t b) { return a / b + (a % b != 0 ? 1 : 0); };
   for (;;) {
     int64_t count = 1;
     for (size_t d = 0; d < nd; ++d) {
-      block[d] = (std::max<int64_t>(shape[d], 1) + parts[d] - 1) / parts[d];
-      count *= (shape[d] + block[d] - 1) / block[d];
+      block[d] = ceil_div(std::max<int64_t>(shape[d], 1), parts[d]);
+      count *= ceil_div(shape[d], block[d]);
     }
     if (count >= blocks || nd == 0) break;
     size_t best = 0;
