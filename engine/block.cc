@@ -5,7 +5,6 @@
 #include <new>
 #include <sstream>
 
-#include "engine/buffer_pool.h"
 #include "nums/errors.hpp"
 
 namespace nums::engine {
@@ -31,19 +30,31 @@ std::string ShapeToString(const Shape& shape) {
   return os.str();
 }
 
-std::shared_ptr<Buffer> Buffer::Allocate(int64_t nbytes) {
+namespace {
+thread_local std::vector<Block>* declared_outputs = nullptr;
+}  // namespace
+
+std::shared_ptr<Buffer> Buffer::Allocate(int64_t nbytes, std::shared_ptr<MemoryPool> pool) {
   if (nbytes < 0) throw ValueError("Buffer::Allocate: negative size " + std::to_string(nbytes));
-  void* p = BufferPool::Global().Acquire(nbytes);
-  return std::shared_ptr<Buffer>(new Buffer(static_cast<uint8_t*>(p), nbytes));
+  void* p = pool->Allocate(nbytes);
+  return std::shared_ptr<Buffer>(
+      new Buffer(static_cast<uint8_t*>(p), nbytes, std::move(pool), nullptr));
 }
 
 std::shared_ptr<Buffer> Buffer::Wrap(std::shared_ptr<void> owner, void* data, int64_t nbytes) {
-  return std::shared_ptr<Buffer>(new Buffer(static_cast<uint8_t*>(data), nbytes, std::move(owner)));
+  return std::shared_ptr<Buffer>(
+      new Buffer(static_cast<uint8_t*>(data), nbytes, nullptr, std::move(owner)));
 }
 
 Buffer::~Buffer() {
-  if (!owner_) BufferPool::Global().Release(data_, size_);
+  if (pool_) pool_->Free(data_, size_);
 }
+
+DeclaredOutputs::DeclaredOutputs(std::vector<Block>& outputs) : previous_(declared_outputs) {
+  declared_outputs = &outputs;
+}
+
+DeclaredOutputs::~DeclaredOutputs() { declared_outputs = previous_; }
 
 Block::Block(DType dtype, Shape shape, std::shared_ptr<Buffer> buffer)
     : dtype_(dtype),
@@ -61,8 +72,22 @@ Block::Block(DType dtype, Shape shape, std::shared_ptr<Buffer> buffer)
 }
 
 Block Block::Allocate(DType dtype, Shape shape) {
+  if (declared_outputs != nullptr) {
+    auto& outs = *declared_outputs;
+    for (auto it = outs.begin(); it != outs.end(); ++it) {
+      if (it->dtype() == dtype && it->shape() == shape) {
+        Block b = std::move(*it);
+        outs.erase(it);
+        return b;
+      }
+    }
+  }
+  return Allocate(dtype, std::move(shape), MemoryPool::Current());
+}
+
+Block Block::Allocate(DType dtype, Shape shape, std::shared_ptr<MemoryPool> pool) {
   const int64_t n = ShapeSize(shape) * itemsize(dtype);
-  return Block(dtype, std::move(shape), n > 0 ? Buffer::Allocate(n) : nullptr);
+  return Block(dtype, std::move(shape), n > 0 ? Buffer::Allocate(n, std::move(pool)) : nullptr);
 }
 
 }  // namespace nums::engine

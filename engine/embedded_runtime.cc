@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -19,19 +20,26 @@ struct Latch {
   int64_t finished = 0;
 };
 
-std::shared_ptr<Latch> Track(EmbeddedRuntime& rt, const std::vector<ObjectRef>& refs) {
+// With `blocks` false only the outcomes are kept: a waiter must not pin (or restore) what it
+// waits for.
+std::shared_ptr<Latch> Track(EmbeddedRuntime& rt, const std::vector<ObjectRef>& refs, bool blocks) {
   auto latch = std::make_shared<Latch>();
   latch->values.resize(refs.size());
   latch->done.resize(refs.size(), false);
   for (size_t i = 0; i < refs.size(); ++i) {
     if (!refs[i]) throw ValueError("null ObjectRef at position " + std::to_string(i));
-    rt.node(refs[i].node()).store().Subscribe(refs[i].id(), [latch, i](const ObjectValue& v) {
-      std::lock_guard lock(latch->mu);
-      latch->values[i] = v;
-      latch->done[i] = true;
-      ++latch->finished;
-      latch->cv.notify_all();
-    });
+    rt.node(refs[i].node())
+        .store()
+        .Subscribe(
+            refs[i].id(),
+            [latch, i, blocks](const ObjectValue& v) {
+              std::lock_guard lock(latch->mu);
+              latch->values[i] = blocks ? v : ObjectValue{Block(), v.error};
+              latch->done[i] = true;
+              ++latch->finished;
+              latch->cv.notify_all();
+            },
+            blocks);
   }
   return latch;
 }
@@ -45,12 +53,6 @@ bool WaitFor(Latch& latch, int64_t k, Runtime::Timeout timeout,
     return true;
   }
   return latch.cv.wait_for(lock, *timeout, pred);
-}
-
-int64_t PhysicalMemory() {
-  const long pages = sysconf(_SC_PHYS_PAGES);
-  const long page = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : int64_t{8} << 30;
 }
 
 }  // namespace
@@ -78,16 +80,31 @@ EmbeddedRuntime::EmbeddedRuntime(const EmbeddedOptions& options,
   const int64_t threads = options.threads_per_node > 0
                               ? options.threads_per_node
                               : std::max<int64_t>(1, cores / options.nodes);
-  const int64_t memory =
-      options.memory_per_node > 0 ? options.memory_per_node : PhysicalMemory() / options.nodes;
+  const int64_t memory = options.memory_per_node > 0
+                             ? options.memory_per_node
+                             : static_cast<int64_t>(static_cast<double>(PhysicalMemoryBytes()) *
+                                                    EmbeddedOptions::kDefaultMemoryFraction) /
+                                   options.nodes;
+  // Several embedded clusters may live in one process at once: each has its own directories.
+  static std::atomic<int64_t> clusters{0};
+  const int64_t cluster = clusters.fetch_add(1);
   nodes_.reserve(static_cast<size_t>(options.nodes));
   for (int64_t i = 0; i < options.nodes; ++i) {
-    nodes_.push_back(std::make_unique<Node>(i, threads, memory, registry_, this));
+    NodeMemory m;
+    m.capacity = memory;
+    if (!options.spill_root.empty()) {
+      m.spill_root = options.spill_root;
+      m.spill_name = "embedded-" + std::to_string(getpid()) + "-" + std::to_string(cluster) + "-" +
+                     std::to_string(i);
+    }
+    nodes_.push_back(std::make_unique<Node>(i, threads, std::move(m), registry_, this));
   }
 }
 
 EmbeddedRuntime::~EmbeddedRuntime() {
   sink_->Detach();
+  // Tasks waiting for memory fail first: none may run once a node they feed is gone.
+  for (auto& n : nodes_) n->Stop();
   WaitIdle();
   nodes_.clear();
 }
@@ -141,7 +158,7 @@ std::vector<ObjectRef> EmbeddedRuntime::Submit(TaskSpec spec) {
 }
 
 std::vector<Block> EmbeddedRuntime::Get(const std::vector<ObjectRef>& refs, Timeout timeout) {
-  auto latch = Track(*this, refs);
+  auto latch = Track(*this, refs, /*blocks=*/true);
   std::unique_lock lock(latch->mu);
   if (!WaitFor(*latch, static_cast<int64_t>(refs.size()), timeout, lock)) {
     throw TimeoutError("get: " + std::to_string(refs.size() - latch->finished) + " of " +
@@ -162,7 +179,7 @@ WaitResult EmbeddedRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, 
     throw ValueError("wait: k=" + std::to_string(k) + " must be between 0 and the " +
                      std::to_string(refs.size()) + " refs given");
   }
-  auto latch = Track(*this, refs);
+  auto latch = Track(*this, refs, /*blocks=*/false);
   std::unique_lock lock(latch->mu);
   WaitFor(*latch, k, timeout, lock);
   WaitResult result;
@@ -204,8 +221,12 @@ std::vector<NodeInfo> EmbeddedRuntime::Nodes() {
     info.address = "embedded:" + std::to_string(n->id());
     info.cores = n->executor().threads();
     info.memory_bytes = n->memory_bytes();
-    info.memory_used = n->store().bytes_in_use();
-    info.num_objects = n->store().num_objects();
+    const StoreStats st = n->store().stats();
+    info.memory_used = st.resident_bytes;
+    info.num_objects = st.objects;
+    info.spilled_bytes = st.spilled_bytes;
+    info.spill_bytes_total = st.spill_bytes_total;
+    info.restore_bytes_total = st.restore_bytes_total;
     info.tasks_run = n->tasks_run();
     info.net_in_bytes = n->net_in_bytes();
     info.net_out_bytes = n->net_out_bytes();

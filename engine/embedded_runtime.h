@@ -3,6 +3,7 @@
 // the node code the daemons use, without sockets.
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/node.h"
@@ -13,7 +14,12 @@ namespace nums::engine {
 struct EmbeddedOptions {
   int64_t nodes = 1;
   int64_t threads_per_node = 0;  ///< 0: the machine's cores divided among the nodes (at least 1)
-  int64_t memory_per_node = 0;   ///< reported capacity; 0: physical memory divided among the nodes
+  /// Each node's capacity; 0: the process's budget (kDefaultMemoryFraction of physical memory)
+  /// divided among the nodes.
+  int64_t memory_per_node = 0;
+  /// Where the nodes spill (each in a directory of its own under it); empty: no spilling.
+  std::string spill_root{};
+  static constexpr double kDefaultMemoryFraction = 0.8;
 };
 
 class EmbeddedRuntime final : public Runtime, public ObjectSource {

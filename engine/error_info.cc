@@ -24,6 +24,8 @@ void throw_error(ErrorCode code, const std::string& what) {
       throw RemoteTaskError(what);
     case ErrorCode::kTimeout:
       throw TimeoutError(what);
+    case ErrorCode::kOutOfMemory:
+      throw OutOfMemoryError(what);
     case ErrorCode::kError:
       break;
   }
@@ -48,8 +50,8 @@ std::shared_ptr<const ErrorInfo> ErrorInfo::FromCurrentException(std::string tas
     info->code = e.code();
     info->message = e.what();
   } catch (const std::bad_alloc&) {
-    info->code = ErrorCode::kRemoteTask;
-    info->message = "out of memory (std::bad_alloc)";
+    info->code = ErrorCode::kOutOfMemory;
+    info->message = "out of memory on node " + std::to_string(node) + " (std::bad_alloc)";
   } catch (const std::exception& e) {
     info->code = ErrorCode::kRemoteTask;
     info->message = e.what();

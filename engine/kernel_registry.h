@@ -15,12 +15,16 @@
 
 namespace nums::engine {
 
-/// What a kernel sees: its input blocks and inline scalars, each in argument order.
+/// What a kernel sees: its input blocks and inline scalars, each in argument order, and the
+/// services of the node it runs on. Its declared outputs are already allocated: Block::Allocate
+/// hands them out.
 struct KernelContext {
   std::span<const Block> inputs;
   std::span<const Scalar> scalars;
   int64_t num_returns = 1;
   NodeId node = 0;
+  MemoryPool* pool = nullptr;  ///< the node's memory (also the thread's current pool)
+  std::string_view spill_dir;  ///< the node's spill directory; empty without one
 
   /// The i-th scalar as T; throws ValueError when it is missing or of another type.
   template <typename T>

@@ -1,16 +1,23 @@
 #include "engine/node.h"
 
+#include <algorithm>
 #include <mutex>
+
+#include "nums/errors.hpp"
 
 namespace nums::engine {
 
 struct Node::PendingTask {
   std::shared_ptr<const TaskRecord> task;
   const KernelFn* fn = nullptr;
+  int64_t position = 0;  // submission order on this node
   std::vector<ObjectRef> pins;
-  std::vector<Block> inputs;
+  std::vector<Block> inputs;    // remote inputs as fetched; local ones are read at admission
+  std::vector<ObjectId> local;  // per input slot: the local object, or nil for a remote one
   std::vector<Scalar> scalars;
   std::vector<RemoteKey> shared;  // remote inputs whose shared fetch this task holds
+  // When it first waited for memory with nothing running (its deadline counts from there).
+  std::optional<std::chrono::steady_clock::time_point> idle_since;
   std::atomic<int64_t> remaining{0};
   std::mutex error_mu;  // guards error (inputs fail from several threads)
   std::shared_ptr<const ErrorInfo> error;
@@ -21,20 +28,90 @@ struct Node::PendingTask {
   }
 };
 
-Node::Node(NodeId id, int64_t threads, int64_t memory_bytes,
+namespace {
+std::string Bytes(int64_t n) { return std::to_string(n) + " bytes"; }
+}  // namespace
+
+Node::Node(NodeId id, int64_t threads, NodeMemory memory,
            std::shared_ptr<const KernelRegistry> registry, ObjectSource* peers)
     : id_(id),
-      memory_bytes_(memory_bytes),
+      capacity_(memory.capacity > 0 ? memory.capacity : PhysicalMemoryBytes()),
+      high_water_(static_cast<int64_t>(static_cast<double>(capacity_) *
+                                       std::clamp(memory.high_water, 0.05, 1.0))),
+      log_(std::move(memory.log)),
+      pool_(std::make_shared<HostPool>("node " + std::to_string(id), capacity_)),
       registry_(std::move(registry)),
       peers_(peers),
-      store_(id),
-      executor_(threads) {}
+      store_(id, pool_,
+             memory.spill_root.empty()
+                 ? nullptr
+                 : std::make_unique<SpillDirectory>(memory.spill_root, memory.spill_name)),
+      executor_(threads) {
+  pool_->SetReclaimer(high_water_, [this](int64_t need) { Reclaim(need); });
+  retry_thread_ = std::thread([this] { IdleRetryLoop(); });
+}
+
+Node::~Node() {
+  Stop();
+  executor_.WaitIdle();
+  pool_->SetReclaimer(high_water_, nullptr);  // buffers (and so the pool) may outlive the node
+}
+
+void Node::Stop() {
+  std::deque<std::shared_ptr<PendingTask>> parked;
+  {
+    std::lock_guard lock(admit_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    parked.swap(parked_);
+    any_parked_.store(false);
+  }
+  retry_cv_.notify_all();
+  retry_thread_.join();
+  // Their waiters (other nodes, a Get) hear of it instead of waiting for ever.
+  auto info = std::make_shared<ErrorInfo>();
+  info->code = ErrorCode::kCluster;
+  info->message = "node " + std::to_string(id_) + " stopped before the task could run";
+  info->node = id_;
+  for (const auto& p : parked) {
+    for (const ObjectId& out : p->task->returns) store_.Fail(out, info);
+  }
+}
+
+void Node::IdleRetryLoop() {
+  std::unique_lock lock(admit_mu_);
+  while (!stopping_) {
+    retry_cv_.wait_for(lock, std::chrono::milliseconds(50));
+    if (stopping_ || parked_.empty() || running_.load() > 0) continue;
+    lock.unlock();
+    WakeParked();
+    lock.lock();
+  }
+}
+
+void Node::WakeParked() {
+  std::deque<std::shared_ptr<PendingTask>> wake;
+  {
+    std::lock_guard lock(admit_mu_);
+    wake.swap(parked_);
+    any_parked_.store(false);
+  }
+  for (auto& w : wake) {
+    executor_.Run([this, w = std::move(w)]() mutable { Execute(std::move(w)); });
+  }
+}
+
+int64_t Node::parked() const {
+  std::lock_guard lock(admit_mu_);
+  return static_cast<int64_t>(parked_.size());
+}
 
 void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef> pins) {
   for (const ObjectId& out : task->returns) store_.CreatePending(out);
 
   auto p = std::make_shared<PendingTask>();
   p->fn = registry_->Find(task->kernel, task->device);
+  p->position = next_position_.fetch_add(1, std::memory_order_relaxed);
   p->pins = std::move(pins);
   int64_t num_inputs = 0;
   for (const auto& arg : task->args) {
@@ -45,20 +122,24 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
     }
   }
   p->inputs.resize(static_cast<size_t>(num_inputs));
+  p->local.resize(static_cast<size_t>(num_inputs));
   // One extra count so that inputs that are already present cannot start the task mid-loop.
   p->remaining.store(num_inputs + 1, std::memory_order_relaxed);
   p->task = std::move(task);
 
   auto schedule = [this](std::shared_ptr<PendingTask> pending) {
-    executor_.Run([this, pending = std::move(pending)] { Execute(*pending); });
+    executor_.Run([this, pending = std::move(pending)]() mutable { Execute(std::move(pending)); });
   };
   size_t slot = 0;
   for (const auto& arg : p->task->args) {
     const auto* obj = std::get_if<ObjectArg>(&arg);
     if (obj == nullptr) continue;
-    ObjectCallback cb = [this, p, slot, schedule](const ObjectValue& v) {
+    const bool local = obj->node == id_;
+    ObjectCallback cb = [this, p, slot, schedule, local](const ObjectValue& v) {
       if (v.ok()) {
-        p->inputs[slot] = v.block;
+        // A local input is read from the store when the task is admitted: a queued task must
+        // not pin it, or nothing could be spilled while tasks wait.
+        if (!local) p->inputs[slot] = v.block;
       } else if (v.error->IsMissingObject()) {
         auto missing = std::make_shared<ErrorInfo>(*v.error);
         missing->message = "an input of task '" + p->task->name + "' on node " +
@@ -70,8 +151,10 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
       }
       if (p->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) schedule(p);
     };
-    if (obj->node == id_) {
-      store_.Subscribe(obj->id, std::move(cb));
+    if (local) {
+      p->local[slot] = obj->id;
+      store_.AddUse(obj->id, p->position);
+      store_.Subscribe(obj->id, std::move(cb), /*want_block=*/false);
     } else {
       const RemoteKey key{obj->id, obj->node};
       if (FetchRemote(key, std::move(cb))) p->shared.push_back(key);
@@ -139,7 +222,98 @@ bool Node::Dropped(uint64_t session) const {
   return dropped_.count(session) != 0;
 }
 
-void Node::Execute(PendingTask& p) {
+int64_t Node::Over(int64_t need) const {
+  return pool_->bytes_allocated() + store_.foreign_bytes() + reserved_.load() + need - high_water_;
+}
+
+bool Node::MakeRoom(int64_t need) {
+  if (Over(need) <= 0) return true;
+  pool_->Trim();
+  const int64_t over = Over(need);
+  if (over <= 0) return true;
+  try {
+    const int64_t freed = store_.Spill(over);
+    spill_error_.clear();
+    if (log_) {
+      log_("node " + std::to_string(id_) + ": spilled " + Bytes(freed) + " to make room for " +
+           Bytes(need) + " (" + Bytes(pool_->bytes_allocated()) + " of " + Bytes(capacity_) +
+           " held)");
+    }
+  } catch (const Error& e) {
+    spill_error_ = e.what();
+    if (log_) log_("node " + std::to_string(id_) + ": " + spill_error_);
+  }
+  pool_->Trim();  // the victims' buffers may have gone to the cache
+  return Over(need) <= 0;
+}
+
+void Node::Reclaim(int64_t need) {
+  {
+    std::lock_guard lock(admit_mu_);
+    MakeRoom(need);
+  }
+  const int64_t held = pool_->bytes_allocated() + store_.foreign_bytes();
+  if (held + need > capacity_) {
+    std::string why;
+    {
+      std::lock_guard lock(admit_mu_);
+      why = spill_error_.empty() ? "" : "; spilling failed: " + spill_error_;
+    }
+    throw OutOfMemoryError("node " + std::to_string(id_) + " cannot allocate " + Bytes(need) +
+                           ": " + Bytes(held) + " of its " + Bytes(capacity_) +
+                           " are in use and cannot be spilled" + why);
+  }
+}
+
+bool Node::Admit(const std::shared_ptr<PendingTask>& p, int64_t need) {
+  const TaskRecord& t = *p->task;
+  if (need == 0) {  // needs no memory: runs whatever the node holds
+    running_.fetch_add(1);
+    return true;
+  }
+  if (need > high_water_) {
+    throw OutOfMemoryError("task '" + t.name + "' needs " + Bytes(need) + " on node " +
+                           std::to_string(id_) + ", more than its " + Bytes(high_water_) +
+                           " for objects (" + Bytes(capacity_) + " capacity)");
+  }
+  std::lock_guard lock(admit_mu_);
+  if (MakeRoom(need)) {
+    reserved_.fetch_add(need);
+    running_.fetch_add(1);
+    return true;
+  }
+  // Paired with Finished: either it sees any_parked_, or this sees its running_ decrement.
+  if (stopping_) throw ClusterError("node " + std::to_string(id_) + " is stopping");
+  any_parked_.store(true);
+  if (running_.load() > 0) {
+    p->idle_since.reset();  // the idle wait counts only while nothing runs
+    parked_.push_back(p);
+    return false;
+  }
+  // Nothing runs here that could free memory, but the driver may still free objects.
+  const auto now = std::chrono::steady_clock::now();
+  if (!p->idle_since) p->idle_since = now;
+  if (now - *p->idle_since < kIdleMemoryWait) {
+    parked_.push_back(p);
+    return false;
+  }
+  any_parked_.store(!parked_.empty());
+  throw OutOfMemoryError(
+      "node " + std::to_string(id_) + " cannot find " + Bytes(need) + " for task '" + t.name +
+      "': " + Bytes(pool_->bytes_allocated()) + " of its " + Bytes(capacity_) +
+      " are in use, nothing ran that could free memory for " +
+      std::to_string(kIdleMemoryWait.count()) + " ms, and nothing more can be spilled" +
+      (spill_error_.empty() ? std::string() : " (" + spill_error_ + ")"));
+}
+
+void Node::Finished(int64_t reserved) {
+  reserved_.fetch_sub(reserved);
+  running_.fetch_sub(1);
+  if (any_parked_.load()) WakeParked();
+}
+
+void Node::Execute(std::shared_ptr<PendingTask> pending) {
+  PendingTask& p = *pending;
   const TaskRecord& t = *p.task;
   std::shared_ptr<const ErrorInfo> error = p.error;
   std::vector<Block> outputs;
@@ -151,14 +325,54 @@ void Node::Execute(PendingTask& p) {
     info->node = id_;
     error = std::move(info);
   }
+  bool admitted = false;
+  bool pinned = false;
+  int64_t reserved = 0;
   if (!error) {
     try {
       if (p.fn == nullptr) {
         throw ClusterError("no kernel '" + t.kernel + "' for device " +
                            std::string(DeviceName(t.device)) + " on node " + std::to_string(id_));
       }
-      KernelContext ctx{p.inputs, p.scalars, static_cast<int64_t>(t.returns.size()), id_};
-      outputs = (*p.fn)(ctx);
+      // Pinned first, so that making room for this task cannot spill its own inputs.
+      const int64_t restore = store_.Pin(p.local);
+      pinned = true;
+      reserved = t.DeclaredBytes() + restore;
+      if (!Admit(pending, reserved)) {  // parked: runs again when memory frees
+        store_.Unpin(p.local);
+        return;
+      }
+      admitted = true;
+      MemoryPool::Scope scope(pool_);
+      // Each reserved piece is handed back just before it is allocated, so that the pool's
+      // reclaimer does not count it twice.
+      auto take = [&](int64_t bytes) {
+        bytes = std::min(bytes, reserved);
+        reserved_.fetch_sub(bytes);
+        reserved -= bytes;
+      };
+      std::vector<Block> declared;
+      for (const OutputSpec& out : t.outputs) {
+        if (out.upper_bound) continue;
+        take(out.nbytes());
+        declared.push_back(Block::Allocate(out.dtype, out.shape, pool_));
+      }
+      for (size_t i = 0; i < p.local.size(); ++i) {
+        if (p.local[i].IsNil()) continue;
+        take(store_.SpilledBytes(p.local[i]));
+        std::optional<Block> in = store_.TryGet(p.local[i]);
+        if (!in) {
+          throw ClusterError("an input of task '" + t.name + "' on node " + std::to_string(id_) +
+                             " is gone: object " + p.local[i].ToString() + " was freed");
+        }
+        p.inputs[i] = std::move(*in);
+      }
+      KernelContext ctx{p.inputs, p.scalars,   static_cast<int64_t>(t.returns.size()),
+                        id_,      pool_.get(), store_.spill_path()};
+      {
+        DeclaredOutputs handout(declared);
+        outputs = (*p.fn)(ctx);
+      }
       if (outputs.size() != t.returns.size()) {
         throw RemoteTaskError("kernel '" + t.kernel + "' returned " +
                               std::to_string(outputs.size()) + " blocks, expected " +
@@ -171,6 +385,10 @@ void Node::Execute(PendingTask& p) {
   tasks_run_.fetch_add(1, std::memory_order_relaxed);
   // Inputs are released before outputs are sealed, so a waiter that sees the result also sees the
   // inputs' memory accounted as freed.
+  for (const ObjectId& id : p.local) {
+    if (!id.IsNil()) store_.RemoveUse(id, p.position);
+  }
+  if (pinned) store_.Unpin(p.local);
   p.inputs.clear();
   p.pins.clear();
   for (const RemoteKey& key : p.shared) ReleaseRemote(key);
@@ -181,6 +399,7 @@ void Node::Execute(PendingTask& p) {
       store_.Seal(t.returns[i], std::move(outputs[i]));
     }
   }
+  if (admitted) Finished(reserved);
 }
 
 }  // namespace nums::engine

@@ -1,13 +1,20 @@
 #pragma once
-// Node: one node's object store, executor and local scheduler. A task waits here until its inputs
-// are present (local ones from the store, remote ones through an ObjectSource), then runs. Tasks
-// waiting at the same time for one remote object share one fetch of it.
+// Node: one node's memory, object store, executor and local scheduler. A task waits here until
+// its inputs are present (local ones from the store, remote ones through an ObjectSource), then
+// until its memory fits (admission), then runs. Tasks waiting at the same time for one remote
+// object share one fetch of it.
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -27,10 +34,31 @@ class ObjectSource {
   virtual void Subscribe(NodeId holder, NodeId receiver, const ObjectId& id, ObjectCallback cb) = 0;
 };
 
+/// A node's memory: its capacity, where spilling starts, and where spilled objects go.
+struct NodeMemory {
+  static constexpr double kDefaultHighWater = 0.8;
+  int64_t capacity = 0;                   ///< bytes; 0: the machine's physical memory
+  double high_water = kDefaultHighWater;  ///< spilling starts above this fraction of capacity
+  std::string spill_root{};  ///< parent of the node's spill directory; empty: no spilling
+  std::string spill_name{};  ///< the node's own directory under spill_root
+  std::function<void(const std::string&)> log{};  ///< spill decisions (debug); may be empty
+};
+
 class Node {
  public:
-  Node(NodeId id, int64_t threads, int64_t memory_bytes,
+  /// How long a task that does not fit waits, while nothing runs on the node, for objects to
+  /// be freed before it fails with OutOfMemoryError.
+  static constexpr std::chrono::milliseconds kIdleMemoryWait{3000};
+
+  /// Throws IOError when the spill directory cannot be made or is in use.
+  Node(NodeId id, int64_t threads, NodeMemory memory,
        std::shared_ptr<const KernelRegistry> registry, ObjectSource* peers);
+  /// Stop() and waits for running tasks.
+  ~Node();
+  /// Fails the tasks waiting for memory and admits no more; running tasks go on. Idempotent.
+  void Stop();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
 
   /// Registers the task's outputs as pending and runs it once its inputs are present. `pins` hold
   /// the input objects alive until it has run. A failed input fails the outputs with that error.
@@ -43,7 +71,11 @@ class Node {
   NodeId id() const { return id_; }
   ObjectStore& store() { return store_; }
   Executor& executor() { return executor_; }
-  int64_t memory_bytes() const { return memory_bytes_; }
+  int64_t memory_bytes() const { return capacity_; }
+  const std::shared_ptr<HostPool>& pool() const { return pool_; }
+  /// Tasks admitted and not finished, and tasks waiting for memory.
+  int64_t running() const { return running_.load(); }
+  int64_t parked() const;
   int64_t tasks_run() const { return tasks_run_.load(std::memory_order_relaxed); }
   int64_t net_in_bytes() const { return net_in_.load(std::memory_order_relaxed); }
   int64_t net_out_bytes() const { return net_out_.load(std::memory_order_relaxed); }
@@ -54,7 +86,23 @@ class Node {
 
  private:
   struct PendingTask;
-  void Execute(PendingTask& p);
+  void Execute(std::shared_ptr<PendingTask> p);
+  /// Admits `p` (true), parks it until a running task finishes (false), or throws
+  /// OutOfMemoryError when it can never fit or nothing could free memory for it.
+  bool Admit(const std::shared_ptr<PendingTask>& p, int64_t need);
+  /// Whether `need` more bytes fit under the high-water mark, after emptying the pool's cache
+  /// and spilling what the eviction policy allows. Called with admit_mu_ held.
+  bool MakeRoom(int64_t need);
+  /// The pool's reclaimer: spills before an allocation crosses the high-water mark; throws
+  /// OutOfMemoryError when the allocation would pass the capacity even so.
+  void Reclaim(int64_t need);
+  /// A task that was admitted has finished: returns its reservation, wakes parked tasks.
+  void Finished(int64_t reserved);
+  int64_t Over(int64_t need) const;
+  /// Runs the parked tasks again (they park again if they still do not fit).
+  void WakeParked();
+  /// While nothing runs, parked tasks wait for frees: this retries them every few ms.
+  void IdleRetryLoop();
 
   // A remote object fetched for the local tasks that need it: kept while one of them has not run,
   // so that they share one transfer (the optimizer counts one copy per node). A failed fetch is
@@ -80,7 +128,10 @@ class Node {
   void ReleaseRemote(const RemoteKey& key);
 
   const NodeId id_;
-  const int64_t memory_bytes_;
+  const int64_t capacity_;
+  const int64_t high_water_;
+  const std::function<void(const std::string&)> log_;
+  std::shared_ptr<HostPool> pool_;
   const std::shared_ptr<const KernelRegistry> registry_;
   ObjectSource* const peers_;
   std::atomic<int64_t> tasks_run_{0};
@@ -90,8 +141,18 @@ class Node {
 
   mutable std::mutex dropped_mu_;  // guards dropped_
   std::unordered_set<uint64_t> dropped_;
-  std::atomic<bool> any_dropped_{false};  // spares Execute the lock until a session is dropped
-  std::mutex remote_mu_;                  // guards remote_
+  std::atomic<bool> any_dropped_{false};   // spares Execute the lock until a session is dropped
+  std::atomic<int64_t> next_position_{0};  // queue position of the next submitted task
+  std::atomic<int64_t> running_{0};        // admitted tasks that have not finished
+  std::atomic<int64_t> reserved_{0};       // admitted bytes not yet allocated
+  std::atomic<bool> any_parked_{false};
+  mutable std::mutex admit_mu_;  // guards parked_, spill_error_; serialises admissions that spill
+  std::deque<std::shared_ptr<PendingTask>> parked_;
+  std::string spill_error_;           // the last failed spill, for OutOfMemoryError messages
+  bool stopping_ = false;             // guarded by admit_mu_
+  std::condition_variable retry_cv_;  // with admit_mu_: wakes IdleRetryLoop to stop
+  std::thread retry_thread_;
+  std::mutex remote_mu_;  // guards remote_
   std::unordered_map<RemoteKey, Remote, RemoteKeyHash> remote_;
   ObjectStore store_;
   Executor executor_;  // last: destroyed first, so running tasks never outlive the store

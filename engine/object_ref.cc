@@ -13,6 +13,4 @@ ObjectRef::State::~State() {
   if (auto o = owner.lock()) o->Release(id, node);
 }
 
-std::string_view DeviceName(Device d) { return d == Device::kCpu ? "cpu" : "cuda"; }
-
 }  // namespace nums::engine

@@ -1,10 +1,33 @@
 #include "engine/object_store.h"
 
+#include <algorithm>
+
+#include "nums/errors.hpp"
+
 namespace nums::engine {
+
+ObjectStore::ObjectStore(NodeId node, std::shared_ptr<HostPool> pool,
+                         std::unique_ptr<SpillDirectory> spill)
+    : node_(node),
+      pool_(
+          pool ? std::move(pool)
+               : std::make_shared<HostPool>("node " + std::to_string(node), PhysicalMemoryBytes())),
+      spill_(std::move(spill)),
+      spill_path_(spill_ ? spill_->path() : std::string()) {}
 
 void ObjectStore::CreatePending(const ObjectId& id) {
   std::lock_guard lock(mu_);
   objects_.try_emplace(id);
+}
+
+void ObjectStore::Uncount(const Entry& e) {
+  if (e.state != State::kReady) return;
+  if (e.resident) {
+    resident_ -= e.nbytes;
+    if (e.foreign) foreign_ -= e.nbytes;
+  } else {
+    spilled_ -= e.nbytes;
+  }
 }
 
 void ObjectStore::Seal(const ObjectId& id, Block block, bool create_if_missing) {
@@ -18,10 +41,18 @@ void ObjectStore::Seal(const ObjectId& id, Block block, bool create_if_missing) 
       it = objects_.try_emplace(id).first;
     }
     Entry& e = it->second;
-    if (e.state == State::kReady) bytes_ -= e.value.block.nbytes();
+    Uncount(e);
     e.state = State::kReady;
     e.value = value;
-    bytes_ += e.value.block.nbytes();
+    e.dtype = value.block.dtype();
+    e.shape = value.block.shape();
+    e.nbytes = value.block.nbytes();
+    e.resident = true;
+    e.foreign = value.block.buffer() && value.block.buffer()->pool() != pool_.get();
+    e.disk.reset();
+    e.last_use = ++clock_;
+    resident_ += e.nbytes;
+    if (e.foreign) foreign_ += e.nbytes;
     waiters.swap(e.waiters);
   }
   for (auto& cb : waiters) cb(value);
@@ -35,9 +66,11 @@ void ObjectStore::Fail(const ObjectId& id, std::shared_ptr<const ErrorInfo> erro
     auto it = objects_.find(id);
     if (it == objects_.end()) return;
     Entry& e = it->second;
-    if (e.state == State::kReady) bytes_ -= e.value.block.nbytes();
+    Uncount(e);
     e.state = State::kFailed;
     e.value = value;
+    e.resident = false;
+    e.disk.reset();
     waiters.swap(e.waiters);
   }
   for (auto& cb : waiters) cb(value);
@@ -53,21 +86,80 @@ ObjectValue ObjectStore::MissingValue(const ObjectId& id) const {
   return {Block(), std::move(info)};
 }
 
-void ObjectStore::Subscribe(const ObjectId& id, ObjectCallback cb) {
+void ObjectStore::Subscribe(const ObjectId& id, ObjectCallback cb, bool want_block) {
   ObjectValue now;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     auto it = objects_.find(id);
     if (it == objects_.end()) {
       now = MissingValue(id);
     } else if (it->second.state == State::kPending) {
       it->second.waiters.push_back(std::move(cb));
       return;
+    } else if (it->second.state == State::kReady && !it->second.resident && want_block) {
+      try {
+        now.block = Restore(id, lock);
+      } catch (...) {
+        now = {Block(), ErrorInfo::FromCurrentException("restore", node_)};
+      }
     } else {
       now = it->second.value;
     }
   }
   cb(now);
+}
+
+Block ObjectStore::Restore(const ObjectId& id, std::unique_lock<std::mutex>& lock) {
+  for (;;) {
+    auto it = objects_.find(id);
+    if (it == objects_.end() || it->second.state != State::kReady) {
+      throw ClusterError("object " + id.ToString() + " was freed on node " + std::to_string(node_) +
+                         " while it was read back");
+    }
+    Entry& e = it->second;
+    if (e.resident) {
+      e.last_use = ++clock_;
+      return e.value.block;
+    }
+    if (e.busy) {  // another reader is restoring it
+      restored_.wait(lock);
+      continue;
+    }
+    e.busy = true;
+    const SpillLocation disk = *e.disk;
+    const DType dtype = e.dtype;
+    const Shape shape = e.shape;
+    lock.unlock();
+    Block block;
+    std::exception_ptr failed;
+    try {
+      // The pool may evict others to make room; this entry is busy and not resident, so safe.
+      block = Block::Allocate(dtype, shape, pool_);
+      if (disk.nbytes > 0) disk.Read(0, disk.nbytes, block.raw());
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    lock.lock();
+    it = objects_.find(id);
+    if (it != objects_.end()) it->second.busy = false;
+    restored_.notify_all();
+    if (failed) std::rethrow_exception(failed);
+    if (it == objects_.end() || it->second.state != State::kReady) continue;  // freed: throws
+    Entry& now = it->second;
+    // Sealed again meanwhile (a retried put, a recomputed task): the new value wins.
+    if (now.resident || !now.disk || now.disk->file != disk.file ||
+        now.disk->offset != disk.offset) {
+      continue;
+    }
+    now.value.block = block;
+    now.resident = true;
+    now.foreign = false;
+    now.last_use = ++clock_;
+    spilled_ -= now.nbytes;
+    resident_ += now.nbytes;
+    restore_total_ += now.nbytes;
+    return block;
+  }
 }
 
 int64_t ObjectStore::FreeSession(uint64_t session) {
@@ -85,12 +177,14 @@ int64_t ObjectStore::FreeSession(uint64_t session) {
 
 bool ObjectStore::Free(const ObjectId& id) {
   std::vector<ObjectCallback> waiters;
+  Entry gone;  // destroyed outside the lock: its buffer returns to the pool, its file is deleted
   {
     std::lock_guard lock(mu_);
     auto it = objects_.find(id);
     if (it == objects_.end()) return false;
-    if (it->second.state == State::kReady) bytes_ -= it->second.value.block.nbytes();
-    waiters.swap(it->second.waiters);
+    Uncount(it->second);
+    gone = std::move(it->second);
+    waiters.swap(gone.waiters);
     objects_.erase(it);
   }
   if (!waiters.empty()) {
@@ -100,11 +194,23 @@ bool ObjectStore::Free(const ObjectId& id) {
   return true;
 }
 
-std::optional<Block> ObjectStore::TryGet(const ObjectId& id) const {
+std::optional<Block> ObjectStore::TryGet(const ObjectId& id) {
+  std::unique_lock lock(mu_);
+  auto it = objects_.find(id);
+  if (it == objects_.end() || it->second.state != State::kReady) return std::nullopt;
+  if (!it->second.resident) return Restore(id, lock);
+  it->second.last_use = ++clock_;
+  return it->second.value.block;
+}
+
+std::optional<ObjectView> ObjectStore::TryView(const ObjectId& id) {
   std::lock_guard lock(mu_);
   auto it = objects_.find(id);
   if (it == objects_.end() || it->second.state != State::kReady) return std::nullopt;
-  return it->second.value.block;
+  const Entry& e = it->second;
+  ObjectView view{e.dtype, e.shape, e.nbytes, std::nullopt, e.disk};
+  if (e.resident) view.block = e.value.block;
+  return view;
 }
 
 bool ObjectStore::Finished(const ObjectId& id) const {
@@ -113,14 +219,158 @@ bool ObjectStore::Finished(const ObjectId& id) const {
   return it == objects_.end() || it->second.state != State::kPending;
 }
 
+int64_t ObjectStore::SpilledBytes(const ObjectId& id) const {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(id);
+  if (it == objects_.end() || it->second.state != State::kReady || it->second.resident) return 0;
+  return it->second.nbytes;
+}
+
+int64_t ObjectStore::Pin(std::span<const ObjectId> ids) {
+  std::lock_guard lock(mu_);
+  int64_t spilled = 0;
+  for (const ObjectId& id : ids) {
+    auto it = objects_.find(id);
+    if (it == objects_.end()) continue;
+    ++it->second.pins;
+    if (it->second.state == State::kReady && !it->second.resident) spilled += it->second.nbytes;
+  }
+  return spilled;
+}
+
+void ObjectStore::Unpin(std::span<const ObjectId> ids) {
+  std::lock_guard lock(mu_);
+  for (const ObjectId& id : ids) {
+    auto it = objects_.find(id);
+    if (it != objects_.end() && it->second.pins > 0) --it->second.pins;
+  }
+}
+
+void ObjectStore::AddUse(const ObjectId& id, int64_t position) {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(id);
+  if (it != objects_.end()) it->second.uses.insert(position);
+}
+
+void ObjectStore::RemoveUse(const ObjectId& id, int64_t position) {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(id);
+  if (it != objects_.end()) it->second.uses.erase(position);
+}
+
+namespace {
+// Objects below this size are written together: one file (one descriptor) per batch.
+constexpr int64_t kMinBatchBytes = int64_t{16} << 20;
+}  // namespace
+
+int64_t ObjectStore::Spill(int64_t need) {
+  if (need <= 0) return 0;
+  need = std::max(need, std::min(kMinBatchBytes, pool_->capacity() / 16));
+  std::lock_guard spilling(spill_mu_);
+  std::vector<Eviction> victims;
+  std::vector<const Buffer*> buffers;  // per victim: the bytes chosen (a re-sealed entry differs)
+  std::vector<Block> to_write;         // these copies pin the victims until they are on disk
+  std::vector<ObjectId> written;
+  {
+    std::lock_guard lock(mu_);
+    std::vector<EvictionCandidate> candidates;
+    for (const auto& [id, e] : objects_) {
+      if (e.state != State::kReady || !e.resident || e.busy || e.nbytes == 0 || e.pins > 0) {
+        continue;
+      }
+      EvictionCandidate c;
+      c.id = id;
+      c.bytes = e.nbytes;
+      c.pinned = e.value.block.buffer().use_count() > 1;
+      c.on_disk = e.disk.has_value();
+      c.consumers = static_cast<int64_t>(e.uses.size());
+      c.next_use = e.uses.empty() ? EvictionCandidate::kNever : *e.uses.begin();
+      c.last_use = e.last_use;
+      if (!c.on_disk && !spill_) continue;  // nowhere to write it
+      candidates.push_back(c);
+    }
+    victims = policy_.Choose(std::move(candidates), need);
+    for (const Eviction& v : victims) {
+      buffers.push_back(objects_.at(v.id).value.block.buffer().get());
+      if (v.action == EvictAction::kWrite) {
+        to_write.push_back(objects_.at(v.id).value.block);
+        written.push_back(v.id);
+      }
+    }
+  }
+  // Small objects share a file; a large one gets its own, so that its file goes with it.
+  std::vector<SpillLocation> locations(to_write.size());
+  std::vector<SpillDirectory::Piece> small;
+  std::vector<size_t> small_at;
+  for (size_t i = 0; i < to_write.size(); ++i) {
+    const SpillDirectory::Piece piece{to_write[i].raw(), to_write[i].nbytes()};
+    if (piece.nbytes >= kMinBatchBytes) {
+      locations[i] = spill_->Write(std::span(&piece, 1))[0];  // throws IOError
+    } else {
+      small.push_back(piece);
+      small_at.push_back(i);
+    }
+  }
+  if (!small.empty()) {
+    const auto written_small = spill_->Write(small);
+    for (size_t k = 0; k < small_at.size(); ++k) locations[small_at[k]] = written_small[k];
+  }
+  to_write.clear();
+  int64_t freed = 0;
+  std::vector<Block> dropped;  // released outside the lock
+  {
+    std::lock_guard lock(mu_);
+    auto same = [&](std::unordered_map<ObjectId, Entry, ObjectIdHash>::iterator it,
+                    const Buffer* chosen) {
+      return it != objects_.end() && it->second.state == State::kReady && it->second.resident &&
+             it->second.value.block.buffer().get() == chosen;
+    };
+    size_t w = 0;
+    for (size_t i = 0; i < victims.size(); ++i) {
+      if (victims[i].action != EvictAction::kWrite) continue;
+      auto it = objects_.find(written[w]);
+      if (same(it, buffers[i])) {
+        it->second.disk = locations[w];
+        spill_total_ += locations[w].nbytes;
+      }
+      ++w;
+    }
+    for (size_t i = 0; i < victims.size(); ++i) {
+      auto it = objects_.find(victims[i].id);
+      if (!same(it, buffers[i])) continue;
+      Entry& e = it->second;
+      // A reader that took the block meanwhile keeps it in memory (its file stays for later).
+      if (!e.disk || e.pins > 0 || e.value.block.buffer().use_count() > 1) continue;
+      dropped.push_back(std::move(e.value.block));
+      e.value.block = Block();
+      e.resident = false;
+      resident_ -= e.nbytes;
+      if (e.foreign) foreign_ -= e.nbytes;
+      spilled_ += e.nbytes;
+      freed += e.nbytes;
+    }
+  }
+  return freed;
+}
+
 int64_t ObjectStore::bytes_in_use() const {
   std::lock_guard lock(mu_);
-  return bytes_;
+  return resident_;
+}
+
+int64_t ObjectStore::foreign_bytes() const {
+  std::lock_guard lock(mu_);
+  return foreign_;
 }
 
 int64_t ObjectStore::num_objects() const {
   std::lock_guard lock(mu_);
   return static_cast<int64_t>(objects_.size());
+}
+
+StoreStats ObjectStore::stats() const {
+  std::lock_guard lock(mu_);
+  return {static_cast<int64_t>(objects_.size()), resident_, spilled_, spill_total_, restore_total_};
 }
 
 }  // namespace nums::engine

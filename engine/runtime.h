@@ -18,8 +18,11 @@ struct NodeInfo {
   NodeId id = 0;
   std::string address;
   int64_t cores = 0;
-  int64_t memory_bytes = 0;  ///< capacity
-  int64_t memory_used = 0;   ///< bytes of objects held
+  int64_t memory_bytes = 0;         ///< capacity
+  int64_t memory_used = 0;          ///< bytes of objects held in memory
+  int64_t spilled_bytes = 0;        ///< bytes of objects on the spill disk only
+  int64_t spill_bytes_total = 0;    ///< bytes written to spill files so far
+  int64_t restore_bytes_total = 0;  ///< bytes read back from them so far
   int64_t num_objects = 0;
   int64_t tasks_run = 0;
   int64_t net_in_bytes = 0;

@@ -22,6 +22,16 @@ TaskRecord::~TaskRecord() {
   }
 }
 
+int64_t TaskRecord::DeclaredBytes() const {
+  int64_t n = scratch_bytes;
+  for (const OutputSpec& out : outputs) {
+    if (__builtin_add_overflow(n, out.nbytes(), &n)) {
+      throw ValueError("task '" + name + "' declares more bytes than fit in memory");
+    }
+  }
+  return n;
+}
+
 std::shared_ptr<TaskRecord> MakeTaskRecord(TaskSpec spec, ObjectIdGenerator& ids,
                                            std::vector<ObjectRef>& pins,
                                            const std::function<NodeId(const ObjectRef&)>& source) {
@@ -47,6 +57,17 @@ std::shared_ptr<TaskRecord> MakeTaskRecord(TaskSpec spec, ObjectIdGenerator& ids
       record->args.emplace_back(std::move(std::get<Scalar>(spec.args[i])));
     }
   }
+  if (!spec.outputs.empty() && static_cast<int64_t>(spec.outputs.size()) != spec.num_returns) {
+    throw ValueError("submit '" + record->name + "': " + std::to_string(spec.outputs.size()) +
+                     " output specs for " + std::to_string(spec.num_returns) + " returns");
+  }
+  if (spec.scratch_bytes < 0) {
+    throw ValueError("submit '" + record->name + "': negative scratch_bytes " +
+                     std::to_string(spec.scratch_bytes));
+  }
+  for (const OutputSpec& out : spec.outputs) out.nbytes();  // checks the shape
+  record->outputs = std::move(spec.outputs);
+  record->scratch_bytes = spec.scratch_bytes;
   record->returns.reserve(static_cast<size_t>(spec.num_returns));
   for (int64_t i = 0; i < spec.num_returns; ++i) record->returns.push_back(ids.Next());
   return record;

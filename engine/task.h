@@ -8,13 +8,12 @@
 #include <variant>
 #include <vector>
 
+#include "engine/block.h"
+#include "engine/memory_pool.h"
 #include "engine/object_id.h"
 #include "engine/object_ref.h"
 
 namespace nums::engine {
-
-enum class Device : uint8_t { kCpu, kCuda };
-std::string_view DeviceName(Device d);
 
 /// An inline argument of a task: parameters such as axes, shapes, seeds or constants.
 using Scalar =
@@ -22,6 +21,19 @@ using Scalar =
 
 /// One argument as a caller passes it: a ref to a block, or an inline scalar.
 using TaskArg = std::variant<ObjectRef, Scalar>;
+
+/// An output a task declares, so that its bytes are known before it runs. The node allocates a
+/// declared output before the kernel starts (Block::Allocate hands it out). A data-dependent
+/// output (a mask's selection) declares its largest shape as an `upper_bound`: those bytes are
+/// admitted, but nothing is allocated ahead.
+struct OutputSpec {
+  DType dtype = DType::kFloat64;
+  Shape shape;
+  bool upper_bound = false;
+  /// Throws ValueError for a negative or overflowing shape.
+  int64_t nbytes() const { return ShapeSize(shape) * itemsize(dtype); }
+  friend bool operator==(const OutputSpec&, const OutputSpec&) = default;
+};
 
 /// A task as a caller submits it.
 struct TaskSpec {
@@ -31,6 +43,10 @@ struct TaskSpec {
   std::vector<TaskArg> args;  ///< blocks reach the kernel in order, scalars in order
   int64_t num_returns = 1;
   std::string name;  ///< for logs and errors; the kernel name when empty
+  /// One per return when declared; empty when the outputs are unknown (then the node learns
+  /// their bytes only as the kernel allocates them).
+  std::vector<OutputSpec> outputs{};
+  int64_t scratch_bytes = 0;  ///< working memory the kernel needs beyond its outputs
 };
 
 /// A block argument as lineage keeps it: the id, where it lives, and the task that made it
@@ -57,6 +73,10 @@ struct TaskRecord {
   NodeId node = 0;
   std::vector<std::variant<ObjectArg, Scalar>> args;
   std::vector<ObjectId> returns;
+  std::vector<OutputSpec> outputs;  ///< empty, or one per return
+  int64_t scratch_bytes = 0;
+  /// Bytes the node must find room for before it runs the task: declared outputs and scratch.
+  int64_t DeclaredBytes() const;
   /// Inputs that were put, not computed: the cluster runtime keeps them alive with the lineage,
   /// since the task could not run again without them.
   std::vector<ObjectRef> sources;
@@ -65,7 +85,7 @@ struct TaskRecord {
 /// Checks `spec` and turns it into the record a node executes, with fresh output ids from `ids`.
 /// The argument refs move into `pins` (they keep the inputs alive until the task has run);
 /// `source(ref)` is the node each input is read from. Throws ValueError for a negative
-/// num_returns or a null ref.
+/// num_returns, a null ref, or outputs that do not match num_returns.
 std::shared_ptr<TaskRecord> MakeTaskRecord(TaskSpec spec, ObjectIdGenerator& ids,
                                            std::vector<ObjectRef>& pins,
                                            const std::function<NodeId(const ObjectRef&)>& source);

@@ -2,6 +2,7 @@
 // The array layer's internals: what a BlockArray holds, and the few helpers every operation uses
 // to turn itself into block tasks.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,10 +31,13 @@ std::shared_ptr<Context::Impl> current_context();
 
 BlockArray make_array(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid,
                       std::vector<ObjectRef> blocks);
-/// Submits a one-output block task to `node`.
-ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args, int64_t node);
+/// Submits a one-output block task to `node`; `out`, when given, declares the output's dtype
+/// and shape so that the node admits the task only when it fits.
+ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args, int64_t node,
+                 std::optional<engine::OutputSpec> out = std::nullopt);
 std::vector<ObjectRef> submit_n(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args,
-                                int64_t node, int64_t num_returns);
+                                int64_t node, int64_t num_returns,
+                                std::vector<engine::OutputSpec> outputs = {});
 /// The block-cyclic node of block `entry` of `grid`.
 int64_t home_node(const Context::Impl& ctx, const ArrayGrid& grid, const Shape& entry);
 /// `requested` checked against `shape` (ShapeError), or the default rule when empty.

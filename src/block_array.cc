@@ -22,13 +22,17 @@ BlockArray make_array(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid,
 }
 
 std::vector<ObjectRef> submit_n(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args,
-                                int64_t node, int64_t num_returns) {
-  return ctx.runtime->Submit(
-      engine::TaskSpec{kernel, engine::Device::kCpu, node, std::move(args), num_returns, ""});
+                                int64_t node, int64_t num_returns,
+                                std::vector<engine::OutputSpec> outputs) {
+  return ctx.runtime->Submit(engine::TaskSpec{kernel, engine::Device::kCpu, node, std::move(args),
+                                              num_returns, "", std::move(outputs)});
 }
 
-ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args, int64_t node) {
-  return submit_n(ctx, kernel, std::move(args), node, 1)[0];
+ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args, int64_t node,
+                 std::optional<engine::OutputSpec> out) {
+  std::vector<engine::OutputSpec> outputs;
+  if (out) outputs.push_back(std::move(*out));
+  return submit_n(ctx, kernel, std::move(args), node, 1, std::move(outputs))[0];
 }
 
 int64_t home_node(const Context::Impl& ctx, const ArrayGrid& grid, const Shape& entry) {

@@ -30,23 +30,30 @@ std::shared_ptr<Context::Impl> make_context(std::shared_ptr<engine::Runtime> run
   return impl;
 }
 
+// $NUMS_HOME, else ~/.nums.
+std::string nums_home() {
+  if (const char* nums = std::getenv("NUMS_HOME")) return nums;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : ".") + "/.nums";
+}
+
 std::shared_ptr<Context::Impl> start_embedded(const InitOptions& options) {
   const auto policy = optimizer::ParsePolicy(options.placement);  // fails before starting
   engine::EmbeddedOptions eo;
   eo.nodes = options.nodes;
   eo.threads_per_node = options.threads_per_node;
+  if (options.memory < 0) {
+    throw ValueError("init: memory must be >= 0 bytes, got " + std::to_string(options.memory));
+  }
+  eo.memory_per_node = options.memory / std::max<int64_t>(options.nodes, 1);
+  eo.spill_root = options.spill_dir.empty() ? nums_home() + "/spill" : options.spill_dir;
   return make_context(engine::EmbeddedRuntime::Start(eo, DefaultKernels()), policy);
 }
 
 std::shared_ptr<Context::Impl> connect_cluster(const InitOptions& options) {
   const auto policy = optimizer::ParsePolicy(options.placement);
   std::string token_file = options.token_file;
-  if (token_file.empty()) {
-    const char* nums_home = std::getenv("NUMS_HOME");
-    const char* home = std::getenv("HOME");
-    token_file = nums_home ? std::string(nums_home) + "/token"
-                           : std::string(home ? home : ".") + "/.nums/token";
-  }
+  if (token_file.empty()) token_file = nums_home() + "/token";
   return make_context(engine::cluster::ThriftRuntime::Connect(
                           options.address, engine::cluster::ReadToken(token_file)),
                       policy);
@@ -104,7 +111,8 @@ std::vector<NodeStatus> Context::nodes() const {
   std::vector<NodeStatus> out;
   for (const auto& n : impl_->runtime->Nodes()) {
     out.push_back({n.id, n.address, n.cores, n.memory_bytes, n.memory_used, n.num_objects,
-                   n.tasks_run, n.net_in_bytes, n.net_out_bytes, n.live});
+                   n.tasks_run, n.net_in_bytes, n.net_out_bytes, n.live, n.spilled_bytes,
+                   n.spill_bytes_total, n.restore_bytes_total});
   }
   return out;
 }

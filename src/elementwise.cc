@@ -141,13 +141,14 @@ BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
       }
       in.push_back(plan.Leaf({ref}, block_bytes(a, ae)));
     }
-    StepFn fn = [&ctx, kernel, &scalars, extra](const std::vector<const Refs*>& inputs,
-                                                int64_t node) {
+    StepFn fn = [&ctx, kernel, &scalars, extra,
+                 out = engine::OutputSpec{out_dtype, grid.block_shape_at(e)}](
+                    const std::vector<const Refs*>& inputs, int64_t node) {
       std::vector<TaskArg> args;
       if (extra) args.emplace_back(extra);
       for (const Refs* r : inputs) args.emplace_back((*r)[0]);
       args.insert(args.end(), scalars.begin(), scalars.end());
-      return Refs{submit(*ctx, kernel, std::move(args), node)};
+      return Refs{submit(*ctx, kernel, std::move(args), node, out)};
     };
     const int64_t bytes = shape_size(grid.block_shape_at(e)) * itemsize(out_dtype);
     const optimizer::OpId id = in.size() == 1 ? plan.Unary(in[0], bytes, fn, op)

@@ -76,8 +76,9 @@ BlockArray draw(Generator::Impl& gen, const Draw& d, const Shape& shape, const S
                               Scalar{d.b},
                               detail::int_scalar(d.ai),
                               detail::int_scalar(d.bi)};
-    blocks.push_back(
-        detail::submit(*ctx, "array.random", std::move(args), detail::home_node(*ctx, grid, e)));
+    blocks.push_back(detail::submit(*ctx, "array.random", std::move(args),
+                                    detail::home_node(*ctx, grid, e),
+                                    engine::OutputSpec{d.dtype, grid.block_shape_at(e)}));
   });
   return detail::make_array(ctx, std::move(grid), std::move(blocks));
 }

@@ -27,24 +27,35 @@ void ServeChunk(ObjectStore& store, const ObjectId& id, int64_t offset, int64_t 
                 int32_t wait_ms, wire::ChunkW& out) {
   if (wait_ms > 0 && !store.Finished(id)) {
     auto outcome = std::make_shared<Outcome>();
-    store.Subscribe(id, [outcome](const ObjectValue& v) {
-      std::lock_guard lock(outcome->mu);
-      outcome->value = v;
-      outcome->done = true;
-      outcome->cv.notify_all();
-    });
+    store.Subscribe(
+        id,
+        [outcome](const ObjectValue& v) {
+          std::lock_guard lock(outcome->mu);
+          outcome->value = ObjectValue{Block(), v.error};  // waits only: pins nothing
+          outcome->done = true;
+          outcome->cv.notify_all();
+        },
+        /*want_block=*/false);
     std::unique_lock lock(outcome->mu);
     outcome->cv.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return outcome->done; });
   }
-  std::optional<Block> block = store.TryGet(id);
-  if (block) {
+  // A spilled object is served from its file: a reader does not bring it back into memory.
+  std::optional<ObjectView> view = store.TryView(id);
+  if (view) {
     out.state = wire::ObjectState::READY;
-    out.meta = MetaOf(*block);
-    const int64_t begin = std::clamp<int64_t>(offset, 0, block->nbytes());
+    out.meta.dtype = static_cast<int8_t>(view->dtype);
+    out.meta.shape = view->shape;
+    out.meta.nbytes = view->nbytes;
+    const int64_t begin = std::clamp<int64_t>(offset, 0, view->nbytes);
     const int64_t end =
-        std::clamp<int64_t>(begin + std::max<int64_t>(length, 0), begin, block->nbytes());
-    out.data.assign(static_cast<const char*>(block->raw()) + begin,
-                    static_cast<size_t>(end - begin));
+        std::clamp<int64_t>(begin + std::max<int64_t>(length, 0), begin, view->nbytes);
+    if (view->block) {
+      out.data.assign(static_cast<const char*>(view->block->raw()) + begin,
+                      static_cast<size_t>(end - begin));
+    } else {
+      out.data.resize(static_cast<size_t>(end - begin));
+      if (end > begin) view->disk->Read(begin, end - begin, out.data.data());
+    }
     return;
   }
   if (!store.Finished(id)) {
@@ -53,7 +64,12 @@ void ServeChunk(ObjectStore& store, const ObjectId& id, int64_t offset, int64_t 
   }
   // Failed or absent: the store reports either as an error value at once.
   auto value = std::make_shared<ObjectValue>();
-  store.Subscribe(id, [value](const ObjectValue& v) { *value = v; });
+  store.Subscribe(
+      id,
+      [value](const ObjectValue& v) {
+        *value = ObjectValue{Block(), v.error};
+      },
+      /*want_block=*/false);
   if (value->ok()) {
     out.state = wire::ObjectState::PENDING;  // sealed just now: the reader asks again
     return;
@@ -63,12 +79,13 @@ void ServeChunk(ObjectStore& store, const ObjectId& id, int64_t offset, int64_t 
 }
 
 std::optional<ObjectValue> FetchChunked(const ObjectId& id, int32_t wait_ms,
-                                        const ChunkReader& read, const ChunkReader* second) {
+                                        const ChunkReader& read, const ChunkReader* second,
+                                        const std::shared_ptr<MemoryPool>& pool) {
   wire::ChunkW chunk;
   read(0, wait_ms, chunk);
   if (chunk.state == wire::ObjectState::PENDING) return std::nullopt;
   if (chunk.state == wire::ObjectState::FAILED) return ObjectValue{Block(), FromWire(chunk.error)};
-  Block block = AllocateFor(chunk.meta);
+  Block block = AllocateFor(chunk.meta, pool);
   const int64_t total = block.nbytes();
   const int64_t size = static_cast<int64_t>(chunk.data.size());
   if (size == 0 ? total > 0 : size > total) {
@@ -134,7 +151,7 @@ void IncomingObjects::Add(ObjectStore& store, const ObjectId& id, const wire::Bl
     std::lock_guard lock(mu_);
     auto it = partial_.find(id);
     if (it == partial_.end()) {
-      Block block = AllocateFor(meta);
+      Block block = AllocateFor(meta, store.pool());
       const auto chunks = static_cast<size_t>(
           std::max<int64_t>(1, (block.nbytes() + kChunkBytes - 1) / kChunkBytes));
       it = partial_.emplace(id, Partial{std::move(block), 0, std::vector<bool>(chunks)}).first;

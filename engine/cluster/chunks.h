@@ -27,10 +27,11 @@ using ChunkReader = std::function<void(int64_t offset, int32_t wait_ms, wire::Ch
 /// The object's value read chunk by chunk, or nullopt while it is still pending after `wait_ms`.
 /// With `second` (a reader over another connection), chunks after the first are read two at a
 /// time, one on each, so that the holder copies one while this side copies the other.
-/// Throws ClusterError when the object disappears or the chunks disagree.
+/// The block comes from `pool`. Throws ClusterError when the object disappears or the chunks
+/// disagree.
 std::optional<ObjectValue> FetchChunked(const ObjectId& id, int32_t wait_ms,
-                                        const ChunkReader& read,
-                                        const ChunkReader* second = nullptr);
+                                        const ChunkReader& read, const ChunkReader* second,
+                                        const std::shared_ptr<MemoryPool>& pool);
 
 /// Runs `work(0, stop)` here and `work(1, stop)` on a second thread (the two halves of a
 /// transfer, each on its own connection); when one throws, `stop` turns true so that the other

@@ -356,6 +356,9 @@ std::vector<NodeInfo> ClusterRuntime::Nodes() {
         info.tasks_run = s.tasks_run;
         info.net_in_bytes = s.net_in_bytes;
         info.net_out_bytes = s.net_out_bytes;
+        info.spilled_bytes = s.spilled_bytes;
+        info.spill_bytes_total = s.spill_bytes_total;
+        info.restore_bytes_total = s.restore_bytes_total;
       } catch (const NodeLostError& e) {
         Log().warn("Node.Stats: {}", e.what());
         info.live = false;

@@ -33,6 +33,10 @@ struct NodeStats {
   int64_t tasks_run = 0;
   int64_t net_in_bytes = 0;
   int64_t net_out_bytes = 0;
+  int64_t memory_capacity = 0;
+  int64_t spilled_bytes = 0;
+  int64_t spill_bytes_total = 0;
+  int64_t restore_bytes_total = 0;
 };
 
 /// The calls the driver makes to one node; safe to call from several threads. Every call throws

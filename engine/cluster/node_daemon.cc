@@ -162,7 +162,7 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
         };
         auto fetch = [&] {
           const ChunkReader first = reader(conns), second = reader(seconds);
-          return FetchChunked(job.id, kPullWaitMs, first, &second);
+          return FetchChunked(job.id, kPullWaitMs, first, &second, node_->pool());
         };
         try {
           value = fetch();
@@ -310,8 +310,13 @@ class NodeDaemon::Handler final : public wire::NodeIf {
   void Stats(wire::StatsW& out) override {
     Checked("Node.Stats", [&] {
       Node& node = *daemon_->node_;
-      out.memory_used = node.store().bytes_in_use();
-      out.num_objects = node.store().num_objects();
+      const StoreStats st = node.store().stats();
+      out.memory_used = st.resident_bytes;
+      out.num_objects = st.objects;
+      out.memory_capacity = node.memory_bytes();
+      out.spilled_bytes = st.spilled_bytes;
+      out.spill_bytes_total = st.spill_bytes_total;
+      out.restore_bytes_total = st.restore_bytes_total;
       out.tasks_run = node.tasks_run();
       out.net_in_bytes = node.net_in_bytes();
       out.net_out_bytes = node.net_out_bytes();
@@ -401,8 +406,13 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
   const NodeId id = d->fetcher_->Register(self);
   self.id = id;
   d->self_ = self;
-  auto node = std::make_unique<Node>(id, options.cores, options.memory_bytes, d->registry_,
-                                     d->fetcher_.get());
+  NodeMemory memory;
+  memory.capacity = options.memory_bytes;
+  memory.spill_root = options.spill_dir;
+  memory.spill_name = "node-" + std::to_string(d->port_);
+  memory.log = [](const std::string& line) { Log().debug("{}", line); };
+  auto node =
+      std::make_unique<Node>(id, options.cores, std::move(memory), d->registry_, d->fetcher_.get());
   d->fetcher_->SetNode(node.get());
   d->node_ = std::move(node);
   d->ready_.store(true, std::memory_order_release);

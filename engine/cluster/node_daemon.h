@@ -29,7 +29,9 @@ struct NodeDaemonOptions {
   std::string advertise_host;
   int port = 0;  ///< 0 picks a free port
   int64_t cores = 1;
-  int64_t memory_bytes = 0;
+  int64_t memory_bytes = 0;  ///< capacity; 0: the machine's physical memory
+  /// Parent of the node's spill directory (its own is node-PORT under it); empty: no spilling.
+  std::string spill_dir;
   int64_t fetch_threads = 8;  ///< threads pulling task inputs from peers
   ServerLimits limits;        ///< of the connections it serves
 };

@@ -73,7 +73,7 @@ class ThriftNodeClient final : public NodeClient {
       OnSecond("Node.GetChunk",
                [&](wire::NodeClient& c) { c.GetChunk(out, wid, offset, kChunkBytes, wait); });
     };
-    return FetchChunked(id, wait_ms, first, &second);
+    return FetchChunked(id, wait_ms, first, &second, DriverPool());
   }
 
   std::shared_ptr<const ErrorInfo> Probe(const ObjectId& id) override {
@@ -103,7 +103,11 @@ class ThriftNodeClient final : public NodeClient {
             .num_objects = s.num_objects,
             .tasks_run = s.tasks_run,
             .net_in_bytes = s.net_in_bytes,
-            .net_out_bytes = s.net_out_bytes};
+            .net_out_bytes = s.net_out_bytes,
+            .memory_capacity = s.memory_capacity,
+            .spilled_bytes = s.spilled_bytes,
+            .spill_bytes_total = s.spill_bytes_total,
+            .restore_bytes_total = s.restore_bytes_total};
   }
 
   void Ping() override {

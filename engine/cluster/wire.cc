@@ -69,6 +69,14 @@ wire::TaskW ToWire(const TaskRecord& task) {
     w.arguments.push_back(std::move(a));
   }
   for (const ObjectId& id : task.returns) w.returns.push_back(ToWire(id));
+  for (const OutputSpec& out : task.outputs) {
+    wire::OutputSpecW o;
+    o.dtype = static_cast<int8_t>(out.dtype);
+    o.shape = out.shape;
+    o.upper_bound = out.upper_bound;
+    w.outputs.push_back(std::move(o));
+  }
+  w.scratch_bytes = task.scratch_bytes;
   return w;
 }
 
@@ -92,6 +100,21 @@ std::shared_ptr<const TaskRecord> FromWire(const wire::TaskW& w) {
     }
   }
   for (const auto& id : w.returns) t->returns.push_back(FromWire(id));
+  if (!w.outputs.empty() && w.outputs.size() != w.returns.size()) {
+    throw ValueError("task '" + t->name + "': " + std::to_string(w.outputs.size()) +
+                     " output specs for " + std::to_string(w.returns.size()) + " returns");
+  }
+  for (const auto& o : w.outputs) {
+    if (o.dtype < 0 || o.dtype > static_cast<int8_t>(DType::kFloat64)) {
+      throw ValueError("task '" + t->name + "': output of unknown dtype code " +
+                       std::to_string(o.dtype));
+    }
+    OutputSpec out{static_cast<DType>(o.dtype), o.shape, o.upper_bound};
+    out.nbytes();  // a shape from the wire must not overflow
+    t->outputs.push_back(std::move(out));
+  }
+  if (w.scratch_bytes < 0) throw ValueError("task '" + t->name + "': negative scratch_bytes");
+  t->scratch_bytes = w.scratch_bytes;
   return t;
 }
 
@@ -106,7 +129,7 @@ wire::ErrorW ToWire(const ErrorInfo& error) {
 
 std::shared_ptr<const ErrorInfo> FromWire(const wire::ErrorW& w) {
   auto e = std::make_shared<ErrorInfo>();
-  e->code = w.code >= 0 && w.code <= static_cast<int8_t>(ErrorCode::kTimeout)
+  e->code = w.code >= 0 && w.code <= static_cast<int8_t>(ErrorCode::kOutOfMemory)
                 ? static_cast<ErrorCode>(w.code)
                 : ErrorCode::kError;
   e->message = w.message;
@@ -123,7 +146,7 @@ wire::BlockMetaW MetaOf(const Block& block) {
   return m;
 }
 
-Block AllocateFor(const wire::BlockMetaW& meta) {
+Block AllocateFor(const wire::BlockMetaW& meta, std::shared_ptr<MemoryPool> pool) {
   if (meta.dtype < 0 || meta.dtype > static_cast<int8_t>(DType::kFloat64)) {
     throw ValueError("block with unknown dtype code " + std::to_string(meta.dtype));
   }
@@ -139,7 +162,7 @@ Block AllocateFor(const wire::BlockMetaW& meta) {
     throw ValueError("block of shape " + ShapeToString(meta.shape) + " cannot hold " +
                      std::to_string(meta.nbytes) + " bytes");
   }
-  return Block::Allocate(dtype, meta.shape);
+  return Block::Allocate(dtype, meta.shape, std::move(pool));
 }
 
 }  // namespace nums::engine::cluster

@@ -23,7 +23,8 @@ wire::ErrorW ToWire(const ErrorInfo& error);
 std::shared_ptr<const ErrorInfo> FromWire(const wire::ErrorW& error);
 
 wire::BlockMetaW MetaOf(const Block& block);
-/// A block with fresh storage for `meta`; throws ValueError when dtype, shape and size disagree.
-Block AllocateFor(const wire::BlockMetaW& meta);
+/// A block with fresh storage from `pool` for `meta`; throws ValueError when dtype, shape and
+/// size disagree.
+Block AllocateFor(const wire::BlockMetaW& meta, std::shared_ptr<MemoryPool> pool);
 
 }  // namespace nums::engine::cluster

@@ -32,7 +32,14 @@ union ArgW {
   2: ScalarW scalar
 }
 
-// A task with the ids of its outputs, assigned by the driver.
+// An output a task declares (engine OutputSpec).
+struct OutputSpecW {
+  1: i8 dtype
+  2: list<i64> shape
+  3: bool upper_bound
+}
+
+// A task with the ids of its outputs, assigned by the driver, and the memory it needs.
 struct TaskW {
   1: string kernel
   2: string name
@@ -40,6 +47,8 @@ struct TaskW {
   4: i64 node
   5: list<ArgW> arguments
   6: list<ObjectIdW> returns
+  7: list<OutputSpecW> outputs
+  8: i64 scratch_bytes
 }
 
 struct BlockMetaW {
@@ -89,6 +98,10 @@ struct StatsW {
   3: i64 tasks_run
   4: i64 net_in_bytes
   5: i64 net_out_bytes
+  6: i64 memory_capacity
+  7: i64 spilled_bytes
+  8: i64 spill_bytes_total
+  9: i64 restore_bytes_total
 }
 
 exception AuthFailure {

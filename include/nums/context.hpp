@@ -20,6 +20,12 @@ struct InitOptions {
   std::string address{};
   /// The cluster token file; empty: $NUMS_HOME/token, else ~/.nums/token.
   std::string token_file{};
+  /// embedded: the memory budget in bytes, shared equally by the nodes; 0: 80% of physical
+  /// memory. Above 80% of it objects spill to disk; a task that can never fit throws
+  /// OutOfMemoryError.
+  int64_t memory = 0;
+  /// embedded: where objects spill; empty: $NUMS_HOME/spill, else ~/.nums/spill.
+  std::string spill_dir{};
 };
 
 /// One node as the driver sees it.
@@ -27,13 +33,16 @@ struct NodeStatus {
   int64_t id = 0;
   std::string address;
   int64_t cores = 0;
-  int64_t memory_bytes = 0;
-  int64_t memory_used = 0;
+  int64_t memory_bytes = 0;  ///< capacity
+  int64_t memory_used = 0;   ///< bytes of objects in memory
   int64_t num_objects = 0;
   int64_t tasks_run = 0;
   int64_t net_in_bytes = 0;   ///< bytes this node received from other nodes so far
   int64_t net_out_bytes = 0;  ///< bytes it sent
   bool live = true;
+  int64_t spilled_bytes = 0;        ///< bytes of objects on its spill disk only
+  int64_t spill_bytes_total = 0;    ///< bytes it wrote to spill files so far
+  int64_t restore_bytes_total = 0;  ///< bytes it read back from them
 };
 
 /// A handle to a running cluster; cheap to copy. The cluster stops when the last copy (and the

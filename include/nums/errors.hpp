@@ -21,6 +21,7 @@ enum class ErrorCode : uint8_t {
   kAuth,
   kRemoteTask,
   kTimeout,
+  kOutOfMemory,
 };
 
 /// Base of every nums exception.
@@ -60,6 +61,9 @@ NUMS_DEFINE_ERROR(AuthError, kAuth)
 NUMS_DEFINE_ERROR(RemoteTaskError, kRemoteTask)
 /// A wait or get ran past its deadline.
 NUMS_DEFINE_ERROR(TimeoutError, kTimeout)
+/// A node cannot hold what a task or a put needs, even after spilling what it can; the message
+/// names the node, the bytes needed and the bytes available.
+NUMS_DEFINE_ERROR(OutOfMemoryError, kOutOfMemory)
 
 #undef NUMS_DEFINE_ERROR
 

@@ -157,7 +157,8 @@ FakeCluster::FakeCluster(int64_t nodes, std::shared_ptr<const KernelRegistry> re
     : registry_(std::move(registry)) {
   for (NodeId i = 0; i < nodes; ++i) {
     Slot s;
-    s.node = std::make_unique<Node>(i, 1, int64_t{1} << 30, registry_, this);
+    s.node =
+        std::make_unique<Node>(i, 1, NodeMemory{.capacity = int64_t{1} << 30}, registry_, this);
     s.incarnation = next_incarnation_++;
     slots_.push_back(std::move(s));
   }
@@ -211,7 +212,8 @@ void FakeCluster::Restart(NodeId node) {
   Kill(node);
   std::lock_guard lock(mu_);
   Slot& s = slots_.at(static_cast<size_t>(node));
-  s.node = std::make_unique<Node>(node, 1, int64_t{1} << 30, registry_, this);
+  s.node =
+      std::make_unique<Node>(node, 1, NodeMemory{.capacity = int64_t{1} << 30}, registry_, this);
   s.incarnation = next_incarnation_++;
   s.alive = true;
 }

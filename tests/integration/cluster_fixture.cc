@@ -165,6 +165,7 @@ void LocalCluster::StartNode(int i, int port) {
                                       "--cores",      std::to_string(options_.cores),
                                       "--foreground"};
   args.insert(args.end(), tool.begin(), tool.end());
+  args.insert(args.end(), options_.node_args.begin(), options_.node_args.end());
   const std::string log = "node" + std::to_string(i) + ".log";
   const pid_t pid = Spawn(args, log);
   pids_.push_back(pid);

@@ -24,6 +24,8 @@ struct LocalClusterOptions {
   std::vector<std::vector<std::string>> node_prefix;
   /// Per node (empty: 127.0.0.1): the address node i binds and registers.
   std::vector<std::string> node_bind;
+  /// More arguments for every node's `nums start`, e.g. {"--memory", "256MiB"}.
+  std::vector<std::string> node_args;
 };
 
 class LocalCluster {

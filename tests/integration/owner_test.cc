@@ -77,7 +77,8 @@ void ExpectAKilledDriverLeavesNothing(const std::string& mode, std::chrono::mill
   std::string status;
   ASSERT_EQ(RunNumsTool({"--state-dir", cluster.state_dir().string(), "status"}, &status), 0);
   size_t empty = 0;
-  for (size_t at = 0; (at = status.find("objects 0 (0 B)", at)) != std::string::npos; ++at) ++empty;
+  for (size_t at = 0; (at = status.find("objects 0  in memory 0 B", at)) != std::string::npos; ++at)
+    ++empty;
   EXPECT_EQ(empty, 2u) << status;
 }
 

@@ -1,7 +1,8 @@
 // nums: start, inspect and stop the daemons of a cluster.
 //
 //   nums start --head [--port P] [--bind ADDR] [--token-file F [--keep-token]] [--foreground]
-//   nums start --address HOST:P --token-file F [--cores N] [--memory BYTES] [--foreground]
+//   nums start --address HOST:P --token-file F [--cores N] [--memory SIZE] [--spill-dir DIR]
+//              [--foreground]
 //   nums status | nums stop
 //
 // Without --foreground a daemon is spawned in its own session with its output in the log
@@ -56,11 +57,38 @@ struct Options {
   std::string advertise;
   int port = -1;  // -1: 7700 for a head, a free port for a node
   int64_t cores = 0;
-  int64_t memory = 0;
+  std::string memory;  // "256MiB", "2G", "1048576"; empty: most of the machine's memory
+  std::string spill_dir;
   bool foreground = false;
   std::string state_dir;
   int timeout_s = 30;
 };
+
+// "256MiB", "1.5GiB", "2G", "512k" or plain bytes; binary multiples either way.
+int64_t ParseBytes(const std::string& text, const char* what) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string unit = text.substr(used);
+  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::vector<std::pair<std::string, int>> units{
+      {"", 0},     {"b", 0},  {"k", 10},  {"kb", 10},  {"kib", 10}, {"m", 20},  {"mb", 20},
+      {"mib", 20}, {"g", 30}, {"gb", 30}, {"gib", 30}, {"t", 40},   {"tb", 40}, {"tib", 40}};
+  for (const auto& [name, shift] : units) {
+    const double bytes = value * static_cast<double>(int64_t{1} << shift);
+    if (used > 0 && unit == name && value > 0 && bytes < 9.2e18) return static_cast<int64_t>(bytes);
+  }
+  throw ValueError(std::string(what) + ": '" + text +
+                   "' is not a positive size (bytes, or a number with KiB, MiB, GiB or TiB)");
+}
+
+int64_t DefaultNodeMemory() {
+  return static_cast<int64_t>(static_cast<double>(engine::PhysicalMemoryBytes()) * 0.8);
+}
 
 fs::path StateDir(const Options& o) {
   if (!o.state_dir.empty()) return o.state_dir;
@@ -242,9 +270,8 @@ int RunNode(const Options& o) {
   no.advertise_host = o.advertise;
   no.port = o.port < 0 ? 0 : o.port;
   no.cores = o.cores > 0 ? o.cores : std::max<int64_t>(1, std::thread::hardware_concurrency());
-  no.memory_bytes = o.memory > 0
-                        ? o.memory
-                        : static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
+  no.memory_bytes = o.memory.empty() ? DefaultNodeMemory() : ParseBytes(o.memory, "--memory");
+  no.spill_dir = o.spill_dir.empty() ? (StateDir(o) / "spill").string() : o.spill_dir;
   no.limits = LimitsFromEnvironment();
   auto node = engine::cluster::NodeDaemon::Start(no, NodeKernels());
   PidFile pid(StateDir(o) / "pids", "node");
@@ -400,7 +427,9 @@ int Status(const Options& o) {
       Connection<wire::NodeClient> conn(n.host, n.port, token, true, 10s);
       wire::StatsW s;
       conn.Invoke("Node.Stats", [&](wire::NodeClient& c) { c.Stats(s); });
-      std::cout << "  objects " << s.num_objects << " (" << s.memory_used << " B)  tasks "
+      std::cout << "  objects " << s.num_objects << "  in memory " << s.memory_used << " B of "
+                << s.memory_capacity << "  spilled " << s.spilled_bytes << " B  (spill "
+                << s.spill_bytes_total << " B, restore " << s.restore_bytes_total << " B)  tasks "
                 << s.tasks_run;
     } catch (const Error& e) {
       std::cout << "  unreachable: " << e.what();
@@ -478,7 +507,11 @@ int main(int argc, char** argv) {
   start->add_option("--bind", o.bind, "address to listen on (default 127.0.0.1)");
   start->add_option("--advertise", o.advertise, "host peers dial for this node (default --bind)");
   start->add_option("--cores", o.cores, "node: worker threads (default: all cores)");
-  start->add_option("--memory", o.memory, "node: memory capacity in bytes (default: all)");
+  start->add_option("--memory", o.memory,
+                    "node: memory capacity, e.g. 256MiB, 8GiB or bytes (default: 80% of RAM); "
+                    "objects spill to disk above 80% of it");
+  start->add_option("--spill-dir", o.spill_dir,
+                    "node: where objects that do not fit in memory go (default STATE_DIR/spill)");
   start->add_flag("--foreground", o.foreground, "run in this process, logging to stderr");
   start->add_option("--timeout", o.timeout_s, "seconds to wait for the daemon to serve");
   CLI::App* status = app.add_subcommand("status", "list the nodes of the cluster");
