@@ -14,7 +14,7 @@ namespace {
 constexpr int64_t kHugePage = int64_t{2} << 20;
 constexpr int64_t kSmallAlign = 64;
 
-thread_local std::shared_ptr<MemoryPool> current_pool;
+thread_local const std::shared_ptr<MemoryPool>* current_pool = nullptr;
 thread_local bool reclaiming = false;
 
 // Large buffers are mapped, not malloc'd: glibc keeps freed heap memory mapped, and the node's
@@ -46,14 +46,15 @@ void Release(void* p, int64_t size) {
 std::string_view DeviceName(Device d) { return d == Device::kCpu ? "cpu" : "cuda"; }
 
 const std::shared_ptr<MemoryPool>& MemoryPool::Current() {
-  return current_pool ? current_pool : DriverPool();
+  return current_pool ? *current_pool : DriverPool();
 }
 
-MemoryPool::Scope::Scope(std::shared_ptr<MemoryPool> pool) : previous_(std::move(current_pool)) {
-  current_pool = std::move(pool);
+// A pointer, not a copy: a scope per task must cost no atomic reference counting.
+MemoryPool::Scope::Scope(const std::shared_ptr<MemoryPool>& pool) : previous_(current_pool) {
+  current_pool = &pool;
 }
 
-MemoryPool::Scope::~Scope() { current_pool = std::move(previous_); }
+MemoryPool::Scope::~Scope() { current_pool = previous_; }
 
 int64_t PhysicalMemoryBytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);

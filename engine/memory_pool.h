@@ -35,16 +35,17 @@ class MemoryPool {
   /// The pool that blocks allocated on this thread come from: a node's while it runs one of its
   /// tasks or receives an object, the driver's otherwise.
   static const std::shared_ptr<MemoryPool>& Current();
-  /// Makes `pool` the thread's current pool while alive.
+  /// Makes `pool` the thread's current pool while alive; `pool` must outlive the scope.
   class Scope {
    public:
-    explicit Scope(std::shared_ptr<MemoryPool> pool);
+    explicit Scope(const std::shared_ptr<MemoryPool>& pool);
+    Scope(std::shared_ptr<MemoryPool>&&) = delete;  // a temporary would dangle
     ~Scope();
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;
 
    private:
-    std::shared_ptr<MemoryPool> previous_;
+    const std::shared_ptr<MemoryPool>* previous_;
   };
 };
 

@@ -40,6 +40,7 @@ Node::Node(NodeId id, int64_t threads, NodeMemory memory,
                                        std::clamp(memory.high_water, 0.05, 1.0))),
       log_(std::move(memory.log)),
       pool_(std::make_shared<HostPool>("node " + std::to_string(id), capacity_)),
+      memory_(pool_),
       registry_(std::move(registry)),
       peers_(peers),
       store_(id, pool_,
@@ -307,7 +308,7 @@ bool Node::Admit(const std::shared_ptr<PendingTask>& p, int64_t need) {
 }
 
 void Node::Finished(int64_t reserved) {
-  reserved_.fetch_sub(reserved);
+  if (reserved != 0) reserved_.fetch_sub(reserved);
   running_.fetch_sub(1);
   if (any_parked_.load()) WakeParked();
 }
@@ -339,11 +340,11 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
       pinned = true;
       reserved = t.DeclaredBytes() + restore;
       if (!Admit(pending, reserved)) {  // parked: runs again when memory frees
-        store_.Unpin(p.local);
+        store_.Unpin(p.local, /*position=*/-1);
         return;
       }
       admitted = true;
-      MemoryPool::Scope scope(pool_);
+      MemoryPool::Scope scope(memory_);
       // Each reserved piece is handed back just before it is allocated, so that the pool's
       // reclaimer does not count it twice.
       auto take = [&](int64_t bytes) {
@@ -385,10 +386,11 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
   tasks_run_.fetch_add(1, std::memory_order_relaxed);
   // Inputs are released before outputs are sealed, so a waiter that sees the result also sees the
   // inputs' memory accounted as freed.
-  for (const ObjectId& id : p.local) {
-    if (!id.IsNil()) store_.RemoveUse(id, p.position);
+  if (pinned) {
+    store_.Unpin(p.local, p.position);
+  } else {
+    store_.RemoveUses(p.local, p.position);
   }
-  if (pinned) store_.Unpin(p.local);
   p.inputs.clear();
   p.pins.clear();
   for (const RemoteKey& key : p.shared) ReleaseRemote(key);

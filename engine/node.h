@@ -132,6 +132,7 @@ class Node {
   const int64_t high_water_;
   const std::function<void(const std::string&)> log_;
   std::shared_ptr<HostPool> pool_;
+  const std::shared_ptr<MemoryPool> memory_;  // pool_, as the thread's current pool
   const std::shared_ptr<const KernelRegistry> registry_;
   ObjectSource* const peers_;
   std::atomic<int64_t> tasks_run_{0};

@@ -44,8 +44,6 @@ void ObjectStore::Seal(const ObjectId& id, Block block, bool create_if_missing) 
     Uncount(e);
     e.state = State::kReady;
     e.value = value;
-    e.dtype = value.block.dtype();
-    e.shape = value.block.shape();
     e.nbytes = value.block.nbytes();
     e.resident = true;
     e.foreign = value.block.buffer() && value.block.buffer()->pool() != pool_.get();
@@ -177,15 +175,15 @@ int64_t ObjectStore::FreeSession(uint64_t session) {
 
 bool ObjectStore::Free(const ObjectId& id) {
   std::vector<ObjectCallback> waiters;
-  Entry gone;  // destroyed outside the lock: its buffer returns to the pool, its file is deleted
+  // Destroyed outside the lock: its buffer returns to the pool, its spill file is deleted.
+  decltype(objects_)::node_type gone;
   {
     std::lock_guard lock(mu_);
     auto it = objects_.find(id);
     if (it == objects_.end()) return false;
     Uncount(it->second);
-    gone = std::move(it->second);
-    waiters.swap(gone.waiters);
-    objects_.erase(it);
+    waiters.swap(it->second.waiters);
+    gone = objects_.extract(it);
   }
   if (!waiters.empty()) {
     ObjectValue missing = MissingValue(id);
@@ -209,7 +207,11 @@ std::optional<ObjectView> ObjectStore::TryView(const ObjectId& id) {
   if (it == objects_.end() || it->second.state != State::kReady) return std::nullopt;
   const Entry& e = it->second;
   ObjectView view{e.dtype, e.shape, e.nbytes, std::nullopt, e.disk};
-  if (e.resident) view.block = e.value.block;
+  if (e.resident) {
+    view.dtype = e.value.block.dtype();
+    view.shape = e.value.block.shape();
+    view.block = e.value.block;
+  }
   return view;
 }
 
@@ -227,6 +229,7 @@ int64_t ObjectStore::SpilledBytes(const ObjectId& id) const {
 }
 
 int64_t ObjectStore::Pin(std::span<const ObjectId> ids) {
+  if (ids.empty()) return 0;
   std::lock_guard lock(mu_);
   int64_t spilled = 0;
   for (const ObjectId& id : ids) {
@@ -238,24 +241,37 @@ int64_t ObjectStore::Pin(std::span<const ObjectId> ids) {
   return spilled;
 }
 
-void ObjectStore::Unpin(std::span<const ObjectId> ids) {
+namespace {
+void DropUse(std::vector<int64_t>& uses, int64_t position) {
+  auto at = std::find(uses.begin(), uses.end(), position);
+  if (at != uses.end()) uses.erase(at);
+}
+}  // namespace
+
+void ObjectStore::Unpin(std::span<const ObjectId> ids, int64_t position) {
+  if (ids.empty()) return;
   std::lock_guard lock(mu_);
   for (const ObjectId& id : ids) {
     auto it = objects_.find(id);
-    if (it != objects_.end() && it->second.pins > 0) --it->second.pins;
+    if (it == objects_.end()) continue;
+    if (it->second.pins > 0) --it->second.pins;
+    DropUse(it->second.uses, position);
   }
 }
 
 void ObjectStore::AddUse(const ObjectId& id, int64_t position) {
   std::lock_guard lock(mu_);
   auto it = objects_.find(id);
-  if (it != objects_.end()) it->second.uses.insert(position);
+  if (it != objects_.end()) it->second.uses.push_back(position);
 }
 
-void ObjectStore::RemoveUse(const ObjectId& id, int64_t position) {
+void ObjectStore::RemoveUses(std::span<const ObjectId> ids, int64_t position) {
+  if (ids.empty()) return;
   std::lock_guard lock(mu_);
-  auto it = objects_.find(id);
-  if (it != objects_.end()) it->second.uses.erase(position);
+  for (const ObjectId& id : ids) {
+    auto it = objects_.find(id);
+    if (it != objects_.end()) DropUse(it->second.uses, position);
+  }
 }
 
 namespace {
@@ -284,7 +300,8 @@ int64_t ObjectStore::Spill(int64_t need) {
       c.pinned = e.value.block.buffer().use_count() > 1;
       c.on_disk = e.disk.has_value();
       c.consumers = static_cast<int64_t>(e.uses.size());
-      c.next_use = e.uses.empty() ? EvictionCandidate::kNever : *e.uses.begin();
+      c.next_use = e.uses.empty() ? EvictionCandidate::kNever
+                                  : *std::min_element(e.uses.begin(), e.uses.end());
       c.last_use = e.last_use;
       if (!c.on_disk && !spill_) continue;  // nowhere to write it
       candidates.push_back(c);
@@ -341,6 +358,8 @@ int64_t ObjectStore::Spill(int64_t need) {
       Entry& e = it->second;
       // A reader that took the block meanwhile keeps it in memory (its file stays for later).
       if (!e.disk || e.pins > 0 || e.value.block.buffer().use_count() > 1) continue;
+      e.dtype = e.value.block.dtype();  // kept for the restore; a resident block has its own
+      e.shape = e.value.block.shape();
       dropped.push_back(std::move(e.value.block));
       e.value.block = Block();
       e.resident = false;

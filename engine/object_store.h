@@ -10,7 +10,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -88,12 +87,15 @@ class ObjectStore {
   /// inputs must not be spilled before it reads them. Unknown ids are ignored. Returns the
   /// bytes of those that are spilled (what reading them back will take).
   int64_t Pin(std::span<const ObjectId> ids);
-  void Unpin(std::span<const ObjectId> ids);
+  /// Unpins the objects and drops the queued use at `position` (AddUse) of each; a negative
+  /// position keeps their uses (the task still waits).
+  void Unpin(std::span<const ObjectId> ids, int64_t position);
 
   /// A queued task at queue position `position` will read the object: the eviction policy
   /// spills what is needed last. Unknown ids are ignored.
   void AddUse(const ObjectId& id, int64_t position);
-  void RemoveUse(const ObjectId& id, int64_t position);
+  /// Drops the queued use at `position` of each of the objects.
+  void RemoveUses(std::span<const ObjectId> ids, int64_t position);
 
   /// Evicts unpinned objects (writing those not yet on disk, several to one file) until `need`
   /// bytes of memory are freed or nothing more can go; returns the bytes freed. Throws IOError
@@ -115,16 +117,16 @@ class ObjectStore {
   enum class State : uint8_t { kPending, kReady, kFailed };
   struct Entry {
     State state = State::kPending;
-    ObjectValue value;  // the block is empty while the object is on disk only
-    DType dtype = DType::kFloat64;
+    ObjectValue value;              // the block is empty while the object is on disk only
+    DType dtype = DType::kFloat64;  // dtype and shape are kept here only while spilled
     Shape shape;
     int64_t nbytes = 0;
     bool resident = false;
     bool foreign = false;  // its bytes came from another pool (a put in the embedded cluster)
     bool busy = false;     // being written or read back
     std::optional<SpillLocation> disk;
-    std::set<int64_t> uses;  // queue positions of local tasks that will read it
-    int64_t pins = 0;        // admitted tasks about to read it: not spilled meanwhile
+    std::vector<int64_t> uses;  // queue positions of local tasks that will read it (few)
+    int64_t pins = 0;           // admitted tasks about to read it: not spilled meanwhile
     int64_t last_use = 0;
     std::vector<ObjectCallback> waiters;
   };
