@@ -53,29 +53,41 @@ class Parallelism {
 
 // Names the worker threads that join an executor's arena, so that `top -H` and the tests can
 // count a node's threads.
-class WorkerNamer final : public tbb::task_scheduler_observer {
+// Names the arena's workers, and makes the node's pool their current pool while they are in
+// it, so that blocks allocated inside a kernel's parallel loops count against the node too.
+class WorkerObserver final : public tbb::task_scheduler_observer {
  public:
-  explicit WorkerNamer(tbb::task_arena& arena) : tbb::task_scheduler_observer(arena) {
+  WorkerObserver(tbb::task_arena& arena, const std::shared_ptr<MemoryPool>* pool)
+      : tbb::task_scheduler_observer(arena), pool_(pool) {
     observe(true);
   }
-  ~WorkerNamer() override { observe(false); }
+  ~WorkerObserver() override { observe(false); }
   void on_scheduler_entry(bool is_worker) override {
     if (is_worker) pthread_setname_np(pthread_self(), "nums-worker");
+    if (pool_ != nullptr) previous_ = MemoryPool::Exchange(pool_);
   }
+  void on_scheduler_exit(bool) override {
+    if (pool_ != nullptr) MemoryPool::Exchange(previous_);
+  }
+
+ private:
+  const std::shared_ptr<MemoryPool>* pool_;
+  static thread_local const std::shared_ptr<MemoryPool>* previous_;
 };
+thread_local const std::shared_ptr<MemoryPool>* WorkerObserver::previous_ = nullptr;
 
 }  // namespace
 
-Executor::Executor(int64_t threads) : threads_(threads) {
+Executor::Executor(int64_t threads, const std::shared_ptr<MemoryPool>* pool) : threads_(threads) {
   Parallelism::Add(threads);
   arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(threads), 0);
   arena_->initialize();
-  namer_ = std::make_unique<WorkerNamer>(*arena_);
+  observer_ = std::make_unique<WorkerObserver>(*arena_, pool);
 }
 
 Executor::~Executor() {
   WaitIdle();
-  namer_.reset();
+  observer_.reset();
   arena_.reset();
   Parallelism::Add(-threads_);
 }

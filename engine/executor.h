@@ -9,7 +9,9 @@
 #include <mutex>
 
 #include <tbb/task_arena.h>
+
 #include <tbb/task_scheduler_observer.h>
+#include "engine/memory_pool.h"
 
 namespace nums::engine {
 
@@ -17,7 +19,8 @@ class Executor {
  public:
   /// An arena of `threads` threads; TBB's process-wide worker limit is raised so that every
   /// executor alive in the process gets all of its threads, whatever the machine's core count.
-  explicit Executor(int64_t threads);
+  /// With `pool` (which must outlive the executor), the arena's workers allocate from it.
+  explicit Executor(int64_t threads, const std::shared_ptr<MemoryPool>* pool = nullptr);
   /// Waits for every queued task to finish.
   ~Executor();
   Executor(const Executor&) = delete;
@@ -44,7 +47,7 @@ class Executor {
 
   const int64_t threads_;
   std::unique_ptr<tbb::task_arena> arena_;
-  std::unique_ptr<tbb::task_scheduler_observer> namer_;
+  std::unique_ptr<tbb::task_scheduler_observer> observer_;
   std::mutex mu_;  // guards in_flight_; held while notifying so WaitIdle cannot return early
   int64_t in_flight_ = 0;
   std::condition_variable idle_cv_;

@@ -56,6 +56,12 @@ MemoryPool::Scope::Scope(const std::shared_ptr<MemoryPool>& pool) : previous_(cu
 
 MemoryPool::Scope::~Scope() { current_pool = previous_; }
 
+const std::shared_ptr<MemoryPool>* MemoryPool::Exchange(const std::shared_ptr<MemoryPool>* pool) {
+  const std::shared_ptr<MemoryPool>* previous = current_pool;
+  current_pool = pool;
+  return previous;
+}
+
 int64_t PhysicalMemoryBytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   return pages > 0 && page > 0 ? int64_t{pages} * page : int64_t{8} << 30;

@@ -35,6 +35,9 @@ class MemoryPool {
   /// The pool that blocks allocated on this thread come from: a node's while it runs one of its
   /// tasks or receives an object, the driver's otherwise.
   static const std::shared_ptr<MemoryPool>& Current();
+  /// Makes `*pool` (null: the driver's) the thread's current pool; returns the previous one.
+  /// For threads that enter and leave a node's arena; tasks use Scope.
+  static const std::shared_ptr<MemoryPool>* Exchange(const std::shared_ptr<MemoryPool>* pool);
   /// Makes `pool` the thread's current pool while alive; `pool` must outlive the scope.
   class Scope {
    public:

@@ -47,7 +47,7 @@ Node::Node(NodeId id, int64_t threads, NodeMemory memory,
              memory.spill_root.empty()
                  ? nullptr
                  : std::make_unique<SpillDirectory>(memory.spill_root, memory.spill_name)),
-      executor_(threads) {
+      executor_(threads, &memory_) {
   pool_->SetReclaimer(high_water_, [this](int64_t need) { Reclaim(need); });
   retry_thread_ = std::thread([this] { IdleRetryLoop(); });
 }

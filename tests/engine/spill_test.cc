@@ -10,6 +10,10 @@
 #include <fstream>
 #include <numeric>
 
+#include <tbb/parallel_for.h>
+
+#include <atomic>
+
 #include "engine/embedded_runtime.h"
 #include "nums/errors.hpp"
 
@@ -34,6 +38,17 @@ std::shared_ptr<KernelRegistry> Kernels() {
     const Block& in = ctx.inputs[0];
     Block out = Block::Allocate(float64, {1});
     out.data<double>()[0] = std::accumulate(in.data<double>(), in.data<double>() + in.size(), 0.0);
+    return std::vector<Block>{out};
+  });
+  // 1.0 when every block allocated inside a parallel loop came from the node's pool, else 0.0.
+  r->Register("test.parallel_pools", Device::kCpu, [](const KernelContext& ctx) {
+    std::atomic<int> foreign{0};
+    tbb::parallel_for(0, 64, [&](int) {
+      Block b = Block::Allocate(float64, {1000});
+      if (b.buffer()->pool() != ctx.pool) ++foreign;
+    });
+    Block out = Block::Allocate(float64, {1});
+    out.data<double>()[0] = foreign == 0 ? 1.0 : 0.0;
     return std::vector<Block>{out};
   });
   return r;
@@ -112,6 +127,12 @@ TEST(SpillTest, ObjectsBeyondTheCapacitySpillAndReadBackExactly) {
   EXPECT_EQ(info.memory_bytes, 64 * kMiB);
   EXPECT_EQ(info.spilled_bytes, end.spilled_bytes);
   EXPECT_EQ(info.restore_bytes_total, end.restore_bytes_total);
+}
+
+TEST(SpillTest, BlocksAllocatedInAKernelsParallelLoopCountAgainstTheNode) {
+  Cluster c(64 * kMiB, "");
+  TaskSpec s{"test.parallel_pools", Device::kCpu, 0, {}, 1, ""};
+  EXPECT_EQ(c.rt->Get(c.rt->Submit(std::move(s))[0]).data<double>()[0], 1.0);
 }
 
 TEST(SpillTest, UndeclaredOutputsSpillThroughThePool) {
