@@ -283,8 +283,8 @@ bool Node::Admit(const std::shared_ptr<PendingTask>& p, int64_t need) {
     running_.fetch_add(1);
     return true;
   }
-  // Paired with Finished: either it sees any_parked_, or this sees its running_ decrement.
   if (stopping_) throw ClusterError("node " + std::to_string(id_) + " is stopping");
+  // Paired with Finished: either it sees any_parked_, or this sees its running_ decrement.
   any_parked_.store(true);
   if (running_.load() > 0) {
     p->idle_since.reset();  // the idle wait counts only while nothing runs
