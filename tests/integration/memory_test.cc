@@ -49,10 +49,10 @@ struct Results {
 };
 
 // The same work on any context: a sum, an elementwise chain reduced over rows, and 5 Newton
-// iterations of logistic regression on X (1 GiB).
-Results Work(Context ctx) {
+// iterations of logistic regression on X (1 GiB unless told).
+Results Work(Context ctx, const Shape& shape = kShape, const Shape& block = kBlock) {
   random::Generator rng(ctx, 5);
-  BlockArray X = rng.normal(kShape, 0.0, 1.0, float64, kBlock);
+  BlockArray X = rng.normal(shape, 0.0, 1.0, float64, block);
   Results r;
   r.sum = X.sum().item<double>();
   r.chain = ((X * 2.0 + 1.0) / 3.0 - X).sum(0).get();
@@ -95,6 +95,33 @@ TEST(MemoryTest, AOneGiBArrayOnA256MiBNodeGivesTheInMemoryResults) {
   const fs::path spill = cluster.state_dir() / "spill";
   EXPECT_TRUE(PollUntil([&] { return FilesUnder(spill) == 0; }, 20s))
       << FilesUnder(spill) << " spill files left under " << spill;
+}
+
+TEST(MemoryTest, TwoSpillingNodesMoveBlocksBetweenThemAndGiveTheInMemoryResults) {
+  const Shape shape{2'097'152, 32}, block{65'536, 32};  // 512 MiB in 16 MiB blocks
+  const Results expected = Work(init({.nodes = 2}), shape, block);
+  LocalClusterOptions o;
+  o.nodes = 2;
+  o.node_args = {"--memory", "128MiB"};
+  LocalCluster cluster(o);
+  Results got;
+  {
+    Context ctx = init({.address = cluster.address(), .token_file = cluster.token_file()});
+    got = Work(ctx, shape, block);
+    for (const NodeStatus& n : ctx.nodes()) {
+      EXPECT_GT(n.spill_bytes_total, 64 * kMiB) << "node " << n.id;
+      EXPECT_GT(n.net_in_bytes + n.net_out_bytes, 0) << "node " << n.id;
+    }
+  }
+  EXPECT_NEAR(got.sum, expected.sum, 1e-9 * std::abs(expected.sum) + 1e-6);
+  for (int64_t j = 0; j < got.chain.size(); ++j) {
+    EXPECT_NEAR(got.chain.data<double>()[j], expected.chain.data<double>()[j], 1e-6) << j;
+  }
+  for (Eigen::Index j = 0; j < got.coef.size(); ++j) EXPECT_NEAR(got.coef[j], expected.coef[j], 1e-9);
+  for (int i = 0; i < 2; ++i) {
+    const int64_t peak = PeakRss(cluster.node_pid(i));
+    EXPECT_LE(peak, 128 * kMiB * 3 / 2) << "node " << i << " peak RSS " << peak / kMiB << " MiB";
+  }
 }
 
 TEST(MemoryTest, ATaskThatCannotFitRaisesOutOfMemoryErrorAndTheNodeServesOn) {
