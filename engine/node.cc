@@ -50,6 +50,39 @@ Node::Node(NodeId id, int64_t threads, NodeMemory memory,
       executor_(threads, &memory_) {
   pool_->SetReclaimer(high_water_, [this](int64_t need) { Reclaim(need); });
   retry_thread_ = std::thread([this] { IdleRetryLoop(); });
+  if (store_.can_spill()) prefetch_thread_ = std::thread([this] { PrefetchLoop(); });
+}
+
+void Node::Prefetch(const std::vector<ObjectId>& inputs) {
+  bool any = false;
+  for (const ObjectId& id : inputs) {
+    if (id.IsNil() || store_.SpilledBytes(id) == 0) continue;
+    std::lock_guard lock(prefetch_mu_);
+    prefetch_.push_back(id);
+    any = true;
+  }
+  if (any) prefetch_cv_.notify_one();
+}
+
+void Node::PrefetchLoop() {
+  std::unique_lock lock(prefetch_mu_);
+  for (;;) {
+    prefetch_cv_.wait(lock, [&] { return stop_prefetch_ || !prefetch_.empty(); });
+    if (stop_prefetch_) return;
+    const ObjectId id = prefetch_.front();
+    prefetch_.pop_front();
+    lock.unlock();
+    // Only into memory that is free: a prefetch never spills. A task admitted meanwhile may
+    // have read it back already, or a spill taken it again; both are harmless.
+    const int64_t bytes = store_.SpilledBytes(id);
+    if (bytes > 0 && Over(bytes) <= 0) {
+      try {
+        store_.TryGet(id);
+      } catch (const Error&) {  // the task's own read reports the error
+      }
+    }
+    lock.lock();
+  }
 }
 
 Node::~Node() {
@@ -69,6 +102,12 @@ void Node::Stop() {
   }
   retry_cv_.notify_all();
   retry_thread_.join();
+  {
+    std::lock_guard lock(prefetch_mu_);
+    stop_prefetch_ = true;
+  }
+  prefetch_cv_.notify_all();
+  if (prefetch_thread_.joinable()) prefetch_thread_.join();
   // Their waiters (other nodes, a Get) hear of it instead of waiting for ever.
   auto info = std::make_shared<ErrorInfo>();
   info->code = ErrorCode::kCluster;
@@ -129,6 +168,7 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
   p->task = std::move(task);
 
   auto schedule = [this](std::shared_ptr<PendingTask> pending) {
+    if (store_.can_spill()) Prefetch(pending->local);
     executor_.Run([this, pending = std::move(pending)]() mutable { Execute(std::move(pending)); });
   };
   size_t slot = 0;

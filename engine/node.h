@@ -103,6 +103,10 @@ class Node {
   void WakeParked();
   /// While nothing runs, parked tasks wait for frees: this retries them every few ms.
   void IdleRetryLoop();
+  /// Queues the spilled ones of a ready task's local inputs to be read back ahead of it.
+  void Prefetch(const std::vector<ObjectId>& inputs);
+  /// Reads queued objects back while the node's memory has room for them, in queue order.
+  void PrefetchLoop();
 
   // A remote object fetched for the local tasks that need it: kept while one of them has not run,
   // so that they share one transfer (the optimizer counts one copy per node). A failed fetch is
@@ -153,7 +157,12 @@ class Node {
   bool stopping_ = false;             // guarded by admit_mu_
   std::condition_variable retry_cv_;  // with admit_mu_: wakes IdleRetryLoop to stop
   std::thread retry_thread_;
-  std::mutex remote_mu_;  // guards remote_
+  std::mutex prefetch_mu_;  // guards prefetch_, stop_prefetch_
+  std::condition_variable prefetch_cv_;
+  std::deque<ObjectId> prefetch_;
+  bool stop_prefetch_ = false;
+  std::thread prefetch_thread_;  // only with a spill directory
+  std::mutex remote_mu_;         // guards remote_
   std::unordered_map<RemoteKey, Remote, RemoteKeyHash> remote_;
   ObjectStore store_;
   Executor executor_;  // last: destroyed first, so running tasks never outlive the store

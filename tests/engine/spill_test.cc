@@ -13,6 +13,8 @@
 #include <tbb/parallel_for.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "engine/embedded_runtime.h"
 #include "nums/errors.hpp"
@@ -50,6 +52,11 @@ std::shared_ptr<KernelRegistry> Kernels() {
     Block out = Block::Allocate(float64, {1});
     out.data<double>()[0] = foreign == 0 ? 1.0 : 0.0;
     return std::vector<Block>{out};
+  });
+  // Sleeps scalar 0 ms, then returns an empty block.
+  r->Register("test.sleep", Device::kCpu, [](const KernelContext& ctx) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ctx.scalar<int64_t>(0)));
+    return std::vector<Block>{Block::Allocate(float64, {0})};
   });
   return r;
 }
@@ -133,6 +140,35 @@ TEST(SpillTest, BlocksAllocatedInAKernelsParallelLoopCountAgainstTheNode) {
   Cluster c(64 * kMiB, "");
   TaskSpec s{"test.parallel_pools", Device::kCpu, 0, {}, 1, ""};
   EXPECT_EQ(c.rt->Get(c.rt->Submit(std::move(s))[0]).data<double>()[0], 1.0);
+}
+
+TEST(SpillTest, AQueuedTasksSpilledInputIsReadBackBeforeItRuns) {
+  TempDir dir;
+  Cluster c(64 * kMiB, dir.path());
+  std::vector<ObjectRef> xs;
+  for (int i = 0; i < 10; ++i) xs.push_back(c.Ramp(kMiB, i));  // 80 MiB: the first ones spill
+  c.rt->Wait(xs, 10);
+  const ObjectId first = xs[0].id();
+  ASSERT_GT(c.rt->node(0).store().SpilledBytes(first), 0);
+  xs.resize(1);  // room for it again
+  c.rt->WaitIdle();
+  // Both threads busy: the task that reads xs[0] waits in the queue.
+  std::vector<ObjectRef> busy;
+  for (int i = 0; i < 2; ++i) {
+    busy.push_back(
+        c.rt->Submit(TaskSpec{"test.sleep", Device::kCpu, 0, {Scalar{int64_t{600}}}, 1, ""})[0]);
+  }
+  TaskSpec s{"test.total", Device::kCpu, 0, {xs[0]}, 1, ""};
+  ObjectRef total = c.rt->Submit(std::move(s))[0];
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
+  bool back = false;
+  while (!back && std::chrono::steady_clock::now() < until) {
+    back = c.rt->node(0).store().SpilledBytes(first) == 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(back) << "still on disk while its task waited behind the sleepers";
+  EXPECT_EQ(c.rt->node(0).tasks_run(), 10) << "the sleepers were still running: it was prefetched";
+  EXPECT_DOUBLE_EQ(c.rt->Get(total).data<double>()[0], RampSum(kMiB, 0));
 }
 
 TEST(SpillTest, UndeclaredOutputsSpillThroughThePool) {
