@@ -1,6 +1,7 @@
 #include "engine/object_store.h"
 
 #include <algorithm>
+#include <exception>
 
 #include "nums/errors.hpp"
 
@@ -315,22 +316,32 @@ int64_t ObjectStore::Spill(int64_t need) {
       }
     }
   }
-  // Small objects share a file; a large one gets its own, so that its file goes with it.
-  std::vector<SpillLocation> locations(to_write.size());
+  // Small objects share a file; a large one gets its own, so that its file goes with it. When
+  // the disk fills up, what was written still counts; the error is rethrown at the end.
+  std::vector<std::optional<SpillLocation>> locations(to_write.size());
   std::vector<SpillDirectory::Piece> small;
   std::vector<size_t> small_at;
-  for (size_t i = 0; i < to_write.size(); ++i) {
+  std::exception_ptr failed;
+  for (size_t i = 0; i < to_write.size() && !failed; ++i) {
     const SpillDirectory::Piece piece{to_write[i].raw(), to_write[i].nbytes()};
-    if (piece.nbytes >= kMinBatchBytes) {
-      locations[i] = spill_->Write(std::span(&piece, 1))[0];  // throws IOError
-    } else {
+    if (piece.nbytes < kMinBatchBytes) {
       small.push_back(piece);
       small_at.push_back(i);
+      continue;
+    }
+    try {
+      locations[i] = spill_->Write(std::span(&piece, 1))[0];
+    } catch (const Error&) {
+      failed = std::current_exception();
     }
   }
-  if (!small.empty()) {
-    const auto written_small = spill_->Write(small);
-    for (size_t k = 0; k < small_at.size(); ++k) locations[small_at[k]] = written_small[k];
+  if (!small.empty() && !failed) {
+    try {
+      const auto written_small = spill_->Write(small);
+      for (size_t k = 0; k < small_at.size(); ++k) locations[small_at[k]] = written_small[k];
+    } catch (const Error&) {
+      failed = std::current_exception();
+    }
   }
   to_write.clear();
   int64_t freed = 0;
@@ -346,9 +357,9 @@ int64_t ObjectStore::Spill(int64_t need) {
     for (size_t i = 0; i < victims.size(); ++i) {
       if (victims[i].action != EvictAction::kWrite) continue;
       auto it = objects_.find(written[w]);
-      if (same(it, buffers[i])) {
-        it->second.disk = locations[w];
-        spill_total_ += locations[w].nbytes;
+      if (locations[w] && same(it, buffers[i])) {
+        it->second.disk = *locations[w];
+        spill_total_ += locations[w]->nbytes;
       }
       ++w;
     }
@@ -369,6 +380,7 @@ int64_t ObjectStore::Spill(int64_t need) {
       freed += e.nbytes;
     }
   }
+  if (failed && freed < need) std::rethrow_exception(failed);
   return freed;
 }
 

@@ -99,7 +99,8 @@ class ObjectStore {
 
   /// Evicts unpinned objects (writing those not yet on disk, several to one file) until `need`
   /// bytes of memory are freed or nothing more can go; returns the bytes freed. Throws IOError
-  /// when the spill disk refuses the write; then nothing changes.
+  /// when the spill disk refuses a write and too little could be freed; what was written before
+  /// is spilled, the rest stays in memory unchanged.
   int64_t Spill(int64_t need);
   bool can_spill() const { return spill_ != nullptr; }
 
