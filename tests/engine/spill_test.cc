@@ -25,6 +25,9 @@ namespace {
 namespace fs = std::filesystem;
 constexpr int64_t kMiB = int64_t{1} << 20;
 
+std::atomic<bool> gate_open{true};  // test.gate waits while false
+std::atomic<int> at_gate{0};        // test.gate tasks waiting now
+
 std::shared_ptr<KernelRegistry> Kernels() {
   auto r = std::make_shared<KernelRegistry>();
   RegisterEngineKernels(*r);
@@ -53,12 +56,25 @@ std::shared_ptr<KernelRegistry> Kernels() {
     out.data<double>()[0] = foreign == 0 ? 1.0 : 0.0;
     return std::vector<Block>{out};
   });
-  // Sleeps scalar 0 ms, then returns an empty block.
-  r->Register("test.sleep", Device::kCpu, [](const KernelContext& ctx) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(ctx.scalar<int64_t>(0)));
+  // Holds its thread until the test opens the gate, then returns an empty block.
+  r->Register("test.gate", Device::kCpu, [](const KernelContext&) {
+    ++at_gate;
+    while (!gate_open.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    --at_gate;
     return std::vector<Block>{Block::Allocate(float64, {0})};
   });
   return r;
+}
+
+// Polls `ready` every 5 ms for up to 10 s.
+template <typename F>
+bool PollFor(F ready) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 double RampSum(int64_t n, double base) {
@@ -148,27 +164,27 @@ TEST(SpillTest, AQueuedTasksSpilledInputIsReadBackBeforeItRuns) {
   std::vector<ObjectRef> xs;
   for (int i = 0; i < 10; ++i) xs.push_back(c.Ramp(kMiB, i));  // 80 MiB: the first ones spill
   c.rt->Wait(xs, 10);
-  const ObjectId first = xs[0].id();
-  ASSERT_GT(c.rt->node(0).store().SpilledBytes(first), 0);
-  xs.resize(1);  // room for it again
+  size_t k = 0;  // one that was spilled
+  while (k < xs.size() && c.rt->node(0).store().SpilledBytes(xs[k].id()) == 0) ++k;
+  ASSERT_LT(k, xs.size());
+  const ObjectId first = xs[k].id();
+  xs = {xs[k]};  // room for it again
   c.rt->WaitIdle();
-  // Both threads busy: the task that reads xs[0] waits in the queue.
+  // Both threads held: the task that reads xs[0] waits in the queue.
+  gate_open = false;
   std::vector<ObjectRef> busy;
   for (int i = 0; i < 2; ++i) {
-    busy.push_back(
-        c.rt->Submit(TaskSpec{"test.sleep", Device::kCpu, 0, {Scalar{int64_t{600}}}, 1, ""})[0]);
+    busy.push_back(c.rt->Submit(TaskSpec{"test.gate", Device::kCpu, 0, {}, 1, ""})[0]);
   }
+  ASSERT_TRUE(PollFor([] { return at_gate.load() == 2; }));
   TaskSpec s{"test.total", Device::kCpu, 0, {xs[0]}, 1, ""};
   ObjectRef total = c.rt->Submit(std::move(s))[0];
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
-  bool back = false;
-  while (!back && std::chrono::steady_clock::now() < until) {
-    back = c.rt->node(0).store().SpilledBytes(first) == 0;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  EXPECT_TRUE(back) << "still on disk while its task waited behind the sleepers";
-  EXPECT_EQ(c.rt->node(0).tasks_run(), 10) << "the sleepers were still running: it was prefetched";
-  EXPECT_DOUBLE_EQ(c.rt->Get(total).data<double>()[0], RampSum(kMiB, 0));
+  const bool back = PollFor([&] { return c.rt->node(0).store().SpilledBytes(first) == 0; });
+  const int64_t run = c.rt->node(0).tasks_run();
+  gate_open = true;
+  EXPECT_TRUE(back) << "still on disk while its task waited behind the held threads";
+  EXPECT_EQ(run, 10) << "only the ramps had run: it was read back ahead of its task";
+  EXPECT_DOUBLE_EQ(c.rt->Get(total).data<double>()[0], RampSum(kMiB, static_cast<double>(k)));
 }
 
 TEST(SpillTest, UndeclaredOutputsSpillThroughThePool) {
