@@ -74,7 +74,6 @@ class HostPool final : public MemoryPool {
   /// allocation of `need` bytes takes bytes_allocated() past `high_water`; it may free memory
   /// (spill) or do nothing. A null `reclaim` detaches it.
   void SetReclaimer(int64_t high_water, std::function<void(int64_t need)> reclaim);
-  int64_t high_water() const { return high_water_.load(); }
 
   /// What Allocate(nbytes) takes from the pool (the rounding of the cache's size classes).
   static int64_t RoundedSize(int64_t nbytes);

@@ -141,11 +141,6 @@ void Node::WakeParked() {
   }
 }
 
-int64_t Node::parked() const {
-  std::lock_guard lock(admit_mu_);
-  return static_cast<int64_t>(parked_.size());
-}
-
 void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef> pins) {
   for (const ObjectId& out : task->returns) store_.CreatePending(out);
 

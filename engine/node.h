@@ -73,9 +73,6 @@ class Node {
   Executor& executor() { return executor_; }
   int64_t memory_bytes() const { return capacity_; }
   const std::shared_ptr<HostPool>& pool() const { return pool_; }
-  /// Tasks admitted and not finished, and tasks waiting for memory.
-  int64_t running() const { return running_.load(); }
-  int64_t parked() const;
   int64_t tasks_run() const { return tasks_run_.load(std::memory_order_relaxed); }
   int64_t net_in_bytes() const { return net_in_.load(std::memory_order_relaxed); }
   int64_t net_out_bytes() const { return net_out_.load(std::memory_order_relaxed); }

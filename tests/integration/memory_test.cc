@@ -117,7 +117,8 @@ TEST(MemoryTest, TwoSpillingNodesMoveBlocksBetweenThemAndGiveTheInMemoryResults)
   for (int64_t j = 0; j < got.chain.size(); ++j) {
     EXPECT_NEAR(got.chain.data<double>()[j], expected.chain.data<double>()[j], 1e-6) << j;
   }
-  for (Eigen::Index j = 0; j < got.coef.size(); ++j) EXPECT_NEAR(got.coef[j], expected.coef[j], 1e-9);
+  for (Eigen::Index j = 0; j < got.coef.size(); ++j)
+    EXPECT_NEAR(got.coef[j], expected.coef[j], 1e-9);
   for (int i = 0; i < 2; ++i) {
     const int64_t peak = PeakRss(cluster.node_pid(i));
     EXPECT_LE(peak, 128 * kMiB * 3 / 2) << "node " << i << " peak RSS " << peak / kMiB << " MiB";
