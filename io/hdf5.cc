@@ -206,7 +206,7 @@ BlockArray read_hdf5(const Context& context, const std::string& path, const std:
   Shape shape;
   {
     Hdf5Lock lock;
-    Hid file = OpenHdf5File(path, false);
+    Hid file = OpenHdf5File(path, false, dataset);
     Hid ds = OpenDataset(file, path, dataset);
     Hid type(H5Dget_type(ds.get()), H5Tclose);
     dtype = DTypeOfHdf5(type.get(), path, dataset);
@@ -292,7 +292,7 @@ void write_hdf5(const BlockArray& x, const std::string& path, const std::string&
 
 Attributes read_hdf5_attributes(const std::string& path, const std::string& dataset) {
   Hdf5Lock lock;
-  Hid file = OpenHdf5File(path, false);
+  Hid file = OpenHdf5File(path, false, dataset);
   Hid ds = OpenDataset(file, path, dataset);
   H5O_info_t info;
   if (H5Oget_info2(ds.get(), &info, H5O_INFO_NUM_ATTRS) < 0) {

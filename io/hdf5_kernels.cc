@@ -23,7 +23,7 @@ std::vector<Block> ReadHdf5Block(const KernelContext& k) {
   const DType dtype = dtype_from_code(k.scalar<int64_t>(4));
   Block out = Block::Allocate(dtype, count);
   Hdf5Lock lock;
-  Hid file = OpenHdf5File(path, false);
+  Hid file = OpenHdf5File(path, false, dataset);
   Hid ds = OpenDataset(file, path, dataset);
   // The file may have changed since the driver read its metadata.
   Hid type(H5Dget_type(ds.get()), H5Tclose);
@@ -65,7 +65,7 @@ std::vector<Block> WriteHdf5Block(const KernelContext& k) {
   }
   {
     Hdf5Lock lock;
-    Hid file = OpenHdf5File(path, true);
+    Hid file = OpenHdf5File(path, true, dataset);
     Hid ds = OpenDataset(file, path, dataset);
     Hid space(H5Dget_space(ds.get()), H5Sclose);
     const int rank = H5Sget_simple_extent_ndims(space.get());

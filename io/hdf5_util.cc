@@ -43,21 +43,23 @@ Hid FileAccess() {
   return fapl;
 }
 
-Hid OpenHdf5File(const std::string& path, bool write) {
+Hid OpenHdf5File(const std::string& path, bool write, const std::string& dataset) {
   // HDF5's message for a missing file is long and vague; errno says it plainly.
   FILE* probe = std::fopen(path.c_str(), write ? "r+b" : "rb");
   if (probe == nullptr) {
-    throw IOError("cannot open HDF5 file '" + path + "': " + std::strerror(errno));
+    throw IOError("cannot open HDF5 file '" + path + "' (for dataset '" + dataset +
+                  "'): " + std::strerror(errno));
   }
   std::fclose(probe);
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     Hdf5ErrorText();
-    throw IOError("'" + path + "' is not an HDF5 file");
+    throw IOError("'" + path + "' is not an HDF5 file (looking for dataset '" + dataset + "')");
   }
   Hid fapl = FileAccess();
   Hid file(H5Fopen(path.c_str(), write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get()), H5Fclose);
   if (!file.valid()) {
-    throw IOError("cannot open HDF5 file '" + path + "': " + Hdf5ErrorText());
+    throw IOError("cannot open HDF5 file '" + path + "' (for dataset '" + dataset +
+                  "'): " + Hdf5ErrorText());
   }
   return file;
 }

@@ -66,8 +66,9 @@ std::string Hdf5ErrorText();
 /// the temporary file instead, and reads need no lock).
 Hid FileAccess();
 
-/// Opens `path` read-only or read-write; IOError naming the file otherwise.
-Hid OpenHdf5File(const std::string& path, bool write);
+/// Opens `path` read-only or read-write; IOError naming the file (and `dataset`, the one the
+/// caller is after) otherwise.
+Hid OpenHdf5File(const std::string& path, bool write, const std::string& dataset);
 /// Opens dataset `dataset` of `file`; IOError naming the file and dataset when a link on the
 /// way is missing or the object is not a dataset.
 Hid OpenDataset(const Hid& file, const std::string& path, const std::string& dataset);
