@@ -9,10 +9,12 @@ packages=(
   libcurl4-openssl-dev libssl-dev liblz4-dev libgtest-dev libgmock-dev libbenchmark-dev
   librandom123-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   iproute2
+  # tests/io checks files against the readers and writers users have (run by /usr/bin/python3).
+  python3-numpy python3-h5py python3-zarr
 )
 # With --bench: the reference peers of bench/ (run by /usr/bin/python3).
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3-numpy python3-dask python3-distributed python3-sklearn python3-h5py)
+  packages+=(python3-dask python3-distributed python3-sklearn)
 fi
 if [ "${1:-}" = "--list" ]; then
   printf '%s\n' "${packages[@]}"

@@ -6,6 +6,7 @@
 #include "engine/cluster/token.h"
 #include "engine/embedded_runtime.h"
 #include "engine/kernel_registry.h"
+#include "io/kernels.h"
 #include "src/array_impl.h"
 #include "src/kernels/cpu/kernels.h"
 
@@ -66,6 +67,7 @@ std::shared_ptr<const engine::KernelRegistry> DefaultKernels() {
     auto r = std::make_shared<engine::KernelRegistry>();
     engine::RegisterEngineKernels(*r);
     kernels::RegisterCpuKernels(*r);
+    io::RegisterIoKernels(*r);
     return r;
   }();
   return registry;

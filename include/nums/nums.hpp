@@ -8,6 +8,7 @@
 #include "nums/dtype.hpp"
 #include "nums/errors.hpp"
 #include "nums/indexing.hpp"
+#include "nums/io.hpp"
 #include "nums/linalg.hpp"
 #include "nums/linalg_solvers.hpp"
 #include "nums/math.hpp"

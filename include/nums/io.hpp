@@ -1,0 +1,94 @@
+#pragma once
+/// Reading and writing arrays in files: NumPy's `.npy` and HDF5.
+///
+/// Reads return at once: the driver reads only the file's metadata (shape, dtype, chunking) and
+/// each block is read by a task on the node that owns it. Writes block until the file is
+/// complete: each node writes its own blocks into a temporary file beside `path`
+/// (`path + ".nums-tmp-<random>"`), and once every block is written the driver renames it over
+/// `path`, so a reader never sees a half-written file. On any failure the temporary file is
+/// removed and an existing file at `path` is left as it was.
+///
+/// On a cluster of several machines, `path` must name the same file on the driver and on every
+/// node (a shared filesystem).
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "nums/block_array.hpp"
+#include "nums/context.hpp"
+
+namespace nums::io {
+
+/// Options of io::load.
+struct LoadOptions {
+  /// Block shape of the result; empty: the default rule (see default_block_shape).
+  Shape block_shape{};
+};
+
+/// Writes `x` to `path` as a NEP 1 `.npy` file (format 1.0, or 2.0 when the header needs it),
+/// C order, little endian, with NumPy's descr (`<f8 <f4 <i8 <i4 |b1`). 0-d and empty arrays are
+/// written as NumPy writes them. Replaces an existing file only once the new one is complete.
+/// Throws IOError naming the file when it cannot be created, written or renamed (the old file
+/// is then left intact and no temporary file remains), and rethrows a failed block's error.
+void save(const BlockArray& x, const std::string& path);
+
+/// Reads the `.npy` file at `path` (format 1.0, 2.0 or 3.0; C or Fortran order; little or big
+/// endian) into an array of the context's cluster. Returns at once; each block is read by its
+/// node. Throws IOError naming the file for a missing or unreadable file, a bad header, or a
+/// file shorter than its header says (with the expected and actual bytes); DTypeError naming the
+/// descr for a dtype other than float64, float32, int64, int32 or bool; ShapeError for a
+/// block_shape of another rank.
+BlockArray load(const Context& ctx, const std::string& path, const LoadOptions& options = {});
+
+/// An HDF5 attribute's value: a float, an integer, a string, or a 1-d array of floats.
+using AttributeValue = std::variant<double, int64_t, std::string, std::vector<double>>;
+/// A dataset's attributes by name.
+using Attributes = std::map<std::string, AttributeValue>;
+
+/// Options of io::read_hdf5.
+struct Hdf5ReadOptions {
+  /// Block shape of the result; empty: the default rule (see default_block_shape).
+  Shape block_shape{};
+};
+
+/// Options of io::write_hdf5.
+struct Hdf5WriteOptions {
+  /// Chunk shape of the dataset; empty: the array's block shape, halved along its largest
+  /// dimension while a chunk would reach HDF5's 4 GiB limit. 0-d and empty arrays are stored
+  /// contiguously (HDF5 cannot chunk them) and then take no chunks or compression.
+  Shape chunks{};
+  /// "" (none) or "gzip".
+  std::string compression{};
+  /// gzip level, 0 to 9.
+  int64_t compression_level = 4;
+  /// Attributes attached to the dataset.
+  Attributes attributes{};
+};
+
+/// Reads dataset `dataset` (e.g. "/X" or "group/X") of the HDF5 file at `path`. Returns at once;
+/// each block is read as a hyperslab by its node. Types map as h5py maps them: 64- and 32-bit
+/// floats and signed integers (either byte order), and h5py's bool (an enum of int8 with
+/// FALSE = 0, TRUE = 1). Throws IOError naming the file and dataset when either is missing or
+/// the name is not a dataset; DTypeError naming the HDF5 type for any other type; ShapeError for
+/// a block_shape of another rank.
+BlockArray read_hdf5(const Context& ctx, const std::string& path, const std::string& dataset,
+                     const Hdf5ReadOptions& options = {});
+
+/// Writes `x` as dataset `dataset` of a new HDF5 file at `path` (intermediate groups are
+/// created), chunked as `options.chunks` says, with its attributes; each node writes its blocks.
+/// Bool arrays are stored as h5py's bool enum, so h5py reads them as bool. The file replaces an
+/// existing one only once complete. Throws ValueError for bad chunks, compression or dataset
+/// name (before anything is written), IOError naming the file when it cannot be written (the
+/// old file is left intact and no temporary file remains), and rethrows a failed block's error.
+void write_hdf5(const BlockArray& x, const std::string& path, const std::string& dataset,
+                const Hdf5WriteOptions& options = {});
+
+/// The attributes of dataset `dataset` of the HDF5 file at `path`: scalar floats and integers,
+/// strings (fixed or variable length) and 1-d float arrays. Throws IOError naming the file and
+/// dataset as read_hdf5 does, and DTypeError naming the attribute for any other kind of value.
+Attributes read_hdf5_attributes(const std::string& path, const std::string& dataset);
+
+}  // namespace nums::io

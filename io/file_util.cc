@@ -1,0 +1,123 @@
+#include "io/file_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "nums/errors.hpp"
+
+namespace nums::io {
+
+FileDescriptor::~FileDescriptor() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+FileDescriptor& FileDescriptor::operator=(FileDescriptor&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+void FileDescriptor::Close(const std::string& path) {
+  const int fd = fd_;
+  fd_ = -1;
+  if (fd >= 0 && ::close(fd) != 0) throw IOError("closing '" + path + "': " + ErrnoText());
+}
+
+std::string ErrnoText() { return std::strerror(errno); }
+
+FileDescriptor OpenFile(const std::string& path, int flags, int mode) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) {
+    const bool writing = (flags & (O_WRONLY | O_RDWR)) != 0;
+    throw IOError(std::string("cannot open '") + path + "' for " +
+                  (writing ? "writing" : "reading") + ": " + ErrnoText());
+  }
+  return FileDescriptor(fd);
+}
+
+void PreadFully(int fd, void* buf, int64_t n, int64_t offset, const std::string& path) {
+  auto* p = static_cast<uint8_t*>(buf);
+  int64_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::pread(fd, p + done, static_cast<size_t>(n - done), offset + done);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw IOError("reading '" + path + "' at byte " + std::to_string(offset + done) + ": " +
+                    ErrnoText());
+    }
+    if (r == 0) {
+      throw IOError("'" + path + "' is truncated: expected bytes up to " +
+                    std::to_string(offset + n) + ", the file ends at " +
+                    std::to_string(offset + done));
+    }
+    done += r;
+  }
+}
+
+void PwriteFully(int fd, const void* buf, int64_t n, int64_t offset, const std::string& path) {
+  const auto* p = static_cast<const uint8_t*>(buf);
+  int64_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::pwrite(fd, p + done, static_cast<size_t>(n - done), offset + done);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw IOError("writing '" + path + "' at byte " + std::to_string(offset + done) + ": " +
+                    ErrnoText());
+    }
+    done += r;
+  }
+}
+
+int64_t FileSize(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw IOError("cannot open '" + path + "': " + ErrnoText());
+  if (!S_ISREG(st.st_mode)) throw IOError("'" + path + "' is not a regular file");
+  return static_cast<int64_t>(st.st_size);
+}
+
+std::string TempPathFor(const std::string& path) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string suffix;
+  uint64_t r = rng();
+  for (int i = 0; i < 16; ++i, r >>= 4) suffix += kHex[r & 15];
+  return path + ".nums-tmp-" + suffix;
+}
+
+void CommitTempFile(const std::string& temp, const std::string& path) {
+  {
+    FileDescriptor fd = OpenFile(temp, O_RDWR);
+    // A replaced file keeps its permissions, as an in-place write would.
+    struct stat old {};
+    if (::stat(path.c_str(), &old) == 0 && ::fchmod(fd.get(), old.st_mode & 07777) != 0) {
+      throw IOError("setting the mode of '" + temp + "' for '" + path + "': " + ErrnoText());
+    }
+    if (::fsync(fd.get()) != 0) throw IOError("flushing '" + temp + "': " + ErrnoText());
+    fd.Close(temp);
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    throw IOError("renaming '" + temp + "' to '" + path + "': " + ErrnoText());
+  }
+  // The rename is durable only once the directory is flushed too; failing that is not an error
+  // of the write (some filesystems refuse fsync on directories).
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+void RemoveQuietly(const std::string& path) { ::unlink(path.c_str()); }
+
+}  // namespace nums::io

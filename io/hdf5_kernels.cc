@@ -1,0 +1,109 @@
+// Block reads and writes of HDF5 datasets: one hyperslab per block, under the process's HDF5
+// lock. Writers of one file in several processes take turns through flock on the file.
+
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include "io/file_util.h"
+#include "io/hdf5_util.h"
+#include "io/kernels.h"
+
+namespace nums::io {
+namespace {
+
+using engine::Block;
+using engine::KernelContext;
+
+// Scalars: path, dataset, block offset, block shape, dtype code. Output: the block.
+std::vector<Block> ReadHdf5Block(const KernelContext& k) {
+  const auto& path = k.scalar<std::string>(0);
+  const auto& dataset = k.scalar<std::string>(1);
+  const auto& offset = k.scalar<std::vector<int64_t>>(2);
+  const auto& count = k.scalar<std::vector<int64_t>>(3);
+  const DType dtype = dtype_from_code(k.scalar<int64_t>(4));
+  Block out = Block::Allocate(dtype, count);
+  Hdf5Lock lock;
+  Hid file = OpenHdf5File(path, false, dataset);
+  Hid ds = OpenDataset(file, path, dataset);
+  // The file may have changed since the driver read its metadata.
+  Hid type(H5Dget_type(ds.get()), H5Tclose);
+  if (DTypeOfHdf5(type.get(), path, dataset) != dtype) {
+    throw IOError("dataset '" + dataset + "' of HDF5 file '" + path + "' changed its type");
+  }
+  auto [file_space, mem_space] = BlockSpaces(ds, offset, count);
+  Hid mem_type = MemoryType(dtype);
+  if (H5Dread(ds.get(), mem_type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, out.raw()) <
+      0) {
+    throw IOError("reading block " + engine::ShapeToString(count) + " at " +
+                  engine::ShapeToString(offset) + " of dataset '" + dataset + "' of HDF5 file '" +
+                  path + "': " + Hdf5ErrorText());
+  }
+  return {out};
+}
+
+// Input: the block. Scalars: the (temporary) file, dataset, block offset, dtype code. Output: a
+// 0-d int64 acknowledgement holding the bytes written.
+std::vector<Block> WriteHdf5Block(const KernelContext& k) {
+  const auto& path = k.scalar<std::string>(0);
+  const auto& dataset = k.scalar<std::string>(1);
+  const auto& offset = k.scalar<std::vector<int64_t>>(2);
+  const DType dtype = dtype_from_code(k.scalar<int64_t>(3));
+  if (k.inputs.size() != 1) throw ValueError("io.hdf5.write takes one block");
+  const Block& in = k.inputs[0];
+  if (in.dtype() != dtype || in.ndim() != static_cast<int64_t>(offset.size())) {
+    throw ValueError("io.hdf5.write: block of " + std::string(dtype_name(in.dtype())) + " " +
+                     engine::ShapeToString(in.shape()) + " does not fit the " +
+                     std::string(dtype_name(dtype)) + " dataset '" + dataset + "' written to '" +
+                     path + "'");
+  }
+  // HDF5 files take one writer at a time: flock orders this process's writers against other
+  // processes' (a cluster of node processes on one filesystem); the lock below orders threads.
+  // flock comes first so that no thread waits for another process while holding the lock.
+  FileDescriptor guard = OpenFile(path, O_RDWR);
+  while (::flock(guard.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) throw IOError("locking '" + path + "': " + ErrnoText());
+  }
+  {
+    Hdf5Lock lock;
+    Hid file = OpenHdf5File(path, true, dataset);
+    Hid ds = OpenDataset(file, path, dataset);
+    Hid space(H5Dget_space(ds.get()), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
+    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    for (size_t d = 0; d < offset.size(); ++d) {
+      if (rank != in.ndim() || offset[d] < 0 ||
+          static_cast<hsize_t>(offset[d] + in.shape()[d]) > dims[d]) {
+        throw ValueError("io.hdf5.write: block " + engine::ShapeToString(in.shape()) + " at " +
+                         engine::ShapeToString(offset) + " lies outside dataset '" + dataset +
+                         "' of '" + path + "'");
+      }
+    }
+    auto [file_space, mem_space] = BlockSpaces(ds, offset, in.shape());
+    Hid mem_type = MemoryType(dtype);
+    if (H5Dwrite(ds.get(), mem_type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT,
+                 in.raw()) < 0) {
+      throw IOError("writing block " + engine::ShapeToString(in.shape()) + " at " +
+                    engine::ShapeToString(offset) + " of dataset '" + dataset + "' of HDF5 file '" +
+                    path + "': " + Hdf5ErrorText());
+    }
+    ds.Close();
+    if (!file.Close()) {
+      throw IOError("closing HDF5 file '" + path + "' after writing dataset '" + dataset +
+                    "': " + Hdf5ErrorText());
+    }
+  }
+  guard.Close(path);  // releases the flock
+  Block ack = Block::Allocate(DType::kInt64, {});
+  *ack.data<int64_t>() = in.nbytes();
+  return {ack};
+}
+
+}  // namespace
+
+void RegisterHdf5Kernels(engine::KernelRegistry& registry) {
+  registry.Register("io.hdf5.read", engine::Device::kCpu, ReadHdf5Block);
+  registry.Register("io.hdf5.write", engine::Device::kCpu, WriteHdf5Block);
+}
+
+}  // namespace nums::io

@@ -1,0 +1,224 @@
+#include "io/hdf5_util.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "nums/errors.hpp"
+
+namespace nums::io {
+namespace {
+
+std::mutex hdf5_mu;  // guards every call into libhdf5 from this process
+
+std::string Named(const std::string& path, const std::string& dataset) {
+  return "dataset '" + dataset + "' of HDF5 file '" + path + "'";
+}
+
+}  // namespace
+
+Hdf5Lock::Hdf5Lock() : lock_(hdf5_mu) {
+  // Once per process would do in a serial build; it is cheap, and init may have been reset.
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+std::string Hdf5ErrorText() {
+  std::string text;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* err, void* out) -> herr_t {
+        auto* s = static_cast<std::string*>(out);
+        if (n == 0 && err->desc != nullptr) *s = err->desc;
+        return 0;
+      },
+      &text);
+  H5Eclear2(H5E_DEFAULT);
+  return text;
+}
+
+Hid FileAccess() {
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_file_locking(fapl.get(), false, true);
+  return fapl;
+}
+
+Hid OpenHdf5File(const std::string& path, bool write, const std::string& dataset) {
+  // HDF5's message for a missing file is long and vague; errno says it plainly.
+  FILE* probe = std::fopen(path.c_str(), write ? "r+b" : "rb");
+  if (probe == nullptr) {
+    throw IOError("cannot open HDF5 file '" + path + "' (for dataset '" + dataset +
+                  "'): " + std::strerror(errno));
+  }
+  std::fclose(probe);
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    Hdf5ErrorText();
+    throw IOError("'" + path + "' is not an HDF5 file (looking for dataset '" + dataset + "')");
+  }
+  Hid fapl = FileAccess();
+  Hid file(H5Fopen(path.c_str(), write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  if (!file.valid()) {
+    throw IOError("cannot open HDF5 file '" + path + "' (for dataset '" + dataset +
+                  "'): " + Hdf5ErrorText());
+  }
+  return file;
+}
+
+Hid OpenDataset(const Hid& file, const std::string& path, const std::string& dataset) {
+  // Each link on the way must exist before H5Lexists may be asked about the next.
+  std::string prefix = dataset.empty() || dataset[0] != '/' ? "" : "/";
+  size_t pos = prefix.size();
+  while (pos <= dataset.size()) {
+    size_t next = dataset.find('/', pos);
+    if (next == std::string::npos) next = dataset.size();
+    if (next > pos) {
+      prefix +=
+          (prefix.empty() || prefix.back() == '/' ? "" : "/") + dataset.substr(pos, next - pos);
+      if (H5Lexists(file.get(), prefix.c_str(), H5P_DEFAULT) <= 0) {
+        Hdf5ErrorText();
+        throw IOError(Named(path, dataset) + " does not exist (no '" + prefix + "')");
+      }
+    }
+    pos = next + 1;
+  }
+  Hid obj(H5Oopen(file.get(), dataset.c_str(), H5P_DEFAULT), H5Oclose);
+  if (!obj.valid()) {
+    throw IOError("cannot open " + Named(path, dataset) + ": " + Hdf5ErrorText());
+  }
+  const H5I_type_t kind = H5Iget_type(obj.get());
+  if (kind != H5I_DATASET) {
+    throw IOError("'" + dataset + "' of HDF5 file '" + path + "' is " +
+                  (kind == H5I_GROUP ? "a group" : "a named datatype") + ", not a dataset");
+  }
+  obj.Close();
+  Hid ds(H5Dopen2(file.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!ds.valid()) throw IOError("cannot open " + Named(path, dataset) + ": " + Hdf5ErrorText());
+  return ds;
+}
+
+std::string Hdf5TypeName(hid_t type) {
+  const size_t bits = H5Tget_size(type) * 8;
+  switch (H5Tget_class(type)) {
+    case H5T_INTEGER:
+      return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(bits);
+    case H5T_FLOAT:
+      return "float" + std::to_string(bits);
+    case H5T_STRING:
+      return "string";
+    case H5T_COMPOUND:
+      return "compound (" + std::to_string(H5Tget_nmembers(type)) + " members)";
+    case H5T_ENUM:
+      return "enum of " + std::to_string(H5Tget_nmembers(type)) + " members";
+    case H5T_ARRAY:
+      return "array";
+    case H5T_OPAQUE:
+      return "opaque";
+    case H5T_BITFIELD:
+      return "bitfield" + std::to_string(bits);
+    case H5T_REFERENCE:
+      return "reference";
+    case H5T_VLEN:
+      return "variable-length sequence";
+    case H5T_TIME:
+      return "time";
+    default:
+      return "unknown type class";
+  }
+}
+
+namespace {
+
+// h5py's bool: an enum over a 1-byte signed integer with exactly FALSE = 0 and TRUE = 1.
+bool IsH5pyBool(hid_t type) {
+  if (H5Tget_class(type) != H5T_ENUM || H5Tget_nmembers(type) != 2) return false;
+  Hid base(H5Tget_super(type), H5Tclose);
+  if (H5Tget_class(base.get()) != H5T_INTEGER || H5Tget_size(base.get()) != 1) return false;
+  for (unsigned i = 0; i < 2; ++i) {
+    char* name = H5Tget_member_name(type, i);
+    int8_t value = -1;
+    H5Tget_member_value(type, i, &value);
+    const std::string n = name ? name : "";
+    H5free_memory(name);
+    if (!((n == "FALSE" && value == 0) || (n == "TRUE" && value == 1))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+DType DTypeOfHdf5(hid_t type, const std::string& path, const std::string& dataset) {
+  const size_t size = H5Tget_size(type);
+  switch (H5Tget_class(type)) {
+    case H5T_FLOAT:
+      if (size == 8) return DType::kFloat64;
+      if (size == 4) return DType::kFloat32;
+      break;
+    case H5T_INTEGER:
+      if (H5Tget_sign(type) != H5T_SGN_NONE && size == 8) return DType::kInt64;
+      if (H5Tget_sign(type) != H5T_SGN_NONE && size == 4) return DType::kInt32;
+      break;
+    case H5T_ENUM:
+      if (IsH5pyBool(type)) return DType::kBool;
+      break;
+    default:
+      break;
+  }
+  throw DTypeError(Named(path, dataset) + " has HDF5 type " + Hdf5TypeName(type) +
+                   ", which nums does not read (float64, float32, int64, int32, bool)");
+}
+
+namespace {
+
+Hid BoolType() {
+  Hid t(H5Tenum_create(H5T_NATIVE_INT8), H5Tclose);
+  const int8_t f = 0, t1 = 1;
+  H5Tenum_insert(t.get(), "FALSE", &f);
+  H5Tenum_insert(t.get(), "TRUE", &t1);
+  return t;
+}
+
+}  // namespace
+
+Hid MemoryType(DType dtype) {
+  switch (dtype) {
+    case DType::kBool:
+      return BoolType();
+    case DType::kInt32:
+      return Hid(H5Tcopy(H5T_NATIVE_INT32), H5Tclose);
+    case DType::kInt64:
+      return Hid(H5Tcopy(H5T_NATIVE_INT64), H5Tclose);
+    case DType::kFloat32:
+      return Hid(H5Tcopy(H5T_NATIVE_FLOAT), H5Tclose);
+    case DType::kFloat64:
+      return Hid(H5Tcopy(H5T_NATIVE_DOUBLE), H5Tclose);
+  }
+  throw_unknown_dtype(dtype);
+}
+
+Hid StorageType(DType dtype) {
+  switch (dtype) {
+    case DType::kBool:
+      return BoolType();
+    case DType::kInt32:
+      return Hid(H5Tcopy(H5T_STD_I32LE), H5Tclose);
+    case DType::kInt64:
+      return Hid(H5Tcopy(H5T_STD_I64LE), H5Tclose);
+    case DType::kFloat32:
+      return Hid(H5Tcopy(H5T_IEEE_F32LE), H5Tclose);
+    case DType::kFloat64:
+      return Hid(H5Tcopy(H5T_IEEE_F64LE), H5Tclose);
+  }
+  throw_unknown_dtype(dtype);
+}
+
+std::pair<Hid, Hid> BlockSpaces(const Hid& dataset, const engine::Shape& offset,
+                                const engine::Shape& count) {
+  Hid file_space(H5Dget_space(dataset.get()), H5Sclose);
+  if (count.empty()) return {std::move(file_space), Hid(H5Screate(H5S_SCALAR), H5Sclose)};
+  const std::vector<hsize_t> start(offset.begin(), offset.end()), n(count.begin(), count.end());
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, n.data(), nullptr);
+  Hid mem_space(H5Screate_simple(static_cast<int>(n.size()), n.data(), nullptr), H5Sclose);
+  return {std::move(file_space), std::move(mem_space)};
+}
+
+}  // namespace nums::io

@@ -1,0 +1,10 @@
+#include "io/kernels.h"
+
+namespace nums::io {
+
+void RegisterIoKernels(engine::KernelRegistry& registry) {
+  RegisterNpyKernels(registry);
+  RegisterHdf5Kernels(registry);
+}
+
+}  // namespace nums::io

@@ -1,0 +1,91 @@
+// Block reads and writes of `.npy` files: pread/pwrite of a block's contiguous runs.
+
+#include <fcntl.h>
+
+#include <vector>
+
+#include "io/file_util.h"
+#include "io/kernels.h"
+#include "io/region.h"
+
+namespace nums::io {
+namespace {
+
+using engine::Block;
+using engine::KernelContext;
+using engine::Shape;
+
+Shape Reversed(Shape s) { return Shape(s.rbegin(), s.rend()); }
+
+// Scalars: path, data offset, file shape (row-major as stored), region offset and count in that
+// shape, dtype code, fortran_order, big_endian. The output is the block in C order.
+std::vector<Block> ReadNpyBlock(const KernelContext& k) {
+  const auto& path = k.scalar<std::string>(0);
+  const int64_t data_offset = k.scalar<int64_t>(1);
+  const auto& file_shape = k.scalar<std::vector<int64_t>>(2);
+  const auto& offset = k.scalar<std::vector<int64_t>>(3);
+  const auto& count = k.scalar<std::vector<int64_t>>(4);
+  const DType dtype = dtype_from_code(k.scalar<int64_t>(5));
+  const bool fortran = k.scalar<bool>(6);
+  const bool swap = k.scalar<bool>(7);
+  const int64_t item = itemsize(dtype);
+
+  Block out = Block::Allocate(dtype, fortran ? Reversed(count) : count);
+  std::vector<uint8_t> scratch;  // the region in file order, when it must be transposed
+  uint8_t* dst = static_cast<uint8_t*>(out.raw());
+  if (fortran && out.ndim() > 1) {
+    scratch.resize(static_cast<size_t>(out.nbytes()));
+    dst = scratch.data();
+  }
+  FileDescriptor fd = OpenFile(path, O_RDONLY);
+  ForEachRun(file_shape, offset, count, [&](int64_t file_pos, int64_t block_pos, int64_t n) {
+    PreadFully(fd.get(), dst + block_pos * item, n * item, data_offset + file_pos * item, path);
+  });
+  if (swap) ByteSwap(dst, out.size(), item);
+  if (dst != out.raw()) ReverseAxes(dst, count, item, out.raw());
+  return {out};
+}
+
+// Input: the block. Scalars: path, data offset, file shape, the block's offset, dtype code.
+// Output: a 0-d int64 acknowledgement holding the bytes written.
+std::vector<Block> WriteNpyBlock(const KernelContext& k) {
+  const auto& path = k.scalar<std::string>(0);
+  const int64_t data_offset = k.scalar<int64_t>(1);
+  const auto& file_shape = k.scalar<std::vector<int64_t>>(2);
+  const auto& offset = k.scalar<std::vector<int64_t>>(3);
+  const DType dtype = dtype_from_code(k.scalar<int64_t>(4));
+  if (k.inputs.size() != 1) throw ValueError("io.npy.write takes one block");
+  const Block& in = k.inputs[0];
+  if (in.dtype() != dtype || in.ndim() != static_cast<int64_t>(file_shape.size())) {
+    throw ValueError("io.npy.write: block of " + std::string(dtype_name(in.dtype())) + " " +
+                     engine::ShapeToString(in.shape()) + " does not fit a " +
+                     std::string(dtype_name(dtype)) + " array of shape " +
+                     engine::ShapeToString(file_shape) + " written to '" + path + "'");
+  }
+  for (size_t d = 0; d < file_shape.size(); ++d) {
+    if (offset[d] < 0 || offset[d] + in.shape()[d] > file_shape[d]) {
+      throw ValueError("io.npy.write: block " + engine::ShapeToString(in.shape()) + " at " +
+                       engine::ShapeToString(offset) + " lies outside the array of shape " +
+                       engine::ShapeToString(file_shape) + " written to '" + path + "'");
+    }
+  }
+  const int64_t item = itemsize(dtype);
+  const auto* src = static_cast<const uint8_t*>(in.raw());
+  FileDescriptor fd = OpenFile(path, O_WRONLY);
+  ForEachRun(file_shape, offset, in.shape(), [&](int64_t file_pos, int64_t block_pos, int64_t n) {
+    PwriteFully(fd.get(), src + block_pos * item, n * item, data_offset + file_pos * item, path);
+  });
+  fd.Close(path);
+  Block ack = Block::Allocate(DType::kInt64, {});
+  *ack.data<int64_t>() = in.nbytes();
+  return {ack};
+}
+
+}  // namespace
+
+void RegisterNpyKernels(engine::KernelRegistry& registry) {
+  registry.Register("io.npy.read", engine::Device::kCpu, ReadNpyBlock);
+  registry.Register("io.npy.write", engine::Device::kCpu, WriteNpyBlock);
+}
+
+}  // namespace nums::io

@@ -1,0 +1,20 @@
+#pragma once
+// The driver's side of a write: wait for every block's acknowledgement, then commit; on any
+// failure remove the temporary file and rethrow.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/object_ref.h"
+#include "nums/context.hpp"
+
+namespace nums::io {
+
+/// Waits until every ack is finished (so no block task still writes to `temp`), then: if one
+/// failed, removes `temp` and rethrows that task's error; otherwise runs `commit` (which makes
+/// `temp` visible as the final file), removing `temp` should it throw.
+void FinishWrite(Context::Impl& ctx, const std::vector<engine::ObjectRef>& acks,
+                 const std::string& temp, const std::function<void()>& commit);
+
+}  // namespace nums::io

@@ -1,0 +1,139 @@
+// The io layer on a real cluster: a head and 3 `nums` node processes on loopback. Blocks are
+// read and written by the node processes; HDF5 writers in three processes share one file.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "nums/nums.hpp"
+#include "src/array_impl.h"
+#include "tests/integration/cluster_fixture.h"
+#include "tests/io/io_testing.h"
+#include "tests/testing/testing.h"
+
+namespace nums::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ClusterIoTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cluster_ = new LocalCluster(3);
+    ctx_ =
+        new Context(init({.address = cluster_->address(), .token_file = cluster_->token_file()}));
+  }
+  static void TearDownTestSuite() {
+    delete ctx_;
+    ctx_ = nullptr;
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  static LocalCluster* cluster_;
+  static Context* ctx_;
+  TempDir dir_;
+};
+LocalCluster* ClusterIoTest::cluster_ = nullptr;
+Context* ClusterIoTest::ctx_ = nullptr;
+
+struct Case {
+  Shape shape, write_blocks, read_blocks;
+};
+const std::vector<Case> kCases = {{{7, 5}, {3, 2}, {2, 4}},
+                                  {{13}, {4}, {5}},
+                                  {{2, 3, 4}, {1, 2, 3}, {2, 1, 4}},
+                                  {{}, {}, {}},
+                                  {{0, 4}, {0, 2}, {}}};
+
+TEST_F(ClusterIoTest, NpyRoundTripsOnNodeProcesses) {
+  ASSERT_EQ(ctx_->num_nodes(), 3);
+  uint64_t seed = 1;
+  for (DType t : AllDTypes()) {
+    for (const Case& c : kCases) {
+      SCOPED_TRACE(std::string(dtype_name(t)) + " " + shape_str(c.shape));
+      const NDArray want = SpecialNDArray(c.shape, t, seed++);
+      io::save(from_ndarray(want, c.write_blocks), dir_.file("x.npy"));
+      const BlockArray y = io::load(*ctx_, dir_.file("x.npy"), {.block_shape = c.read_blocks});
+      EXPECT_SAME_BYTES(y.get(), want);
+    }
+  }
+  EXPECT_TRUE(TempFilesIn(dir_.path()).empty());
+}
+
+TEST_F(ClusterIoTest, BlocksAreReadByEveryNode) {
+  const NDArray want = SpecialNDArray({12, 9}, int64, 4);
+  io::save(from_ndarray(want, {4, 3}), dir_.file("x.npy"));
+  const BlockArray y = io::load(*ctx_, dir_.file("x.npy"), {.block_shape = {4, 3}});
+  const std::vector<int64_t> where = y.block_nodes();
+  EXPECT_EQ(std::set<int64_t>(where.begin(), where.end()).size(), 3u);
+  EXPECT_SAME_BYTES(y.get(), want);
+  EXPECT_SAME_BYTES((y * 2).get(), (from_ndarray(want) * 2).get());
+}
+
+TEST_F(ClusterIoTest, Hdf5RoundTripsWithWritersInThreeProcesses) {
+  uint64_t seed = 100;
+  for (DType t : AllDTypes()) {
+    for (const Case& c : kCases) {
+      const bool empty = c.shape.empty() || shape_size(c.shape) == 0;
+      SCOPED_TRACE(std::string(dtype_name(t)) + " " + shape_str(c.shape));
+      const NDArray want = SpecialNDArray(c.shape, t, seed++);
+      io::write_hdf5(from_ndarray(want, c.write_blocks), dir_.file("x.h5"), "/g/x",
+                     {.compression = empty ? "" : "gzip",
+                      .attributes = {{"seed", static_cast<int64_t>(seed)}}});
+      const BlockArray y =
+          io::read_hdf5(*ctx_, dir_.file("x.h5"), "/g/x", {.block_shape = c.read_blocks});
+      EXPECT_SAME_BYTES(y.get(), want);
+      EXPECT_EQ(io::read_hdf5_attributes(dir_.file("x.h5"), "/g/x"),
+                (io::Attributes{{"seed", static_cast<int64_t>(seed)}}));
+    }
+  }
+  // Many small blocks: the three node processes write into the file at the same time.
+  const NDArray big = SpecialNDArray({150, 80}, float64, 9);
+  io::write_hdf5(from_ndarray(big, {7, 9}), dir_.file("big.h5"), "b");
+  EXPECT_SAME_BYTES(io::read_hdf5(*ctx_, dir_.file("big.h5"), "b", {.block_shape = {13, 6}}).get(),
+                    big);
+  WriteRawBytes(big, dir_.path() / "big.raw");
+  const PythonResult r = RunPython(
+      "import h5py\nd = h5py.File('big.h5', 'r')['b']\n"
+      "assert d.chunks == (7, 9), d.chunks\n"
+      "assert d[()].tobytes() == open('big.raw', 'rb').read()\nprint('h5py ok')\n",
+      dir_.path());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("h5py ok"), std::string::npos) << r.output;
+  EXPECT_TRUE(TempFilesIn(dir_.path()).empty());
+}
+
+TEST_F(ClusterIoTest, FailedBlockWriteLeavesTheOldFilesIntact) {
+  io::save(from_ndarray(SpecialNDArray({6, 6}, float64, 1)), dir_.file("x.npy"));
+  io::write_hdf5(from_ndarray(SpecialNDArray({6, 6}, float64, 2)), dir_.file("x.h5"), "x");
+  const std::string npy_before = ReadFileBytes(dir_.path() / "x.npy");
+  const std::string h5_before = ReadFileBytes(dir_.path() / "x.h5");
+  const BlockArray good = from_ndarray(SpecialNDArray({6, 6}, float64, 3), {2, 3});
+  auto impl = std::make_shared<BlockArray::Impl>(*good.impl());
+  impl->blocks[4] =
+      impl->ctx->runtime->Put(engine::Block::Allocate(int32, {2, 3}), impl->blocks[4].node());
+  const BlockArray broken(impl);
+  ExpectThrowWith<ValueError>([&] { io::save(broken, dir_.file("x.npy")); }, {"io.npy.write"});
+  ExpectThrowWith<ValueError>([&] { io::write_hdf5(broken, dir_.file("x.h5"), "x"); },
+                              {"io.hdf5.write"});
+  EXPECT_EQ(ReadFileBytes(dir_.path() / "x.npy"), npy_before);
+  EXPECT_EQ(ReadFileBytes(dir_.path() / "x.h5"), h5_before);
+  EXPECT_TRUE(TempFilesIn(dir_.path()).empty());
+}
+
+TEST_F(ClusterIoTest, ReadErrorsOnNodesNameTheFile) {
+  const std::string path = dir_.file("gone.h5");
+  io::write_hdf5(zeros({8}), path, "x");
+  auto ctx = ctx_->impl();
+  // A read task whose file vanished fails on its node; get() raises the node's IOError.
+  const auto ref = detail::submit(
+      *ctx, "io.hdf5.read",
+      {engine::Scalar{dir_.file("vanished.h5")}, engine::Scalar{"x"}, detail::shape_scalar({0}),
+       detail::shape_scalar({8}), detail::int_scalar(static_cast<int64_t>(float64))},
+      1, engine::OutputSpec{float64, {8}});
+  ExpectThrowWith<IOError>([&] { ctx->runtime->Get(ref); }, {"vanished.h5", "'x'"});
+}
+
+}  // namespace
+}  // namespace nums::testing

@@ -1,0 +1,124 @@
+#include "tests/io/io_testing.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <sstream>
+
+#include "tests/testing/testing.h"
+
+namespace nums::testing {
+
+namespace fs = std::filesystem;
+
+::testing::AssertionResult SameBytes(const NDArray& got, const NDArray& want) {
+  if (got.dtype() != want.dtype()) {
+    return ::testing::AssertionFailure()
+           << "dtype " << dtype_name(got.dtype()) << " != expected " << dtype_name(want.dtype());
+  }
+  if (got.shape() != want.shape()) {
+    return ::testing::AssertionFailure()
+           << "shape " << shape_str(got.shape()) << " != expected " << shape_str(want.shape());
+  }
+  const auto* g = static_cast<const uint8_t*>(got.raw());
+  const auto* w = static_cast<const uint8_t*>(want.raw());
+  for (int64_t i = 0; i < got.nbytes(); ++i) {
+    if (g[i] != w[i]) {
+      return ::testing::AssertionFailure()
+             << "byte " << i << " (element " << i / itemsize(got.dtype())
+             << ") differs: " << int{g[i]} << " != expected " << int{w[i]};
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+NDArray SpecialNDArray(const Shape& shape, DType dtype, uint64_t seed) {
+  NDArray a = RandomNDArray(shape, dtype, seed);
+  dispatch(dtype, [&](auto t) {
+    using T = decltype(t);
+    std::vector<T> special;
+    if constexpr (std::is_floating_point_v<T>) {
+      using Bits = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
+      Bits payload = sizeof(T) == 8 ? Bits(0x7ff0000000000123ull) : Bits(0x7f800123u);
+      T nan_payload;
+      std::memcpy(&nan_payload, &payload, sizeof(T));
+      special = {
+          std::numeric_limits<T>::quiet_NaN(), T(-0.0),     std::numeric_limits<T>::infinity(),
+          -std::numeric_limits<T>::infinity(), nan_payload, std::numeric_limits<T>::denorm_min(),
+          std::numeric_limits<T>::max()};
+    } else if constexpr (!std::is_same_v<T, bool>) {
+      special = {std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), T(0), T(-1)};
+    }
+    T* p = a.data<T>();
+    for (size_t i = 0; i < special.size() && static_cast<int64_t>(i * 3) < a.size(); ++i) {
+      p[i * 3] = special[i];
+    }
+  });
+  return a;
+}
+
+const std::vector<DType>& AllDTypes() {
+  static const std::vector<DType> kAll = {float64, float32, int64, int32, bool_};
+  return kAll;
+}
+
+PythonResult RunPython(const std::string& script, const fs::path& cwd) {
+  const fs::path file = cwd / "check.py";
+  {
+    std::ofstream out(file);
+    out << script;
+  }
+  const std::string cmd = "cd '" + cwd.string() + "' && /usr/bin/python3 check.py 2>&1";
+  PythonResult r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    r.output = "popen failed";
+    return r;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+void WriteRawBytes(const NDArray& a, const fs::path& path) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(static_cast<const char*>(a.raw()), a.nbytes());
+}
+
+std::string ReadFileBytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> TempFilesIn(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.find(".nums-tmp-") != std::string::npos) out.push_back(name);
+  }
+  return out;
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "nums-io-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+}  // namespace nums::testing

@@ -1,0 +1,56 @@
+#pragma once
+// Helpers of the io tests: bit-exact comparison, arrays with special values, Python scripts run
+// by /usr/bin/python3 (numpy and h5py as users have them), temporary directories.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "nums/ndarray.hpp"
+
+namespace nums::testing {
+
+/// Same dtype, shape and bytes (NaN payloads and -0.0 included).
+::testing::AssertionResult SameBytes(const NDArray& got, const NDArray& want);
+#define EXPECT_SAME_BYTES(got, want) EXPECT_TRUE(::nums::testing::SameBytes(got, want))
+
+/// Seeded values of `dtype` (RandomNDArray's), with NaN, -0.0, +-inf, a NaN with a payload and
+/// the extreme values of the type among them when there is room.
+NDArray SpecialNDArray(const Shape& shape, DType dtype, uint64_t seed);
+
+/// The dtypes nums has.
+const std::vector<DType>& AllDTypes();
+
+struct PythonResult {
+  int exit_code = -1;
+  std::string output;  ///< stdout and stderr
+};
+/// Runs `script` with /usr/bin/python3 (Debian's, which sees python3-numpy and python3-h5py) in
+/// directory `cwd`; a missing interpreter or module shows as a non-zero exit code.
+PythonResult RunPython(const std::string& script, const std::filesystem::path& cwd);
+
+/// Writes `a`'s raw bytes to `path` (what a reader's `tobytes()` must equal).
+void WriteRawBytes(const NDArray& a, const std::filesystem::path& path);
+/// The file's bytes.
+std::string ReadFileBytes(const std::filesystem::path& path);
+
+/// Names in `dir` that contain ".nums-tmp-": temporary files a write left behind.
+std::vector<std::string> TempFilesIn(const std::filesystem::path& dir);
+
+/// A fresh directory, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace nums::testing
