@@ -30,6 +30,9 @@ using engine::Block;
 using engine::KernelContext;
 
 constexpr int64_t kChunkRows = 512;
+// Rows a TBB task takes at least: each task copies the partial sums (a Hessian) once, so tasks
+// are coarse; fixed, so that the sums' order (and so their rounding) is the same on any machine.
+constexpr int64_t kGrainRows = 16 * kChunkRows;
 
 // Columns of the Hessian's tiles: the chunk copies are padded to a multiple of it with zeros.
 constexpr int64_t kTile = 8;
@@ -334,7 +337,7 @@ void RegisterGlmKernels(engine::KernelRegistry& registry) {
     const double* px = x.data<double>();
     const double* py = y.data<double>();
     const Sums total = tbb::parallel_deterministic_reduce(
-        tbb::blocked_range<int64_t>(0, n, kChunkRows), Sums(d, with_hessian),
+        tbb::blocked_range<int64_t>(0, n, kGrainRows), Sums(d, with_hessian),
         [&](const tbb::blocked_range<int64_t>& r, Sums s) {
           for (int64_t b = r.begin(); b < r.end(); b += kChunkRows) {
             AccumulateChunk(family, px, py, d, b, std::min(r.end(), b + kChunkRows), w, intercept,
@@ -342,7 +345,10 @@ void RegisterGlmKernels(engine::KernelRegistry& registry) {
           }
           return s;
         },
-        [](Sums a, const Sums& b) { return a += b; });
+        [](Sums a, const Sums& b) {
+          a += b;
+          return a;
+        });
     return std::vector<Block>{Pack(total, d, fit_intercept, with_hessian)};
   });
   // inputs [X_i, y_i]; scalars [family]. Output: float64 [non-finite values in X_i, non-finite
