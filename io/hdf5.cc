@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "io/file_util.h"
+#include "io/hdf5_plan.h"
 #include "io/hdf5_util.h"
 #include "io/write_commit.h"
 #include "nums/io.hpp"
@@ -202,39 +203,62 @@ AttributeValue ReadAttribute(hid_t attr, const std::string& name, const std::str
 BlockArray read_hdf5(const Context& context, const std::string& path, const std::string& dataset,
                      const Hdf5ReadOptions& options) {
   std::shared_ptr<Context::Impl> ctx = context.impl();
-  DType dtype;
-  Shape shape;
+  Hdf5Layout layout;
+  ArrayGrid grid;
+  std::vector<Hdf5BlockRead> plans;
   {
     Hdf5Lock lock;
     Hid file = OpenHdf5File(path, false, dataset);
     Hid ds = OpenDataset(file, path, dataset);
-    Hid type(H5Dget_type(ds.get()), H5Tclose);
-    dtype = DTypeOfHdf5(type.get(), path, dataset);
-    Hid space(H5Dget_space(ds.get()), H5Sclose);
-    const H5S_class_t sclass = H5Sget_simple_extent_type(space.get());
-    if (sclass == H5S_NULL) {
-      throw IOError(Named(path, dataset) + " has no dataspace (H5S_NULL): it holds no array");
-    }
-    const int rank = H5Sget_simple_extent_ndims(space.get());
-    std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
-    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-    shape.assign(dims.begin(), dims.end());
+    layout = ReadHdf5Layout(file, ds, path, dataset);
+    Shape bs = detail::choose_block_shape(*ctx, layout.shape, layout.dtype, options.block_shape);
+    if (options.block_shape.empty()) bs = ChunkAlignedBlockShape(bs, layout);
+    grid = ArrayGrid(layout.shape, bs, layout.dtype);
+    plans.reserve(static_cast<size_t>(grid.num_blocks()));
+    detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+      plans.push_back(PlanBlockRead(ds, layout, grid, e));
+    });
   }
-  ArrayGrid grid(shape, detail::choose_block_shape(*ctx, shape, dtype, options.block_shape), dtype);
+  const DType dtype = layout.dtype;
   std::vector<engine::ObjectRef> blocks;
-  blocks.reserve(static_cast<size_t>(grid.num_blocks()));
+  blocks.reserve(plans.size());
   engine::SubmitBatch batch(*ctx->runtime);
   detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
-    const Shape bs = grid.block_shape_at(e);
-    engine::TaskSpec spec{
-        "io.hdf5.read",
-        engine::Device::kCpu,
-        detail::home_node(*ctx, grid, e),
-        {engine::Scalar{path}, engine::Scalar{dataset}, detail::shape_scalar(grid.block_offset(e)),
-         detail::shape_scalar(bs), detail::int_scalar(static_cast<int64_t>(dtype))},
-        1,
-        "io.hdf5.read '" + path + "' " + dataset + " block " + shape_str(e),
-        {engine::OutputSpec{dtype, bs}}};
+    const Shape bs = grid.block_shape_at(e), offset = grid.block_offset(e);
+    const Hdf5BlockRead& plan = plans[static_cast<size_t>(grid.flat(e))];
+    engine::TaskSpec spec;
+    spec.node = detail::home_node(*ctx, grid, e);
+    spec.name = "io.hdf5.read '" + path + "' " + dataset + " block " + shape_str(e);
+    spec.outputs = {engine::OutputSpec{dtype, bs}};
+    const auto code = detail::int_scalar(static_cast<int64_t>(dtype));
+    switch (plan.kind) {
+      case Hdf5BlockRead::Kind::kContiguous:
+        spec.kernel = "io.hdf5.read_contiguous";  // the .npy reader's: a C-order array at an offset
+        spec.args = {engine::Scalar{path},
+                     detail::int_scalar(layout.contiguous_address),
+                     detail::shape_scalar(layout.shape),
+                     detail::shape_scalar(offset),
+                     detail::shape_scalar(bs),
+                     code,
+                     engine::Scalar{false},
+                     engine::Scalar{false}};
+        break;
+      case Hdf5BlockRead::Kind::kChunks:
+        spec.kernel = "io.hdf5.read_chunks";
+        spec.args = {engine::Scalar{path},
+                     detail::shape_scalar(offset),
+                     detail::shape_scalar(bs),
+                     code,
+                     detail::shape_scalar(layout.chunks),
+                     engine::Scalar{plan.chunks}};
+        spec.scratch_bytes = shape_size(layout.chunks) * itemsize(dtype);
+        break;
+      case Hdf5BlockRead::Kind::kHyperslab:
+        spec.kernel = "io.hdf5.read";
+        spec.args = {engine::Scalar{path}, engine::Scalar{dataset}, detail::shape_scalar(offset),
+                     detail::shape_scalar(bs), code};
+        break;
+    }
     blocks.push_back(ctx->runtime->Submit(std::move(spec))[0]);
   });
   batch.Send();

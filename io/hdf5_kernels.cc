@@ -4,9 +4,13 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "io/file_util.h"
 #include "io/hdf5_util.h"
 #include "io/kernels.h"
+#include "io/region.h"
 
 namespace nums::io {
 namespace {
@@ -37,6 +41,59 @@ std::vector<Block> ReadHdf5Block(const KernelContext& k) {
     throw IOError("reading block " + engine::ShapeToString(count) + " at " +
                   engine::ShapeToString(offset) + " of dataset '" + dataset + "' of HDF5 file '" +
                   path + "': " + Hdf5ErrorText());
+  }
+  return {out};
+}
+
+// The raw path (no HDF5 calls, no lock): each chunk the block overlaps is read with pread at the
+// address the driver looked up. Scalars: path, block offset, block shape, dtype code, chunk
+// shape, and per chunk its address followed by its chunk-grid index. Output: the block.
+std::vector<Block> ReadHdf5Chunks(const KernelContext& k) {
+  const auto& path = k.scalar<std::string>(0);
+  const auto& offset = k.scalar<std::vector<int64_t>>(1);
+  const auto& count = k.scalar<std::vector<int64_t>>(2);
+  const DType dtype = dtype_from_code(k.scalar<int64_t>(3));
+  const auto& chunk = k.scalar<std::vector<int64_t>>(4);
+  const auto& chunks = k.scalar<std::vector<int64_t>>(5);
+  const size_t nd = count.size();
+  const int64_t item = itemsize(dtype);
+  Block out = Block::Allocate(dtype, count);
+  auto* dst = static_cast<uint8_t*>(out.raw());
+  std::vector<uint8_t> scratch;  // a chunk, when the block takes a strided part of it
+  FileDescriptor fd = OpenFile(path, O_RDONLY);
+  engine::Shape src_offset(nd), dst_offset(nd), n(nd);
+  struct Run {
+    int64_t src, dst, n;
+  };
+  std::vector<Run> runs;
+  for (size_t at = 0; at + nd < chunks.size(); at += nd + 1) {
+    const int64_t address = chunks[at];
+    for (size_t d = 0; d < nd; ++d) {
+      const int64_t start = chunks[at + 1 + d] * chunk[d];
+      const int64_t lo = std::max(start, offset[d]);
+      const int64_t hi = std::min(start + chunk[d], offset[d] + count[d]);
+      src_offset[d] = lo - start;
+      dst_offset[d] = lo - offset[d];
+      n[d] = hi - lo;
+    }
+    runs.clear();
+    ForEachRunBetween(chunk, src_offset, count, dst_offset, n,
+                      [&](int64_t s, int64_t t, int64_t len) {
+                        runs.push_back({s, t, len});
+                      });
+    if (runs.size() == 1) {
+      PreadFully(fd.get(), dst + runs[0].dst * item, runs[0].n * item, address + runs[0].src * item,
+                 path);
+      continue;
+    }
+    // One read of the chunk's span instead of a read per row.
+    const int64_t first = runs.front().src, end = runs.back().src + runs.back().n;
+    scratch.resize(static_cast<size_t>((end - first) * item));
+    PreadFully(fd.get(), scratch.data(), (end - first) * item, address + first * item, path);
+    for (const Run& r : runs) {
+      std::memcpy(dst + r.dst * item, scratch.data() + (r.src - first) * item,
+                  static_cast<size_t>(r.n * item));
+    }
   }
   return {out};
 }
@@ -103,6 +160,7 @@ std::vector<Block> WriteHdf5Block(const KernelContext& k) {
 
 void RegisterHdf5Kernels(engine::KernelRegistry& registry) {
   registry.Register("io.hdf5.read", engine::Device::kCpu, ReadHdf5Block);
+  registry.Register("io.hdf5.read_chunks", engine::Device::kCpu, ReadHdf5Chunks);
   registry.Register("io.hdf5.write", engine::Device::kCpu, WriteHdf5Block);
 }
 

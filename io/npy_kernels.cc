@@ -85,6 +85,8 @@ std::vector<Block> WriteNpyBlock(const KernelContext& k) {
 
 void RegisterNpyKernels(engine::KernelRegistry& registry) {
   registry.Register("io.npy.read", engine::Device::kCpu, ReadNpyBlock);
+  // An unfiltered, contiguous HDF5 dataset is a C-order array at an offset, like an .npy file.
+  registry.Register("io.hdf5.read_contiguous", engine::Device::kCpu, ReadNpyBlock);
   registry.Register("io.npy.write", engine::Device::kCpu, WriteNpyBlock);
 }
 
