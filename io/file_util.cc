@@ -55,9 +55,11 @@ void PreadFully(int fd, void* buf, int64_t n, int64_t offset, const std::string&
                     ErrnoText());
     }
     if (r == 0) {
-      throw IOError("'" + path + "' is truncated: expected bytes up to " +
-                    std::to_string(offset + n) + ", the file ends at " +
-                    std::to_string(offset + done));
+      struct stat st {};
+      const std::string size =
+          ::fstat(fd, &st) == 0 ? std::to_string(st.st_size) : std::to_string(offset + done);
+      throw IOError("'" + path + "' is truncated: expected at least " + std::to_string(offset + n) +
+                    " bytes, the file has " + size);
     }
     done += r;
   }

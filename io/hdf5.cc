@@ -276,8 +276,8 @@ void write_hdf5(const BlockArray& x, const std::string& path, const std::string&
     throw ValueError("write_hdf5: gzip level " + std::to_string(options.compression_level) +
                      " is not in [0, 9]");
   }
+  const auto& impl = ArrayOf(x, "write_hdf5");
   const Shape chunks = ChooseChunks(x, options, path);
-  const auto& impl = *x.impl();
   Context::Impl& ctx = *impl.ctx;
   const ArrayGrid& grid = impl.grid;
 

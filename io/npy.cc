@@ -13,7 +13,7 @@
 namespace nums::io {
 
 void save(const BlockArray& x, const std::string& path) {
-  const auto& impl = *x.impl();
+  const auto& impl = ArrayOf(x, "save");
   Context::Impl& ctx = *impl.ctx;
   const ArrayGrid& grid = impl.grid;
   const std::string header = FormatNpyHeader(grid.dtype(), grid.shape());
@@ -41,12 +41,17 @@ void save(const BlockArray& x, const std::string& path) {
     engine::SubmitBatch batch(*ctx.runtime);
     detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
       const engine::ObjectRef& block = impl.blocks[static_cast<size_t>(grid.flat(e))];
-      acks.push_back(detail::submit(
-          ctx, "io.npy.write",
+      engine::TaskSpec spec{
+          "io.npy.write",
+          engine::Device::kCpu,
+          ctx.runtime->Location(block),
           {block, engine::Scalar{temp}, detail::int_scalar(data_offset),
            detail::shape_scalar(grid.shape()), detail::shape_scalar(grid.block_offset(e)),
            detail::int_scalar(static_cast<int64_t>(grid.dtype()))},
-          ctx.runtime->Location(block), engine::OutputSpec{DType::kInt64, {}}));
+          1,
+          "io.npy.write '" + path + "' block " + shape_str(e),
+          {engine::OutputSpec{DType::kInt64, {}}}};
+      acks.push_back(ctx.runtime->Submit(std::move(spec))[0]);
     });
     batch.Send();
   } catch (...) {
@@ -105,7 +110,7 @@ BlockArray load(const Context& context, const std::string& path, const LoadOptio
          detail::int_scalar(static_cast<int64_t>(h.dtype)), engine::Scalar{h.fortran_order},
          engine::Scalar{h.big_endian}},
         1,
-        "",
+        "io.npy.read '" + path + "' block " + shape_str(e),
         {engine::OutputSpec{h.dtype, bs}},
         scratch};
     blocks.push_back(ctx->runtime->Submit(std::move(spec))[0]);
