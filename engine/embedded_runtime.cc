@@ -115,7 +115,7 @@ void EmbeddedRuntime::WaitIdle() {
   for (;;) {
     int64_t before = 0, after = 0;
     for (auto& n : nodes_) before += n->tasks_run();
-    for (auto& n : nodes_) n->executor().WaitIdle();
+    for (auto& n : nodes_) n->WaitIdle();
     for (auto& n : nodes_) after += n->tasks_run();
     if (before == after) return;
   }

@@ -18,6 +18,7 @@ struct Node::PendingTask {
   std::vector<RemoteKey> shared;  // remote inputs whose shared fetch this task holds
   // When it first waited for memory with nothing running (its deadline counts from there).
   std::optional<std::chrono::steady_clock::time_point> idle_since;
+  bool waited = false;  // it was parked once: new tasks no longer go ahead of it
   std::atomic<int64_t> remaining{0};
   std::mutex error_mu;  // guards error (inputs fail from several threads)
   std::shared_ptr<const ErrorInfo> error;
@@ -87,7 +88,7 @@ void Node::PrefetchLoop() {
 
 Node::~Node() {
   Stop();
-  executor_.WaitIdle();
+  WaitIdle();
   pool_->SetReclaimer(high_water_, nullptr);  // buffers (and so the pool) may outlive the node
 }
 
@@ -122,11 +123,22 @@ void Node::IdleRetryLoop() {
   std::unique_lock lock(admit_mu_);
   while (!stopping_) {
     retry_cv_.wait_for(lock, std::chrono::milliseconds(50));
-    if (stopping_ || parked_.empty() || running_.load() > 0) continue;
+    if (stopping_) break;
+    std::vector<RemoteKey> fetches;
+    fetches.swap(fetch_retry_);
+    const bool wake = !parked_.empty() && running_.load() == 0;
     lock.unlock();
-    WakeParked();
+    for (const RemoteKey& key : fetches) StartFetch(key);
+    if (wake) WakeParked();
     lock.lock();
   }
+  // Fetches still waiting for memory fail now, as parked tasks do.
+  std::vector<RemoteKey> fetches;
+  fetches.swap(fetch_retry_);
+  fetch_retry_since_.clear();
+  any_fetch_retry_.store(false);
+  lock.unlock();
+  for (const RemoteKey& key : fetches) StartFetch(key);
 }
 
 void Node::WakeParked() {
@@ -136,9 +148,36 @@ void Node::WakeParked() {
     wake.swap(parked_);
     any_parked_.store(false);
   }
-  for (auto& w : wake) {
-    executor_.Run([this, w = std::move(w)]() mutable { Execute(std::move(w)); });
+  for (auto& w : wake) Dispatch(std::move(w));
+}
+
+void Node::Dispatch(std::shared_ptr<PendingTask> p) {
+  if (p->task->io) {
+    io_threads_.Run([this, p = std::move(p)]() mutable { Execute(std::move(p)); });
+  } else {
+    executor_.Run([this, p = std::move(p)]() mutable { Execute(std::move(p)); });
   }
+}
+
+ObjectStore::Remake Node::RemakeOf(const PendingTask& p) const {
+  const TaskRecord& t = *p.task;
+  if (!t.recomputable || t.returns.size() != 1 || t.outputs.size() != 1) return nullptr;
+  // The registry is read-only once nodes run; holding it keeps `fn` valid.
+  return [registry = registry_, fn = p.fn, scalars = p.scalars, out = t.outputs[0], node = id_,
+          pool = pool_, memory = memory_, name = t.name]() {
+    MemoryPool::Scope scope(memory);
+    std::vector<Block> declared{Block::Allocate(out.dtype, out.shape, pool)};
+    KernelContext ctx{{}, scalars, 1, node, pool.get(), {}};
+    std::vector<Block> made;
+    {
+      DeclaredOutputs handout(declared);
+      made = (*fn)(ctx);
+    }
+    if (made.size() != 1 || made[0].dtype() != out.dtype || made[0].shape() != out.shape) {
+      throw RemoteTaskError("task '" + name + "' made a different block when run again");
+    }
+    return std::move(made[0]);
+  };
 }
 
 void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef> pins) {
@@ -164,7 +203,7 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
 
   auto schedule = [this](std::shared_ptr<PendingTask> pending) {
     if (store_.can_spill()) Prefetch(pending->local);
-    executor_.Run([this, pending = std::move(pending)]() mutable { Execute(std::move(pending)); });
+    Dispatch(std::move(pending));
   };
   size_t slot = 0;
   for (const auto& arg : p->task->args) {
@@ -218,22 +257,47 @@ bool Node::FetchRemote(const RemoteKey& key, ObjectCallback cb) {
   r.waiting.push_back(std::move(cb));
   if (r.users > 1) return true;  // the first user's fetch is under way
   lock.unlock();
-  auto deliver = [this, key](const ObjectValue& v) {
-    std::vector<ObjectCallback> waiting;
-    {
-      std::lock_guard guard(remote_mu_);
-      Remote& entry = remote_.at(key);  // held by its waiting users until they have run
-      entry.value = v;
-      waiting.swap(entry.waiting);
-    }
-    for (auto& w : waiting) w(v);
-  };
-  try {
-    peers_->Subscribe(key.holder, id_, key.id, deliver);
-  } catch (...) {  // the waiting tasks fail instead of waiting for ever
-    deliver(ObjectValue{Block(), ErrorInfo::FromCurrentException("fetch", id_)});
-  }
+  StartFetch(key);
   return true;
+}
+
+void Node::StartFetch(const RemoteKey& key) {
+  try {
+    peers_->Subscribe(key.holder, id_, key.id,
+                      [this, key](const ObjectValue& v) { DeliverRemote(key, v); });
+  } catch (...) {  // the waiting tasks fail instead of waiting for ever
+    DeliverRemote(key, ObjectValue{Block(), ErrorInfo::FromCurrentException("fetch", id_)});
+  }
+}
+
+void Node::DeliverRemote(const RemoteKey& key, const ObjectValue& v) {
+  if (!v.ok() && v.error->code == ErrorCode::kOutOfMemory) {
+    // No room for the copy now: fetch it again once memory may have been freed, as a task
+    // that does not fit waits, and fail it only when nothing ran for kIdleMemoryWait.
+    std::lock_guard lock(admit_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    auto it = fetch_retry_since_.try_emplace(key, now).first;
+    if (running_.load() > 0) it->second = now;
+    if (!stopping_ && now - it->second < kIdleMemoryWait) {
+      fetch_retry_.push_back(key);
+      any_fetch_retry_.store(true);
+      return;
+    }
+    fetch_retry_since_.erase(it);
+    any_fetch_retry_.store(!fetch_retry_since_.empty());
+  } else if (any_fetch_retry_.load()) {
+    std::lock_guard lock(admit_mu_);
+    fetch_retry_since_.erase(key);
+    any_fetch_retry_.store(!fetch_retry_since_.empty());
+  }
+  std::vector<ObjectCallback> waiting;
+  {
+    std::lock_guard guard(remote_mu_);
+    Remote& entry = remote_.at(key);  // held by its waiting users until they have run
+    entry.value = v;
+    waiting.swap(entry.waiting);
+  }
+  for (auto& w : waiting) w(v);
 }
 
 void Node::ReleaseRemote(const RemoteKey& key) {
@@ -313,12 +377,15 @@ bool Node::Admit(const std::shared_ptr<PendingTask>& p, int64_t need) {
                            " for objects (" + Bytes(capacity_) + " capacity)");
   }
   std::lock_guard lock(admit_mu_);
-  if (MakeRoom(need)) {
+  // Tasks that already wait for memory go first: a new one may not take the room they wait for.
+  const bool behind = !p->waited && !parked_.empty();
+  if (!behind && MakeRoom(need)) {
     reserved_.fetch_add(need);
     running_.fetch_add(1);
     return true;
   }
   if (stopping_) throw ClusterError("node " + std::to_string(id_) + " is stopping");
+  p->waited = true;
   // Paired with Finished: either it sees any_parked_, or this sees its running_ decrement.
   any_parked_.store(true);
   if (running_.load() > 0) {
@@ -433,7 +500,7 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
     if (error) {
       store_.Fail(t.returns[i], error);
     } else {
-      store_.Seal(t.returns[i], std::move(outputs[i]));
+      store_.Seal(t.returns[i], std::move(outputs[i]), false, RemakeOf(p));
     }
   }
   if (admitted) Finished(reserved);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/executor.h"
+#include "engine/io_threads.h"
 #include "engine/kernel_registry.h"
 #include "engine/object_store.h"
 #include "engine/task.h"
@@ -68,6 +69,12 @@ class Node {
   /// that have not started; their outputs are freed as they finish. Returns the objects freed.
   int64_t DropSession(uint64_t session);
 
+  /// Blocks until no task is queued or running on its compute or I/O threads.
+  void WaitIdle() {
+    executor_.WaitIdle();
+    io_threads_.WaitIdle();
+  }
+
   NodeId id() const { return id_; }
   ObjectStore& store() { return store_; }
   Executor& executor() { return executor_; }
@@ -83,7 +90,11 @@ class Node {
 
  private:
   struct PendingTask;
+  /// Queues the task on the I/O threads or the compute arena, as it asks.
+  void Dispatch(std::shared_ptr<PendingTask> p);
   void Execute(std::shared_ptr<PendingTask> p);
+  /// How a recomputable task's output is made again after it was dropped.
+  ObjectStore::Remake RemakeOf(const PendingTask& p) const;
   /// Admits `p` (true), parks it until a running task finishes (false), or throws
   /// OutOfMemoryError when it can never fit or nothing could free memory for it.
   bool Admit(const std::shared_ptr<PendingTask>& p, int64_t need);
@@ -127,6 +138,11 @@ class Node {
   /// call ReleaseRemote once its task has run).
   bool FetchRemote(const RemoteKey& key, ObjectCallback cb);
   void ReleaseRemote(const RemoteKey& key);
+  /// Asks the peer for the object; its value (or error) reaches DeliverRemote.
+  void StartFetch(const RemoteKey& key);
+  /// Hands a fetched object to the tasks waiting for it; a copy that found no memory is fetched
+  /// again later (IdleRetryLoop) instead.
+  void DeliverRemote(const RemoteKey& key, const ObjectValue& v);
 
   const NodeId id_;
   const int64_t capacity_;
@@ -151,6 +167,11 @@ class Node {
   mutable std::mutex admit_mu_;  // guards parked_, spill_error_; serialises admissions that spill
   std::deque<std::shared_ptr<PendingTask>> parked_;
   std::string spill_error_;           // the last failed spill, for OutOfMemoryError messages
+  std::vector<RemoteKey> fetch_retry_;  // guarded by admit_mu_: fetches to try again
+  // guarded by admit_mu_: since when each fetch that found no memory has been retried
+  std::unordered_map<RemoteKey, std::chrono::steady_clock::time_point, RemoteKeyHash>
+      fetch_retry_since_;
+  std::atomic<bool> any_fetch_retry_{false};  // fetch_retry_since_ is not empty: spares the lock
   bool stopping_ = false;             // guarded by admit_mu_
   std::condition_variable retry_cv_;  // with admit_mu_: wakes IdleRetryLoop to stop
   std::thread retry_thread_;
@@ -162,7 +183,8 @@ class Node {
   std::mutex remote_mu_;         // guards remote_
   std::unordered_map<RemoteKey, Remote, RemoteKeyHash> remote_;
   ObjectStore store_;
-  Executor executor_;  // last: destroyed first, so running tasks never outlive the store
+  IoThreads io_threads_;  // tasks that block on I/O; destroyed before the store
+  Executor executor_;     // last: destroyed first, so running tasks never outlive the store
 };
 
 }  // namespace nums::engine

@@ -31,7 +31,7 @@ void ObjectStore::Uncount(const Entry& e) {
   }
 }
 
-void ObjectStore::Seal(const ObjectId& id, Block block, bool create_if_missing) {
+void ObjectStore::Seal(const ObjectId& id, Block block, bool create_if_missing, Remake remake) {
   std::vector<ObjectCallback> waiters;
   ObjectValue value{std::move(block), nullptr};
   {
@@ -49,6 +49,7 @@ void ObjectStore::Seal(const ObjectId& id, Block block, bool create_if_missing) 
     e.resident = true;
     e.foreign = value.block.buffer() && value.block.buffer()->pool() != pool_.get();
     e.disk.reset();
+    e.remake = std::move(remake);
     e.last_use = ++clock_;
     resident_ += e.nbytes;
     if (e.foreign) foreign_ += e.nbytes;
@@ -70,6 +71,7 @@ void ObjectStore::Fail(const ObjectId& id, std::shared_ptr<const ErrorInfo> erro
     e.value = value;
     e.resident = false;
     e.disk.reset();
+    e.remake = nullptr;
     waiters.swap(e.waiters);
   }
   for (auto& cb : waiters) cb(value);
@@ -125,7 +127,8 @@ Block ObjectStore::Restore(const ObjectId& id, std::unique_lock<std::mutex>& loc
       continue;
     }
     e.busy = true;
-    const SpillLocation disk = *e.disk;
+    const std::optional<SpillLocation> disk = e.disk;
+    const Remake remake = disk ? nullptr : e.remake;
     const DType dtype = e.dtype;
     const Shape shape = e.shape;
     lock.unlock();
@@ -133,8 +136,15 @@ Block ObjectStore::Restore(const ObjectId& id, std::unique_lock<std::mutex>& loc
     std::exception_ptr failed;
     try {
       // The pool may evict others to make room; this entry is busy and not resident, so safe.
-      block = Block::Allocate(dtype, shape, pool_);
-      if (disk.nbytes > 0) disk.Read(0, disk.nbytes, block.raw());
+      if (disk) {
+        block = Block::Allocate(dtype, shape, pool_);
+        if (disk->nbytes > 0) disk->Read(0, disk->nbytes, block.raw());
+      } else if (remake) {
+        block = remake();
+      } else {
+        throw ClusterError("object " + id.ToString() + " on node " + std::to_string(node_) +
+                           " is neither in memory nor on disk");
+      }
     } catch (...) {
       failed = std::current_exception();
     }
@@ -146,17 +156,17 @@ Block ObjectStore::Restore(const ObjectId& id, std::unique_lock<std::mutex>& loc
     if (it == objects_.end() || it->second.state != State::kReady) continue;  // freed: throws
     Entry& now = it->second;
     // Sealed again meanwhile (a retried put, a recomputed task): the new value wins.
-    if (now.resident || !now.disk || now.disk->file != disk.file ||
-        now.disk->offset != disk.offset) {
-      continue;
-    }
+    const bool same_file = disk && now.disk && now.disk->file == disk->file &&
+                           now.disk->offset == disk->offset;
+    const bool same_drop = !disk && !now.disk;
+    if (now.resident || !(same_file || same_drop)) continue;
     now.value.block = block;
     now.resident = true;
     now.foreign = false;
     now.last_use = ++clock_;
     spilled_ -= now.nbytes;
     resident_ += now.nbytes;
-    restore_total_ += now.nbytes;
+    (disk ? restore_total_ : remade_total_) += now.nbytes;
     return block;
   }
 }
@@ -203,9 +213,14 @@ std::optional<Block> ObjectStore::TryGet(const ObjectId& id) {
 }
 
 std::optional<ObjectView> ObjectStore::TryView(const ObjectId& id) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   auto it = objects_.find(id);
   if (it == objects_.end() || it->second.state != State::kReady) return std::nullopt;
+  if (!it->second.resident && !it->second.disk) {  // dropped: made again for the reader
+    Block block = Restore(id, lock);
+    ObjectView view{block.dtype(), block.shape(), block.nbytes(), block, std::nullopt};
+    return view;
+  }
   const Entry& e = it->second;
   ObjectView view{e.dtype, e.shape, e.nbytes, std::nullopt, e.disk};
   if (e.resident) {
@@ -300,11 +315,12 @@ int64_t ObjectStore::Spill(int64_t need) {
       c.bytes = e.nbytes;
       c.pinned = e.value.block.buffer().use_count() > 1;
       c.on_disk = e.disk.has_value();
+      c.recomputable = e.remake != nullptr;
       c.consumers = static_cast<int64_t>(e.uses.size());
       c.next_use = e.uses.empty() ? EvictionCandidate::kNever
                                   : *std::min_element(e.uses.begin(), e.uses.end());
       c.last_use = e.last_use;
-      if (!c.on_disk && !spill_) continue;  // nowhere to write it
+      if (!c.on_disk && !c.recomputable && !spill_) continue;  // nowhere to write it
       candidates.push_back(c);
     }
     victims = policy_.Choose(std::move(candidates), need);
@@ -368,7 +384,10 @@ int64_t ObjectStore::Spill(int64_t need) {
       if (!same(it, buffers[i])) continue;
       Entry& e = it->second;
       // A reader that took the block meanwhile keeps it in memory (its file stays for later).
-      if (!e.disk || e.pins > 0 || e.value.block.buffer().use_count() > 1) continue;
+      if ((!e.disk && !e.remake) || e.pins > 0 || e.value.block.buffer().use_count() > 1) {
+        continue;
+      }
+      if (!e.disk) dropped_total_ += e.nbytes;
       e.dtype = e.value.block.dtype();  // kept for the restore; a resident block has its own
       e.shape = e.value.block.shape();
       dropped.push_back(std::move(e.value.block));
@@ -401,7 +420,13 @@ int64_t ObjectStore::num_objects() const {
 
 StoreStats ObjectStore::stats() const {
   std::lock_guard lock(mu_);
-  return {static_cast<int64_t>(objects_.size()), resident_, spilled_, spill_total_, restore_total_};
+  return {static_cast<int64_t>(objects_.size()),
+          resident_,
+          spilled_,
+          spill_total_,
+          restore_total_,
+          dropped_total_,
+          remade_total_};
 }
 
 }  // namespace nums::engine

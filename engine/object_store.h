@@ -45,13 +45,18 @@ struct ObjectView {
 struct StoreStats {
   int64_t objects = 0;
   int64_t resident_bytes = 0;       ///< ready objects' bytes in memory
-  int64_t spilled_bytes = 0;        ///< ready objects' bytes only on disk
+  int64_t spilled_bytes = 0;        ///< ready objects' bytes not in memory (on disk, or dropped)
   int64_t spill_bytes_total = 0;    ///< ever written to spill files
   int64_t restore_bytes_total = 0;  ///< ever read back from them
+  int64_t dropped_bytes_total = 0;  ///< ever dropped to be remade instead of written
+  int64_t remade_bytes_total = 0;   ///< ever remade after they were dropped
 };
 
 class ObjectStore {
  public:
+  /// Makes a dropped object again (runs its task once more); throws what the task throws.
+  using Remake = std::function<Block()>;
+
   /// `pool` is the node's memory (a pool of its own when null); `spill` its spill directory
   /// (none: nothing is ever spilled).
   explicit ObjectStore(NodeId node, std::shared_ptr<HostPool> pool = nullptr,
@@ -60,8 +65,10 @@ class ObjectStore {
   /// Registers an object a task will produce. Subscribers wait until Seal or Fail.
   void CreatePending(const ObjectId& id);
   /// Stores a ready object (creating it if needed). A result for an object freed while pending is
-  /// dropped.
-  void Seal(const ObjectId& id, Block block, bool create_if_missing = false);
+  /// dropped. With `remake`, the object is cheap to make again: under memory pressure its bytes
+  /// are dropped, not written, and `remake` brings them back when it is read.
+  void Seal(const ObjectId& id, Block block, bool create_if_missing = false,
+            Remake remake = nullptr);
   /// Marks the object failed; subscribers receive the error.
   void Fail(const ObjectId& id, std::shared_ptr<const ErrorInfo> error);
   /// Calls `cb` once the object is ready or failed: at once (on this thread) if it already is. An
@@ -76,7 +83,8 @@ class ObjectStore {
   /// The block if the object is ready, read back into memory if it was spilled (the caller's
   /// Block pins it). Throws IOError when its spill file cannot be read.
   std::optional<Block> TryGet(const ObjectId& id);
-  /// The ready object without restoring it: peers read a spilled object from its file.
+  /// The ready object without reading it back from a spill file: peers read a spilled object
+  /// from its file. A dropped object (no file) is remade first.
   std::optional<ObjectView> TryView(const ObjectId& id);
   /// Whether the object is ready, failed or absent (anything but pending); never waits.
   bool Finished(const ObjectId& id) const;
@@ -126,6 +134,7 @@ class ObjectStore {
     bool foreign = false;  // its bytes came from another pool (a put in the embedded cluster)
     bool busy = false;     // being written or read back
     std::optional<SpillLocation> disk;
+    Remake remake;  // set when the object may be dropped and made again instead of written
     std::vector<int64_t> uses;  // queue positions of local tasks that will read it (few)
     int64_t pins = 0;           // admitted tasks about to read it: not spilled meanwhile
     int64_t last_use = 0;
@@ -134,7 +143,7 @@ class ObjectStore {
   ObjectValue MissingValue(const ObjectId& id) const;
   /// Drops `e`'s bytes from the counters (it leaves the ready state).
   void Uncount(const Entry& e);
-  /// Reads a spilled object back; `lock` is released around the read.
+  /// Reads a spilled object back, or remakes a dropped one; `lock` is released meanwhile.
   Block Restore(const ObjectId& id, std::unique_lock<std::mutex>& lock);
 
   const NodeId node_;
@@ -151,6 +160,8 @@ class ObjectStore {
   int64_t spilled_ = 0;
   int64_t spill_total_ = 0;
   int64_t restore_total_ = 0;
+  int64_t dropped_total_ = 0;
+  int64_t remade_total_ = 0;
   int64_t clock_ = 0;
 };
 

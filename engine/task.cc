@@ -1,5 +1,7 @@
 #include "engine/task.h"
 
+#include <algorithm>
+
 #include "nums/errors.hpp"
 
 namespace nums::engine {
@@ -30,6 +32,18 @@ int64_t TaskRecord::DeclaredBytes() const {
     }
   }
   return n;
+}
+
+void CheckRecomputable(const TaskRecord& task) {
+  if (!task.recomputable) return;
+  const bool inputs = std::any_of(task.args.begin(), task.args.end(), [](const auto& a) {
+    return std::holds_alternative<ObjectArg>(a);
+  });
+  if (inputs || task.outputs.size() != 1 || task.outputs[0].upper_bound) {
+    throw ValueError("task '" + task.name +
+                     "' is marked recomputable but has block arguments or does not declare "
+                     "exactly one output of known shape");
+  }
 }
 
 std::shared_ptr<TaskRecord> MakeTaskRecord(TaskSpec spec, ObjectIdGenerator& ids,
@@ -68,6 +82,9 @@ std::shared_ptr<TaskRecord> MakeTaskRecord(TaskSpec spec, ObjectIdGenerator& ids
   for (const OutputSpec& out : spec.outputs) out.nbytes();  // checks the shape
   record->outputs = std::move(spec.outputs);
   record->scratch_bytes = spec.scratch_bytes;
+  record->io = spec.io;
+  record->recomputable = spec.recomputable;
+  CheckRecomputable(*record);
   record->returns.reserve(static_cast<size_t>(spec.num_returns));
   for (int64_t i = 0; i < spec.num_returns; ++i) record->returns.push_back(ids.Next());
   return record;

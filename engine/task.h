@@ -47,6 +47,13 @@ struct TaskSpec {
   /// their bytes only as the kernel allocates them).
   std::vector<OutputSpec> outputs{};
   int64_t scratch_bytes = 0;  ///< working memory the kernel needs beyond its outputs
+  /// Blocking I/O (reading or writing a file): runs on the node's I/O threads, so that waiting
+  /// on a disk or a network never holds one of its compute threads.
+  bool io = false;
+  /// Its one output is cheap to make again from the task's scalars alone (a constant, a block of
+  /// an immutable file): under memory pressure it is dropped and remade instead of written to
+  /// disk. Only for tasks with no block arguments and one declared output.
+  bool recomputable = false;
 };
 
 /// A block argument as lineage keeps it: the id, where it lives, and the task that made it
@@ -75,6 +82,8 @@ struct TaskRecord {
   std::vector<ObjectId> returns;
   std::vector<OutputSpec> outputs;  ///< empty, or one per return
   int64_t scratch_bytes = 0;
+  bool io = false;            ///< see TaskSpec::io
+  bool recomputable = false;  ///< see TaskSpec::recomputable
   /// Bytes the node must find room for before it runs the task: declared outputs and scratch.
   int64_t DeclaredBytes() const;
   /// Inputs that were put, not computed: the cluster runtime keeps them alive with the lineage,
@@ -82,10 +91,15 @@ struct TaskRecord {
   std::vector<ObjectRef> sources;
 };
 
+/// Throws ValueError when `task` is recomputable but has block arguments or does not declare
+/// exactly one output of known shape (it could not be remade from its scalars).
+void CheckRecomputable(const TaskRecord& task);
+
 /// Checks `spec` and turns it into the record a node executes, with fresh output ids from `ids`.
 /// The argument refs move into `pins` (they keep the inputs alive until the task has run);
 /// `source(ref)` is the node each input is read from. Throws ValueError for a negative
-/// num_returns, a null ref, or outputs that do not match num_returns.
+/// num_returns, a null ref, outputs that do not match num_returns, or a recomputable task with
+/// block arguments or without one declared output.
 std::shared_ptr<TaskRecord> MakeTaskRecord(TaskSpec spec, ObjectIdGenerator& ids,
                                            std::vector<ObjectRef>& pins,
                                            const std::function<NodeId(const ObjectRef&)>& source);

@@ -14,16 +14,27 @@ int64_t Sum(const std::vector<int64_t>& v) { return std::accumulate(v.begin(), v
 
 }  // namespace
 
-ClusterState::ClusterState(std::vector<int64_t> memory)
+ClusterState::ClusterState(std::vector<int64_t> memory, std::vector<int64_t> spilled)
     : memory_(std::move(memory)),
-      peak_memory_(memory_),
       net_in_(memory_.size(), 0),
       net_out_(memory_.size(), 0),
       available_(memory_.size(), 1) {
   if (memory_.empty()) throw ValueError("ClusterState: need at least one node");
-  for (int64_t m : memory_) {
-    if (m < 0) throw ValueError("ClusterState: negative memory " + std::to_string(m));
+  if (!spilled.empty() && spilled.size() != memory_.size()) {
+    throw ValueError("ClusterState: " + std::to_string(spilled.size()) +
+                     " spilled figures for " + std::to_string(memory_.size()) + " nodes");
   }
+  for (size_t i = 0; i < memory_.size(); ++i) {
+    const int64_t s = spilled.empty() ? 0 : spilled[i];
+    if (memory_[i] < 0 || s < 0) {
+      throw ValueError("ClusterState: negative memory " + std::to_string(std::min(memory_[i], s)));
+    }
+    memory_[i] += s;
+  }
+  if (std::any_of(spilled.begin(), spilled.end(), [](int64_t s) { return s > 0; })) {
+    spilled_ = std::move(spilled);
+  }
+  peak_memory_ = memory_;
 }
 
 ClusterState ClusterState::Empty(int64_t nodes) {
@@ -84,7 +95,8 @@ int64_t ClusterState::TotalNetOut() const { return Sum(net_out_); }
 std::string ClusterState::ToString() const {
   std::string s;
   for (int64_t i = 0; i < num_nodes(); ++i) {
-    s += "node " + std::to_string(i) + ": memory " + FormatBytes(memory(i)) + " (peak " +
+    s += "node " + std::to_string(i) + ": memory " + FormatBytes(memory(i)) +
+         (spilled(i) > 0 ? " (" + FormatBytes(spilled(i)) + " of it spilled)" : "") + " (peak " +
          FormatBytes(peak_memory(i)) + "), net_in " + FormatBytes(net_in(i)) + ", net_out " +
          FormatBytes(net_out(i)) + "\n";
   }

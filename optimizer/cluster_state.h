@@ -26,11 +26,17 @@ struct Release {
 
 /// Per node: memory in use, its high-water mark, bytes received (net_in) and sent (net_out).
 /// A copyable value; every load is in bytes.
+///
+/// A node's memory load counts the blocks it holds in every tier: those in RAM and those its
+/// store spilled to disk. A node over its high-water mark that is given one more block spills
+/// another, and reads it back when it is used, so the bytes it holds on disk weigh as much as
+/// those in RAM when LSHS balances the nodes.
 class ClusterState {
  public:
-  /// `memory[i]` bytes already in use on node i (existing blocks); no traffic yet.
-  /// Throws ValueError for no nodes or a negative figure.
-  explicit ClusterState(std::vector<int64_t> memory);
+  /// `memory[i]` bytes already in RAM on node i (existing blocks) and `spilled[i]` (empty: none)
+  /// on its spill disk; no traffic yet. Throws ValueError for no nodes, a negative figure, or
+  /// `spilled` of another length.
+  explicit ClusterState(std::vector<int64_t> memory, std::vector<int64_t> spilled = {});
   /// `nodes` empty nodes.
   static ClusterState Empty(int64_t nodes);
 
@@ -42,7 +48,12 @@ class ClusterState {
   void Apply(const Release& r);
 
   int64_t num_nodes() const { return static_cast<int64_t>(memory_.size()); }
+  /// Bytes held on `node`: in RAM, on its spill disk, and those placed so far.
   int64_t memory(int64_t node) const { return memory_[static_cast<size_t>(node)]; }
+  /// Of those, the bytes that were on its spill disk when the state was taken.
+  int64_t spilled(int64_t node) const {
+    return spilled_.empty() ? 0 : spilled_[static_cast<size_t>(node)];
+  }
   int64_t peak_memory(int64_t node) const { return peak_memory_[static_cast<size_t>(node)]; }
   int64_t net_in(int64_t node) const { return net_in_[static_cast<size_t>(node)]; }
   int64_t net_out(int64_t node) const { return net_out_[static_cast<size_t>(node)]; }
@@ -69,6 +80,7 @@ class ClusterState {
   void CheckNode(int64_t node) const;
 
   std::vector<int64_t> memory_;
+  std::vector<int64_t> spilled_;  // empty when nothing was spilled
   std::vector<int64_t> peak_memory_;
   std::vector<int64_t> net_in_;
   std::vector<int64_t> net_out_;

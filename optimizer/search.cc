@@ -11,8 +11,9 @@ Plan Place(const BlockGraph& graph, const ClusterState& state, Policy policy) {
 }
 
 Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_used, Policy policy,
-                    std::span<const bool> live) {
-  ClusterState state(std::vector<int64_t>(memory_used.begin(), memory_used.end()));
+                    std::span<const bool> live, std::span<const int64_t> spilled) {
+  ClusterState state(std::vector<int64_t>(memory_used.begin(), memory_used.end()),
+                     std::vector<int64_t>(spilled.begin(), spilled.end()));
   const size_t n = std::min(live.size(), memory_used.size());
   // With no node live, placement is moot: the runtime raises when the tasks are sent.
   if (std::find(live.begin(), live.begin() + static_cast<ptrdiff_t>(n), true) !=

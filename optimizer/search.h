@@ -25,10 +25,13 @@ Plan Place(const BlockGraph& graph, const ClusterState& state, Policy policy);
 /// whose nodes hold `memory_used` bytes now (engine NodeInfo::memory_used, which counts the
 /// leaves already). Net loads start at zero, so each operation's traffic is balanced on its own.
 /// Nodes whose `live` entry is false (a lost node) are never chosen; empty `live`: all are.
+/// `spilled` (empty: none) gives the bytes each node holds on its spill disk (NodeInfo::
+/// spilled_bytes), counted with its memory (see ClusterState).
 /// Throws ValueError for no nodes, a negative figure, a leaf on a node past the list, or no
 /// live node.
 Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_used,
-                    Policy policy = Policy::kLshs, std::span<const bool> live = {});
+                    Policy policy = Policy::kLshs, std::span<const bool> live = {},
+                    std::span<const int64_t> spilled = {});
 
 /// Whether `policy` places every op of `graph` the same whatever the loads: no reduction, and
 /// each op reads a single value (perhaps twice), so its one candidate is where that value is

@@ -38,6 +38,12 @@ ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> ar
 std::vector<ObjectRef> submit_n(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args,
                                 int64_t node, int64_t num_returns,
                                 std::vector<engine::OutputSpec> outputs = {});
+/// Submits a task that makes one block from its scalars alone (a constant, a block of an
+/// immutable file). The node may drop such a block under memory pressure and run the task again
+/// when it is read, instead of writing it to disk. `io`: the task blocks on I/O and runs on the
+/// node's I/O threads.
+ObjectRef submit_source(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args,
+                        int64_t node, engine::OutputSpec out, bool io = false);
 /// The block-cyclic node of block `entry` of `grid`.
 int64_t home_node(const Context::Impl& ctx, const ArrayGrid& grid, const Shape& entry);
 /// `requested` checked against `shape` (ShapeError), or the default rule when empty.

@@ -35,6 +35,14 @@ ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> ar
   return submit_n(ctx, kernel, std::move(args), node, 1, std::move(outputs))[0];
 }
 
+ObjectRef submit_source(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args,
+                        int64_t node, engine::OutputSpec out, bool io) {
+  engine::TaskSpec spec{kernel, engine::Device::kCpu, node, std::move(args), 1, "", {std::move(out)}};
+  spec.io = io;
+  spec.recomputable = true;
+  return ctx.runtime->Submit(std::move(spec))[0];
+}
+
 int64_t home_node(const Context::Impl& ctx, const ArrayGrid& grid, const Shape& entry) {
   return ctx.node_grid.node_of(entry, grid.grid_shape());
 }

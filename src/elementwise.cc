@@ -46,10 +46,10 @@ BlockArray as_array(const BlockArray& like, Number n) {
   const int64_t i = n.kind == DType::kFloat64 ? convert_value<int64_t>(n.f) : n.i;
   return detail::make_array(
       like.impl()->ctx, ArrayGrid({}, {}, t),
-      {detail::submit(ctx, "array.full",
-                      {detail::shape_scalar({}), detail::int_scalar(static_cast<int64_t>(t)),
-                       detail::Scalar{n.f}, detail::int_scalar(i)},
-                      node)});
+      {detail::submit_source(ctx, "array.full",
+                             {detail::shape_scalar({}), detail::int_scalar(static_cast<int64_t>(t)),
+                              detail::Scalar{n.f}, detail::int_scalar(i)},
+                             node, engine::OutputSpec{t, {}})});
 }
 
 namespace detail {

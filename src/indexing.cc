@@ -46,11 +46,12 @@ BlockArray broadcast_to(const BlockArray& x, const Shape& shape) {
   ArrayGrid grid(shape, detail::choose_block_shape(ctx, shape, DType::kBool, {}), DType::kBool);
   std::vector<ObjectRef> blocks;
   detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
-    blocks.push_back(detail::submit(ctx, "array.full",
-                                    {detail::shape_scalar(grid.block_shape_at(e)),
-                                     detail::int_scalar(static_cast<int64_t>(DType::kBool)),
-                                     detail::Scalar{1.0}, detail::int_scalar(1)},
-                                    detail::home_node(ctx, grid, e)));
+    blocks.push_back(detail::submit_source(ctx, "array.full",
+                                           {detail::shape_scalar(grid.block_shape_at(e)),
+                                            detail::int_scalar(static_cast<int64_t>(DType::kBool)),
+                                            detail::Scalar{1.0}, detail::int_scalar(1)},
+                                           detail::home_node(ctx, grid, e),
+                                           engine::OutputSpec{DType::kBool, grid.block_shape_at(e)}));
   });
   return where(detail::make_array(x.impl()->ctx, std::move(grid), std::move(blocks)), x, x);
 }

@@ -155,23 +155,17 @@ BlockArray contract(const BlockArray& a_in, const BlockArray& b_in, const Contra
   // Partial products and their sums are placed by the optimizer (LSHS by default: a product
   // normally runs where its larger input is, and the sum tree follows the loads).
   detail::BlockPlan plan(*ctx);
-  const detail::StepFn product = [&](const auto& in, int64_t node) {
-    std::vector<TaskArg> args = {(*in[0])[0], (*in[1])[0]};
-    args.insert(args.end(), scalars.begin(), scalars.end());
-    return detail::Refs{detail::submit(*ctx, "array.tensordot", std::move(args), node)};
-  };
-  const detail::StepFn sum = detail::BinaryStep(*ctx, kernels::BinaryOp::kAdd);
   const int64_t item = itemsize(t);
   std::vector<ObjectRef> blocks;
   std::vector<std::pair<size_t, optimizer::OpId>> planned;  // output block -> op
   blocks.reserve(static_cast<size_t>(og.num_blocks()));
   detail::for_each_entry(og.grid_shape(), [&](const Shape& e) {
     if (empty_sum) {
-      blocks.push_back(detail::submit(
+      blocks.push_back(detail::submit_source(
           *ctx, "array.full",
           {detail::shape_scalar(og.block_shape_at(e)), detail::int_scalar(static_cast<int64_t>(t)),
            detail::Scalar{0.0}, detail::int_scalar(0)},
-          detail::home_node(*ctx, og, e)));
+          detail::home_node(*ctx, og, e), engine::OutputSpec{t, og.block_shape_at(e)}));
       return;
     }
     Shape ea(static_cast<size_t>(a.ndim())), eb(static_cast<size_t>(b.ndim()));
@@ -183,7 +177,13 @@ BlockArray contract(const BlockArray& a_in, const BlockArray& b_in, const Contra
     size_t o = static_cast<size_t>(c.batch);
     for (int64_t d : free_a) ea[static_cast<size_t>(d)] = e[o++];
     for (int64_t d : free_b) eb[static_cast<size_t>(d)] = e[o++];
-    const int64_t out_bytes = shape_size(og.block_shape_at(e)) * item;
+    const engine::OutputSpec out{t, og.block_shape_at(e)};
+    const int64_t out_bytes = out.nbytes();
+    const detail::StepFn product = [&, out](const auto& in, int64_t node) {
+      std::vector<TaskArg> args = {(*in[0])[0], (*in[1])[0]};
+      args.insert(args.end(), scalars.begin(), scalars.end());
+      return detail::Refs{detail::submit(*ctx, "array.tensordot", std::move(args), node, out)};
+    };
     std::vector<optimizer::OpId> partials;
     detail::for_each_entry(contracted_grid, [&](const Shape& k) {
       for (size_t p = 0; p < k.size(); ++p) {
@@ -196,7 +196,9 @@ BlockArray contract(const BlockArray& a_in, const BlockArray& b_in, const Contra
                                       plan.Leaf({rb}, shape_size(gb.block_shape_at(eb)) * item),
                                       out_bytes, product, "tensordot"));
     });
-    const optimizer::OpId root = plan.Reduce(std::move(partials), out_bytes, sum, "sum");
+    const optimizer::OpId root = plan.Reduce(
+        std::move(partials), out_bytes, detail::BinaryStep(*ctx, kernels::BinaryOp::kAdd, out),
+        "sum");
     plan.Output(root);
     planned.emplace_back(blocks.size(), root);
     blocks.emplace_back();

@@ -11,10 +11,10 @@ namespace nums::detail {
 
 using optimizer::OpId;
 
-StepFn BinaryStep(Context::Impl& ctx, kernels::BinaryOp op) {
-  return [&ctx, code = int_scalar(static_cast<int64_t>(op))](const std::vector<const Refs*>& in,
-                                                             int64_t node) {
-    return Refs{submit(ctx, "array.binary", {in[0]->at(0), in[1]->at(0), code}, node)};
+StepFn BinaryStep(Context::Impl& ctx, kernels::BinaryOp op, std::optional<engine::OutputSpec> out) {
+  return [&ctx, code = int_scalar(static_cast<int64_t>(op)), out = std::move(out)](
+             const std::vector<const Refs*>& in, int64_t node) {
+    return Refs{submit(ctx, "array.binary", {in[0]->at(0), in[1]->at(0), code}, node, out)};
   };
 }
 
@@ -66,6 +66,7 @@ OpId BlockPlan::Gather(std::vector<OpId> inputs, int64_t bytes, StepFn fn, const
 void BlockPlan::Run() {
   // Each node's memory in use seeds the plan; a cluster runtime asks every node for it.
   std::vector<int64_t> memory(static_cast<size_t>(std::max<int64_t>(graph_.min_nodes(), 1)), 0);
+  std::vector<int64_t> spilled;
   std::unique_ptr<bool[]> live;  // a lost node is never a candidate
   if (!optimizer::LoadsCannotMatter(graph_, ctx_.policy)) {
     const auto nodes = ctx_.runtime->Nodes();
@@ -73,11 +74,13 @@ void BlockPlan::Run() {
     live = std::make_unique<bool[]>(nodes.size());
     for (size_t i = 0; i < nodes.size(); ++i) {
       memory.push_back(nodes[i].memory_used);
+      spilled.push_back(nodes[i].spilled_bytes);
       live[i] = nodes[i].live;
     }
   }
   const optimizer::Plan plan = optimizer::PlaceOnCluster(
-      graph_, memory, ctx_.policy, std::span<const bool>(live.get(), live ? memory.size() : 0));
+      graph_, memory, ctx_.policy, std::span<const bool>(live.get(), live ? memory.size() : 0),
+      spilled);
   engine::SubmitBatch batch(*ctx_.runtime);  // a cluster sends each node's tasks together
   for (const auto& step : plan.steps) {
     std::vector<const Refs*> inputs;

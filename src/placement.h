@@ -22,8 +22,9 @@ using Refs = std::vector<ObjectRef>;
 using StepFn = std::function<Refs(const std::vector<const Refs*>& inputs, int64_t node)>;
 
 /// A step applying the elementwise `op` to its two inputs ("array.binary"): the combine of a
-/// sum (or max, ...) tree.
-StepFn BinaryStep(Context::Impl& ctx, kernels::BinaryOp op);
+/// sum (or max, ...) tree. `out`, when given, declares its output.
+StepFn BinaryStep(Context::Impl& ctx, kernels::BinaryOp op,
+                  std::optional<engine::OutputSpec> out = std::nullopt);
 
 class BlockPlan {
  public:

@@ -95,24 +95,25 @@ BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool ke
   // Each block reduces where the optimizer puts it (normally where it lives); the partials of an
   // output block meet in a pairwise tree the optimizer shapes by the loads.
   detail::BlockPlan plan(*ctx);
-  const detail::StepFn partial = [&](const auto& in, int64_t node) {
-    std::vector<TaskArg> args{(*in[0])[0]};
-    args.insert(args.end(), reduce_args.begin(), reduce_args.end());
-    return detail::Refs{detail::submit(*ctx, "array.reduce", std::move(args), node)};
-  };
-  const detail::StepFn combine = detail::BinaryStep(*ctx, kernels::CombineOp(op));
   std::vector<optimizer::OpId> outputs;
   for (size_t o = 0; o < groups.size(); ++o) {
-    const int64_t out_bytes =
-        shape_size(og.block_shape_at(og.entry(static_cast<int64_t>(o)))) * itemsize(out_dtype);
+    const engine::OutputSpec out{out_dtype, og.block_shape_at(og.entry(static_cast<int64_t>(o)))};
+    const int64_t out_bytes = out.nbytes();
     std::vector<optimizer::OpId> partials;
     for (size_t k : groups[o]) {
       const ObjectRef& b = x.impl()->blocks[k];
-      const int64_t in_bytes =
-          shape_size(g.block_shape_at(g.entry(static_cast<int64_t>(k)))) * itemsize(x.dtype());
+      const Shape in_shape = g.block_shape_at(g.entry(static_cast<int64_t>(k)));
+      const engine::OutputSpec part{out_dtype, reduced(in_shape, axes, keepdims)};
+      const detail::StepFn partial = [&, part](const auto& in, int64_t node) {
+        std::vector<TaskArg> args{(*in[0])[0]};
+        args.insert(args.end(), reduce_args.begin(), reduce_args.end());
+        return detail::Refs{detail::submit(*ctx, "array.reduce", std::move(args), node, part)};
+      };
+      const int64_t in_bytes = shape_size(in_shape) * itemsize(x.dtype());
       partials.push_back(plan.Unary(plan.Leaf({b}, in_bytes), out_bytes, partial, name));
     }
-    outputs.push_back(plan.Reduce(std::move(partials), out_bytes, combine, name));
+    outputs.push_back(plan.Reduce(std::move(partials), out_bytes,
+                                  detail::BinaryStep(*ctx, kernels::CombineOp(op), out), name));
     plan.Output(outputs.back());
   }
   plan.Run();
@@ -142,26 +143,28 @@ BlockArray arg_reduce(const BlockArray& x, bool is_max, std::optional<int64_t> a
   const auto groups = group_blocks(g, axes, og);
   const TaskArg max_flag = detail::Scalar{is_max};
   detail::BlockPlan plan(*ctx);
-  const detail::StepFn combine = [&](const auto& in, int64_t node) {
-    return detail::submit_n(*ctx, "array.argcombine",
-                            {(*in[0])[0], (*in[0])[1], (*in[1])[0], (*in[1])[1], max_flag}, node,
-                            2);
-  };
   std::vector<optimizer::OpId> outputs;
   for (size_t o = 0; o < groups.size(); ++o) {
     // A partial is a value block and an int64 index block of the output block's shape.
-    const int64_t out_bytes = shape_size(og.block_shape_at(og.entry(static_cast<int64_t>(o)))) *
-                              (itemsize(x.dtype()) + 8);
+    const Shape out_shape = og.block_shape_at(og.entry(static_cast<int64_t>(o)));
+    const std::vector<engine::OutputSpec> outs = {{x.dtype(), out_shape},
+                                                  {DType::kInt64, out_shape}};
+    const int64_t out_bytes = shape_size(out_shape) * (itemsize(x.dtype()) + 8);
+    const detail::StepFn combine = [&, outs](const auto& in, int64_t node) {
+      return detail::submit_n(*ctx, "array.argcombine",
+                              {(*in[0])[0], (*in[0])[1], (*in[1])[0], (*in[1])[1], max_flag},
+                              node, 2, outs);
+    };
     std::vector<optimizer::OpId> partials;
     for (size_t k : groups[o]) {
       const ObjectRef& b = x.impl()->blocks[k];
       const Shape entry = g.entry(static_cast<int64_t>(k));
-      const detail::StepFn partial = [&, entry](const auto& in, int64_t node) {
+      const detail::StepFn partial = [&, entry, outs](const auto& in, int64_t node) {
         return detail::submit_n(
             *ctx, "array.argreduce",
             {(*in[0])[0], max_flag, detail::int_scalar(axis),
              detail::shape_scalar(g.block_offset(entry)), detail::shape_scalar(x.shape())},
-            node, 2);
+            node, 2, outs);
       };
       const int64_t in_bytes = shape_size(g.block_shape_at(entry)) * itemsize(x.dtype());
       partials.push_back(plan.Unary(plan.Leaf({b}, in_bytes), out_bytes, partial, name));

@@ -146,36 +146,65 @@ void InTwoHalves(const std::function<void(int half, const std::atomic<bool>& sto
 
 void IncomingObjects::Add(ObjectStore& store, const ObjectId& id, const wire::BlockMetaW& meta,
                           int64_t offset, const std::string& data) {
-  Block done;
+  std::shared_ptr<Partial> p;
   {
     std::lock_guard lock(mu_);
     auto it = partial_.find(id);
-    if (it == partial_.end()) {
-      Block block = AllocateFor(meta, store.pool());
-      const auto chunks = static_cast<size_t>(
-          std::max<int64_t>(1, (block.nbytes() + kChunkBytes - 1) / kChunkBytes));
-      it = partial_.emplace(id, Partial{std::move(block), 0, std::vector<bool>(chunks)}).first;
-    }
-    Partial& p = it->second;
-    const auto n = static_cast<int64_t>(data.size());
+    if (it != partial_.end()) p = it->second;
+  }
+  if (!p) {  // the first chunk: allocated (perhaps spilling) without the lock
+    auto fresh = std::make_shared<Partial>();
+    fresh->block = AllocateFor(meta, store.pool());
+    fresh->arrived.resize(static_cast<size_t>(
+        std::max<int64_t>(1, (fresh->block.nbytes() + kChunkBytes - 1) / kChunkBytes)));
+    std::lock_guard lock(mu_);
+    p = partial_.try_emplace(id, std::move(fresh)).first->second;  // a racing first chunk wins
+  }
+  auto forget = [&] {  // called with mu_ held
+    auto it = partial_.find(id);
+    if (it != partial_.end() && it->second == p) partial_.erase(it);
+  };
+  const auto n = static_cast<int64_t>(data.size());
+  {
+    std::lock_guard lock(mu_);
     const int64_t k = offset / kChunkBytes;
-    const bool fits =
-        offset >= 0 && offset % kChunkBytes == 0 && k < static_cast<int64_t>(p.arrived.size()) &&
-        n == std::min(kChunkBytes, p.block.nbytes() - offset) && !p.arrived[static_cast<size_t>(k)];
+    const bool fits = offset >= 0 && offset % kChunkBytes == 0 &&
+                      k < static_cast<int64_t>(p->arrived.size()) &&
+                      n == std::min(kChunkBytes, p->block.nbytes() - offset) &&
+                      !p->arrived[static_cast<size_t>(k)];
     if (!fits) {
-      partial_.erase(it);
+      forget();
       throw ValueError("put of object " + id.ToString() + ": chunk of " + std::to_string(n) +
                        " bytes at offset " + std::to_string(offset) +
                        " does not fit its chunks (or came twice)");
     }
-    p.arrived[static_cast<size_t>(k)] = true;
-    std::memcpy(static_cast<char*>(p.block.raw()) + offset, data.data(), data.size());
-    p.received += n;
-    if (p.received < p.block.nbytes()) return;
-    done = std::move(p.block);
-    partial_.erase(it);
+    p->arrived[static_cast<size_t>(k)] = true;
+  }
+  // Chunks are disjoint: each copies into its own bytes without the lock.
+  if (n > 0) std::memcpy(static_cast<char*>(p->block.raw()) + offset, data.data(), data.size());
+  Block done;
+  {
+    std::lock_guard lock(mu_);
+    p->received += n;
+    if (p->received < p->block.nbytes()) return;
+    done = p->block;
+    forget();
   }
   store.Seal(id, std::move(done), /*create_if_missing=*/true);
+}
+
+int64_t IncomingObjects::DropSession(uint64_t session) {
+  std::vector<std::shared_ptr<Partial>> gone;  // their blocks are released outside the lock
+  std::lock_guard lock(mu_);
+  for (auto it = partial_.begin(); it != partial_.end();) {
+    if (it->first.hi == session) {
+      gone.push_back(std::move(it->second));
+      it = partial_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return static_cast<int64_t>(gone.size());
 }
 
 }  // namespace nums::engine::cluster

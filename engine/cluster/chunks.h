@@ -44,17 +44,22 @@ class IncomingObjects {
   /// Adds `data` at `offset`, chunk k of kChunkBytes (the last may be shorter), in any order;
   /// seals the object into `store` once every chunk came. Throws ValueError for a chunk that
   /// does not fit the object's chunks or came twice.
+  /// The block is allocated and the chunk copied outside the lock, so a put that makes the node
+  /// spill does not stall the others.
   void Add(ObjectStore& store, const ObjectId& id, const wire::BlockMetaW& meta, int64_t offset,
            const std::string& data);
+  /// Drops the unfinished puts of driver session `session` (a driver that died midway); returns
+  /// how many.
+  int64_t DropSession(uint64_t session);
 
  private:
   struct Partial {
     Block block;
-    int64_t received = 0;
-    std::vector<bool> arrived;  // per chunk
+    int64_t received = 0;       // guarded by mu_
+    std::vector<bool> arrived;  // guarded by mu_; per chunk
   };
-  std::mutex mu_;  // guards partial_
-  std::unordered_map<ObjectId, Partial, ObjectIdHash> partial_;
+  std::mutex mu_;  // guards partial_ and each Partial's counters
+  std::unordered_map<ObjectId, std::shared_ptr<Partial>, ObjectIdHash> partial_;
 };
 
 }  // namespace nums::engine::cluster

@@ -456,7 +456,7 @@ void NodeDaemon::LeaseLoop() {
   while (!stop_cv_.wait_for(lock, kLeaseCheck, [&] { return stop_; })) {
     lock.unlock();
     for (uint64_t session : leases_.Expire(std::chrono::steady_clock::now())) {
-      const int64_t freed = node_->DropSession(session);
+      const int64_t freed = node_->DropSession(session) + incoming_.DropSession(session);
       Log().info("driver session {:016x}: lease ended, {} objects freed", session, freed);
     }
     lock.lock();

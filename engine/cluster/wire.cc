@@ -77,6 +77,8 @@ wire::TaskW ToWire(const TaskRecord& task) {
     w.outputs.push_back(std::move(o));
   }
   w.scratch_bytes = task.scratch_bytes;
+  w.io = task.io;
+  w.recomputable = task.recomputable;
   return w;
 }
 
@@ -115,6 +117,9 @@ std::shared_ptr<const TaskRecord> FromWire(const wire::TaskW& w) {
   }
   if (w.scratch_bytes < 0) throw ValueError("task '" + t->name + "': negative scratch_bytes");
   t->scratch_bytes = w.scratch_bytes;
+  t->io = w.io;
+  t->recomputable = w.recomputable;
+  CheckRecomputable(*t);
   return t;
 }
 

@@ -49,6 +49,8 @@ struct TaskW {
   6: list<ObjectIdW> returns
   7: list<OutputSpecW> outputs
   8: i64 scratch_bytes
+  9: bool io
+  10: bool recomputable
 }
 
 struct BlockMetaW {

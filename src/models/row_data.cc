@@ -65,13 +65,16 @@ Eigen::VectorXd sum_over_blocks(const RowData& data, const char* kernel,
   using nums::detail::Refs;
   auto& ctx = *data.ctx;
   nums::detail::BlockPlan plan(ctx);
-  const int64_t partial_bytes = length * 8;
-  auto run_kernel = [&ctx, kernel, &scalars](const std::vector<const Refs*>& in, int64_t node) {
+  const engine::OutputSpec partial{DType::kFloat64, {length}};
+  const int64_t partial_bytes = partial.nbytes();
+  auto run_kernel = [&ctx, kernel, &scalars, partial](const std::vector<const Refs*>& in,
+                                                      int64_t node) {
     std::vector<TaskArg> args{in[0]->at(0), in[1]->at(0)};
     for (const auto& s : scalars) args.emplace_back(s);
-    return Refs{nums::detail::submit(ctx, kernel, std::move(args), node)};
+    return Refs{nums::detail::submit(ctx, kernel, std::move(args), node, partial)};
   };
-  const nums::detail::StepFn add = nums::detail::BinaryStep(ctx, kernels::BinaryOp::kAdd);
+  const nums::detail::StepFn add =
+      nums::detail::BinaryStep(ctx, kernels::BinaryOp::kAdd, partial);
   std::vector<optimizer::OpId> partials;
   for (size_t i = 0; i < data.x.size(); ++i) {
     const int64_t rows = data.grid.block_shape_at({static_cast<int64_t>(i), 0})[0];
@@ -93,17 +96,17 @@ BlockArray predict_rows(const BlockArray& X, GlmFamily family, const Eigen::Vect
   const auto& in = *x.impl();
   using nums::detail::Refs;
   nums::detail::BlockPlan plan(*in.ctx);
-  auto predict = [&](const std::vector<const Refs*>& b, int64_t node) {
-    return Refs{
-        nums::detail::submit(*in.ctx, "glm.predict",
-                             {b[0]->at(0), nums::detail::int_scalar(static_cast<int64_t>(family)),
-                              engine::Scalar{w}, engine::Scalar{intercept}, engine::Scalar{labels}},
-                             node)};
-  };
   const ArrayGrid grid({x.shape()[0]}, {x.block_shape()[0]}, float64);
   std::vector<optimizer::OpId> ops;
   for (int64_t i = 0; i < grid.num_blocks(); ++i) {
     const int64_t rows = grid.block_shape_at({i})[0];
+    auto predict = [&, rows](const std::vector<const Refs*>& b, int64_t node) {
+      return Refs{nums::detail::submit(
+          *in.ctx, "glm.predict",
+          {b[0]->at(0), nums::detail::int_scalar(static_cast<int64_t>(family)), engine::Scalar{w},
+           engine::Scalar{intercept}, engine::Scalar{labels}},
+          node, engine::OutputSpec{DType::kFloat64, {rows}})};
+    };
     const optimizer::OpId leaf =
         plan.Leaf({in.blocks[static_cast<size_t>(i)]}, rows * x.shape()[1] * 8);
     ops.push_back(plan.Unary(leaf, rows * 8, predict, "glm.predict"));

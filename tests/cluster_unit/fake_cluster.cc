@@ -168,7 +168,7 @@ FakeCluster::~FakeCluster() {
   // Fetches still waiting fail first, so that every task can finish before its node goes.
   for (NodeId i = 0; i < static_cast<NodeId>(slots_.size()); ++i) Kill(i);
   for (int pass = 0; pass < 2; ++pass) {
-    for (auto& n : graveyard_) n->executor().WaitIdle();
+    for (auto& n : graveyard_) n->WaitIdle();
   }
   graveyard_.clear();
 }

@@ -3,6 +3,7 @@
 // files.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -54,6 +55,14 @@ std::shared_ptr<KernelRegistry> Kernels() {
     });
     Block out = Block::Allocate(float64, {1});
     out.data<double>()[0] = foreign == 0 ? 1.0 : 0.0;
+    return std::vector<Block>{out};
+  });
+  // 1.0 when it runs on one of the node's I/O threads, else 0.0.
+  r->Register("test.on_io_thread", Device::kCpu, [](const KernelContext&) {
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    Block out = Block::Allocate(float64, {1});
+    out.data<double>()[0] = std::string(name) == "nums-io" ? 1.0 : 0.0;
     return std::vector<Block>{out};
   });
   // Holds its thread until the test opens the gate, then returns an empty block.
@@ -115,10 +124,11 @@ struct Cluster {
     o.spill_root = spill_root;
     rt = EmbeddedRuntime::Start(o, Kernels());
   }
-  ObjectRef Ramp(int64_t n, double base, bool declare = true) {
+  ObjectRef Ramp(int64_t n, double base, bool declare = true, bool recomputable = false) {
     TaskSpec s{"test.ramp", Device::kCpu, 0, {Scalar{std::vector<int64_t>{n}}, Scalar{base}}, 1,
                ""};
     if (declare) s.outputs = {OutputSpec{float64, {n}}};
+    s.recomputable = recomputable;
     return rt->Submit(std::move(s))[0];
   }
   double Total(const ObjectRef& x) {
@@ -150,6 +160,90 @@ TEST(SpillTest, ObjectsBeyondTheCapacitySpillAndReadBackExactly) {
   EXPECT_EQ(info.memory_bytes, 64 * kMiB);
   EXPECT_EQ(info.spilled_bytes, end.spilled_bytes);
   EXPECT_EQ(info.restore_bytes_total, end.restore_bytes_total);
+}
+
+// Blocks a task makes from its scalars alone are dropped under pressure, not written, and made
+// again when read: the same values, no spill file.
+TEST(SpillTest, RecomputableObjectsAreDroppedAndRemadeInsteadOfWritten) {
+  TempDir dir;
+  Cluster c(64 * kMiB, dir.path());
+  std::vector<ObjectRef> xs;
+  for (int i = 0; i < 20; ++i) xs.push_back(c.Ramp(kMiB, i, true, /*recomputable=*/true));
+  c.rt->Wait(xs, static_cast<int64_t>(xs.size()));
+  const StoreStats filled = c.stats();
+  EXPECT_GT(filled.dropped_bytes_total, 100 * kMiB);
+  EXPECT_EQ(filled.spill_bytes_total, 0);
+  EXPECT_EQ(SpillFiles(dir.path()), 0);
+  EXPECT_EQ(c.rt->Nodes()[0].spilled_bytes, filled.spilled_bytes) << "dropped bytes are off RAM";
+  for (int i = 0; i < 20; ++i) EXPECT_DOUBLE_EQ(c.Total(xs[i]), RampSum(kMiB, i)) << "block " << i;
+  const StoreStats end = c.stats();
+  EXPECT_GE(end.remade_bytes_total, 100 * kMiB);
+  EXPECT_EQ(end.spill_bytes_total, 0);
+  EXPECT_EQ(end.restore_bytes_total, 0);
+  EXPECT_LE(c.rt->node(0).pool()->peak_bytes(), 64 * kMiB);
+}
+
+// Without a spill disk, recomputable objects still make room; others cannot.
+TEST(SpillTest, RecomputableObjectsMakeRoomWithoutASpillDisk) {
+  Cluster c(64 * kMiB, "");
+  std::vector<ObjectRef> xs;
+  for (int i = 0; i < 16; ++i) xs.push_back(c.Ramp(kMiB, i, true, /*recomputable=*/true));
+  for (int i = 15; i >= 0; --i) EXPECT_DOUBLE_EQ(c.Total(xs[i]), RampSum(kMiB, i)) << i;
+  EXPECT_GT(c.stats().remade_bytes_total, 0);
+  // A peer (or the driver) reading a dropped block gets it made again.
+  EXPECT_DOUBLE_EQ(c.rt->Get(xs[0]).data<double>()[kMiB - 1], static_cast<double>(kMiB - 1));
+}
+
+TEST(SpillTest, ARecomputableTaskMustMakeItsBlockFromScalarsAlone) {
+  Cluster c(64 * kMiB, "");
+  ObjectRef x = c.Ramp(4, 1.0);
+  TaskSpec with_input{"test.total", Device::kCpu, 0, {x}, 1, ""};
+  with_input.outputs = {OutputSpec{float64, {1}}};
+  with_input.recomputable = true;
+  EXPECT_THROW(c.rt->Submit(with_input), ValueError);
+  TaskSpec undeclared{"test.ramp", Device::kCpu, 0, {Scalar{std::vector<int64_t>{4}}, Scalar{1.0}},
+                      1, ""};
+  undeclared.recomputable = true;
+  EXPECT_THROW(c.rt->Submit(undeclared), ValueError);
+}
+
+// Blocking I/O runs on the node's I/O threads: it neither needs nor holds a compute thread.
+TEST(SpillTest, IoTasksRunOnTheNodesIoThreadsWhileComputeThreadsAreHeld) {
+  Cluster c(64 * kMiB, "");
+  gate_open = false;
+  std::vector<ObjectRef> busy;
+  for (int i = 0; i < 2; ++i) {
+    busy.push_back(c.rt->Submit(TaskSpec{"test.gate", Device::kCpu, 0, {}, 1, ""})[0]);
+  }
+  ASSERT_TRUE(PollFor([] { return at_gate.load() == 2; }));
+  TaskSpec io{"test.on_io_thread", Device::kCpu, 0, {}, 1, ""};
+  io.io = true;
+  const WaitResult done = c.rt->Wait({c.rt->Submit(io)[0]}, 1, std::chrono::seconds(10));
+  const bool ran = done.ready.size() == 1;
+  gate_open = true;
+  ASSERT_TRUE(ran) << "the I/O task waited for a compute thread";
+  EXPECT_EQ(c.rt->Get(done.ready[0]).data<double>()[0], 1.0);
+  const ObjectRef compute = c.rt->Submit(TaskSpec{"test.on_io_thread", Device::kCpu, 0, {}, 1, ""})[0];
+  EXPECT_EQ(c.rt->Get(compute).data<double>()[0], 0.0);
+}
+
+// A task that waits for memory is not overtaken by a smaller one that arrives after it.
+TEST(SpillTest, NewTasksQueueBehindTasksWaitingForMemory) {
+  Cluster c(64 * kMiB, "");  // 51.2 MiB for objects, nothing can be spilled
+  ObjectRef held = c.Ramp(5 * kMiB, 0);  // 40 MiB
+  c.rt->Wait({held}, 1);
+  gate_open = false;
+  ObjectRef gate = c.rt->Submit(TaskSpec{"test.gate", Device::kCpu, 0, {}, 1, ""})[0];
+  ASSERT_TRUE(PollFor([] { return at_gate.load() == 1; }));
+  ObjectRef big = c.Ramp(kMiB + kMiB / 2, 1);  // 12 MiB: waits for `held` to go
+  ObjectRef small = c.Ramp(kMiB / 8, 2);       // 1 MiB: would fit now
+  const WaitResult early = c.rt->Wait({small}, 1, std::chrono::milliseconds(300));
+  held = ObjectRef();
+  gate_open = true;
+  EXPECT_TRUE(early.ready.empty()) << "the small task went ahead of the waiting one";
+  EXPECT_DOUBLE_EQ(c.Total(big), RampSum(kMiB + kMiB / 2, 1));
+  EXPECT_DOUBLE_EQ(c.Total(small), RampSum(kMiB / 8, 2));
+  c.rt->Get(gate);
 }
 
 TEST(SpillTest, BlocksAllocatedInAKernelsParallelLoopCountAgainstTheNode) {

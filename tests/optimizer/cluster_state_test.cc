@@ -62,9 +62,23 @@ TEST(ClusterState, IsACopyableValue) {
   EXPECT_EQ(a, b);
 }
 
+TEST(ClusterState, SpilledBytesAreHeldToo) {
+  const ClusterState s({100, 200}, {50, 0});
+  EXPECT_EQ(s.memory(0), 150);
+  EXPECT_EQ(s.memory(1), 200);
+  EXPECT_EQ(s.spilled(0), 50);
+  EXPECT_EQ(s.spilled(1), 0);
+  EXPECT_EQ(s.MaxMemory(), 200);
+  EXPECT_NE(s.ToString().find("50 B of it spilled"), std::string::npos) << s.ToString();
+  // Nothing spilled is the same state as no figures at all.
+  EXPECT_EQ(ClusterState({1, 2}, {0, 0}), ClusterState({1, 2}));
+}
+
 TEST(ClusterState, RejectsBadNodesAndSeeds) {
   EXPECT_THROW(ClusterState::Empty(0), ValueError);
   EXPECT_THROW(ClusterState({1, -1}), ValueError);
+  EXPECT_THROW(ClusterState({1, 1}, {1}), ValueError);
+  EXPECT_THROW(ClusterState({1, 1}, {0, -1}), ValueError);
   ClusterState s = ClusterState::Empty(2);
   EXPECT_THROW(s.Apply(Allocation{2, 1}), ValueError);
   EXPECT_THROW(s.Apply(Transfer{-1, 0, 1}), ValueError);

@@ -294,6 +294,24 @@ TEST(Placement, PlaceOnClusterSeedsMemoryFromTheEngine) {
   EXPECT_THROW(PlaceOnCluster(g, std::vector<int64_t>{10}), ValueError);
 }
 
+// Two nodes with the same bytes in RAM, one of which has spilled 1000 bytes more to disk: the
+// new block goes to the other, which holds less in all.
+TEST(Placement, SpilledBytesCountAsTheNodesLoad) {
+  BlockGraph g;
+  const OpId a = g.AddLeaf(0, 10);
+  const OpId b = g.AddLeaf(1, 10);
+  g.MarkOutput(g.AddBinary(a, b, 100));
+  const std::vector<int64_t> resident{500, 500};
+  EXPECT_EQ(PlaceOnCluster(g, resident, Policy::kLshs, {}, std::vector<int64_t>{0, 1000})
+                .node_of_op[2],
+            0);
+  EXPECT_EQ(PlaceOnCluster(g, resident, Policy::kLshs, {}, std::vector<int64_t>{1000, 0})
+                .node_of_op[2],
+            1);
+  EXPECT_THROW(PlaceOnCluster(g, resident, Policy::kLshs, {}, std::vector<int64_t>{1}),
+               ValueError);
+}
+
 TEST(Policy, NamesRoundTrip) {
   for (Policy p : {Policy::kLshs, Policy::kRoundRobin, Policy::kLocality}) {
     EXPECT_EQ(ParsePolicy(PolicyName(p)), p);
