@@ -86,6 +86,33 @@ int64_t FileSize(const std::string& path) {
   return static_cast<int64_t>(st.st_size);
 }
 
+namespace {
+
+std::vector<int64_t> IdentityOf(const struct stat& st) {
+  return {static_cast<int64_t>(st.st_dev), static_cast<int64_t>(st.st_ino),
+          static_cast<int64_t>(st.st_size), static_cast<int64_t>(st.st_mtim.tv_sec),
+          static_cast<int64_t>(st.st_mtim.tv_nsec)};
+}
+
+}  // namespace
+
+std::vector<int64_t> FileIdentity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw IOError("cannot open '" + path + "': " + ErrnoText());
+  return IdentityOf(st);
+}
+
+void CheckFileIdentity(int fd, const std::vector<int64_t>& identity, const std::string& path) {
+  if (identity.empty()) return;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw IOError("cannot stat '" + path + "': " + ErrnoText());
+  if (IdentityOf(st) != identity) {
+    throw IOError("'" + path +
+                  "' was replaced or modified after it was opened for reading: its blocks can no "
+                  "longer be read consistently (read it again)");
+  }
+}
+
 std::string TempPathFor(const std::string& path) {
   thread_local std::mt19937_64 rng(std::random_device{}());
   static constexpr char kHex[] = "0123456789abcdef";

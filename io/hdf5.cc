@@ -204,11 +204,13 @@ BlockArray read_hdf5(const Context& context, const std::string& path, const std:
                      const Hdf5ReadOptions& options) {
   std::shared_ptr<Context::Impl> ctx = context.impl();
   Hdf5Layout layout;
+  std::vector<int64_t> identity;
   ArrayGrid grid;
   std::vector<Hdf5BlockRead> plans;
   {
     Hdf5Lock lock;
     Hid file = OpenHdf5File(path, false, dataset);
+    identity = FileIdentity(path);
     Hid ds = OpenDataset(file, path, dataset);
     layout = ReadHdf5Layout(file, ds, path, dataset);
     Shape bs = detail::choose_block_shape(*ctx, layout.shape, layout.dtype, options.block_shape);
@@ -259,6 +261,10 @@ BlockArray read_hdf5(const Context& context, const std::string& path, const std:
                      detail::shape_scalar(bs), code};
         break;
     }
+    spec.args.push_back(engine::Scalar{identity});
+    // Reading again gives the same block as long as the file is the same version (checked).
+    spec.io = true;
+    spec.recomputable = true;
     blocks.push_back(ctx->runtime->Submit(std::move(spec))[0]);
   });
   batch.Send();
@@ -303,6 +309,7 @@ void write_hdf5(const BlockArray& x, const std::string& path, const std::string&
                             1,
                             "io.hdf5.write '" + path + "' " + dataset + " block " + shape_str(e),
                             {engine::OutputSpec{DType::kInt64, {}}}};
+      spec.io = true;
       acks.push_back(ctx.runtime->Submit(std::move(spec))[0]);
     });
     batch.Send();

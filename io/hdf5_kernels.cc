@@ -18,7 +18,8 @@ namespace {
 using engine::Block;
 using engine::KernelContext;
 
-// Scalars: path, dataset, block offset, block shape, dtype code. Output: the block.
+// Scalars: path, dataset, block offset, block shape, dtype code, and optionally the file's
+// identity to check. Output: the block.
 std::vector<Block> ReadHdf5Block(const KernelContext& k) {
   const auto& path = k.scalar<std::string>(0);
   const auto& dataset = k.scalar<std::string>(1);
@@ -26,6 +27,11 @@ std::vector<Block> ReadHdf5Block(const KernelContext& k) {
   const auto& count = k.scalar<std::vector<int64_t>>(3);
   const DType dtype = dtype_from_code(k.scalar<int64_t>(4));
   Block out = Block::Allocate(dtype, count);
+  if (k.scalars.size() > 5) {
+    // Checked on a descriptor of our own: HDF5 opens the file by its path just after.
+    FileDescriptor probe = OpenFile(path, O_RDONLY);
+    CheckFileIdentity(probe.get(), k.scalar<std::vector<int64_t>>(5), path);
+  }
   Hdf5Lock lock;
   Hid file = OpenHdf5File(path, false, dataset);
   Hid ds = OpenDataset(file, path, dataset);
@@ -47,7 +53,8 @@ std::vector<Block> ReadHdf5Block(const KernelContext& k) {
 
 // The raw path (no HDF5 calls, no lock): each chunk the block overlaps is read with pread at the
 // address the driver looked up. Scalars: path, block offset, block shape, dtype code, chunk
-// shape, and per chunk its address followed by its chunk-grid index. Output: the block.
+// shape, per chunk its address followed by its chunk-grid index, and optionally the file's
+// identity to check. Output: the block.
 std::vector<Block> ReadHdf5Chunks(const KernelContext& k) {
   const auto& path = k.scalar<std::string>(0);
   const auto& offset = k.scalar<std::vector<int64_t>>(1);
@@ -61,6 +68,7 @@ std::vector<Block> ReadHdf5Chunks(const KernelContext& k) {
   auto* dst = static_cast<uint8_t*>(out.raw());
   std::vector<uint8_t> scratch;  // a chunk, when the block takes a strided part of it
   FileDescriptor fd = OpenFile(path, O_RDONLY);
+  if (k.scalars.size() > 6) CheckFileIdentity(fd.get(), k.scalar<std::vector<int64_t>>(6), path);
   engine::Shape src_offset(nd), dst_offset(nd), n(nd);
   struct Run {
     int64_t src, dst, n;

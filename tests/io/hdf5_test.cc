@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "io/file_util.h"
 #include "io/hdf5_plan.h"
 #include "nums/nums.hpp"
 #include "src/array_impl.h"
@@ -401,6 +402,37 @@ TEST_F(Hdf5Test, DefaultBlocksAlignWithChunks) {
   EXPECT_EQ(a.block_shape()[0] % 7001, 0) << shape_str(a.block_shape());
   EXPECT_EQ(a.block_shape()[1], 2);
   EXPECT_EQ(a.sum().item<double>(), 1.2e6);
+}
+
+TEST_F(Hdf5Test, ReadsOfAModifiedFileRaiseIOError) {
+  const std::string path = dir_.file("m.h5");
+  io::write_hdf5(zeros({6, 6}, float64, {3, 3}), path, "m", {.compression = "gzip"});
+  io::write_hdf5(zeros({6, 6}, float64, {3, 3}), dir_.file("r.h5"), "m");
+  const std::vector<int64_t> before = io::FileIdentity(path);
+  const std::vector<int64_t> raw_before = io::FileIdentity(dir_.file("r.h5"));
+  // h5py changes both files in place.
+  const PythonResult r = RunPython(
+      "import h5py\nfor n in ('m.h5', 'r.h5'):\n    h5py.File(n, 'r+')['m'][0, 0] = 1.0\n",
+      dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto ctx = ctx_->impl();
+  const auto code = detail::int_scalar(static_cast<int64_t>(float64));
+  const auto hyperslab =
+      detail::submit(*ctx, "io.hdf5.read",
+                     {engine::Scalar{path}, engine::Scalar{"m"}, detail::shape_scalar({0, 0}),
+                      detail::shape_scalar({3, 3}), code, engine::Scalar{before}},
+                     0, engine::OutputSpec{float64, {3, 3}});
+  ExpectThrowWith<IOError>([&] { ctx->runtime->Get(hyperslab); }, {path, "replaced or modified"});
+  const auto chunks =
+      detail::submit(*ctx, "io.hdf5.read_chunks",
+                     {engine::Scalar{dir_.file("r.h5")}, detail::shape_scalar({0, 0}),
+                      detail::shape_scalar({3, 3}), code, detail::shape_scalar({3, 3}),
+                      engine::Scalar{std::vector<int64_t>{0, 0, 0}}, engine::Scalar{raw_before}},
+                     0, engine::OutputSpec{float64, {3, 3}});
+  ExpectThrowWith<IOError>([&] { ctx->runtime->Get(chunks); }, {"r.h5", "replaced or modified"});
+  // Read afresh, the new values are there.
+  EXPECT_EQ(io::read_hdf5(*ctx_, path, "m").get().at<double>({0, 0}), 1.0);
+  EXPECT_EQ(io::read_hdf5(*ctx_, dir_.file("r.h5"), "m").get().at<double>({0, 0}), 1.0);
 }
 
 }  // namespace

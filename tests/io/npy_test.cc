@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "io/file_util.h"
 #include "io/npy_format.h"
 #include "nums/nums.hpp"
 #include "src/array_impl.h"
@@ -292,6 +293,28 @@ TEST_F(NpyTest, ReadErrorsOnNodesNameTheFileAndBytes) {
                      0, engine::OutputSpec{float64, {4, 4}});
   ExpectThrowWith<IOError>([&] { impl->ctx->runtime->Get(ref); },
                            {path, "truncated", "at least 512 bytes", "the file has 448"});
+}
+
+// A block read again later (recomputed after it was dropped) must come from the version of the
+// file that load saw: a replaced or modified file raises IOError instead of other data.
+TEST_F(NpyTest, ReadsOfAReplacedFileRaiseIOError) {
+  const std::string path = dir_.file("x.npy");
+  io::save(from_ndarray(SpecialNDArray({4, 4}, float64, 1)), path);
+  const std::vector<int64_t> identity = io::FileIdentity(path);
+  auto read = [&](const std::vector<int64_t>& id) {
+    auto ctx = ctx_->impl();
+    return ctx->runtime->Get(
+        detail::submit(*ctx, "io.npy.read",
+                       {engine::Scalar{path}, detail::int_scalar(128), detail::shape_scalar({4, 4}),
+                        detail::shape_scalar({0, 0}), detail::shape_scalar({4, 4}),
+                        detail::int_scalar(static_cast<int64_t>(float64)), engine::Scalar{false},
+                        engine::Scalar{false}, engine::Scalar{id}},
+                       0, engine::OutputSpec{float64, {4, 4}}));
+  };
+  EXPECT_EQ(read(identity).nbytes(), 128);
+  io::save(from_ndarray(SpecialNDArray({4, 4}, float64, 2)), path);  // a new file, renamed in
+  ExpectThrowWith<IOError>([&] { read(identity); }, {path, "replaced or modified"});
+  EXPECT_EQ(read(io::FileIdentity(path)).nbytes(), 128);
 }
 
 TEST_F(NpyTest, SaveKeepsTheModeOfTheFileItReplaces) {
