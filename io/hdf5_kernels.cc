@@ -106,6 +106,74 @@ std::vector<Block> ReadHdf5Chunks(const KernelContext& k) {
   return {out};
 }
 
+// The raw write path: the driver allocated every chunk when it created the dataset (no filters),
+// so each chunk the block overlaps is written with pwrite at its address: no HDF5 call, no lock,
+// no turns between processes (blocks write disjoint bytes). Input: the block. Scalars: path,
+// block offset, dataset shape, dtype code, chunk shape, per chunk its address and chunk-grid
+// index. Output: a 0-d int64 acknowledgement holding the bytes written.
+std::vector<Block> WriteHdf5Chunks(const KernelContext& k) {
+  const auto& path = k.scalar<std::string>(0);
+  const auto& offset = k.scalar<std::vector<int64_t>>(1);
+  const auto& shape = k.scalar<std::vector<int64_t>>(2);
+  const DType dtype = dtype_from_code(k.scalar<int64_t>(3));
+  const auto& chunk = k.scalar<std::vector<int64_t>>(4);
+  const auto& chunks = k.scalar<std::vector<int64_t>>(5);
+  if (k.inputs.size() != 1) throw ValueError("io.hdf5.write_chunks takes one block");
+  const Block& in = k.inputs[0];
+  const size_t nd = shape.size();
+  if (in.dtype() != dtype || in.shape().size() != nd) {
+    throw ValueError("io.hdf5.write_chunks: block of " + std::string(dtype_name(in.dtype())) + " " +
+                     engine::ShapeToString(in.shape()) + " does not fit the " +
+                     std::string(dtype_name(dtype)) + " dataset of shape " +
+                     engine::ShapeToString(shape) + " written to '" + path + "'");
+  }
+  const engine::Shape& count = in.shape();
+  const int64_t item = itemsize(dtype);
+  const auto* src = static_cast<const uint8_t*>(in.raw());
+  FileDescriptor fd = OpenFile(path, O_WRONLY);
+  engine::Shape src_offset(nd), dst_offset(nd), n(nd);
+  std::vector<uint8_t> scratch;  // a whole chunk, assembled from rows that are not contiguous
+  for (size_t at = 0; at + nd < chunks.size(); at += nd + 1) {
+    const int64_t address = chunks[at];
+    bool whole = true;  // this block holds every element the chunk has inside the dataset
+    for (size_t d = 0; d < nd; ++d) {
+      const int64_t start = chunks[at + 1 + d] * chunk[d];
+      const int64_t lo = std::max(start, offset[d]);
+      const int64_t hi = std::min(start + chunk[d], offset[d] + count[d]);
+      if (lo >= hi || offset[d] < 0 || offset[d] + count[d] > shape[d]) {
+        throw ValueError("io.hdf5.write_chunks: block " + engine::ShapeToString(count) + " at " +
+                         engine::ShapeToString(offset) + " misses a chunk it was given in '" +
+                         path + "'");
+      }
+      whole = whole && lo == start && hi == std::min(start + chunk[d], shape[d]);
+      src_offset[d] = lo - offset[d];
+      dst_offset[d] = lo - start;
+      n[d] = hi - lo;
+    }
+    int64_t runs = 0;
+    ForEachRunBetween(count, src_offset, chunk, dst_offset, n,
+                      [&](int64_t, int64_t, int64_t) { ++runs; });
+    if (whole && runs > 1) {
+      // An edge chunk: one write of the chunk (what lies outside the dataset is never read).
+      scratch.assign(static_cast<size_t>(engine::ShapeSize(chunk) * item), 0);
+      ForEachRunBetween(
+          count, src_offset, chunk, dst_offset, n, [&](int64_t s, int64_t t, int64_t len) {
+            std::memcpy(scratch.data() + t * item, src + s * item, static_cast<size_t>(len * item));
+          });
+      PwriteFully(fd.get(), scratch.data(), static_cast<int64_t>(scratch.size()), address, path);
+      continue;
+    }
+    ForEachRunBetween(count, src_offset, chunk, dst_offset, n,
+                      [&](int64_t s, int64_t t, int64_t len) {
+                        PwriteFully(fd.get(), src + s * item, len * item, address + t * item, path);
+                      });
+  }
+  fd.Close(path);
+  Block ack = Block::Allocate(DType::kInt64, {});
+  *ack.data<int64_t>() = in.nbytes();
+  return {ack};
+}
+
 // Input: the block. Scalars: the (temporary) file, dataset, block offset, dtype code. Output: a
 // 0-d int64 acknowledgement holding the bytes written.
 std::vector<Block> WriteHdf5Block(const KernelContext& k) {
@@ -170,6 +238,7 @@ void RegisterHdf5Kernels(engine::KernelRegistry& registry) {
   registry.Register("io.hdf5.read", engine::Device::kCpu, ReadHdf5Block);
   registry.Register("io.hdf5.read_chunks", engine::Device::kCpu, ReadHdf5Chunks);
   registry.Register("io.hdf5.write", engine::Device::kCpu, WriteHdf5Block);
+  registry.Register("io.hdf5.write_chunks", engine::Device::kCpu, WriteHdf5Chunks);
 }
 
 }  // namespace nums::io

@@ -90,6 +90,8 @@ void RegisterNpyKernels(engine::KernelRegistry& registry) {
   // An unfiltered, contiguous HDF5 dataset is a C-order array at an offset, like an .npy file.
   registry.Register("io.hdf5.read_contiguous", engine::Device::kCpu, ReadNpyBlock);
   registry.Register("io.npy.write", engine::Device::kCpu, WriteNpyBlock);
+  // Likewise for writing into a contiguous dataset whose storage the driver allocated.
+  registry.Register("io.hdf5.write_contiguous", engine::Device::kCpu, WriteNpyBlock);
 }
 
 }  // namespace nums::io

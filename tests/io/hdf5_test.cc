@@ -435,5 +435,38 @@ TEST_F(Hdf5Test, ReadsOfAModifiedFileRaiseIOError) {
   EXPECT_EQ(io::read_hdf5(*ctx_, dir_.file("r.h5"), "m").get().at<double>({0, 0}), 1.0);
 }
 
+// Unfiltered data moves between nodes and the file with pread/pwrite at addresses the driver
+// looked up: block tasks take no HDF5 lock, so a process's blocks are read and written in
+// parallel. Filtered data goes through HDF5, one block at a time.
+TEST_F(Hdf5Test, RawPathsTakeTheHdf5LockOnlyOnTheDriver) {
+  const NDArray want = SpecialNDArray({60, 40}, float64, 8);
+  const BlockArray x = from_ndarray(want, {7, 6});  // 9 x 7 = 63 blocks, edge chunks included
+  x.get();
+  int64_t before = io::Hdf5Lock::Acquisitions();
+  io::write_hdf5(x, dir_.file("raw.h5"), "x");
+  EXPECT_LE(io::Hdf5Lock::Acquisitions() - before, 2);  // create; look up the chunks
+  before = io::Hdf5Lock::Acquisitions();
+  EXPECT_SAME_BYTES(io::read_hdf5(*ctx_, dir_.file("raw.h5"), "x", {.block_shape = {7, 6}}).get(),
+                    want);
+  EXPECT_EQ(io::Hdf5Lock::Acquisitions() - before, 1);  // the driver's metadata read
+
+  before = io::Hdf5Lock::Acquisitions();
+  io::write_hdf5(x, dir_.file("gzip.h5"), "x", {.compression = "gzip", .compression_level = 1});
+  EXPECT_GE(io::Hdf5Lock::Acquisitions() - before, 63);
+  before = io::Hdf5Lock::Acquisitions();
+  EXPECT_SAME_BYTES(io::read_hdf5(*ctx_, dir_.file("gzip.h5"), "x", {.block_shape = {7, 6}}).get(),
+                    want);
+  EXPECT_GE(io::Hdf5Lock::Acquisitions() - before, 1 + 63);
+
+  // Explicit chunks that blocks share (each block writes its part of several chunks).
+  io::write_hdf5(x, dir_.file("shared.h5"), "x", {.chunks = {4, 9}});
+  EXPECT_SAME_BYTES(
+      io::read_hdf5(*ctx_, dir_.file("shared.h5"), "x", {.block_shape = {5, 5}}).get(), want);
+  // 0-d: contiguous storage at an address.
+  io::write_hdf5(from_ndarray(NDArray::scalar<int32_t>(-17)), dir_.file("s.h5"), "s");
+  EXPECT_EQ(io::read_hdf5(*ctx_, dir_.file("s.h5"), "s").item<int32_t>(), -17);
+  EXPECT_EQ(Plans(dir_.file("s.h5"), "s", {}), (std::vector<Kind>{Kind::kContiguous}));
+}
+
 }  // namespace
 }  // namespace nums::testing
