@@ -15,7 +15,9 @@
 namespace nums::io {
 namespace {
 
-constexpr int64_t kDefaultRangeBytes = 32 << 20;
+// Ranges of 1 to 32 MiB, about two per core.
+constexpr int64_t kMinRangeBytes = 1 << 20;
+constexpr int64_t kMaxRangeBytes = 32 << 20;
 
 // The end of the line that starts at `from` (the position of its '\n', or `size`).
 int64_t LineEnd(int fd, int64_t from, int64_t size, const std::string& path, std::string* line) {
@@ -31,6 +33,11 @@ int64_t LineEnd(int fd, int64_t from, int64_t size, const std::string& path, std
     if (nl) return from;
   }
   return size;
+}
+
+// The bytes a range task holds besides its output: its lines (a little past its end).
+int64_t RangeScratch(const std::pair<int64_t, int64_t>& range) {
+  return range.second - range.first + (64 << 10);
 }
 
 }  // namespace
@@ -110,6 +117,7 @@ BlockArray ReadCsv(const Context& context, const std::string& path, const CsvOpt
                             "io.csv.scan '" + path + "' bytes " + std::to_string(ranges[i].first),
                             {engine::OutputSpec{DType::kInt64, {2}}}};
       spec.io = true;
+      spec.scratch_bytes = RangeScratch(ranges[i]);
       scans.push_back(ctx->runtime->Submit(std::move(spec))[0]);
     }
     batch.Send();
@@ -139,6 +147,7 @@ BlockArray ReadCsv(const Context& context, const std::string& path, const CsvOpt
                             {engine::OutputSpec{options.dtype, {n, ncols}}}};
       spec.io = true;
       spec.recomputable = true;
+      spec.scratch_bytes = RangeScratch(ranges[i]);
       parts.push_back(ctx->runtime->Submit(std::move(spec))[0]);
       part_row.push_back(rows);
       part_rows.push_back(n);
@@ -177,7 +186,9 @@ BlockArray ReadCsv(const Context& context, const std::string& path, const CsvOpt
 }
 
 BlockArray read_csv(const Context& ctx, const std::string& path, const CsvOptions& options) {
-  return ReadCsv(ctx, path, options, kDefaultRangeBytes);
+  const int64_t size = FileSize(path);
+  const int64_t per_core = size / std::max<int64_t>(1, 2 * ctx.num_cores());
+  return ReadCsv(ctx, path, options, std::clamp(per_core, kMinRangeBytes, kMaxRangeBytes));
 }
 
 }  // namespace nums::io
