@@ -55,9 +55,11 @@ void PreadFully(int fd, void* buf, int64_t n, int64_t offset, const std::string&
                     ErrnoText());
     }
     if (r == 0) {
-      throw IOError("'" + path + "' is truncated: expected bytes up to " +
-                    std::to_string(offset + n) + ", the file ends at " +
-                    std::to_string(offset + done));
+      struct stat st {};
+      const std::string size =
+          ::fstat(fd, &st) == 0 ? std::to_string(st.st_size) : std::to_string(offset + done);
+      throw IOError("'" + path + "' is truncated: expected at least " + std::to_string(offset + n) +
+                    " bytes, the file has " + size);
     }
     done += r;
   }
@@ -82,6 +84,33 @@ int64_t FileSize(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) throw IOError("cannot open '" + path + "': " + ErrnoText());
   if (!S_ISREG(st.st_mode)) throw IOError("'" + path + "' is not a regular file");
   return static_cast<int64_t>(st.st_size);
+}
+
+namespace {
+
+std::vector<int64_t> IdentityOf(const struct stat& st) {
+  return {static_cast<int64_t>(st.st_dev), static_cast<int64_t>(st.st_ino),
+          static_cast<int64_t>(st.st_size), static_cast<int64_t>(st.st_mtim.tv_sec),
+          static_cast<int64_t>(st.st_mtim.tv_nsec)};
+}
+
+}  // namespace
+
+std::vector<int64_t> FileIdentity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw IOError("cannot open '" + path + "': " + ErrnoText());
+  return IdentityOf(st);
+}
+
+void CheckFileIdentity(int fd, const std::vector<int64_t>& identity, const std::string& path) {
+  if (identity.empty()) return;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw IOError("cannot stat '" + path + "': " + ErrnoText());
+  if (IdentityOf(st) != identity) {
+    throw IOError("'" + path +
+                  "' was replaced or modified after it was opened for reading: its blocks can no "
+                  "longer be read consistently (read it again)");
+  }
 }
 
 std::string TempPathFor(const std::string& path) {

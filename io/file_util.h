@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace nums::io {
 
@@ -34,6 +35,13 @@ void PreadFully(int fd, void* buf, int64_t n, int64_t offset, const std::string&
 void PwriteFully(int fd, const void* buf, int64_t n, int64_t offset, const std::string& path);
 /// The file's size; IOError naming `path` when it cannot be stat'ed (missing).
 int64_t FileSize(const std::string& path);
+/// What identifies a version of a file: device, inode, size and modification time. A block read
+/// again later (recomputed after it was dropped) must come from the same version.
+std::vector<int64_t> FileIdentity(const std::string& path);
+/// IOError naming `path` when the open file `fd` is not the version `identity` describes (it was
+/// replaced or modified since the driver read its metadata). Empty `identity`: no check.
+void CheckFileIdentity(int fd, const std::vector<int64_t>& identity, const std::string& path);
+
 /// "<strerror(errno)>"
 std::string ErrnoText();
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "io/file_util.h"
+#include "io/hdf5_plan.h"
 #include "io/hdf5_util.h"
 #include "io/write_commit.h"
 #include "nums/io.hpp"
@@ -136,6 +137,8 @@ void CreateFile(const BlockArray& x, const std::string& temp, const std::string&
   }
   // Every element is written by a block task: filling chunks first would write them twice.
   H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER);
+  // Unfiltered data gets its storage now, so that nodes can write it at known addresses.
+  if (o.compression.empty()) H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY);
   Hid type = StorageType(x.dtype());
   Hid ds(H5Dcreate2(file.get(), dataset.c_str(), type.get(), space.get(), lcpl.get(), dcpl.get(),
                     H5P_DEFAULT),
@@ -202,39 +205,68 @@ AttributeValue ReadAttribute(hid_t attr, const std::string& name, const std::str
 BlockArray read_hdf5(const Context& context, const std::string& path, const std::string& dataset,
                      const Hdf5ReadOptions& options) {
   std::shared_ptr<Context::Impl> ctx = context.impl();
-  DType dtype;
-  Shape shape;
+  Hdf5Layout layout;
+  std::vector<int64_t> identity;
+  ArrayGrid grid;
+  std::vector<Hdf5BlockRead> plans;
   {
     Hdf5Lock lock;
     Hid file = OpenHdf5File(path, false, dataset);
+    identity = FileIdentity(path);
     Hid ds = OpenDataset(file, path, dataset);
-    Hid type(H5Dget_type(ds.get()), H5Tclose);
-    dtype = DTypeOfHdf5(type.get(), path, dataset);
-    Hid space(H5Dget_space(ds.get()), H5Sclose);
-    const H5S_class_t sclass = H5Sget_simple_extent_type(space.get());
-    if (sclass == H5S_NULL) {
-      throw IOError(Named(path, dataset) + " has no dataspace (H5S_NULL): it holds no array");
-    }
-    const int rank = H5Sget_simple_extent_ndims(space.get());
-    std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
-    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-    shape.assign(dims.begin(), dims.end());
+    layout = ReadHdf5Layout(file, ds, path, dataset);
+    Shape bs = detail::choose_block_shape(*ctx, layout.shape, layout.dtype, options.block_shape);
+    if (options.block_shape.empty()) bs = ChunkAlignedBlockShape(bs, layout);
+    grid = ArrayGrid(layout.shape, bs, layout.dtype);
+    plans.reserve(static_cast<size_t>(grid.num_blocks()));
+    detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+      plans.push_back(PlanBlockRead(ds, layout, grid, e));
+    });
   }
-  ArrayGrid grid(shape, detail::choose_block_shape(*ctx, shape, dtype, options.block_shape), dtype);
+  const DType dtype = layout.dtype;
   std::vector<engine::ObjectRef> blocks;
-  blocks.reserve(static_cast<size_t>(grid.num_blocks()));
+  blocks.reserve(plans.size());
   engine::SubmitBatch batch(*ctx->runtime);
   detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
-    const Shape bs = grid.block_shape_at(e);
-    engine::TaskSpec spec{
-        "io.hdf5.read",
-        engine::Device::kCpu,
-        detail::home_node(*ctx, grid, e),
-        {engine::Scalar{path}, engine::Scalar{dataset}, detail::shape_scalar(grid.block_offset(e)),
-         detail::shape_scalar(bs), detail::int_scalar(static_cast<int64_t>(dtype))},
-        1,
-        "io.hdf5.read '" + path + "' " + dataset + " block " + shape_str(e),
-        {engine::OutputSpec{dtype, bs}}};
+    const Shape bs = grid.block_shape_at(e), offset = grid.block_offset(e);
+    const Hdf5BlockRead& plan = plans[static_cast<size_t>(grid.flat(e))];
+    engine::TaskSpec spec;
+    spec.node = detail::home_node(*ctx, grid, e);
+    spec.name = "io.hdf5.read '" + path + "' " + dataset + " block " + shape_str(e);
+    spec.outputs = {engine::OutputSpec{dtype, bs}};
+    const auto code = detail::int_scalar(static_cast<int64_t>(dtype));
+    switch (plan.kind) {
+      case Hdf5BlockRead::Kind::kContiguous:
+        spec.kernel = "io.hdf5.read_contiguous";  // the .npy reader's: a C-order array at an offset
+        spec.args = {engine::Scalar{path},
+                     detail::int_scalar(layout.contiguous_address),
+                     detail::shape_scalar(layout.shape),
+                     detail::shape_scalar(offset),
+                     detail::shape_scalar(bs),
+                     code,
+                     engine::Scalar{false},
+                     engine::Scalar{false}};
+        break;
+      case Hdf5BlockRead::Kind::kChunks:
+        spec.kernel = "io.hdf5.read_chunks";
+        spec.args = {engine::Scalar{path},
+                     detail::shape_scalar(offset),
+                     detail::shape_scalar(bs),
+                     code,
+                     detail::shape_scalar(layout.chunks),
+                     engine::Scalar{plan.chunks}};
+        spec.scratch_bytes = shape_size(layout.chunks) * itemsize(dtype);
+        break;
+      case Hdf5BlockRead::Kind::kHyperslab:
+        spec.kernel = "io.hdf5.read";
+        spec.args = {engine::Scalar{path}, engine::Scalar{dataset}, detail::shape_scalar(offset),
+                     detail::shape_scalar(bs), code};
+        break;
+    }
+    spec.args.push_back(engine::Scalar{identity});
+    // Reading again gives the same block as long as the file is the same version (checked).
+    spec.io = true;
+    spec.recomputable = true;
     blocks.push_back(ctx->runtime->Submit(std::move(spec))[0]);
   });
   batch.Send();
@@ -252,8 +284,8 @@ void write_hdf5(const BlockArray& x, const std::string& path, const std::string&
     throw ValueError("write_hdf5: gzip level " + std::to_string(options.compression_level) +
                      " is not in [0, 9]");
   }
+  const auto& impl = ArrayOf(x, "write_hdf5");
   const Shape chunks = ChooseChunks(x, options, path);
-  const auto& impl = *x.impl();
   Context::Impl& ctx = *impl.ctx;
   const ArrayGrid& grid = impl.grid;
 
@@ -266,19 +298,53 @@ void write_hdf5(const BlockArray& x, const std::string& path, const std::string&
   }
   std::vector<engine::ObjectRef> acks;
   try {
+    // Where each block goes: raw addresses for unfiltered data (allocated above), else HDF5.
+    Hdf5Layout layout;
+    std::vector<Hdf5BlockRead> plans;
+    {
+      Hdf5Lock lock;
+      Hid file = OpenHdf5File(temp, false, dataset);
+      Hid ds = OpenDataset(file, temp, dataset);
+      layout = ReadHdf5Layout(file, ds, temp, dataset);
+      detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+        plans.push_back(PlanBlockRead(ds, layout, grid, e));
+      });
+    }
     acks.reserve(impl.blocks.size());
     engine::SubmitBatch batch(*ctx.runtime);
     detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
       const engine::ObjectRef& block = impl.blocks[static_cast<size_t>(grid.flat(e))];
+      const Hdf5BlockRead& plan = plans[static_cast<size_t>(grid.flat(e))];
+      const Shape offset = grid.block_offset(e);
+      const auto code = detail::int_scalar(static_cast<int64_t>(grid.dtype()));
       engine::TaskSpec spec{"io.hdf5.write",
                             engine::Device::kCpu,
                             ctx.runtime->Location(block),
                             {block, engine::Scalar{temp}, engine::Scalar{dataset},
-                             detail::shape_scalar(grid.block_offset(e)),
-                             detail::int_scalar(static_cast<int64_t>(grid.dtype()))},
+                             detail::shape_scalar(offset), code},
                             1,
                             "io.hdf5.write '" + path + "' " + dataset + " block " + shape_str(e),
                             {engine::OutputSpec{DType::kInt64, {}}}};
+      if (plan.kind == Hdf5BlockRead::Kind::kChunks) {
+        spec.kernel = "io.hdf5.write_chunks";
+        spec.args = {block,
+                     engine::Scalar{temp},
+                     detail::shape_scalar(offset),
+                     detail::shape_scalar(grid.shape()),
+                     code,
+                     detail::shape_scalar(layout.chunks),
+                     engine::Scalar{plan.chunks}};
+        spec.scratch_bytes = shape_size(layout.chunks) * itemsize(grid.dtype());
+      } else if (plan.kind == Hdf5BlockRead::Kind::kContiguous) {
+        spec.kernel = "io.hdf5.write_contiguous";  // the .npy writer's: C order at an offset
+        spec.args = {block,
+                     engine::Scalar{temp},
+                     detail::int_scalar(layout.contiguous_address),
+                     detail::shape_scalar(grid.shape()),
+                     detail::shape_scalar(offset),
+                     code};
+      }
+      spec.io = true;
       acks.push_back(ctx.runtime->Submit(std::move(spec))[0]);
     });
     batch.Send();

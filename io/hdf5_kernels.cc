@@ -4,9 +4,13 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "io/file_util.h"
 #include "io/hdf5_util.h"
 #include "io/kernels.h"
+#include "io/region.h"
 
 namespace nums::io {
 namespace {
@@ -14,7 +18,8 @@ namespace {
 using engine::Block;
 using engine::KernelContext;
 
-// Scalars: path, dataset, block offset, block shape, dtype code. Output: the block.
+// Scalars: path, dataset, block offset, block shape, dtype code, and optionally the file's
+// identity to check. Output: the block.
 std::vector<Block> ReadHdf5Block(const KernelContext& k) {
   const auto& path = k.scalar<std::string>(0);
   const auto& dataset = k.scalar<std::string>(1);
@@ -22,6 +27,11 @@ std::vector<Block> ReadHdf5Block(const KernelContext& k) {
   const auto& count = k.scalar<std::vector<int64_t>>(3);
   const DType dtype = dtype_from_code(k.scalar<int64_t>(4));
   Block out = Block::Allocate(dtype, count);
+  if (k.scalars.size() > 5) {
+    // Checked on a descriptor of our own: HDF5 opens the file by its path just after.
+    FileDescriptor probe = OpenFile(path, O_RDONLY);
+    CheckFileIdentity(probe.get(), k.scalar<std::vector<int64_t>>(5), path);
+  }
   Hdf5Lock lock;
   Hid file = OpenHdf5File(path, false, dataset);
   Hid ds = OpenDataset(file, path, dataset);
@@ -39,6 +49,129 @@ std::vector<Block> ReadHdf5Block(const KernelContext& k) {
                   path + "': " + Hdf5ErrorText());
   }
   return {out};
+}
+
+// The raw path (no HDF5 calls, no lock): each chunk the block overlaps is read with pread at the
+// address the driver looked up. Scalars: path, block offset, block shape, dtype code, chunk
+// shape, per chunk its address followed by its chunk-grid index, and optionally the file's
+// identity to check. Output: the block.
+std::vector<Block> ReadHdf5Chunks(const KernelContext& k) {
+  const auto& path = k.scalar<std::string>(0);
+  const auto& offset = k.scalar<std::vector<int64_t>>(1);
+  const auto& count = k.scalar<std::vector<int64_t>>(2);
+  const DType dtype = dtype_from_code(k.scalar<int64_t>(3));
+  const auto& chunk = k.scalar<std::vector<int64_t>>(4);
+  const auto& chunks = k.scalar<std::vector<int64_t>>(5);
+  const size_t nd = count.size();
+  const int64_t item = itemsize(dtype);
+  Block out = Block::Allocate(dtype, count);
+  auto* dst = static_cast<uint8_t*>(out.raw());
+  std::vector<uint8_t> scratch;  // a chunk, when the block takes a strided part of it
+  FileDescriptor fd = OpenFile(path, O_RDONLY);
+  if (k.scalars.size() > 6) CheckFileIdentity(fd.get(), k.scalar<std::vector<int64_t>>(6), path);
+  engine::Shape src_offset(nd), dst_offset(nd), n(nd);
+  struct Run {
+    int64_t src, dst, n;
+  };
+  std::vector<Run> runs;
+  for (size_t at = 0; at + nd < chunks.size(); at += nd + 1) {
+    const int64_t address = chunks[at];
+    for (size_t d = 0; d < nd; ++d) {
+      const int64_t start = chunks[at + 1 + d] * chunk[d];
+      const int64_t lo = std::max(start, offset[d]);
+      const int64_t hi = std::min(start + chunk[d], offset[d] + count[d]);
+      src_offset[d] = lo - start;
+      dst_offset[d] = lo - offset[d];
+      n[d] = hi - lo;
+    }
+    runs.clear();
+    ForEachRunBetween(chunk, src_offset, count, dst_offset, n,
+                      [&](int64_t s, int64_t t, int64_t len) {
+                        runs.push_back({s, t, len});
+                      });
+    if (runs.size() == 1) {
+      PreadFully(fd.get(), dst + runs[0].dst * item, runs[0].n * item, address + runs[0].src * item,
+                 path);
+      continue;
+    }
+    // One read of the chunk's span instead of a read per row.
+    const int64_t first = runs.front().src, end = runs.back().src + runs.back().n;
+    scratch.resize(static_cast<size_t>((end - first) * item));
+    PreadFully(fd.get(), scratch.data(), (end - first) * item, address + first * item, path);
+    for (const Run& r : runs) {
+      std::memcpy(dst + r.dst * item, scratch.data() + (r.src - first) * item,
+                  static_cast<size_t>(r.n * item));
+    }
+  }
+  return {out};
+}
+
+// The raw write path: the driver allocated every chunk when it created the dataset (no filters),
+// so each chunk the block overlaps is written with pwrite at its address: no HDF5 call, no lock,
+// no turns between processes (blocks write disjoint bytes). Input: the block. Scalars: path,
+// block offset, dataset shape, dtype code, chunk shape, per chunk its address and chunk-grid
+// index. Output: a 0-d int64 acknowledgement holding the bytes written.
+std::vector<Block> WriteHdf5Chunks(const KernelContext& k) {
+  const auto& path = k.scalar<std::string>(0);
+  const auto& offset = k.scalar<std::vector<int64_t>>(1);
+  const auto& shape = k.scalar<std::vector<int64_t>>(2);
+  const DType dtype = dtype_from_code(k.scalar<int64_t>(3));
+  const auto& chunk = k.scalar<std::vector<int64_t>>(4);
+  const auto& chunks = k.scalar<std::vector<int64_t>>(5);
+  if (k.inputs.size() != 1) throw ValueError("io.hdf5.write_chunks takes one block");
+  const Block& in = k.inputs[0];
+  const size_t nd = shape.size();
+  if (in.dtype() != dtype || in.shape().size() != nd) {
+    throw ValueError("io.hdf5.write_chunks: block of " + std::string(dtype_name(in.dtype())) + " " +
+                     engine::ShapeToString(in.shape()) + " does not fit the " +
+                     std::string(dtype_name(dtype)) + " dataset of shape " +
+                     engine::ShapeToString(shape) + " written to '" + path + "'");
+  }
+  const engine::Shape& count = in.shape();
+  const int64_t item = itemsize(dtype);
+  const auto* src = static_cast<const uint8_t*>(in.raw());
+  FileDescriptor fd = OpenFile(path, O_WRONLY);
+  engine::Shape src_offset(nd), dst_offset(nd), n(nd);
+  std::vector<uint8_t> scratch;  // a whole chunk, assembled from rows that are not contiguous
+  for (size_t at = 0; at + nd < chunks.size(); at += nd + 1) {
+    const int64_t address = chunks[at];
+    bool whole = true;  // this block holds every element the chunk has inside the dataset
+    for (size_t d = 0; d < nd; ++d) {
+      const int64_t start = chunks[at + 1 + d] * chunk[d];
+      const int64_t lo = std::max(start, offset[d]);
+      const int64_t hi = std::min(start + chunk[d], offset[d] + count[d]);
+      if (lo >= hi || offset[d] < 0 || offset[d] + count[d] > shape[d]) {
+        throw ValueError("io.hdf5.write_chunks: block " + engine::ShapeToString(count) + " at " +
+                         engine::ShapeToString(offset) + " misses a chunk it was given in '" +
+                         path + "'");
+      }
+      whole = whole && lo == start && hi == std::min(start + chunk[d], shape[d]);
+      src_offset[d] = lo - offset[d];
+      dst_offset[d] = lo - start;
+      n[d] = hi - lo;
+    }
+    int64_t runs = 0;
+    ForEachRunBetween(count, src_offset, chunk, dst_offset, n,
+                      [&](int64_t, int64_t, int64_t) { ++runs; });
+    if (whole && runs > 1) {
+      // An edge chunk: one write of the chunk (what lies outside the dataset is never read).
+      scratch.assign(static_cast<size_t>(engine::ShapeSize(chunk) * item), 0);
+      ForEachRunBetween(
+          count, src_offset, chunk, dst_offset, n, [&](int64_t s, int64_t t, int64_t len) {
+            std::memcpy(scratch.data() + t * item, src + s * item, static_cast<size_t>(len * item));
+          });
+      PwriteFully(fd.get(), scratch.data(), static_cast<int64_t>(scratch.size()), address, path);
+      continue;
+    }
+    ForEachRunBetween(count, src_offset, chunk, dst_offset, n,
+                      [&](int64_t s, int64_t t, int64_t len) {
+                        PwriteFully(fd.get(), src + s * item, len * item, address + t * item, path);
+                      });
+  }
+  fd.Close(path);
+  Block ack = Block::Allocate(DType::kInt64, {});
+  *ack.data<int64_t>() = in.nbytes();
+  return {ack};
 }
 
 // Input: the block. Scalars: the (temporary) file, dataset, block offset, dtype code. Output: a
@@ -103,7 +236,9 @@ std::vector<Block> WriteHdf5Block(const KernelContext& k) {
 
 void RegisterHdf5Kernels(engine::KernelRegistry& registry) {
   registry.Register("io.hdf5.read", engine::Device::kCpu, ReadHdf5Block);
+  registry.Register("io.hdf5.read_chunks", engine::Device::kCpu, ReadHdf5Chunks);
   registry.Register("io.hdf5.write", engine::Device::kCpu, WriteHdf5Block);
+  registry.Register("io.hdf5.write_chunks", engine::Device::kCpu, WriteHdf5Chunks);
 }
 
 }  // namespace nums::io

@@ -1,5 +1,6 @@
 #include "io/hdf5_util.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +12,7 @@ namespace nums::io {
 namespace {
 
 std::mutex hdf5_mu;  // guards every call into libhdf5 from this process
+std::atomic<int64_t> hdf5_acquisitions{0};
 
 std::string Named(const std::string& path, const std::string& dataset) {
   return "dataset '" + dataset + "' of HDF5 file '" + path + "'";
@@ -18,7 +20,10 @@ std::string Named(const std::string& path, const std::string& dataset) {
 
 }  // namespace
 
+int64_t Hdf5Lock::Acquisitions() { return hdf5_acquisitions.load(); }
+
 Hdf5Lock::Hdf5Lock() : lock_(hdf5_mu) {
+  hdf5_acquisitions.fetch_add(1, std::memory_order_relaxed);
   // Once per process would do in a serial build; it is cheap, and init may have been reset.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 }

@@ -18,6 +18,8 @@ namespace nums::io {
 class Hdf5Lock {
  public:
   Hdf5Lock();
+  /// How many times the lock was taken in this process (tests check which paths avoid it).
+  static int64_t Acquisitions();
 
  private:
   std::unique_lock<std::mutex> lock_;

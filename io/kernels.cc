@@ -5,6 +5,7 @@ namespace nums::io {
 void RegisterIoKernels(engine::KernelRegistry& registry) {
   RegisterNpyKernels(registry);
   RegisterHdf5Kernels(registry);
+  RegisterCsvKernels(registry);
 }
 
 }  // namespace nums::io

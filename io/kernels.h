@@ -11,5 +11,6 @@ void RegisterIoKernels(engine::KernelRegistry& registry);
 
 void RegisterNpyKernels(engine::KernelRegistry& registry);
 void RegisterHdf5Kernels(engine::KernelRegistry& registry);
+void RegisterCsvKernels(engine::KernelRegistry& registry);
 
 }  // namespace nums::io

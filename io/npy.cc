@@ -13,7 +13,7 @@
 namespace nums::io {
 
 void save(const BlockArray& x, const std::string& path) {
-  const auto& impl = *x.impl();
+  const auto& impl = ArrayOf(x, "save");
   Context::Impl& ctx = *impl.ctx;
   const ArrayGrid& grid = impl.grid;
   const std::string header = FormatNpyHeader(grid.dtype(), grid.shape());
@@ -41,12 +41,18 @@ void save(const BlockArray& x, const std::string& path) {
     engine::SubmitBatch batch(*ctx.runtime);
     detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
       const engine::ObjectRef& block = impl.blocks[static_cast<size_t>(grid.flat(e))];
-      acks.push_back(detail::submit(
-          ctx, "io.npy.write",
+      engine::TaskSpec spec{
+          "io.npy.write",
+          engine::Device::kCpu,
+          ctx.runtime->Location(block),
           {block, engine::Scalar{temp}, detail::int_scalar(data_offset),
            detail::shape_scalar(grid.shape()), detail::shape_scalar(grid.block_offset(e)),
            detail::int_scalar(static_cast<int64_t>(grid.dtype()))},
-          ctx.runtime->Location(block), engine::OutputSpec{DType::kInt64, {}}));
+          1,
+          "io.npy.write '" + path + "' block " + shape_str(e),
+          {engine::OutputSpec{DType::kInt64, {}}}};
+      spec.io = true;
+      acks.push_back(ctx.runtime->Submit(std::move(spec))[0]);
     });
     batch.Send();
   } catch (...) {
@@ -59,7 +65,9 @@ void save(const BlockArray& x, const std::string& path) {
 
 BlockArray load(const Context& context, const std::string& path, const LoadOptions& options) {
   std::shared_ptr<Context::Impl> ctx = context.impl();
-  const int64_t file_size = FileSize(path);
+  FileSize(path);  // a missing path or a directory fails here, with its reason
+  const std::vector<int64_t> identity = FileIdentity(path);
+  const int64_t file_size = identity[2];
   FileDescriptor fd = OpenFile(path, O_RDONLY);
   std::string prelude(static_cast<size_t>(std::min<int64_t>(kNpyPreludeBytes, file_size)), '\0');
   PreadFully(fd.get(), prelude.data(), static_cast<int64_t>(prelude.size()), 0, path);
@@ -103,11 +111,14 @@ BlockArray load(const Context& context, const std::string& path, const LoadOptio
         {engine::Scalar{path}, detail::int_scalar(h.data_offset), detail::shape_scalar(file_shape),
          detail::shape_scalar(offset), detail::shape_scalar(count),
          detail::int_scalar(static_cast<int64_t>(h.dtype)), engine::Scalar{h.fortran_order},
-         engine::Scalar{h.big_endian}},
+         engine::Scalar{h.big_endian}, engine::Scalar{identity}},
         1,
-        "",
+        "io.npy.read '" + path + "' block " + shape_str(e),
         {engine::OutputSpec{h.dtype, bs}},
         scratch};
+    // Reading again gives the same block as long as the file is the same version (checked).
+    spec.io = true;
+    spec.recomputable = true;
     blocks.push_back(ctx->runtime->Submit(std::move(spec))[0]);
   });
   batch.Send();

@@ -18,7 +18,8 @@ using engine::Shape;
 Shape Reversed(Shape s) { return Shape(s.rbegin(), s.rend()); }
 
 // Scalars: path, data offset, file shape (row-major as stored), region offset and count in that
-// shape, dtype code, fortran_order, big_endian. The output is the block in C order.
+// shape, dtype code, fortran_order, big_endian, and optionally the file's identity (FileIdentity)
+// to check. The output is the block in C order.
 std::vector<Block> ReadNpyBlock(const KernelContext& k) {
   const auto& path = k.scalar<std::string>(0);
   const int64_t data_offset = k.scalar<int64_t>(1);
@@ -38,6 +39,7 @@ std::vector<Block> ReadNpyBlock(const KernelContext& k) {
     dst = scratch.data();
   }
   FileDescriptor fd = OpenFile(path, O_RDONLY);
+  if (k.scalars.size() > 8) CheckFileIdentity(fd.get(), k.scalar<std::vector<int64_t>>(8), path);
   ForEachRun(file_shape, offset, count, [&](int64_t file_pos, int64_t block_pos, int64_t n) {
     PreadFully(fd.get(), dst + block_pos * item, n * item, data_offset + file_pos * item, path);
   });
@@ -85,7 +87,11 @@ std::vector<Block> WriteNpyBlock(const KernelContext& k) {
 
 void RegisterNpyKernels(engine::KernelRegistry& registry) {
   registry.Register("io.npy.read", engine::Device::kCpu, ReadNpyBlock);
+  // An unfiltered, contiguous HDF5 dataset is a C-order array at an offset, like an .npy file.
+  registry.Register("io.hdf5.read_contiguous", engine::Device::kCpu, ReadNpyBlock);
   registry.Register("io.npy.write", engine::Device::kCpu, WriteNpyBlock);
+  // Likewise for writing into a contiguous dataset whose storage the driver allocated.
+  registry.Register("io.hdf5.write_contiguous", engine::Device::kCpu, WriteNpyBlock);
 }
 
 }  // namespace nums::io

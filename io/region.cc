@@ -5,9 +5,11 @@
 
 namespace nums::io {
 
-void ForEachRun(const engine::Shape& shape, const engine::Shape& offset, const engine::Shape& count,
-                const std::function<void(int64_t, int64_t, int64_t)>& f) {
-  const size_t nd = shape.size();
+void ForEachRunBetween(const engine::Shape& src_shape, const engine::Shape& src_offset,
+                       const engine::Shape& dst_shape, const engine::Shape& dst_offset,
+                       const engine::Shape& count,
+                       const std::function<void(int64_t, int64_t, int64_t)>& f) {
+  const size_t nd = count.size();
   if (nd == 0) {
     f(0, 0, 1);
     return;
@@ -15,31 +17,42 @@ void ForEachRun(const engine::Shape& shape, const engine::Shape& offset, const e
   for (int64_t c : count) {
     if (c == 0) return;
   }
-  // j: the outermost axis of the run; axes after it are spanned in full.
+  // j: the outermost axis of a run; the axes after it are spanned in full in both arrays.
   size_t j = nd - 1;
-  while (j > 0 && count[j] == shape[j]) --j;
-  int64_t inner = 1;  // elements of one step along axis j in the file
-  for (size_t d = j + 1; d < nd; ++d) inner *= shape[d];
-  const int64_t run = count[j] * inner;
-  std::vector<int64_t> stride(nd, 1);  // row-major element strides of the file's array
-  for (size_t d = nd - 1; d-- > 0;) stride[d] = stride[d + 1] * shape[d + 1];
+  while (j > 0 && count[j] == src_shape[j] && count[j] == dst_shape[j]) --j;
+  int64_t run = 1;
+  for (size_t d = j; d < nd; ++d) run *= count[d];
+  std::vector<int64_t> src_stride(nd, 1), dst_stride(nd, 1);  // row-major element strides
+  for (size_t d = nd - 1; d-- > 0;) {
+    src_stride[d] = src_stride[d + 1] * src_shape[d + 1];
+    dst_stride[d] = dst_stride[d + 1] * dst_shape[d + 1];
+  }
+  int64_t src_base = 0, dst_base = 0;
+  for (size_t d = 0; d < nd; ++d) {
+    src_base += src_offset[d] * src_stride[d];
+    dst_base += dst_offset[d] * dst_stride[d];
+  }
   std::vector<int64_t> idx(j, 0);  // position over the outer axes 0..j-1
-  int64_t block_pos = 0;
   while (true) {
-    int64_t file_pos = offset[j] * stride[j];
-    for (size_t d = 0; d < j; ++d) file_pos += (offset[d] + idx[d]) * stride[d];
-    for (size_t d = j + 1; d < nd; ++d) file_pos += offset[d] * stride[d];  // 0: full axes
-    f(file_pos, block_pos, run);
-    block_pos += run;
+    int64_t src_pos = src_base, dst_pos = dst_base;
+    for (size_t d = 0; d < j; ++d) {
+      src_pos += idx[d] * src_stride[d];
+      dst_pos += idx[d] * dst_stride[d];
+    }
+    f(src_pos, dst_pos, run);
     size_t d = j;
-    while (d > 0) {
+    while (true) {
+      if (d == 0) return;
       --d;
       if (++idx[d] < count[d]) break;
       idx[d] = 0;
-      if (d == 0) return;
     }
-    if (j == 0) return;
   }
+}
+
+void ForEachRun(const engine::Shape& shape, const engine::Shape& offset, const engine::Shape& count,
+                const std::function<void(int64_t, int64_t, int64_t)>& f) {
+  ForEachRunBetween(shape, offset, count, engine::Shape(count.size(), 0), count, f);
 }
 
 void ByteSwap(void* data, int64_t n, int64_t itemsize) {

@@ -16,6 +16,14 @@ namespace nums::io {
 void ForEachRun(const engine::Shape& shape, const engine::Shape& offset, const engine::Shape& count,
                 const std::function<void(int64_t, int64_t, int64_t)>& f);
 
+/// The general form: a region of `count` elements at `src_offset` in a row-major array of
+/// `src_shape` goes to `dst_offset` in one of `dst_shape`; f(src_element, dst_element, elements)
+/// for each run contiguous in both.
+void ForEachRunBetween(const engine::Shape& src_shape, const engine::Shape& src_offset,
+                       const engine::Shape& dst_shape, const engine::Shape& dst_offset,
+                       const engine::Shape& count,
+                       const std::function<void(int64_t, int64_t, int64_t)>& f);
+
 /// Reverses the byte order of `n` elements of `itemsize` bytes (1, 4 or 8) in place.
 void ByteSwap(void* data, int64_t n, int64_t itemsize);
 

@@ -1,9 +1,15 @@
 #include "io/write_commit.h"
 
 #include "io/file_util.h"
-#include "src/context_impl.h"
+#include "src/array_impl.h"
 
 namespace nums::io {
+
+const BlockArray::Impl& ArrayOf(const BlockArray& x, const char* op) {
+  if (!x.impl())
+    throw ValueError(std::string(op) + ": the BlockArray is empty (default-constructed)");
+  return *x.impl();
+}
 
 void FinishWrite(Context::Impl& ctx, const std::vector<engine::ObjectRef>& acks,
                  const std::string& temp, const std::function<void()>& commit) {

@@ -7,9 +7,13 @@
 #include <vector>
 
 #include "engine/object_ref.h"
+#include "nums/block_array.hpp"
 #include "nums/context.hpp"
 
 namespace nums::io {
+
+/// The array behind `x`; ValueError naming `op` for a default-constructed handle.
+const BlockArray::Impl& ArrayOf(const BlockArray& x, const char* op);
 
 /// Waits until every ack is finished (so no block task still writes to `temp`), then: if one
 /// failed, removes `temp` and rethrows that task's error; otherwise runs `commit` (which makes

@@ -91,4 +91,29 @@ void write_hdf5(const BlockArray& x, const std::string& path, const std::string&
 /// dataset as read_hdf5 does, and DTypeError naming the attribute for any other kind of value.
 Attributes read_hdf5_attributes(const std::string& path, const std::string& dataset);
 
+/// Options of io::read_csv.
+struct CsvOptions {
+  /// The first line names the columns: it is skipped.
+  bool header = false;
+  /// The field separator (not '\n', '\r' or '"').
+  char delimiter = ',';
+  /// The element type of the result.
+  DType dtype = float64;
+  /// Which fields (0-based) become the result's columns, in this order; empty: all.
+  std::vector<int64_t> columns{};
+  /// Block shape of the (rows, columns) result; empty: the default rule.
+  Shape block_shape{};
+};
+
+/// Reads the CSV file at `path` into a 2-d array of `dtype` (rows, columns). The file is cut into
+/// byte ranges at line boundaries; nodes count and parse the ranges in parallel. Waits for the
+/// line counts (the shape depends on them); the values are parsed in the background. Blank lines
+/// are skipped; fields are trimmed of spaces and tabs and of double quotes around them; floats
+/// take NumPy's spellings ("1e-3", "nan", "inf"), bools "True"/"False"/"true"/"false"/"1"/"0".
+/// Throws IOError naming the file when it cannot be read, IndexError for a column past the first
+/// data line's fields, ValueError for a bad delimiter; a field that does not parse, or a line
+/// with another number of fields, raises ValueError naming the file, line and column (1-based)
+/// from get() or from an operation that needs it.
+BlockArray read_csv(const Context& ctx, const std::string& path, const CsvOptions& options = {});
+
 }  // namespace nums::io

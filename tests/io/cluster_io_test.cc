@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
+#include "io/csv.h"
 #include "nums/nums.hpp"
 #include "src/array_impl.h"
 #include "tests/integration/cluster_fixture.h"
@@ -133,6 +135,23 @@ TEST_F(ClusterIoTest, ReadErrorsOnNodesNameTheFile) {
        detail::shape_scalar({8}), detail::int_scalar(static_cast<int64_t>(float64))},
       1, engine::OutputSpec{float64, {8}});
   ExpectThrowWith<IOError>([&] { ctx->runtime->Get(ref); }, {"vanished.h5", "'x'"});
+}
+
+TEST_F(ClusterIoTest, CsvRangesParsedByNodeProcesses) {
+  std::string text = "i,square,half\n";
+  std::vector<double> values;
+  for (int64_t i = 0; i < 500; ++i) {
+    text += std::to_string(i) + "," + std::to_string(i * i) + "," + std::to_string(i) + ".5\n";
+    values.insert(values.end(), {static_cast<double>(i), static_cast<double>(i * i), i + 0.5});
+  }
+  std::ofstream(dir_.file("x.csv"), std::ios::binary) << text;
+  const BlockArray x =
+      io::ReadCsv(*ctx_, dir_.file("x.csv"), {.header = true, .block_shape = {64, 2}}, 997);
+  EXPECT_SAME_BYTES(x.get(), NDArray::from_vector<double>(values, {500, 3}));
+  std::ofstream(dir_.file("bad.csv"), std::ios::binary) << text << "7,oops,1\n";
+  ExpectThrowWith<ValueError>(
+      [&] { io::ReadCsv(*ctx_, dir_.file("bad.csv"), {.header = true}, 997).get(); },
+      {"bad.csv", "line 502", "column 2", "'oops'"});
 }
 
 }  // namespace

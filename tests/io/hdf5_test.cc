@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
+#include "io/file_util.h"
+#include "io/hdf5_plan.h"
 #include "nums/nums.hpp"
 #include "src/array_impl.h"
 #include "tests/io/io_testing.h"
@@ -309,6 +312,160 @@ TEST_F(Hdf5Test, ManyConcurrentBlockWritesAndReads) {
   const BlockArray y = io::read_hdf5(*ctx_, dir_.file("m.h5"), "m", {.block_shape = {11, 8}});
   EXPECT_SAME_BYTES(y.get(), want);
   EXPECT_SAME_BYTES((y + io::read_hdf5(*ctx_, dir_.file("m.h5"), "m")).get(), (x + x).get());
+}
+
+// How each block of `dataset` would be read with blocks of `block_shape`.
+std::vector<io::Hdf5BlockRead::Kind> Plans(const std::string& path, const std::string& dataset,
+                                           const Shape& block_shape) {
+  io::Hdf5Lock lock;
+  io::Hid file = io::OpenHdf5File(path, false, dataset);
+  io::Hid ds = io::OpenDataset(file, path, dataset);
+  const io::Hdf5Layout layout = io::ReadHdf5Layout(file, ds, path, dataset);
+  const ArrayGrid grid(layout.shape, block_shape, layout.dtype);
+  std::vector<io::Hdf5BlockRead::Kind> out;
+  detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+    out.push_back(io::PlanBlockRead(ds, layout, grid, e).kind);
+  });
+  return out;
+}
+
+using Kind = io::Hdf5BlockRead::Kind;
+
+// Unfiltered little-endian data is read with pread at the chunks' (or the contiguous data's)
+// addresses; filtered, big-endian and never-written parts go through HDF5.
+TEST_F(Hdf5Test, RawReadsWhereTheBytesAreTheElements) {
+  const PythonResult r = RunPython(R"(
+import h5py, numpy as np
+rng = np.random.default_rng(11)
+with h5py.File('r.h5', 'w') as f:
+    def put(name, a, **kw):
+        d = f.create_dataset(name, data=a, **kw)
+        open(name + '.raw', 'wb').write(np.ascontiguousarray(a).astype(a.dtype.newbyteorder('<')).tobytes())
+    put('contiguous', rng.normal(size=(9, 7)))
+    put('chunked', rng.normal(size=(10, 9)), chunks=(3, 4))
+    put('chunked_3d', rng.integers(-9, 9, size=(5, 6, 7)).astype(np.int32), chunks=(2, 5, 3))
+    put('chunked_bool', rng.random(size=(11, 5)) > 0.5, chunks=(4, 2))
+    put('big', rng.normal(size=(6, 6)).astype('>f8'), chunks=(3, 3))
+    put('gzip', rng.normal(size=(6, 6)), chunks=(3, 3), compression='gzip')
+    p = f.create_dataset('partial', shape=(6, 6), dtype='<f8', chunks=(3, 3), fillvalue=7.5)
+    p[0:3, 0:6] = np.arange(18).reshape(3, 6)
+    e = f.create_dataset('unwritten', shape=(4, 4), dtype='<i8', fillvalue=-3)
+print('written')
+)",
+                                   dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string path = dir_.file("r.h5");
+  auto all = [](const std::vector<Kind>& kinds, Kind k) {
+    return !kinds.empty() &&
+           std::all_of(kinds.begin(), kinds.end(), [&](Kind x) { return x == k; });
+  };
+  EXPECT_TRUE(all(Plans(path, "contiguous", {4, 3}), Kind::kContiguous));
+  EXPECT_TRUE(all(Plans(path, "chunked", {3, 4}), Kind::kChunks));
+  EXPECT_TRUE(all(Plans(path, "chunked", {4, 5}), Kind::kChunks));
+  EXPECT_TRUE(all(Plans(path, "chunked_3d", {3, 2, 4}), Kind::kChunks));
+  EXPECT_TRUE(all(Plans(path, "chunked_bool", {5, 3}), Kind::kChunks));
+  EXPECT_TRUE(all(Plans(path, "big", {3, 3}), Kind::kHyperslab));
+  EXPECT_TRUE(all(Plans(path, "gzip", {3, 3}), Kind::kHyperslab));
+  EXPECT_TRUE(all(Plans(path, "unwritten", {2, 2}), Kind::kHyperslab));
+  EXPECT_EQ(Plans(path, "partial", {3, 3}),
+            (std::vector<Kind>{Kind::kChunks, Kind::kChunks, Kind::kHyperslab, Kind::kHyperslab}));
+  // What nums writes without compression is read raw too.
+  io::write_hdf5(from_ndarray(SpecialNDArray({8, 8}, int64, 1), {3, 5}), dir_.file("n.h5"), "n");
+  EXPECT_TRUE(all(Plans(dir_.file("n.h5"), "n", {3, 5}), Kind::kChunks));
+  EXPECT_TRUE(all(Plans(dir_.file("n.h5"), "n", {2, 7}), Kind::kChunks));
+
+  for (const std::string name : {"contiguous", "chunked", "chunked_3d", "chunked_bool"}) {
+    SCOPED_TRACE(name);
+    const std::string raw = ReadFileBytes(dir_.path() / (name + ".raw"));
+    const BlockArray probe = io::read_hdf5(*ctx_, path, name);
+    for (const Shape& bs : {Shape(probe.ndim(), 2), Shape(probe.ndim(), 3), probe.shape()}) {
+      const NDArray got = io::read_hdf5(*ctx_, path, name, {.block_shape = bs}).get();
+      ASSERT_EQ(got.nbytes(), static_cast<int64_t>(raw.size()));
+      EXPECT_EQ(std::string(static_cast<const char*>(got.raw()), raw.size()), raw);
+    }
+  }
+  std::vector<double> partial(36, 7.5);
+  for (int i = 0; i < 18; ++i) partial[static_cast<size_t>(i)] = i;
+  EXPECT_EQ(
+      io::read_hdf5(*ctx_, path, "partial", {.block_shape = {3, 3}}).get().to_vector<double>(),
+      partial);
+  EXPECT_EQ(io::read_hdf5(*ctx_, path, "unwritten").get().to_vector<int64_t>(),
+            std::vector<int64_t>(16, -3));
+}
+
+TEST_F(Hdf5Test, DefaultBlocksAlignWithChunks) {
+  // 9.6 MB: the default rule splits it by rows, one block per core.
+  io::write_hdf5(ones({600'000, 2}, float64, {100'000, 2}), dir_.file("a.h5"), "a",
+                 {.chunks = {7001, 2}, .compression = "gzip", .compression_level = 1});
+  const BlockArray a = io::read_hdf5(*ctx_, dir_.file("a.h5"), "a");
+  EXPECT_GT(a.grid_shape()[0], 1);
+  EXPECT_EQ(a.block_shape()[0] % 7001, 0) << shape_str(a.block_shape());
+  EXPECT_EQ(a.block_shape()[1], 2);
+  EXPECT_EQ(a.sum().item<double>(), 1.2e6);
+}
+
+TEST_F(Hdf5Test, ReadsOfAModifiedFileRaiseIOError) {
+  const std::string path = dir_.file("m.h5");
+  io::write_hdf5(zeros({6, 6}, float64, {3, 3}), path, "m", {.compression = "gzip"});
+  io::write_hdf5(zeros({6, 6}, float64, {3, 3}), dir_.file("r.h5"), "m");
+  const std::vector<int64_t> before = io::FileIdentity(path);
+  const std::vector<int64_t> raw_before = io::FileIdentity(dir_.file("r.h5"));
+  // h5py changes both files in place.
+  const PythonResult r = RunPython(
+      "import h5py\nfor n in ('m.h5', 'r.h5'):\n    h5py.File(n, 'r+')['m'][0, 0] = 1.0\n",
+      dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto ctx = ctx_->impl();
+  const auto code = detail::int_scalar(static_cast<int64_t>(float64));
+  const auto hyperslab =
+      detail::submit(*ctx, "io.hdf5.read",
+                     {engine::Scalar{path}, engine::Scalar{"m"}, detail::shape_scalar({0, 0}),
+                      detail::shape_scalar({3, 3}), code, engine::Scalar{before}},
+                     0, engine::OutputSpec{float64, {3, 3}});
+  ExpectThrowWith<IOError>([&] { ctx->runtime->Get(hyperslab); }, {path, "replaced or modified"});
+  const auto chunks =
+      detail::submit(*ctx, "io.hdf5.read_chunks",
+                     {engine::Scalar{dir_.file("r.h5")}, detail::shape_scalar({0, 0}),
+                      detail::shape_scalar({3, 3}), code, detail::shape_scalar({3, 3}),
+                      engine::Scalar{std::vector<int64_t>{0, 0, 0}}, engine::Scalar{raw_before}},
+                     0, engine::OutputSpec{float64, {3, 3}});
+  ExpectThrowWith<IOError>([&] { ctx->runtime->Get(chunks); }, {"r.h5", "replaced or modified"});
+  // Read afresh, the new values are there.
+  EXPECT_EQ(io::read_hdf5(*ctx_, path, "m").get().at<double>({0, 0}), 1.0);
+  EXPECT_EQ(io::read_hdf5(*ctx_, dir_.file("r.h5"), "m").get().at<double>({0, 0}), 1.0);
+}
+
+// Unfiltered data moves between nodes and the file with pread/pwrite at addresses the driver
+// looked up: block tasks take no HDF5 lock, so a process's blocks are read and written in
+// parallel. Filtered data goes through HDF5, one block at a time.
+TEST_F(Hdf5Test, RawPathsTakeTheHdf5LockOnlyOnTheDriver) {
+  const NDArray want = SpecialNDArray({60, 40}, float64, 8);
+  const BlockArray x = from_ndarray(want, {7, 6});  // 9 x 7 = 63 blocks, edge chunks included
+  x.get();
+  int64_t before = io::Hdf5Lock::Acquisitions();
+  io::write_hdf5(x, dir_.file("raw.h5"), "x");
+  EXPECT_LE(io::Hdf5Lock::Acquisitions() - before, 2);  // create; look up the chunks
+  before = io::Hdf5Lock::Acquisitions();
+  EXPECT_SAME_BYTES(io::read_hdf5(*ctx_, dir_.file("raw.h5"), "x", {.block_shape = {7, 6}}).get(),
+                    want);
+  EXPECT_EQ(io::Hdf5Lock::Acquisitions() - before, 1);  // the driver's metadata read
+
+  before = io::Hdf5Lock::Acquisitions();
+  io::write_hdf5(x, dir_.file("gzip.h5"), "x", {.compression = "gzip", .compression_level = 1});
+  EXPECT_GE(io::Hdf5Lock::Acquisitions() - before, 63);
+  before = io::Hdf5Lock::Acquisitions();
+  EXPECT_SAME_BYTES(io::read_hdf5(*ctx_, dir_.file("gzip.h5"), "x", {.block_shape = {7, 6}}).get(),
+                    want);
+  EXPECT_GE(io::Hdf5Lock::Acquisitions() - before, 1 + 63);
+
+  // Explicit chunks that blocks share (each block writes its part of several chunks).
+  io::write_hdf5(x, dir_.file("shared.h5"), "x", {.chunks = {4, 9}});
+  EXPECT_SAME_BYTES(
+      io::read_hdf5(*ctx_, dir_.file("shared.h5"), "x", {.block_shape = {5, 5}}).get(), want);
+  // 0-d: contiguous storage at an address.
+  io::write_hdf5(from_ndarray(NDArray::scalar<int32_t>(-17)), dir_.file("s.h5"), "s");
+  EXPECT_EQ(io::read_hdf5(*ctx_, dir_.file("s.h5"), "s").item<int32_t>(), -17);
+  EXPECT_EQ(Plans(dir_.file("s.h5"), "s", {}), (std::vector<Kind>{Kind::kContiguous}));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "io/file_util.h"
 #include "io/npy_format.h"
 #include "nums/nums.hpp"
 #include "src/array_impl.h"
@@ -265,6 +266,55 @@ TEST_F(NpyTest, FailedInputBlockLeavesNoFile) {
   ExpectThrowWith<IOError>([&] { io::save(BlockArray(impl), path); }, {"gone.npy"});
   EXPECT_FALSE(fs::exists(path));
   EXPECT_TRUE(TempFilesIn(dir_.path()).empty());
+}
+
+TEST_F(NpyTest, EmptyHandlesRaiseValueError) {
+  EXPECT_THROW(io::save(BlockArray(), dir_.file("x.npy")), ValueError);
+  EXPECT_THROW(io::write_hdf5(BlockArray(), dir_.file("x.h5"), "x"), ValueError);
+  EXPECT_TRUE(fs::is_empty(dir_.path()));
+}
+
+// A file cut after load checked it: the node's read fails with the file and its bytes.
+TEST_F(NpyTest, ReadErrorsOnNodesNameTheFileAndBytes) {
+  const std::string path = dir_.file("x.npy");
+  io::save(from_ndarray(SpecialNDArray({8, 8}, float64, 2)), path);
+  const std::string bytes = ReadFileBytes(path);
+  const BlockArray x = io::load(*ctx_, path, {.block_shape = {4, 4}});
+  x.get();
+  // The same header over less data: load checks the size, so cut the file after load.
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, 128 + 8 * 40);
+  auto impl = x.impl();
+  const auto ref =
+      detail::submit(*impl->ctx, "io.npy.read",
+                     {engine::Scalar{path}, detail::int_scalar(128), detail::shape_scalar({8, 8}),
+                      detail::shape_scalar({4, 4}), detail::shape_scalar({4, 4}),
+                      detail::int_scalar(static_cast<int64_t>(float64)), engine::Scalar{false},
+                      engine::Scalar{false}},
+                     0, engine::OutputSpec{float64, {4, 4}});
+  ExpectThrowWith<IOError>([&] { impl->ctx->runtime->Get(ref); },
+                           {path, "truncated", "at least 512 bytes", "the file has 448"});
+}
+
+// A block read again later (recomputed after it was dropped) must come from the version of the
+// file that load saw: a replaced or modified file raises IOError instead of other data.
+TEST_F(NpyTest, ReadsOfAReplacedFileRaiseIOError) {
+  const std::string path = dir_.file("x.npy");
+  io::save(from_ndarray(SpecialNDArray({4, 4}, float64, 1)), path);
+  const std::vector<int64_t> identity = io::FileIdentity(path);
+  auto read = [&](const std::vector<int64_t>& id) {
+    auto ctx = ctx_->impl();
+    return ctx->runtime->Get(
+        detail::submit(*ctx, "io.npy.read",
+                       {engine::Scalar{path}, detail::int_scalar(128), detail::shape_scalar({4, 4}),
+                        detail::shape_scalar({0, 0}), detail::shape_scalar({4, 4}),
+                        detail::int_scalar(static_cast<int64_t>(float64)), engine::Scalar{false},
+                        engine::Scalar{false}, engine::Scalar{id}},
+                       0, engine::OutputSpec{float64, {4, 4}}));
+  };
+  EXPECT_EQ(read(identity).nbytes(), 128);
+  io::save(from_ndarray(SpecialNDArray({4, 4}, float64, 2)), path);  // a new file, renamed in
+  ExpectThrowWith<IOError>([&] { read(identity); }, {path, "replaced or modified"});
+  EXPECT_EQ(read(io::FileIdentity(path)).nbytes(), 128);
 }
 
 TEST_F(NpyTest, SaveKeepsTheModeOfTheFileItReplaces) {

@@ -1,6 +1,8 @@
 // The README's program, built against an installed nums with find_package(nums).
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <string>
 
 #include <nums/nums.hpp>
 
@@ -14,6 +16,12 @@ int main() {
   const double accuracy = lr.score(X, y);
   nums::BlockArray w = nums::linalg::solve(nums::matmul(X.T(), X), nums::matmul(X.T(), y));
   if (ctx.num_nodes() != 2 || !(accuracy > 0.95) || w.shape() != nums::Shape{8}) return 1;
+  // The io layer (HDF5 included) links from an installed nums too.
+  const std::string h5 = std::filesystem::temp_directory_path() / "nums-consumer-w.h5";
+  nums::io::write_hdf5(w, h5, "/w");
+  const bool same = (nums::io::read_hdf5(ctx, h5, "/w") == w).all().item<bool>();
+  std::filesystem::remove(h5);
+  if (!same) return 1;
   std::printf("nums ok: %lld nodes, accuracy %.4f, |w| %.4f\n",
               static_cast<long long>(ctx.num_nodes()), accuracy,
               nums::linalg::norm(w).item<double>());
