@@ -221,6 +221,18 @@ TEST_F(NpyTest, NotAnNpyFileRaisesIOError) {
   std::ofstream(bad, std::ios::binary)
       << std::string("\x93NUMPY\x01\x00\x16\x00", 10) << "{'descr': '<f8', }    \n";
   ExpectThrowWith<IOError>([&] { io::load(*ctx_, bad); }, {bad, "fortran_order"});
+  // A 2.0 header that claims 4 GiB, and a shape whose bytes do not fit int64.
+  const std::string huge = dir_.file("huge.npy");
+  std::ofstream(huge, std::ios::binary)
+      << std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff", 12) << std::string(100, ' ');
+  ExpectThrowWith<IOError>([&] { io::load(*ctx_, huge); }, {huge, "4294967307"});
+  const std::string wide = dir_.file("wide.npy");
+  std::string dict =
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }";
+  dict.append(118 - dict.size(), ' ');
+  std::ofstream(wide, std::ios::binary)
+      << std::string("\x93NUMPY\x01\x00\x76\x00", 10) << dict << '\n';
+  ExpectThrowWith<ValueError>([&] { io::load(*ctx_, wide); }, {"4611686018427387904"});
 }
 
 TEST_F(NpyTest, BadBlockShapeRaisesShapeError) {
