@@ -476,6 +476,19 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
         DeclaredOutputs handout(declared);
         outputs = (*p.fn)(ctx);
       }
+      // A declared output the kernel did not take was reserved and allocated for nothing.
+      if (!declared.empty()) {
+        unclaimed_outputs_.fetch_add(static_cast<int64_t>(declared.size()));
+        if (log_) log_("task '" + t.name + "' did not make the outputs it declared");
+      }
+      if (t.outputs.empty()) {  // counted when it made new bytes, not a view of an input
+        const bool fresh = std::any_of(outputs.begin(), outputs.end(), [&](const Block& o) {
+          return o.buffer() && std::none_of(p.inputs.begin(), p.inputs.end(), [&](const Block& in) {
+                   return in.buffer() == o.buffer();
+                 });
+        });
+        if (fresh) undeclared_tasks_.fetch_add(1);
+      }
       if (outputs.size() != t.returns.size()) {
         throw RemoteTaskError("kernel '" + t.kernel + "' returned " +
                               std::to_string(outputs.size()) + " blocks, expected " +

@@ -81,6 +81,15 @@ class Node {
   int64_t memory_bytes() const { return capacity_; }
   const std::shared_ptr<HostPool>& pool() const { return pool_; }
   int64_t tasks_run() const { return tasks_run_.load(std::memory_order_relaxed); }
+  /// Declared outputs that a kernel did not make (a wrong declaration), and tasks run that
+  /// declared none yet made new blocks: what keeps admission from knowing a task's bytes ahead.
+  /// Tasks waiting for memory now.
+  int64_t parked_tasks() const {
+    std::lock_guard lock(admit_mu_);
+    return static_cast<int64_t>(parked_.size());
+  }
+  int64_t unclaimed_outputs() const { return unclaimed_outputs_.load(); }
+  int64_t undeclared_tasks() const { return undeclared_tasks_.load(); }
   int64_t net_in_bytes() const { return net_in_.load(std::memory_order_relaxed); }
   int64_t net_out_bytes() const { return net_out_.load(std::memory_order_relaxed); }
   void CountTransfer(int64_t bytes_in, int64_t bytes_out) {
@@ -153,6 +162,8 @@ class Node {
   const std::shared_ptr<const KernelRegistry> registry_;
   ObjectSource* const peers_;
   std::atomic<int64_t> tasks_run_{0};
+  std::atomic<int64_t> unclaimed_outputs_{0};
+  std::atomic<int64_t> undeclared_tasks_{0};
   std::atomic<int64_t> net_in_{0};
   std::atomic<int64_t> net_out_{0};
   bool Dropped(uint64_t session) const;
@@ -166,14 +177,14 @@ class Node {
   std::atomic<bool> any_parked_{false};
   mutable std::mutex admit_mu_;  // guards parked_, spill_error_; serialises admissions that spill
   std::deque<std::shared_ptr<PendingTask>> parked_;
-  std::string spill_error_;           // the last failed spill, for OutOfMemoryError messages
+  std::string spill_error_;             // the last failed spill, for OutOfMemoryError messages
   std::vector<RemoteKey> fetch_retry_;  // guarded by admit_mu_: fetches to try again
   // guarded by admit_mu_: since when each fetch that found no memory has been retried
   std::unordered_map<RemoteKey, std::chrono::steady_clock::time_point, RemoteKeyHash>
       fetch_retry_since_;
   std::atomic<bool> any_fetch_retry_{false};  // fetch_retry_since_ is not empty: spares the lock
-  bool stopping_ = false;             // guarded by admit_mu_
-  std::condition_variable retry_cv_;  // with admit_mu_: wakes IdleRetryLoop to stop
+  bool stopping_ = false;                     // guarded by admit_mu_
+  std::condition_variable retry_cv_;          // with admit_mu_: wakes IdleRetryLoop to stop
   std::thread retry_thread_;
   std::mutex prefetch_mu_;  // guards prefetch_, stop_prefetch_
   std::condition_variable prefetch_cv_;

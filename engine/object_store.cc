@@ -156,8 +156,8 @@ Block ObjectStore::Restore(const ObjectId& id, std::unique_lock<std::mutex>& loc
     if (it == objects_.end() || it->second.state != State::kReady) continue;  // freed: throws
     Entry& now = it->second;
     // Sealed again meanwhile (a retried put, a recomputed task): the new value wins.
-    const bool same_file = disk && now.disk && now.disk->file == disk->file &&
-                           now.disk->offset == disk->offset;
+    const bool same_file =
+        disk && now.disk && now.disk->file == disk->file && now.disk->offset == disk->offset;
     const bool same_drop = !disk && !now.disk;
     if (now.resident || !(same_file || same_drop)) continue;
     now.value.block = block;

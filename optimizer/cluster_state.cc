@@ -21,8 +21,8 @@ ClusterState::ClusterState(std::vector<int64_t> memory, std::vector<int64_t> spi
       available_(memory_.size(), 1) {
   if (memory_.empty()) throw ValueError("ClusterState: need at least one node");
   if (!spilled.empty() && spilled.size() != memory_.size()) {
-    throw ValueError("ClusterState: " + std::to_string(spilled.size()) +
-                     " spilled figures for " + std::to_string(memory_.size()) + " nodes");
+    throw ValueError("ClusterState: " + std::to_string(spilled.size()) + " spilled figures for " +
+                     std::to_string(memory_.size()) + " nodes");
   }
   for (size_t i = 0; i < memory_.size(); ++i) {
     const int64_t s = spilled.empty() ? 0 : spilled[i];

@@ -37,7 +37,8 @@ ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> ar
 
 ObjectRef submit_source(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args,
                         int64_t node, engine::OutputSpec out, bool io) {
-  engine::TaskSpec spec{kernel, engine::Device::kCpu, node, std::move(args), 1, "", {std::move(out)}};
+  engine::TaskSpec spec{kernel, engine::Device::kCpu, node, std::move(args), 1,
+                        "",     {std::move(out)}};
   spec.io = io;
   spec.recomputable = true;
   return ctx.runtime->Submit(std::move(spec))[0];
@@ -158,7 +159,7 @@ BlockArray strided_view(const BlockArray& x, const Shape& start, const Shape& st
     args.emplace_back(shape_scalar(bs));
     args.emplace_back(int_scalar(static_cast<int64_t>(ig.dtype())));
     args.emplace_back(Scalar{std::move(regions)});
-    blocks.Add("array.gather", std::move(args), input_bytes, shape_size(bs) * item);
+    blocks.Add("array.gather", std::move(args), input_bytes, engine::OutputSpec{ig.dtype(), bs});
   });
   return make_array(in.ctx, std::move(og), std::move(blocks).Run());
 }

@@ -46,12 +46,12 @@ BlockArray broadcast_to(const BlockArray& x, const Shape& shape) {
   ArrayGrid grid(shape, detail::choose_block_shape(ctx, shape, DType::kBool, {}), DType::kBool);
   std::vector<ObjectRef> blocks;
   detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
-    blocks.push_back(detail::submit_source(ctx, "array.full",
-                                           {detail::shape_scalar(grid.block_shape_at(e)),
-                                            detail::int_scalar(static_cast<int64_t>(DType::kBool)),
-                                            detail::Scalar{1.0}, detail::int_scalar(1)},
-                                           detail::home_node(ctx, grid, e),
-                                           engine::OutputSpec{DType::kBool, grid.block_shape_at(e)}));
+    blocks.push_back(detail::submit_source(
+        ctx, "array.full",
+        {detail::shape_scalar(grid.block_shape_at(e)),
+         detail::int_scalar(static_cast<int64_t>(DType::kBool)), detail::Scalar{1.0},
+         detail::int_scalar(1)},
+        detail::home_node(ctx, grid, e), engine::OutputSpec{DType::kBool, grid.block_shape_at(e)}));
   });
   return where(detail::make_array(x.impl()->ctx, std::move(grid), std::move(blocks)), x, x);
 }
@@ -91,7 +91,7 @@ BlockArray take(const BlockArray& x, int64_t axis, const std::vector<int64_t>& p
     args.emplace_back(detail::Scalar{std::move(source)});
     args.emplace_back(detail::Scalar{std::move(local)});
     blocks.Add("array.take", std::move(args), input_bytes,
-               shape_size(grid.block_shape_at(e)) * item);
+               engine::OutputSpec{x.dtype(), grid.block_shape_at(e)});
   });
   return detail::make_array(in.ctx, std::move(grid), std::move(blocks).Run());
 }
@@ -123,7 +123,8 @@ struct MaskLayout {
     detail::GatherPlan count(ctx);
     for (int64_t i = 0; i < mask.grid().num_blocks(); ++i) {
       const int64_t n = shape_size(mask.grid().block_shape_at(mask.grid().entry(i)));
-      count.Add("array.count_true", {mask.impl()->blocks[static_cast<size_t>(i)]}, {n}, 8);
+      count.Add("array.count_true", {mask.impl()->blocks[static_cast<size_t>(i)]}, {n},
+                engine::OutputSpec{DType::kInt64, {}});
     }
     for (const engine::Block& c : ctx.runtime->Get(std::move(count).Run())) {
       counts.push_back(*c.data<int64_t>());
@@ -159,9 +160,11 @@ BlockArray mask_select(const BlockArray& base, const BlockArray& m) {
     if (l.counts[i] == bs[0]) {
       selected.Reuse(r);
     } else {
-      const int64_t bytes = shape_size(bs) * item;
-      selected.Add("array.compress", {r, mask_blocks[i]}, {bytes, bs[0]},
-                   bytes / bs[0] * l.counts[i]);
+      // The counts are known by now: the selection's shape is exact, not an upper bound.
+      Shape kept = bs;
+      kept[0] = l.counts[i];
+      selected.Add("array.compress", {r, mask_blocks[i]}, {shape_size(bs) * item, bs[0]},
+                   engine::OutputSpec{base.dtype(), kept});
     }
     slab_of.push_back(i);
   });
@@ -494,7 +497,9 @@ void IndexExpr::Impl::write_regions(const BlockArray& values) const {
     }
     args.emplace_back(detail::Scalar{std::move(regions)});
     const int64_t node = blocks[k].node();
-    blocks[k] = detail::submit(*bi.ctx, "array.assign", std::move(args), node);
+    blocks[k] = detail::submit(
+        *bi.ctx, "array.assign", std::move(args), node,
+        engine::OutputSpec{g.dtype(), g.block_shape_at(g.entry(static_cast<int64_t>(k)))});
   }
   bi.blocks = std::move(blocks);
 }
@@ -548,7 +553,8 @@ void IndexExpr::Impl::write_mask(const BlockArray& values) const {
       const BlockArray piece = detail::strided_view(v, start, Shape(start.size(), 1), count, count);
       blocks[b] = detail::submit(*in.ctx, "array.mask_assign",
                                  {blocks[b], l.mask.impl()->blocks[i], piece.impl()->blocks[0]},
-                                 blocks[b].node());
+                                 blocks[b].node(),
+                                 engine::OutputSpec{in.grid.dtype(), in.grid.block_shape_at(e)});
     }
     result = detail::make_array(in.ctx, in.grid, std::move(blocks))
                  .reshape(base.shape(), base.block_shape());

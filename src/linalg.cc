@@ -196,9 +196,9 @@ BlockArray contract(const BlockArray& a_in, const BlockArray& b_in, const Contra
                                       plan.Leaf({rb}, shape_size(gb.block_shape_at(eb)) * item),
                                       out_bytes, product, "tensordot"));
     });
-    const optimizer::OpId root = plan.Reduce(
-        std::move(partials), out_bytes, detail::BinaryStep(*ctx, kernels::BinaryOp::kAdd, out),
-        "sum");
+    const optimizer::OpId root =
+        plan.Reduce(std::move(partials), out_bytes,
+                    detail::BinaryStep(*ctx, kernels::BinaryOp::kAdd, out), "sum");
     plan.Output(root);
     planned.emplace_back(blocks.size(), root);
     blocks.emplace_back();

@@ -114,7 +114,11 @@ std::vector<Factor> tsqr_tree(const BlockArray& x, bool want_q, bool positive_di
     }
     args.emplace_back(Scalar{want_q});
     args.emplace_back(Scalar{positive_diag && f == root});
-    auto out = detail::submit_n(ctx, "linalg.qr", std::move(args), t[f].node, want_q ? 2 : 1);
+    const engine::OutputSpec r{x.dtype(), {t[f].k, n}};
+    auto out = detail::submit_n(
+        ctx, "linalg.qr", std::move(args), t[f].node, want_q ? 2 : 1,
+        want_q ? std::vector<engine::OutputSpec>{{x.dtype(), {t[f].rows, t[f].k}}, r}
+               : std::vector<engine::OutputSpec>{r});
     if (want_q) t[f].q = out[0];
     t[f].r = out.back();
   }

@@ -98,7 +98,8 @@ void BlockPlan::Run() {
 }
 
 void GatherPlan::Add(const char* kernel, std::vector<TaskArg> args,
-                     const std::vector<int64_t>& input_bytes, int64_t bytes) {
+                     const std::vector<int64_t>& input_bytes, std::optional<engine::OutputSpec> out,
+                     int64_t bytes) {
   if (input_bytes.empty()) throw ValueError(std::string(kernel) + ": a gather needs an input");
   std::vector<OpId> inputs;
   for (size_t i = 0; i < input_bytes.size(); ++i) {
@@ -107,7 +108,7 @@ void GatherPlan::Add(const char* kernel, std::vector<TaskArg> args,
   any_task_ = true;
   const size_t n = inputs.size();
   StepFn fn =
-      [this, kernel, n,
+      [this, kernel, n, out = std::move(out),
        rest = std::vector<TaskArg>(std::make_move_iterator(args.begin() + static_cast<int64_t>(n)),
                                    std::make_move_iterator(args.end()))](
           const std::vector<const Refs*>& in, int64_t node) mutable {  // runs once
@@ -115,7 +116,7 @@ void GatherPlan::Add(const char* kernel, std::vector<TaskArg> args,
         for (size_t i = 0; i < n; ++i) call.emplace_back(in[i]->at(0));
         call.insert(call.end(), std::make_move_iterator(rest.begin()),
                     std::make_move_iterator(rest.end()));
-        return Refs{submit(ctx_, kernel, std::move(call), node)};
+        return Refs{submit(ctx_, kernel, std::move(call), node, out)};
       };
   const OpId op = plan_.Gather(std::move(inputs), bytes, std::move(fn), kernel);
   plan_.Output(op);

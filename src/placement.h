@@ -67,10 +67,15 @@ class GatherPlan {
   explicit GatherPlan(Context::Impl& ctx) : ctx_(ctx), plan_(ctx) {}
 
   /// The next block: `kernel` reads `args`, whose leading ObjectRefs are the blocks it gathers
-  /// from (`input_bytes` gives each one's size) and whose rest are scalars; the new block
-  /// has `bytes`.
+  /// from (`input_bytes` gives each one's size) and whose rest are scalars; it makes the block
+  /// `out` declares, of `bytes` (those of `out`, or 0 for a view of its input that allocates
+  /// nothing and so declares nothing).
   void Add(const char* kernel, std::vector<TaskArg> args, const std::vector<int64_t>& input_bytes,
-           int64_t bytes);
+           std::optional<engine::OutputSpec> out, int64_t bytes);
+  void Add(const char* kernel, std::vector<TaskArg> args, const std::vector<int64_t>& input_bytes,
+           const engine::OutputSpec& out) {
+    Add(kernel, std::move(args), input_bytes, out, out.nbytes());
+  }
   /// The next block is `block` itself: no task.
   void Reuse(ObjectRef block);
   /// Places and submits every task; the blocks in the order they were added.

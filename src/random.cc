@@ -224,7 +224,8 @@ BlockArray Generator::permutation(const BlockArray& x) {
     args.emplace_back(detail::int_scalar(static_cast<int64_t>(grid.dtype())));
     args.emplace_back(Scalar{std::move(source)});
     args.emplace_back(Scalar{std::move(row)});
-    blocks.Add("array.permute_rows", std::move(args), input_bytes, shape_size(bs) * item);
+    blocks.Add("array.permute_rows", std::move(args), input_bytes,
+               engine::OutputSpec{grid.dtype(), bs});
   });
   return detail::make_array(in.ctx, grid, std::move(blocks).Run());
 }

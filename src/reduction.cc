@@ -152,8 +152,8 @@ BlockArray arg_reduce(const BlockArray& x, bool is_max, std::optional<int64_t> a
     const int64_t out_bytes = shape_size(out_shape) * (itemsize(x.dtype()) + 8);
     const detail::StepFn combine = [&, outs](const auto& in, int64_t node) {
       return detail::submit_n(*ctx, "array.argcombine",
-                              {(*in[0])[0], (*in[0])[1], (*in[1])[0], (*in[1])[1], max_flag},
-                              node, 2, outs);
+                              {(*in[0])[0], (*in[0])[1], (*in[1])[0], (*in[1])[1], max_flag}, node,
+                              2, outs);
     };
     std::vector<optimizer::OpId> partials;
     for (size_t k : groups[o]) {

@@ -101,7 +101,7 @@ BlockArray join_slabs(const std::shared_ptr<Context::Impl>& ctx, const ArrayGrid
     args.emplace_back(shape_scalar(bs));
     args.emplace_back(int_scalar(static_cast<int64_t>(grid.dtype())));
     args.emplace_back(Scalar{std::move(regions)});
-    blocks.Add("array.gather", std::move(args), input_bytes, shape_size(bs) * item);
+    blocks.Add("array.gather", std::move(args), input_bytes, engine::OutputSpec{grid.dtype(), bs});
   });
   return make_array(ctx, grid, std::move(blocks).Run());
 }
@@ -304,8 +304,17 @@ BlockArray BlockArray::transpose(std::vector<int64_t> axes) const {
     for (size_t d = 0; d < axes.size(); ++d) ie[static_cast<size_t>(axes[d])] = e[d];
     const ObjectRef& r = in.blocks[static_cast<size_t>(in.grid.flat(ie))];
     // Block (i, j) of x.T() is block (j, i) of x, transposed.
-    const int64_t bytes = shape_size(grid.block_shape_at(e)) * itemsize(dtype());
-    blocks.Add("array.transpose", {r, detail::shape_scalar(axes)}, {bytes}, bytes);
+    const engine::OutputSpec out{dtype(), grid.block_shape_at(e)};
+    // When the axes longer than 1 keep their order, the kernel returns a view of the input's
+    // bytes: nothing new is allocated.
+    const Shape ib = in.grid.block_shape_at(ie);
+    Shape kept;
+    for (int64_t a : axes) {
+      if (ib[static_cast<size_t>(a)] > 1) kept.push_back(a);
+    }
+    const bool view = std::is_sorted(kept.begin(), kept.end());
+    blocks.Add("array.transpose", {r, detail::shape_scalar(axes)}, {out.nbytes()},
+               view ? std::nullopt : std::optional(out), out.nbytes());
   });
   return detail::make_array(in.ctx, std::move(grid), std::move(blocks).Run());
 }
@@ -373,7 +382,7 @@ BlockArray BlockArray::reshape(Shape shape, Shape block_shape) const {
     args.emplace_back(detail::shape_scalar(this->block_shape()));
     args.emplace_back(detail::Scalar{std::vector<int64_t>(ids.begin(), ids.end())});
     blocks.Add("array.reshape_gather", std::move(args), input_bytes,
-               shape_size(grid.block_shape_at(e)) * item);
+               engine::OutputSpec{dtype(), grid.block_shape_at(e)});
   });
   return detail::make_array(in.ctx, std::move(grid), std::move(blocks).Run());
 }

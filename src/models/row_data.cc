@@ -73,8 +73,7 @@ Eigen::VectorXd sum_over_blocks(const RowData& data, const char* kernel,
     for (const auto& s : scalars) args.emplace_back(s);
     return Refs{nums::detail::submit(ctx, kernel, std::move(args), node, partial)};
   };
-  const nums::detail::StepFn add =
-      nums::detail::BinaryStep(ctx, kernels::BinaryOp::kAdd, partial);
+  const nums::detail::StepFn add = nums::detail::BinaryStep(ctx, kernels::BinaryOp::kAdd, partial);
   std::vector<optimizer::OpId> partials;
   for (size_t i = 0; i < data.x.size(); ++i) {
     const int64_t rows = data.grid.block_shape_at({static_cast<int64_t>(i), 0})[0];

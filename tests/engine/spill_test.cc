@@ -2,8 +2,8 @@
 // back, OutOfMemoryError, and spill files that go with their objects. Embedded nodes, real
 // files.
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 #include <pthread.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -201,8 +201,8 @@ TEST(SpillTest, ARecomputableTaskMustMakeItsBlockFromScalarsAlone) {
   with_input.outputs = {OutputSpec{float64, {1}}};
   with_input.recomputable = true;
   EXPECT_THROW(c.rt->Submit(with_input), ValueError);
-  TaskSpec undeclared{"test.ramp", Device::kCpu, 0, {Scalar{std::vector<int64_t>{4}}, Scalar{1.0}},
-                      1, ""};
+  TaskSpec undeclared{
+      "test.ramp", Device::kCpu, 0, {Scalar{std::vector<int64_t>{4}}, Scalar{1.0}}, 1, ""};
   undeclared.recomputable = true;
   EXPECT_THROW(c.rt->Submit(undeclared), ValueError);
 }
@@ -223,19 +223,21 @@ TEST(SpillTest, IoTasksRunOnTheNodesIoThreadsWhileComputeThreadsAreHeld) {
   gate_open = true;
   ASSERT_TRUE(ran) << "the I/O task waited for a compute thread";
   EXPECT_EQ(c.rt->Get(done.ready[0]).data<double>()[0], 1.0);
-  const ObjectRef compute = c.rt->Submit(TaskSpec{"test.on_io_thread", Device::kCpu, 0, {}, 1, ""})[0];
+  const ObjectRef compute =
+      c.rt->Submit(TaskSpec{"test.on_io_thread", Device::kCpu, 0, {}, 1, ""})[0];
   EXPECT_EQ(c.rt->Get(compute).data<double>()[0], 0.0);
 }
 
 // A task that waits for memory is not overtaken by a smaller one that arrives after it.
 TEST(SpillTest, NewTasksQueueBehindTasksWaitingForMemory) {
-  Cluster c(64 * kMiB, "");  // 51.2 MiB for objects, nothing can be spilled
+  Cluster c(64 * kMiB, "");              // 51.2 MiB for objects, nothing can be spilled
   ObjectRef held = c.Ramp(5 * kMiB, 0);  // 40 MiB
   c.rt->Wait({held}, 1);
   gate_open = false;
   ObjectRef gate = c.rt->Submit(TaskSpec{"test.gate", Device::kCpu, 0, {}, 1, ""})[0];
   ASSERT_TRUE(PollFor([] { return at_gate.load() == 1; }));
   ObjectRef big = c.Ramp(kMiB + kMiB / 2, 1);  // 12 MiB: waits for `held` to go
+  ASSERT_TRUE(PollFor([&] { return c.rt->node(0).parked_tasks() == 1; }));
   ObjectRef small = c.Ramp(kMiB / 8, 2);       // 1 MiB: would fit now
   const WaitResult early = c.rt->Wait({small}, 1, std::chrono::milliseconds(300));
   held = ObjectRef();

@@ -302,14 +302,13 @@ TEST(Placement, SpilledBytesCountAsTheNodesLoad) {
   const OpId b = g.AddLeaf(1, 10);
   g.MarkOutput(g.AddBinary(a, b, 100));
   const std::vector<int64_t> resident{500, 500};
-  EXPECT_EQ(PlaceOnCluster(g, resident, Policy::kLshs, {}, std::vector<int64_t>{0, 1000})
-                .node_of_op[2],
-            0);
-  EXPECT_EQ(PlaceOnCluster(g, resident, Policy::kLshs, {}, std::vector<int64_t>{1000, 0})
-                .node_of_op[2],
-            1);
-  EXPECT_THROW(PlaceOnCluster(g, resident, Policy::kLshs, {}, std::vector<int64_t>{1}),
-               ValueError);
+  EXPECT_EQ(
+      PlaceOnCluster(g, resident, Policy::kLshs, {}, std::vector<int64_t>{0, 1000}).node_of_op[2],
+      0);
+  EXPECT_EQ(
+      PlaceOnCluster(g, resident, Policy::kLshs, {}, std::vector<int64_t>{1000, 0}).node_of_op[2],
+      1);
+  EXPECT_THROW(PlaceOnCluster(g, resident, Policy::kLshs, {}, std::vector<int64_t>{1}), ValueError);
 }
 
 TEST(Policy, NamesRoundTrip) {
