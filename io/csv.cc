@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "io/csv_lines.h"
 #include "io/file_util.h"
@@ -80,6 +81,7 @@ BlockArray ReadCsv(const Context& context, const std::string& path, const CsvOpt
       LineEnd(again.get(), 0, size, path, &header);
       SplitFields(header, delim, fields);
       columns.resize(fields.size());
+      std::iota(columns.begin(), columns.end(), int64_t{0});
     }
     width = columns.empty() ? 0 : *std::max_element(columns.begin(), columns.end()) + 1;
   }

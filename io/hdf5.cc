@@ -349,8 +349,7 @@ void write_hdf5(const BlockArray& x, const std::string& path, const std::string&
     });
     batch.Send();
   } catch (...) {
-    if (!acks.empty()) ctx.runtime->Wait(acks, static_cast<int64_t>(acks.size()));
-    RemoveQuietly(temp);
+    AbortWrite(ctx, acks, temp);
     throw;
   }
   FinishWrite(ctx, acks, temp, [&] { CommitTempFile(temp, path); });

@@ -9,6 +9,7 @@
 #include "io/write_commit.h"
 #include "nums/io.hpp"
 #include "src/array_impl.h"
+#include "src/checked.h"
 
 namespace nums::io {
 
@@ -56,8 +57,7 @@ void save(const BlockArray& x, const std::string& path) {
     });
     batch.Send();
   } catch (...) {
-    if (!acks.empty()) ctx.runtime->Wait(acks, static_cast<int64_t>(acks.size()));
-    RemoveQuietly(temp);
+    AbortWrite(ctx, acks, temp);
     throw;
   }
   FinishWrite(ctx, acks, temp, [&] { CommitTempFile(temp, path); });
@@ -72,6 +72,13 @@ BlockArray load(const Context& context, const std::string& path, const LoadOptio
   std::string prelude(static_cast<size_t>(std::min<int64_t>(kNpyPreludeBytes, file_size)), '\0');
   PreadFully(fd.get(), prelude.data(), static_cast<int64_t>(prelude.size()), 0, path);
   const int64_t header_len = NpyHeaderLength(prelude, path);
+  // NumPy writes headers of a few hundred bytes; a huge length is a corrupt file, not a reason
+  // to allocate gigabytes.
+  constexpr int64_t kMaxHeaderBytes = int64_t{64} << 20;
+  if (header_len > kMaxHeaderBytes) {
+    throw IOError("'" + path + "' is not a valid .npy file: its header claims " +
+                  std::to_string(header_len) + " bytes");
+  }
   if (header_len > file_size) {
     throw IOError("'" + path + "' is truncated: its header needs " + std::to_string(header_len) +
                   " bytes, the file has " + std::to_string(file_size));
@@ -81,15 +88,16 @@ BlockArray load(const Context& context, const std::string& path, const LoadOptio
   fd.Close(path);
   const NpyHeader h = ParseNpyHeader(header, path);
 
-  ArrayGrid grid(h.shape, detail::choose_block_shape(*ctx, h.shape, h.dtype, options.block_shape),
-                 h.dtype);
-  const int64_t expected = h.data_offset + grid.size() * itemsize(h.dtype);
+  detail::check_shape(h.shape, h.dtype, "load");  // ValueError: bytes that do not fit int64
+  const int64_t expected = h.data_offset + shape_size(h.shape) * itemsize(h.dtype);
   if (file_size < expected) {
     throw IOError("'" + path + "' is truncated: header and data of a " +
                   std::string(dtype_name(h.dtype)) + " array of shape " + shape_str(h.shape) +
                   " need " + std::to_string(expected) + " bytes, the file has " +
                   std::to_string(file_size));
   }
+  ArrayGrid grid(h.shape, detail::choose_block_shape(*ctx, h.shape, h.dtype, options.block_shape),
+                 h.dtype);
   // A Fortran-order file holds the transpose in C order: read each block's region of it.
   const Shape file_shape = h.fortran_order ? Shape(h.shape.rbegin(), h.shape.rend()) : h.shape;
   std::vector<engine::ObjectRef> blocks;

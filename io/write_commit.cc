@@ -11,6 +11,15 @@ const BlockArray::Impl& ArrayOf(const BlockArray& x, const char* op) {
   return *x.impl();
 }
 
+void AbortWrite(Context::Impl& ctx, const std::vector<engine::ObjectRef>& acks,
+                const std::string& temp) noexcept {
+  try {
+    if (!acks.empty()) ctx.runtime->Wait(acks, static_cast<int64_t>(acks.size()));
+  } catch (...) {  // the submission's error is the one to report
+  }
+  RemoveQuietly(temp);
+}
+
 void FinishWrite(Context::Impl& ctx, const std::vector<engine::ObjectRef>& acks,
                  const std::string& temp, const std::function<void()>& commit) {
   try {

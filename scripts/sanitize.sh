@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the tests under the sanitizers, each in a build directory of its own:
 #   asan  AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer) in build-asan: the
-#         engine, array, optimizer, cluster and owner tests, with the `nums` daemons and the owner
+#         engine, array, optimizer, cluster, owner and io tests, with the `nums` daemons and the owner
 #         driver they spawn built the same way, so the daemons are checked too.
 #   tsan  ThreadSanitizer in build-tsan: the engine tests (executor, object store, leases, the
 #         embedded runtime); `tsan-all` adds the array tests (slow: 10x or more).
@@ -82,7 +82,7 @@ asan() {
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$root/$dir/sanitizer-logs/ubsan"
   export LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp:print_suppressions=0"
   timed "asan build" cmake --build "$dir" -j"$jobs" --target engine_tests array_tests \
-    optimizer_tests cluster_tests owner_tests nums_cli owner_driver
+    optimizer_tests cluster_tests owner_tests io_tests io_cluster_tests nums_cli owner_driver
   # Not the install check (it builds a separate project without the sanitizer flags) nor the
   # header-packaging check (nothing to sanitize).
   timed "asan tests" run_tests "$dir" '^(install_find_package|deps_packaged)$' "$@"

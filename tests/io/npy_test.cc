@@ -7,6 +7,8 @@
 #include <fstream>
 #include <set>
 
+#include "engine/embedded_runtime.h"
+#include "io/csv.h"
 #include "io/file_util.h"
 #include "io/npy_format.h"
 #include "nums/nums.hpp"
@@ -221,6 +223,18 @@ TEST_F(NpyTest, NotAnNpyFileRaisesIOError) {
   std::ofstream(bad, std::ios::binary)
       << std::string("\x93NUMPY\x01\x00\x16\x00", 10) << "{'descr': '<f8', }    \n";
   ExpectThrowWith<IOError>([&] { io::load(*ctx_, bad); }, {bad, "fortran_order"});
+  // A 2.0 header that claims 4 GiB, and a shape whose bytes do not fit int64.
+  const std::string huge = dir_.file("huge.npy");
+  std::ofstream(huge, std::ios::binary)
+      << std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff", 12) << std::string(100, ' ');
+  ExpectThrowWith<IOError>([&] { io::load(*ctx_, huge); }, {huge, "4294967307"});
+  const std::string wide = dir_.file("wide.npy");
+  std::string dict =
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }";
+  dict.append(118 - dict.size(), ' ');
+  std::ofstream(wide, std::ios::binary)
+      << std::string("\x93NUMPY\x01\x00\x76\x00", 10) << dict << '\n';
+  ExpectThrowWith<ValueError>([&] { io::load(*ctx_, wide); }, {"4611686018427387904"});
 }
 
 TEST_F(NpyTest, BadBlockShapeRaisesShapeError) {
@@ -325,6 +339,40 @@ TEST_F(NpyTest, SaveKeepsTheModeOfTheFileItReplaces) {
   EXPECT_EQ(fs::status(path).permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
   EXPECT_EQ(io::load(*ctx_, path).get().to_vector<double>(), (std::vector<double>{1, 1, 1}));
+}
+
+// Every io task declares exactly the blocks its kernel makes (nodes admit tasks by those bytes).
+TEST_F(NpyTest, IoTasksDeclareExactlyTheirOutputs) {
+  auto* rt = dynamic_cast<engine::EmbeddedRuntime*>(ctx_->impl()->runtime.get());
+  ASSERT_NE(rt, nullptr);
+  auto count = [&] {
+    rt->WaitIdle();
+    int64_t unclaimed = 0, undeclared = 0;
+    for (int64_t i = 0; i < rt->num_nodes(); ++i) {
+      unclaimed += rt->node(i).unclaimed_outputs();
+      undeclared += rt->node(i).undeclared_tasks();
+    }
+    return std::pair{unclaimed, undeclared};
+  };
+  const auto before = count();
+  const NDArray a = SpecialNDArray({9, 7}, int32, 3);
+  const BlockArray x = from_ndarray(a, {4, 3});
+  io::save(x, dir_.file("x.npy"));
+  (void)io::load(*ctx_, dir_.file("x.npy"), {.block_shape = {2, 5}}).get();
+  io::write_hdf5(x, dir_.file("raw.h5"), "x");
+  io::write_hdf5(x, dir_.file("gz.h5"), "x", {.compression = "gzip"});
+  (void)io::read_hdf5(*ctx_, dir_.file("raw.h5"), "x", {.block_shape = {2, 5}}).get();
+  (void)io::read_hdf5(*ctx_, dir_.file("gz.h5"), "x", {.block_shape = {2, 5}}).get();
+  const PythonResult r = RunPython(
+      "import numpy as np\nnp.save('f.npy', np.asfortranarray(np.ones((5, 4))))\n"
+      "open('t.csv', 'w').write('1,2\\n3,4\\n5,6\\n')\n",
+      dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  (void)io::load(*ctx_, dir_.file("f.npy"), {.block_shape = {2, 3}}).get();
+  (void)io::ReadCsv(*ctx_, dir_.file("t.csv"), {.block_shape = {2, 1}}, 3).get();
+  const auto after = count();
+  EXPECT_EQ(after.first - before.first, 0) << "a declared output did not match its kernel's block";
+  EXPECT_EQ(after.second - before.second, 0) << "an io task declared no outputs";
 }
 
 TEST(NpyFormat, HeadersAre64ByteAlignedAndUseVersion2OnlyWhenNeeded) {
