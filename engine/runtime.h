@@ -18,9 +18,9 @@ struct NodeInfo {
   NodeId id = 0;
   std::string address;
   int64_t cores = 0;
-  int64_t memory_bytes = 0;         ///< capacity
-  int64_t memory_used = 0;          ///< bytes of objects held in memory
-  int64_t spilled_bytes = 0;        ///< bytes of objects not in memory (spilled, or dropped to remake)
+  int64_t memory_bytes = 0;   ///< capacity
+  int64_t memory_used = 0;    ///< bytes of objects held in memory
+  int64_t spilled_bytes = 0;  ///< bytes of objects not in memory (spilled, or dropped to remake)
   int64_t spill_bytes_total = 0;    ///< bytes written to spill files so far
   int64_t restore_bytes_total = 0;  ///< bytes read back from them so far
   int64_t num_objects = 0;

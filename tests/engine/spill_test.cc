@@ -238,7 +238,7 @@ TEST(SpillTest, NewTasksQueueBehindTasksWaitingForMemory) {
   ASSERT_TRUE(PollFor([] { return at_gate.load() == 1; }));
   ObjectRef big = c.Ramp(kMiB + kMiB / 2, 1);  // 12 MiB: waits for `held` to go
   ASSERT_TRUE(PollFor([&] { return c.rt->node(0).parked_tasks() == 1; }));
-  ObjectRef small = c.Ramp(kMiB / 8, 2);       // 1 MiB: would fit now
+  ObjectRef small = c.Ramp(kMiB / 8, 2);  // 1 MiB: would fit now
   const WaitResult early = c.rt->Wait({small}, 1, std::chrono::milliseconds(300));
   held = ObjectRef();
   gate_open = true;

@@ -16,13 +16,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class CsvTest : public ::testing::Test {
+class CsvTest : public EmbeddedIoTest {
  protected:
-  static void SetUpTestSuite() { ctx_ = new Context(init({.nodes = 3, .threads_per_node = 1})); }
-  static void TearDownTestSuite() {
-    delete ctx_;
-    ctx_ = nullptr;
-  }
   void Write(const std::string& name, const std::string& text) {
     std::ofstream(dir_.file(name), std::ios::binary) << text;
   }
@@ -34,10 +29,7 @@ class CsvTest : public ::testing::Test {
       EXPECT_SAME_BYTES(x.get(), want);
     }
   }
-  static Context* ctx_;
-  TempDir dir_;
 };
-Context* CsvTest::ctx_ = nullptr;
 
 TEST_F(CsvTest, ReadsWhatNumpyWritesAsNumpyReadsIt) {
   const PythonResult r = RunPython(R"(

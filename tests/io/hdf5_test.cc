@@ -41,17 +41,7 @@ const std::vector<Case>& Cases() {
 
 std::string PyDType(DType t) { return t == bool_ ? "bool" : std::string(dtype_name(t)); }
 
-class Hdf5Test : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { ctx_ = new Context(init({.nodes = 3, .threads_per_node = 1})); }
-  static void TearDownTestSuite() {
-    delete ctx_;
-    ctx_ = nullptr;
-  }
-  static Context* ctx_;
-  TempDir dir_;
-};
-Context* Hdf5Test::ctx_ = nullptr;
+class Hdf5Test : public EmbeddedIoTest {};
 
 TEST_F(Hdf5Test, RoundTripsEveryDTypeBitIdentically) {
   uint64_t seed = 1;

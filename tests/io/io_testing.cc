@@ -121,4 +121,15 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+Context* EmbeddedIoTest::ctx_ = nullptr;
+
+void EmbeddedIoTest::SetUpTestSuite() {
+  ctx_ = new Context(init({.nodes = 3, .threads_per_node = 1}));
+}
+
+void EmbeddedIoTest::TearDownTestSuite() {
+  delete ctx_;
+  ctx_ = nullptr;
+}
+
 }  // namespace nums::testing

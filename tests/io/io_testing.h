@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "nums/context.hpp"
 #include "nums/ndarray.hpp"
 
 namespace nums::testing {
@@ -51,6 +52,16 @@ class TempDir {
 
  private:
   std::filesystem::path path_;
+};
+
+/// A suite whose tests share one embedded context of 3 nodes of 1 thread (made once per suite),
+/// each test with a temporary directory of its own.
+class EmbeddedIoTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  static Context* ctx_;
+  TempDir dir_;
 };
 
 }  // namespace nums::testing

@@ -44,17 +44,7 @@ const std::vector<Case>& Cases() {
   return kCases;
 }
 
-class NpyTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { ctx_ = new Context(init({.nodes = 3, .threads_per_node = 1})); }
-  static void TearDownTestSuite() {
-    delete ctx_;
-    ctx_ = nullptr;
-  }
-  static Context* ctx_;
-  TempDir dir_;
-};
-Context* NpyTest::ctx_ = nullptr;
+class NpyTest : public EmbeddedIoTest {};
 
 TEST_F(NpyTest, RoundTripsEveryDTypeBitIdentically) {
   uint64_t seed = 1;
