@@ -290,69 +290,53 @@ void write_hdf5(const BlockArray& x, const std::string& path, const std::string&
   const ArrayGrid& grid = impl.grid;
 
   const std::string temp = TempPathFor(path);
+  // Where each block goes: raw addresses for unfiltered data (allocated at creation), else HDF5.
+  Hdf5Layout layout;
+  std::vector<Hdf5BlockRead> plans;
   try {
     CreateFile(x, temp, path, dataset, chunks, options);
+    Hdf5Lock lock;
+    Hid file = OpenHdf5File(temp, false, dataset);
+    Hid ds = OpenDataset(file, temp, dataset);
+    layout = ReadHdf5Layout(file, ds, temp, dataset);
+    detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+      plans.push_back(PlanBlockRead(ds, layout, grid, e));
+    });
   } catch (...) {
     RemoveQuietly(temp);
     throw;
   }
-  std::vector<engine::ObjectRef> acks;
-  try {
-    // Where each block goes: raw addresses for unfiltered data (allocated above), else HDF5.
-    Hdf5Layout layout;
-    std::vector<Hdf5BlockRead> plans;
-    {
-      Hdf5Lock lock;
-      Hid file = OpenHdf5File(temp, false, dataset);
-      Hid ds = OpenDataset(file, temp, dataset);
-      layout = ReadHdf5Layout(file, ds, temp, dataset);
-      detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
-        plans.push_back(PlanBlockRead(ds, layout, grid, e));
-      });
+  const auto code = detail::int_scalar(static_cast<int64_t>(grid.dtype()));
+  WriteBlocks(ctx, impl, temp, path, [&](const Shape& e, const engine::ObjectRef& block) {
+    const Hdf5BlockRead& plan = plans[static_cast<size_t>(grid.flat(e))];
+    const Shape offset = grid.block_offset(e);
+    engine::TaskSpec spec;
+    spec.name = "io.hdf5.write '" + path + "' " + dataset + " block " + shape_str(e);
+    if (plan.kind == Hdf5BlockRead::Kind::kChunks) {
+      spec.kernel = "io.hdf5.write_chunks";
+      spec.args = {block,
+                   engine::Scalar{temp},
+                   detail::shape_scalar(offset),
+                   detail::shape_scalar(grid.shape()),
+                   code,
+                   detail::shape_scalar(layout.chunks),
+                   engine::Scalar{plan.chunks}};
+      spec.scratch_bytes = shape_size(layout.chunks) * itemsize(grid.dtype());
+    } else if (plan.kind == Hdf5BlockRead::Kind::kContiguous) {
+      spec.kernel = "io.hdf5.write_contiguous";  // the .npy writer's: C order at an offset
+      spec.args = {block,
+                   engine::Scalar{temp},
+                   detail::int_scalar(layout.contiguous_address),
+                   detail::shape_scalar(grid.shape()),
+                   detail::shape_scalar(offset),
+                   code};
+    } else {
+      spec.kernel = "io.hdf5.write";
+      spec.args = {block, engine::Scalar{temp}, engine::Scalar{dataset},
+                   detail::shape_scalar(offset), code};
     }
-    acks.reserve(impl.blocks.size());
-    engine::SubmitBatch batch(*ctx.runtime);
-    detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
-      const engine::ObjectRef& block = impl.blocks[static_cast<size_t>(grid.flat(e))];
-      const Hdf5BlockRead& plan = plans[static_cast<size_t>(grid.flat(e))];
-      const Shape offset = grid.block_offset(e);
-      const auto code = detail::int_scalar(static_cast<int64_t>(grid.dtype()));
-      engine::TaskSpec spec{"io.hdf5.write",
-                            engine::Device::kCpu,
-                            ctx.runtime->Location(block),
-                            {block, engine::Scalar{temp}, engine::Scalar{dataset},
-                             detail::shape_scalar(offset), code},
-                            1,
-                            "io.hdf5.write '" + path + "' " + dataset + " block " + shape_str(e),
-                            {engine::OutputSpec{DType::kInt64, {}}}};
-      if (plan.kind == Hdf5BlockRead::Kind::kChunks) {
-        spec.kernel = "io.hdf5.write_chunks";
-        spec.args = {block,
-                     engine::Scalar{temp},
-                     detail::shape_scalar(offset),
-                     detail::shape_scalar(grid.shape()),
-                     code,
-                     detail::shape_scalar(layout.chunks),
-                     engine::Scalar{plan.chunks}};
-        spec.scratch_bytes = shape_size(layout.chunks) * itemsize(grid.dtype());
-      } else if (plan.kind == Hdf5BlockRead::Kind::kContiguous) {
-        spec.kernel = "io.hdf5.write_contiguous";  // the .npy writer's: C order at an offset
-        spec.args = {block,
-                     engine::Scalar{temp},
-                     detail::int_scalar(layout.contiguous_address),
-                     detail::shape_scalar(grid.shape()),
-                     detail::shape_scalar(offset),
-                     code};
-      }
-      spec.io = true;
-      acks.push_back(ctx.runtime->Submit(std::move(spec))[0]);
-    });
-    batch.Send();
-  } catch (...) {
-    AbortWrite(ctx, acks, temp);
-    throw;
-  }
-  FinishWrite(ctx, acks, temp, [&] { CommitTempFile(temp, path); });
+    return spec;
+  });
 }
 
 Attributes read_hdf5_attributes(const std::string& path, const std::string& dataset) {

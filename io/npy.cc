@@ -36,31 +36,18 @@ void save(const BlockArray& x, const std::string& path) {
     throw;
   }
 
-  std::vector<engine::ObjectRef> acks;
-  try {
-    acks.reserve(impl.blocks.size());
-    engine::SubmitBatch batch(*ctx.runtime);
-    detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
-      const engine::ObjectRef& block = impl.blocks[static_cast<size_t>(grid.flat(e))];
-      engine::TaskSpec spec{
-          "io.npy.write",
-          engine::Device::kCpu,
-          ctx.runtime->Location(block),
-          {block, engine::Scalar{temp}, detail::int_scalar(data_offset),
-           detail::shape_scalar(grid.shape()), detail::shape_scalar(grid.block_offset(e)),
-           detail::int_scalar(static_cast<int64_t>(grid.dtype()))},
-          1,
-          "io.npy.write '" + path + "' block " + shape_str(e),
-          {engine::OutputSpec{DType::kInt64, {}}}};
-      spec.io = true;
-      acks.push_back(ctx.runtime->Submit(std::move(spec))[0]);
-    });
-    batch.Send();
-  } catch (...) {
-    AbortWrite(ctx, acks, temp);
-    throw;
-  }
-  FinishWrite(ctx, acks, temp, [&] { CommitTempFile(temp, path); });
+  WriteBlocks(ctx, impl, temp, path, [&](const Shape& e, const engine::ObjectRef& block) {
+    engine::TaskSpec spec;
+    spec.kernel = "io.npy.write";
+    spec.args = {block,
+                 engine::Scalar{temp},
+                 detail::int_scalar(data_offset),
+                 detail::shape_scalar(grid.shape()),
+                 detail::shape_scalar(grid.block_offset(e)),
+                 detail::int_scalar(static_cast<int64_t>(grid.dtype()))};
+    spec.name = "io.npy.write '" + path + "' block " + shape_str(e);
+    return spec;
+  });
 }
 
 BlockArray load(const Context& context, const std::string& path, const LoadOptions& options) {

@@ -11,23 +11,37 @@ const BlockArray::Impl& ArrayOf(const BlockArray& x, const char* op) {
   return *x.impl();
 }
 
-void AbortWrite(Context::Impl& ctx, const std::vector<engine::ObjectRef>& acks,
-                const std::string& temp) noexcept {
+void WriteBlocks(Context::Impl& ctx, const BlockArray::Impl& x, const std::string& temp,
+                 const std::string& path, const BlockWriteSpec& spec_for) {
+  const ArrayGrid& grid = x.grid;
+  std::vector<engine::ObjectRef> acks;
+  acks.reserve(x.blocks.size());
   try {
-    if (!acks.empty()) ctx.runtime->Wait(acks, static_cast<int64_t>(acks.size()));
-  } catch (...) {  // the submission's error is the one to report
+    engine::SubmitBatch batch(*ctx.runtime);
+    detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+      const engine::ObjectRef& block = x.blocks[static_cast<size_t>(grid.flat(e))];
+      engine::TaskSpec spec = spec_for(e, block);
+      spec.node = ctx.runtime->Location(block);
+      spec.num_returns = 1;
+      spec.outputs = {engine::OutputSpec{DType::kInt64, {}}};
+      spec.io = true;
+      acks.push_back(ctx.runtime->Submit(std::move(spec))[0]);
+    });
+    batch.Send();
+  } catch (...) {
+    try {  // no task may still write to `temp` when it goes; the submission's error is reported
+      if (!acks.empty()) ctx.runtime->Wait(acks, static_cast<int64_t>(acks.size()));
+    } catch (...) {
+    }
+    RemoveQuietly(temp);
+    throw;
   }
-  RemoveQuietly(temp);
-}
-
-void FinishWrite(Context::Impl& ctx, const std::vector<engine::ObjectRef>& acks,
-                 const std::string& temp, const std::function<void()>& commit) {
   try {
     if (!acks.empty()) {
       ctx.runtime->Wait(acks, static_cast<int64_t>(acks.size()));
       ctx.runtime->Get(acks);
     }
-    commit();
+    CommitTempFile(temp, path);
   } catch (...) {
     RemoveQuietly(temp);
     throw;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/object_ref.h"
+#include "engine/task.h"
 #include "nums/block_array.hpp"
 #include "nums/context.hpp"
 
@@ -15,15 +16,16 @@ namespace nums::io {
 /// The array behind `x`; ValueError naming `op` for a default-constructed handle.
 const BlockArray::Impl& ArrayOf(const BlockArray& x, const char* op);
 
-/// Cleanup when submitting the block writes failed: waits (quietly) for the acks already sent,
-/// so that no task still writes to `temp`, then removes it. Never throws.
-void AbortWrite(Context::Impl& ctx, const std::vector<engine::ObjectRef>& acks,
-                const std::string& temp) noexcept;
+/// The write task of one block: `entry` of the grid, `block` its ref. The caller fills the
+/// kernel, its arguments, the name and scratch bytes; WriteBlocks the rest.
+using BlockWriteSpec =
+    std::function<engine::TaskSpec(const Shape& entry, const engine::ObjectRef& block)>;
 
-/// Waits until every ack is finished (so no block task still writes to `temp`), then: if one
-/// failed, removes `temp` and rethrows that task's error; otherwise runs `commit` (which makes
-/// `temp` visible as the final file), removing `temp` should it throw.
-void FinishWrite(Context::Impl& ctx, const std::vector<engine::ObjectRef>& acks,
-                 const std::string& temp, const std::function<void()>& commit);
+/// Submits the write task of every block of `x`, in one batch, each on the node that holds the
+/// block and on its I/O threads, acknowledging with one int64; waits for every ack, then renames
+/// `temp` over `path`. On any failure, once no task still writes to `temp`, removes it and
+/// rethrows (a failed task's error as it was).
+void WriteBlocks(Context::Impl& ctx, const BlockArray::Impl& x, const std::string& temp,
+                 const std::string& path, const BlockWriteSpec& spec_for);
 
 }  // namespace nums::io
