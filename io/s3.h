@@ -1,0 +1,55 @@
+#pragma once
+// An S3 client on libcurl: SigV4-signed requests (io/s3_sign.h) to AWS or any S3-compatible
+// endpoint, with retries. Configuration is read where the request is made (each node), from the
+// AWS environment variables and the ~/.aws/credentials and ~/.aws/config profiles; it is never
+// passed as a task argument. Errors are IOErrors naming the bucket, key, HTTP status and S3
+// error code.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nums::io {
+
+/// A bucket and key ("s3://bucket/key/with/slashes").
+struct S3Location {
+  std::string bucket;
+  std::string key;
+  /// "s3://bucket/key"
+  std::string url() const { return "s3://" + bucket + "/" + key; }
+};
+
+/// Splits an s3:// URL; ValueError for a URL without a bucket.
+S3Location ParseS3Url(const std::string& url);
+
+/// The object's size, or nullopt when the key does not exist (HEAD).
+std::optional<int64_t> S3Head(const S3Location& loc);
+/// The whole object, or nullopt when the key does not exist.
+std::optional<std::string> S3GetIfExists(const S3Location& loc);
+/// Exactly `n` bytes at `offset` (ranged GETs, in parallel for large ranges).
+void S3GetRange(const S3Location& loc, void* buf, int64_t n, int64_t offset);
+/// Creates or replaces the object: one PUT, or a multipart upload above kS3PartBytes (aborted
+/// on failure, so no partial object appears).
+void S3Put(const S3Location& loc, const void* data, int64_t n);
+/// Deletes the object (S3 does nothing for a missing key).
+void S3Delete(const S3Location& loc);
+/// Every key that starts with `prefix.key`, in the bucket's order.
+std::vector<std::string> S3List(const S3Location& prefix);
+
+/// Part size of the uploads S3Put splits; every part but the last must be at least 5 MiB.
+inline constexpr int64_t kS3PartBytes = int64_t{16} << 20;
+inline constexpr int64_t kS3MinPartBytes = int64_t{5} << 20;
+
+/// A multipart upload whose parts may be sent from different processes: begin on one, upload
+/// parts anywhere (numbers 1..10000), complete with every part's ETag, or abort.
+std::string S3CreateMultipartUpload(const S3Location& loc);
+/// Uploads one part; returns its ETag.
+std::string S3UploadPart(const S3Location& loc, const std::string& upload_id, int64_t part_number,
+                         const void* data, int64_t n);
+void S3CompleteMultipartUpload(const S3Location& loc, const std::string& upload_id,
+                               const std::vector<std::pair<int64_t, std::string>>& parts);
+void S3AbortMultipartUpload(const S3Location& loc, const std::string& upload_id);
+
+}  // namespace nums::io
