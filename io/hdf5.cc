@@ -307,36 +307,39 @@ void write_hdf5(const BlockArray& x, const std::string& path, const std::string&
     throw;
   }
   const auto code = detail::int_scalar(static_cast<int64_t>(grid.dtype()));
-  WriteBlocks(ctx, impl, temp, path, [&](const Shape& e, const engine::ObjectRef& block) {
-    const Hdf5BlockRead& plan = plans[static_cast<size_t>(grid.flat(e))];
-    const Shape offset = grid.block_offset(e);
-    engine::TaskSpec spec;
-    spec.name = "io.hdf5.write '" + path + "' " + dataset + " block " + shape_str(e);
-    if (plan.kind == Hdf5BlockRead::Kind::kChunks) {
-      spec.kernel = "io.hdf5.write_chunks";
-      spec.args = {block,
-                   engine::Scalar{temp},
-                   detail::shape_scalar(offset),
-                   detail::shape_scalar(grid.shape()),
-                   code,
-                   detail::shape_scalar(layout.chunks),
-                   engine::Scalar{plan.chunks}};
-      spec.scratch_bytes = shape_size(layout.chunks) * itemsize(grid.dtype());
-    } else if (plan.kind == Hdf5BlockRead::Kind::kContiguous) {
-      spec.kernel = "io.hdf5.write_contiguous";  // the .npy writer's: C order at an offset
-      spec.args = {block,
-                   engine::Scalar{temp},
-                   detail::int_scalar(layout.contiguous_address),
-                   detail::shape_scalar(grid.shape()),
-                   detail::shape_scalar(offset),
-                   code};
-    } else {
-      spec.kernel = "io.hdf5.write";
-      spec.args = {block, engine::Scalar{temp}, engine::Scalar{dataset},
-                   detail::shape_scalar(offset), code};
-    }
-    return spec;
-  });
+  WriteBlocks(
+      ctx, impl,
+      [&](const Shape& e, const engine::ObjectRef& block) {
+        const Hdf5BlockRead& plan = plans[static_cast<size_t>(grid.flat(e))];
+        const Shape offset = grid.block_offset(e);
+        engine::TaskSpec spec;
+        spec.name = "io.hdf5.write '" + path + "' " + dataset + " block " + shape_str(e);
+        if (plan.kind == Hdf5BlockRead::Kind::kChunks) {
+          spec.kernel = "io.hdf5.write_chunks";
+          spec.args = {block,
+                       engine::Scalar{temp},
+                       detail::shape_scalar(offset),
+                       detail::shape_scalar(grid.shape()),
+                       code,
+                       detail::shape_scalar(layout.chunks),
+                       engine::Scalar{plan.chunks}};
+          spec.scratch_bytes = shape_size(layout.chunks) * itemsize(grid.dtype());
+        } else if (plan.kind == Hdf5BlockRead::Kind::kContiguous) {
+          spec.kernel = "io.hdf5.write_contiguous";  // the .npy writer's: C order at an offset
+          spec.args = {block,
+                       engine::Scalar{temp},
+                       detail::int_scalar(layout.contiguous_address),
+                       detail::shape_scalar(grid.shape()),
+                       detail::shape_scalar(offset),
+                       code};
+        } else {
+          spec.kernel = "io.hdf5.write";
+          spec.args = {block, engine::Scalar{temp}, engine::Scalar{dataset},
+                       detail::shape_scalar(offset), code};
+        }
+        return spec;
+      },
+      ReplaceFileEnd(temp, path));
 }
 
 Attributes read_hdf5_attributes(const std::string& path, const std::string& dataset) {

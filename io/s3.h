@@ -24,12 +24,21 @@ struct S3Location {
 /// Splits an s3:// URL; ValueError for a URL without a bucket.
 S3Location ParseS3Url(const std::string& url);
 
-/// The object's size, or nullopt when the key does not exist (HEAD).
-std::optional<int64_t> S3Head(const S3Location& loc);
+/// What HEAD tells of an object.
+struct S3ObjectInfo {
+  int64_t size = 0;
+  std::string etag;  // as the server sent it, quotes included
+};
+
+/// The object's size and ETag, or nullopt when the key does not exist; a missing bucket or any
+/// other failure throws.
+std::optional<S3ObjectInfo> S3Head(const S3Location& loc);
 /// The whole object, or nullopt when the key does not exist.
 std::optional<std::string> S3GetIfExists(const S3Location& loc);
-/// Exactly `n` bytes at `offset` (ranged GETs, in parallel for large ranges).
-void S3GetRange(const S3Location& loc, void* buf, int64_t n, int64_t offset);
+/// Exactly `n` bytes at `offset` (ranged GETs, in parallel for large ranges). With an `etag`,
+/// IOError when the object is no longer that version (If-Match, and the reply's ETag checked).
+void S3GetRange(const S3Location& loc, void* buf, int64_t n, int64_t offset,
+                const std::string& etag = "");
 /// Creates or replaces the object: one PUT, or a multipart upload above kS3PartBytes (aborted
 /// on failure, so no partial object appears).
 void S3Put(const S3Location& loc, const void* data, int64_t n);
@@ -38,9 +47,20 @@ void S3Delete(const S3Location& loc);
 /// Every key that starts with `prefix.key`, in the bucket's order.
 std::vector<std::string> S3List(const S3Location& prefix);
 
+/// What this process's S3 client has done since it started (all threads).
+struct S3Counters {
+  int64_t attempts = 0;  // HTTP requests sent, retries included
+  int64_t retries = 0;   // of those, repeats after a retryable failure
+  int64_t parts_uploaded = 0;
+  int64_t bytes_sent = 0;      // request bodies of successful requests
+  int64_t bytes_received = 0;  // reply bodies of successful requests
+};
+S3Counters S3CountersNow();
+
 /// Part size of the uploads S3Put splits; every part but the last must be at least 5 MiB.
 inline constexpr int64_t kS3PartBytes = int64_t{16} << 20;
 inline constexpr int64_t kS3MinPartBytes = int64_t{5} << 20;
+inline constexpr int64_t kS3MaxParts = 10000;
 
 /// A multipart upload whose parts may be sent from different processes: begin on one, upload
 /// parts anywhere (numbers 1..10000), complete with every part's ETag, or abort.

@@ -26,7 +26,11 @@ std::string JoinPath(const std::string& base, const std::string& name) {
 }
 
 std::optional<int64_t> ObjectSize(const std::string& url) {
-  if (IsS3Url(url)) return S3Head(ParseS3Url(url));
+  if (IsS3Url(url)) {
+    std::optional<S3ObjectInfo> info = S3Head(ParseS3Url(url));
+    if (!info) return std::nullopt;
+    return info->size;
+  }
   struct stat st {};
   if (::stat(url.c_str(), &st) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;

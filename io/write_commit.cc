@@ -11,8 +11,8 @@ const BlockArray::Impl& ArrayOf(const BlockArray& x, const char* op) {
   return *x.impl();
 }
 
-void WriteBlocks(Context::Impl& ctx, const BlockArray::Impl& x, const std::string& temp,
-                 const std::string& path, const BlockWriteSpec& spec_for) {
+void WriteBlocks(Context::Impl& ctx, const BlockArray::Impl& x, const BlockWriteSpec& spec_for,
+                 const WriteEnd& end, const engine::OutputSpec& ack) {
   const ArrayGrid& grid = x.grid;
   std::vector<engine::ObjectRef> acks;
   acks.reserve(x.blocks.size());
@@ -23,29 +23,35 @@ void WriteBlocks(Context::Impl& ctx, const BlockArray::Impl& x, const std::strin
       engine::TaskSpec spec = spec_for(e, block);
       spec.node = ctx.runtime->Location(block);
       spec.num_returns = 1;
-      spec.outputs = {engine::OutputSpec{DType::kInt64, {}}};
+      spec.outputs = {ack};
       spec.io = true;
       acks.push_back(ctx.runtime->Submit(std::move(spec))[0]);
     });
     batch.Send();
   } catch (...) {
-    try {  // no task may still write to `temp` when it goes; the submission's error is reported
+    try {  // no task may still write when the abort runs; the submission's error is reported
       if (!acks.empty()) ctx.runtime->Wait(acks, static_cast<int64_t>(acks.size()));
     } catch (...) {
     }
-    RemoveQuietly(temp);
+    end.abort();
     throw;
   }
   try {
+    std::vector<engine::Block> values;
     if (!acks.empty()) {
       ctx.runtime->Wait(acks, static_cast<int64_t>(acks.size()));
-      ctx.runtime->Get(acks);
+      values = ctx.runtime->Get(acks);
     }
-    CommitTempFile(temp, path);
+    end.commit(values);
   } catch (...) {
-    RemoveQuietly(temp);
+    end.abort();
     throw;
   }
+}
+
+WriteEnd ReplaceFileEnd(const std::string& temp, const std::string& path) {
+  return {[temp, path](const std::vector<engine::Block>&) { CommitTempFile(temp, path); },
+          [temp] { RemoveQuietly(temp); }};
 }
 
 }  // namespace nums::io

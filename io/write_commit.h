@@ -1,11 +1,12 @@
 #pragma once
-// The driver's side of a write: wait for every block's acknowledgement, then commit; on any
-// failure remove the temporary file and rethrow.
+// The driver's side of a write: every block's write task, then one commit step once all have
+// acknowledged; on any failure an abort step, once no task still writes, and the error rethrown.
 
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "engine/block.h"
 #include "engine/object_ref.h"
 #include "engine/task.h"
 #include "nums/block_array.hpp"
@@ -21,11 +22,22 @@ const BlockArray::Impl& ArrayOf(const BlockArray& x, const char* op);
 using BlockWriteSpec =
     std::function<engine::TaskSpec(const Shape& entry, const engine::ObjectRef& block)>;
 
+/// How a write ends: `commit` gets every block's acknowledgement (in the grid's row-major
+/// order) once all are in; `abort` runs instead after a failure, once no task still writes.
+struct WriteEnd {
+  std::function<void(const std::vector<engine::Block>& acks)> commit;
+  std::function<void()> abort;
+};
+
 /// Submits the write task of every block of `x`, in one batch, each on the node that holds the
-/// block and on its I/O threads, acknowledging with one int64; waits for every ack, then renames
-/// `temp` over `path`. On any failure, once no task still writes to `temp`, removes it and
-/// rethrows (a failed task's error as it was).
-void WriteBlocks(Context::Impl& ctx, const BlockArray::Impl& x, const std::string& temp,
-                 const std::string& path, const BlockWriteSpec& spec_for);
+/// block and on its I/O threads, acknowledging with one block of `ack`; waits for every ack,
+/// then commits. On any failure (a task's, or the commit's) aborts and rethrows the error as it
+/// was.
+void WriteBlocks(Context::Impl& ctx, const BlockArray::Impl& x, const BlockWriteSpec& spec_for,
+                 const WriteEnd& end,
+                 const engine::OutputSpec& ack = engine::OutputSpec{DType::kInt64, {}});
+
+/// The ending of a write into the temporary file `temp`: rename it over `path`, or remove it.
+WriteEnd ReplaceFileEnd(const std::string& temp, const std::string& path);
 
 }  // namespace nums::io

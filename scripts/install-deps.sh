@@ -24,9 +24,25 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-echo "installing: ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# tests/io's S3 tests run npm's s3rver (an S3-compatible server) on loopback: Debian's nodejs
+# and npm, unless a node with its own npm is already installed.
+if ! command -v npm >/dev/null; then
+  [ "$(id -u)" -ne 0 ] && sudo="sudo" || sudo=""
+  echo "installing: nodejs npm"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+# The S3 test server, pinned, into .deps/ of this checkout (where tests/io looks for it).
+s3rver_dir="$(cd "$(dirname "$0")/.." && pwd)/.deps/s3rver"
+if [ ! -f "$s3rver_dir/node_modules/s3rver/package.json" ]; then
+  echo "installing: s3rver 3.7.1 (npm) into $s3rver_dir"
+  mkdir -p "$s3rver_dir"
+  npm install --prefix "$s3rver_dir" --no-audit --no-fund --loglevel=error s3rver@3.7.1 >/dev/null
+fi

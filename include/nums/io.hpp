@@ -9,7 +9,16 @@
 /// removed and an existing file at `path` is left as it was.
 ///
 /// On a cluster of several machines, `path` must name the same file on the driver and on every
-/// node (a shared filesystem).
+/// node (a shared filesystem), or be an S3 URL.
+///
+/// S3: where a function says so, `path` may be `s3://bucket/key`. Each process (the driver and
+/// every node) finds its credentials, region and endpoint as the AWS tools do: AWS_ACCESS_KEY_ID /
+/// AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, AWS_PROFILE with ~/.aws/credentials and
+/// ~/.aws/config (or AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE), AWS_REGION or
+/// AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL for an S3-compatible server
+/// (path-style addressing), AWS_MAX_ATTEMPTS (default 5); none of it travels in tasks. Requests
+/// are retried with exponential backoff and jitter on network errors, timeouts, 5xx and
+/// throttling; errors are IOErrors naming the bucket, key, HTTP status and S3 error code.
 
 #include <cstdint>
 #include <map>
@@ -31,13 +40,16 @@ struct LoadOptions {
 /// Writes `x` to `path` as a NEP 1 `.npy` file (format 1.0, or 2.0 when the header needs it),
 /// C order, little endian, with NumPy's descr (`<f8 <f4 <i8 <i4 |b1`). 0-d and empty arrays are
 /// written as NumPy writes them. Replaces an existing file only once the new one is complete.
+/// `path` may be an S3 URL: the object is a multipart upload whose parts (row blocks of at least
+/// 5 MiB, regrouped from `x`'s blocks when needed) are sent by the nodes that hold them; it
+/// appears only when every part is in, and the upload is aborted on failure.
 /// Throws IOError naming the file when it cannot be created, written or renamed (the old file
 /// is then left intact and no temporary file remains), and rethrows a failed block's error.
 void save(const BlockArray& x, const std::string& path);
 
 /// Reads the `.npy` file at `path` (format 1.0, 2.0 or 3.0; C or Fortran order; little or big
 /// endian) into an array of the context's cluster. Returns at once; each block is read by its
-/// node. Throws IOError naming the file for a missing or unreadable file, a bad header, or a
+/// node (from S3 with ranged GETs, checked against the object's ETag). Throws IOError naming the file for a missing or unreadable file, a bad header, or a
 /// file shorter than its header says (with the expected and actual bytes); DTypeError naming the
 /// descr for a dtype other than float64, float32, int64, int32 or bool; ShapeError for a
 /// block_shape of another rank.
