@@ -129,3 +129,81 @@ struct CsvOptions {
 BlockArray read_csv(const Context& ctx, const std::string& path, const CsvOptions& options = {});
 
 }  // namespace nums::io
+
+// ---------------------------------------------------------------------------------------------
+// Dataset specs: one string names a dataset in any of the formats above.
+
+namespace nums::io {
+
+/// The storage formats a dataset spec can name.
+enum class Format { kNpy, kHdf5, kCsv, kZarr };
+
+/// "npy", "hdf5", "csv" or "zarr".
+std::string format_name(Format format);
+
+/// A dataset spec taken apart: what `read` and `write` do with the string.
+///
+/// Grammar (extensions match in any case):
+/// - `PATH.npy`, `s3://BUCKET/KEY.npy`: a NumPy `.npy` file (load / save).
+/// - `PATH.h5:DATASET`, `PATH.hdf5:DATASET`: dataset DATASET (`/X`, `group/X`) of an HDF5 file
+///   (read_hdf5 / write_hdf5). PATH is everything before the first `.h5:` / `.hdf5:`. A spec
+///   that ends in `.h5` / `.hdf5` names no dataset: ValueError saying to add `:/name`.
+/// - `PATH.csv`: a CSV file (read_csv; written by the driver, see `write`).
+/// - `zarr://STORE`, `PATH.zarr`, `s3://BUCKET/PREFIX.zarr`: a zarr v2 store (a trailing '/' is
+///   allowed).
+/// HDF5 and CSV are local files only (an `s3://` spec of either is a ValueError).
+struct DatasetSpec {
+  Format format = Format::kNpy;
+  /// The file, `s3://` URL or zarr store (without the `zarr://` prefix).
+  std::string path;
+  /// HDF5 only: the dataset inside the file, as given after the ':'.
+  std::string dataset;
+};
+
+/// Parses `spec` by the grammar above. Throws ValueError naming the spec and listing the
+/// accepted forms for anything else (an empty spec, an unknown extension, an HDF5 file without a
+/// dataset or with an empty one, `zarr://` without a store, HDF5 or CSV on S3).
+DatasetSpec parse_dataset_spec(const std::string& spec);
+
+/// Options of io::read. Every format takes the block shape; the csv_* fields apply to CSV specs
+/// only and are ignored for the others.
+struct ReadOptions {
+  /// Block shape of the result; empty: the default rule (see default_block_shape).
+  Shape block_shape{};
+  /// CSV: the first line names the columns and is skipped.
+  bool csv_header = false;
+  /// CSV: the field separator.
+  char csv_delimiter = ',';
+  /// CSV: the element type of the result.
+  DType csv_dtype = float64;
+};
+
+/// Options of io::write. The HDF5 fields are a ValueError for any other format (they would be
+/// lost).
+struct WriteOptions {
+  /// HDF5: attributes attached to the dataset.
+  Attributes attributes{};
+  /// HDF5: "" (none) or "gzip".
+  std::string compression{};
+};
+
+/// Reads the dataset `spec` names (see DatasetSpec) with `load`, `read_hdf5`, `read_csv` or the
+/// zarr reader, passing `options.block_shape` to each. Returns at once as those do (CSV waits
+/// for its line counts). A CSV file is always read as a 2-d (rows, columns) array. Throws
+/// ValueError for a spec that does not parse; the reader's errors otherwise (IOError naming the
+/// file for a missing one); IOError "zarr support is not available in this build" for zarr specs
+/// in builds without the zarr reader.
+BlockArray read(const Context& ctx, const std::string& spec, const ReadOptions& options = {});
+
+/// Writes `x` to the dataset `spec` names with `save`, `write_hdf5` or the zarr writer; every
+/// node writes its own blocks and the result replaces an existing file only once complete.
+/// HDF5: the file is created anew holding this one dataset (an existing file at the path is
+/// replaced, whatever datasets it held). CSV: 0-d, 1-d (one value per line) or 2-d arrays,
+/// written by the driver one row block at a time (meant for small results such as
+/// coefficients; use .npy or HDF5 for large arrays), floats with 17 significant digits (9 for
+/// float32) so that read gives back the same values, bools as 1 / 0; the file appears by rename
+/// once complete. Throws ValueError for a spec that does not parse, for HDF5 options with
+/// another format and for a CSV of more than 2 dimensions; the writer's errors otherwise.
+void write(const BlockArray& x, const std::string& spec, const WriteOptions& options = {});
+
+}  // namespace nums::io

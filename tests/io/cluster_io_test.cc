@@ -154,5 +154,21 @@ TEST_F(ClusterIoTest, CsvRangesParsedByNodeProcesses) {
       {"bad.csv", "line 502", "column 2", "'oops'"});
 }
 
+TEST_F(ClusterIoTest, DatasetSpecsAndNumsConvertOnNodeProcesses) {
+  const NDArray want = RandomNDArray({23, 5}, float64, 4);
+  io::write(from_ndarray(want, {6, 5}), dir_.file("x.npy"));
+  std::string output;
+  ASSERT_EQ(RunNumsTool({"convert", "--address", cluster_->address(), "--token-file",
+                         cluster_->token_file(), dir_.file("x.npy"), dir_.file("x.h5") + ":/g/X",
+                         "--block-shape", "4,5"},
+                        &output),
+            0)
+      << output;
+  EXPECT_NE(output.find("(6, 1) blocks of (4, 5)"), std::string::npos) << output;
+  const BlockArray y = io::read(*ctx_, dir_.file("x.h5") + ":/g/X", {.block_shape = {5, 2}});
+  EXPECT_EQ(y.block_shape(), (Shape{5, 2}));
+  EXPECT_SAME_BYTES(y.get(), want);
+}
+
 }  // namespace
 }  // namespace nums::testing

@@ -4,6 +4,8 @@
 //   nums start --address HOST:P --token-file F [--cores N] [--memory SIZE] [--spill-dir DIR]
 //              [--foreground]
 //   nums status | nums stop
+//   nums convert SRC DST [--block-shape R,C,...] [--compression gzip] [--csv-header]
+//                [--csv-delimiter C] [--nodes N | --address HOST:PORT [--token-file F]]
 //
 // Without --foreground a daemon is spawned in its own session with its output in the log
 // directory, and `start` returns once it serves. Each daemon keeps a pid file under the state
@@ -35,6 +37,7 @@
 #include "engine/cluster/log.h"
 #include "engine/cluster/node_daemon.h"
 #include "engine/cluster/transport.h"
+#include "nums/io.hpp"
 #include "optimizer/simulator/simulate.h"
 #include "src/context_impl.h"
 
@@ -474,6 +477,47 @@ int Stop(const Options& o) {
   return 0;
 }
 
+struct ConvertOptions {
+  std::string src, dst;
+  Shape block_shape;
+  std::string compression;
+  bool csv_header = false;
+  std::string csv_delimiter = ",";
+  int64_t nodes = 1;
+};
+
+// Reads the dataset SRC names and writes it to DST (io::read / io::write), on an embedded cluster
+// or, with --address, on a running one.
+int Convert(const Options& o, const ConvertOptions& c) {
+  // main() blocks the stop signals for the daemons' sake; a conversion ends on Ctrl-C as usual.
+  const sigset_t stop = StopSignals();
+  pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
+  // Both specs are checked before anything is read or a cluster is started.
+  io::parse_dataset_spec(c.src);
+  io::parse_dataset_spec(c.dst);
+  if (c.csv_delimiter.size() != 1) {
+    throw ValueError("--csv-delimiter '" + c.csv_delimiter + "' is not one character");
+  }
+  for (int64_t b : c.block_shape) {
+    if (b <= 0) throw ValueError("--block-shape " + shape_str(c.block_shape) + " is not positive");
+  }
+  InitOptions init_options{.nodes = c.nodes};
+  if (!o.address.empty()) {
+    init_options.address = o.address;
+    init_options.token_file = TokenPath(o).string();
+  }
+  Context ctx = init(init_options);
+  const BlockArray x = io::read(ctx, c.src,
+                                {.block_shape = c.block_shape,
+                                 .csv_header = c.csv_header,
+                                 .csv_delimiter = c.csv_delimiter[0]});
+  io::write(x, c.dst, {.compression = c.compression});
+  std::cout << c.src << " -> " << c.dst << ": shape " << shape_str(x.shape()) << " "
+            << dtype_name(x.dtype()) << ", " << shape_str(x.grid_shape()) << " blocks of "
+            << shape_str(x.block_shape()) << "\n";
+  return 0;
+}
+
 }  // namespace
 }  // namespace nums::tools
 
@@ -525,6 +569,31 @@ int main(int argc, char** argv) {
       app.add_subcommand("simulate", "place common workloads on a virtual cluster, per policy");
   nums::optimizer::sim::CommandOptions sim_options;
   nums::optimizer::sim::AddCommandOptions(*simulate, sim_options);
+  CLI::App* convert = app.add_subcommand(
+      "convert",
+      "copy a dataset between formats: nums convert data.h5:/X x.npy (any io::read spec)");
+  nums::tools::ConvertOptions convert_options;
+  convert
+      ->add_option("SRC", convert_options.src,
+                   "dataset spec to read: x.npy, s3://b/x.npy, f.h5:/X, f.hdf5:g/X, t.csv, "
+                   "zarr://store, s.zarr")
+      ->required();
+  convert->add_option("DST", convert_options.dst, "dataset spec to write (same forms)")->required();
+  convert
+      ->add_option("--block-shape", convert_options.block_shape,
+                   "blocks of the array read, e.g. 100000,64 (default: the engine's rule)")
+      ->delimiter(',');
+  convert->add_option("--compression", convert_options.compression,
+                      "HDF5 destination: \"gzip\" (default none)");
+  convert->add_flag("--csv-header", convert_options.csv_header,
+                    "CSV source: skip the first line (column names)");
+  convert->add_option("--csv-delimiter", convert_options.csv_delimiter,
+                      "CSV source: the field separator (default ',')");
+  convert->add_option("--nodes", convert_options.nodes, "embedded nodes (default 1)")
+      ->check(CLI::PositiveNumber);
+  convert->add_option("--address", o.address,
+                      "HOST:PORT of a running cluster's head (default: an embedded cluster)");
+  convert->add_option("--token-file", o.token_file, "cluster token (default STATE_DIR/token)");
   CLI11_PARSE(app, argc, argv);
   if (simulate->parsed())
     return nums::optimizer::sim::RunCommand(sim_options, std::cout, std::cerr);
@@ -532,6 +601,7 @@ int main(int argc, char** argv) {
   try {
     if (start->parsed()) return nums::tools::Start(o, argc, argv);
     if (status->parsed()) return nums::tools::Status(o);
+    if (convert->parsed()) return nums::tools::Convert(o, convert_options);
     return nums::tools::Stop(o);
   } catch (const std::exception& e) {
     std::cerr << "nums: " << e.what() << "\n";
