@@ -26,7 +26,7 @@ namespace {
 
 constexpr const char* kAcceptedForms =
     "PATH.npy or s3://BUCKET/KEY.npy (NumPy .npy), PATH.h5:/DATASET or PATH.hdf5:/DATASET "
-    "(HDF5), PATH.csv (CSV), zarr://STORE, PATH.zarr or s3://BUCKET/PREFIX.zarr (zarr v2)";
+    "(HDF5; s3://BUCKET/KEY.h5:/DATASET to read), PATH.csv (CSV), zarr://STORE, PATH.zarr or s3://BUCKET/PREFIX.zarr (zarr v2)";
 
 [[noreturn]] void BadSpec(const std::string& spec, const std::string& reason) {
   throw ValueError("dataset spec '" + spec + "': " + reason +
@@ -171,7 +171,6 @@ DatasetSpec parse_dataset_spec(const std::string& spec) {
     }
   }
   if (split != std::string::npos) {
-    if (s3) BadSpec(spec, "HDF5 files on S3 are not supported");
     const std::string dataset = spec.substr(split + 1);
     if (dataset.empty() || dataset == "/") {
       BadSpec(spec, "no HDF5 dataset after ':'; name one, e.g. '" + spec.substr(0, split) + ":/X'");

@@ -6,6 +6,8 @@
 #include "io/file_util.h"
 #include "io/hdf5_plan.h"
 #include "io/hdf5_util.h"
+#include "io/kernels.h"
+#include "io/storage.h"
 #include "io/write_commit.h"
 #include "nums/io.hpp"
 #include "src/array_impl.h"
@@ -206,13 +208,13 @@ BlockArray read_hdf5(const Context& context, const std::string& path, const std:
                      const Hdf5ReadOptions& options) {
   std::shared_ptr<Context::Impl> ctx = context.impl();
   Hdf5Layout layout;
-  std::vector<int64_t> identity;
+  ObjectVersion version;
   ArrayGrid grid;
   std::vector<Hdf5BlockRead> plans;
   {
     Hdf5Lock lock;
     Hid file = OpenHdf5File(path, false, dataset);
-    identity = FileIdentity(path);
+    version = CurrentVersion(path);
     Hid ds = OpenDataset(file, path, dataset);
     layout = ReadHdf5Layout(file, ds, path, dataset);
     Shape bs = detail::choose_block_shape(*ctx, layout.shape, layout.dtype, options.block_shape);
@@ -263,7 +265,7 @@ BlockArray read_hdf5(const Context& context, const std::string& path, const std:
                      detail::shape_scalar(bs), code};
         break;
     }
-    spec.args.push_back(engine::Scalar{identity});
+    spec.args.push_back(VersionScalar(version));
     // Reading again gives the same block as long as the file is the same version (checked).
     spec.io = true;
     spec.recomputable = true;
@@ -276,6 +278,11 @@ BlockArray read_hdf5(const Context& context, const std::string& path, const std:
 void write_hdf5(const BlockArray& x, const std::string& path, const std::string& dataset,
                 const Hdf5WriteOptions& options) {
   CheckDatasetName(dataset, path);
+  if (IsS3Url(path)) {
+    throw IOError("write_hdf5: cannot write '" + path +
+                  "': HDF5 reads S3 objects but cannot write them (write .npy or zarr to S3, "
+                  "or write HDF5 locally)");
+  }
   if (!options.compression.empty() && options.compression != "gzip") {
     throw ValueError("write_hdf5: unknown compression '" + options.compression +
                      "' (\"\" or \"gzip\")");

@@ -27,11 +27,8 @@ std::vector<Block> ReadHdf5Block(const KernelContext& k) {
   const auto& count = k.scalar<std::vector<int64_t>>(3);
   const DType dtype = dtype_from_code(k.scalar<int64_t>(4));
   Block out = Block::Allocate(dtype, count);
-  if (k.scalars.size() > 5) {
-    // Checked on a descriptor of our own: HDF5 opens the file by its path just after.
-    FileDescriptor probe = OpenFile(path, O_RDONLY);
-    CheckFileIdentity(probe.get(), k.scalar<std::vector<int64_t>>(5), path);
-  }
+  // Checked on a reader of our own: HDF5 opens the file by its path just after.
+  RangeReader(path, VersionArg(k, 5)).CheckVersion();
   Hdf5Lock lock;
   Hid file = OpenHdf5File(path, false, dataset);
   Hid ds = OpenDataset(file, path, dataset);
@@ -67,8 +64,7 @@ std::vector<Block> ReadHdf5Chunks(const KernelContext& k) {
   Block out = Block::Allocate(dtype, count);
   auto* dst = static_cast<uint8_t*>(out.raw());
   std::vector<uint8_t> scratch;  // a chunk, when the block takes a strided part of it
-  FileDescriptor fd = OpenFile(path, O_RDONLY);
-  if (k.scalars.size() > 6) CheckFileIdentity(fd.get(), k.scalar<std::vector<int64_t>>(6), path);
+  const RangeReader reader(path, VersionArg(k, 6));
   engine::Shape src_offset(nd), dst_offset(nd), n(nd);
   struct Run {
     int64_t src, dst, n;
@@ -90,14 +86,13 @@ std::vector<Block> ReadHdf5Chunks(const KernelContext& k) {
                         runs.push_back({s, t, len});
                       });
     if (runs.size() == 1) {
-      PreadFully(fd.get(), dst + runs[0].dst * item, runs[0].n * item, address + runs[0].src * item,
-                 path);
+      reader.Read(dst + runs[0].dst * item, runs[0].n * item, address + runs[0].src * item);
       continue;
     }
     // One read of the chunk's span instead of a read per row.
     const int64_t first = runs.front().src, end = runs.back().src + runs.back().n;
     scratch.resize(static_cast<size_t>((end - first) * item));
-    PreadFully(fd.get(), scratch.data(), (end - first) * item, address + first * item, path);
+    reader.Read(scratch.data(), (end - first) * item, address + first * item);
     for (const Run& r : runs) {
       std::memcpy(dst + r.dst * item, scratch.data() + (r.src - first) * item,
                   static_cast<size_t>(r.n * item));

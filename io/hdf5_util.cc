@@ -1,11 +1,16 @@
 #include "io/hdf5_util.h"
 
+#include <H5FDros3.h>
+
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <vector>
 
+#include "io/s3.h"
+#include "io/s3_config.h"
+#include "io/storage.h"
 #include "nums/errors.hpp"
 
 namespace nums::io {
@@ -48,7 +53,54 @@ Hid FileAccess() {
   return fapl;
 }
 
+namespace {
+
+// An S3 object through HDF5's read-only S3 driver (ROS3), addressed and signed with this
+// process's S3 settings (ROS3 signs with SigV4 itself; it takes no session token).
+Hid OpenHdf5Object(const std::string& url, bool write, const std::string& dataset) {
+  if (write) {
+    throw IOError("cannot write HDF5 file '" + url +
+                  "': HDF5 reads S3 objects but cannot write them (write .npy or zarr to S3, "
+                  "or write HDF5 locally)");
+  }
+  const S3Location loc = ParseS3Url(url);
+  if (!S3Head(loc)) {
+    throw IOError("cannot open HDF5 file '" + url + "' (for dataset '" + dataset +
+                  "'): the object does not exist (NoSuchKey)");
+  }
+  const S3Config config = LoadS3Config();
+  if (!config.session_token.empty()) {
+    throw IOError("cannot open HDF5 file '" + url +
+                  "': HDF5's S3 driver cannot sign with a session token (AWS_SESSION_TOKEN)");
+  }
+  H5FD_ros3_fapl_t ros3{};
+  ros3.version = H5FD_CURR_ROS3_FAPL_T_VERSION;
+  ros3.authenticate = !config.access_key.empty();
+  auto copy = [](char* dst, size_t cap, const std::string& v, const char* what) {
+    if (v.size() >= cap) throw IOError(std::string("the S3 ") + what + " is too long for HDF5");
+    std::memcpy(dst, v.c_str(), v.size() + 1);
+  };
+  copy(ros3.aws_region, sizeof(ros3.aws_region), config.region, "region");
+  copy(ros3.secret_id, sizeof(ros3.secret_id), config.access_key, "access key id");
+  copy(ros3.secret_key, sizeof(ros3.secret_key), config.secret_key, "secret key");
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (H5Pset_fapl_ros3(fapl.get(), &ros3) < 0) {
+    throw IOError("HDF5's S3 driver is not available for '" + url + "': " + Hdf5ErrorText());
+  }
+  const std::string http = S3HttpUrl(loc, config);
+  Hid file(H5Fopen(http.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  if (!file.valid()) {
+    throw IOError("cannot open HDF5 file '" + url + "' (for dataset '" + dataset +
+                  "') through HDF5's S3 driver at " + http +
+                  " (not an HDF5 file, or refused): " + Hdf5ErrorText());
+  }
+  return file;
+}
+
+}  // namespace
+
 Hid OpenHdf5File(const std::string& path, bool write, const std::string& dataset) {
+  if (IsS3Url(path)) return OpenHdf5Object(path, write, dataset);
   // HDF5's message for a missing file is long and vague; errno says it plainly.
   FILE* probe = std::fopen(path.c_str(), write ? "r+b" : "rb");
   if (probe == nullptr) {

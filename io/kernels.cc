@@ -1,6 +1,24 @@
 #include "io/kernels.h"
 
+#include "nums/errors.hpp"
+
 namespace nums::io {
+
+engine::Scalar VersionScalar(const ObjectVersion& version) {
+  if (const auto* etag = std::get_if<std::string>(&version)) return *etag;
+  if (const auto* id = std::get_if<std::vector<int64_t>>(&version)) return *id;
+  return std::vector<int64_t>{};  // CheckFileIdentity takes an empty identity as "unchecked"
+}
+
+ObjectVersion VersionArg(const engine::KernelContext& k, size_t i) {
+  if (i >= k.scalars.size()) return std::monostate{};
+  if (const auto* etag = std::get_if<std::string>(&k.scalars[i])) return *etag;
+  if (const auto* id = std::get_if<std::vector<int64_t>>(&k.scalars[i])) {
+    if (id->empty()) return std::monostate{};
+    return *id;
+  }
+  throw ValueError("an io read's version argument is neither a file identity nor an ETag");
+}
 
 void RegisterIoKernels(engine::KernelRegistry& registry) {
   RegisterNpyKernels(registry);

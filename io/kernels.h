@@ -3,8 +3,15 @@
 // so every kernel registry (embedded clusters, `nums` node daemons) can include them.
 
 #include "engine/kernel_registry.h"
+#include "engine/task.h"
+#include "io/storage.h"
 
 namespace nums::io {
+
+/// The version a read task checks, as a task argument (the driver's side) and back (the
+/// kernel's: scalar `i`, or unchecked when there is none).
+engine::Scalar VersionScalar(const ObjectVersion& version);
+ObjectVersion VersionArg(const engine::KernelContext& k, size_t i);
 
 /// Registers every I/O kernel.
 void RegisterIoKernels(engine::KernelRegistry& registry);

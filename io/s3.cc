@@ -235,24 +235,34 @@ size_t OnRead(char* buffer, size_t size, size_t n, void* user) {
   return static_cast<size_t>(chunk);
 }
 
+struct Address {
+  std::string scheme_host;  // "https://bucket.s3.us-east-1.amazonaws.com"
+  std::string host;         // the Host header
+  std::string path;         // encoded, as signed
+};
+
+// Path-style on a configured endpoint; virtual-hosted on AWS unless the bucket has dots (they
+// do not match AWS's wildcard certificate).
+Address AddressOf(const S3Config& c, const S3Location& loc, bool bucket_only) {
+  const std::string key_path = bucket_only ? "" : UriEncode(loc.key, true);
+  const std::string bucket_path =
+      "/" + UriEncode(loc.bucket, false) + (bucket_only ? "" : "/" + key_path);
+  if (!c.endpoint.empty()) {
+    return {c.endpoint, c.endpoint.substr(c.endpoint.find("://") + 3), bucket_path};
+  }
+  if (loc.bucket.find('.') == std::string::npos) {
+    const std::string host = loc.bucket + ".s3." + c.region + ".amazonaws.com";
+    return {"https://" + host, host, "/" + key_path};
+  }
+  const std::string host = "s3." + c.region + ".amazonaws.com";
+  return {"https://" + host, host, bucket_path};
+}
+
 // One attempt; the curl result code.
 CURLcode Attempt(const S3Config& c, const Request& r, Response& resp, std::string& curl_error) {
   resp = Response{};
-  std::string scheme_host, host, path;
-  const std::string key_path = r.bucket_only ? "" : UriEncode(r.loc.key, true);
-  if (!c.endpoint.empty()) {
-    scheme_host = c.endpoint;
-    host = c.endpoint.substr(c.endpoint.find("://") + 3);
-    path = "/" + UriEncode(r.loc.bucket, false) + (r.bucket_only ? "" : "/" + key_path);
-  } else if (r.loc.bucket.find('.') == std::string::npos) {
-    host = r.loc.bucket + ".s3." + c.region + ".amazonaws.com";
-    scheme_host = "https://" + host;
-    path = "/" + key_path;
-  } else {  // dotted buckets do not match the wildcard certificate
-    host = "s3." + c.region + ".amazonaws.com";
-    scheme_host = "https://" + host;
-    path = "/" + UriEncode(r.loc.bucket, false) + (r.bucket_only ? "" : "/" + key_path);
-  }
+  const Address a = AddressOf(c, r.loc, r.bucket_only);
+  const std::string &scheme_host = a.scheme_host, &host = a.host, &path = a.path;
   const std::string query = CanonicalQueryString(r.query);
   const std::string url = scheme_host + path + (query.empty() ? "" : "?" + query);
 
@@ -401,6 +411,11 @@ void ParallelFor(int64_t n, const F& f) {
 }
 
 }  // namespace
+
+std::string S3HttpUrl(const S3Location& loc, const S3Config& config) {
+  const Address a = AddressOf(config, loc, false);
+  return a.scheme_host + a.path;
+}
 
 S3Counters S3CountersNow() {
   const Counters& c = TheCounters();

@@ -21,6 +21,12 @@ struct S3Location {
   std::string url() const { return "s3://" + bucket + "/" + key; }
 };
 
+struct S3Config;
+
+/// The object's http(s) URL as `config` addresses it, for readers with an S3 client of their own
+/// (HDF5's read-only S3 driver).
+std::string S3HttpUrl(const S3Location& loc, const S3Config& config);
+
 /// Splits an s3:// URL; ValueError for a URL without a bucket.
 S3Location ParseS3Url(const std::string& url);
 

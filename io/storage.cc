@@ -116,4 +116,43 @@ std::vector<std::string> ListObjects(const std::string& prefix) {
   return names;
 }
 
+ObjectVersion CurrentVersion(const std::string& url) {
+  if (!IsS3Url(url)) return FileIdentity(url);
+  const std::optional<S3ObjectInfo> info = S3Head(ParseS3Url(url));
+  if (!info) throw IOError(url + " does not exist (NoSuchKey)");
+  return info->etag;
+}
+
+RangeReader::RangeReader(const std::string& url, const ObjectVersion& version)
+    : url_(url), version_(version) {
+  if (IsS3Url(url)) return;
+  fd_ = OpenFile(url, O_RDONLY);
+  if (const auto* id = std::get_if<std::vector<int64_t>>(&version)) {
+    CheckFileIdentity(fd_.get(), *id, url);
+  }
+}
+
+void RangeReader::Read(void* buf, int64_t n, int64_t offset) const {
+  if (!IsS3Url(url_)) return PreadFully(fd_.get(), buf, n, offset, url_);
+  const auto* etag = std::get_if<std::string>(&version_);
+  S3GetRange(ParseS3Url(url_), buf, n, offset, etag ? *etag : "");
+}
+
+void RangeReader::CheckVersion() const {
+  if (!IsS3Url(url_)) {
+    if (const auto* id = std::get_if<std::vector<int64_t>>(&version_)) {
+      CheckFileIdentity(fd_.get(), *id, url_);
+    }
+    return;
+  }
+  const auto* etag = std::get_if<std::string>(&version_);
+  if (etag == nullptr) return;
+  const ObjectVersion now = CurrentVersion(url_);
+  if (std::get<std::string>(now) != *etag) {
+    throw IOError(url_ + " was replaced after it was opened for reading (ETag " +
+                  std::get<std::string>(now) + ", expected " + *etag +
+                  "): its blocks can no longer be read consistently (read it again)");
+  }
+}
+
 }  // namespace nums::io

@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
+
+#include "io/file_util.h"
 
 namespace nums::io {
 
@@ -40,5 +43,30 @@ void RemoveObject(const std::string& url);
 /// The names (relative to `prefix`, '/'-separated) of the files or objects below the directory
 /// or key prefix `prefix`, recursively, sorted; empty when there are none.
 std::vector<std::string> ListObjects(const std::string& prefix);
+
+/// What identifies the version of a file or object a reader must see: nothing (unchecked),
+/// FileIdentity's numbers for a local file, or an S3 object's ETag.
+using ObjectVersion = std::variant<std::monostate, std::vector<int64_t>, std::string>;
+
+/// The version of `url` now: FileIdentity for a file; the ETag for an S3 object (IOError naming
+/// it when missing).
+ObjectVersion CurrentVersion(const std::string& url);
+
+/// Ranges of one file or object, from the version `version` names: IOError naming it when it
+/// was replaced or modified since (a file is checked when opened, an S3 object on every read).
+class RangeReader {
+ public:
+  RangeReader(const std::string& url, const ObjectVersion& version);
+  /// Exactly `n` bytes at `offset`; IOError naming it when it is shorter.
+  void Read(void* buf, int64_t n, int64_t offset) const;
+  /// IOError unless the file or object is still the version given (a HEAD for S3).
+  void CheckVersion() const;
+  const std::string& url() const { return url_; }
+
+ private:
+  std::string url_;
+  ObjectVersion version_;
+  FileDescriptor fd_;  // a local file, open
+};
 
 }  // namespace nums::io

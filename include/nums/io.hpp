@@ -81,7 +81,9 @@ struct Hdf5WriteOptions {
 };
 
 /// Reads dataset `dataset` (e.g. "/X" or "group/X") of the HDF5 file at `path`. Returns at once;
-/// each block is read as a hyperslab by its node. Types map as h5py maps them: 64- and 32-bit
+/// each block is read as a hyperslab by its node. `path` may be an S3 URL: metadata and
+/// compressed data go through HDF5's read-only S3 driver (which cannot sign with a session
+/// token), unfiltered data through ranged GETs checked against the object's ETag. Types map as h5py maps them: 64- and 32-bit
 /// floats and signed integers (either byte order), and h5py's bool (an enum of int8 with
 /// FALSE = 0, TRUE = 1). Throws IOError naming the file and dataset when either is missing or
 /// the name is not a dataset; DTypeError naming the HDF5 type for any other type; ShapeError for
@@ -92,7 +94,8 @@ BlockArray read_hdf5(const Context& ctx, const std::string& path, const std::str
 /// Writes `x` as dataset `dataset` of a new HDF5 file at `path` (intermediate groups are
 /// created), chunked as `options.chunks` says, with its attributes; each node writes its blocks.
 /// Bool arrays are stored as h5py's bool enum, so h5py reads them as bool. The file replaces an
-/// existing one only once complete. Throws ValueError for bad chunks, compression or dataset
+/// existing one only once complete. `path` must be local (IOError for an S3 URL: HDF5 has no S3
+/// writer). Throws ValueError for bad chunks, compression or dataset
 /// name (before anything is written), IOError naming the file when it cannot be written (the
 /// old file is left intact and no temporary file remains), and rethrows a failed block's error.
 void write_hdf5(const BlockArray& x, const std::string& path, const std::string& dataset,

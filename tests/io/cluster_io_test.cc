@@ -12,6 +12,7 @@
 #include "src/array_impl.h"
 #include "tests/integration/cluster_fixture.h"
 #include "tests/io/io_testing.h"
+#include "tests/io/s3_server.h"
 #include "tests/testing/testing.h"
 
 namespace nums::testing {
@@ -22,6 +23,8 @@ namespace fs = std::filesystem;
 class ClusterIoTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // The node processes inherit the S3 test server's settings.
+    S3Server::Get().UseInEnvironment();
     cluster_ = new LocalCluster(3);
     ctx_ =
         new Context(init({.address = cluster_->address(), .token_file = cluster_->token_file()}));
@@ -61,6 +64,25 @@ TEST_F(ClusterIoTest, NpyRoundTripsOnNodeProcesses) {
     }
   }
   EXPECT_TRUE(TempFilesIn(dir_.path()).empty());
+}
+
+TEST_F(ClusterIoTest, NpyOnS3IsWrittenAndReadByNodeProcesses) {
+  // 6 MiB in 3 blocks of rows, one per node: regrouped into parts of 5 MiB or more, sent by the
+  // nodes that hold them; read back by every node.
+  const NDArray want = SpecialNDArray({98'304, 8}, float64, 5);
+  const BlockArray x = from_ndarray(want, {32'768, 8});
+  const std::string url = std::string("s3://") + S3Server::kBucket + "/cluster/x.npy";
+  io::save(x, url);
+  const BlockArray y = io::load(*ctx_, url, {.block_shape = {10'000, 4}});
+  const std::vector<int64_t> where = y.block_nodes();
+  EXPECT_EQ(std::set<int64_t>(where.begin(), where.end()).size(), 3u);
+  EXPECT_SAME_BYTES(y.get(), want);
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(shape_str(c.shape));
+    const NDArray small = SpecialNDArray(c.shape, int32, 9);
+    io::save(from_ndarray(small, c.write_blocks), url);
+    EXPECT_SAME_BYTES(io::load(*ctx_, url, {.block_shape = c.read_blocks}).get(), small);
+  }
 }
 
 TEST_F(ClusterIoTest, BlocksAreReadByEveryNode) {

@@ -3,13 +3,16 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "io/s3.h"
 #include "io/s3_config.h"
@@ -330,6 +333,121 @@ TEST_F(S3Test, AnUnreachableEndpointRaisesIOErrorAfterItsRetries) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
+// A TCP proxy in front of the S3 server that answers the first `failures` connections itself
+// (503 SlowDown, or a dropped connection) and forwards the rest: a throttling or flaky server.
+class FlakyProxy {
+ public:
+  enum class Fault { kSlowDown, kDrop };
+  FlakyProxy(int upstream_port, int failures, Fault fault)
+      : upstream_(upstream_port), failures_(failures), fault_(fault) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    socklen_t len = sizeof(addr);
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    ::listen(listen_fd_, 64);
+    accept_thread_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~FlakyProxy() {
+    stop_ = true;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    accept_thread_.join();
+    for (auto& t : pumps_) t.join();
+  }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int refused() const { return refused_; }
+
+ private:
+  void AcceptLoop() {
+    for (;;) {
+      const int c = ::accept(listen_fd_, nullptr, nullptr);
+      if (c < 0) return;
+      if (stop_) {
+        ::close(c);
+        return;
+      }
+      if (refused_ < failures_) {
+        ++refused_;
+        if (fault_ == Fault::kSlowDown) {
+          char buf[65536];
+          (void)::recv(c, buf, sizeof(buf), 0);  // the request's head
+          const std::string body =
+              "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>"
+              "</Error>";
+          const std::string reply = "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
+                                    "Connection: close\r\nContent-Length: " +
+                                    std::to_string(body.size()) + "\r\n\r\n" + body;
+          (void)::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+        }
+        ::close(c);
+        continue;
+      }
+      pumps_.emplace_back([this, c] { Pump(c); });
+    }
+  }
+  void Pump(int client) {
+    const int up = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(upstream_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(up, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+      pollfd fds[2] = {{client, POLLIN, 0}, {up, POLLIN, 0}};
+      char buf[65536];
+      bool open = true;
+      while (open && !stop_) {
+        if (::poll(fds, 2, 200) <= 0) continue;
+        for (int i = 0; i < 2 && open; ++i) {
+          if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
+          const ssize_t n = ::recv(fds[i].fd, buf, sizeof(buf), 0);
+          if (n <= 0 || ::send(fds[1 - i].fd, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) {
+            open = false;
+          }
+        }
+      }
+    }
+    ::close(up);
+    ::close(client);
+  }
+  int upstream_, failures_;
+  Fault fault_;
+  int listen_fd_ = -1, port_ = 0;
+  std::atomic<int> refused_{0};
+  std::atomic<bool> stop_{false};
+  std::thread accept_thread_;
+  std::vector<std::thread> pumps_;
+};
+
+int PortOf(const std::string& endpoint) {
+  return std::atoi(endpoint.c_str() + endpoint.rfind(':') + 1);
+}
+
+TEST_F(S3Test, ThrottlingAndDroppedConnectionsAreRetried) {
+  const std::string data = Bytes(300'000, 4);
+  for (auto fault : {FlakyProxy::Fault::kSlowDown, FlakyProxy::Fault::kDrop}) {
+    FlakyProxy proxy(PortOf(S3Server::Get().endpoint()), 2, fault);
+    env_.Set("AWS_ENDPOINT_URL", proxy.endpoint());
+    env_.Set("AWS_MAX_ATTEMPTS", "4");
+    const io::S3Counters before = io::S3CountersNow();
+    io::WriteObject(Url("flaky"), data.data(), static_cast<int64_t>(data.size()));
+    EXPECT_EQ(proxy.refused(), 2);
+    EXPECT_EQ(io::S3CountersNow().retries - before.retries, 2);
+    EXPECT_EQ(io::ReadObject(Url("flaky")), data);
+  }
+}
+
+TEST_F(S3Test, ThrottlingBeyondTheAttemptsRaisesIOErrorWithTheCode) {
+  FlakyProxy proxy(PortOf(S3Server::Get().endpoint()), 100, FlakyProxy::Fault::kSlowDown);
+  env_.Set("AWS_ENDPOINT_URL", proxy.endpoint());
+  env_.Set("AWS_MAX_ATTEMPTS", "3");
+  ExpectThrowWith<IOError>([&] { io::ReadObject(Url("x")); }, {Url("x"), "503", "SlowDown"});
+  EXPECT_EQ(proxy.refused(), 3);
+}
+
 // ---- .npy on S3: the same bytes as a local save, and back bit-identically.
 
 class NpyS3Test : public EmbeddedIoTest {
@@ -445,6 +563,50 @@ TEST_F(S3Test, RangedReadsOfAReplacedObjectRaiseIOError) {
   ExpectThrowWith<IOError>(
       [&] { io::S3GetRange(io::ParseS3Url(url), buf.data(), 5, 0, info->etag); },
       {url, "replaced"});
+}
+
+// ---- HDF5 on S3: HDF5's read-only S3 driver for metadata and filtered data, ranged GETs for
+// the rest.
+
+TEST_F(NpyS3Test, Hdf5FilesOnS3ReadAsTheSameFileDoesLocally) {
+  PythonResult r = RunPython(
+      "import h5py, numpy as np\n"
+      "a = np.arange(600.0).reshape(30, 20)\n"
+      "with h5py.File('d.h5', 'w') as f:\n"
+      "    f['contiguous'] = a\n"
+      "    f.create_dataset('chunked', data=a.astype(np.int32), chunks=(7, 6))\n"
+      "    f.create_dataset('gzip', data=a.astype(np.float32), chunks=(8, 20), compression='gzip')\n"
+      "    f['contiguous'].attrs['units'] = 'm'\n"
+      "    f['contiguous'].attrs['scale'] = 2.5\n",
+      dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string local = dir_.file("d.h5");
+  const std::string bytes = ReadFileBytes(local);
+  const std::string url = std::string("s3://") + S3Server::kBucket + "/h5/d.h5";
+  io::WriteObject(url, bytes.data(), static_cast<int64_t>(bytes.size()));
+  for (const std::string ds : {"/contiguous", "/chunked", "/gzip"}) {
+    SCOPED_TRACE(ds);
+    for (const Shape& blocks : {Shape{}, Shape{9, 7}}) {
+      const NDArray want = io::read_hdf5(*ctx_, local, ds, {.block_shape = blocks}).get();
+      EXPECT_SAME_BYTES(io::read_hdf5(*ctx_, url, ds, {.block_shape = blocks}).get(), want);
+    }
+  }
+  EXPECT_SAME_BYTES(io::read(*ctx_, url + ":/chunked").get(),
+                    io::read_hdf5(*ctx_, local, "/chunked").get());
+  const io::Attributes attrs = io::read_hdf5_attributes(url, "/contiguous");
+  EXPECT_EQ(std::get<std::string>(attrs.at("units")), "m");
+  EXPECT_EQ(std::get<double>(attrs.at("scale")), 2.5);
+}
+
+TEST_F(NpyS3Test, Hdf5OnS3ErrorsNameTheObject) {
+  const std::string url = std::string("s3://") + S3Server::kBucket + "/h5/none.h5";
+  ExpectThrowWith<IOError>([&] { io::read_hdf5(*ctx_, url, "/X"); }, {url, "NoSuchKey"});
+  const std::string junk = std::string("s3://") + S3Server::kBucket + "/h5/junk.h5";
+  io::WriteObject(junk, "not hdf5 at all", 15);
+  ExpectThrowWith<IOError>([&] { io::read_hdf5(*ctx_, junk, "/X"); }, {junk});
+  ExpectThrowWith<IOError>(
+      [&] { io::write_hdf5(from_ndarray(SpecialNDArray({2}, float64, 1)), url, "/X"); },
+      {url, "cannot write"});
 }
 
 }  // namespace
