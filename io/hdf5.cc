@@ -307,7 +307,7 @@ void write_hdf5(const BlockArray& x, const std::string& path, const std::string&
     throw;
   }
   const auto code = detail::int_scalar(static_cast<int64_t>(grid.dtype()));
-  WriteBlocks(ctx, impl, temp, path, [&](const Shape& e, const engine::ObjectRef& block) {
+  const BlockWriteSpec spec_for = [&](const Shape& e, const engine::ObjectRef& block) {
     const Hdf5BlockRead& plan = plans[static_cast<size_t>(grid.flat(e))];
     const Shape offset = grid.block_offset(e);
     engine::TaskSpec spec;
@@ -336,7 +336,8 @@ void write_hdf5(const BlockArray& x, const std::string& path, const std::string&
                    detail::shape_scalar(offset), code};
     }
     return spec;
-  });
+  };
+  WriteBlocks(ctx, impl, spec_for, TempFileCommit(temp, path));
 }
 
 Attributes read_hdf5_attributes(const std::string& path, const std::string& dataset) {

@@ -36,7 +36,7 @@ void save(const BlockArray& x, const std::string& path) {
     throw;
   }
 
-  WriteBlocks(ctx, impl, temp, path, [&](const Shape& e, const engine::ObjectRef& block) {
+  const BlockWriteSpec spec_for = [&](const Shape& e, const engine::ObjectRef& block) {
     engine::TaskSpec spec;
     spec.kernel = "io.npy.write";
     spec.args = {block,
@@ -47,7 +47,8 @@ void save(const BlockArray& x, const std::string& path) {
                  detail::int_scalar(static_cast<int64_t>(grid.dtype()))};
     spec.name = "io.npy.write '" + path + "' block " + shape_str(e);
     return spec;
-  });
+  };
+  WriteBlocks(ctx, impl, spec_for, TempFileCommit(temp, path));
 }
 
 BlockArray load(const Context& context, const std::string& path, const LoadOptions& options) {

@@ -11,8 +11,12 @@ const BlockArray::Impl& ArrayOf(const BlockArray& x, const char* op) {
   return *x.impl();
 }
 
-void WriteBlocks(Context::Impl& ctx, const BlockArray::Impl& x, const std::string& temp,
-                 const std::string& path, const BlockWriteSpec& spec_for) {
+WriteCommit TempFileCommit(const std::string& temp, const std::string& path) {
+  return {[temp, path] { CommitTempFile(temp, path); }, [temp] { RemoveQuietly(temp); }};
+}
+
+void WriteBlocks(Context::Impl& ctx, const BlockArray::Impl& x, const BlockWriteSpec& spec_for,
+                 const WriteCommit& commit) {
   const ArrayGrid& grid = x.grid;
   std::vector<engine::ObjectRef> acks;
   acks.reserve(x.blocks.size());
@@ -29,11 +33,11 @@ void WriteBlocks(Context::Impl& ctx, const BlockArray::Impl& x, const std::strin
     });
     batch.Send();
   } catch (...) {
-    try {  // no task may still write to `temp` when it goes; the submission's error is reported
+    try {  // no task may still write when the abort runs; the submission's error is reported
       if (!acks.empty()) ctx.runtime->Wait(acks, static_cast<int64_t>(acks.size()));
     } catch (...) {
     }
-    RemoveQuietly(temp);
+    commit.abort();
     throw;
   }
   try {
@@ -41,9 +45,9 @@ void WriteBlocks(Context::Impl& ctx, const BlockArray::Impl& x, const std::strin
       ctx.runtime->Wait(acks, static_cast<int64_t>(acks.size()));
       ctx.runtime->Get(acks);
     }
-    CommitTempFile(temp, path);
+    commit.commit();
   } catch (...) {
-    RemoveQuietly(temp);
+    commit.abort();
     throw;
   }
 }
