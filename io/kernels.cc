@@ -6,6 +6,7 @@ void RegisterIoKernels(engine::KernelRegistry& registry) {
   RegisterNpyKernels(registry);
   RegisterHdf5Kernels(registry);
   RegisterCsvKernels(registry);
+  RegisterZarrKernels(registry);
 }
 
 }  // namespace nums::io

@@ -12,5 +12,6 @@ void RegisterIoKernels(engine::KernelRegistry& registry);
 void RegisterNpyKernels(engine::KernelRegistry& registry);
 void RegisterHdf5Kernels(engine::KernelRegistry& registry);
 void RegisterCsvKernels(engine::KernelRegistry& registry);
+void RegisterZarrKernels(engine::KernelRegistry& registry);
 
 }  // namespace nums::io
