@@ -96,6 +96,16 @@ BlockArray read_zarr(const Context& context, const std::string& store_path,
   std::shared_ptr<Context::Impl> ctx = context.impl();
   const std::string store = NormalizeStore(store_path, "read_zarr");
   const std::string zarray = ReadZarray(store);
+  // A local store's version: write_zarr swaps in a new directory, so a new .zarray file. Read
+  // again after taking it, so that the text and the identity are of the same version.
+  std::vector<int64_t> identity;
+  if (!IsS3Url(store)) {
+    const std::string path = JoinPath(store, ".zarray");
+    identity = FileIdentity(path);
+    if (ReadObject(path) != zarray) {
+      throw IOError("zarr store '" + store + "' changed while it was being opened");
+    }
+  }
   const ZarrMeta meta = ParseZarray(zarray, store);
   detail::check_shape(meta.shape, meta.dtype, "read_zarr");
   ArrayGrid grid(meta.shape, ZarrBlockShape(*ctx, meta, options.block_shape), meta.dtype);
@@ -109,13 +119,16 @@ BlockArray read_zarr(const Context& context, const std::string& store_path,
     engine::TaskSpec spec;
     spec.kernel = "io.zarr.read";
     spec.node = detail::home_node(*ctx, grid, e);
-    spec.args = {engine::Scalar{store}, engine::Scalar{zarray},
-                 detail::shape_scalar(grid.block_offset(e)), detail::shape_scalar(bs),
-                 detail::shape_scalar(e)};
+    spec.args = {engine::Scalar{store},
+                 engine::Scalar{zarray},
+                 detail::shape_scalar(grid.block_offset(e)),
+                 detail::shape_scalar(bs),
+                 detail::shape_scalar(e),
+                 engine::Scalar{identity}};
     spec.name = "io.zarr.read '" + store + "' block " + shape_str(e);
     spec.outputs = {engine::OutputSpec{meta.dtype, bs}};
     spec.scratch_bytes = shape_size(bs) == 0 ? 0 : scratch;
-    // Reading again gives the same block as long as the store is not rewritten.
+    // Reading again gives the same block, or fails, when the store was replaced (checked).
     spec.io = true;
     spec.recomputable = true;
     blocks.push_back(ctx->runtime->Submit(std::move(spec))[0]);

@@ -1,11 +1,14 @@
 // Block reads and writes of zarr v2 arrays: whole chunks through the storage byte API,
 // decompressed or compressed on the node that owns the block.
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "io/file_util.h"
 #include "io/kernels.h"
 #include "io/region.h"
 #include "io/storage.h"
@@ -40,7 +43,9 @@ void DecodeToCOrder(const ZarrMeta& meta, const std::string& bytes, std::vector<
 }
 
 // Scalars: store, the .zarray text, the block's offset and shape in the array, its grid entry
-// (for messages). Output: the block in C order. Chunks that do not exist read as fill_value.
+// (for messages), and optionally the identity (FileIdentity) of a local store's .zarray to
+// check: a store replaced since it was opened fails instead of giving other data. Output: the
+// block in C order. Chunks that do not exist read as fill_value.
 std::vector<Block> ReadZarrBlock(const KernelContext& k) {
   const auto& store = k.scalar<std::string>(0);
   const ZarrMeta meta = ParseZarray(k.scalar<std::string>(1), store);
@@ -49,19 +54,23 @@ std::vector<Block> ReadZarrBlock(const KernelContext& k) {
   const auto& entry = k.scalar<std::vector<int64_t>>(4);
   const int64_t item = itemsize(meta.dtype);
   const size_t nd = count.size();
+  if (k.scalars.size() > 5 && !k.scalar<std::vector<int64_t>>(5).empty()) {
+    const std::string zarray = JoinPath(store, ".zarray");
+    CheckFileIdentity(OpenFile(zarray, O_RDONLY).get(), k.scalar<std::vector<int64_t>>(5), zarray);
+  }
 
   Block out = Block::Allocate(meta.dtype, count);
   auto* dst = static_cast<uint8_t*>(out.raw());
   if (out.size() == 0) return {out};
-  // The chunks overlapping the block: [first, last] along each axis.
-  Shape first(nd), last(nd), index(nd);
+  // The chunks overlapping the block: [first, last] along each axis, visited row-major.
+  Shape first(nd), last(nd);
   for (size_t d = 0; d < nd; ++d) {
     first[d] = offset[d] / meta.chunks[d];
     last[d] = (offset[d] + count[d] - 1) / meta.chunks[d];
   }
-  index = first;
+  Shape index = first;
   std::vector<uint8_t> chunk(static_cast<size_t>(meta.ChunkBytes())), scratch;
-  while (true) {
+  for (bool more = true; more;) {
     // The overlap of chunk `index` and the block, in both's coordinates.
     Shape in_chunk(nd), in_block(nd), overlap(nd);
     for (size_t d = 0; d < nd; ++d) {
@@ -90,15 +99,16 @@ std::vector<Block> ReadZarrBlock(const KernelContext& k) {
             }
           }
         });
-    size_t d = nd;
-    while (d > 0) {
-      --d;
-      if (++index[d] <= last[d]) break;
+    more = false;  // the next index, or done after the last (and after the one chunk of 0-d)
+    for (size_t d = nd; d-- > 0;) {
+      if (++index[d] <= last[d]) {
+        more = true;
+        break;
+      }
       index[d] = first[d];
-      if (d == 0) return {out};
     }
-    if (nd == 0) return {out};
   }
+  return {out};
 }
 
 // Input: the block that is chunk `index` of the array (its part inside the array). Scalars:

@@ -131,9 +131,10 @@ struct ZarrWriteOptions {
 /// chunks overlapping it. Missing chunks read as fill_value (0 for null). Reads dtypes
 /// <f8 <f4 <i8 <i4 |b1 and their big-endian forms, C and F order, dimension separators '.' and
 /// '/', 0-d and empty arrays, and the compressors null, zlib, gzip, lz4, zstd and blosc. A block
-/// read again later (recomputed) reads the store again: do not rewrite a store while arrays read
-/// from it are alive. Throws IOError naming the store when it or its `.zarray` is missing, for
-/// bad metadata, filters or another compressor; DTypeError naming the store and dtype for other
+/// read again later (recomputed after it was dropped) reads the store again: a directory store
+/// replaced since (a new `.zarray`, as write_zarr makes) raises IOError instead; chunks changed
+/// in place are not detected. Throws IOError naming the store when it or its `.zarray` is missing,
+/// for bad metadata, filters or another compressor; DTypeError naming the store and dtype for other
 /// dtypes; ShapeError for a block_shape of another rank. A corrupt chunk (bad compressed data, or
 /// data of another size) raises IOError naming the store, the chunk key and the block from get()
 /// or an operation that needs the block.

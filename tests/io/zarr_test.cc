@@ -8,6 +8,7 @@
 #include <set>
 
 #include "engine/embedded_runtime.h"
+#include "io/file_util.h"
 #include "io/zarr_codec.h"
 #include "nums/nums.hpp"
 #include "src/array_impl.h"
@@ -428,6 +429,29 @@ TEST_F(ZarrTest, FailedWriteLeavesTheOldStore) {
       {"io.zarr.write"});
   EXPECT_FALSE(fs::exists(dir_.file("new.zarr")));
   EXPECT_TRUE(TempFilesIn(dir_.path()).empty());
+}
+
+// A block read again later (recomputed after it was dropped) must come from the store read_zarr
+// opened: a store replaced since raises IOError instead of giving other data.
+TEST_F(ZarrTest, ReadsOfAReplacedStoreRaiseIOError) {
+  const std::string store = dir_.file("x.zarr");
+  io::write_zarr(from_ndarray(SpecialNDArray({4, 4}, float64, 1)), store);
+  const std::string zarray = ReadFileBytes(fs::path(store) / ".zarray");
+  const std::vector<int64_t> identity = io::FileIdentity(store + "/.zarray");
+  auto read = [&](const std::vector<int64_t>& id) {
+    auto ctx = ctx_->impl();
+    return ctx->runtime->Get(detail::submit(
+        *ctx, "io.zarr.read",
+        {engine::Scalar{store}, engine::Scalar{zarray}, detail::shape_scalar({0, 0}),
+         detail::shape_scalar({4, 4}), detail::shape_scalar({0, 0}), engine::Scalar{id}},
+        0, engine::OutputSpec{float64, {4, 4}}));
+  };
+  EXPECT_EQ(read(identity).nbytes(), 128);
+  io::write_zarr(from_ndarray(SpecialNDArray({4, 4}, float64, 2)), store);
+  ExpectThrowWith<IOError>([&] { read(identity); }, {store, ".zarray", "replaced or modified"});
+  EXPECT_EQ(read(io::FileIdentity(store + "/.zarray")).nbytes(), 128);
+  fs::remove_all(store);
+  ExpectThrowWith<IOError>([&] { read(identity); }, {store, ".zarray"});
 }
 
 // Every zarr task declares exactly the blocks its kernel makes.
