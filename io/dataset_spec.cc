@@ -16,17 +16,13 @@
 #include "nums/indexing.hpp"
 #include "nums/io.hpp"
 
-// zarr v2 stores are read and written by io::read_zarr / io::write_zarr, which this build does
-// not have yet. Setting this to 1 once they are part of nums_io is the whole wiring: ReadZarr and
-// WriteZarr below are the only places that name them.
-#define NUMS_IO_WITH_ZARR 0
-
 namespace nums::io {
 namespace {
 
 constexpr const char* kAcceptedForms =
     "PATH.npy or s3://BUCKET/KEY.npy (NumPy .npy), PATH.h5:/DATASET or PATH.hdf5:/DATASET "
-    "(HDF5; s3://BUCKET/KEY.h5:/DATASET to read), PATH.csv (CSV), zarr://STORE, PATH.zarr or s3://BUCKET/PREFIX.zarr (zarr v2)";
+    "(HDF5; s3://BUCKET/KEY.h5:/DATASET to read), PATH.csv (CSV), zarr://STORE, PATH.zarr or "
+    "s3://BUCKET/PREFIX.zarr (zarr v2)";
 
 [[noreturn]] void BadSpec(const std::string& spec, const std::string& reason) {
   throw ValueError("dataset spec '" + spec + "': " + reason +
@@ -46,22 +42,6 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 std::string StripTrailingSlashes(std::string s) {
   while (s.size() > 1 && s.back() == '/') s.pop_back();
   return s;
-}
-
-BlockArray ReadZarr(const Context& ctx, const std::string& store, const ReadOptions& options) {
-#if NUMS_IO_WITH_ZARR
-  return read_zarr(ctx, store, ZarrReadOptions{.block_shape = options.block_shape});
-#else
-  throw IOError("zarr store '" + store + "': zarr support is not available in this build");
-#endif
-}
-
-void WriteZarr(const BlockArray& x, const std::string& store) {
-#if NUMS_IO_WITH_ZARR
-  write_zarr(x, store, ZarrWriteOptions{});
-#else
-  throw IOError("zarr store '" + store + "': zarr support is not available in this build");
-#endif
 }
 
 // One element as CSV text that read_csv parses back to the same value: the shortest decimal
@@ -204,7 +184,7 @@ BlockArray read(const Context& ctx, const std::string& spec, const ReadOptions& 
                        .dtype = options.csv_dtype,
                        .block_shape = options.block_shape});
     case Format::kZarr:
-      return ReadZarr(ctx, d.path, options);
+      return read_zarr(ctx, d.path, {.block_shape = options.block_shape});
   }
   BadSpec(spec, "unknown format");
 }
@@ -225,7 +205,7 @@ void write(const BlockArray& x, const std::string& spec, const WriteOptions& opt
     case Format::kCsv:
       return WriteCsv(x, d.path);
     case Format::kZarr:
-      return WriteZarr(x, d.path);
+      return write_zarr(x, d.path);
   }
 }
 

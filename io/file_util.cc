@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -148,5 +149,44 @@ void CommitTempFile(const std::string& temp, const std::string& path) {
 }
 
 void RemoveQuietly(const std::string& path) { ::unlink(path.c_str()); }
+
+void RemoveTreeQuietly(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+void CommitTempDirectory(const std::string& temp, const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) throw IOError("cannot stat '" + path + "': " + ErrnoText());
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+      throw IOError("renaming '" + temp + "' to '" + path + "': " + ErrnoText());
+    }
+  } else if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
+    RemoveTreeQuietly(temp);  // now the old tree
+  } else if (errno == EINVAL || errno == ENOSYS) {
+    // No atomic exchange here: move the old tree aside, the new one in, and the old back on
+    // failure.
+    const std::string old = TempPathFor(path);
+    if (::rename(path.c_str(), old.c_str()) != 0) {
+      throw IOError("renaming '" + path + "' aside to '" + old + "': " + ErrnoText());
+    }
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+      const std::string why = ErrnoText();
+      ::rename(old.c_str(), path.c_str());
+      throw IOError("renaming '" + temp + "' to '" + path + "': " + why);
+    }
+    RemoveTreeQuietly(old);
+  } else {
+    throw IOError("exchanging '" + temp + "' with '" + path + "': " + ErrnoText());
+  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
 
 }  // namespace nums::io

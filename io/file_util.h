@@ -52,5 +52,12 @@ std::string TempPathFor(const std::string& path);
 void CommitTempFile(const std::string& temp, const std::string& path);
 /// Removes `path` if it exists, ignoring errors (cleanup on a failure path).
 void RemoveQuietly(const std::string& path);
+/// Makes the finished temporary directory `temp` the directory `path`. An existing `path` is
+/// swapped out atomically (renameat2 RENAME_EXCHANGE; where the filesystem lacks it, renamed
+/// aside first) and then removed, so a reader sees the old tree or the new one. IOError naming
+/// `path` on failure, with `path` as it was.
+void CommitTempDirectory(const std::string& temp, const std::string& path);
+/// Removes the file or directory tree `path` if it exists, ignoring errors.
+void RemoveTreeQuietly(const std::string& path);
 
 }  // namespace nums::io

@@ -25,6 +25,7 @@ void RegisterIoKernels(engine::KernelRegistry& registry) {
   RegisterHdf5Kernels(registry);
   RegisterCsvKernels(registry);
   RegisterS3Kernels(registry);
+  RegisterZarrKernels(registry);
 }
 
 }  // namespace nums::io

@@ -20,5 +20,6 @@ void RegisterNpyKernels(engine::KernelRegistry& registry);
 void RegisterHdf5Kernels(engine::KernelRegistry& registry);
 void RegisterCsvKernels(engine::KernelRegistry& registry);
 void RegisterS3Kernels(engine::KernelRegistry& registry);
+void RegisterZarrKernels(engine::KernelRegistry& registry);
 
 }  // namespace nums::io

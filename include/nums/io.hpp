@@ -1,5 +1,5 @@
 #pragma once
-/// Reading and writing arrays in files: NumPy's `.npy` and HDF5.
+/// Reading and writing arrays in files: NumPy's `.npy`, HDF5, zarr v2 and CSV.
 ///
 /// Reads return at once: the driver reads only the file's metadata (shape, dtype, chunking) and
 /// each block is read by a task on the node that owns it. Writes block until the file is
@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -55,9 +56,9 @@ void save(const BlockArray& x, const std::string& path);
 /// block_shape of another rank.
 BlockArray load(const Context& ctx, const std::string& path, const LoadOptions& options = {});
 
-/// An HDF5 attribute's value: a float, an integer, a string, or a 1-d array of floats.
+/// An attribute's value (HDF5 or zarr): a float, an integer, a string, or a 1-d array of floats.
 using AttributeValue = std::variant<double, int64_t, std::string, std::vector<double>>;
-/// A dataset's attributes by name.
+/// A dataset's or zarr array's attributes by name.
 using Attributes = std::map<std::string, AttributeValue>;
 
 /// Options of io::read_hdf5.
@@ -105,6 +106,76 @@ void write_hdf5(const BlockArray& x, const std::string& path, const std::string&
 /// strings (fixed or variable length) and 1-d float arrays. Throws IOError naming the file and
 /// dataset as read_hdf5 does, and DTypeError naming the attribute for any other kind of value.
 Attributes read_hdf5_attributes(const std::string& path, const std::string& dataset);
+
+/// Options of io::read_zarr.
+struct ZarrReadOptions {
+  /// Block shape of the result; empty: one chunk per block (the chunk clipped to the array).
+  /// Chunks under 1 MiB are grouped: as many whole chunks per block along each axis as the
+  /// default rule's block holds (see default_block_shape). Chunks over 256 MiB give the default
+  /// rule's blocks, each decompressing the chunks it overlaps.
+  Shape block_shape{};
+};
+
+/// Options of io::write_zarr.
+struct ZarrWriteOptions {
+  /// Chunk shape; empty: the array's block shape (zero-length dimensions: 1). Blocks are
+  /// rechunked to it first when they differ, so each node writes whole chunks.
+  Shape chunks{};
+  /// "" (none), "zlib", "gzip", "lz4", "zstd" or "blosc" (zarr-python's default, as here).
+  std::string compressor = "blosc";
+  /// zlib, gzip and zstd level, lz4 acceleration or blosc clevel; empty: numcodecs' default
+  /// (1, 1, 1, 1 and 5).
+  std::optional<int64_t> level{};
+  /// blosc only: its inner compressor ("lz4", "lz4hc", "blosclz", "zlib", "zstd").
+  std::string blosc_cname = "lz4";
+  /// blosc only: 0 none, 1 byte shuffle, 2 bit shuffle, -1 bit for 1-byte items, else byte.
+  int64_t blosc_shuffle = 1;
+  /// 'C' or 'F': the order of the elements inside each chunk.
+  char order = 'C';
+  /// The value of the padding of edge chunks and of chunks a reader finds missing; empty: 0
+  /// (false). Integers must be exact (at most 2^53 in magnitude), bools 0 or 1.
+  std::optional<double> fill_value{};
+  /// '.' ("1.0") or '/' ("1/0", nested directories): how chunk keys join their indices.
+  char dimension_separator = '.';
+  /// Stored as `.zattrs` (finite numbers only: JSON has no NaN).
+  Attributes attributes{};
+};
+
+/// Reads the zarr v2 array at `store`: a directory or an `s3://bucket/prefix` URL. Returns at
+/// once; the driver reads `.zarray` and each block is read by its node, which decompresses the
+/// chunks overlapping it. Missing chunks read as fill_value (0 for null). Reads dtypes
+/// <f8 <f4 <i8 <i4 |b1 and their big-endian forms, C and F order, dimension separators '.' and
+/// '/', 0-d and empty arrays, and the compressors null, zlib, gzip, lz4, zstd and blosc. A block
+/// read again later (recomputed after it was dropped) reads the store again: a directory store
+/// replaced since (a new `.zarray`, as write_zarr makes) raises IOError instead; chunks changed
+/// in place are not detected. Throws IOError naming the store when it or its `.zarray` is missing,
+/// for bad metadata, filters or another compressor; DTypeError naming the store and dtype for other
+/// dtypes; ShapeError for a block_shape of another rank. A corrupt chunk (bad compressed data, or
+/// data of another size) raises IOError naming the store, the chunk key and the block from get()
+/// or an operation that needs the block.
+BlockArray read_zarr(const Context& ctx, const std::string& store,
+                     const ZarrReadOptions& options = {});
+
+/// Writes `x` as a zarr v2 array at `store` (a directory or an `s3://bucket/prefix` URL) that
+/// zarr-python 2 reads: `.zarray` (little-endian dtype), `.zattrs`, and every chunk, edge chunks
+/// full size and padded with fill_value; each node compresses and writes the chunks of its
+/// blocks. A directory store is written as `store + ".nums-tmp-<random>"` beside it, metadata
+/// last, then swapped into place: an existing store (directory or file) at the path is replaced
+/// only once the new one is complete, and on any failure the temporary directory is removed and
+/// the old store is left as it was. An S3 prefix has no rename: its old `.zarray` is removed
+/// first, chunks are written in place and `.zarray` last, so a failed write leaves a prefix
+/// without `.zarray` (chunk keys outside the new grid may remain; readers ignore them). Throws
+/// ValueError for bad chunks, compressor, level, order, fill value or attributes (before
+/// anything is written), ShapeError for chunks of another rank, IOError naming the store when
+/// it cannot be written, and rethrows a failed block's error.
+void write_zarr(const BlockArray& x, const std::string& store,
+                const ZarrWriteOptions& options = {});
+
+/// The attributes (`.zattrs`) of the zarr array at `store`: numbers (integers as int64_t),
+/// strings and lists of numbers; empty when it has no `.zattrs`. Throws IOError naming the store
+/// when it is missing or `.zattrs` is not a JSON object, and DTypeError naming the attribute for
+/// any other kind of value.
+Attributes read_zarr_attributes(const std::string& store);
 
 /// Options of io::read_csv.
 struct CsvOptions {

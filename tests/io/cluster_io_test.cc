@@ -1,5 +1,6 @@
 // The io layer on a real cluster: a head and 3 `nums` node processes on loopback. Blocks are
-// read and written by the node processes; HDF5 writers in three processes share one file.
+// read and written by the node processes; HDF5 writers in three processes share one file; zarr
+// chunks are compressed and decompressed by the node processes.
 
 #include <gtest/gtest.h>
 
@@ -128,10 +129,44 @@ TEST_F(ClusterIoTest, Hdf5RoundTripsWithWritersInThreeProcesses) {
   EXPECT_TRUE(TempFilesIn(dir_.path()).empty());
 }
 
+// Node processes compress and write the chunks, and read and decompress them, for blocks that
+// are not the chunks; zarr-python reads the result.
+TEST_F(ClusterIoTest, ZarrRoundTripsOnNodeProcesses) {
+  uint64_t seed = 300;
+  for (DType t : AllDTypes()) {
+    for (const Case& c : kCases) {
+      SCOPED_TRACE(std::string(dtype_name(t)) + " " + shape_str(c.shape));
+      const NDArray want = SpecialNDArray(c.shape, t, seed++);
+      const char* compressor = seed % 2 ? "blosc" : "zstd";
+      io::write_zarr(from_ndarray(want, c.write_blocks), dir_.file("x.zarr"),
+                     {.compressor = compressor, .order = seed % 3 ? 'C' : 'F'});
+      EXPECT_SAME_BYTES(
+          io::read_zarr(*ctx_, dir_.file("x.zarr"), {.block_shape = c.read_blocks}).get(), want);
+    }
+  }
+  const NDArray big = SpecialNDArray({150, 80}, float64, 9);
+  io::write_zarr(from_ndarray(big, {7, 9}), dir_.file("big.zarr"), {.chunks = {10, 10}});
+  const BlockArray y = io::read_zarr(*ctx_, dir_.file("big.zarr"), {.block_shape = {13, 6}});
+  const std::vector<int64_t> where = y.block_nodes();
+  EXPECT_EQ(std::set<int64_t>(where.begin(), where.end()).size(), 3u);
+  EXPECT_SAME_BYTES(y.get(), big);
+  WriteRawBytes(big, dir_.path() / "big.raw");
+  const PythonResult r = RunPython(
+      "import zarr\nz = zarr.open('big.zarr', mode='r')\n"
+      "assert z.chunks == (10, 10), z.chunks\n"
+      "assert z[...].tobytes() == open('big.raw', 'rb').read()\nprint('zarr ok')\n",
+      dir_.path());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("zarr ok"), std::string::npos) << r.output;
+  EXPECT_TRUE(TempFilesIn(dir_.path()).empty());
+}
+
 TEST_F(ClusterIoTest, FailedBlockWriteLeavesTheOldFilesIntact) {
   io::save(from_ndarray(SpecialNDArray({6, 6}, float64, 1)), dir_.file("x.npy"));
   io::write_hdf5(from_ndarray(SpecialNDArray({6, 6}, float64, 2)), dir_.file("x.h5"), "x");
+  io::write_zarr(from_ndarray(SpecialNDArray({6, 6}, float64, 4)), dir_.file("x.zarr"));
   const std::string npy_before = ReadFileBytes(dir_.path() / "x.npy");
+  const std::string zarr_before = ReadFileBytes(dir_.path() / "x.zarr" / "0.0");
   const std::string h5_before = ReadFileBytes(dir_.path() / "x.h5");
   const BlockArray good = from_ndarray(SpecialNDArray({6, 6}, float64, 3), {2, 3});
   auto impl = std::make_shared<BlockArray::Impl>(*good.impl());
@@ -141,7 +176,13 @@ TEST_F(ClusterIoTest, FailedBlockWriteLeavesTheOldFilesIntact) {
   ExpectThrowWith<ValueError>([&] { io::save(broken, dir_.file("x.npy")); }, {"io.npy.write"});
   ExpectThrowWith<ValueError>([&] { io::write_hdf5(broken, dir_.file("x.h5"), "x"); },
                               {"io.hdf5.write"});
+  ExpectThrowWith<ValueError>(
+      [&] {
+        io::write_zarr(broken, dir_.file("x.zarr"), {.chunks = {2, 3}});
+      },
+      {"io.zarr.write"});
   EXPECT_EQ(ReadFileBytes(dir_.path() / "x.npy"), npy_before);
+  EXPECT_EQ(ReadFileBytes(dir_.path() / "x.zarr" / "0.0"), zarr_before);
   EXPECT_EQ(ReadFileBytes(dir_.path() / "x.h5"), h5_before);
   EXPECT_TRUE(TempFilesIn(dir_.path()).empty());
 }

@@ -22,6 +22,13 @@ int main() {
   const bool same = (nums::io::read_hdf5(ctx, h5, "/w") == w).all().item<bool>();
   std::filesystem::remove(h5);
   if (!same) return 1;
+  // zarr too, with its compressors (zlib, lz4, zstd, blosc) linked from the installed package.
+  const std::string store = std::filesystem::temp_directory_path() / "nums-consumer-w.zarr";
+  for (const char* compressor : {"zlib", "lz4", "zstd", "blosc"}) {
+    nums::io::write_zarr(w, store, {.chunks = {3}, .compressor = compressor});
+    if (!(nums::io::read_zarr(ctx, store) == w).all().item<bool>()) return 1;
+  }
+  std::filesystem::remove_all(store);
   std::printf("nums ok: %lld nodes, accuracy %.4f, |w| %.4f\n",
               static_cast<long long>(ctx.num_nodes()), accuracy,
               nums::linalg::norm(w).item<double>());
