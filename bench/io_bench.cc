@@ -73,7 +73,8 @@ void SequentialRead(const fs::path& file) {
 void SequentialWrite(const fs::path& file, const std::vector<char>& bytes) {
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   for (size_t done = 0; done < bytes.size();) {
-    const ssize_t n = ::write(fd, bytes.data() + done, std::min<size_t>(8 * kMiB, bytes.size() - done));
+    const ssize_t n =
+        ::write(fd, bytes.data() + done, std::min<size_t>(8 * kMiB, bytes.size() - done));
     if (n <= 0) throw std::runtime_error("write failed: " + file.string());
     done += static_cast<size_t>(n);
   }
@@ -88,8 +89,11 @@ double PythonBest(const std::string& setup, const std::string& code, int repeat,
   const fs::path out = cwd / "nums-io-bench.out";
   {
     FILE* f = std::fopen(script.c_str(), "w");
-    std::fprintf(f, "import time\n%s\nbest = 1e300\nfor _ in range(%d):\n    t0 = time.perf_counter()\n    %s\n    best = min(best, time.perf_counter() - t0)\nprint(best)\n",
-                 setup.c_str(), repeat, code.c_str());
+    std::fprintf(
+        f,
+        "import time\n%s\nbest = 1e300\nfor _ in range(%d):\n    t0 = time.perf_counter()\n    "
+        "%s\n    best = min(best, time.perf_counter() - t0)\nprint(best)\n",
+        setup.c_str(), repeat, code.c_str());
     std::fclose(f);
   }
   const std::string cmd = "cd '" + cwd.string() + "' && /usr/bin/python3 '" + script.string() +
@@ -109,8 +113,10 @@ double PythonBest(const std::string& setup, const std::string& code, int repeat,
 }
 
 double CurlBest(const std::string& args, int repeat) {
-  const std::string cmd = "curl -sS -f --aws-sigv4 aws:amz:us-east-1:s3 -u S3RVER:S3RVER -H "
-                          "'x-amz-content-sha256: UNSIGNED-PAYLOAD' " + args;
+  const std::string cmd =
+      "curl -sS -f --aws-sigv4 aws:amz:us-east-1:s3 -u S3RVER:S3RVER -H "
+      "'x-amz-content-sha256: UNSIGNED-PAYLOAD' " +
+      args;
   return Best(repeat, [&] {
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("curl failed: " + cmd);
   });
@@ -183,22 +189,49 @@ int main(int argc, char** argv) {
   const double npy_read = Best(o.repeat, [&] { WaitFor(nums::io::load(ctx, npy)); });
   const double h5_read = Best(o.repeat, [&] { WaitFor(nums::io::read_hdf5(ctx, h5, "/X")); });
   const double numpy_read = PythonBest("import numpy as np", "np.load('x.npy')", o.repeat, dir);
-  const double h5py_read = PythonBest("import h5py", "h5py.File('x.h5', 'r')['X'][...]",
-                                      o.repeat, dir);
-  const double numpy_write =
-      PythonBest("import numpy as np, os\na = np.load('x.npy')",
-                 "f = open('y.npy', 'wb'); np.save(f, a); f.flush(); os.fsync(f.fileno()); f.close()",
-                 o.repeat, dir);
+  const double h5py_read =
+      PythonBest("import h5py", "h5py.File('x.h5', 'r')['X'][...]", o.repeat, dir);
+  const double numpy_write = PythonBest(
+      "import numpy as np, os\na = np.load('x.npy')",
+      "f = open('y.npy', 'wb'); np.save(f, a); f.flush(); os.fsync(f.fileno()); f.close()",
+      o.repeat, dir);
   rows_out.push_back({".npy read (io::load)", npy_read, "sequential read", seq_read});
   rows_out.push_back({".npy read (io::load)", npy_read, "numpy.load", numpy_read});
-  rows_out.push_back({".npy write (io::save, fsync)", npy_write, "sequential write + fsync",
-                      seq_write});
-  rows_out.push_back({".npy write (io::save, fsync)", npy_write, "numpy.save + fsync",
-                      numpy_write});
+  rows_out.push_back(
+      {".npy write (io::save, fsync)", npy_write, "sequential write + fsync", seq_write});
+  rows_out.push_back(
+      {".npy write (io::save, fsync)", npy_write, "numpy.save + fsync", numpy_write});
   rows_out.push_back({"HDF5 read (io::read_hdf5)", h5_read, "sequential read", seq_read});
   rows_out.push_back({"HDF5 read (io::read_hdf5)", h5_read, "h5py dataset[...]", h5py_read});
-  rows_out.push_back({"HDF5 write (io::write_hdf5, fsync)", h5_write, "sequential write + fsync",
-                      seq_write});
+  rows_out.push_back(
+      {"HDF5 write (io::write_hdf5, fsync)", h5_write, "sequential write + fsync", seq_write});
+
+  // zarr, one chunk per block, uncompressed and with zarr-python's default (blosc lz4, shuffle).
+  const std::string chunks =
+      "(" + std::to_string(x.block_shape()[0]) + ", " + std::to_string(x.block_shape()[1]) + ")";
+  for (const std::string compressor : {"", "blosc"}) {
+    const std::string store = (dir / ("x" + compressor + ".zarr")).string();
+    const std::string name = compressor.empty() ? "zarr, uncompressed" : "zarr, blosc lz4";
+    const double ours_write =
+        Best(o.repeat, [&] { nums::io::write_zarr(x, store, {.compressor = compressor}); });
+    const double ours_read = Best(o.repeat, [&] { WaitFor(nums::io::read_zarr(ctx, store)); });
+    const std::string py_compressor =
+        compressor.empty() ? "None" : "numcodecs.Blosc('lz4', 5, numcodecs.Blosc.SHUFFLE)";
+    const double py_read =
+        PythonBest("import zarr", "zarr.open('" + store + "', 'r')[...]", o.repeat, dir);
+    const double py_write = PythonBest(
+        "import zarr, numcodecs, numpy as np\na = np.load('x.npy')",
+        "zarr.save_array('py.zarr', a, chunks=" + chunks + ", compressor=" + py_compressor + ")",
+        o.repeat, dir);
+    rows_out.push_back({name + " read (io::read_zarr)", ours_read, "zarr-python read", py_read});
+    rows_out.push_back(
+        {name + " write (io::write_zarr)", ours_write, "zarr-python save_array", py_write});
+    if (compressor.empty()) {
+      rows_out.push_back({name + " read (io::read_zarr)", ours_read, "sequential read", seq_read});
+      rows_out.push_back({name + " write (io::write_zarr, fsync)", ours_write,
+                          "sequential write + fsync", seq_write});
+    }
+  }
 
   if (o.s3) {
     nums::testing::S3Server& server = nums::testing::S3Server::Get();
@@ -211,8 +244,8 @@ int main(int argc, char** argv) {
     const double curl_get = CurlBest("-o /dev/null '" + http + "'", o.repeat);
     const double curl_put = CurlBest("-T '" + npy + "' '" + http + "'", o.repeat);
     rows_out.push_back({".npy on S3 read (io::load)", s3_read, "curl GET of the object", curl_get});
-    rows_out.push_back({".npy on S3 write (io::save)", s3_write, "curl PUT of the same bytes",
-                        curl_put});
+    rows_out.push_back(
+        {".npy on S3 write (io::save)", s3_write, "curl PUT of the same bytes", curl_put});
   }
   Print(rows_out, bytes);
   fs::remove_all(dir);

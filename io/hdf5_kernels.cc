@@ -28,7 +28,7 @@ std::vector<Block> ReadHdf5Block(const KernelContext& k) {
   const DType dtype = dtype_from_code(k.scalar<int64_t>(4));
   Block out = Block::Allocate(dtype, count);
   // Checked on a reader of our own: HDF5 opens the file by its path just after.
-  RangeReader(path, VersionArg(k, 5)).CheckVersion();
+  if (k.scalars.size() > 5) RangeReader(path, VersionArg(k, 5)).CheckVersion();
   Hdf5Lock lock;
   Hid file = OpenHdf5File(path, false, dataset);
   Hid ds = OpenDataset(file, path, dataset);

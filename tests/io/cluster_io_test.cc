@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "io/csv.h"
 #include "nums/nums.hpp"
@@ -231,6 +233,49 @@ TEST_F(ClusterIoTest, DatasetSpecsAndNumsConvertOnNodeProcesses) {
   const BlockArray y = io::read(*ctx_, dir_.file("x.h5") + ":/g/X", {.block_shape = {5, 2}});
   EXPECT_EQ(y.block_shape(), (Shape{5, 2}));
   EXPECT_SAME_BYTES(y.get(), want);
+}
+
+// A node killed while an array is being written: its blocks are made again from lineage on a
+// survivor and written there, so the file is complete and exact; had that been impossible, the
+// write would have failed and left the old file.
+TEST(ClusterIoNodeLossTest, ANodeLostDuringAWriteHasItsBlocksWrittenBySurvivors) {
+  S3Server::Get().UseInEnvironment();
+  TempDir dir;
+  LocalCluster cluster(3);
+  Context ctx = init({.address = cluster.address(), .token_file = cluster.token_file()});
+  const std::string npy = dir.file("x.npy"),
+                    url = std::string("s3://") + S3Server::kBucket + "/node-loss/x.npy";
+  io::save(zeros({10}), npy);
+  const std::string before = ReadFileBytes(dir.path() / "x.npy");
+  for (const std::string& path : {npy, url}) {
+    SCOPED_TRACE(path);
+    // 6 blocks of 8 MB behind a chain of steps, so the kill lands while blocks are being made and
+    // written.
+    BlockArray y = ones({6 * 1'000'000}, float64, {1'000'000});
+    for (int i = 0; i < 20; ++i) y = y * 1.0 + 1.0;
+    const auto start = std::chrono::steady_clock::now();
+    std::thread killer([&] {
+      std::this_thread::sleep_until(start + std::chrono::milliseconds(150));
+      if (path == npy) cluster.Kill(cluster.pids().at(2));  // node 1, once
+    });
+    std::string error;
+    try {
+      io::save(y, path);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    killer.join();
+    if (error.empty()) {
+      const NDArray got = io::load(ctx, path).get();
+      ASSERT_EQ(got.shape(), (Shape{6'000'000}));
+      for (int64_t i = 0; i < got.size(); i += 99'991) ASSERT_EQ(got.value_at<double>(i), 21.0);
+      EXPECT_DOUBLE_EQ(io::load(ctx, path).sum().get().at<double>({}), 21.0 * 6e6);
+    } else {
+      ADD_FAILURE() << "the write failed instead of recovering: " << error;
+      if (path == npy) EXPECT_EQ(ReadFileBytes(dir.path() / "x.npy"), before);
+    }
+    EXPECT_TRUE(TempFilesIn(dir.path()).empty());
+  }
 }
 
 }  // namespace

@@ -58,8 +58,8 @@ TEST(DatasetSpecTest, ParsesEveryForm) {
 }
 
 TEST(DatasetSpecTest, BadSpecsNameTheSpecAndTheAcceptedForms) {
-  for (const std::string spec : {"", "x.txt", "x", "x.npz", "x.npy:/X",
-                                 "s3://bucket/t.csv", "zarr://", "x.h5:", "x.hdf5:/"}) {
+  for (const std::string spec : {"", "x.txt", "x", "x.npz", "x.npy:/X", "s3://bucket/t.csv",
+                                 "zarr://", "x.h5:", "x.hdf5:/"}) {
     SCOPED_TRACE(spec);
     ExpectThrowsWith<ValueError>([&] { io::parse_dataset_spec(spec); },
                                  {"'" + spec + "'", "accepted forms", "PATH.h5:/DATASET",

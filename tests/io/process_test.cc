@@ -207,7 +207,6 @@ TEST_F(ProcessTest, ConvertRejectsBadSpecsBeforeReading) {
   const std::vector<Case> cases = {
       {"X.npy X.h5", "add ':/name'"},
       {"X.npy out.bin", "accepted forms"},
-      {"X.npy out.zarr", "zarr support is not available in this build"},
       {"missing.npy m.npy", "missing.npy"},
       {"X.npy m.npy --compression gzip", "HDF5"},
       {"X.npy m.npy --block-shape 10", "(10,)"},
@@ -220,7 +219,6 @@ TEST_F(ProcessTest, ConvertRejectsBadSpecsBeforeReading) {
     EXPECT_CONTAINS(r.output, c.part);
   }
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "m.npy"));
-  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "out.zarr"));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -28,6 +29,7 @@ namespace nums::testing {
 namespace {
 
 using io::S3Location;
+namespace fs = std::filesystem;
 
 // ---- SigV4 against the examples of AWS's "Signature Calculations for the Authorization
 // Header" page (access key AKIAIOSFODNN7EXAMPLE, 2013-05-24, us-east-1, examplebucket).
@@ -378,9 +380,10 @@ class FlakyProxy {
           const std::string body =
               "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>"
               "</Error>";
-          const std::string reply = "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
-                                    "Connection: close\r\nContent-Length: " +
-                                    std::to_string(body.size()) + "\r\n\r\n" + body;
+          const std::string reply =
+              "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
+              "Connection: close\r\nContent-Length: " +
+              std::to_string(body.size()) + "\r\n\r\n" + body;
           (void)::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
         }
         ::close(c);
@@ -565,6 +568,50 @@ TEST_F(S3Test, RangedReadsOfAReplacedObjectRaiseIOError) {
       {url, "replaced"});
 }
 
+// ---- zarr on S3: chunks as objects under a prefix, metadata last.
+
+TEST_F(NpyS3Test, ZarrStoresOnS3RoundTripAndZarrPythonReadsThem) {
+  const std::string store = std::string("s3://") + S3Server::kBucket + "/zarr/a.zarr";
+  uint64_t seed = 30;
+  for (const std::string compressor : {"", "zlib", "lz4", "zstd", "blosc"}) {
+    for (DType t : AllDTypes()) {
+      SCOPED_TRACE(compressor + " " + std::string(dtype_name(t)));
+      const NDArray want = SpecialNDArray({11, 7}, t, seed++);
+      io::write_zarr(from_ndarray(want, {4, 3}), store, {.compressor = compressor});
+      EXPECT_SAME_BYTES(io::read_zarr(*ctx_, store, {.block_shape = {5, 7}}).get(), want);
+      EXPECT_SAME_BYTES(io::read(*ctx_, store).get(), want);
+    }
+  }
+  // Copied down key by key, the store opens in zarr-python with the same values.
+  const NDArray want = SpecialNDArray({9, 6}, float64, 99);
+  io::write_zarr(from_ndarray(want, {4, 4}), store,
+                 {.compressor = "zstd", .order = 'F', .attributes = {{"k", int64_t{3}}}});
+  for (const std::string& key : io::ListObjects(store)) {
+    const std::string bytes = io::ReadObject(io::JoinPath(store, key));
+    fs::create_directories((dir_.path() / "down" / key).parent_path());
+    std::ofstream(dir_.path() / "down" / key, std::ios::binary).write(bytes.data(), bytes.size());
+  }
+  WriteRawBytes(want, dir_.path() / "want.raw");
+  const PythonResult r = RunPython(
+      "import zarr, numpy as np\n"
+      "z = zarr.open('down', mode='r')\n"
+      "a = np.ascontiguousarray(z[...])\n"
+      "assert a.shape == (9, 6) and z.chunks == (4, 4) and z.order == 'F', (a.shape, z.chunks)\n"
+      "assert a.tobytes() == open('want.raw', 'rb').read()\n"
+      "assert z.attrs['k'] == 3\n"
+      "print('zarr ok')\n",
+      dir_.path());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(std::get<int64_t>(io::read_zarr_attributes(store).at("k")), 3);
+}
+
+TEST_F(NpyS3Test, ZarrOnS3ErrorsNameTheStore) {
+  const std::string store = std::string("s3://") + S3Server::kBucket + "/zarr/none.zarr";
+  ExpectThrowWith<IOError>([&] { io::read_zarr(*ctx_, store); }, {store});
+  ExpectThrowWith<IOError>([&] { io::read_zarr(*ctx_, "s3://no-such-bucket-here/z.zarr"); },
+                           {"no-such-bucket-here", "NoSuchBucket"});
+}
+
 // ---- HDF5 on S3: HDF5's read-only S3 driver for metadata and filtered data, ranged GETs for
 // the rest.
 
@@ -575,7 +622,8 @@ TEST_F(NpyS3Test, Hdf5FilesOnS3ReadAsTheSameFileDoesLocally) {
       "with h5py.File('d.h5', 'w') as f:\n"
       "    f['contiguous'] = a\n"
       "    f.create_dataset('chunked', data=a.astype(np.int32), chunks=(7, 6))\n"
-      "    f.create_dataset('gzip', data=a.astype(np.float32), chunks=(8, 20), compression='gzip')\n"
+      "    f.create_dataset('gzip', data=a.astype(np.float32), chunks=(8, 20), "
+      "compression='gzip')\n"
       "    f['contiguous'].attrs['units'] = 'm'\n"
       "    f['contiguous'].attrs['scale'] = 2.5\n",
       dir_.path());
