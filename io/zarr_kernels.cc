@@ -69,7 +69,11 @@ std::vector<Block> ReadZarrBlock(const KernelContext& k) {
     last[d] = (offset[d] + count[d] - 1) / meta.chunks[d];
   }
   Shape index = first;
-  std::vector<uint8_t> chunk(static_cast<size_t>(meta.ChunkBytes())), scratch;
+  std::vector<uint8_t> chunk, scratch;  // sized on first use: the raw path needs neither
+  // An uncompressed little-endian C-order chunk of a local store is the chunk's array as it is in
+  // memory: its runs are read straight into the block, as from an .npy file.
+  const bool raw = meta.codec.id.empty() && !meta.big_endian &&
+                   !(meta.fortran && meta.chunks.size() > 1) && !IsS3Url(store);
   for (bool more = true; more;) {
     // The overlap of chunk `index` and the block, in both's coordinates.
     Shape in_chunk(nd), in_block(nd), overlap(nd);
@@ -82,23 +86,53 @@ std::vector<Block> ReadZarrBlock(const KernelContext& k) {
     }
     const std::string key = ChunkKey(index, meta.separator);
     std::optional<std::string> bytes;
+    bool copied = false;  // the overlap is in the block already
     try {
-      bytes = ReadObjectIfExists(JoinPath(store, key));
-      if (bytes) DecodeToCOrder(meta, *bytes, chunk, scratch);
+      const std::string path = JoinPath(store, key);
+      if (raw) {
+        const std::optional<int64_t> size = ObjectSize(path);
+        if (size) {
+          if (*size != meta.ChunkBytes()) {
+            throw IOError("an uncompressed chunk of " + std::to_string(meta.ChunkBytes()) +
+                          " bytes has " + std::to_string(*size));
+          }
+          const RangeReader reader(path, std::monostate{});
+          ForEachRunBetween(meta.chunks, in_chunk, count, in_block, overlap,
+                            [&](int64_t src, int64_t to, int64_t n) {
+                              reader.Read(dst + to * item, n * item, src * item);
+                            });
+          copied = true;
+        }
+      } else {
+        bytes = ReadObjectIfExists(path);
+        if (bytes && overlap == meta.chunks && overlap == count &&
+            !(meta.fortran && meta.chunks.size() > 1)) {
+          // The block is exactly this chunk (the default blocking): decoded in place.
+          DecodeChunk(meta.codec, *bytes, dst, meta.ChunkBytes());
+          if (meta.big_endian) ByteSwap(dst, out.size(), item);
+          copied = true;
+        } else if (bytes) {
+          chunk.resize(static_cast<size_t>(meta.ChunkBytes()));
+          DecodeToCOrder(meta, *bytes, chunk, scratch);
+        }
+      }
     } catch (const IOError& e) {
       throw IOError("zarr store '" + store + "': chunk '" + key + "' (read for block " +
                     engine::ShapeToString(entry) + "): " + e.what());
     }
-    ForEachRunBetween(
-        meta.chunks, in_chunk, count, in_block, overlap, [&](int64_t src, int64_t to, int64_t n) {
-          if (bytes) {
-            std::memcpy(dst + to * item, chunk.data() + src * item, static_cast<size_t>(n * item));
-          } else {
-            for (int64_t i = 0; i < n; ++i) {
-              std::memcpy(dst + (to + i) * item, meta.fill.data(), static_cast<size_t>(item));
+    if (!copied) {
+      ForEachRunBetween(
+          meta.chunks, in_chunk, count, in_block, overlap, [&](int64_t src, int64_t to, int64_t n) {
+            if (bytes) {
+              std::memcpy(dst + to * item, chunk.data() + src * item,
+                          static_cast<size_t>(n * item));
+            } else {
+              for (int64_t i = 0; i < n; ++i) {
+                std::memcpy(dst + (to + i) * item, meta.fill.data(), static_cast<size_t>(item));
+              }
             }
-          }
-        });
+          });
+    }
     more = false;  // the next index, or done after the last (and after the one chunk of 0-d)
     for (size_t d = nd; d-- > 0;) {
       if (++index[d] <= last[d]) {
