@@ -272,7 +272,9 @@ TEST(ClusterIoNodeLossTest, ANodeLostDuringAWriteHasItsBlocksWrittenBySurvivors)
       EXPECT_DOUBLE_EQ(io::load(ctx, path).sum().get().at<double>({}), 21.0 * 6e6);
     } else {
       ADD_FAILURE() << "the write failed instead of recovering: " << error;
-      if (path == npy) EXPECT_EQ(ReadFileBytes(dir.path() / "x.npy"), before);
+      if (path == npy) {
+        EXPECT_EQ(ReadFileBytes(dir.path() / "x.npy"), before);
+      }
     }
     EXPECT_TRUE(TempFilesIn(dir.path()).empty());
   }
