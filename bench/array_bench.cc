@@ -5,11 +5,14 @@
 #include <cblas.h>
 
 #include <chrono>
+#include <cstring>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include <nums/nums.hpp>
+
+#include "src/array_impl.h"
 
 namespace nums {
 namespace {
@@ -92,6 +95,60 @@ void BM_Dgemm4096(benchmark::State& state) {
   state.SetLabel("threads " + std::to_string(threads));
 }
 BENCHMARK(BM_Dgemm4096)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+// x.T() of 2,000,000 x 32 float64 (512 MB, the engine's default blocks of rows: each block
+// transposed where it lives) against one memcpy of the same bytes, and matmul(X.T(), X) against
+// one cblas_dsyrk over X (the product it computes).
+constexpr int64_t kRows = 2'000'000, kCols = 32;
+
+void WaitFor(const BlockArray& x) {
+  const auto& impl = *x.impl();
+  impl.ctx->runtime->Wait(impl.blocks, static_cast<int64_t>(impl.blocks.size()));
+}
+
+void BM_TransposeTall(benchmark::State& state) {
+  Context ctx = init();
+  const BlockArray x = random::Generator(ctx, 1).normal({kRows, kCols});
+  WaitFor(x);
+  WaitFor(x.T());  // untimed: touches the memory the result will reuse
+  for (auto _ : state) WaitFor(x.T());
+  state.SetBytesProcessed(state.iterations() * kRows * kCols * 8);
+  state.counters["block_rows"] = static_cast<double>(x.block_shape()[0]);
+}
+BENCHMARK(BM_TransposeTall)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+
+void BM_MemcpyTall(benchmark::State& state) {
+  std::vector<double> a = RandomValues(kRows * kCols, 2), b(a.size());
+  std::memcpy(b.data(), a.data(), a.size() * sizeof(double));
+  for (auto _ : state) {
+    std::memcpy(b.data(), a.data(), a.size() * sizeof(double));
+    benchmark::DoNotOptimize(b.data());
+  }
+  state.SetBytesProcessed(state.iterations() * kRows * kCols * 8);
+}
+BENCHMARK(BM_MemcpyTall)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+
+void BM_MatmulXtX(benchmark::State& state) {
+  Context ctx = init();
+  const BlockArray x = random::Generator(ctx, 1).normal({kRows, kCols});
+  WaitFor(x);
+  WaitFor(matmul(x.T(), x));
+  for (auto _ : state) WaitFor(matmul(x.T(), x));
+}
+BENCHMARK(BM_MatmulXtX)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+
+void BM_DsyrkXtX(benchmark::State& state) {
+  const std::vector<double> a = RandomValues(kRows * kCols, 3);
+  std::vector<double> c(kCols * kCols);
+  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, kCols, kRows, 1.0, a.data(), kCols, 0.0,
+              c.data(), kCols);
+  for (auto _ : state) {
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, kCols, kRows, 1.0, a.data(), kCols, 0.0,
+                c.data(), kCols);
+    benchmark::DoNotOptimize(c.data());
+  }
+}
+BENCHMARK(BM_DsyrkXtX)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 
 }  // namespace
 }  // namespace nums

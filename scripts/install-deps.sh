@@ -10,7 +10,7 @@ packages=(
   # io/zarr: the compressors of numcodecs (zlib and gzip, lz4, zstd, blosc)
   zlib1g-dev liblz4-dev libzstd-dev libblosc-dev
   librandom123-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  iproute2
+  iproute2 ca-certificates
   # tests/io checks files against the readers and writers users have (run by /usr/bin/python3).
   python3-numpy python3-h5py python3-zarr
 )
@@ -46,5 +46,12 @@ s3rver_dir="$(cd "$(dirname "$0")/.." && pwd)/.deps/s3rver"
 if [ ! -f "$s3rver_dir/node_modules/s3rver/package.json" ]; then
   echo "installing: s3rver 3.7.1 (npm) into $s3rver_dir"
   mkdir -p "$s3rver_dir"
-  npm install --prefix "$s3rver_dir" --no-audit --no-fund --loglevel=error s3rver@3.7.1 >/dev/null
+  # npm trusts what apt and curl trust here: Debian's CA bundle plus this machine's local CAs
+  # (/usr/local/share/ca-certificates, e.g. an egress proxy's).
+  ca_bundle="$(mktemp)"
+  trap 'rm -f "$ca_bundle"' EXIT
+  cat /etc/ssl/certs/ca-certificates.crt /usr/local/share/ca-certificates/*.crt \
+    >"$ca_bundle" 2>/dev/null || true
+  npm install --prefix "$s3rver_dir" --cafile "$ca_bundle" --no-audit --no-fund --loglevel=error \
+    s3rver@3.7.1 >/dev/null
 fi

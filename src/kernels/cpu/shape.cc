@@ -34,6 +34,32 @@ Out Convert(In v) {
   }
 }
 
+// out[b][c][r] = in[b][r][c] for `batch` matrices of rows x cols, in square tiles so that both
+// the reads and the writes stay in cache lines already fetched (a row-at-a-time loop reads a
+// whole column's cache lines for every output row).
+template <typename T>
+void TransposeTiled(const T* in, T* out, int64_t batch, int64_t rows, int64_t cols) {
+  constexpr int64_t kTile = 32;
+  const int64_t row_tiles = (rows + kTile - 1) / kTile;
+  const int64_t tiles = batch * row_tiles;
+  ParallelRanges(tiles, std::max<int64_t>(1, kElementGrain / (kTile * std::max<int64_t>(1, cols))),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t t = b; t < e; ++t) {
+                     const int64_t m = t / row_tiles;
+                     const int64_t r0 = (t % row_tiles) * kTile;
+                     const int64_t r1 = std::min(rows, r0 + kTile);
+                     const T* src = in + m * rows * cols;
+                     T* dst = out + m * rows * cols;
+                     for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+                       const int64_t c1 = std::min(cols, c0 + kTile);
+                       for (int64_t c = c0; c < c1; ++c) {
+                         for (int64_t r = r0; r < r1; ++r) dst[c * rows + r] = src[r * cols + c];
+                       }
+                     }
+                   }
+                 });
+}
+
 Block TransposeBlock(const Block& in, const Shape& axes) {
   const size_t nd = axes.size();
   if (in.ndim() != static_cast<int64_t>(nd)) {
@@ -50,6 +76,18 @@ Block TransposeBlock(const Block& in, const Shape& axes) {
   if (std::is_sorted(kept.begin(), kept.end())) return Block(in.dtype(), shape, in.buffer());
   Block out = Block::Allocate(in.dtype(), shape);
   if (out.size() == 0) return out;
+  // The last two axes swapped, leading axes kept (x.T() of a matrix, swapaxes(-1, -2)): tiled.
+  bool last_two = nd >= 2 && axes[nd - 1] == static_cast<int64_t>(nd) - 2 &&
+                  axes[nd - 2] == static_cast<int64_t>(nd) - 1;
+  for (size_t d = 0; d + 2 < nd && last_two; ++d) last_two = axes[d] == static_cast<int64_t>(d);
+  if (last_two) {
+    const int64_t rows = in.shape()[nd - 2], cols = in.shape()[nd - 1];
+    dispatch(in.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      TransposeTiled(in.data<T>(), out.data<T>(), in.size() / (rows * cols), rows, cols);
+    });
+    return out;
+  }
   const Shape istride = Strides(in.shape());
   Shape stride(nd);  // input stride of each output axis
   for (size_t d = 0; d < nd; ++d) stride[d] = istride[static_cast<size_t>(axes[d])];
