@@ -230,8 +230,9 @@ std::vector<Block> WriteHdf5Block(const KernelContext& k) {
 }  // namespace
 
 void RegisterHdf5Kernels(engine::KernelRegistry& registry) {
-  registry.Register("io.hdf5.read", engine::Device::kCpu, ReadHdf5Block);
-  registry.Register("io.hdf5.read_chunks", engine::Device::kCpu, ReadHdf5Chunks);
+  registry.Register("io.hdf5.read", engine::Device::kCpu, NamingTheBlock(ReadHdf5Block, 2, 3));
+  registry.Register("io.hdf5.read_chunks", engine::Device::kCpu,
+                    NamingTheBlock(ReadHdf5Chunks, 1, 2));
   registry.Register("io.hdf5.write", engine::Device::kCpu, WriteHdf5Block);
   registry.Register("io.hdf5.write_chunks", engine::Device::kCpu, WriteHdf5Chunks);
 }

@@ -20,6 +20,19 @@ ObjectVersion VersionArg(const engine::KernelContext& k, size_t i) {
   throw ValueError("an io read's version argument is neither a file identity nor an ETag");
 }
 
+engine::KernelFn NamingTheBlock(engine::KernelFn read, size_t offset_scalar, size_t count_scalar) {
+  return [read = std::move(read), offset_scalar, count_scalar](const engine::KernelContext& k) {
+    try {
+      return read(k);
+    } catch (const IOError& e) {
+      throw IOError(std::string(e.what()) + " (reading the block at " +
+                    engine::ShapeToString(k.scalar<std::vector<int64_t>>(offset_scalar)) +
+                    " of shape " +
+                    engine::ShapeToString(k.scalar<std::vector<int64_t>>(count_scalar)) + ")");
+    }
+  };
+}
+
 void RegisterIoKernels(engine::KernelRegistry& registry) {
   RegisterNpyKernels(registry);
   RegisterHdf5Kernels(registry);

@@ -13,6 +13,11 @@ namespace nums::io {
 engine::Scalar VersionScalar(const ObjectVersion& version);
 ObjectVersion VersionArg(const engine::KernelContext& k, size_t i);
 
+/// `read` whose IOErrors also name the block it was reading: its offset in the array and its
+/// shape, taken from scalars `offset_scalar` and `count_scalar` (a file's error alone cannot say
+/// which of thousands of blocks failed).
+engine::KernelFn NamingTheBlock(engine::KernelFn read, size_t offset_scalar, size_t count_scalar);
+
 /// Registers every I/O kernel.
 void RegisterIoKernels(engine::KernelRegistry& registry);
 

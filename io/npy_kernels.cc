@@ -134,9 +134,10 @@ std::vector<Block> WriteNpyBlock(const KernelContext& k) {
 }  // namespace
 
 void RegisterNpyKernels(engine::KernelRegistry& registry) {
-  registry.Register("io.npy.read", engine::Device::kCpu, ReadNpyBlock);
+  registry.Register("io.npy.read", engine::Device::kCpu, NamingTheBlock(ReadNpyBlock, 3, 4));
   // An unfiltered, contiguous HDF5 dataset is a C-order array at an offset, like an .npy file.
-  registry.Register("io.hdf5.read_contiguous", engine::Device::kCpu, ReadNpyBlock);
+  registry.Register("io.hdf5.read_contiguous", engine::Device::kCpu,
+                    NamingTheBlock(ReadNpyBlock, 3, 4));
   registry.Register("io.npy.write", engine::Device::kCpu, WriteNpyBlock);
   // Likewise for writing into a contiguous dataset whose storage the driver allocated.
   registry.Register("io.hdf5.write_contiguous", engine::Device::kCpu, WriteNpyBlock);

@@ -296,7 +296,8 @@ TEST_F(NpyTest, ReadErrorsOnNodesNameTheFileAndBytes) {
                       engine::Scalar{false}},
                      0, engine::OutputSpec{float64, {4, 4}});
   ExpectThrowWith<IOError>([&] { impl->ctx->runtime->Get(ref); },
-                           {path, "truncated", "at least 512 bytes", "the file has 448"});
+                           {path, "truncated", "at least 512 bytes", "the file has 448",
+                            "block at (4, 4) of shape (4, 4)"});
 }
 
 // A block read again later (recomputed after it was dropped) must come from the version of the
