@@ -12,8 +12,6 @@
 
 #include <nums/nums.hpp>
 
-#include "src/array_impl.h"
-
 namespace nums {
 namespace {
 
@@ -101,17 +99,12 @@ BENCHMARK(BM_Dgemm4096)->Unit(benchmark::kMillisecond)->UseRealTime()->Iteration
 // one cblas_dsyrk over X (the product it computes).
 constexpr int64_t kRows = 2'000'000, kCols = 32;
 
-void WaitFor(const BlockArray& x) {
-  const auto& impl = *x.impl();
-  impl.ctx->runtime->Wait(impl.blocks, static_cast<int64_t>(impl.blocks.size()));
-}
-
 void BM_TransposeTall(benchmark::State& state) {
   Context ctx = init();
   const BlockArray x = random::Generator(ctx, 1).normal({kRows, kCols});
-  WaitFor(x);
-  WaitFor(x.T());  // untimed: touches the memory the result will reuse
-  for (auto _ : state) WaitFor(x.T());
+  x.wait();
+  x.T().wait();  // untimed: touches the memory the result will reuse
+  for (auto _ : state) x.T().wait();
   state.SetBytesProcessed(state.iterations() * kRows * kCols * 8);
   state.counters["block_rows"] = static_cast<double>(x.block_shape()[0]);
 }
@@ -131,9 +124,9 @@ BENCHMARK(BM_MemcpyTall)->Unit(benchmark::kMillisecond)->UseRealTime()->Iteratio
 void BM_MatmulXtX(benchmark::State& state) {
   Context ctx = init();
   const BlockArray x = random::Generator(ctx, 1).normal({kRows, kCols});
-  WaitFor(x);
-  WaitFor(matmul(x.T(), x));
-  for (auto _ : state) WaitFor(matmul(x.T(), x));
+  x.wait();
+  matmul(x.T(), x).wait();
+  for (auto _ : state) matmul(x.T(), x).wait();
 }
 BENCHMARK(BM_MatmulXtX)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 

@@ -23,7 +23,6 @@
 #include <vector>
 
 #include "io/storage.h"
-#include "src/array_impl.h"
 #include "tests/io/s3_server.h"
 
 namespace {
@@ -49,13 +48,6 @@ double Best(int repeat, const std::function<void()>& f) {
   double best = 1e300;
   for (int i = 0; i < repeat; ++i) best = std::min(best, Seconds(f));
   return best;
-}
-
-// Every block computed (the array read), without gathering it.
-void WaitFor(const nums::BlockArray& x) {
-  const auto& impl = *x.impl();
-  impl.ctx->runtime->Wait(impl.blocks, static_cast<int64_t>(impl.blocks.size()));
-  impl.ctx->runtime->Get(impl.blocks);  // rethrows a failed read
 }
 
 // Into a buffer allocated and touched beforehand, so only the copy out of the page cache counts.
@@ -174,7 +166,7 @@ int main(int argc, char** argv) {
   nums::Context ctx = nums::init();
   nums::random::Generator rng(ctx, 7);
   const nums::BlockArray x = rng.normal({rows, kCols});
-  WaitFor(x);
+  x.wait();
   const fs::path dir = o.dir / ("nums-io-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::printf("io_bench: %lld MiB of float64 (%lld x %lld, blocks %s), best of %d, in %s\n\n",
@@ -196,8 +188,8 @@ int main(int argc, char** argv) {
   const double h5_write = Best(o.repeat, [&] { nums::io::write_hdf5(x, h5, "/X"); });
   SequentialRead(npy, raw);
   SequentialRead(h5, raw);
-  const double npy_read = Best(o.repeat, [&] { WaitFor(nums::io::load(ctx, npy)); });
-  const double h5_read = Best(o.repeat, [&] { WaitFor(nums::io::read_hdf5(ctx, h5, "/X")); });
+  const double npy_read = Best(o.repeat, [&] { nums::io::load(ctx, npy).wait(); });
+  const double h5_read = Best(o.repeat, [&] { nums::io::read_hdf5(ctx, h5, "/X").wait(); });
   const double numpy_read = PythonBest("import numpy as np", "np.load('x.npy')", o.repeat, dir);
   const double h5py_read =
       PythonBest("import h5py", "h5py.File('x.h5', 'r')['X'][...]", o.repeat, dir);
@@ -224,17 +216,17 @@ int main(int argc, char** argv) {
     const std::string name = compressor.empty() ? "zarr, uncompressed" : "zarr, blosc lz4";
     const double ours_write =
         Best(o.repeat, [&] { nums::io::write_zarr(x, store, {.compressor = compressor}); });
-    const double ours_read = Best(o.repeat, [&] { WaitFor(nums::io::read_zarr(ctx, store)); });
+    const double ours_read = Best(o.repeat, [&] { nums::io::read_zarr(ctx, store).wait(); });
     const std::string py_compressor =
         compressor.empty() ? "None" : "numcodecs.Blosc('lz4', 5, numcodecs.Blosc.SHUFFLE)";
     const double py_read =
         PythonBest("import zarr", "zarr.open('" + store + "', 'r')[...]", o.repeat, dir);
     // os.sync: zarr-python does not flush what it writes; io::write_zarr fsyncs every chunk.
-    const double py_write = PythonBest(
-        "import zarr, numcodecs, numpy as np, os\na = np.load('x.npy')",
-        "zarr.save_array('py.zarr', a, chunks=" + chunks + ", compressor=" + py_compressor +
-            "); os.sync()",
-        o.repeat, dir);
+    const double py_write =
+        PythonBest("import zarr, numcodecs, numpy as np, os\na = np.load('x.npy')",
+                   "zarr.save_array('py.zarr', a, chunks=" + chunks +
+                       ", compressor=" + py_compressor + "); os.sync()",
+                   o.repeat, dir);
     rows_out.push_back({name + " read (io::read_zarr)", ours_read, "zarr-python read", py_read});
     rows_out.push_back({name + " write (io::write_zarr, fsync)", ours_write,
                         "zarr-python save_array + os.sync", py_write});
@@ -251,7 +243,7 @@ int main(int argc, char** argv) {
     const std::string key = std::string(nums::testing::S3Server::kBucket) + "/bench/x.npy";
     const std::string url = "s3://" + key;
     const double s3_write = Best(o.repeat, [&] { nums::io::save(x, url); });
-    const double s3_read = Best(o.repeat, [&] { WaitFor(nums::io::load(ctx, url)); });
+    const double s3_read = Best(o.repeat, [&] { nums::io::load(ctx, url).wait(); });
     // The same bytes from this process alone (16 MiB parts, 4 at a time): what the server's
     // multipart path costs, apart from the nodes.
     const std::string one = ReadFileBytesOf(npy);

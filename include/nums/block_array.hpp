@@ -51,6 +51,9 @@ class BlockArray {
 
   /// Gathers the array to the driver (waits for its blocks; rethrows a failed task's error).
   NDArray get() const;
+  /// Waits until every block is computed where it lives, without gathering it (Dask's `wait`):
+  /// for timing, and before reusing an array many times. Rethrows a failed task's error.
+  void wait() const;
   /// A 0-d or 1-element array's value; ValueError otherwise.
   template <typename T>
   T item() const {
@@ -158,5 +161,9 @@ inline BlockArray& operator/=(BlockArray& a, Number b) { return a /= as_array(a,
 
 /// NumPy's result dtype of a binary operation on arrays of dtypes a and b.
 DType result_type(DType a, DType b);
+
+/// Waits until every block of every array is computed, without gathering any (see
+/// BlockArray::wait); rethrows the first failed task's error.
+void wait(const std::vector<BlockArray>& arrays);
 
 }  // namespace nums

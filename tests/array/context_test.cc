@@ -2,8 +2,26 @@
 
 #include <nums/nums.hpp>
 
+#include <cmath>
+
 namespace nums {
 namespace {
+
+TEST(WaitTest, ComputesEveryBlockWhereItLivesAndRethrowsFailures) {
+  Context ctx = init({.nodes = 3, .threads_per_node = 1});
+  const BlockArray x = arange(0, 1000, 1, float64, {100});
+  const BlockArray y = exp(x * 0.001) + 1.0;
+  y.wait();
+  wait({x, y, y.sum()});
+  double want = 0;
+  for (int i = 0; i < 1000; ++i) want += std::exp(i * 0.001) + 1.0;
+  EXPECT_NEAR(y.sum().item<double>(), want, 1e-9 * want);
+  // A failure inside a block's task surfaces from wait() as it would from get().
+  const BlockArray bad = linalg::cholesky(-eye(4));
+  EXPECT_THROW(bad.wait(), Error);
+  EXPECT_THROW(wait({x, bad}), Error);
+  EXPECT_THROW(BlockArray().wait(), ValueError);
+}
 
 TEST(ContextTest, EmbeddedDefaultUsesOneNodeWithAllCores) {
   Context ctx = init();
