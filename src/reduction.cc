@@ -287,6 +287,20 @@ BlockArray nanmean(const BlockArray& x, Axes axes, bool keepdims) {
   return nansum(x, axes, keepdims) / count;
 }
 
+BlockArray nanvar(const BlockArray& x, Axes axes, int64_t ddof, bool keepdims) {
+  if (x.dtype() != DType::kFloat32 && x.dtype() != DType::kFloat64) {
+    return x.var(axes, ddof, keepdims);
+  }
+  // NaN deviations are skipped by nansum; the divisor is max(count - ddof, 0), as in var.
+  const BlockArray d = x - nanmean(x, axes, true);
+  const BlockArray count = logical_not(isnan(x)).sum(axes, keepdims);
+  return nansum(d * d, axes, keepdims) / maximum(count - ddof, 0).astype(x.dtype());
+}
+
+BlockArray nanstd(const BlockArray& x, Axes axes, int64_t ddof, bool keepdims) {
+  return sqrt(nanvar(x, axes, ddof, keepdims));
+}
+
 BlockArray ptp(const BlockArray& x, Axes axes, bool keepdims) {
   if (x.dtype() == DType::kBool) {
     throw DTypeError("ptp of a bool array: NumPy has no bool subtract (use astype)");

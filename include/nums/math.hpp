@@ -203,6 +203,10 @@ BlockArray nanmax(const BlockArray& x, Axes axes = {}, bool keepdims = false);
 /// Mean of the numbers that are not NaN; NaN for a slice of only NaN; float32 stays float32,
 /// integers and bools give float64 (as mean).
 BlockArray nanmean(const BlockArray& x, Axes axes = {}, bool keepdims = false);
+/// Variance and standard deviation of the numbers that are not NaN, dividing by
+/// max(count - ddof, 0) (NaN for a slice of only NaN); integers and bools as var and std.
+BlockArray nanvar(const BlockArray& x, Axes axes = {}, int64_t ddof = 0, bool keepdims = false);
+BlockArray nanstd(const BlockArray& x, Axes axes = {}, int64_t ddof = 0, bool keepdims = false);
 /// max - min ("peak to peak") in x's dtype (integers wrap, as in NumPy); DTypeError for bool,
 /// ValueError for an empty reduced axis.
 BlockArray ptp(const BlockArray& x, Axes axes = {}, bool keepdims = false);

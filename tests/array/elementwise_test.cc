@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <nums/nums.hpp>
 
 #include "tests/testing/testing.h"
@@ -206,6 +207,9 @@ TEST_P(ElementwiseTest, IntegerScalarsOutOfTheArrayDtypeRaise) {
   EXPECT_THROW(i32 - int64_t{-2147483649}, ValueError);
   EXPECT_THROW(maximum(i32, big), ValueError);
   EXPECT_THROW(i32 += big, ValueError);
+  // An unsigned number above int64's maximum fits no dtype here.
+  EXPECT_THROW(array<int64_t>({1}) + std::numeric_limits<uint64_t>::max(), ValueError);
+  EXPECT_EQ((array<int64_t>({1}) + uint64_t{5}).item<int64_t>(), 6);
   // The int32 bounds themselves fit.
   EXPECT_EQ((i32 * 0 + int64_t{2147483647}).get().to_vector<int32_t>(),
             (std::vector<int32_t>(3, 2147483647)));

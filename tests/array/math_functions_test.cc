@@ -421,6 +421,9 @@ TEST_P(MathFunctionsTest, IscloseAllcloseArrayEqualMatchNumPy) {
   EXPECT_EQ(g.shape(), (Shape{2, 2}));
   EXPECT_EQ(g.get().to_vector<bool>(), (std::vector<bool>{true, false, false, false}));
   EXPECT_EQ(isclose(zeros({0, 2}), 1.0).shape(), (Shape{0, 2}));
+  // A number is made a float first, as NumPy does: no int32 range applies.
+  EXPECT_FALSE(isclose(array<int32_t>({1}), int64_t{1} << 40).item<bool>());
+  EXPECT_TRUE(isclose(int64_t{1} << 40, full({}, 1099511627776.0)).item<bool>());
 
   const NDArray x = RandomNDArray({7, 5}, float64, 41);
   const BlockArray xa = from_ndarray(x, {3, 2});
@@ -453,7 +456,7 @@ TEST_P(MathFunctionsTest, FminFmaxSkipNaN) {
   EXPECT_EQ(fmax(ones({2}, bool_), zeros({2}, bool_)).dtype(), bool_);
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, MathFunctionsTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(Nodes, MathFunctionsTest, ::testing::Values(1, 3, 4));
 
 }  // namespace
 }  // namespace nums

@@ -283,6 +283,28 @@ TEST_P(ReductionTest, NanReductionsSkipNaNAndMatchNumPy) {
   EXPECT_EQ(nanmax(zeros({0, 2}), 1).shape(), (Shape{0}));
 }
 
+TEST_P(ReductionTest, NanVarAndNanStdSkipNaN) {
+  const double nan = std::nan("");
+  // np.nanvar([[1, nan, 3], [nan, nan, nan]], axis=1) == [1, nan]; with ddof=1, [2, nan].
+  const BlockArray a = array<double>({1, nan, 3, nan, nan, nan}, {2, 3}, {1, 2});
+  EXPECT_ARRAY_EQ(nanvar(a, 1).get(), NDArray::from_vector<double>({1, nan}));
+  EXPECT_ARRAY_EQ(nanvar(a, 1, 1).get(), NDArray::from_vector<double>({2, nan}));
+  EXPECT_ARRAY_EQ(nanstd(a, 1).get(), NDArray::from_vector<double>({1, nan}));
+  EXPECT_EQ(nanstd(a, 1, 0, true).shape(), (Shape{2, 1}));
+  // ddof at or past the count: 0 / 0 is NaN, a positive sum over 0 is inf.
+  EXPECT_TRUE(std::isnan(nanvar(array<double>({1, nan}), {}, 1).item<double>()));
+  EXPECT_EQ(nanvar(array<double>({1, 2, nan}), {}, 2).item<double>(), INFINITY);
+  EXPECT_EQ(nanvar(array<double>({1, 2, nan}), {}, 5).item<double>(), INFINITY);
+  // Without NaN it is var; float32 stays float32; integers as var.
+  NDArray x = RandomNDArray({7, 4}, float64, 53);
+  const BlockArray xa = from_ndarray(x, {3, 3});
+  EXPECT_ARRAY_NEAR(nanvar(xa, 0, 1).get(), xa.var(0, 1).get(), 1e-12);
+  EXPECT_ARRAY_NEAR(nanstd(xa).get(), xa.std().get(), 1e-12);
+  EXPECT_EQ(nanvar(xa.astype(float32)).dtype(), float32);
+  EXPECT_EQ(nanvar(array<int32_t>({1, 3})).dtype(), float64);
+  EXPECT_DOUBLE_EQ(nanvar(array<int32_t>({1, 3})).item<double>(), 1.0);
+}
+
 TEST_P(ReductionTest, PtpIsMaxMinusMin) {
   // np.ptp(int32 [[3, -1, 7], [2, 2, 2]], axis=1) == [8, 0]; ptp wraps for int32 extremes.
   const BlockArray a = array<int32_t>({3, -1, 7, 2, 2, 2}, {2, 3}, {1, 2});
