@@ -46,8 +46,8 @@ BlockArray reciprocal(const BlockArray& x);
 BlockArray floor(const BlockArray& x);
 BlockArray ceil(const BlockArray& x);
 BlockArray trunc(const BlockArray& x);
-/// To the nearest integer, half to even (NumPy's rint), in x's dtype for floats; integers and
-/// bools unchanged.
+/// To the nearest integer, half to even (NumPy's rint), in x's dtype for floats; integer and bool
+/// arrays give float64, as NumPy's rint has only float loops (round keeps integers).
 BlockArray rint(const BlockArray& x);
 /// Half to even at 10^-decimals, computed as NumPy does (x * 10^d, rint, / 10^d in x's float
 /// type; decimals < 0 divides first). Integer arrays: unchanged for decimals >= 0, else rounded

@@ -116,6 +116,7 @@ constexpr bool NeedsFloat(UnaryOp op) {
     case UnaryOp::kCos:
     case UnaryOp::kTanh:
     case UnaryOp::kSigmoid:
+    case UnaryOp::kRint:  // NumPy has no integer loop (floor, ceil and trunc do, since 2.1)
     case UnaryOp::kExpm1:
     case UnaryOp::kLog2:
     case UnaryOp::kLog10:
@@ -439,7 +440,9 @@ struct Unary {
     } else if constexpr (Op == UnaryOp::kFloor || Op == UnaryOp::kCeil || Op == UnaryOp::kTrunc ||
                          Op == UnaryOp::kRint) {
       if constexpr (!std::is_floating_point_v<T>) {
-        return x;  // integers and bools are already whole (NumPy >= 2.1 keeps their dtype)
+        // Integers and bools are already whole (NumPy >= 2.1 keeps their dtype; the array layer
+        // sends rint floats only).
+        return x;
       } else if constexpr (Op == UnaryOp::kFloor) {
         return std::floor(x);
       } else if constexpr (Op == UnaryOp::kCeil) {
