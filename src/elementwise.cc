@@ -418,8 +418,10 @@ BlockArray isclose(const BlockArray& a, const BlockArray& b, double rtol, double
                             {detail::Scalar{rtol}, detail::Scalar{atol}, detail::Scalar{equal_nan}},
                             DType::kBool, "isclose");
 }
+namespace {
 // NumPy turns a Python int or bool operand of isclose into a float (so no integer range applies).
 Number as_float_number(Number n) { return n.kind == DType::kFloat64 ? n : Number(n.f); }
+}  // namespace
 BlockArray isclose(const BlockArray& a, Number b, double rtol, double atol, bool equal_nan) {
   return isclose(a, as_array(a, as_float_number(b)), rtol, atol, equal_nan);
 }

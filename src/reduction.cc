@@ -87,7 +87,7 @@ bool has_identity(ReduceOp op) {
          op != ReduceOp::kNanMax;
 }
 
-// Whether one of `axes` (or, with none, the whole array) has no elements.
+// Whether one of the reduced `axes` has length 0.
 bool reduces_empty_axis(const BlockArray& x, const std::vector<int64_t>& axes) {
   if (x.ndim() == 0) return false;
   for (int64_t a : axes) {
