@@ -277,6 +277,15 @@ BlockArray& assign_in_place(BlockArray& a, const BlockArray& result, const char*
     throw ShapeError(std::string(op) + ": result of shape " + shape_str(result.shape()) +
                      " does not fit the array of shape " + shape_str(a.shape()));
   }
+  // NumPy's same_kind rule: bool < integer < float, casts within a kind allowed.
+  auto kind = [](DType t) {
+    return t == DType::kBool ? 0 : (t == DType::kInt32 || t == DType::kInt64) ? 1 : 2;
+  };
+  if (kind(result.dtype()) > kind(a.dtype())) {
+    throw DTypeError(std::string(op) + ": cannot cast the result of dtype " +
+                     std::string(dtype_name(result.dtype())) + " to the array's dtype " +
+                     std::string(dtype_name(a.dtype())) + " with casting rule 'same_kind'");
+  }
   BlockArray r = result.astype(a.dtype()).rechunk(a.block_shape());
   a.impl()->grid = r.impl()->grid;
   a.impl()->blocks = r.impl()->blocks;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "nums/math.hpp"
 #include "src/array_impl.h"
 #include "src/checked.h"
 #include "src/kernels/cpu/kernels.h"
@@ -106,8 +107,16 @@ BlockArray linspace(double start, double stop, int64_t num, bool endpoint, DType
   const double step = div > 0 ? (stop - start) / static_cast<double>(div) : 0.0;
   auto ctx = detail::current_context();
   const Shape bs = detail::choose_block_shape(*ctx, {num}, dtype, block_shape);
-  return progression(Number(start), Number(step), num, dtype, bs,
-                     endpoint && num > 1 ? num - 1 : -1, stop);
+  const int64_t last = endpoint && num > 1 ? num - 1 : -1;
+  // Computed in float64 and cast, as NumPy does (the kernel computes float and bool elements in
+  // double); integers are rounded toward minus infinity (NumPy >= 1.20), so
+  // linspace(0, 10, 4, int64) == [0, 3, 6, 10] and linspace(-5, 0, 4, int64) == [-5, -4, -2, 0].
+  if (dtype != DType::kInt32 && dtype != DType::kInt64) {
+    return progression(Number(start), Number(step), num, dtype, bs, last, stop);
+  }
+  const BlockArray values =
+      progression(Number(start), Number(step), num, DType::kFloat64, bs, last, stop);
+  return floor(values).astype(dtype);
 }
 
 BlockArray eye(int64_t n, std::optional<int64_t> m_in, int64_t k, DType dtype,

@@ -2,6 +2,7 @@
 // block grids (re-blocking an operand whose blocks do not line up), one task per output block.
 
 #include <algorithm>
+#include <limits>
 #include <unordered_map>
 
 #include "nums/math.hpp"
@@ -29,17 +30,22 @@ DType result_type(DType a, DType b) {
   return (f == DType::kFloat32 && i == DType::kBool) ? DType::kFloat32 : DType::kFloat64;
 }
 
-BlockArray as_array(const BlockArray& like, Number n) {
-  const DType d = like.dtype();
+namespace {
+
+// The dtype a weak number takes against an array of dtype d (NumPy 2, NEP 50).
+DType weak_dtype(DType d, Number n) {
   const bool d_float = d == DType::kFloat32 || d == DType::kFloat64;
-  DType t;
-  if (n.kind == DType::kFloat64) {
-    t = d_float ? d : DType::kFloat64;
-  } else if (n.kind == DType::kInt64) {
-    t = d == DType::kBool ? DType::kInt64 : d;
-  } else {
-    t = d;
-  }
+  if (n.kind == DType::kFloat64) return d_float ? d : DType::kFloat64;
+  if (n.kind == DType::kInt64) return d == DType::kBool ? DType::kInt64 : d;
+  return d;
+}
+
+bool fits(DType t, Number n) {
+  if (n.kind != DType::kInt64 || t != DType::kInt32) return true;
+  return n.i >= std::numeric_limits<int32_t>::min() && n.i <= std::numeric_limits<int32_t>::max();
+}
+
+BlockArray scalar_array(const BlockArray& like, Number n, DType t) {
   // Made by a task, not put: no message of its own on a cluster, and a lineage to remake it.
   auto& ctx = *like.impl()->ctx;
   const int64_t node = like.impl()->blocks.empty() ? 0 : like.impl()->blocks[0].node();
@@ -51,6 +57,35 @@ BlockArray as_array(const BlockArray& like, Number n) {
                               detail::Scalar{n.f}, detail::int_scalar(i)},
                              node, engine::OutputSpec{t, {}})});
 }
+
+// For comparisons: an integer that does not fit the array's integer dtype compares in int64,
+// which holds both exactly.
+BlockArray comparable(const BlockArray& like, Number n) {
+  const DType t = weak_dtype(like.dtype(), n);
+  return scalar_array(like, n, fits(t, n) ? t : DType::kInt64);
+}
+
+}  // namespace
+
+BlockArray as_array(const BlockArray& like, Number n) {
+  const DType t = weak_dtype(like.dtype(), n);
+  if (!fits(t, n)) {
+    throw ValueError("integer " + std::to_string(n.i) + " out of bounds for " +
+                     std::string(dtype_name(t)) + " (the dtype of the array it meets)");
+  }
+  return scalar_array(like, n, t);
+}
+
+#define NUMS_SCALAR_COMPARISON(op)                                                        \
+  BlockArray operator op(const BlockArray& a, Number b) { return a op comparable(a, b); } \
+  BlockArray operator op(Number a, const BlockArray& b) { return comparable(b, a) op b; }
+NUMS_SCALAR_COMPARISON(==)
+NUMS_SCALAR_COMPARISON(!=)
+NUMS_SCALAR_COMPARISON(<)
+NUMS_SCALAR_COMPARISON(<=)
+NUMS_SCALAR_COMPARISON(>)
+NUMS_SCALAR_COMPARISON(>=)
+#undef NUMS_SCALAR_COMPARISON
 
 namespace detail {
 namespace {
@@ -174,6 +209,13 @@ BlockArray unary(UnaryOp op, const BlockArray& x) {
   if (kernels::NeedsFloat(op) && x.dtype() != DType::kFloat32 && x.dtype() != DType::kFloat64) {
     in = x.astype(DType::kFloat64);
   }
+  if (x.dtype() == DType::kBool) {
+    if (kernels::RejectsBool(op)) {
+      throw DTypeError(std::string(op == UnaryOp::kNeg ? "negative" : "sign") +
+                       " of a bool array: NumPy has no bool loop (use logical_not, or astype)");
+    }
+    if (kernels::BoolAsInt(op)) in = x.astype(DType::kInt64);
+  }
   const DType out = kernels::HasBoolResult(op) ? DType::kBool : in.dtype();
   return map_blocks("array.unary", {in}, {int_scalar(static_cast<int64_t>(op))}, out, "unary op");
 }
@@ -194,21 +236,23 @@ BlockArray apply(BinaryOp op, const BlockArray& a, const BlockArray& b) {
     case BinaryOp::kMod:
     case BinaryOp::kFloorDiv:
     case BinaryOp::kPow:
-      if (t == DType::kBool) t = DType::kInt64;
-      break;
-    case BinaryOp::kDiv:
-      if (!is_float(t)) t = DType::kFloat64;
+    case BinaryOp::kFmod:
+      if (t == DType::kBool) t = DType::kInt64;  // NumPy: int8, which nums does not have
       break;
     case BinaryOp::kBitAnd:
     case BinaryOp::kBitOr:
     case BinaryOp::kBitXor:
+    case BinaryOp::kLeftShift:
+    case BinaryOp::kRightShift:
       if (is_float(t)) {
-        throw DTypeError("bitwise operation on dtypes " + std::string(dtype_name(a.dtype())) +
-                         " and " + std::string(dtype_name(b.dtype())) +
-                         ": only integer and bool arrays");
+        throw DTypeError(std::string(kernels::IsShift(op) ? "shift" : "bitwise operation") +
+                         " on dtypes " + std::string(dtype_name(a.dtype())) + " and " +
+                         std::string(dtype_name(b.dtype())) + ": only integer and bool arrays");
       }
+      if (kernels::IsShift(op) && t == DType::kBool) t = DType::kInt64;
       break;
     default:
+      if (kernels::NeedsFloat(op) && !is_float(t)) t = DType::kFloat64;
       break;
   }
   return detail::binary(op, a.astype(t), b.astype(t));
@@ -293,6 +337,12 @@ BlockArray operator-(const BlockArray& a) {
   }
   return detail::unary(UnaryOp::kNeg, a);
 }
+BlockArray operator<<(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kLeftShift, a, b);
+}
+BlockArray operator>>(const BlockArray& a, const BlockArray& b) {
+  return apply(BinaryOp::kRightShift, a, b);
+}
 BlockArray operator~(const BlockArray& a) {
   if (is_float(a.dtype())) throw DTypeError("~ on a float array: only integer and bool arrays");
   return detail::unary(UnaryOp::kBitNot, a);
@@ -312,6 +362,103 @@ BlockArray abs(const BlockArray& x) { return detail::unary(UnaryOp::kAbs, x); }
 BlockArray sign(const BlockArray& x) { return detail::unary(UnaryOp::kSign, x); }
 BlockArray isnan(const BlockArray& x) { return detail::unary(UnaryOp::kIsNan, x); }
 BlockArray isfinite(const BlockArray& x) { return detail::unary(UnaryOp::kIsFinite, x); }
+
+// Unary functions whose dtype rules live in the op table (kernels::NeedsFloat, BoolAsInt, ...).
+#define NUMS_UNARY_FUNCTION(name, op) \
+  BlockArray name(const BlockArray& x) { return detail::unary(UnaryOp::op, x); }
+NUMS_UNARY_FUNCTION(floor, kFloor)
+NUMS_UNARY_FUNCTION(ceil, kCeil)
+NUMS_UNARY_FUNCTION(trunc, kTrunc)
+NUMS_UNARY_FUNCTION(rint, kRint)
+NUMS_UNARY_FUNCTION(isinf, kIsInf)
+NUMS_UNARY_FUNCTION(signbit, kSignbit)
+NUMS_UNARY_FUNCTION(square, kSquare)
+NUMS_UNARY_FUNCTION(reciprocal, kReciprocal)
+NUMS_UNARY_FUNCTION(expm1, kExpm1)
+NUMS_UNARY_FUNCTION(log2, kLog2)
+NUMS_UNARY_FUNCTION(log10, kLog10)
+NUMS_UNARY_FUNCTION(exp2, kExp2)
+NUMS_UNARY_FUNCTION(tan, kTan)
+NUMS_UNARY_FUNCTION(arcsin, kArcsin)
+NUMS_UNARY_FUNCTION(arccos, kArccos)
+NUMS_UNARY_FUNCTION(arctan, kArctan)
+NUMS_UNARY_FUNCTION(sinh, kSinh)
+NUMS_UNARY_FUNCTION(cosh, kCosh)
+NUMS_UNARY_FUNCTION(arcsinh, kArcsinh)
+NUMS_UNARY_FUNCTION(arccosh, kArccosh)
+NUMS_UNARY_FUNCTION(arctanh, kArctanh)
+#undef NUMS_UNARY_FUNCTION
+
+// Binary functions: arrays broadcast and promote as operators do; a number is weak.
+#define NUMS_BINARY_FUNCTION(name, op)                                                  \
+  BlockArray name(const BlockArray& a, const BlockArray& b) { return apply(op, a, b); } \
+  BlockArray name(const BlockArray& a, Number b) { return name(a, as_array(a, b)); }    \
+  BlockArray name(Number a, const BlockArray& b) { return name(as_array(b, a), b); }
+NUMS_BINARY_FUNCTION(fmod, BinaryOp::kFmod)
+NUMS_BINARY_FUNCTION(arctan2, BinaryOp::kArctan2)
+NUMS_BINARY_FUNCTION(hypot, BinaryOp::kHypot)
+NUMS_BINARY_FUNCTION(copysign, BinaryOp::kCopysign)
+NUMS_BINARY_FUNCTION(logaddexp, BinaryOp::kLogaddexp)
+NUMS_BINARY_FUNCTION(left_shift, BinaryOp::kLeftShift)
+NUMS_BINARY_FUNCTION(right_shift, BinaryOp::kRightShift)
+NUMS_BINARY_FUNCTION(bitwise_and, BinaryOp::kBitAnd)
+NUMS_BINARY_FUNCTION(bitwise_or, BinaryOp::kBitOr)
+NUMS_BINARY_FUNCTION(bitwise_xor, BinaryOp::kBitXor)
+NUMS_BINARY_FUNCTION(fmin, BinaryOp::kFmin)
+NUMS_BINARY_FUNCTION(fmax, BinaryOp::kFmax)
+#undef NUMS_BINARY_FUNCTION
+
+BlockArray bitwise_invert(const BlockArray& x) { return ~x; }
+
+BlockArray isclose(const BlockArray& a, const BlockArray& b, double rtol, double atol,
+                   bool equal_nan) {
+  DType t = result_type(a.dtype(), b.dtype());
+  if (!is_float(t)) t = DType::kFloat64;
+  return detail::map_blocks("array.isclose", {a.astype(t), b.astype(t)},
+                            {detail::Scalar{rtol}, detail::Scalar{atol}, detail::Scalar{equal_nan}},
+                            DType::kBool, "isclose");
+}
+namespace {
+// NumPy turns a Python int or bool operand of isclose into a float (so no integer range applies).
+Number as_float_number(Number n) { return n.kind == DType::kFloat64 ? n : Number(n.f); }
+}  // namespace
+BlockArray isclose(const BlockArray& a, Number b, double rtol, double atol, bool equal_nan) {
+  return isclose(a, as_array(a, as_float_number(b)), rtol, atol, equal_nan);
+}
+BlockArray isclose(Number a, const BlockArray& b, double rtol, double atol, bool equal_nan) {
+  return isclose(as_array(b, as_float_number(a)), b, rtol, atol, equal_nan);
+}
+
+bool allclose(const BlockArray& a, const BlockArray& b, double rtol, double atol, bool equal_nan) {
+  return isclose(a, b, rtol, atol, equal_nan).all().item<bool>();
+}
+
+bool array_equal(const BlockArray& a, const BlockArray& b, bool equal_nan) {
+  if (a.shape() != b.shape()) return false;
+  BlockArray eq = a == b;
+  if (equal_nan) eq = eq || (isnan(a) && isnan(b));
+  return eq.all().item<bool>();
+}
+
+BlockArray round(const BlockArray& x, int64_t decimals) {
+  const DType t = x.dtype();
+  if ((t == DType::kInt32 || t == DType::kInt64) && decimals >= 0) return x;
+  const BlockArray in = t == DType::kBool ? x.astype(DType::kFloat64) : x;
+  return detail::map_blocks("array.round", {in}, {detail::int_scalar(decimals)}, in.dtype(),
+                            "round");
+}
+
+BlockArray nan_to_num(const BlockArray& x, double nan, std::optional<double> posinf,
+                      std::optional<double> neginf) {
+  const DType t = x.dtype();
+  if (!is_float(t)) return x;
+  const double big =
+      t == DType::kFloat32 ? std::numeric_limits<float>::max() : std::numeric_limits<double>::max();
+  return detail::map_blocks("array.nan_to_num", {x},
+                            {detail::Scalar{nan}, detail::Scalar{posinf.value_or(big)},
+                             detail::Scalar{neginf.value_or(-big)}},
+                            t, "nan_to_num");
+}
 
 BlockArray where(const BlockArray& cond, const BlockArray& x, const BlockArray& y) {
   const DType t = result_type(x.dtype(), y.dtype());

@@ -1,6 +1,8 @@
 // Reductions: each block is reduced where it lives, then partial results meet in a pairwise tree
 // along the reduced grid axes (one tree per output block).
 
+#include <algorithm>
+
 #include "nums/creation.hpp"
 #include "nums/math.hpp"
 #include "src/array_impl.h"
@@ -29,6 +31,12 @@ const char* op_name(ReduceOp op) {
       return "all";
     case ReduceOp::kAny:
       return "any";
+    case ReduceOp::kNanSum:
+      return "nansum";
+    case ReduceOp::kNanMin:
+      return "nanmin";
+    case ReduceOp::kNanMax:
+      return "nanmax";
   }
   return "reduce";
 }
@@ -37,6 +45,7 @@ DType reduce_dtype(ReduceOp op, DType in) {
   switch (op) {
     case ReduceOp::kSum:
     case ReduceOp::kProd:
+    case ReduceOp::kNanSum:
       return (in == DType::kFloat32 || in == DType::kFloat64) ? in : DType::kInt64;
     case ReduceOp::kAll:
     case ReduceOp::kAny:
@@ -73,13 +82,29 @@ std::vector<std::vector<size_t>> group_blocks(const ArrayGrid& g, const std::vec
   return groups;
 }
 
+bool has_identity(ReduceOp op) {
+  return op != ReduceOp::kMin && op != ReduceOp::kMax && op != ReduceOp::kNanMin &&
+         op != ReduceOp::kNanMax;
+}
+
+// Whether one of the reduced `axes` has length 0.
+bool reduces_empty_axis(const BlockArray& x, const std::vector<int64_t>& axes) {
+  if (x.ndim() == 0) return false;
+  for (int64_t a : axes) {
+    if (x.shape()[static_cast<size_t>(a)] == 0) return true;
+  }
+  return false;
+}
+
 BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool keepdims) {
   const char* name = op_name(op);
   const auto axes = detail::normalize_axes(axes_in, x.ndim(), name);
   const DType out_dtype = reduce_dtype(op, x.dtype());
   const Shape out_shape = reduced(x.shape(), axes, keepdims);
   if (x.size() == 0) {
-    if (op == ReduceOp::kMin || op == ReduceOp::kMax) {
+    // Without an identity only an empty reduced axis is an error: min over the non-empty axis of
+    // a (0, 5) array is empty, as in NumPy.
+    if (!has_identity(op) && reduces_empty_axis(x, axes)) {
       throw ValueError(std::string("zero-size array to reduction operation ") + name +
                        " which has no identity (shape " + shape_str(x.shape()) + ")");
     }
@@ -125,16 +150,20 @@ BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool ke
 BlockArray arg_reduce(const BlockArray& x, bool is_max, std::optional<int64_t> axis_in,
                       bool keepdims) {
   const char* name = is_max ? "argmax" : "argmin";
-  if (x.size() == 0) {
-    throw ValueError(std::string(name) + ": attempt to get " + name + " of an empty sequence " +
-                     "(shape " + shape_str(x.shape()) + ")");
-  }
   const int64_t axis = axis_in ? detail::normalize_axis(*axis_in, x.ndim(), name) : -1;
   std::vector<int64_t> axes;
   if (axis >= 0) {
     axes = {axis};
   } else {
     for (int64_t d = 0; d < x.ndim(); ++d) axes.push_back(d);
+  }
+  if (x.size() == 0) {
+    if (axis < 0 || x.shape()[static_cast<size_t>(axis)] == 0) {
+      throw ValueError(std::string(name) + ": attempt to get " + name + " of an empty sequence " +
+                       "(shape " + shape_str(x.shape()) + ")");
+    }
+    // Along a non-empty axis of an empty array: an empty result (NumPy).
+    return zeros(reduced(x.shape(), axes, keepdims), DType::kInt64);
   }
   auto& ctx = x.impl()->ctx;
   const ArrayGrid& g = x.grid();
@@ -230,11 +259,53 @@ BlockArray BlockArray::var(Axes axes, int64_t ddof, bool keepdims) const {
   const BlockArray x = as_float(*this);
   const int64_t n = reduced_count(x, axes);
   const BlockArray d = x - x.mean(axes, true);
-  return (d * d).sum(axes, keepdims) / Number(static_cast<double>(n - ddof));
+  // NumPy divides by max(n - ddof, 0): inf or NaN when ddof >= n, never a negative variance.
+  return (d * d).sum(axes, keepdims) / Number(static_cast<double>(std::max<int64_t>(n - ddof, 0)));
 }
 
 BlockArray BlockArray::std(Axes axes, int64_t ddof, bool keepdims) const {
   return nums::sqrt(var(axes, ddof, keepdims));
+}
+
+BlockArray nansum(const BlockArray& x, Axes axes, bool keepdims) {
+  return reduce(x, ReduceOp::kNanSum, axes, keepdims);
+}
+BlockArray nanmin(const BlockArray& x, Axes axes, bool keepdims) {
+  return reduce(x, ReduceOp::kNanMin, axes, keepdims);
+}
+BlockArray nanmax(const BlockArray& x, Axes axes, bool keepdims) {
+  return reduce(x, ReduceOp::kNanMax, axes, keepdims);
+}
+
+BlockArray nanmean(const BlockArray& x, Axes axes, bool keepdims) {
+  if (x.dtype() != DType::kFloat32 && x.dtype() != DType::kFloat64) {
+    return x.mean(axes, keepdims);  // nothing to skip
+  }
+  // The count of numbers in the dtype of x, so that float32 stays float32; 0 / 0 is NaN for a
+  // slice of only NaN, as in NumPy.
+  const BlockArray count = logical_not(isnan(x)).sum(axes, keepdims).astype(x.dtype());
+  return nansum(x, axes, keepdims) / count;
+}
+
+BlockArray nanvar(const BlockArray& x, Axes axes, int64_t ddof, bool keepdims) {
+  if (x.dtype() != DType::kFloat32 && x.dtype() != DType::kFloat64) {
+    return x.var(axes, ddof, keepdims);
+  }
+  // NaN deviations are skipped by nansum; the divisor is max(count - ddof, 0), as in var.
+  const BlockArray d = x - nanmean(x, axes, true);
+  const BlockArray count = logical_not(isnan(x)).sum(axes, keepdims);
+  return nansum(d * d, axes, keepdims) / maximum(count - ddof, 0).astype(x.dtype());
+}
+
+BlockArray nanstd(const BlockArray& x, Axes axes, int64_t ddof, bool keepdims) {
+  return sqrt(nanvar(x, axes, ddof, keepdims));
+}
+
+BlockArray ptp(const BlockArray& x, Axes axes, bool keepdims) {
+  if (x.dtype() == DType::kBool) {
+    throw DTypeError("ptp of a bool array: NumPy has no bool subtract (use astype)");
+  }
+  return x.max(axes, keepdims) - x.min(axes, keepdims);
 }
 
 }  // namespace nums

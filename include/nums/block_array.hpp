@@ -121,12 +121,20 @@ BlockArray operator&(const BlockArray& a, const BlockArray& b);
 BlockArray operator|(const BlockArray& a, const BlockArray& b);
 BlockArray operator^(const BlockArray& a, const BlockArray& b);
 BlockArray operator~(const BlockArray& a);
+/// Shifts of integer arrays (bool computes in int64; DTypeError for floats). Shifts by the bit
+/// width or more, or by a negative count, give 0 (<<) or the sign fill (>>), as in NumPy.
+BlockArray operator<<(const BlockArray& a, const BlockArray& b);
+BlockArray operator>>(const BlockArray& a, const BlockArray& b);
 /// Logical, on the truth of any dtype; bool result.
 BlockArray operator&&(const BlockArray& a, const BlockArray& b);
 BlockArray operator||(const BlockArray& a, const BlockArray& b);
 BlockArray operator!(const BlockArray& a);
 
-/// A number as a 0-d array of its weak kind on the array's context.
+/// A number as a 0-d array of its weak kind on the array's context (NumPy 2's rules for Python
+/// scalars): an integer keeps an integer array's dtype, a float keeps a float array's; bool
+/// arrays take int64 for an integer, any integer array float64 for a float. ValueError when an
+/// integer does not fit the integer dtype it takes (NumPy 2: OverflowError), e.g. 2^40 against
+/// an int32 array.
 BlockArray as_array(const BlockArray& like, Number n);
 
 #define NUMS_SCALAR_OPERATOR(op)                                                               \
@@ -137,19 +145,30 @@ NUMS_SCALAR_OPERATOR(-)
 NUMS_SCALAR_OPERATOR(*)
 NUMS_SCALAR_OPERATOR(/)
 NUMS_SCALAR_OPERATOR(%)
-NUMS_SCALAR_OPERATOR(==)
-NUMS_SCALAR_OPERATOR(!=)
-NUMS_SCALAR_OPERATOR(<)
-NUMS_SCALAR_OPERATOR(<=)
-NUMS_SCALAR_OPERATOR(>)
-NUMS_SCALAR_OPERATOR(>=)
 NUMS_SCALAR_OPERATOR(&)
 NUMS_SCALAR_OPERATOR(|)
 NUMS_SCALAR_OPERATOR(^)
+NUMS_SCALAR_OPERATOR(<<)
+NUMS_SCALAR_OPERATOR(>>)
 #undef NUMS_SCALAR_OPERATOR
 
+// Comparisons with a number are exact even when an integer does not fit the array's dtype
+// (int32_array < 2^40 is all true), as in NumPy 2.
+#define NUMS_SCALAR_COMPARISON(op)                       \
+  BlockArray operator op(const BlockArray& a, Number b); \
+  BlockArray operator op(Number a, const BlockArray& b);
+NUMS_SCALAR_COMPARISON(==)
+NUMS_SCALAR_COMPARISON(!=)
+NUMS_SCALAR_COMPARISON(<)
+NUMS_SCALAR_COMPARISON(<=)
+NUMS_SCALAR_COMPARISON(>)
+NUMS_SCALAR_COMPARISON(>=)
+#undef NUMS_SCALAR_COMPARISON
+
 /// In place, as in NumPy: the result is cast to a's dtype and must keep a's shape (ShapeError
-/// otherwise); every handle sharing a's blocks sees the new values.
+/// otherwise); every handle sharing a's blocks sees the new values. The cast must be of the same
+/// kind or safe (NumPy's casting='same_kind'): DTypeError for a float result into an integer or
+/// bool array (int_array += 2.5, int_array /= 2) and for an integer result into a bool array.
 BlockArray& operator+=(BlockArray& a, const BlockArray& b);
 BlockArray& operator-=(BlockArray& a, const BlockArray& b);
 BlockArray& operator*=(BlockArray& a, const BlockArray& b);

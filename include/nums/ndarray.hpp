@@ -24,6 +24,8 @@ std::string shape_str(const Shape& shape);
 int64_t shape_size(const Shape& shape);
 
 /// A number as the user wrote it: integral numbers keep their kind for NumPy's promotion rules.
+/// An unsigned integer above int64's maximum raises ValueError (NumPy 2 raises OverflowError for
+/// a Python integer no array dtype here can hold).
 struct Number {
   double f = 0;
   int64_t i = 0;
@@ -37,7 +39,13 @@ struct Number {
         i(convert_value<int64_t>(v)),
         kind(std::is_same_v<T, bool> ? DType::kBool
              : std::is_integral_v<T> ? DType::kInt64
-                                     : DType::kFloat64) {}
+                                     : DType::kFloat64) {
+    if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(int64_t)) {
+      if (v > static_cast<T>(std::numeric_limits<int64_t>::max())) {
+        throw ValueError("integer " + std::to_string(v) + " out of bounds for int64");
+      }
+    }
+  }
   bool is_integral() const { return kind != DType::kFloat64; }
 };
 

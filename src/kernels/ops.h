@@ -11,65 +11,141 @@
 
 namespace nums::kernels {
 
-enum class BinaryOp : int64_t {
-  kAdd,
-  kSub,
-  kMul,
-  kDiv,
-  kMod,
-  kPow,
-  kMaximum,
-  kMinimum,
-  kEq,
-  kNe,
-  kLt,
-  kLe,
-  kGt,
-  kGe,
-  kBitAnd,
-  kBitOr,
-  kBitXor,
-  kLogicalAnd,
-  kLogicalOr,
-  kLogicalXor,
-  kFloorDiv,  ///< NumPy's //: rounds toward minus infinity (appended: codes travel in tasks)
-};
+// The ops, in the order of their codes. Codes travel in tasks: append, never reorder. Each list is
+// an X-macro so that the enum and every dispatch switch come from one table.
+#define NUMS_BINARY_OPS(X) \
+  X(kAdd)                  \
+  X(kSub)                  \
+  X(kMul)                  \
+  X(kDiv)                  \
+  X(kMod)                  \
+  X(kPow)                  \
+  X(kMaximum)              \
+  X(kMinimum)              \
+  X(kEq)                   \
+  X(kNe)                   \
+  X(kLt)                   \
+  X(kLe)                   \
+  X(kGt)                   \
+  X(kGe)                   \
+  X(kBitAnd)               \
+  X(kBitOr)                \
+  X(kBitXor)               \
+  X(kLogicalAnd)           \
+  X(kLogicalOr)            \
+  X(kLogicalXor)           \
+  X(kFloorDiv)             \
+  X(kFmod)                 \
+  X(kArctan2)              \
+  X(kHypot)                \
+  X(kCopysign)             \
+  X(kLogaddexp)            \
+  X(kLeftShift)            \
+  X(kRightShift)           \
+  X(kFmin)                 \
+  X(kFmax)
 
-enum class UnaryOp : int64_t {
-  kNeg,
-  kExp,
-  kLog,
-  kLog1p,
-  kSqrt,
-  kAbs,
-  kSign,
-  kSin,
-  kCos,
-  kTanh,
-  kSigmoid,
-  kIsNan,
-  kIsFinite,
-  kLogicalNot,
-  kBitNot,
-};
+#define NUMS_UNARY_OPS(X) \
+  X(kNeg)                 \
+  X(kExp)                 \
+  X(kLog)                 \
+  X(kLog1p)               \
+  X(kSqrt)                \
+  X(kAbs)                 \
+  X(kSign)                \
+  X(kSin)                 \
+  X(kCos)                 \
+  X(kTanh)                \
+  X(kSigmoid)             \
+  X(kIsNan)               \
+  X(kIsFinite)            \
+  X(kLogicalNot)          \
+  X(kBitNot)              \
+  X(kFloor)               \
+  X(kCeil)                \
+  X(kTrunc)               \
+  X(kRint)                \
+  X(kIsInf)               \
+  X(kSignbit)             \
+  X(kSquare)              \
+  X(kReciprocal)          \
+  X(kExpm1)               \
+  X(kLog2)                \
+  X(kLog10)               \
+  X(kExp2)                \
+  X(kTan)                 \
+  X(kArcsin)              \
+  X(kArccos)              \
+  X(kArctan)              \
+  X(kSinh)                \
+  X(kCosh)                \
+  X(kArcsinh)             \
+  X(kArccosh)             \
+  X(kArctanh)
 
-enum class ReduceOp : int64_t { kSum, kProd, kMin, kMax, kAll, kAny };
+#define NUMS_ENUM_ENTRY(name) name,
+enum class BinaryOp : int64_t { NUMS_BINARY_OPS(NUMS_ENUM_ENTRY) };
+enum class UnaryOp : int64_t { NUMS_UNARY_OPS(NUMS_ENUM_ENTRY) };
+#undef NUMS_ENUM_ENTRY
+
+/// kNan*: NumPy's nansum, nanmin, nanmax (NaN skipped; nanmin of only NaN is NaN).
+enum class ReduceOp : int64_t { kSum, kProd, kMin, kMax, kAll, kAny, kNanSum, kNanMin, kNanMax };
 
 constexpr bool IsComparison(BinaryOp op) { return op >= BinaryOp::kEq && op <= BinaryOp::kGe; }
 constexpr bool IsLogical(BinaryOp op) {
   return op >= BinaryOp::kLogicalAnd && op <= BinaryOp::kLogicalXor;
 }
+constexpr bool IsShift(BinaryOp op) {
+  return op == BinaryOp::kLeftShift || op == BinaryOp::kRightShift;
+}
 /// Ops whose result is bool whatever the inputs.
 constexpr bool HasBoolResult(BinaryOp op) { return IsComparison(op) || IsLogical(op); }
 constexpr bool HasBoolResult(UnaryOp op) {
-  return op == UnaryOp::kIsNan || op == UnaryOp::kIsFinite || op == UnaryOp::kLogicalNot;
+  return op == UnaryOp::kIsNan || op == UnaryOp::kIsFinite || op == UnaryOp::kLogicalNot ||
+         op == UnaryOp::kIsInf || op == UnaryOp::kSignbit;
 }
-/// Unary ops that need a floating-point input (the array layer casts integers to float64).
+/// Unary ops that need a floating-point input (the array layer casts integers and bools to
+/// float64; NumPy would pick float16 for bool, which nums does not have).
 constexpr bool NeedsFloat(UnaryOp op) {
-  return op == UnaryOp::kExp || op == UnaryOp::kLog || op == UnaryOp::kLog1p ||
-         op == UnaryOp::kSqrt || op == UnaryOp::kSin || op == UnaryOp::kCos ||
-         op == UnaryOp::kTanh || op == UnaryOp::kSigmoid;
+  switch (op) {
+    case UnaryOp::kExp:
+    case UnaryOp::kLog:
+    case UnaryOp::kLog1p:
+    case UnaryOp::kSqrt:
+    case UnaryOp::kSin:
+    case UnaryOp::kCos:
+    case UnaryOp::kTanh:
+    case UnaryOp::kSigmoid:
+    case UnaryOp::kRint:  // NumPy has no integer loop (floor, ceil and trunc do, since 2.1)
+    case UnaryOp::kExpm1:
+    case UnaryOp::kLog2:
+    case UnaryOp::kLog10:
+    case UnaryOp::kExp2:
+    case UnaryOp::kTan:
+    case UnaryOp::kArcsin:
+    case UnaryOp::kArccos:
+    case UnaryOp::kArctan:
+    case UnaryOp::kSinh:
+    case UnaryOp::kCosh:
+    case UnaryOp::kArcsinh:
+    case UnaryOp::kArccosh:
+    case UnaryOp::kArctanh:
+      return true;
+    default:
+      return false;
+  }
 }
+/// Binary ops with only floating-point loops (integer and bool operands compute in float64).
+constexpr bool NeedsFloat(BinaryOp op) {
+  return op == BinaryOp::kDiv || op == BinaryOp::kArctan2 || op == BinaryOp::kHypot ||
+         op == BinaryOp::kCopysign || op == BinaryOp::kLogaddexp;
+}
+/// Unary ops NumPy has no bool loop for, whose bool input computes in int64 (NumPy: int8).
+constexpr bool BoolAsInt(UnaryOp op) {
+  return op == UnaryOp::kSquare || op == UnaryOp::kReciprocal;
+}
+/// Unary ops that reject a bool input (NumPy has no loop a bool casts to safely).
+constexpr bool RejectsBool(UnaryOp op) { return op == UnaryOp::kNeg || op == UnaryOp::kSign; }
 
 template <typename T>
 constexpr bool IsNan(T v) {
@@ -171,6 +247,42 @@ T IntPow(T x, T y) {
   return r;
 }
 
+/// Integer fmod: C's remainder, with the sign of a; 0 for b == 0 (NumPy warns) and for b == -1
+/// (where C's min % -1 traps).
+template <typename T>
+constexpr T IntFmod(T a, T b) {
+  if (b == 0 || b == T{-1}) return T{0};
+  return static_cast<T>(a % b);
+}
+
+/// a << b as NumPy computes it: shifts of the bit width or more, and negative ones, give 0.
+/// Done in the unsigned type, where shifting out the sign bit is defined.
+template <typename T>
+constexpr T LeftShift(T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  if (static_cast<U>(b) >= sizeof(T) * 8) return T{0};
+  return static_cast<T>(static_cast<U>(static_cast<U>(a) << b));
+}
+
+/// a >> b (arithmetic) as NumPy computes it: shifts of the bit width or more, and negative ones,
+/// give -1 for negative a and 0 otherwise.
+template <typename T>
+constexpr T RightShift(T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  if (static_cast<U>(b) >= sizeof(T) * 8) return a < 0 ? T{-1} : T{0};
+  return static_cast<T>(a >> b);
+}
+
+/// log(exp(a) + exp(b)) without overflow, as NumPy's npy_logaddexp (exact for equal infinities).
+template <typename T>
+T LogAddExp(T a, T b) {
+  if (a == b) return a + static_cast<T>(0.693147180559945309417232121458176568);  // a + log(2)
+  const T d = a - b;
+  if (d > 0) return a + std::log1p(std::exp(-d));
+  if (d <= 0) return b + std::log1p(std::exp(d));
+  return d;  // NaN
+}
+
 template <BinaryOp Op, typename T>
 struct Binary {
   using Out = std::conditional_t<HasBoolResult(Op), bool, T>;
@@ -240,8 +352,41 @@ struct Binary {
       return a != T{0} && b != T{0};
     } else if constexpr (Op == BinaryOp::kLogicalOr) {
       return a != T{0} || b != T{0};
-    } else {
+    } else if constexpr (Op == BinaryOp::kLogicalXor) {
       return (a != T{0}) != (b != T{0});
+    } else if constexpr (Op == BinaryOp::kFmin) {
+      return IsNan(b) ? a : IsNan(a) ? b : (b < a ? b : a);
+    } else if constexpr (Op == BinaryOp::kFmax) {
+      return IsNan(b) ? a : IsNan(a) ? b : (a < b ? b : a);
+    } else if constexpr (Op == BinaryOp::kFmod) {
+      if constexpr (std::is_same_v<T, bool>) {
+        return false;  // the array layer computes bool in int64
+      } else if constexpr (std::is_integral_v<T>) {
+        return IntFmod(a, b);
+      } else {
+        return std::fmod(a, b);
+      }
+    } else if constexpr (Op == BinaryOp::kLeftShift || Op == BinaryOp::kRightShift) {
+      if constexpr (std::is_floating_point_v<T>) {
+        throw DTypeError("shifts need integer operands");
+      } else if constexpr (std::is_same_v<T, bool>) {
+        return a;  // the array layer computes bool in int64
+      } else if constexpr (Op == BinaryOp::kLeftShift) {
+        return LeftShift(a, b);
+      } else {
+        return RightShift(a, b);
+      }
+    } else if constexpr (!std::is_floating_point_v<T>) {
+      throw DTypeError("this function needs floating-point operands");
+    } else if constexpr (Op == BinaryOp::kArctan2) {
+      return std::atan2(a, b);
+    } else if constexpr (Op == BinaryOp::kHypot) {
+      return std::hypot(a, b);
+    } else if constexpr (Op == BinaryOp::kCopysign) {
+      return std::copysign(a, b);
+    } else {
+      static_assert(Op == BinaryOp::kLogaddexp);
+      return LogAddExp(a, b);
     }
   }
 };
@@ -280,6 +425,44 @@ struct Unary {
       } else {
         return true;
       }
+    } else if constexpr (Op == UnaryOp::kIsInf) {
+      if constexpr (std::is_floating_point_v<T>) {
+        return std::isinf(x);
+      } else {
+        return false;
+      }
+    } else if constexpr (Op == UnaryOp::kSignbit) {
+      if constexpr (std::is_floating_point_v<T>) {
+        return std::signbit(x);
+      } else {
+        return x < T{0};
+      }
+    } else if constexpr (Op == UnaryOp::kFloor || Op == UnaryOp::kCeil || Op == UnaryOp::kTrunc ||
+                         Op == UnaryOp::kRint) {
+      if constexpr (!std::is_floating_point_v<T>) {
+        // Integers and bools are already whole (NumPy >= 2.1 keeps their dtype; the array layer
+        // sends rint floats only).
+        return x;
+      } else if constexpr (Op == UnaryOp::kFloor) {
+        return std::floor(x);
+      } else if constexpr (Op == UnaryOp::kCeil) {
+        return std::ceil(x);
+      } else if constexpr (Op == UnaryOp::kTrunc) {
+        return std::trunc(x);
+      } else {
+        return std::nearbyint(x);  // the default rounding mode: half to even
+      }
+    } else if constexpr (Op == UnaryOp::kSquare) {
+      return WrapMul(x, x);
+    } else if constexpr (Op == UnaryOp::kReciprocal) {
+      if constexpr (std::is_same_v<T, bool>) {
+        return x;  // the array layer computes bool in int64
+      } else if constexpr (std::is_integral_v<T>) {
+        // NumPy computes 1.0 / x and casts: 0 becomes the minimum (x86's cast of inf).
+        return x == 0 ? std::numeric_limits<T>::min() : IntDivTrunc(T{1}, x);
+      } else {
+        return T{1} / x;
+      }
     } else if constexpr (Op == UnaryOp::kLogicalNot) {
       return x == T{0};
     } else if constexpr (Op == UnaryOp::kBitNot) {
@@ -306,7 +489,34 @@ struct Unary {
       return std::cos(x);
     } else if constexpr (Op == UnaryOp::kTanh) {
       return std::tanh(x);
+    } else if constexpr (Op == UnaryOp::kExpm1) {
+      return std::expm1(x);
+    } else if constexpr (Op == UnaryOp::kLog2) {
+      return std::log2(x);
+    } else if constexpr (Op == UnaryOp::kLog10) {
+      return std::log10(x);
+    } else if constexpr (Op == UnaryOp::kExp2) {
+      return std::exp2(x);
+    } else if constexpr (Op == UnaryOp::kTan) {
+      return std::tan(x);
+    } else if constexpr (Op == UnaryOp::kArcsin) {
+      return std::asin(x);
+    } else if constexpr (Op == UnaryOp::kArccos) {
+      return std::acos(x);
+    } else if constexpr (Op == UnaryOp::kArctan) {
+      return std::atan(x);
+    } else if constexpr (Op == UnaryOp::kSinh) {
+      return std::sinh(x);
+    } else if constexpr (Op == UnaryOp::kCosh) {
+      return std::cosh(x);
+    } else if constexpr (Op == UnaryOp::kArcsinh) {
+      return std::asinh(x);
+    } else if constexpr (Op == UnaryOp::kArccosh) {
+      return std::acosh(x);
+    } else if constexpr (Op == UnaryOp::kArctanh) {
+      return std::atanh(x);
     } else {
+      static_assert(Op == UnaryOp::kSigmoid);
       // Split by sign so exp never overflows.
       if (x >= 0) return T{1} / (T{1} + std::exp(-x));
       const T e = std::exp(x);
@@ -318,12 +528,20 @@ struct Unary {
 /// Accumulation rules of a reduction over T: the result type, its identity and the step.
 template <ReduceOp Op, typename T>
 struct Reduce {
-  using Out = std::conditional_t<
-      Op == ReduceOp::kAll || Op == ReduceOp::kAny, bool,
-      std::conditional_t<(Op == ReduceOp::kSum || Op == ReduceOp::kProd) && (std::is_integral_v<T>),
-                         int64_t, T>>;
+  using Out =
+      std::conditional_t<Op == ReduceOp::kAll || Op == ReduceOp::kAny, bool,
+                         std::conditional_t<(Op == ReduceOp::kSum || Op == ReduceOp::kProd ||
+                                             Op == ReduceOp::kNanSum) &&
+                                                (std::is_integral_v<T>),
+                                            int64_t, T>>;
   static Out Identity() {
-    if constexpr (Op == ReduceOp::kSum) return Out{0};
+    if constexpr (Op == ReduceOp::kSum || Op == ReduceOp::kNanSum) return Out{0};
+    if constexpr (Op == ReduceOp::kNanMin || Op == ReduceOp::kNanMax) {
+      // NaN until a number comes: a slice of only NaN stays NaN.
+      if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<T>::quiet_NaN();
+      if constexpr (Op == ReduceOp::kNanMin) return std::numeric_limits<T>::max();
+      return std::numeric_limits<T>::lowest();
+    }
     if constexpr (Op == ReduceOp::kProd) return Out{1};
     if constexpr (Op == ReduceOp::kAll) return true;
     if constexpr (Op == ReduceOp::kAny) return false;
@@ -345,14 +563,20 @@ struct Reduce {
       return IsNan(acc) ? acc : IsNan(x) ? x : (x < acc ? x : acc);
     if constexpr (Op == ReduceOp::kMax)
       return IsNan(acc) ? acc : IsNan(x) ? x : (acc < x ? x : acc);
+    if constexpr (Op == ReduceOp::kNanSum)
+      return IsNan(x) ? acc : WrapAdd(acc, static_cast<Out>(x));
+    if constexpr (Op == ReduceOp::kNanMin) return Binary<BinaryOp::kFmin, T>::Apply(acc, x);
+    if constexpr (Op == ReduceOp::kNanMax) return Binary<BinaryOp::kFmax, T>::Apply(acc, x);
   }
   /// Two partial results combined (sum and prod of integers wrap).
   static Out Combine(Out a, Out b) {
-    if constexpr (Op == ReduceOp::kSum) return WrapAdd(a, b);
+    if constexpr (Op == ReduceOp::kSum || Op == ReduceOp::kNanSum) return WrapAdd(a, b);
     if constexpr (Op == ReduceOp::kProd) return WrapMul(a, b);
     if constexpr (Op == ReduceOp::kAll) return a && b;
     if constexpr (Op == ReduceOp::kAny) return a || b;
-    if constexpr (Op == ReduceOp::kMin || Op == ReduceOp::kMax) return Step(a, b);
+    if constexpr (Op == ReduceOp::kMin || Op == ReduceOp::kMax || Op == ReduceOp::kNanMin ||
+                  Op == ReduceOp::kNanMax)
+      return Step(a, b);
   }
 };
 
@@ -371,6 +595,12 @@ constexpr BinaryOp CombineOp(ReduceOp op) {
       return BinaryOp::kLogicalAnd;
     case ReduceOp::kAny:
       return BinaryOp::kLogicalOr;
+    case ReduceOp::kNanSum:
+      return BinaryOp::kAdd;  // partial sums hold no NaN of their inputs
+    case ReduceOp::kNanMin:
+      return BinaryOp::kFmin;
+    case ReduceOp::kNanMax:
+      return BinaryOp::kFmax;
   }
   return BinaryOp::kAdd;
 }

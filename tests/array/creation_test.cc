@@ -72,6 +72,25 @@ TEST_P(CreationTest, Linspace) {
   EXPECT_THROW(linspace(0, 1, -1), ValueError);
 }
 
+TEST_P(CreationTest, LinspaceOfIntegersComputesInFloatAndFloors) {
+  // Expected values from NumPy (>= 1.20 floors integer linspace).
+  auto ints = [](const BlockArray& a) { return a.get().to_vector<int64_t>(); };
+  EXPECT_EQ(ints(linspace(0, 10, 4, true, int64, {3})), (std::vector<int64_t>{0, 3, 6, 10}));
+  EXPECT_EQ(ints(linspace(-5, 0, 4, true, int64, {1})), (std::vector<int64_t>{-5, -4, -2, 0}));
+  EXPECT_EQ(ints(linspace(10, 0, 7, true, int64, {2})),
+            (std::vector<int64_t>{10, 8, 6, 5, 3, 1, 0}));
+  EXPECT_EQ(ints(linspace(0, 10, 4, false, int64)), (std::vector<int64_t>{0, 2, 5, 7}));
+  EXPECT_EQ(ints(linspace(1, 1099511627776.0, 3, true, int64)),
+            (std::vector<int64_t>{1, 549755813888, 1099511627776}));
+  const BlockArray i32 = linspace(0, 1, 5, true, int32, {2});
+  EXPECT_EQ(i32.dtype(), int32);
+  EXPECT_EQ(i32.get().to_vector<int32_t>(), (std::vector<int32_t>{0, 0, 0, 0, 1}));
+  EXPECT_EQ(linspace(0, 3, 4, true, bool_).get().to_vector<bool>(),
+            (std::vector<bool>{false, true, true, true}));
+  EXPECT_EQ(linspace(0, 1, 0, true, int64).size(), 0);
+  EXPECT_EQ(ints(linspace(7, 9, 1, true, int64)), (std::vector<int64_t>{7}));
+}
+
 TEST_P(CreationTest, EyeIdentityDiag) {
   NDArray e = eye(5, 4, 1, float64, {2, 3}).get();
   for (int64_t i = 0; i < 5; ++i) {

@@ -39,6 +39,13 @@ TEST(DeclaredOutputsTest, ArrayOpsDeclareExactlyTheBlocksTheirKernelsMake) {
   // reshape, slicing, integer lists, masks (read and write) and basic writes.
   keep.push_back(exp(x) * 2.0 + 1.0);
   keep.push_back(where(x > 0.0, x, zeros_like(x)));
+  keep.push_back(round(xf, 2));
+  keep.push_back(nan_to_num(log(x)));
+  keep.push_back(isclose(x, xf.sum(0)));
+  keep.push_back(arctan2(x, xf) + fmod(x, 2.0));
+  keep.push_back(x.astype(int32) << 2);
+  keep.push_back(nanmin(x, 0));
+  keep.push_back(nansum(xf, 1));
   keep.push_back(x.sum(0));
   keep.push_back(xf.sum(1, true));
   keep.push_back(x.sum());

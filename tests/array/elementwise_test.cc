@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <nums/nums.hpp>
 
 #include "tests/testing/testing.h"
@@ -82,6 +83,10 @@ TEST_P(ElementwiseTest, IntegerSemantics) {
   EXPECT_THROW(ones({2}) & ones({2}), DTypeError);
   EXPECT_THROW(~ones({2}), DTypeError);
   EXPECT_THROW(-ones({2}, bool_), DTypeError);
+  // NumPy's sign has no bool loop.
+  EXPECT_THROW(sign(ones({2}, bool_)), DTypeError);
+  EXPECT_EQ(sign(array<int32_t>({-4, 0, 9})).get().to_vector<int32_t>(),
+            (std::vector<int32_t>{-1, 0, 1}));
 }
 
 TEST_P(ElementwiseTest, ComparisonsAndLogic) {
@@ -165,10 +170,61 @@ TEST_P(ElementwiseTest, InPlaceOperatorsKeepDtypeAndUpdateSharedHandles) {
   a *= 2;
   EXPECT_EQ(a.dtype(), int32);
   EXPECT_EQ(alias.get().to_vector<int32_t>(), (std::vector<int32_t>{2, 4, 6, 8, 10, 12}));
-  a /= 4;  // computed in float64, stored back as int32 like NumPy's casting='unsafe'
-  EXPECT_EQ(a.get().to_vector<int32_t>(), (std::vector<int32_t>{0, 1, 1, 2, 2, 3}));
+  a -= arange(0, 6, 1, int64);  // int64 into int32: same kind, allowed
+  EXPECT_EQ(a.get().to_vector<int32_t>(), (std::vector<int32_t>{2, 3, 4, 5, 6, 7}));
   BlockArray m = ones({2, 3});
   EXPECT_THROW(m += ones({4, 2, 3}), ShapeError);
+  BlockArray f32 = ones({3}, float32);
+  f32 *= ones({3}, float64) * 2.5;  // float64 into float32: same kind
+  EXPECT_EQ(f32.get().to_vector<float>(), (std::vector<float>{2.5f, 2.5f, 2.5f}));
+}
+
+TEST_P(ElementwiseTest, InPlaceOperatorsRejectUnsafeCasts) {
+  // NumPy: UFuncTypeError, "Cannot cast ufunc 'add' output from float64 to int32 with casting
+  // rule 'same_kind'"; the array is left as it was.
+  BlockArray a = arange(0, 4, 1, int32);
+  testing::ExpectThrowWith<DTypeError>([&] { a += 2.5; }, {"+=", "float64", "int32", "same_kind"});
+  EXPECT_THROW(a /= 2, DTypeError);  // true division gives float64
+  EXPECT_THROW(a *= ones({4}), DTypeError);
+  EXPECT_EQ(a.dtype(), int32);
+  EXPECT_EQ(a.get().to_vector<int32_t>(), (std::vector<int32_t>{0, 1, 2, 3}));
+  BlockArray b = ones({2}, bool_);
+  EXPECT_THROW(b += 1, DTypeError);                 // bool + int -> int64, not castable to bool
+  EXPECT_THROW(b -= ones({2}, bool_), DTypeError);  // bool - bool computes in int64
+  BlockArray f = ones({2}, float32);
+  f /= 4;  // float results stay allowed
+  EXPECT_EQ(f.get().to_vector<float>(), (std::vector<float>{0.25f, 0.25f}));
+}
+
+TEST_P(ElementwiseTest, IntegerScalarsOutOfTheArrayDtypeRaise) {
+  // NumPy 2 (NEP 50): a Python int takes the array's integer dtype and must fit it.
+  const int64_t big = int64_t{1} << 40;
+  BlockArray i32 = array<int32_t>({1, -2, 3}, {}, {2});
+  testing::ExpectThrowWith<ValueError>([&] { i32 + big; }, {"1099511627776", "int32"});
+  EXPECT_THROW(i32 * big, ValueError);
+  EXPECT_THROW(big - i32, ValueError);
+  EXPECT_THROW(i32 + int64_t{2147483648}, ValueError);
+  EXPECT_THROW(i32 - int64_t{-2147483649}, ValueError);
+  EXPECT_THROW(maximum(i32, big), ValueError);
+  EXPECT_THROW(i32 += big, ValueError);
+  // An unsigned number above int64's maximum fits no dtype here.
+  EXPECT_THROW(array<int64_t>({1}) + std::numeric_limits<uint64_t>::max(), ValueError);
+  EXPECT_EQ((array<int64_t>({1}) + uint64_t{5}).item<int64_t>(), 6);
+  // The int32 bounds themselves fit.
+  EXPECT_EQ((i32 * 0 + int64_t{2147483647}).get().to_vector<int32_t>(),
+            (std::vector<int32_t>(3, 2147483647)));
+  EXPECT_EQ((i32 * 0 + int64_t{-2147483648}).dtype(), int32);
+  // Other arrays take the number without loss: int64, floats, and bool (which becomes int64).
+  EXPECT_EQ((array<int64_t>({1}) + big).item<int64_t>(), big + 1);
+  EXPECT_EQ((ones({1}, bool_) + big).item<int64_t>(), big + 1);
+  EXPECT_EQ((ones({1}, float32) + big).dtype(), float32);
+  EXPECT_EQ((i32 + 2.5).dtype(), float64);
+  // Comparisons are exact instead (NumPy 2 special-cases them).
+  EXPECT_EQ((i32 < big).get().to_vector<bool>(), (std::vector<bool>{true, true, true}));
+  EXPECT_EQ((i32 == big).get().to_vector<bool>(), (std::vector<bool>{false, false, false}));
+  EXPECT_EQ((-big < i32).get().to_vector<bool>(), (std::vector<bool>{true, true, true}));
+  EXPECT_EQ((i32 >= -big).dtype(), bool_);
+  EXPECT_EQ((i32 != 3).get().to_vector<bool>(), (std::vector<bool>{true, true, false}));
 }
 
 TEST_P(ElementwiseTest, AstypeAndErrors) {

@@ -182,6 +182,145 @@ TEST_P(ReductionTest, EmptyArrays) {
   EXPECT_THROW(e.argmin(), ValueError);
 }
 
+TEST_P(ReductionTest, MinMaxArgOfEmptyArraysAlongNonEmptyAxesAreEmpty) {
+  // NumPy: zeros((0, 5)).min(1).shape == (0,); only an empty reduced axis raises.
+  BlockArray e = zeros({0, 5}, float64, {1, 2});
+  for (const BlockArray& r : {e.min(1), e.max(1), min(e, -1), max(e, {1})}) {
+    EXPECT_EQ(r.shape(), (Shape{0}));
+    EXPECT_EQ(r.dtype(), float64);
+    EXPECT_EQ(r.get().size(), 0);
+  }
+  EXPECT_EQ(e.max(1, true).shape(), (Shape{0, 1}));
+  EXPECT_EQ(zeros({0, 5}, int32).min(1).dtype(), int32);
+  EXPECT_THROW(e.min(0), ValueError);
+  EXPECT_THROW(e.max({0, 1}), ValueError);
+  EXPECT_THROW(e.max(), ValueError);
+  // Reducing no axes of an empty array is the empty array itself.
+  EXPECT_EQ(e.min(std::vector<int64_t>{}).shape(), (Shape{0, 5}));
+  // 3-d: empty middle axis, reduce the others.
+  BlockArray e3 = zeros({2, 0, 3});
+  EXPECT_EQ(e3.max({0, 2}).shape(), (Shape{0}));
+  EXPECT_THROW(e3.max({1, 2}), ValueError);
+  // argmin/argmax: int64 results of the reduced shape; raise for the empty axis or no axis.
+  for (bool is_max : {false, true}) {
+    const BlockArray r = is_max ? e.argmax(1) : e.argmin(-1);
+    EXPECT_EQ(r.shape(), (Shape{0}));
+    EXPECT_EQ(r.dtype(), int64);
+    EXPECT_EQ(r.get().size(), 0);
+    EXPECT_EQ((is_max ? e.argmax(1, true) : e.argmin(1, true)).shape(), (Shape{0, 1}));
+    EXPECT_THROW(is_max ? e.argmax(0) : e.argmin(0), ValueError);
+    EXPECT_THROW(is_max ? e.argmax() : e.argmin(), ValueError);
+  }
+  EXPECT_EQ(e3.argmax(2).shape(), (Shape{2, 0}));
+  EXPECT_THROW(e3.argmax(1), ValueError);
+}
+
+TEST_P(ReductionTest, VarAndStdDivideByNonNegativeDegreesOfFreedom) {
+  // NumPy divides by max(n - ddof, 0): var([1, 2], ddof=2) == inf, var([1, 1], ddof=3) == nan.
+  BlockArray a = array<double>({1, 2}, {}, {1});
+  EXPECT_DOUBLE_EQ(a.var({}, 1).item<double>(), 0.5);
+  const double v2 = a.var({}, 2).item<double>();
+  const double v3 = a.var({}, 3).item<double>();
+  EXPECT_TRUE(std::isinf(v2) && v2 > 0) << v2;
+  EXPECT_TRUE(std::isinf(v3) && v3 > 0) << v3;  // never the negative 0.25 / -1
+  EXPECT_TRUE(std::isinf(a.std({}, 5).item<double>()));
+  BlockArray c = array<double>({1, 1});
+  EXPECT_TRUE(std::isnan(c.var({}, 2).item<double>()));
+  EXPECT_TRUE(std::isnan(c.var({}, 7).item<double>()));
+  // Per axis: rows of length 3, ddof 4 -> every entry inf (or nan for a constant row).
+  BlockArray m = array<double>({1, 2, 3, 5, 5, 5}, {2, 3}, {1, 2});
+  NDArray r = m.var(1, 4).get();
+  EXPECT_TRUE(std::isinf(r.at<double>({0})) && r.at<double>({0}) > 0);
+  EXPECT_TRUE(std::isnan(r.at<double>({1})));
+}
+
+TEST_P(ReductionTest, NanReductionsSkipNaNAndMatchNumPy) {
+  const double nan = std::nan("");
+  // np.nansum([[1, nan], [nan, nan]], axis=1) == [1, 0]; nanmin == [1, nan].
+  const BlockArray a = array<double>({1, nan, 3, nan, nan, nan}, {2, 3}, {1, 2});
+  EXPECT_ARRAY_EQ(nansum(a, 1).get(), NDArray::from_vector<double>({4, 0}));
+  EXPECT_ARRAY_EQ(nanmin(a, 1).get(), NDArray::from_vector<double>({1, nan}));
+  EXPECT_ARRAY_EQ(nanmax(a, 1).get(), NDArray::from_vector<double>({3, nan}));
+  EXPECT_ARRAY_EQ(nanmean(a, 1).get(), NDArray::from_vector<double>({2, nan}));
+  EXPECT_ARRAY_EQ(nanmax(a, 0, true).get(), NDArray::from_vector<double>({1, nan, 3}, {1, 3}));
+  EXPECT_DOUBLE_EQ(nansum(a).item<double>(), 4);
+  EXPECT_DOUBLE_EQ(nanmin(a).item<double>(), 1);
+  EXPECT_DOUBLE_EQ(nanmean(a).item<double>(), 2);
+  // Against a dense reference on random data with NaNs sprinkled in, over every axis set.
+  NDArray x = RandomNDArray({6, 5, 4}, float64, 51);
+  for (int64_t k = 0; k < x.size(); k += 3) x.data<double>()[k] = nan;
+  const BlockArray xa = from_ndarray(x, {4, 2, 3});
+  auto skip = [](auto f) {
+    return [f](double acc, double v) { return std::isnan(v) ? acc : f(acc, v); };
+  };
+  for (const auto& axes : AxisSets(3)) {
+    const std::vector<int64_t> ax = axes ? *axes : AllAxes(3);
+    SCOPED_TRACE("axes " + shape_str(ax));
+    const Axes sel = axes ? Axes(*axes) : Axes();
+    EXPECT_ARRAY_NEAR(nansum(xa, sel).get(),
+                      RefReduce(x, ax, false, float64, 0, skip(std::plus<double>())), 1e-12);
+    // NaN until a number comes: nanmin of only NaN (as over no axes) is NaN.
+    const NDArray mn = RefReduce(x, ax, false, float64, nan, [](double acc, double v) {
+      return std::isnan(v) ? acc : std::isnan(acc) ? v : std::min(acc, v);
+    });
+    EXPECT_ARRAY_EQ(nanmin(xa, sel).get(), mn);
+  }
+  // float32 stays float32; integers and bools reduce as sum/min/max/mean do.
+  EXPECT_EQ(nanmean(a.astype(float32)).dtype(), float32);
+  EXPECT_EQ(nansum(a.astype(float32)).dtype(), float32);
+  const BlockArray i = array<int32_t>({4, -2, 7}, {}, {2});
+  EXPECT_EQ(nansum(i).dtype(), int64);
+  EXPECT_EQ(nansum(i).item<int64_t>(), 9);
+  EXPECT_EQ(nanmin(i).dtype(), int32);
+  EXPECT_EQ(nanmin(i).item<int32_t>(), -2);
+  EXPECT_EQ(nanmax(i).item<int32_t>(), 7);
+  EXPECT_EQ(nanmean(i).dtype(), float64);
+  EXPECT_DOUBLE_EQ(nanmean(i).item<double>(), 3.0);
+  EXPECT_TRUE(nanmax(array<bool>({false, true})).item<bool>());
+  // Empty: nansum is 0; nanmin has no identity along an empty axis.
+  EXPECT_EQ(nansum(zeros({0, 2})).item<double>(), 0.0);
+  EXPECT_THROW(nanmin(zeros({0, 2})), ValueError);
+  EXPECT_EQ(nanmax(zeros({0, 2}), 1).shape(), (Shape{0}));
+}
+
+TEST_P(ReductionTest, NanVarAndNanStdSkipNaN) {
+  const double nan = std::nan("");
+  // np.nanvar([[1, nan, 3], [nan, nan, nan]], axis=1) == [1, nan]; with ddof=1, [2, nan].
+  const BlockArray a = array<double>({1, nan, 3, nan, nan, nan}, {2, 3}, {1, 2});
+  EXPECT_ARRAY_EQ(nanvar(a, 1).get(), NDArray::from_vector<double>({1, nan}));
+  EXPECT_ARRAY_EQ(nanvar(a, 1, 1).get(), NDArray::from_vector<double>({2, nan}));
+  EXPECT_ARRAY_EQ(nanstd(a, 1).get(), NDArray::from_vector<double>({1, nan}));
+  EXPECT_EQ(nanstd(a, 1, 0, true).shape(), (Shape{2, 1}));
+  // ddof at or past the count: 0 / 0 is NaN, a positive sum over 0 is inf.
+  EXPECT_TRUE(std::isnan(nanvar(array<double>({1, nan}), {}, 1).item<double>()));
+  EXPECT_EQ(nanvar(array<double>({1, 2, nan}), {}, 2).item<double>(), INFINITY);
+  EXPECT_EQ(nanvar(array<double>({1, 2, nan}), {}, 5).item<double>(), INFINITY);
+  // Without NaN it is var; float32 stays float32; integers as var.
+  NDArray x = RandomNDArray({7, 4}, float64, 53);
+  const BlockArray xa = from_ndarray(x, {3, 3});
+  EXPECT_ARRAY_NEAR(nanvar(xa, 0, 1).get(), xa.var(0, 1).get(), 1e-12);
+  EXPECT_ARRAY_NEAR(nanstd(xa).get(), xa.std().get(), 1e-12);
+  EXPECT_EQ(nanvar(xa.astype(float32)).dtype(), float32);
+  EXPECT_EQ(nanvar(array<int32_t>({1, 3})).dtype(), float64);
+  EXPECT_DOUBLE_EQ(nanvar(array<int32_t>({1, 3})).item<double>(), 1.0);
+}
+
+TEST_P(ReductionTest, PtpIsMaxMinusMin) {
+  // np.ptp(int32 [[3, -1, 7], [2, 2, 2]], axis=1) == [8, 0]; ptp wraps for int32 extremes.
+  const BlockArray a = array<int32_t>({3, -1, 7, 2, 2, 2}, {2, 3}, {1, 2});
+  EXPECT_EQ(ptp(a, 1).dtype(), int32);
+  EXPECT_EQ(ptp(a, 1).get().to_vector<int32_t>(), (std::vector<int32_t>{8, 0}));
+  EXPECT_EQ(ptp(a).item<int32_t>(), 8);
+  EXPECT_EQ(ptp(a, 0, true).shape(), (Shape{1, 3}));
+  EXPECT_EQ(ptp(array<int32_t>({2147483647, -2147483647 - 1})).item<int32_t>(), -1);
+  NDArray x = RandomNDArray({5, 4}, float64, 52);
+  const BlockArray xa = from_ndarray(x, {2, 3});
+  EXPECT_ARRAY_EQ(ptp(xa, 0).get(), (xa.max(0) - xa.min(0)).get());
+  EXPECT_TRUE(std::isnan(ptp(array<double>({1, std::nan("")})).item<double>()));
+  EXPECT_THROW(ptp(ones({2}, bool_)), DTypeError);
+  EXPECT_THROW(ptp(zeros({0})), ValueError);
+}
+
 TEST_P(ReductionTest, BadAxesThrowBeforeAnyTask) {
   BlockArray a = ones({3, 4});
   EXPECT_THROW(a.sum(2), IndexError);

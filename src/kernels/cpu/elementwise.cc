@@ -3,7 +3,9 @@
 
 #include <emmintrin.h>
 
+#include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "src/kernels/cpu/kernels.h"
 #include "src/kernels/cpu/loops.h"
@@ -65,32 +67,11 @@ Block BinaryBlock(const Block& a, const Block& b, const Shape& shape) {
 template <typename T>
 Block BinaryDispatch(BinaryOp op, const Block& a, const Block& b, const Shape& shape) {
   switch (op) {
-    // clang-format off
 #define NUMS_CASE(name) \
-  case BinaryOp::name: return BinaryBlock<BinaryOp::name, T>(a, b, shape);
-    NUMS_CASE(kAdd)
-    NUMS_CASE(kSub)
-    NUMS_CASE(kMul)
-    NUMS_CASE(kDiv)
-    NUMS_CASE(kMod)
-    NUMS_CASE(kPow)
-    NUMS_CASE(kMaximum)
-    NUMS_CASE(kMinimum)
-    NUMS_CASE(kEq)
-    NUMS_CASE(kNe)
-    NUMS_CASE(kLt)
-    NUMS_CASE(kLe)
-    NUMS_CASE(kGt)
-    NUMS_CASE(kGe)
-    NUMS_CASE(kBitAnd)
-    NUMS_CASE(kBitOr)
-    NUMS_CASE(kBitXor)
-    NUMS_CASE(kLogicalAnd)
-    NUMS_CASE(kLogicalOr)
-    NUMS_CASE(kLogicalXor)
-    NUMS_CASE(kFloorDiv)
+  case BinaryOp::name:  \
+    return BinaryBlock<BinaryOp::name, T>(a, b, shape);
+    NUMS_BINARY_OPS(NUMS_CASE)
 #undef NUMS_CASE
-    // clang-format on
   }
   throw ValueError("unknown binary op " + std::to_string(static_cast<int64_t>(op)));
 }
@@ -111,26 +92,11 @@ Block UnaryBlock(const Block& x) {
 template <typename T>
 Block UnaryDispatch(UnaryOp op, const Block& x) {
   switch (op) {
-    // clang-format off
 #define NUMS_CASE(name) \
-  case UnaryOp::name: return UnaryBlock<UnaryOp::name, T>(x);
-    NUMS_CASE(kNeg)
-    NUMS_CASE(kExp)
-    NUMS_CASE(kLog)
-    NUMS_CASE(kLog1p)
-    NUMS_CASE(kSqrt)
-    NUMS_CASE(kAbs)
-    NUMS_CASE(kSign)
-    NUMS_CASE(kSin)
-    NUMS_CASE(kCos)
-    NUMS_CASE(kTanh)
-    NUMS_CASE(kSigmoid)
-    NUMS_CASE(kIsNan)
-    NUMS_CASE(kIsFinite)
-    NUMS_CASE(kLogicalNot)
-    NUMS_CASE(kBitNot)
+  case UnaryOp::name:   \
+    return UnaryBlock<UnaryOp::name, T>(x);
+    NUMS_UNARY_OPS(NUMS_CASE)
 #undef NUMS_CASE
-    // clang-format on
   }
   throw ValueError("unknown unary op " + std::to_string(static_cast<int64_t>(op)));
 }
@@ -213,6 +179,88 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
               po[o + i] = pc[s[0] + i * st[0]] ? px[s[1] + i * st[1]] : py[s[2] + i * st[2]];
             }
           });
+    });
+    return std::vector<Block>{out};
+  });
+  // inputs [x]; scalars [decimals]: round half to even at 10^-decimals, as NumPy's round (which
+  // scales, rounds and unscales in the array's float type; integers in float64 and back).
+  registry.Register("array.round", Device::kCpu, [](const KernelContext& ctx) {
+    const Block& x = ctx.inputs[0];
+    const int64_t decimals = ctx.scalar<int64_t>(0);
+    const double scale = std::pow(10.0, static_cast<double>(decimals < 0 ? -decimals : decimals));
+    Block out = Block::Allocate(x.dtype(), x.shape());
+    dispatch(x.dtype(), [&](auto t) {
+      using T = decltype(t);
+      using F = std::conditional_t<std::is_same_v<T, float>, float, double>;
+      const F f = static_cast<F>(scale);
+      const T* px = x.data<T>();
+      T* po = out.data<T>();
+      ParallelRanges(x.size(), kElementGrain, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+          const F v = static_cast<F>(px[i]);
+          const F r = decimals == 0  ? std::nearbyint(v)
+                      : decimals > 0 ? std::nearbyint(v * f) / f
+                                     : std::nearbyint(v / f) * f;
+          po[i] = convert_value<T>(r);
+        }
+      });
+    });
+    return std::vector<Block>{out};
+  });
+  // inputs [x (float)]; scalars [nan, posinf, neginf]: NaN and the infinities replaced.
+  registry.Register("array.nan_to_num", Device::kCpu, [](const KernelContext& ctx) {
+    const Block& x = ctx.inputs[0];
+    const double nan = ctx.scalar<double>(0), posinf = ctx.scalar<double>(1),
+                 neginf = ctx.scalar<double>(2);
+    Block out = Block::Allocate(x.dtype(), x.shape());
+    dispatch(x.dtype(), [&](auto t) {
+      using T = decltype(t);
+      if constexpr (!std::is_floating_point_v<T>) {
+        throw DTypeError("array.nan_to_num: a float block (the array layer passes others by)");
+      } else {
+        const T n = static_cast<T>(nan), p = static_cast<T>(posinf), m = static_cast<T>(neginf);
+        const T* px = x.data<T>();
+        T* po = out.data<T>();
+        ParallelRanges(x.size(), kElementGrain, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) {
+            const T v = px[i];
+            po[i] = v != v ? n : std::isinf(v) ? (v > 0 ? p : m) : v;
+          }
+        });
+      }
+    });
+    return std::vector<Block>{out};
+  });
+  // inputs [a, b] of one float dtype; scalars [rtol, atol, equal_nan]: NumPy's isclose,
+  // |a - b| <= atol + rtol * |b| for finite b, or a == b (equal infinities), broadcast.
+  registry.Register("array.isclose", Device::kCpu, [](const KernelContext& ctx) {
+    const Block& a = ctx.inputs[0];
+    const Block& b = ctx.inputs[1];
+    CheckSameDType(a, b, "array.isclose");
+    const double rtol = ctx.scalar<double>(0), atol = ctx.scalar<double>(1);
+    const bool equal_nan = ctx.scalar<bool>(2);
+    const Shape shape = BroadcastOrThrow({a.shape(), b.shape()}, "array.isclose");
+    Block out = Block::Allocate(DType::kBool, shape);
+    dispatch(a.dtype(), [&](auto t) {
+      using T = decltype(t);
+      if constexpr (!std::is_floating_point_v<T>) {
+        throw DTypeError("array.isclose: float blocks (the array layer casts first)");
+      } else {
+        // NumPy 2 computes in the arrays' float type, with rtol and atol as weak scalars.
+        const T rt = static_cast<T>(rtol), at = static_cast<T>(atol);
+        const T* pa = a.data<T>();
+        const T* pb = b.data<T>();
+        bool* po = out.data<bool>();
+        BroadcastRuns<2>(
+            shape, {a.shape(), b.shape()},
+            [&](int64_t o, int64_t n, std::array<int64_t, 2> s, std::array<int64_t, 2> st) {
+              for (int64_t i = 0; i < n; ++i) {
+                const T x = pa[s[0] + i * st[0]], y = pb[s[1] + i * st[1]];
+                po[o + i] = (std::abs(x - y) <= at + rt * std::abs(y) && std::isfinite(y)) ||
+                            x == y || (equal_nan && x != x && y != y);
+              }
+            });
+      }
     });
     return std::vector<Block>{out};
   });

@@ -126,6 +126,12 @@ Block ReduceDispatch(ReduceOp op, const Block& x, const std::vector<bool>& mask,
       return ReduceBlock<ReduceOp::kAll, T>(x, mask, keepdims);
     case ReduceOp::kAny:
       return ReduceBlock<ReduceOp::kAny, T>(x, mask, keepdims);
+    case ReduceOp::kNanSum:
+      return ReduceBlock<ReduceOp::kNanSum, T>(x, mask, keepdims);
+    case ReduceOp::kNanMin:
+      return ReduceBlock<ReduceOp::kNanMin, T>(x, mask, keepdims);
+    case ReduceOp::kNanMax:
+      return ReduceBlock<ReduceOp::kNanMax, T>(x, mask, keepdims);
   }
   throw ValueError("unknown reduce op " + std::to_string(static_cast<int64_t>(op)));
 }
