@@ -146,7 +146,9 @@ std::vector<ObjectRef> form_q(const BlockArray& x, const std::vector<Factor>& t,
     }
     int64_t offset = 0;
     for (size_t c : fa.children) {
-      std::vector<TaskArg> args{fa.q};
+      std::vector<TaskArg> args;
+      args.reserve(4);
+      args.emplace_back(fa.q);
       if (d) args.emplace_back(*d);
       args.emplace_back(detail::int_scalar(offset));
       args.emplace_back(detail::int_scalar(t[c].k));
