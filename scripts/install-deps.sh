@@ -10,6 +10,8 @@ packages=(
   # io/zarr: the compressors of numcodecs (zlib and gzip, lz4, zstd, blosc)
   zlib1g-dev liblz4-dev libzstd-dev libblosc-dev
   librandom123-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  # the daemons' Prometheus pages (GET /metrics)
+  libcpp-httplib-dev
   iproute2
   # tests/io checks files against the readers and writers users have (run by /usr/bin/python3).
   python3-numpy python3-h5py python3-zarr
