@@ -15,6 +15,8 @@ packages=(
   iproute2
   # tests/io checks files against the readers and writers users have (run by /usr/bin/python3).
   python3-numpy python3-h5py python3-zarr
+  # tests/deploy lints the Kubernetes manifest (run by /usr/bin/python3).
+  python3-yaml
 )
 # With --bench: the reference peers of bench/ (run by /usr/bin/python3).
 if [ "${1:-}" = "--bench" ]; then
