@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "engine/cluster/metrics.h"
+#include "engine/cluster/rpc_stats.h"
 #include "engine/cluster/thrift_runtime.h"
 #include "engine/cluster/token.h"
 #include "engine/cluster/transport.h"
@@ -258,6 +260,46 @@ int FreePort() {
   }
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+TEST(LatencyHistogram, CountsEachObservationInItsBucket) {
+  engine::LatencyHistogram h;
+  h.Observe(std::chrono::microseconds(50));  // le 0.0001
+  h.Observe(std::chrono::milliseconds(1));   // le 0.001: a bound is inclusive
+  h.Observe(std::chrono::seconds(20));       // +Inf only
+  const auto r = h.Read();
+  EXPECT_EQ(r.count, 3);
+  EXPECT_NEAR(r.sum_seconds, 20.00105, 1e-9);
+  EXPECT_EQ(r.cumulative[0], 1);
+  EXPECT_EQ(r.cumulative[2], 1);                                             // le 0.0005
+  EXPECT_EQ(r.cumulative[3], 2);                                             // le 0.001
+  EXPECT_EQ(r.cumulative[engine::LatencyHistogram::kBounds.size() - 1], 2);  // le 10
+  EXPECT_EQ(r.cumulative.back(), 3);
+  engine::cluster::MetricsText page;
+  page.Family("h_seconds", "histogram", "A test.");
+  page.Histogram("h_seconds", {{"x", "a\"b"}}, r);
+  const MetricsPage parsed = ParseMetrics(page.str());
+  EXPECT_EQ(parsed.Value("h_seconds_count", {{"x", "a\"b"}}), 3);
+  EXPECT_EQ(parsed.Value("h_seconds_bucket", {{"le", "0.001"}}), 2);
+}
+
+TEST(RpcLatencies, ThreadsRacingForSlotsCountEveryCallOnce) {
+  engine::cluster::RpcLatencies table;
+  const char* names[] = {"Test.A", "Test.B", "Test.C"};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 3000; ++i) table.Observe(names[i % 3], std::chrono::microseconds(5));
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::map<std::string, int64_t> counts;
+  table.ForEach([&](const std::string& rpc, const engine::LatencyHistogram& h) {
+    EXPECT_EQ(counts.count(rpc), 0u) << rpc << " has two slots";
+    counts[rpc] += h.Read().count;
+  });
+  EXPECT_EQ(counts,
+            (std::map<std::string, int64_t>{{"Test.A", 4000}, {"Test.B", 4000}, {"Test.C", 4000}}));
 }
 
 TEST(MetricsParser, RejectsWhatTheFormatDoesNotAllow) {
