@@ -186,6 +186,7 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
   auto p = std::make_shared<PendingTask>();
   p->fn = registry_->Find(task->kernel, task->device);
   p->position = next_position_.fetch_add(1, std::memory_order_relaxed);
+  tasks_submitted_.fetch_add(1, std::memory_order_relaxed);
   p->pins = std::move(pins);
   int64_t num_inputs = 0;
   for (const auto& arg : task->args) {
@@ -416,6 +417,7 @@ void Node::Finished(int64_t reserved) {
 }
 
 void Node::Execute(std::shared_ptr<PendingTask> pending) {
+  const auto started = std::chrono::steady_clock::now();
   PendingTask& p = *pending;
   const TaskRecord& t = *p.task;
   std::shared_ptr<const ErrorInfo> error = p.error;
@@ -499,6 +501,8 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
     }
   }
   tasks_run_.fetch_add(1, std::memory_order_relaxed);
+  if (error) tasks_failed_.fetch_add(1, std::memory_order_relaxed);
+  task_seconds_.Observe(std::chrono::steady_clock::now() - started);
   // Inputs are released before outputs are sealed, so a waiter that sees the result also sees the
   // inputs' memory accounted as freed.
   if (pinned) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/executor.h"
+#include "engine/histogram.h"
 #include "engine/io_threads.h"
 #include "engine/kernel_registry.h"
 #include "engine/object_store.h"
@@ -81,6 +82,19 @@ class Node {
   int64_t memory_bytes() const { return capacity_; }
   const std::shared_ptr<HostPool>& pool() const { return pool_; }
   int64_t tasks_run() const { return tasks_run_.load(std::memory_order_relaxed); }
+  /// Tasks run whose outputs are errors (counted in tasks_run() too).
+  int64_t tasks_failed() const { return tasks_failed_.load(std::memory_order_relaxed); }
+  /// Tasks submitted and not yet run or running (waiting for inputs, a thread or memory).
+  int64_t tasks_queued() const {
+    const int64_t n = tasks_submitted_.load(std::memory_order_relaxed) -
+                      tasks_run_.load(std::memory_order_relaxed) -
+                      running_.load(std::memory_order_relaxed);
+    return n < 0 ? 0 : n;  // the counters are read one at a time
+  }
+  /// Tasks admitted that have not finished.
+  int64_t tasks_running() const { return running_.load(std::memory_order_relaxed); }
+  /// How long each task run here took, from the start of its execution to its sealed outputs.
+  const LatencyHistogram& task_seconds() const { return task_seconds_; }
   /// Declared outputs that a kernel did not make (a wrong declaration), and tasks run that
   /// declared none yet made new blocks: what keeps admission from knowing a task's bytes ahead.
   /// Tasks waiting for memory now.
@@ -162,6 +176,9 @@ class Node {
   const std::shared_ptr<const KernelRegistry> registry_;
   ObjectSource* const peers_;
   std::atomic<int64_t> tasks_run_{0};
+  std::atomic<int64_t> tasks_failed_{0};
+  std::atomic<int64_t> tasks_submitted_{0};
+  LatencyHistogram task_seconds_;
   std::atomic<int64_t> unclaimed_outputs_{0};
   std::atomic<int64_t> undeclared_tasks_{0};
   std::atomic<int64_t> net_in_{0};

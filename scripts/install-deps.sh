@@ -7,12 +7,16 @@ packages=(
   build-essential cmake pkg-config git
   libeigen3-dev libopenblas-dev libtbb-dev libthrift-dev libboost-dev thrift-compiler libhdf5-dev
   libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # the daemons' Prometheus pages (GET /metrics)
+  libcpp-httplib-dev
   # io/zarr: the compressors of numcodecs (zlib and gzip, lz4, zstd, blosc)
   zlib1g-dev liblz4-dev libzstd-dev libblosc-dev
   librandom123-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   iproute2 ca-certificates
   # tests/io checks files against the readers and writers users have (run by /usr/bin/python3).
   python3-numpy python3-h5py python3-zarr
+  # tests/deploy lints the Kubernetes manifest (run by /usr/bin/python3).
+  python3-yaml
 )
 # With --bench: the reference peers of bench/ (run by /usr/bin/python3).
 if [ "${1:-}" = "--bench" ]; then

@@ -70,11 +70,17 @@ std::unique_ptr<HeadDaemon> HeadDaemon::Start(const HeadDaemonOptions& options) 
       options.bind_host, options.port, "head", options.limits);
   h->port_ = h->server_->port();
   Log().info("head serving on {}:{}", options.bind_host, h->port_);
+  if (options.metrics_port >= 0) {
+    h->metrics_ =
+        std::make_unique<MetricsServer>(options.bind_host, options.metrics_port,
+                                        [head = h.get()] { return head->RenderMetrics(); });
+  }
   return h;
 }
 
 HeadDaemon::~HeadDaemon() {
   RequestStop();
+  metrics_.reset();
   server_.reset();
 }
 
@@ -157,6 +163,54 @@ std::vector<wire::NodeW> HeadDaemon::List() {
     out.back().live = now - m.last_heartbeat < options_.heartbeat_timeout;
   }
   return out;
+}
+
+std::string HeadDaemon::RenderMetrics() {
+  struct Row {
+    wire::NodeW node;
+    double heartbeat_age;
+  };
+  std::vector<Row> rows;
+  {
+    std::lock_guard lock(members_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& m : members_) {
+      if (m.node.host.empty()) continue;  // an id kept for a node not back since a restart
+      Row row{m.node, std::chrono::duration<double>(now - m.last_heartbeat).count()};
+      row.node.live = now - m.last_heartbeat < options_.heartbeat_timeout;
+      rows.push_back(std::move(row));
+    }
+  }
+  MetricsText page;
+  int64_t live = 0;
+  for (const Row& r : rows) live += r.node.live ? 1 : 0;
+  page.Family("nums_nodes", "gauge", "Nodes registered with the head, live or lost.");
+  page.Sample("nums_nodes", {{"state", "live"}}, static_cast<double>(live));
+  page.Sample("nums_nodes", {{"state", "lost"}}, static_cast<double>(rows.size()) - live);
+  auto label = [](const wire::NodeW& n) -> MetricLabels {
+    return {{"node", std::to_string(n.id)}, {"address", n.host + ":" + std::to_string(n.port)}};
+  };
+  page.Family("nums_node_up", "gauge", "1 while the node's heartbeats reach the head, else 0.");
+  for (const Row& r : rows) page.Sample("nums_node_up", label(r.node), r.node.live ? 1 : 0);
+  page.Family("nums_node_heartbeat_age_seconds", "gauge",
+              "Seconds since the node's last heartbeat reached the head.");
+  for (const Row& r : rows) {
+    page.Sample("nums_node_heartbeat_age_seconds", label(r.node), r.heartbeat_age);
+  }
+  page.Family("nums_node_cores", "gauge", "Worker threads of the node, as it registered.");
+  for (const Row& r : rows) {
+    page.Sample("nums_node_cores", label(r.node), static_cast<double>(r.node.cores));
+  }
+  page.Family("nums_node_memory_bytes", "gauge",
+              "Memory of the node: the capacity it registered with (0: the machine's memory). "
+              "Its use is on the node's own page.");
+  for (const Row& r : rows) {
+    MetricLabels l = label(r.node);
+    l.emplace_back("tier", "capacity");
+    page.Sample("nums_node_memory_bytes", l, static_cast<double>(r.node.memory_bytes));
+  }
+  AppendRpcLatencies(page);
+  return page.str();
 }
 
 }  // namespace nums::engine::cluster

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/cluster/metrics.h"
 #include "engine/cluster/transport.h"
 
 namespace nums::engine::cluster {
@@ -21,6 +22,8 @@ struct HeadDaemonOptions {
   /// A node whose last heartbeat is older than this is listed as not live.
   std::chrono::milliseconds heartbeat_timeout{5000};
   ServerLimits limits;  ///< of the connections it serves
+  /// Port of the Prometheus page (GET /metrics on bind_host); -1: none, 0: a free port.
+  int metrics_port = -1;
 };
 
 class HeadDaemon {
@@ -35,6 +38,11 @@ class HeadDaemon {
   /// Asks every registered node to stop (best effort, bounded by socket timeouts).
   void StopNodes();
   int port() const { return port_; }
+  /// The metrics page's port; -1 when it serves none.
+  int metrics_port() const { return metrics_ ? metrics_->port() : -1; }
+  /// The head's Prometheus page: the members as they registered and whether they are live, and
+  /// the head's RPC latencies. Node stats are on each node's own page.
+  std::string RenderMetrics();
 
  private:
   class Handler;
@@ -46,6 +54,7 @@ class HeadDaemon {
 
   const HeadDaemonOptions options_;
   std::unique_ptr<RunningServer> server_;
+  std::unique_ptr<MetricsServer> metrics_;
   int port_ = 0;
 
   /// Ids a node may ask for when it registers again (after this head restarted).

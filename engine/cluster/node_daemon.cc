@@ -416,6 +416,11 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
   d->fetcher_->SetNode(node.get());
   d->node_ = std::move(node);
   d->ready_.store(true, std::memory_order_release);
+  if (options.metrics_port >= 0) {
+    d->metrics_ =
+        std::make_unique<MetricsServer>(options.bind_host, options.metrics_port,
+                                        [daemon = d.get()] { return daemon->RenderMetrics(); });
+  }
   d->heartbeat_thread_ = std::thread([daemon = d.get()] { daemon->HeartbeatLoop(); });
   d->lease_thread_ = std::thread([daemon = d.get()] { daemon->LeaseLoop(); });
   Log().info("node {} serving on {}:{} ({} cores), head {}:{}", id, self.host, d->port_,
@@ -425,6 +430,7 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
 
 NodeDaemon::~NodeDaemon() {
   RequestStop();
+  metrics_.reset();
   server_.reset();
   if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
   if (lease_thread_.joinable()) lease_thread_.join();
@@ -441,6 +447,48 @@ void NodeDaemon::RequestStop() {
 bool NodeDaemon::WaitForStop(std::chrono::milliseconds timeout) {
   std::unique_lock lock(stop_mu_);
   return stop_cv_.wait_for(lock, timeout, [&] { return stop_; });
+}
+
+std::string NodeDaemon::RenderMetrics() {
+  Node& node = *node_;
+  const StoreStats st = node.store().stats();
+  const std::string id = std::to_string(node.id());
+  auto d = [](int64_t v) { return static_cast<double>(v); };
+  MetricsText page;
+  page.Family("nums_node_memory_bytes", "gauge",
+              "Bytes of objects by tier: in memory (ram), written out or dropped to be remade "
+              "(spilled), and the node's capacity.");
+  page.Sample("nums_node_memory_bytes", {{"node", id}, {"tier", "ram"}}, d(st.resident_bytes));
+  page.Sample("nums_node_memory_bytes", {{"node", id}, {"tier", "spilled"}}, d(st.spilled_bytes));
+  page.Sample("nums_node_memory_bytes", {{"node", id}, {"tier", "capacity"}},
+              d(node.memory_bytes()));
+  page.Family("nums_objects", "gauge", "Objects the node's store holds.");
+  page.Sample("nums_objects", {{"node", id}}, d(st.objects));
+  page.Family("nums_tasks_total", "counter", "Tasks the node has run, by outcome.");
+  const int64_t run = node.tasks_run(), failed = node.tasks_failed();
+  page.Sample("nums_tasks_total", {{"node", id}, {"state", "done"}}, d(run - failed));
+  page.Sample("nums_tasks_total", {{"node", id}, {"state", "failed"}}, d(failed));
+  page.Family("nums_tasks", "gauge",
+              "Tasks on the node now: queued (waiting for inputs, memory or a thread) or running.");
+  page.Sample("nums_tasks", {{"node", id}, {"state", "queued"}}, d(node.tasks_queued()));
+  page.Sample("nums_tasks", {{"node", id}, {"state", "running"}}, d(node.tasks_running()));
+  page.Family("nums_transfer_bytes_total", "counter",
+              "Object bytes pulled from peers (in) and served to peers (out).");
+  page.Sample("nums_transfer_bytes_total", {{"node", id}, {"direction", "in"}},
+              d(node.net_in_bytes()));
+  page.Sample("nums_transfer_bytes_total", {{"node", id}, {"direction", "out"}},
+              d(node.net_out_bytes()));
+  page.Family("nums_spill_bytes_total", "counter",
+              "Bytes written to the spill directory (write) and read back from it (read).");
+  page.Sample("nums_spill_bytes_total", {{"node", id}, {"direction", "write"}},
+              d(st.spill_bytes_total));
+  page.Sample("nums_spill_bytes_total", {{"node", id}, {"direction", "read"}},
+              d(st.restore_bytes_total));
+  page.Family("nums_task_duration_seconds", "histogram",
+              "Time from the start of a task's execution to its sealed outputs.");
+  page.Histogram("nums_task_duration_seconds", {{"node", id}}, node.task_seconds().Read());
+  AppendRpcLatencies(page);
+  return page.str();
 }
 
 void NodeDaemon::CheckSession(uint64_t session) const {

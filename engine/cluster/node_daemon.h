@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "engine/cluster/chunks.h"
+#include "engine/cluster/metrics.h"
 #include "engine/cluster/transport.h"
 #include "engine/kernel_registry.h"
 #include "engine/lease_table.h"
@@ -34,6 +35,8 @@ struct NodeDaemonOptions {
   std::string spill_dir;
   int64_t fetch_threads = 8;  ///< threads pulling task inputs from peers
   ServerLimits limits;        ///< of the connections it serves
+  /// Port of the Prometheus page (GET /metrics on bind_host); -1: none, 0: a free port.
+  int metrics_port = -1;
 };
 
 class NodeDaemon {
@@ -50,6 +53,11 @@ class NodeDaemon {
   void RequestStop();
   NodeId id() const { return node_->id(); }
   int port() const { return port_; }
+  /// The metrics page's port; -1 when it serves none.
+  int metrics_port() const { return metrics_ ? metrics_->port() : -1; }
+  /// The node's Prometheus page: memory by tier, objects, tasks, transfers, task durations and
+  /// RPC latencies.
+  std::string RenderMetrics();
 
  private:
   class Handler;
@@ -73,6 +81,7 @@ class NodeDaemon {
   IncomingObjects incoming_;
   std::atomic<bool> ready_{false};  // node_ is set; handlers refuse calls before
   std::unique_ptr<RunningServer> server_;
+  std::unique_ptr<MetricsServer> metrics_;  // after node_ is set; stopped first
   std::thread heartbeat_thread_;
   std::thread lease_thread_;
   LeaseTable leases_;

@@ -22,6 +22,7 @@
 
 #include "engine/cluster/gen/nums_types.h"
 #include "engine/cluster/log.h"
+#include "engine/cluster/rpc_stats.h"
 #include "engine/cluster/token.h"
 #include "nums/errors.hpp"
 
@@ -212,9 +213,10 @@ decltype(auto) Call(const std::string& what, bool peer_is_node, bool* broken, Fn
 
 /// Runs the body of RPC handler `rpc`: AuthFailure and RequestError go back to the caller as
 /// declared; any other exception, of any type, becomes a RequestError with its nums code,
-/// logged under `rpc`.
+/// logged under `rpc`. Its duration goes to ProcessRpcLatencies().
 template <typename Fn>
 decltype(auto) Serve(const char* rpc, Fn&& fn) {
+  RpcTimer timer(rpc);
   auto refuse = [rpc](ErrorCode code, const std::string& what) {
     Log().warn("{} failed: {}", rpc, what);
     wire::RequestError r;

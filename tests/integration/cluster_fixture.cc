@@ -125,6 +125,7 @@ void LocalCluster::StartHead(const std::vector<std::string>& extra) {
   std::vector<std::string> args{NumsTool(), "--state-dir", dir_.string(),      "start",
                                 "--head",   "--bind",      options_.head_bind, "--foreground"};
   args.insert(args.end(), extra.begin(), extra.end());
+  args.insert(args.end(), options_.head_args.begin(), options_.head_args.end());
   const fs::path addr = dir_ / "head.addr";
   std::error_code ec;
   fs::remove(addr, ec);
@@ -166,6 +167,10 @@ void LocalCluster::StartNode(int i, int port) {
                                       "--foreground"};
   args.insert(args.end(), tool.begin(), tool.end());
   args.insert(args.end(), options_.node_args.begin(), options_.node_args.end());
+  if (index < options_.node_args_each.size()) {
+    args.insert(args.end(), options_.node_args_each[index].begin(),
+                options_.node_args_each[index].end());
+  }
   const std::string log = "node" + std::to_string(i) + ".log";
   const pid_t pid = Spawn(args, log);
   pids_.push_back(pid);

@@ -26,6 +26,10 @@ struct LocalClusterOptions {
   std::vector<std::string> node_bind;
   /// More arguments for every node's `nums start`, e.g. {"--memory", "256MiB"}.
   std::vector<std::string> node_args;
+  /// Per node (empty: none): more arguments for node i's `nums start` only.
+  std::vector<std::vector<std::string>> node_args_each;
+  /// More arguments for the head's `nums start`, e.g. {"--metrics-port", "9100"}.
+  std::vector<std::string> head_args;
 };
 
 class LocalCluster {

@@ -1,8 +1,9 @@
 // nums: start, inspect and stop the daemons of a cluster.
 //
-//   nums start --head [--port P] [--bind ADDR] [--token-file F [--keep-token]] [--foreground]
+//   nums start --head [--port P] [--bind ADDR] [--token-file F [--keep-token]]
+//              [--metrics-port P] [--foreground]
 //   nums start --address HOST:P --token-file F [--cores N] [--memory SIZE] [--spill-dir DIR]
-//              [--foreground]
+//              [--metrics-port P] [--foreground]
 //   nums status | nums stop
 //   nums convert SRC DST [--block-shape R,C,...] [--compression gzip] [--csv-header]
 //                [--csv-delimiter C] [--nodes N | --address HOST:PORT [--token-file F]]
@@ -58,7 +59,8 @@ struct Options {
   std::string token_file;
   std::string bind = "127.0.0.1";
   std::string advertise;
-  int port = -1;  // -1: 7700 for a head, a free port for a node
+  int port = -1;         // -1: 7700 for a head, a free port for a node
+  int metrics_port = 0;  // 0: no metrics page
   int64_t cores = 0;
   std::string memory;  // "256MiB", "2G", "1048576"; empty: most of the machine's memory
   std::string spill_dir;
@@ -222,6 +224,14 @@ void ServeUntilStopped(Daemon& daemon) {
   }
 }
 
+// --metrics-port as the daemons take it: -1 (none) for 0.
+int MetricsPort(const Options& o) {
+  if (o.metrics_port < 0 || o.metrics_port > 65535) {
+    throw ClusterError("--metrics-port " + std::to_string(o.metrics_port) + " is not a port");
+  }
+  return o.metrics_port == 0 ? -1 : o.metrics_port;
+}
+
 int RunHead(const Options& o) {
   const fs::path state = StateDir(o);
   EnsureStateDir(o);
@@ -234,7 +244,8 @@ int RunHead(const Options& o) {
   auto head = engine::cluster::HeadDaemon::Start({.bind_host = o.bind,
                                                   .port = o.port < 0 ? 7700 : o.port,
                                                   .token = token,
-                                                  .limits = LimitsFromEnvironment()});
+                                                  .limits = LimitsFromEnvironment(),
+                                                  .metrics_port = MetricsPort(o)});
   PidFile pid(state / "pids", "head");
   const std::string host = o.bind == "0.0.0.0" ? "127.0.0.1" : o.bind;
   const std::string address = host + ":" + std::to_string(head->port());
@@ -276,6 +287,7 @@ int RunNode(const Options& o) {
   no.memory_bytes = o.memory.empty() ? DefaultNodeMemory() : ParseBytes(o.memory, "--memory");
   no.spill_dir = o.spill_dir.empty() ? (StateDir(o) / "spill").string() : o.spill_dir;
   no.limits = LimitsFromEnvironment();
+  no.metrics_port = MetricsPort(o);
   auto node = engine::cluster::NodeDaemon::Start(no, NodeKernels());
   PidFile pid(StateDir(o) / "pids", "node");
   ServeUntilStopped(*node);
@@ -549,6 +561,9 @@ int main(int argc, char** argv) {
                   "head: serve the token already in the token file instead of writing a new one");
   start->add_option("--port", o.port, "port to listen on (head: 7700; node: a free port)");
   start->add_option("--bind", o.bind, "address to listen on (default 127.0.0.1)");
+  start->add_option("--metrics-port", o.metrics_port,
+                    "serve Prometheus metrics at http://BIND:P/metrics, read-only and without "
+                    "the token (default 0: off)");
   start->add_option("--advertise", o.advertise, "host peers dial for this node (default --bind)");
   start->add_option("--cores", o.cores, "node: worker threads (default: all cores)");
   start->add_option("--memory", o.memory,
