@@ -123,6 +123,22 @@ std::string TempPathFor(const std::string& path) {
   return path + ".nums-tmp-" + suffix;
 }
 
+namespace {
+
+// A rename is durable only once the directory is flushed too; failing that is not an error of
+// the write (some filesystems refuse fsync on directories).
+void SyncParentDirectory(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+}  // namespace
+
 void CommitTempFile(const std::string& temp, const std::string& path) {
   {
     FileDescriptor fd = OpenFile(temp, O_RDWR);
@@ -137,15 +153,7 @@ void CommitTempFile(const std::string& temp, const std::string& path) {
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     throw IOError("renaming '" + temp + "' to '" + path + "': " + ErrnoText());
   }
-  // The rename is durable only once the directory is flushed too; failing that is not an error
-  // of the write (some filesystems refuse fsync on directories).
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  SyncParentDirectory(path);
 }
 
 void RemoveQuietly(const std::string& path) { ::unlink(path.c_str()); }
@@ -180,13 +188,7 @@ void CommitTempDirectory(const std::string& temp, const std::string& path) {
   } else {
     throw IOError("exchanging '" + temp + "' with '" + path + "': " + ErrnoText());
   }
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  SyncParentDirectory(path);
 }
 
 }  // namespace nums::io
