@@ -50,10 +50,10 @@ void save(const BlockArray& x, const std::string& path);
 
 /// Reads the `.npy` file at `path` (format 1.0, 2.0 or 3.0; C or Fortran order; little or big
 /// endian) into an array of the context's cluster. Returns at once; each block is read by its
-/// node (from S3 with ranged GETs, checked against the object's ETag). Throws IOError naming the file for a missing or unreadable file, a bad header, or a
-/// file shorter than its header says (with the expected and actual bytes); DTypeError naming the
-/// descr for a dtype other than float64, float32, int64, int32 or bool; ShapeError for a
-/// block_shape of another rank.
+/// node (from S3 with ranged GETs, checked against the object's ETag). Throws IOError naming the
+/// file for a missing or unreadable file, a bad header, or a file shorter than its header says
+/// (with the expected and actual bytes); DTypeError naming the descr for a dtype other than
+/// float64, float32, int64, int32 or bool; ShapeError for a block_shape of another rank.
 BlockArray load(const Context& ctx, const std::string& path, const LoadOptions& options = {});
 
 /// An attribute's value (HDF5 or zarr): a float, an integer, a string, or a 1-d array of floats.
@@ -84,11 +84,11 @@ struct Hdf5WriteOptions {
 /// Reads dataset `dataset` (e.g. "/X" or "group/X") of the HDF5 file at `path`. Returns at once;
 /// each block is read as a hyperslab by its node. `path` may be an S3 URL: metadata and
 /// compressed data go through HDF5's read-only S3 driver (which cannot sign with a session
-/// token), unfiltered data through ranged GETs checked against the object's ETag. Types map as h5py maps them: 64- and 32-bit
-/// floats and signed integers (either byte order), and h5py's bool (an enum of int8 with
-/// FALSE = 0, TRUE = 1). Throws IOError naming the file and dataset when either is missing or
-/// the name is not a dataset; DTypeError naming the HDF5 type for any other type; ShapeError for
-/// a block_shape of another rank.
+/// token), unfiltered data through ranged GETs checked against the object's ETag. Types map as h5py
+/// maps them: 64- and 32-bit floats and signed integers (either byte order), and h5py's bool (an
+/// enum of int8 with FALSE = 0, TRUE = 1). Throws IOError naming the file and dataset when either
+/// is missing or the name is not a dataset; DTypeError naming the HDF5 type for any other type;
+/// ShapeError for a block_shape of another rank.
 BlockArray read_hdf5(const Context& ctx, const std::string& path, const std::string& dataset,
                      const Hdf5ReadOptions& options = {});
 
