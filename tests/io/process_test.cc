@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/io/io_testing.h"
+#include "tests/io/s3_server.h"
 
 namespace nums::testing {
 namespace {
@@ -125,6 +126,25 @@ a = h5py.File("w.h5", "r")["/model/w"].attrs
 assert a["n_features"] == 3 and a["solver"] == "newton" and a["converged"] == 1, dict(a)
 assert a["layout"] == "coef_0 .. coef_{n_features-1}, intercept", a["layout"]
 )py");
+}
+
+// The main job and `nums convert` on S3 (s3rver on loopback): the inputs uploaded by `nums
+// convert`, the fit read from S3, the coefficients written back to S3 and converted down.
+TEST_F(ProcessTest, MainJobAndConvertReadAndWriteS3) {
+  S3Server::Get().UseInEnvironment();  // the processes inherit the settings
+  const std::string prefix = std::string("s3://") + S3Server::kBucket + "/process/";
+  CommandResult r = RunCommand(Nums() + " convert X.npy " + prefix + "X.npy", dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = RunCommand(Nums() + " convert data.h5:/labels/y " + prefix + "y.zarr", dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = RunCommand(Job() + " --input " + prefix + "X.npy --labels " + prefix + "y.zarr --output " +
+                     prefix + "w.npy",
+                 dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "converged");
+  r = RunCommand(Nums() + " convert " + prefix + "w.npy w_from_s3.npy", dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ExpectPython(CheckCoefficients("np.load('w_from_s3.npy')"));
 }
 
 TEST_F(ProcessTest, MainJobFitsCsvWithHeadersAndWritesCsv) {
