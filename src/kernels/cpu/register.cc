@@ -17,6 +17,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterGlmKernels(registry);
   RegisterShapeKernels(registry);
   RegisterLinalgKernels(registry);
+  RegisterScanKernels(registry);
 }
 
 }  // namespace nums::kernels
