@@ -1,6 +1,6 @@
 // Triangles and diagonals: tri, tril, triu, diagonal, trace. Triangles are elementwise (a mask
-// from broadcast index ranges); a diagonal is a strided view of the matrix axes moved last and
-// merged, so no block leaves the cluster.
+// from broadcast index ranges); a diagonal is cut from the blocks it crosses where they live, and
+// only the pieces move to be joined.
 
 #include <algorithm>
 #include <numeric>
@@ -11,6 +11,7 @@
 #include "nums/shape.hpp"
 #include "src/array_impl.h"
 #include "src/checked.h"
+#include "src/shape_impl.h"
 
 namespace nums {
 
@@ -74,18 +75,45 @@ BlockArray diagonal(const BlockArray& x, int64_t offset, int64_t axis1, int64_t 
   Shape out = lead;
   out.push_back(len);
   if (len == 0 || shape_size(lead) == 0) return zeros(out, x.dtype());
-  // In the row-major (rows * cols) merge, element (r0 + i, c0 + i) is at r0 * cols + c0 +
-  // i * (cols + 1).
-  Shape merged = lead;
-  merged.push_back(rows * cols);
-  const BlockArray z = y.reshape(merged);
-  const size_t last = lead.size();
-  Shape start(merged.size(), 0), step(merged.size(), 1);
-  start[last] = r0 * cols + c0;
-  step[last] = cols + 1;
-  Shape bs = z.block_shape();
-  for (size_t d = 0; d < bs.size(); ++d) bs[d] = std::max<int64_t>(1, std::min(bs[d], out[d]));
-  return detail::strided_view(z, start, step, out, bs);
+  // The diagonal crosses blocks (bi, bj) of the last two axes in order; each crossing gives a
+  // piece cut where the block lives (array.diagonal), for every block of the leading axes. The
+  // pieces are then laid end to end along the new last axis.
+  const ArrayGrid& g = y.grid();
+  const auto nl = lead.size();
+  const int64_t br = g.block_shape()[nl], bc = g.block_shape()[nl + 1];
+  Shape lead_grid(g.grid_shape().begin(), g.grid_shape().begin() + static_cast<int64_t>(nl));
+  Shape block(g.block_shape().begin(), g.block_shape().begin() + static_cast<int64_t>(nl));
+  block.push_back(std::max<int64_t>(1, std::min(len, br)));
+  ArrayGrid grid(out, block, x.dtype());
+  const auto& in = *y.impl();
+  const std::vector<int64_t> nodes = y.block_nodes();
+  std::vector<int64_t> lengths;
+  std::vector<std::vector<detail::ObjectRef>> slabs;
+  for (int64_t t = 0; t < len;) {
+    const int64_t r = r0 + t, c = c0 + t;
+    const int64_t bi = r / br, bj = c / bc;
+    const int64_t lr = r - bi * br, lc = c - bj * bc;
+    const int64_t m =
+        std::min({std::min(br, rows - bi * br) - lr, std::min(bc, cols - bj * bc) - lc, len - t});
+    std::vector<detail::ObjectRef> slab;
+    detail::for_each_entry(lead_grid, [&](const Shape& le) {
+      Shape e = le;
+      e.push_back(bi);
+      e.push_back(bj);
+      const auto id = static_cast<size_t>(g.flat(e));
+      const Shape bse = g.block_shape_at(e);
+      Shape piece(bse.begin(), bse.end() - 2);
+      piece.push_back(m);
+      slab.push_back(detail::submit(
+          *in.ctx, "array.diagonal",
+          {in.blocks[id], detail::int_scalar(lr), detail::int_scalar(lc), detail::int_scalar(m)},
+          nodes[id], engine::OutputSpec{x.dtype(), piece}));
+    });
+    lengths.push_back(m);
+    slabs.push_back(std::move(slab));
+    t += m;
+  }
+  return detail::join_slabs(in.ctx, grid, static_cast<int64_t>(nl), lengths, slabs);
 }
 
 BlockArray trace(const BlockArray& x, int64_t offset, int64_t axis1, int64_t axis2) {

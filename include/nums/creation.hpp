@@ -65,8 +65,9 @@ BlockArray tri(int64_t n, std::optional<int64_t> m = std::nullopt, int64_t k = 0
 BlockArray tril(const BlockArray& x, int64_t k = 0);
 BlockArray triu(const BlockArray& x, int64_t k = 0);
 /// The diagonal `offset` of the matrices over axes (axis1, axis2): those axes removed and the
-/// diagonal appended as the last axis (length 0 when the offset is past the matrix). A strided
-/// view, not gathered. ValueError for ndim < 2 or axis1 == axis2, IndexError out of range.
+/// diagonal appended as the last axis (length 0 when the offset is past the matrix). Cut from
+/// the blocks it crosses where they live; a new array, not a view. ValueError for ndim < 2 or
+/// axis1 == axis2, IndexError for an axis out of range.
 BlockArray diagonal(const BlockArray& x, int64_t offset = 0, int64_t axis1 = 0, int64_t axis2 = 1);
 /// The sum of diagonal(x, offset, axis1, axis2) along its last axis (dtype as sum: bool and
 /// integers give int64). ValueError for ndim < 2.

@@ -149,6 +149,17 @@ TEST_P(TrianglesTest, DiagonalAndTraceMatchReference) {
   testing::ExpectThrowWith<ValueError>([] { trace(ones({3})); }, {"trace", "(3,)"});
 }
 
+TEST_P(TrianglesTest, DiagonalIsCutWhereTheBlocksLive) {
+  // Each 2 x 2 diagonal block holds one whole output block: it stays on the diagonal block's node.
+  const NDArray x = RandomNDArray({6, 6}, float64, 47);
+  const BlockArray a = from_ndarray(x, {2, 2});
+  const BlockArray d = diagonal(a);
+  EXPECT_EQ(d.block_shape(), (Shape{2}));
+  const auto nodes = a.block_nodes(), dnodes = d.block_nodes();
+  for (size_t k = 0; k < 3; ++k) EXPECT_EQ(dnodes[k], nodes[k * 3 + k]);
+  EXPECT_ARRAY_EQ(d.get(), RefMap(x, {6}, [](const Shape& i) { return Shape{i[0], i[0]}; }));
+}
+
 TEST_P(TrianglesTest, LikeFunctionsKeepShapeDTypeAndBlocks) {
   const BlockArray a = from_ndarray(RandomNDArray({5, 3}, int32, 43), {2, 2});
   for (const BlockArray& b : {empty_like(a), zeros_like(a), ones_like(a), full_like(a, 7)}) {

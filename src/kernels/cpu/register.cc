@@ -18,6 +18,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterShapeKernels(registry);
   RegisterLinalgKernels(registry);
   RegisterScanKernels(registry);
+  RegisterDiagonalKernels(registry);
 }
 
 }  // namespace nums::kernels
