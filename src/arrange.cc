@@ -1,6 +1,6 @@
 // Rearranging arrays: flips, rolls, moved axes, broadcasts, stacks, uneven splits, tiles and
 // repeats. Each is built on the distributed primitives (strided views, concatenate, transpose,
-// reshape, elementwise broadcasting), so blocks are cut and joined where they live and nothing
+// reshape, gathers of block regions), so blocks are cut and joined where they live and nothing
 // is gathered to the driver.
 
 #include <algorithm>
@@ -12,6 +12,8 @@
 #include "nums/shape.hpp"
 #include "src/array_impl.h"
 #include "src/checked.h"
+#include "src/placement.h"
+#include "src/shape_impl.h"
 
 namespace nums {
 
@@ -126,9 +128,44 @@ BlockArray broadcast_to(const BlockArray& x, const Shape& shape) {
   }
   detail::check_shape(shape, x.dtype(), "broadcast_to");
   if (x.shape() == shape) return x.copy();
-  // Blocks of x are broadcast by the elementwise machinery (each output block reads the block of
-  // x it covers); the all-true condition is made on the output's nodes.
-  return where(full(shape, true, bool_), x, x);
+  // x seen with leading axes of length 1 (no data moves). Output blocks line up with x's blocks
+  // on the axes x keeps; along a broadcast axis each output block copies the one block of x there
+  // with a source step of 0 (array.gather), pulled to wherever the placement puts it.
+  Shape padded(nd - xd, 1);
+  padded.insert(padded.end(), x.shape().begin(), x.shape().end());
+  const BlockArray xp = nd > xd ? detail::regrid_unit_axes(x, padded) : x;
+  const auto& in = *xp.impl();
+  Shape block = detail::choose_block_shape(*in.ctx, shape, x.dtype(), {});
+  std::vector<bool> bcast(nd);
+  for (size_t d = 0; d < nd; ++d) {
+    bcast[d] = padded[d] != shape[d];
+    if (!bcast[d] && shape[d] > 0) block[d] = xp.block_shape()[d];
+  }
+  ArrayGrid grid(shape, block, x.dtype());
+  if (grid.num_blocks() == 0 || shape_size(shape) == 0) {
+    return detail::make_array(in.ctx, std::move(grid), {});
+  }
+  detail::GatherPlan blocks(*in.ctx);
+  const int64_t item = itemsize(x.dtype());
+  detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+    const Shape bs = grid.block_shape_at(e);
+    Shape ie = e;
+    std::vector<int64_t> regions;
+    for (size_t d = 0; d < nd; ++d) {
+      if (bcast[d]) ie[d] = 0;
+      regions.push_back(0);
+    }
+    for (size_t d = 0; d < nd; ++d) regions.push_back(bcast[d] ? 0 : 1);
+    regions.insert(regions.end(), bs.begin(), bs.end());
+    for (size_t d = 0; d < nd; ++d) regions.push_back(0);
+    const auto id = static_cast<size_t>(xp.grid().flat(ie));
+    blocks.Add("array.gather",
+               {in.blocks[id], detail::shape_scalar(bs),
+                detail::int_scalar(static_cast<int64_t>(x.dtype())), detail::Scalar{regions}},
+               {shape_size(xp.grid().block_shape_at(ie)) * item},
+               engine::OutputSpec{x.dtype(), bs});
+  });
+  return detail::make_array(in.ctx, std::move(grid), std::move(blocks).Run());
 }
 
 BlockArray vstack(const std::vector<BlockArray>& arrays) {

@@ -152,6 +152,10 @@ TEST_P(ArrangeTest, BroadcastToMatchesReference) {
                       }));
     }
   }
+  // Output blocks line up with x's blocks on the axes x keeps.
+  const BlockArray row = from_ndarray(RandomNDArray({1, 9}, float64, 32), {1, 4});
+  EXPECT_EQ(broadcast_to(row, {5, 9}).block_shape()[1], 4);
+  EXPECT_EQ(broadcast_to(row, {2, 5, 9}).block_shape()[2], 4);
   testing::ExpectThrowWith<ShapeError>([] { broadcast_to(ones({3}), {4}); },
                                        {"broadcast_to", "(3,)", "(4,)"});
   testing::ExpectThrowWith<ShapeError>([] { broadcast_to(ones({2, 3}), {3}); }, {"broadcast_to"});
