@@ -74,6 +74,26 @@ BlockArray roll(const BlockArray& x, int64_t shift, std::optional<int64_t> axis)
       .rechunk(x.block_shape());
 }
 
+BlockArray roll(const BlockArray& x, const std::vector<int64_t>& shifts,
+                const std::vector<int64_t>& axes) {
+  if (shifts.size() != axes.size() && shifts.size() != 1) {
+    throw ValueError("roll: " + std::to_string(shifts.size()) + " shifts " + shape_str(shifts) +
+                     " for " + std::to_string(axes.size()) + " axes " + shape_str(axes));
+  }
+  // NumPy adds the shifts of an axis named more than once.
+  std::vector<int64_t> total(static_cast<size_t>(x.ndim()), 0);
+  for (size_t k = 0; k < axes.size(); ++k) {
+    const auto a = static_cast<size_t>(detail::normalize_axis(axes[k], x.ndim(), "roll"));
+    const int64_t len = std::max<int64_t>(x.shape()[a], 1);
+    total[a] = (total[a] + shifts[shifts.size() == 1 ? 0 : k] % len) % len;
+  }
+  BlockArray y = x.copy();
+  for (size_t a = 0; a < total.size(); ++a) {
+    if (total[a] != 0) y = roll(y, total[a], static_cast<int64_t>(a));
+  }
+  return y;
+}
+
 BlockArray moveaxis(const BlockArray& x, const std::vector<int64_t>& source,
                     const std::vector<int64_t>& destination) {
   if (source.size() != destination.size()) {

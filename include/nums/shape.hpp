@@ -46,6 +46,10 @@ BlockArray flip(const BlockArray& x, Axes axes = {});
 /// x shifted by `shift` along `axis` (elements past the end come back at the start); without an
 /// axis, over the flattened array, reshaped back. IndexError for an axis out of range.
 BlockArray roll(const BlockArray& x, int64_t shift, std::optional<int64_t> axis = std::nullopt);
+/// x rolled by shifts[k] along axes[k] for each k (one shift serves every axis; shifts of an axis
+/// named twice add up). ValueError when the lengths differ otherwise, IndexError out of range.
+BlockArray roll(const BlockArray& x, const std::vector<int64_t>& shifts,
+                const std::vector<int64_t>& axes);
 /// x with axis `source` moved to `destination`, the others keeping their order (a transpose).
 /// ValueError when the lists differ in length or repeat an axis; IndexError out of range.
 BlockArray moveaxis(const BlockArray& x, int64_t source, int64_t destination);

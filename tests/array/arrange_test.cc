@@ -92,6 +92,16 @@ TEST_P(ArrangeTest, RollMatchesReference) {
   EXPECT_EQ(roll(arange(0, 10, 1, std::nullopt, {3}), 2).get().to_vector<int64_t>(),
             (std::vector<int64_t>{8, 9, 0, 1, 2, 3, 4, 5, 6, 7}));
   testing::ExpectThrowWith<IndexError>([] { roll(ones({2, 3}), 1, -3); }, {"roll", "axis -3"});
+  // numpy: np.roll(np.arange(12).reshape(3, 4), (1, -1), axis=(0, 1)).ravel() ==
+  // [9, 10, 11, 8, 1, 2, 3, 0, 5, 6, 7, 4]; np.roll(x, 1, axis=(0, 0)) shifts rows by 2.
+  const BlockArray m = arange(0, 12, 1, std::nullopt, {5}).reshape({3, 4}, {2, 3});
+  EXPECT_EQ(roll(m, {1, -1}, {0, 1}).get().to_vector<int64_t>(),
+            (std::vector<int64_t>{9, 10, 11, 8, 1, 2, 3, 0, 5, 6, 7, 4}));
+  EXPECT_EQ(roll(m, {1}, {0, 0}).get().to_vector<int64_t>(),
+            (std::vector<int64_t>{4, 5, 6, 7, 8, 9, 10, 11, 0, 1, 2, 3}));
+  testing::ExpectThrowWith<ValueError>([&] { roll(m, {1, 2}, {0}); }, {"roll", "shifts"});
+  testing::ExpectThrowWith<IndexError>(
+      [&] { roll(m, std::vector<int64_t>{1}, std::vector<int64_t>{2}); }, {"roll", "axis 2"});
 }
 
 TEST_P(ArrangeTest, MoveaxisMatchesNumPy) {
