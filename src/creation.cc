@@ -55,12 +55,18 @@ BlockArray zeros(const Shape& shape, DType dtype, const Shape& block_shape) {
 BlockArray ones(const Shape& shape, DType dtype, const Shape& block_shape) {
   return full(shape, 1, dtype, block_shape);
 }
-BlockArray zeros_like(const BlockArray& a) { return zeros(a.shape(), a.dtype(), a.block_shape()); }
-BlockArray ones_like(const BlockArray& a) { return ones(a.shape(), a.dtype(), a.block_shape()); }
-BlockArray full_like(const BlockArray& a, Number value) {
-  return full(a.shape(), value, a.dtype(), a.block_shape());
+BlockArray zeros_like(const BlockArray& a, std::optional<DType> dtype) {
+  return full_like(a, 0, dtype);
 }
-BlockArray empty_like(const BlockArray& a) { return zeros_like(a); }
+BlockArray ones_like(const BlockArray& a, std::optional<DType> dtype) {
+  return full_like(a, 1, dtype);
+}
+BlockArray full_like(const BlockArray& a, Number value, std::optional<DType> dtype) {
+  return full(a.shape(), value, dtype.value_or(a.dtype()), a.block_shape());
+}
+BlockArray empty_like(const BlockArray& a, std::optional<DType> dtype) {
+  return zeros_like(a, dtype);
+}
 
 namespace {
 

@@ -24,11 +24,12 @@ BlockArray ones(const Shape& shape, DType dtype = float64, const Shape& block_sh
 /// Every element `value`; dtype defaults to the value's kind (int64, float64 or bool).
 BlockArray full(const Shape& shape, Number value, std::optional<DType> dtype = std::nullopt,
                 const Shape& block_shape = {});
-BlockArray zeros_like(const BlockArray& a);
-BlockArray ones_like(const BlockArray& a);
-BlockArray full_like(const BlockArray& a, Number value);
+/// a's shape and block shape, in a's dtype unless `dtype` is given.
+BlockArray zeros_like(const BlockArray& a, std::optional<DType> dtype = std::nullopt);
+BlockArray ones_like(const BlockArray& a, std::optional<DType> dtype = std::nullopt);
+BlockArray full_like(const BlockArray& a, Number value, std::optional<DType> dtype = std::nullopt);
 /// zeros_like: NumPy leaves the elements uninitialised, here they are zero.
-BlockArray empty_like(const BlockArray& a);
+BlockArray empty_like(const BlockArray& a, std::optional<DType> dtype = std::nullopt);
 
 /// [0, stop) step 1; int64 for integral arguments, float64 otherwise.
 BlockArray arange(Number stop);

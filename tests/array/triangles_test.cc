@@ -170,6 +170,16 @@ TEST_P(TrianglesTest, LikeFunctionsKeepShapeDTypeAndBlocks) {
   EXPECT_EQ(empty_like(a).get().to_vector<int64_t>(), std::vector<int64_t>(15, 0));
   EXPECT_EQ(full_like(a, 7).get().to_vector<int64_t>(), std::vector<int64_t>(15, 7));
   EXPECT_EQ(ones_like(full({}, 2.5)).item<double>(), 1.0);
+  // numpy: np.full_like(np.zeros(3, np.int32), 2.5, dtype=np.float32) == [2.5, 2.5, 2.5].
+  const BlockArray f = full_like(a, 2.5, float32);
+  EXPECT_EQ(f.dtype(), float32);
+  EXPECT_EQ(f.block_shape(), a.block_shape());
+  EXPECT_EQ(f.get().to_vector<double>(), std::vector<double>(15, 2.5));
+  EXPECT_EQ(zeros_like(a, bool_).dtype(), bool_);
+  EXPECT_EQ(ones_like(a, float64).get().to_vector<double>(), std::vector<double>(15, 1.0));
+  EXPECT_EQ(empty_like(a, int64).dtype(), int64);
+  EXPECT_EQ(zeros_like(from_ndarray(RandomNDArray({0, 3}, float64, 48), {1, 2})).shape(),
+            (Shape{0, 3}));
 }
 
 TEST_P(TrianglesTest, LogspaceMatchesNumPy) {
