@@ -109,6 +109,18 @@ TEST_P(ScanTest, CumsumKnownValuesAndBlocksStayWhereTheyLive) {
             (std::vector<int64_t>{big, std::numeric_limits<int64_t>::min()}));
 }
 
+TEST_P(ScanTest, LongCarryChains) {
+  // 1429 blocks along the axis: element i of cumsum(arange(n)) is i (i + 1) / 2.
+  const int64_t n = 10000;
+  const std::vector<int64_t> s =
+      cumsum(arange(0, n, 1, std::nullopt, {7})).get().to_vector<int64_t>();
+  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(s[static_cast<size_t>(i)], i * (i + 1) / 2) << i;
+  // Along axis 0 of a matrix split on both axes: each column is its own chain.
+  const BlockArray m = ones({300, 5}, int32, {4, 2});
+  const NDArray c = cumsum(m, 0).get();
+  for (int64_t i = 0; i < 300; i += 37) EXPECT_EQ(c.at<int64_t>({i, 4}), i + 1);
+}
+
 TEST_P(ScanTest, ScanErrors) {
   const BlockArray a = ones({2, 3});
   testing::ExpectThrowWith<IndexError>([&] { cumsum(a, 2); }, {"cumsum", "axis 2"});
