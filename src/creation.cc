@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "nums/math.hpp"
+#include "nums/shape.hpp"
 #include "src/array_impl.h"
 #include "src/checked.h"
 #include "src/kernels/cpu/kernels.h"
@@ -54,10 +55,17 @@ BlockArray zeros(const Shape& shape, DType dtype, const Shape& block_shape) {
 BlockArray ones(const Shape& shape, DType dtype, const Shape& block_shape) {
   return full(shape, 1, dtype, block_shape);
 }
-BlockArray zeros_like(const BlockArray& a) { return zeros(a.shape(), a.dtype(), a.block_shape()); }
-BlockArray ones_like(const BlockArray& a) { return ones(a.shape(), a.dtype(), a.block_shape()); }
-BlockArray full_like(const BlockArray& a, Number value) {
-  return full(a.shape(), value, a.dtype(), a.block_shape());
+BlockArray zeros_like(const BlockArray& a, std::optional<DType> dtype) {
+  return full_like(a, 0, dtype);
+}
+BlockArray ones_like(const BlockArray& a, std::optional<DType> dtype) {
+  return full_like(a, 1, dtype);
+}
+BlockArray full_like(const BlockArray& a, Number value, std::optional<DType> dtype) {
+  return full(a.shape(), value, dtype.value_or(a.dtype()), a.block_shape());
+}
+BlockArray empty_like(const BlockArray& a, std::optional<DType> dtype) {
+  return zeros_like(a, dtype);
 }
 
 namespace {
@@ -117,6 +125,34 @@ BlockArray linspace(double start, double stop, int64_t num, bool endpoint, DType
   const BlockArray values =
       progression(Number(start), Number(step), num, DType::kFloat64, bs, last, stop);
   return floor(values).astype(dtype);
+}
+
+BlockArray logspace(double start, double stop, int64_t num, bool endpoint, double base, DType dtype,
+                    const Shape& block_shape) {
+  if (num < 0) throw ValueError("logspace: number of samples " + std::to_string(num) + " < 0");
+  const BlockArray t = linspace(start, stop, num, endpoint, float64, block_shape);
+  return power(full_like(t, base), t).astype(dtype);
+}
+
+std::vector<BlockArray> meshgrid(const std::vector<BlockArray>& xs, const std::string& indexing) {
+  if (indexing != "xy" && indexing != "ij") {
+    throw ValueError("meshgrid: indexing must be 'xy' or 'ij', got '" + indexing + "'");
+  }
+  const size_t n = xs.size();
+  // Axis of the output along which input i varies: "xy" swaps the first two.
+  auto axis_of = [&](size_t i) {
+    if (indexing == "xy" && n >= 2 && i < 2) return 1 - i;
+    return i;
+  };
+  Shape out(n);
+  for (size_t i = 0; i < n; ++i) out[axis_of(i)] = xs[i].size();
+  std::vector<BlockArray> grids;
+  for (size_t i = 0; i < n; ++i) {
+    Shape s(n, 1);
+    s[axis_of(i)] = xs[i].size();
+    grids.push_back(broadcast_to(xs[i].reshape(s), out));
+  }
+  return grids;
 }
 
 BlockArray eye(int64_t n, std::optional<int64_t> m_in, int64_t k, DType dtype,

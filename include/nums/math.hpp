@@ -210,6 +210,17 @@ BlockArray nanstd(const BlockArray& x, Axes axes = {}, int64_t ddof = 0, bool ke
 /// max - min ("peak to peak") in x's dtype (integers wrap, as in NumPy); DTypeError for bool,
 /// ValueError for an empty reduced axis.
 BlockArray ptp(const BlockArray& x, Axes axes = {}, bool keepdims = false);
+/// Running sum and product along `axis` (nullopt: over the flattened array, as NumPy), in
+/// NumPy's dtypes: bool and integers accumulate in int64 (wrapping), floats keep their type.
+/// Computed where the blocks live: each block scans locally, seeded by the reduction of the
+/// blocks before it. A 0-d array gives shape (1,) without axis; IndexError for an axis out of
+/// range.
+BlockArray cumsum(const BlockArray& x, std::optional<int64_t> axis = std::nullopt);
+BlockArray cumprod(const BlockArray& x, std::optional<int64_t> axis = std::nullopt);
+/// The n-th discrete difference along `axis`: x[1:] - x[:-1], n times (not-equal for bool, as
+/// NumPy); x for n == 0; the axis shrinks by n (to 0 at least). ValueError for n < 0 or a 0-d x,
+/// IndexError for an axis out of range.
+BlockArray diff(const BlockArray& x, int64_t n = 1, int64_t axis = -1);
 inline BlockArray argmin(const BlockArray& x, std::optional<int64_t> axis = std::nullopt,
                          bool keepdims = false) {
   return x.argmin(axis, keepdims);

@@ -40,4 +40,40 @@ std::vector<BlockArray> split(const BlockArray& x, int64_t sections, int64_t axi
 std::vector<BlockArray> split(const BlockArray& x, const std::vector<int64_t>& indices,
                               int64_t axis = 0);
 
+/// x with the order of elements reversed along `axes` (all by default); a strided view of the
+/// blocks. IndexError for an axis out of range, ValueError for a repeated one.
+BlockArray flip(const BlockArray& x, Axes axes = {});
+/// x shifted by `shift` along `axis` (elements past the end come back at the start); without an
+/// axis, over the flattened array, reshaped back. IndexError for an axis out of range.
+BlockArray roll(const BlockArray& x, int64_t shift, std::optional<int64_t> axis = std::nullopt);
+/// x rolled by shifts[k] along axes[k] for each k (one shift serves every axis; shifts of an axis
+/// named twice add up). ValueError when the lengths differ otherwise, IndexError out of range.
+BlockArray roll(const BlockArray& x, const std::vector<int64_t>& shifts,
+                const std::vector<int64_t>& axes);
+/// x with axis `source` moved to `destination`, the others keeping their order (a transpose).
+/// ValueError when the lists differ in length or repeat an axis; IndexError out of range.
+BlockArray moveaxis(const BlockArray& x, int64_t source, int64_t destination);
+BlockArray moveaxis(const BlockArray& x, const std::vector<int64_t>& source,
+                    const std::vector<int64_t>& destination);
+/// x broadcast to `shape` (NumPy's rules; here a new array, not a read-only view). ShapeError
+/// when x does not broadcast to it, ValueError for a negative dimension.
+BlockArray broadcast_to(const BlockArray& x, const Shape& shape);
+/// Joined along the first axis, 0-d and 1-d arrays taken as rows (1, n); ValueError for an empty
+/// list, ShapeError as concatenate.
+BlockArray vstack(const std::vector<BlockArray>& arrays);
+/// Joined along the second axis, or the first when the arrays are 1-d (0-d as (1,)).
+BlockArray hstack(const std::vector<BlockArray>& arrays);
+/// x cut along `axis` into `sections` parts that need not divide evenly: the first
+/// length % sections parts are one longer (NumPy's array_split). ValueError for sections < 1.
+std::vector<BlockArray> array_split(const BlockArray& x, int64_t sections, int64_t axis = 0);
+/// As split(x, indices, axis).
+std::vector<BlockArray> array_split(const BlockArray& x, const std::vector<int64_t>& indices,
+                                    int64_t axis = 0);
+/// x repeated reps[d] times along each axis; x and reps are padded with leading 1s to the same
+/// length, as NumPy does. ValueError for a negative repetition.
+BlockArray tile(const BlockArray& x, const std::vector<int64_t>& reps);
+/// Each element repeated `repeats` times along `axis` (nullopt: the flattened array, 1-d
+/// result). ValueError for negative repeats, IndexError for an axis out of range.
+BlockArray repeat(const BlockArray& x, int64_t repeats, std::optional<int64_t> axis = std::nullopt);
+
 }  // namespace nums

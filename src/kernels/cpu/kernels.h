@@ -15,6 +15,8 @@ void RegisterLapackKernels(engine::KernelRegistry& registry);
 void RegisterGlmKernels(engine::KernelRegistry& registry);
 void RegisterShapeKernels(engine::KernelRegistry& registry);
 void RegisterLinalgKernels(engine::KernelRegistry& registry);
+void RegisterScanKernels(engine::KernelRegistry& registry);
+void RegisterDiagonalKernels(engine::KernelRegistry& registry);
 
 /// `in` converted to `to` (the same block when the dtype already matches).
 engine::Block AstypeBlock(const engine::Block& in, DType to);

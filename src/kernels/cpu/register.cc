@@ -17,6 +17,8 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterGlmKernels(registry);
   RegisterShapeKernels(registry);
   RegisterLinalgKernels(registry);
+  RegisterScanKernels(registry);
+  RegisterDiagonalKernels(registry);
 }
 
 }  // namespace nums::kernels
