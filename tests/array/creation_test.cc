@@ -7,11 +7,7 @@
 namespace nums {
 namespace {
 
-class CreationTest : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
-  Context ctx_{nullptr};
-};
+class CreationTest : public testing::OnNodes {};
 
 TEST_P(CreationTest, ZerosOnesFull) {
   BlockArray z = zeros({5, 7}, float64, {2, 3});

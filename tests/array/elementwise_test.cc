@@ -13,11 +13,7 @@ using testing::RandomNDArray;
 using testing::RefBinary;
 using testing::RefUnary;
 
-class ElementwiseTest : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
-  Context ctx_{nullptr};
-};
+class ElementwiseTest : public testing::OnNodes {};
 
 TEST_P(ElementwiseTest, ArithmeticMatchesReferenceWithBroadcasting) {
   struct Case {

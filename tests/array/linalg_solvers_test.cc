@@ -11,11 +11,7 @@ namespace {
 using Eigen::MatrixXd;
 using testing::RandomNDArray;
 
-class LinalgTest : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
-  Context ctx_{nullptr};
-};
+class LinalgTest : public testing::OnNodes {};
 
 MatrixXd ToEigen(const NDArray& a) {
   const int64_t rows = a.shape()[0], cols = a.ndim() == 2 ? a.shape()[1] : 1;

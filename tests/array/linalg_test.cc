@@ -17,11 +17,7 @@ using testing::RefUnary;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-class ProductsTest : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
-  Context ctx_{nullptr};
-};
+class ProductsTest : public testing::OnNodes {};
 
 using testing::Strides;
 using testing::Unravel;

@@ -18,15 +18,9 @@ using testing::RandomNDArray;
 using testing::RefBinary;
 using testing::RefUnary;
 
-class MathFunctionsTest : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
-  Context ctx_{nullptr};
-};
+class MathFunctionsTest : public testing::OnNodes {};
 
-struct Layout {
-  Shape shape, block;
-};
+using testing::Layout;
 // Odd shapes with edge blocks, a 0-d array, and empty arrays.
 const std::vector<Layout> kLayouts = {
     {{7, 5}, {3, 2}}, {{11}, {4}}, {{2, 3, 5}, {1, 2, 3}}, {{}, {}}, {{0, 3}, {1, 2}}, {{4, 0}, {}},

@@ -143,11 +143,7 @@ void ExpectCoefNear(const models::LinearModel& m, const Eigen::VectorXd& want, b
   EXPECT_NEAR(m.intercept(), fit_intercept ? want[d] : 0.0, tol);
 }
 
-class ModelsTest : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
-  Context ctx_{nullptr};
-};
+class ModelsTest : public testing::OnNodes {};
 
 // 203 rows in blocks of 37 (the last one short); {37, 2} splits X along columns too.
 const std::vector<Shape> kBlocks = {{37, 5}, {37, 2}, {203, 5}};

@@ -221,11 +221,7 @@ TEST(FloorDivide, FloatsMatchNumPy) {
   EXPECT_EQ(floor_divide(ones({3}, bool_), ones({3}, bool_)).dtype(), int64);
 }
 
-class SizeCheckTest : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
-  Context ctx_{nullptr};
-};
+class SizeCheckTest : public testing::OnNodes {};
 
 constexpr int64_t kBig = int64_t{1} << 40;
 

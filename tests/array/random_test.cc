@@ -102,11 +102,7 @@ std::vector<std::pair<std::string, DrawFn>> AllDraws() {
   };
 }
 
-class RandomTest : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
-  Context ctx_{nullptr};
-};
+class RandomTest : public testing::OnNodes {};
 
 TEST_P(RandomTest, SameSeedSameValuesWhateverTheBlockShape) {
   const Shape shape{13, 11};

@@ -15,15 +15,9 @@ namespace {
 using testing::RandomNDArray;
 using testing::RefMap;
 
-class ScanTest : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
-  Context ctx_{nullptr};
-};
+class ScanTest : public testing::OnNodes {};
 
-struct Layout {
-  Shape shape, block;
-};
+using testing::Layout;
 // Odd shapes, edge blocks on every axis, one block, 0-d and empty.
 const std::vector<Layout> kLayouts = {
     {{11}, {4}}, {{7, 5}, {3, 2}}, {{4, 6, 5}, {3, 4, 2}}, {{3, 4}, {3, 4}}, {{9, 1, 3}, {2, 1, 2}},

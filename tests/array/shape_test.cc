@@ -14,11 +14,7 @@ using testing::Range;
 using testing::RefMap;
 using testing::RefSelect;
 
-class ShapeTest : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
-  Context ctx_{nullptr};
-};
+class ShapeTest : public testing::OnNodes {};
 
 TEST_P(ShapeTest, TransposeMatchesReference) {
   struct Case {

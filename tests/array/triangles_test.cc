@@ -14,11 +14,7 @@ namespace {
 using testing::RandomNDArray;
 using testing::RefMap;
 
-class TrianglesTest : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
-  Context ctx_{nullptr};
-};
+class TrianglesTest : public testing::OnNodes {};
 
 TEST_P(TrianglesTest, TriMatchesReference) {
   for (auto [n, m, k] : std::vector<std::array<int64_t, 3>>{

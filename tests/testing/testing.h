@@ -10,9 +10,23 @@
 #include <vector>
 
 #include "engine/block.h"
+#include "nums/context.hpp"
 #include "nums/ndarray.hpp"
 
 namespace nums::testing {
+
+/// An array's shape and the block shape to lay it out in.
+struct Layout {
+  Shape shape, block;
+};
+
+/// A suite run on embedded clusters of GetParam() nodes of one thread each (one context per
+/// test): INSTANTIATE_TEST_SUITE_P(Nodes, SuiteTest, ::testing::Values(1, 3)).
+class OnNodes : public ::testing::TestWithParam<int64_t> {
+ protected:
+  void SetUp() override { ctx_ = init({.nodes = GetParam(), .threads_per_node = 1}); }
+  Context ctx_{nullptr};
+};
 
 /// A float64 block of `shape` holding `values` (or 0, 1, 2, ... when empty).
 engine::Block MakeBlock(engine::Shape shape, std::vector<double> values = {});
