@@ -10,7 +10,10 @@
 #include <limits>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 
+#include "engine/embedded_runtime.h"
+#include "src/context_impl.h"
 #include "tests/testing/testing.h"
 
 namespace nums::testing {
@@ -74,8 +77,12 @@ PythonResult RunPython(const std::string& script, const fs::path& cwd) {
     std::ofstream out(file);
     out << script;
   }
-  const std::string cmd = "cd '" + cwd.string() + "' && /usr/bin/python3 check.py 2>&1";
-  PythonResult r;
+  return RunCommand("/usr/bin/python3 check.py", cwd);
+}
+
+CommandResult RunCommand(const std::string& command, const fs::path& cwd) {
+  const std::string cmd = "cd '" + cwd.string() + "' && " + command + " 2>&1";
+  CommandResult r;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) {
     r.output = "popen failed";
@@ -87,6 +94,18 @@ PythonResult RunPython(const std::string& script, const fs::path& cwd) {
   const int status = ::pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+std::pair<int64_t, int64_t> DeclarationMisses(const Context& ctx) {
+  auto* rt = dynamic_cast<engine::EmbeddedRuntime*>(ctx.impl()->runtime.get());
+  if (rt == nullptr) throw std::runtime_error("DeclarationMisses needs an embedded cluster");
+  rt->WaitIdle();
+  int64_t unclaimed = 0, undeclared = 0;
+  for (int64_t i = 0; i < rt->num_nodes(); ++i) {
+    unclaimed += rt->node(i).unclaimed_outputs();
+    undeclared += rt->node(i).undeclared_tasks();
+  }
+  return {unclaimed, undeclared};
 }
 
 void WriteRawBytes(const NDArray& a, const fs::path& path) {

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nums/context.hpp"
@@ -24,13 +26,20 @@ NDArray SpecialNDArray(const Shape& shape, DType dtype, uint64_t seed);
 /// The dtypes nums has.
 const std::vector<DType>& AllDTypes();
 
-struct PythonResult {
+struct CommandResult {
   int exit_code = -1;
   std::string output;  ///< stdout and stderr
 };
+using PythonResult = CommandResult;
+/// Runs `command` with /bin/sh in directory `cwd`, stderr with stdout.
+CommandResult RunCommand(const std::string& command, const std::filesystem::path& cwd);
 /// Runs `script` with /usr/bin/python3 (Debian's, which sees python3-numpy and python3-h5py) in
 /// directory `cwd`; a missing interpreter or module shows as a non-zero exit code.
 PythonResult RunPython(const std::string& script, const std::filesystem::path& cwd);
+
+/// Over the nodes of `ctx` (an embedded cluster), once idle: declared outputs kernels did not
+/// make, and tasks that made new blocks without declaring them.
+std::pair<int64_t, int64_t> DeclarationMisses(const Context& ctx);
 
 /// Writes `a`'s raw bytes to `path` (what a reader's `tobytes()` must equal).
 void WriteRawBytes(const NDArray& a, const std::filesystem::path& path);

@@ -334,17 +334,7 @@ TEST_F(NpyTest, SaveKeepsTheModeOfTheFileItReplaces) {
 
 // Every io task declares exactly the blocks its kernel makes (nodes admit tasks by those bytes).
 TEST_F(NpyTest, IoTasksDeclareExactlyTheirOutputs) {
-  auto* rt = dynamic_cast<engine::EmbeddedRuntime*>(ctx_->impl()->runtime.get());
-  ASSERT_NE(rt, nullptr);
-  auto count = [&] {
-    rt->WaitIdle();
-    int64_t unclaimed = 0, undeclared = 0;
-    for (int64_t i = 0; i < rt->num_nodes(); ++i) {
-      unclaimed += rt->node(i).unclaimed_outputs();
-      undeclared += rt->node(i).undeclared_tasks();
-    }
-    return std::pair{unclaimed, undeclared};
-  };
+  auto count = [&] { return DeclarationMisses(*ctx_); };
   const auto before = count();
   const NDArray a = SpecialNDArray({9, 7}, int32, 3);
   const BlockArray x = from_ndarray(a, {4, 3});

@@ -15,24 +15,6 @@
 namespace nums::testing {
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  ///< stdout and stderr
-};
-
-CommandResult RunCommand(const std::string& command, const std::filesystem::path& cwd) {
-  const std::string cmd = "cd '" + cwd.string() + "' && " + command + " 2>&1";
-  CommandResult r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 std::string Job() { return std::string(LOGISTIC_REGRESSION_PATH) + " --nodes 2 --l2 1"; }
 std::string Nums() { return NUMS_TOOL_PATH; }
 

@@ -456,17 +456,7 @@ TEST_F(ZarrTest, ReadsOfAReplacedStoreRaiseIOError) {
 
 // Every zarr task declares exactly the blocks its kernel makes.
 TEST_F(ZarrTest, IoTasksDeclareExactlyTheirOutputs) {
-  auto* rt = dynamic_cast<engine::EmbeddedRuntime*>(ctx_->impl()->runtime.get());
-  ASSERT_NE(rt, nullptr);
-  auto count = [&] {
-    rt->WaitIdle();
-    int64_t unclaimed = 0, undeclared = 0;
-    for (int64_t i = 0; i < rt->num_nodes(); ++i) {
-      unclaimed += rt->node(i).unclaimed_outputs();
-      undeclared += rt->node(i).undeclared_tasks();
-    }
-    return std::pair{unclaimed, undeclared};
-  };
+  auto count = [&] { return DeclarationMisses(*ctx_); };
   const auto before = count();
   const BlockArray x = from_ndarray(SpecialNDArray({9, 7}, int32, 3), {4, 3});
   io::write_zarr(x, dir_.file("x.zarr"), {.chunks = {4, 3}, .order = 'F'});
