@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -184,5 +185,10 @@ DType result_type(DType a, DType b);
 /// Waits until every block of every array is computed, without gathering any (see
 /// BlockArray::wait); rethrows the first failed task's error.
 void wait(const std::vector<BlockArray>& arrays);
+
+/// NumPy's repr of x, as repr(NDArray); an array over 1000 elements is summarised before it is
+/// gathered, so only its edges move to the driver.
+std::string repr(const BlockArray& x);
+std::ostream& operator<<(std::ostream& os, const BlockArray& x);
 
 }  // namespace nums
