@@ -96,6 +96,8 @@ class BlockArray {
   /// Indexing for read and write: x(0), x(slice(1, 5), all), x(mask), x(index_list).
   template <typename... I>
   IndexExpr operator()(const I&... index) const;
+  /// x({3, 0, 3}): a brace list of positions along the first axis.
+  IndexExpr operator()(std::initializer_list<int64_t> positions) const;
 
   const std::shared_ptr<Impl>& impl() const { return impl_; }
 
