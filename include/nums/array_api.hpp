@@ -15,6 +15,8 @@
 
 #include "nums/block_array.hpp"
 #include "nums/creation.hpp"
+#include "nums/indexing.hpp"
+#include "nums/linalg.hpp"
 #include "nums/math.hpp"
 #include "nums/shape.hpp"
 
@@ -168,5 +170,42 @@ inline IntInfo iinfo(DType dtype) {
   if (dtype == DType::kInt64) return info(int64_t{});
   throw DTypeError("iinfo: invalid integer data type " + std::string(dtype_name(dtype)));
 }
+
+/// The cross product of 3-vectors along `axis` of a and b (the other axes broadcast); the
+/// result keeps the vectors along `axis`. ValueError when either has a length other than 3 there.
+inline BlockArray cross(const BlockArray& a, const BlockArray& b, int64_t axis = -1) {
+  for (const BlockArray* x : {&a, &b}) {
+    if (x->ndim() == 0 || axis < -x->ndim() || axis >= x->ndim() ||
+        x->shape()[static_cast<size_t>(axis < 0 ? axis + x->ndim() : axis)] != 3) {
+      throw ValueError("cross: both arrays need length 3 along axis " + std::to_string(axis) +
+                       ", got shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()));
+    }
+  }
+  const BlockArray u = moveaxis(a, axis, -1), v = moveaxis(b, axis, -1);
+  auto c = [](const BlockArray& x, int64_t i) { return BlockArray(x(ellipsis, i)); };
+  const BlockArray r =
+      stack({c(u, 1) * c(v, 2) - c(u, 2) * c(v, 1), c(u, 2) * c(v, 0) - c(u, 0) * c(v, 2),
+             c(u, 0) * c(v, 1) - c(u, 1) * c(v, 0)},
+            -1);
+  return moveaxis(r, -1, axis);
+}
+
+namespace linalg {
+// The linalg extension's names for functions nums has in its main namespace.
+using nums::cross;
+using nums::matmul;
+using nums::matrix_transpose;
+using nums::outer;
+using nums::tensordot;
+/// The diagonal of the last two axes (offset k above the main one), as the array API's
+/// linalg.diagonal (NumPy's diagonal takes the first two).
+inline BlockArray diagonal(const BlockArray& x, int64_t offset = 0) {
+  return nums::diagonal(x, offset, -2, -1);
+}
+/// The sum of that diagonal.
+inline BlockArray trace(const BlockArray& x, int64_t offset = 0) {
+  return nums::trace(x, offset, -2, -1);
+}
+}  // namespace linalg
 
 }  // namespace nums

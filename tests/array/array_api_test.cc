@@ -292,6 +292,34 @@ TEST_P(ArrayApiTest, CumulativeSum) {
   ExpectThrowWith<ValueError>([&] { cumulative_sum(a); }, {"axis", "(3, 4)"});
 }
 
+TEST_P(ArrayApiTest, CrossAndLinalgNames) {
+  const NDArray an = RandomNDArray({4, 3}, float64, 10), bn = RandomNDArray({3}, float64, 11);
+  const BlockArray a = from_ndarray(an, {3, 2}), b = from_ndarray(bn, {2});
+  const NDArray c = cross(a, b).get();
+  ASSERT_EQ(c.shape(), (Shape{4, 3}));
+  for (int64_t i = 0; i < 4; ++i) {
+    const double u[3] = {an.at<double>({i, 0}), an.at<double>({i, 1}), an.at<double>({i, 2})};
+    const double v[3] = {bn.at<double>({0}), bn.at<double>({1}), bn.at<double>({2})};
+    EXPECT_DOUBLE_EQ(c.at<double>({i, 0}), u[1] * v[2] - u[2] * v[1]);
+    EXPECT_DOUBLE_EQ(c.at<double>({i, 1}), u[2] * v[0] - u[0] * v[2]);
+    EXPECT_DOUBLE_EQ(c.at<double>({i, 2}), u[0] * v[1] - u[1] * v[0]);
+  }
+  // Along the first axis: np.cross(a.T, b[:, None], axis=0) == np.cross(a, b).T
+  EXPECT_ARRAY_EQ(linalg::cross(a.T(), b.reshape({3, 1}), 0).get(), cross(a, b).T().get());
+  // Integers stay integers.
+  EXPECT_EQ(cross(array<int64_t>({1, 0, 0}), array<int64_t>({0, 1, 0})).get().to_vector<int64_t>(),
+            (std::vector<int64_t>{0, 0, 1}));
+  ExpectThrowWith<ValueError>([&] { cross(a, zeros({2})); }, {"cross", "length 3", "(2,)"});
+
+  const BlockArray m = from_ndarray(RandomNDArray({2, 4, 4}, float64, 12), {1, 3, 2});
+  EXPECT_ARRAY_EQ(linalg::diagonal(m, 1).get(), diagonal(m, 1, -2, -1).get());
+  EXPECT_ARRAY_EQ(linalg::trace(m).get(), trace(m, 0, -2, -1).get());
+  EXPECT_ARRAY_EQ(linalg::matrix_transpose(m).get(), swapaxes(m, 1, 2).get());
+  EXPECT_ARRAY_EQ(linalg::matmul(a.T(), a).get(), matmul(a.T(), a).get());
+  EXPECT_ARRAY_EQ(linalg::outer(b, b).get(), outer(b, b).get());
+  EXPECT_ARRAY_EQ(linalg::tensordot(a, b, 1).get(), tensordot(a, b, 1).get());
+}
+
 INSTANTIATE_TEST_SUITE_P(Nodes, ArrayApiTest, ::testing::Values(1, 3));
 
 }  // namespace
