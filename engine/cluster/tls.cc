@@ -5,10 +5,12 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -215,6 +217,73 @@ std::shared_ptr<SSLContext> NewContext() {
   return ctx;
 }
 
+// A socket BIO that sends with MSG_NOSIGNAL. OpenSSL's own sends with no flags, so writing to
+// a connection the peer closed would raise SIGPIPE and end a driver process that does not
+// ignore it (Thrift's plain TSocket passes MSG_NOSIGNAL, and the library never changes a
+// program's signal dispositions).
+int FdOf(BIO* bio) { return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio))); }
+
+int BioWrite(BIO* bio, const char* data, int len) {
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = ::send(FdOf(bio), data, static_cast<size_t>(len), MSG_NOSIGNAL);
+  if (n < 0 && BIO_sock_should_retry(-1) != 0) BIO_set_retry_write(bio);
+  return static_cast<int>(n);
+}
+
+int BioRead(BIO* bio, char* out, int len) {
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = ::recv(FdOf(bio), out, static_cast<size_t>(len), 0);
+  if (n == 0) BIO_set_flags(bio, BIO_FLAGS_IN_EOF);
+  if (n < 0 && BIO_sock_should_retry(-1) != 0) BIO_set_retry_read(bio);
+  return static_cast<int>(n);
+}
+
+long BioCtrl(BIO* bio, int cmd, long /*num*/, void* ptr) {
+  switch (cmd) {
+    case BIO_C_GET_FD:  // Thrift polls the descriptor it gets here
+      if (ptr != nullptr) *static_cast<int*>(ptr) = FdOf(bio);
+      return FdOf(bio);
+    case BIO_CTRL_FLUSH:
+      return 1;
+    case BIO_CTRL_EOF:
+      return BIO_test_flags(bio, BIO_FLAGS_IN_EOF) != 0 ? 1 : 0;
+    default:
+      return 0;
+  }
+}
+
+const BIO_METHOD* NoSignalSocketMethod() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                 "nums socket");
+    if (m == nullptr || BIO_meth_set_write(m, BioWrite) != 1 ||
+        BIO_meth_set_read(m, BioRead) != 1 || BIO_meth_set_ctrl(m, BioCtrl) != 1) {
+      Fail("cannot make a socket BIO");
+    }
+    return m;
+  }();
+  return method;
+}
+
+// Replaces the descriptor BIOs SSL_set_fd gave `ssl` (the socket stays open: it is the
+// TSocket's to close).
+void UseNoSignalBio(SSL* ssl, int fd) {
+  BIO* bio = BIO_new(NoSignalSocketMethod());
+  if (bio == nullptr) Fail("cannot make a socket BIO");
+  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
+  BIO_set_init(bio, 1);
+  SSL_set_bio(ssl, bio, bio);  // one reference, for both directions
+}
+
+// Closing a connection whose handshake never finished: there is nothing to shut down, so no
+// close_notify (Thrift's close would log "shutdown while in init" for each such connection).
+void DropUnfinished(SSL*& ssl, bool handshaken) {
+  if (ssl != nullptr && !handshaken) {
+    SSL_free(ssl);
+    ssl = nullptr;
+  }
+}
+
 // The client end: checks the dialled address against the certificate inside the handshake, so
 // that a mismatch fails it with OpenSSL's reason.
 class ClientTlsSocket final : public TSSLSocket {
@@ -224,10 +293,15 @@ class ClientTlsSocket final : public TSSLSocket {
       : TSSLSocket(std::move(ctx), host, port, std::move(config)) {
     server(false);
   }
+  // TSSLSocket's destructor closes with its own close(), after ours is gone.
+  ~ClientTlsSocket() override { DropUnfinished(ssl_, checkHandshake()); }
 
   void Handshake() {
-    if (ssl_ == nullptr) initializeHandshakeParams();
-    if (ssl_ == nullptr) throw TSSLException("cannot set the socket up for TLS");
+    if (ssl_ == nullptr) {
+      initializeHandshakeParams();
+      if (ssl_ == nullptr) throw TSSLException("cannot set the socket up for TLS");
+      UseNoSignalBio(ssl_, static_cast<int>(socket_));
+    }
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
     const std::string host = getHost();
     const int ok = IsIp(host) ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
@@ -237,13 +311,23 @@ class ClientTlsSocket final : public TSSLSocket {
       initializeHandshake();
     } catch (const TTransportException&) {
       const long rc = SSL_get_verify_result(ssl_);
-      if (rc != X509_V_OK) {
+      refused_ = rc != X509_V_OK;
+      if (refused_) {
         throw TSSLException(std::string("its certificate is refused: ") +
                             X509_verify_cert_error_string(rc));
       }
       throw;
     }
   }
+  /// Whether the last handshake failed on the peer's certificate.
+  bool refused() const { return refused_; }
+  void close() override {
+    DropUnfinished(ssl_, checkHandshake());
+    TSSLSocket::close();
+  }
+
+ private:
+  bool refused_ = false;
 };
 
 class ServedTlsSocket final : public TSSLSocket, public ServedConnection {
@@ -253,6 +337,47 @@ class ServedTlsSocket final : public TSSLSocket, public ServedConnection {
       : TSSLSocket(std::move(ctx), fd, std::move(interrupt), std::move(config)) {
     server(true);
   }
+  ~ServedTlsSocket() override { DropUnfinished(ssl_, checkHandshake()); }
+  // The handshake starts on the first read or write; the BIO is swapped in just before.
+  uint32_t read(uint8_t* buf, uint32_t len) override {
+    Prepare();
+    try {
+      return TSSLSocket::read(buf, len);
+    } catch (const TTransportException&) {
+      failed_ = !checkHandshake();
+      throw;
+    }
+  }
+  // After a failed handshake the server's cleanup flushes and closes: nothing can be sent, and
+  // trying again would only log the handshake's failure twice more.
+  void write(const uint8_t* buf, uint32_t len) override {
+    if (failed_) return;
+    Prepare();
+    TSSLSocket::write(buf, len);
+  }
+  uint32_t write_partial(const uint8_t* buf, uint32_t len) override {
+    if (failed_) return len;
+    Prepare();
+    return TSSLSocket::write_partial(buf, len);
+  }
+  void flush() override {
+    if (!failed_) TSSLSocket::flush();
+  }
+  void close() override {
+    DropUnfinished(ssl_, checkHandshake());
+    TSSLSocket::close();
+  }
+
+ private:
+  void Prepare() {
+    if (ssl_ != nullptr || !TSocket::isOpen()) return;
+    initializeHandshakeParams();
+    if (ssl_ == nullptr) {
+      throw TTransportException(TTransportException::NOT_OPEN, "cannot set the socket up for TLS");
+    }
+    UseNoSignalBio(ssl_, static_cast<int>(socket_));
+  }
+  bool failed_ = false;  // the handshake failed: the connection is being dropped
 };
 
 }  // namespace
@@ -453,9 +578,15 @@ void TlsClient::Handshake(TSocket& socket, const std::string& address) {
   try {
     tls->Handshake();
   } catch (const TTransportException& e) {
-    throw ClusterError("TLS handshake with " + address + " failed: " + e.what() +
-                       " (a daemon without --tls, or a certificate not issued by this cluster's "
-                       "CA for this address?)");
+    const std::string message =
+        "TLS handshake with " + address + " failed: " + e.what() +
+        (tls->refused() ? ""
+                        : " (a daemon without --tls, or a certificate not issued by this "
+                          "cluster's CA for this address?)");
+    // A refused certificate is a setting that differs, never a lost node; anything else (the
+    // peer closed, reset or timed out) goes on as the transport failure it may be.
+    if (tls->refused()) throw ClusterError(message);
+    throw TTransportException(e.getType(), message);
   }
 }
 

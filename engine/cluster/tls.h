@@ -84,9 +84,10 @@ class TlsClient {
   std::shared_ptr<apache::thrift::transport::TSocket> NewSocket(
       const std::string& host, int port,
       std::shared_ptr<apache::thrift::TConfiguration> config) const;
-  /// Runs the handshake on a socket of NewSocket() that is open; throws ClusterError naming
-  /// `address`, with OpenSSL's reason (a plaintext daemon, an unknown CA, a certificate that
-  /// does not name the address).
+  /// Runs the handshake on a socket of NewSocket() that is open. A certificate that does not
+  /// chain to the CA or does not name the address throws ClusterError with OpenSSL's reason;
+  /// any other failure (a plaintext daemon closes the connection) a TTransportException naming
+  /// `address`, which the caller's Call() turns into ClusterError (NodeLostError for a node).
   static void Handshake(apache::thrift::transport::TSocket& socket, const std::string& address);
 
  private:

@@ -543,15 +543,37 @@ class GuardedProcessorFactory final : public apache::thrift::TProcessorFactory {
 
 // The bound port, handed from the listen callback to the constructor (-1: not yet, 0: failed).
 struct RunningServer::Listening {
-  std::mutex mu;  // guards port
+  std::mutex mu;  // guards port and fd
   std::condition_variable cv;
   int port = -1;
-  void Set(int p) {
+  int fd = -1;
+  void Set(int p, int socket = -1) {
     std::lock_guard lock(mu);
-    if (port < 0) port = p;
+    if (port < 0) {
+      port = p;
+      fd = socket;
+    }
     cv.notify_all();
   }
 };
+
+namespace {
+
+// Thrift 0.17 calls the listen callback after bind() but before listen(): a client dialling the
+// port at once would be refused. Waits (up to 5 s) until the socket accepts connections.
+void AwaitListening(int fd) {
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (Clock::now() < deadline) {
+    int accepting = 0;
+    socklen_t len = sizeof(accepting);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || accepting != 0) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+}  // namespace
 
 RunningServer::RunningServer(std::shared_ptr<apache::thrift::TProcessorFactory> processors,
                              const std::string& bind_host, int port, const char* what,
@@ -568,7 +590,7 @@ RunningServer::RunningServer(std::shared_ptr<apache::thrift::TProcessorFactory> 
       bound = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
                                          : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
     }
-    listening->Set(bound);
+    listening->Set(bound, fd);
   });
   server_ = std::make_unique<apache::thrift::server::TThreadedServer>(
       std::make_shared<GuardedProcessorFactory>(std::move(processors), what), socket,
@@ -587,7 +609,9 @@ RunningServer::RunningServer(std::shared_ptr<apache::thrift::TProcessorFactory> 
   std::unique_lock lock(listening->mu);
   listening->cv.wait(lock, [&] { return listening->port >= 0; });
   port_ = listening->port;
+  const int listen_fd = listening->fd;
   lock.unlock();
+  if (port_ != 0 && listen_fd >= 0) AwaitListening(listen_fd);
   if (port_ == 0) {
     server_->stop();
     thread_.join();

@@ -264,8 +264,8 @@ class Session {
 
 /// One authenticated client connection (a Head or Node client), reopened after a failure. Not
 /// thread-safe: each thread keeps its own or locks around it. With `tls` it is a TLS connection
-/// that checks the peer's certificate; a failed handshake throws ClusterError (even to a node:
-/// the node is not lost, the settings disagree).
+/// that checks the peer's certificate; a certificate refused throws ClusterError (even from a
+/// node: it is not lost, the settings disagree).
 template <typename Client>
 class Connection {
  public:

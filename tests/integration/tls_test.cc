@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "engine/cluster/gen/Head.h"
+#include "engine/cluster/gen/Node.h"
 #include "engine/cluster/head_daemon.h"
 #include "engine/cluster/thrift_runtime.h"
 #include "engine/cluster/tls.h"
