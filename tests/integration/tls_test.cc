@@ -4,6 +4,7 @@
 // a certificate for another address).
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -338,6 +339,25 @@ TEST(TlsDaemonTest, AHeadWithoutTheCaKeyIssuesNoCertificates) {
         });
       },
       {"holds no CA key", "--tls-cert"});
+}
+
+TEST(TlsDaemonTest, WritingToAClosedTlsConnectionRaisesNoSigpipe) {
+  // A driver does not ignore SIGPIPE; OpenSSL's socket writes would raise it. With the default
+  // disposition a regression ends this test program.
+  signal(SIGPIPE, SIG_DFL);
+  const fs::path dir = MakeTempDir();
+  const CertifiedKey ca = engine::cluster::NewCertificateAuthority("test CA");
+  const CertifiedKey cert = engine::cluster::NewCertificate(ca, "head", {"127.0.0.1"});
+  auto head = StartHead(dir, &ca, &cert);
+  auto tls = engine::cluster::TlsClient::FromCaFile((dir / "ca.pem").string());
+  Connection<wire::HeadClient> conn("127.0.0.1", head->port(), "token", false, 10s, tls);
+  EXPECT_TRUE(List(conn).empty());
+  head.reset();  // closes the connection under the client
+  std::this_thread::sleep_for(50ms);
+  // The request goes out on a closed connection (the peer answers with a reset), the reply is
+  // an end of file, and closing sends a close_notify into the reset socket: EPIPE, no signal.
+  EXPECT_THROW(List(conn), ClusterError);
+  EXPECT_THROW(List(conn), ClusterError);  // and the head is gone
 }
 
 // The operator's own PKI: a CA made beforehand, the head and each node given their files.
