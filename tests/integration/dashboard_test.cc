@@ -266,6 +266,23 @@ TEST_F(DashboardTest, TheApiReportsNodesTasksErrorsAndDrivers) {
   EXPECT_EQ(junk->status, 200);
 }
 
+TEST(DashboardCliTest, TheOptionIsForAHeadAndAPort) {
+  const fs::path dir = MakeTempDir();
+  std::string out;
+  EXPECT_NE(RunNumsTool({"--state-dir", dir.string(), "start", "--address", "127.0.0.1:1",
+                         "--dashboard-port", "9999"},
+                        &out),
+            0);
+  EXPECT_NE(out.find("--dashboard-port is for a head"), std::string::npos) << out;
+  EXPECT_NE(
+      RunNumsTool({"--state-dir", dir.string(), "start", "--head", "--dashboard-port", "70000"},
+                  &out),
+      0);
+  EXPECT_NE(out.find("--dashboard-port 70000 is not a port"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir / "head.addr"));
+  fs::remove_all(dir);
+}
+
 // The first of `names` found on PATH; "" when none is.
 std::string FindProgram(const std::vector<std::string>& names) {
   const char* path = std::getenv("PATH");

@@ -410,6 +410,7 @@ int Start(const Options& o, int argc, char** argv) {
   }
   if (o.keep_token && !o.head) throw ValueError("--keep-token is for a head (--head)");
   if (o.dashboard_port != 0 && !o.head) throw ValueError("--dashboard-port is for a head (--head)");
+  DashboardPort(o);  // a bad port fails here rather than in the daemon's log
   const fs::path pids = StateDir(o) / "pids";
   if (o.head) {
     // A second head would overwrite the running one's head.addr and (without --keep-token) token.
