@@ -43,4 +43,12 @@ int64_t LeaseTable::num_live() const {
   return static_cast<int64_t>(until_.size());
 }
 
+std::vector<uint64_t> LeaseTable::Live() const {
+  std::lock_guard lock(mu_);
+  std::vector<uint64_t> out;
+  out.reserve(until_.size());
+  for (const auto& [session, until] : until_) out.push_back(session);
+  return out;
+}
+
 }  // namespace nums::engine

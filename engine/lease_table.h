@@ -27,6 +27,8 @@ class LeaseTable {
   /// Whether `session` has expired (a session never seen has not).
   bool Expired(uint64_t session) const;
   int64_t num_live() const;
+  /// The sessions whose lease has not run out yet (as of the last Expire), in no order.
+  std::vector<uint64_t> Live() const;
 
  private:
   mutable std::mutex mu_;  // guards until_ and expired_

@@ -498,6 +498,8 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
       }
     } catch (...) {
       error = ErrorInfo::FromCurrentException(t.name, id_);
+      // Only errors raised here: an input's error passed on downstream would bury its origin.
+      recent_errors_.Add(*error);
     }
   }
   tasks_run_.fetch_add(1, std::memory_order_relaxed);

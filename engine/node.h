@@ -24,6 +24,7 @@
 #include "engine/io_threads.h"
 #include "engine/kernel_registry.h"
 #include "engine/object_store.h"
+#include "engine/recent_errors.h"
 #include "engine/task.h"
 
 namespace nums::engine {
@@ -91,6 +92,8 @@ class Node {
                       running_.load(std::memory_order_relaxed);
     return n < 0 ? 0 : n;  // the counters are read one at a time
   }
+  /// The last errors raised by tasks run here (not those passed on from a failed input).
+  const RecentErrors& recent_errors() const { return recent_errors_; }
   /// Tasks admitted that have not finished.
   int64_t tasks_running() const { return running_.load(std::memory_order_relaxed); }
   /// How long each task run here took, from the start of its execution to its sealed outputs.
@@ -179,6 +182,7 @@ class Node {
   std::atomic<int64_t> tasks_failed_{0};
   std::atomic<int64_t> tasks_submitted_{0};
   LatencyHistogram task_seconds_;
+  RecentErrors recent_errors_;
   std::atomic<int64_t> unclaimed_outputs_{0};
   std::atomic<int64_t> undeclared_tasks_{0};
   std::atomic<int64_t> net_in_{0};

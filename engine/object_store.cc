@@ -429,4 +429,22 @@ StoreStats ObjectStore::stats() const {
           remade_total_};
 }
 
+std::vector<SessionUsage> ObjectStore::UsageBySession() const {
+  std::unordered_map<uint64_t, SessionUsage> by;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, e] : objects_) {
+      SessionUsage& u = by[id.hi];
+      u.session = id.hi;
+      ++u.objects;
+      if (e.state != State::kReady) continue;
+      (e.resident ? u.resident_bytes : u.spilled_bytes) += e.nbytes;
+    }
+  }
+  std::vector<SessionUsage> out;
+  out.reserve(by.size());
+  for (auto& [session, u] : by) out.push_back(u);
+  return out;
+}
+
 }  // namespace nums::engine

@@ -52,6 +52,14 @@ struct StoreStats {
   int64_t remade_bytes_total = 0;   ///< ever remade after they were dropped
 };
 
+/// What one driver session's objects take on a node.
+struct SessionUsage {
+  uint64_t session = 0;  ///< the `hi` of its object ids
+  int64_t objects = 0;   ///< pending, ready and failed
+  int64_t resident_bytes = 0;
+  int64_t spilled_bytes = 0;
+};
+
 class ObjectStore {
  public:
   /// Makes a dropped object again (runs its task once more); throws what the task throws.
@@ -118,6 +126,8 @@ class ObjectStore {
   int64_t foreign_bytes() const;
   int64_t num_objects() const;
   StoreStats stats() const;
+  /// The objects held per driver session, in no particular order (one pass over the store).
+  std::vector<SessionUsage> UsageBySession() const;
   const std::shared_ptr<HostPool>& pool() const { return pool_; }
   /// The spill directory's path ("" without one).
   const std::string& spill_path() const { return spill_path_; }

@@ -17,6 +17,8 @@ packages=(
   python3-numpy python3-h5py python3-zarr
   # tests/deploy lints the Kubernetes manifest (run by /usr/bin/python3).
   python3-yaml
+  # tests/integration/dashboard_test.cc renders the head's dashboard in headless Chromium.
+  chromium
 )
 # With --bench: the reference peers of bench/ (run by /usr/bin/python3).
 if [ "${1:-}" = "--bench" ]; then

@@ -26,9 +26,9 @@ class HeadDaemon::Handler final : public wire::HeadIf {
     });
   }
 
-  void Heartbeat(int64_t node) override {
+  void Heartbeat(int64_t node, const wire::StatsW& stats) override {
     session_.Require("Head.Heartbeat");
-    Serve("Head.Heartbeat", [&] { head_->Heartbeat(node); });
+    Serve("Head.Heartbeat", [&] { head_->Heartbeat(node, stats); });
   }
 
   void ListNodes(std::vector<wire::NodeW>& out) override {
@@ -95,11 +95,20 @@ std::unique_ptr<HeadDaemon> HeadDaemon::Start(const HeadDaemonOptions& options) 
         std::make_unique<MetricsServer>(options.bind_host, options.metrics_port,
                                         [head = h.get()] { return head->RenderMetrics(); });
   }
+  if (options.dashboard_port >= 0) {
+    h->dashboard_ = std::make_unique<Dashboard>(
+        DashboardOptions{.host = options.bind_host,
+                         .port = options.dashboard_port,
+                         .token = options.token,
+                         .login_url_file = options.dashboard_login_file},
+        [head = h.get()] { return head->List(); }, h->monitor_);
+  }
   return h;
 }
 
 HeadDaemon::~HeadDaemon() {
   RequestStop();
+  dashboard_.reset();
   metrics_.reset();
   server_.reset();
 }
@@ -178,12 +187,21 @@ int64_t HeadDaemon::Register(wire::NodeW node) {
   return node.id;
 }
 
-void HeadDaemon::Heartbeat(int64_t id) {
-  std::lock_guard lock(members_mu_);
-  if (id < 0 || id >= static_cast<int64_t>(members_.size())) {
-    throw ClusterError("heartbeat from unknown node " + std::to_string(id));
+void HeadDaemon::Heartbeat(int64_t id, const wire::StatsW& stats) {
+  {
+    std::lock_guard lock(members_mu_);
+    if (id < 0 || id >= static_cast<int64_t>(members_.size())) {
+      throw ClusterError("heartbeat from unknown node " + std::to_string(id));
+    }
+    members_[static_cast<size_t>(id)].last_heartbeat = std::chrono::steady_clock::now();
   }
-  members_[static_cast<size_t>(id)].last_heartbeat = std::chrono::steady_clock::now();
+  // A node older than the stats in heartbeats sends none: the field is then unset.
+  if (dashboard_ && stats.__isset.memory_capacity) {
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    monitor_.Record(id, stats, now_ms);
+  }
 }
 
 std::vector<wire::NodeW> HeadDaemon::List() {

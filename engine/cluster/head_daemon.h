@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "engine/cluster/cluster_monitor.h"
+#include "engine/cluster/dashboard.h"
 #include "engine/cluster/metrics.h"
 #include "engine/cluster/transport.h"
 
@@ -30,6 +32,11 @@ struct HeadDaemonOptions {
   /// The cluster CA's private key: with it the head issues node certificates (SignCertificate);
   /// empty: it refuses, and nodes bring their own.
   std::string tls_ca_key_file;
+  /// Port of the web dashboard (on bind_host); -1: none, 0: a free port. With it the head keeps
+  /// the stats that heartbeats carry (ClusterMonitor).
+  int dashboard_port = -1;
+  /// Where the dashboard's one-time login link goes (DashboardOptions::login_url_file).
+  std::string dashboard_login_file;
 };
 
 class HeadDaemon {
@@ -49,13 +56,17 @@ class HeadDaemon {
   /// The head's Prometheus page: the members as they registered and whether they are live, and
   /// the head's RPC latencies. Node stats are on each node's own page.
   std::string RenderMetrics();
+  /// The dashboard's port; -1 when it serves none.
+  int dashboard_port() const { return dashboard_ ? dashboard_->port() : -1; }
+  /// The dashboard's login link with the code outstanding now; "" when it serves none.
+  std::string dashboard_login_url() const { return dashboard_ ? dashboard_->login_url() : ""; }
 
  private:
   class Handler;
   class HandlerFactory;
   explicit HeadDaemon(const HeadDaemonOptions& options) : options_(options) {}
   int64_t Register(wire::NodeW node);
-  void Heartbeat(int64_t id);
+  void Heartbeat(int64_t id, const wire::StatsW& stats);
   std::vector<wire::NodeW> List();
   /// A certificate from the cluster CA for a node's signing request; throws ClusterError when
   /// this head issues none.
@@ -64,6 +75,8 @@ class HeadDaemon {
   const HeadDaemonOptions options_;
   std::unique_ptr<RunningServer> server_;
   std::unique_ptr<MetricsServer> metrics_;
+  ClusterMonitor monitor_;                // fed by heartbeats while the dashboard serves
+  std::unique_ptr<Dashboard> dashboard_;  // stopped before the members it lists go
   int port_ = 0;
   std::shared_ptr<const TlsClient> tls_client_;  // null without TLS
   CertifiedKey ca_;                              // set at start: empty key without the CA key

@@ -91,9 +91,9 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
     return cert;
   }
 
-  void Heartbeat(NodeId id) {
+  void Heartbeat(NodeId id, const wire::StatsW& stats) {
     std::lock_guard lock(head_mu_);
-    head_.Invoke("Head.Heartbeat", [&](wire::HeadClient& c) { c.Heartbeat(id); });
+    head_.Invoke("Head.Heartbeat", [&](wire::HeadClient& c) { c.Heartbeat(id, stats); });
   }
 
  private:
@@ -322,19 +322,7 @@ class NodeDaemon::Handler final : public wire::NodeIf {
   }
 
   void Stats(wire::StatsW& out) override {
-    Checked("Node.Stats", [&] {
-      Node& node = *daemon_->node_;
-      const StoreStats st = node.store().stats();
-      out.memory_used = st.resident_bytes;
-      out.num_objects = st.objects;
-      out.memory_capacity = node.memory_bytes();
-      out.spilled_bytes = st.spilled_bytes;
-      out.spill_bytes_total = st.spill_bytes_total;
-      out.restore_bytes_total = st.restore_bytes_total;
-      out.tasks_run = node.tasks_run();
-      out.net_in_bytes = node.net_in_bytes();
-      out.net_out_bytes = node.net_out_bytes();
-    });
+    Checked("Node.Stats", [&] { out = daemon_->CollectStats(/*errors_after=*/0); });
   }
 
   void Ping() override {
@@ -521,6 +509,47 @@ std::string NodeDaemon::RenderMetrics() {
   return page.str();
 }
 
+wire::StatsW NodeDaemon::CollectStats(int64_t errors_after) {
+  Node& node = *node_;
+  const StoreStats st = node.store().stats();
+  wire::StatsW out;
+  out.memory_used = st.resident_bytes;
+  out.num_objects = st.objects;
+  out.memory_capacity = node.memory_bytes();
+  out.spilled_bytes = st.spilled_bytes;
+  out.spill_bytes_total = st.spill_bytes_total;
+  out.restore_bytes_total = st.restore_bytes_total;
+  out.tasks_run = node.tasks_run();
+  out.net_in_bytes = node.net_in_bytes();
+  out.net_out_bytes = node.net_out_bytes();
+  out.tasks_queued = node.tasks_queued();
+  out.tasks_running = node.tasks_running();
+  out.tasks_failed = node.tasks_failed();
+  for (const RecentError& e : node.recent_errors().Since(errors_after)) {
+    wire::TaskErrorW w;
+    w.seq = e.seq;
+    w.unix_ms = e.unix_ms;
+    w.error = ToWire(e.error);
+    out.errors.push_back(std::move(w));
+  }
+  // Sessions that hold objects here, and those with a live lease that hold none yet.
+  std::unordered_map<uint64_t, wire::SessionUsageW> sessions;
+  for (const SessionUsage& u : node.store().UsageBySession()) {
+    wire::SessionUsageW& w = sessions[u.session];
+    w.session = static_cast<int64_t>(u.session);
+    w.objects = u.objects;
+    w.memory_bytes = u.resident_bytes;
+    w.spilled_bytes = u.spilled_bytes;
+  }
+  for (uint64_t session : leases_.Live()) {
+    wire::SessionUsageW& w = sessions[session];
+    w.session = static_cast<int64_t>(session);
+    w.leased = true;
+  }
+  for (auto& [session, w] : sessions) out.sessions.push_back(std::move(w));
+  return out;
+}
+
 void NodeDaemon::CheckSession(uint64_t session) const {
   if (leases_.Expired(session)) {
     throw ClusterError("driver session " + ObjectId{session, 0}.ToString().substr(0, 16) +
@@ -545,6 +574,7 @@ void NodeDaemon::HeartbeatLoop() {
   // The head holds membership only: while it is down this node serves on, and once a head
   // answers again on its address (perhaps a new process) the node registers again under its id.
   bool head_lost = false;
+  int64_t errors_sent = 0;  // the seq of the last task error the head has
   std::unique_lock lock(stop_mu_);
   while (!stop_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; })) {
     lock.unlock();
@@ -556,8 +586,11 @@ void NodeDaemon::HeartbeatLoop() {
         }
         Log().info("registered again with the head {}:{}", options_.head_host, options_.head_port);
         head_lost = false;
+        errors_sent = 0;  // perhaps a new head process: it has none of them
       }
-      fetcher_->Heartbeat(node_->id());
+      const wire::StatsW stats = CollectStats(errors_sent);
+      fetcher_->Heartbeat(node_->id(), stats);
+      if (!stats.errors.empty()) errors_sent = stats.errors.back().seq;
     } catch (const std::exception& e) {
       if (!head_lost) Log().warn("Head.Heartbeat failed: {}; serving on", e.what());
       head_lost = true;

@@ -73,6 +73,9 @@ class NodeDaemon {
   void HeartbeatLoop();
   /// Ends the leases that ran out: frees their sessions' objects, drops their tasks.
   void LeaseLoop();
+  /// The node's counters now, with its task errors numbered above `errors_after` and the
+  /// memory of each driver session (Node.Stats and the heartbeats).
+  wire::StatsW CollectStats(int64_t errors_after);
   /// Throws ClusterError when driver session `session` has ended here.
   void CheckSession(uint64_t session) const;
 

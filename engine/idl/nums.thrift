@@ -94,6 +94,22 @@ struct NodeW {
   8: i64 incarnation
 }
 
+// A task error as a node keeps it for the dashboard (engine RecentError).
+struct TaskErrorW {
+  1: i64 seq
+  2: i64 unix_ms
+  3: ErrorW error
+}
+
+// What one driver session's objects take on a node, and whether its lease there is live.
+struct SessionUsageW {
+  1: i64 session
+  2: i64 objects
+  3: i64 memory_bytes
+  4: i64 spilled_bytes
+  5: bool leased
+}
+
 struct StatsW {
   1: i64 memory_used
   2: i64 num_objects
@@ -104,6 +120,12 @@ struct StatsW {
   7: i64 spilled_bytes
   8: i64 spill_bytes_total
   9: i64 restore_bytes_total
+  10: i64 tasks_queued
+  11: i64 tasks_running
+  12: i64 tasks_failed
+  // Node.Stats: the errors the node holds; a heartbeat: those not yet sent to the head.
+  13: list<TaskErrorW> errors
+  14: list<SessionUsageW> sessions
 }
 
 exception AuthFailure {
@@ -121,7 +143,8 @@ service Head {
   void Authenticate(1: string token) throws (1: AuthFailure auth)
   // Returns the node's id: ids are 0, 1, 2, ... in order of registration.
   i64 RegisterNode(1: NodeW node) throws (1: AuthFailure auth, 2: RequestError bad)
-  void Heartbeat(1: i64 node) throws (1: AuthFailure auth, 2: RequestError bad)
+  // `stats`: the node's counters now (absent from nodes that predate it), for the dashboard.
+  void Heartbeat(1: i64 node, 2: StatsW stats) throws (1: AuthFailure auth, 2: RequestError bad)
   list<NodeW> ListNodes() throws (1: AuthFailure auth, 2: RequestError bad)
   // Issues a certificate from the cluster CA for the key of `request` (a PEM signing request)
   // naming `names` (the addresses the node is dialled at); only over TLS, from a head that

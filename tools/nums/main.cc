@@ -1,8 +1,8 @@
 // nums: start, inspect and stop the daemons of a cluster.
 //
 //   nums start --head [--port P] [--bind ADDR] [--token-file F [--keep-token]]
-//              [--metrics-port P] [--foreground] [--tls [--tls-name N]... | --tls-ca F
-//              --tls-cert F --tls-key F]
+//              [--metrics-port P] [--dashboard-port P] [--foreground]
+//              [--tls [--tls-name N]... | --tls-ca F --tls-cert F --tls-key F]
 //   nums start --address HOST:P --token-file F [--cores N] [--memory SIZE] [--spill-dir DIR]
 //              [--metrics-port P] [--foreground] [--tls [--tls-ca F] [--tls-cert F --tls-key F]]
 //   nums status | nums stop  [--tls [--tls-ca F]]
@@ -61,8 +61,9 @@ struct Options {
   std::string token_file;
   std::string bind = "127.0.0.1";
   std::string advertise;
-  int port = -1;         // -1: 7700 for a head, a free port for a node
-  int metrics_port = 0;  // 0: no metrics page
+  int port = -1;           // -1: 7700 for a head, a free port for a node
+  int metrics_port = 0;    // 0: no metrics page
+  int dashboard_port = 0;  // head: 0: no dashboard
   int64_t cores = 0;
   std::string memory;  // "256MiB", "2G", "1048576"; empty: most of the machine's memory
   std::string spill_dir;
@@ -299,6 +300,17 @@ int MetricsPort(const Options& o) {
   return o.metrics_port == 0 ? -1 : o.metrics_port;
 }
 
+// --dashboard-port as the head takes it: -1 (none) for 0.
+int DashboardPort(const Options& o) {
+  if (o.dashboard_port < 0 || o.dashboard_port > 65535) {
+    throw ClusterError("--dashboard-port " + std::to_string(o.dashboard_port) + " is not a port");
+  }
+  return o.dashboard_port == 0 ? -1 : o.dashboard_port;
+}
+
+// The dashboard's current one-time login link (mode 0600, like the token).
+std::string DashboardUrlPath(const Options& o) { return (StateDir(o) / "dashboard.url").string(); }
+
 int RunHead(const Options& o) {
   const fs::path state = StateDir(o);
   EnsureStateDir(o);
@@ -318,15 +330,22 @@ int RunHead(const Options& o) {
                                                   .limits = LimitsFromEnvironment(),
                                                   .metrics_port = MetricsPort(o),
                                                   .tls = tls,
-                                                  .tls_ca_key_file = ca_key_file});
+                                                  .tls_ca_key_file = ca_key_file,
+                                                  .dashboard_port = DashboardPort(o),
+                                                  .dashboard_login_file = DashboardUrlPath(o)});
   PidFile pid(state / "pids", "head");
   const std::string address = host + ":" + std::to_string(head->port());
   WriteAtomically(state / "head.addr", address + "\n", 0644);
   Log().info("head ready at {}; token in {}", address, token_path.string());
+  if (head->dashboard_port() >= 0) {
+    Log().info("dashboard on port {}; one-time login link in {}", head->dashboard_port(),
+               DashboardUrlPath(o));
+  }
   ServeUntilStopped(*head);
   head->StopNodes();
   std::error_code ec;
   fs::remove(state / "head.addr", ec);
+  fs::remove(DashboardUrlPath(o), ec);
   Log().info("head stopped");
   return 0;
 }
@@ -470,6 +489,8 @@ int Start(const Options& o, int argc, char** argv) {
     throw ValueError("nums start needs exactly one of --head or --address HOST:PORT");
   }
   if (o.keep_token && !o.head) throw ValueError("--keep-token is for a head (--head)");
+  if (o.dashboard_port != 0 && !o.head) throw ValueError("--dashboard-port is for a head (--head)");
+  DashboardPort(o);  // a bad port fails here rather than in the daemon's log
   const fs::path pids = StateDir(o) / "pids";
   if (o.head) {
     // A second head would overwrite the running one's head.addr and (without --keep-token) token.
@@ -484,6 +505,7 @@ int Start(const Options& o, int argc, char** argv) {
     if (o.foreground) return RunHead(o);
     std::error_code ec;
     fs::remove(StateDir(o) / "head.addr", ec);
+    fs::remove(DashboardUrlPath(o), ec);
     SpawnDaemon(o, argc, argv, "head", [&](pid_t pid) {
       return fs::exists(pids / ("head." + std::to_string(pid))) &&
              fs::exists(StateDir(o) / "head.addr");
@@ -503,6 +525,13 @@ int Start(const Options& o, int argc, char** argv) {
       std::cout << "TLS:           every connection; copy " << ca
                 << " with the token: nodes take --tls --tls-ca " << ca
                 << ", drivers .tls_ca (or $NUMS_TLS_CA), nums status/stop --tls\n";
+    }
+    if (std::ifstream url(DashboardUrlPath(o)); o.dashboard_port != 0 && url) {
+      std::string link;
+      std::getline(url, link);
+      std::cout << "dashboard:     " << link << "\n"
+                << "               (the link logs in once; the next one is in "
+                << DashboardUrlPath(o) << ", or log in with the token)\n";
     }
     return 0;
   }
@@ -653,6 +682,9 @@ int main(int argc, char** argv) {
   start->add_option("--metrics-port", o.metrics_port,
                     "serve Prometheus metrics at http://BIND:P/metrics, read-only and without "
                     "the token (default 0: off)");
+  start->add_option("--dashboard-port", o.dashboard_port,
+                    "head: serve the web dashboard at http://BIND:P/ behind a login with the "
+                    "token or the printed one-time link (default 0: off)");
   start->add_option("--advertise", o.advertise, "host peers dial for this node (default --bind)");
   start->add_option("--cores", o.cores, "node: worker threads (default: all cores)");
   start->add_option("--memory", o.memory,
