@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "engine/cluster/chunks.h"
+#include "engine/cluster/timeline_rpc.h"
 #include "engine/cluster/gen/Head.h"
 #include "engine/cluster/gen/Node.h"
 #include "engine/cluster/transport.h"
@@ -25,7 +26,8 @@ std::vector<wire::ObjectIdW> WireIds(const std::vector<ObjectId>& ids) {
 class ThriftNodeClient final : public NodeClient {
  public:
   ThriftNodeClient(const Member& m, std::string token, std::chrono::milliseconds io_timeout)
-      : first_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout),
+      : node_(m.id),
+        first_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout),
         second_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout) {}
 
   void SubmitTasks(const std::vector<const TaskRecord*>& tasks) override {
@@ -120,6 +122,12 @@ class ThriftNodeClient final : public NodeClient {
     });
   }
 
+  TraceSnapshot Timeline(int64_t since, std::optional<bool> record) override {
+    return FetchTimeline(node_, since, record, [&](int64_t s, int8_t r, wire::TimelineW& page) {
+      OnFirst("Node.Timeline", [&](wire::NodeClient& c) { c.Timeline(page, s, r); });
+    });
+  }
+
   void Reconnect() override {
     {
       std::lock_guard lock(first_mu_);
@@ -141,6 +149,7 @@ class ThriftNodeClient final : public NodeClient {
     second_.Invoke(what, std::forward<Fn>(fn));
   }
 
+  const NodeId node_;
   std::mutex first_mu_;  // guards first_
   NodeConnection first_;
   std::mutex second_mu_;  // guards second_
