@@ -216,9 +216,9 @@ NDArray BlockArray::get() const {
   const size_t group = progress.enabled() ? std::max<size_t>(1, refs.size() / 20) : refs.size();
   for (size_t first = 0; first < refs.size(); first += group) {
     const size_t last = std::min(refs.size(), first + group);
-    const auto blocks = impl_->ctx->runtime->Get(std::vector<engine::ObjectRef>(
-        refs.begin() + static_cast<std::ptrdiff_t>(first),
-        refs.begin() + static_cast<std::ptrdiff_t>(last)));
+    const auto blocks = impl_->ctx->runtime->Get(
+        std::vector<engine::ObjectRef>(refs.begin() + static_cast<std::ptrdiff_t>(first),
+                                       refs.begin() + static_cast<std::ptrdiff_t>(last)));
     for (size_t k = first; k < last; ++k) {
       const engine::Block& b = blocks[k - first];
       const Shape e = g.entry(static_cast<int64_t>(k));

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "engine/cluster/chunks.h"
-#include "engine/cluster/timeline_rpc.h"
 #include "engine/cluster/gen/Head.h"
 #include "engine/cluster/gen/Node.h"
+#include "engine/cluster/timeline_rpc.h"
 #include "engine/cluster/transport.h"
 #include "engine/cluster/wire.h"
 

@@ -5,9 +5,9 @@
 #include <mutex>
 
 #include "engine/cluster/chunks.h"
-#include "engine/cluster/timeline_rpc.h"
 #include "engine/cluster/gen/Head.h"
 #include "engine/cluster/gen/Node.h"
+#include "engine/cluster/timeline_rpc.h"
 #include "engine/cluster/transport.h"
 #include "engine/cluster/wire.h"
 
