@@ -236,3 +236,19 @@ std::vector<NodeInfo> EmbeddedRuntime::Nodes() {
 }
 
 }  // namespace nums::engine
+
+namespace nums::engine {
+
+std::vector<NodeTimeline> EmbeddedRuntime::Timeline(const std::vector<int64_t>& since,
+                                                    std::optional<bool> record) {
+  std::vector<NodeTimeline> out;
+  for (const auto& node : nodes_) {
+    const auto i = static_cast<size_t>(node->id());
+    NodeTimeline t{node->id(), "embedded", node->trace().Since(i < since.size() ? since[i] : 0)};
+    if (record) node->trace().SetRecording(*record);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+}  // namespace nums::engine

@@ -36,6 +36,8 @@ class EmbeddedRuntime final : public Runtime, public ObjectSource {
   WaitResult Wait(const std::vector<ObjectRef>& refs, int64_t k, Timeout timeout = {}) override;
   void Free(const std::vector<ObjectRef>& refs) override;
   std::vector<NodeInfo> Nodes() override;
+  std::vector<NodeTimeline> Timeline(const std::vector<int64_t>& since,
+                                     std::optional<bool> record) override;
 
   /// Blocks until no node has a task queued or running.
   void WaitIdle();

@@ -1,6 +1,8 @@
 #include "engine/node.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "nums/errors.hpp"
@@ -50,6 +52,9 @@ Node::Node(NodeId id, int64_t threads, NodeMemory memory,
                  : std::make_unique<SpillDirectory>(memory.spill_root, memory.spill_name)),
       executor_(threads, &memory_) {
   pool_->SetReclaimer(high_water_, [this](int64_t need) { Reclaim(need); });
+  if (const char* on = std::getenv("NUMS_TIMELINE"); on != nullptr && std::strcmp(on, "1") == 0) {
+    trace_.SetRecording(true);
+  }
   retry_thread_ = std::thread([this] { IdleRetryLoop(); });
   if (store_.can_spill()) prefetch_thread_ = std::thread([this] { PrefetchLoop(); });
 }
@@ -416,6 +421,34 @@ void Node::Finished(int64_t reserved) {
   if (any_parked_.load()) WakeParked();
 }
 
+void Node::RecordTask(const PendingTask& p, std::chrono::steady_clock::time_point started,
+                      const std::vector<Block>& outputs, bool failed) {
+  const TaskRecord& t = *p.task;
+  TaskEvent e;
+  e.name = t.name;
+  e.kernel = t.kernel;
+  e.node = id_;
+  e.thread = TaskTrace::ThreadId();
+  // The steady clock timed the task; the system clock places it, so other processes line up.
+  e.end_ns = TaskTrace::NowNs();
+  e.start_ns = e.end_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::steady_clock::now() - started)
+                              .count();
+  for (const auto& arg : t.args) {
+    if (const auto* obj = std::get_if<ObjectArg>(&arg)) e.inputs.push_back(obj->id);
+  }
+  for (size_t i = 0; i < p.inputs.size(); ++i) {
+    const int64_t bytes = p.inputs[i].buffer() ? p.inputs[i].nbytes() : 0;
+    e.input_bytes += bytes;
+    if (p.local[i].IsNil()) e.remote_bytes += bytes;
+  }
+  if (!failed) {
+    for (const Block& o : outputs) e.output_bytes += o.buffer() ? o.nbytes() : 0;
+  }
+  e.failed = failed;
+  trace_.Record(std::move(e));
+}
+
 void Node::Execute(std::shared_ptr<PendingTask> pending) {
   const auto started = std::chrono::steady_clock::now();
   PendingTask& p = *pending;
@@ -505,6 +538,8 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
   tasks_run_.fetch_add(1, std::memory_order_relaxed);
   if (error) tasks_failed_.fetch_add(1, std::memory_order_relaxed);
   task_seconds_.Observe(std::chrono::steady_clock::now() - started);
+  // Before the outputs are sealed: whoever sees a result finds its task in the timeline.
+  if (trace_.recording()) RecordTask(p, started, outputs, error != nullptr);
   // Inputs are released before outputs are sealed, so a waiter that sees the result also sees the
   // inputs' memory accounted as freed.
   if (pinned) {

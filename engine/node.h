@@ -26,6 +26,7 @@
 #include "engine/object_store.h"
 #include "engine/recent_errors.h"
 #include "engine/task.h"
+#include "engine/timeline.h"
 
 namespace nums::engine {
 
@@ -98,6 +99,9 @@ class Node {
   int64_t tasks_running() const { return running_.load(std::memory_order_relaxed); }
   /// How long each task run here took, from the start of its execution to its sealed outputs.
   const LatencyHistogram& task_seconds() const { return task_seconds_; }
+  /// The tasks run here while recording was on (one event per task counted in tasks_run()).
+  /// Recording starts on when the environment has NUMS_TIMELINE=1.
+  TaskTrace& trace() { return trace_; }
   /// Declared outputs that a kernel did not make (a wrong declaration), and tasks run that
   /// declared none yet made new blocks: what keeps admission from knowing a task's bytes ahead.
   /// Tasks waiting for memory now.
@@ -130,6 +134,9 @@ class Node {
   /// The pool's reclaimer: spills before an allocation crosses the high-water mark; throws
   /// OutOfMemoryError when the allocation would pass the capacity even so.
   void Reclaim(int64_t need);
+  /// Adds the finished task to the timeline (recording is on).
+  void RecordTask(const PendingTask& p, std::chrono::steady_clock::time_point started,
+                  const std::vector<Block>& outputs, bool failed);
   /// A task that was admitted has finished: returns its reservation, wakes parked tasks.
   void Finished(int64_t reserved);
   int64_t Over(int64_t need) const;
@@ -183,6 +190,7 @@ class Node {
   std::atomic<int64_t> tasks_submitted_{0};
   LatencyHistogram task_seconds_;
   RecentErrors recent_errors_;
+  TaskTrace trace_;
   std::atomic<int64_t> unclaimed_outputs_{0};
   std::atomic<int64_t> undeclared_tasks_{0};
   std::atomic<int64_t> net_in_{0};

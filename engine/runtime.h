@@ -11,6 +11,8 @@
 #include "engine/block.h"
 #include "engine/object_ref.h"
 #include "engine/task.h"
+#include "engine/timeline.h"
+#include "nums/errors.hpp"
 
 namespace nums::engine {
 
@@ -59,6 +61,17 @@ class Runtime {
   virtual std::vector<NodeInfo> Nodes() = 0;
   /// The node that holds the object now: where it was made unless it was recomputed elsewhere.
   virtual NodeId Location(const ObjectRef& ref) { return ref.node(); }
+
+  /// Every node's recorded tasks from seq `since[node]` on (0 where `since` is shorter: all
+  /// kept), then recording turned on or off on every node as `record` says (nullopt: left as
+  /// it is); each snapshot's `recording` is the state before. Lost nodes are left out.
+  /// ClusterError where the runtime keeps no timeline.
+  virtual std::vector<NodeTimeline> Timeline(const std::vector<int64_t>& since,
+                                             std::optional<bool> record) {
+    (void)since;
+    (void)record;
+    throw ClusterError("timeline: this runtime records no tasks");
+  }
 
   /// Until the matching EndBatch, Submit may hold tasks back and send those of one node in one
   /// message; EndBatch sends what is held and raises what sending it raised (ClusterError for an

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "nums/progress.hpp"
 #include "src/array_impl.h"
 #include "src/checked.h"
 #include "src/kernels/cpu/kernels.h"
@@ -196,18 +197,37 @@ std::vector<int64_t> BlockArray::block_nodes() const {
   return nodes;
 }
 
+namespace {
+// get() of at least this many bytes shows a progress bar on a terminal.
+constexpr int64_t kProgressGetBytes = int64_t{256} << 20;
+}  // namespace
+
 NDArray BlockArray::get() const {
   const ArrayGrid& g = impl_->grid;
   engine::Block out = engine::Block::Allocate(g.dtype(), g.shape());
-  const auto blocks = impl_->ctx->runtime->Get(impl_->blocks);
   const size_t nd = g.shape().size();
   const Shape ones(nd, 1), zeros(nd, 0);
-  for (size_t k = 0; k < blocks.size(); ++k) {
-    const Shape e = g.entry(static_cast<int64_t>(k));
-    const Shape off = g.block_offset(e);
-    kernels::CopyRegion(blocks[k], out, zeros.data(), ones.data(), blocks[k].shape().data(),
-                        off.data());
+  // A large gather on a terminal shows a bar: the blocks then come in a few groups instead of
+  // all at once, so that there is progress to show.
+  const auto& refs = impl_->blocks;
+  ProgressBar progress("get", out.nbytes() >= kProgressGetBytes ? out.nbytes() : 0,
+                       {.mode = out.nbytes() >= kProgressGetBytes ? ProgressOptions::Mode::kAuto
+                                                                  : ProgressOptions::Mode::kOff});
+  const size_t group = progress.enabled() ? std::max<size_t>(1, refs.size() / 20) : refs.size();
+  for (size_t first = 0; first < refs.size(); first += group) {
+    const size_t last = std::min(refs.size(), first + group);
+    const auto blocks = impl_->ctx->runtime->Get(
+        std::vector<engine::ObjectRef>(refs.begin() + static_cast<std::ptrdiff_t>(first),
+                                       refs.begin() + static_cast<std::ptrdiff_t>(last)));
+    for (size_t k = first; k < last; ++k) {
+      const engine::Block& b = blocks[k - first];
+      const Shape e = g.entry(static_cast<int64_t>(k));
+      const Shape off = g.block_offset(e);
+      kernels::CopyRegion(b, out, zeros.data(), ones.data(), b.shape().data(), off.data());
+      progress.advance(b.nbytes());
+    }
   }
+  progress.finish();
   auto buffer = out.buffer();
   void* data = buffer ? static_cast<void*>(buffer->data()) : nullptr;
   return NDArray(g.dtype(), g.shape(), std::move(buffer), data);

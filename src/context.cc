@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 
@@ -77,6 +78,10 @@ std::shared_ptr<const engine::KernelRegistry> DefaultKernels() {
 
 Context init(const InitOptions& options) {
   auto impl = options.address.empty() ? start_embedded(options) : connect_cluster(options);
+  if (options.timeline) {  // from past the end: only turns recording on, fetches nothing
+    impl->runtime->Timeline(std::vector<int64_t>(static_cast<size_t>(impl->num_nodes), INT64_MAX),
+                            true);
+  }
   std::lock_guard lock(current_mu);
   current_ctx = impl;
   initialised = true;

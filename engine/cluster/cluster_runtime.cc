@@ -337,6 +337,23 @@ void ClusterRuntime::Free(const std::vector<ObjectRef>& refs) {
   }
 }
 
+std::vector<NodeTimeline> ClusterRuntime::Timeline(const std::vector<int64_t>& since,
+                                                   std::optional<bool> record) {
+  std::vector<NodeTimeline> out;
+  for (const Member& n : nodes_->List()) {
+    if (n.id < 0 || n.id >= nodes_->size() || nodes_->IsLost(n.id)) continue;
+    const auto i = static_cast<size_t>(n.id);
+    const int64_t from = i < since.size() ? since[i] : 0;
+    try {
+      out.push_back({n.id, n.host + ":" + std::to_string(n.port),
+                     nodes_->Call(n.id, [&](NodeClient& c) { return c.Timeline(from, record); })});
+    } catch (const NodeLostError& e) {
+      Log().warn("Node.Timeline: {}", e.what());
+    }
+  }
+  return out;
+}
+
 std::vector<NodeInfo> ClusterRuntime::Nodes() {
   std::vector<NodeInfo> out;
   for (const Member& n : nodes_->List()) {

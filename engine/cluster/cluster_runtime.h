@@ -57,6 +57,9 @@ class ClusterRuntime : public Runtime {
   /// (the head only holds membership: work goes on without it).
   std::vector<NodeInfo> Nodes() override;
   NodeId Location(const ObjectRef& ref) override;
+  /// Asks each node that is not lost, one after another.
+  std::vector<NodeTimeline> Timeline(const std::vector<int64_t>& since,
+                                     std::optional<bool> record) override;
   /// Within a batch, tasks are held per node and sent in one SubmitTasks per node: when the
   /// batch ends, when a task reads what a held task of another node makes, and every
   /// TaskBatcher::kMaxHeldTasks tasks.

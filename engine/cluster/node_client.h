@@ -12,6 +12,8 @@
 
 #include "engine/object_store.h"
 #include "engine/task.h"
+#include "engine/timeline.h"
+#include "nums/errors.hpp"
 
 namespace nums::engine::cluster {
 
@@ -64,6 +66,13 @@ class NodeClient {
   virtual void Ping() = 0;
   /// Renews driver session `session`'s lease for `ttl`; ClusterError once it has ended there.
   virtual void KeepAlive(uint64_t session, std::chrono::milliseconds ttl) = 0;
+  /// The node's timeline from seq `since` on (TaskTrace::Since), then recording turned on or
+  /// off as `record` says (nullopt: left as it is). ClusterError where the node has none.
+  virtual TraceSnapshot Timeline(int64_t since, std::optional<bool> record) {
+    (void)since;
+    (void)record;
+    throw ClusterError("Node.Timeline: this node client keeps no timeline");
+  }
   /// Drops the connection: the next call dials the node's address afresh, reaching the process
   /// that serves it now (the node restarted).
   virtual void Reconnect() = 0;

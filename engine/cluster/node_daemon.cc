@@ -8,6 +8,7 @@
 #include "engine/cluster/chunks.h"
 #include "engine/cluster/gen/Head.h"
 #include "engine/cluster/gen/Node.h"
+#include "engine/cluster/timeline_rpc.h"
 #include "engine/cluster/transport.h"
 #include "engine/cluster/wire.h"
 
@@ -327,6 +328,11 @@ class NodeDaemon::Handler final : public wire::NodeIf {
 
   void Ping() override {
     Serve("Node.Ping", [&] { session_.Require("Node.Ping"); });
+  }
+
+  void Timeline(wire::TimelineW& out, int64_t since, int8_t recording) override {
+    Checked("Node.Timeline",
+            [&] { ServeTimeline(daemon_->node_->trace(), since, recording, out); });
   }
 
   void KeepAlive(int64_t session, int32_t lease_ms) override {

@@ -7,6 +7,7 @@
 #include "engine/cluster/chunks.h"
 #include "engine/cluster/gen/Head.h"
 #include "engine/cluster/gen/Node.h"
+#include "engine/cluster/timeline_rpc.h"
 #include "engine/cluster/transport.h"
 #include "engine/cluster/wire.h"
 
@@ -26,7 +27,8 @@ class ThriftNodeClient final : public NodeClient {
  public:
   ThriftNodeClient(const Member& m, std::string token, std::chrono::milliseconds io_timeout,
                    const std::shared_ptr<const TlsClient>& tls)
-      : first_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout, tls),
+      : node_(m.id),
+        first_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout, tls),
         second_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout, tls) {}
 
   void SubmitTasks(const std::vector<const TaskRecord*>& tasks) override {
@@ -121,6 +123,12 @@ class ThriftNodeClient final : public NodeClient {
     });
   }
 
+  TraceSnapshot Timeline(int64_t since, std::optional<bool> record) override {
+    return FetchTimeline(node_, since, record, [&](int64_t s, int8_t r, wire::TimelineW& page) {
+      OnFirst("Node.Timeline", [&](wire::NodeClient& c) { c.Timeline(page, s, r); });
+    });
+  }
+
   void Reconnect() override {
     {
       std::lock_guard lock(first_mu_);
@@ -142,6 +150,7 @@ class ThriftNodeClient final : public NodeClient {
     second_.Invoke(what, std::forward<Fn>(fn));
   }
 
+  const NodeId node_;
   std::mutex first_mu_;  // guards first_
   NodeConnection first_;
   std::mutex second_mu_;  // guards second_

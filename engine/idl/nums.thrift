@@ -128,6 +128,30 @@ struct StatsW {
   14: list<SessionUsageW> sessions
 }
 
+// One task as a node ran it (engine TaskEvent); times in ns of the node's system clock.
+struct TaskEventW {
+  1: i64 seq
+  2: string name
+  3: string kernel
+  4: i64 thread
+  5: i64 start_ns
+  6: i64 end_ns
+  7: list<ObjectIdW> inputs
+  8: i64 input_bytes
+  9: i64 remote_bytes
+  10: i64 output_bytes
+  11: bool failed
+}
+
+// A page of a node's timeline (engine TraceSnapshot); `more`: ask again from `next_seq`.
+struct TimelineW {
+  1: list<TaskEventW> events
+  2: i64 next_seq
+  3: i64 dropped
+  4: bool recording
+  5: bool more
+}
+
 exception AuthFailure {
   1: string message
 }
@@ -179,4 +203,8 @@ service Node {
   void KeepAlive(1: i64 session, 2: i32 lease_ms) throws (1: AuthFailure auth, 2: RequestError bad)
   void Ping() throws (1: AuthFailure auth)
   oneway void Shutdown()
+  // The tasks this node recorded from seq `since` on, a page at a time; then `recording` 1
+  // turns recording on, 0 off, -1 leaves it (`recording` in the reply: before the change).
+  TimelineW Timeline(1: i64 since, 2: i8 recording)
+      throws (1: AuthFailure auth, 2: RequestError bad)
 }

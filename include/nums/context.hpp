@@ -31,6 +31,10 @@ struct InitOptions {
   int64_t memory = 0;
   /// embedded: where objects spill; empty: $NUMS_HOME/spill, else ~/.nums/spill.
   std::string spill_dir{};
+  /// Record every task from the start, for Context::timeline (as NUMS_TIMELINE=1 in the
+  /// environment of the process that runs the nodes does); on a running cluster this turns
+  /// recording on at every node.
+  bool timeline = false;
 };
 
 /// One node as the driver sees it.
@@ -50,6 +54,33 @@ struct NodeStatus {
   int64_t restore_bytes_total = 0;  ///< bytes it read back from them
 };
 
+/// What a timeline file received.
+struct TimelineSummary {
+  int64_t events = 0;   ///< tasks written
+  int64_t dropped = 0;  ///< tasks the nodes recorded but no longer kept (their rings overflowed)
+  int64_t nodes = 0;    ///< nodes that answered
+};
+
+/// The tasks run from Context::start_timeline() on, until save(). Move-only. If it is dropped
+/// unsaved, recording is put back as it was and nothing is written.
+class TimelineRecording {
+ public:
+  struct State;
+  explicit TimelineRecording(std::unique_ptr<State> state);
+  TimelineRecording(TimelineRecording&&) noexcept;
+  TimelineRecording& operator=(TimelineRecording&&) noexcept;
+  ~TimelineRecording();
+
+  /// Writes the tasks every node ran since start_timeline() to `path` as Chrome trace-event
+  /// JSON (open it in ui.perfetto.dev or chrome://tracing) and puts recording back as it was.
+  /// Tasks still running are not in it: get() the results first. Throws IOError when the file
+  /// cannot be written, ValueError when save() was called already.
+  TimelineSummary save(const std::string& path);
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
 /// A handle to a running cluster; cheap to copy. The cluster stops when the last copy (and the
 /// last array made with it) is gone.
 class Context {
@@ -65,6 +96,21 @@ class Context {
   /// for an unknown name.
   void set_placement(const std::string& policy);
   std::string placement() const;
+
+  /// Timeline: each node records the tasks it runs (name, node, thread, start and end, input
+  /// ids and bytes, bytes pulled from other nodes, output bytes) while recording is on, in a ring
+  /// of its own that keeps the last 100,000; recording is off unless InitOptions::timeline,
+  /// NUMS_TIMELINE=1 or start_timeline() turns it on. Times come from each node's system
+  /// clock: processes on one machine line up exactly; on several machines the clocks are used
+  /// as they are (keep them in sync with NTP).
+  ///
+  /// Writes every task the nodes still keep to `path` as Chrome trace-event JSON ("X" events,
+  /// ts/dur in microseconds, pid = node, tid = thread). Throws IOError when it cannot be written.
+  TimelineSummary timeline(const std::string& path) const;
+  /// Turns recording on at every node for the code that follows, until the recording's save():
+  ///   auto t = ctx.start_timeline();  ...;  t.save("trace.json");
+  [[nodiscard]] TimelineRecording start_timeline() const;
+
   const std::shared_ptr<Impl>& impl() const { return impl_; }
 
  private:

@@ -15,5 +15,6 @@
 #include "nums/math.hpp"
 #include "nums/models.hpp"
 #include "nums/ndarray.hpp"
+#include "nums/progress.hpp"
 #include "nums/random.hpp"
 #include "nums/shape.hpp"

@@ -9,6 +9,7 @@
 #include <deque>
 #include <iostream>
 
+#include "nums/progress.hpp"
 #include "src/models/glm.h"
 
 namespace nums::models::detail {
@@ -100,11 +101,19 @@ constexpr size_t kLbfgsMemory = 10;
 class Fitter {
  public:
   Fitter(const RowData& data, GlmFamily family, const GLMOptions& options, const char* model)
-      : f_(data, family, options), options_(options), model_(model), last_(Clock::now()) {}
+      : f_(data, family, options),
+        options_(options),
+        model_(model),
+        last_(Clock::now()),
+        // Verbose lines and a bar would overwrite each other.
+        progress_(std::string(model) + " " + options.solver, options.max_iter,
+                  {.mode = options.verbose ? ProgressOptions::Mode::kOff
+                                           : ProgressOptions::Mode::kAuto}) {}
 
   GlmFit run() {
-    if (options_.solver == "lbfgs") return lbfgs();
-    return newton(options_.solver == "irls");
+    GlmFit fit = options_.solver == "lbfgs" ? lbfgs() : newton(options_.solver == "irls");
+    progress_.finish();
+    return fit;
   }
 
  private:
@@ -120,6 +129,7 @@ class Fitter {
                 << info.loss << ", max|grad| " << info.grad_norm << ", " << info.seconds << " s\n";
     }
     fit_.history.push_back(info);
+    progress_.set(iteration);
   }
 
   // Newton on the full step with backtracking, or (irls) the weighted normal equations for the
@@ -226,6 +236,7 @@ class Fitter {
   const GLMOptions& options_;
   const char* model_;
   Clock::time_point last_;
+  ProgressBar progress_;  // iterations of max_iter, on a terminal
   int64_t passes_seen_ = 0;
   GlmFit fit_;
 };

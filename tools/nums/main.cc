@@ -43,6 +43,8 @@
 #include "nums/io.hpp"
 #include "optimizer/simulator/simulate.h"
 #include "src/context_impl.h"
+#include "tools/nums/microbenchmark.h"
+#include "tools/nums/timeline_command.h"
 
 extern char** environ;
 
@@ -745,6 +747,14 @@ int main(int argc, char** argv) {
   convert->add_flag("--tls", o.tls, "connect over TLS");
   convert->add_option("--tls-ca", o.tls_ca,
                       "the cluster CA (default $NUMS_TLS_CA, else STATE_DIR/tls/ca.pem)");
+  nums::tools::TimelineCommandOptions timeline_options;
+  CLI::App* timeline = nums::tools::AddTimelineCommand(app, timeline_options);
+  nums::tools::MicrobenchmarkOptions bench_options;
+  CLI::App* bench = nums::tools::AddMicrobenchmarkCommand(app, bench_options);
+  for (CLI::App* sub : {timeline, bench}) {
+    sub->add_option("--address", o.address, "HOST:PORT of the head (default STATE_DIR/head.addr)");
+    sub->add_option("--token-file", o.token_file, "cluster token (default STATE_DIR/token)");
+  }
   CLI11_PARSE(app, argc, argv);
   if (simulate->parsed())
     return nums::optimizer::sim::RunCommand(sim_options, std::cout, std::cerr);
@@ -753,6 +763,15 @@ int main(int argc, char** argv) {
     if (start->parsed()) return nums::tools::Start(o, argc, argv);
     if (status->parsed()) return nums::tools::Status(o);
     if (convert->parsed()) return nums::tools::Convert(o, convert_options);
+    if (timeline->parsed()) {
+      return nums::tools::RunTimelineCommand(timeline_options, nums::tools::HeadAddress(o),
+                                             nums::tools::TokenPath(o).string(), std::cout);
+    }
+    if (bench->parsed()) {
+      return nums::tools::RunMicrobenchmarkCommand(
+          bench_options, nums::tools::ParseBytes(bench_options.bytes, "--bytes"),
+          nums::tools::HeadAddress(o), nums::tools::TokenPath(o).string(), std::cout);
+    }
     return nums::tools::Stop(o);
   } catch (const std::exception& e) {
     std::cerr << "nums: " << e.what() << "\n";
