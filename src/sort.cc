@@ -6,9 +6,9 @@
 //   2. on n_0: splitters s_1 <= .. <= s_{p-1}, quantiles of the union of the S_i;
 //   3. on n_i: x_i cut into pieces x_{i,r} = {e in x_i : s_r <= key(e) < s_{r+1}}, in index
 //      order, plus the piece sizes c_{i,r} (the only thing the driver waits for);
-//   4. bucket r = x_{0,r} ++ .. ++ x_{k-1,r} sorted stably by one task on the node that holds
-//      most of the output positions [sum_{q<r} L_q, sum_{q<=r} L_q), L_q = sum_i c_{i,q}; it
-//      pulls its pieces from the nodes of the x_i, node to node;
+//   4. bucket r = x_{0,r} ++ .. ++ x_{k-1,r} (L_r = sum_i c_{i,r} elements) sorted stably by one
+//      task on the node of block r (p <= k, so buckets spread as blocks do); it pulls its pieces
+//      from the nodes of the x_i, node to node;
 //   5. the sorted buckets joined into blocks of x's block shape (tasks placed by the optimizer).
 // Ties keep index order: pieces of a bucket are joined in block order, each in index order, and
 // the bucket sort is stable; so every sort here is stable.
@@ -103,17 +103,16 @@ SortOutput sort_1d(const BlockArray& keys, const BlockArray* payload_in, const S
   // 4: each bucket sorted near where its output goes.
   const ArrayGrid value_grid({n}, keys.block_shape(), keys.dtype());
   const ArrayGrid payload_grid({n}, keys.block_shape(), DType::kInt64);
-  const int64_t block_len = std::max<int64_t>(1, value_grid.block_shape()[0]);
   std::vector<std::vector<ObjectRef>> value_slabs(static_cast<size_t>(p)),
       payload_slabs(static_cast<size_t>(p));
-  int64_t start = 0;
   for (int64_t r = 0; r < p; ++r) {
     const auto rr = static_cast<size_t>(r);
     const int64_t len = lengths[rr];
     value_slabs[rr].resize(1);
     payload_slabs[rr].resize(1);
     if (len == 0) continue;
-    const int64_t node = home_node(ctx, value_grid, {(start + len / 2) / block_len});
+    // Bucket r on block r's node: buckets spread over the nodes as blocks are (p <= k).
+    const int64_t node = home_node(ctx, value_grid, {r});
     std::vector<TaskArg> args = std::move(value_pieces[rr]);
     if (has_payload) args.insert(args.end(), payload_pieces[rr].begin(), payload_pieces[rr].end());
     args.insert(args.end(), {descending, merge, Scalar{has_payload}, Scalar{spec.want_values},
@@ -125,7 +124,6 @@ SortOutput sort_1d(const BlockArray& keys, const BlockArray* payload_in, const S
         submit_n(ctx, "sort.bucket", std::move(args), node, static_cast<int64_t>(out.size()), out);
     if (spec.want_values) value_slabs[rr][0] = sorted[0];
     if (spec.want_payload) payload_slabs[rr][0] = sorted.back();
-    start += len;
   }
 
   // 5: buckets joined into the output's blocks.
