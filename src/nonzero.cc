@@ -17,8 +17,7 @@ BlockArray flatnonzero(const BlockArray& x) {
   const BlockArray flat = x.ndim() == 1 ? x : x.reshape({x.size()});
   if (flat.size() == 0) return zeros({0}, DType::kInt64);
   const BlockArray mask = flat != 0;
-  const BlockArray positions =
-      arange(0, flat.size(), 1, DType::kInt64, mask.block_shape());
+  const BlockArray positions = arange(0, flat.size(), 1, DType::kInt64, mask.block_shape());
   return positions(mask);
 }
 
@@ -30,7 +29,7 @@ std::vector<BlockArray> nonzero(const BlockArray& x) {
   const BlockArray flat = flatnonzero(x);
   if (x.ndim() == 1) return {flat};
   std::vector<BlockArray> out;
-  int64_t stride = x.size() == 0 ? 0 : x.size();
+  int64_t stride = x.size();
   for (int64_t d = 0; d < x.ndim(); ++d) {
     const int64_t len = x.shape()[static_cast<size_t>(d)];
     if (flat.size() == 0) {

@@ -43,8 +43,8 @@ BlockArray searchsorted(const BlockArray& sorted, const BlockArray& values,
       const int64_t alen = ain.grid.block_shape_at(ain.grid.entry(j))[0];
       const optimizer::OpId aleaf = plan.Leaf({ain.blocks[static_cast<size_t>(j)]}, alen * item);
       const detail::StepFn count = [&ctx, out, right](const auto& in, int64_t node) {
-        return detail::Refs{detail::submit(ctx, "sort.search_count",
-                                           {(*in[0])[0], (*in[1])[0], right}, node, out)};
+        return detail::Refs{
+            detail::submit(ctx, "sort.search_count", {(*in[0])[0], (*in[1])[0], right}, node, out)};
       };
       partials.push_back(plan.Binary(vleaf, aleaf, out.nbytes(), count, "searchsorted"));
     }

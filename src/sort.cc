@@ -63,11 +63,11 @@ SortOutput sort_1d(const BlockArray& keys, const BlockArray* payload_in, const S
   std::vector<TaskArg> samples;
   for (int64_t i = 0; p > 1 && i < k; ++i) {
     const int64_t len = grid.block_shape_at(grid.entry(i))[0];
-    samples.emplace_back(submit(ctx, "sort.sample",
-                                {in.blocks[static_cast<size_t>(i)], descending, merge,
-                                 int_scalar(kSamplePerBlock)},
-                                nodes[static_cast<size_t>(i)],
-                                engine::OutputSpec{DType::kInt64, {std::min(len, kSamplePerBlock)}}));
+    samples.emplace_back(
+        submit(ctx, "sort.sample",
+               {in.blocks[static_cast<size_t>(i)], descending, merge, int_scalar(kSamplePerBlock)},
+               nodes[static_cast<size_t>(i)],
+               engine::OutputSpec{DType::kInt64, {std::min(len, kSamplePerBlock)}}));
   }
   samples.emplace_back(int_scalar(p));
   const ObjectRef splitters = submit(ctx, "sort.splitters", std::move(samples), nodes[0],
@@ -84,8 +84,8 @@ SortOutput sort_1d(const BlockArray& keys, const BlockArray* payload_in, const S
     if (spec.payload == SortSpec::Payload::kArray) args.emplace_back(payload.impl()->blocks[b]);
     args.insert(args.end(), {descending, merge, int_scalar(static_cast<int64_t>(spec.payload)),
                              int_scalar(offset)});
-    std::vector<ObjectRef> outs = submit_n(ctx, "sort.partition", std::move(args), nodes[b],
-                                           1 + p * (has_payload ? 2 : 1));
+    std::vector<ObjectRef> outs =
+        submit_n(ctx, "sort.partition", std::move(args), nodes[b], 1 + p * (has_payload ? 2 : 1));
     counts.push_back(outs[0]);
     for (int64_t r = 0; r < p; ++r) {
       value_pieces[static_cast<size_t>(r)].emplace_back(outs[static_cast<size_t>(1 + r)]);

@@ -15,8 +15,8 @@
 
 namespace nums {
 
-UniqueResult unique(const BlockArray& x, bool return_index, bool return_inverse,
-                    bool return_counts, bool equal_nan) {
+UniqueResult unique(const BlockArray& x, bool return_index, bool return_inverse, bool return_counts,
+                    bool equal_nan) {
   const BlockArray flat = x.ndim() == 1 ? x : x.reshape({x.size()});
   const int64_t n = flat.size();
   UniqueResult r;

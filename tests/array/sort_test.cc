@@ -22,9 +22,17 @@ class SortTest : public testing::OnNodes {};
 // Odd shapes, edge blocks on every axis, 1-d arrays of several blocks (the sample sort, with
 // fewer and more blocks than buckets), one block, 0-d and empty.
 const std::vector<Layout> kLayouts = {
-    {{11}, {4}},       {{37}, {5}},    {{400}, {13}},   {{7, 5}, {3, 2}},
-    {{4, 6, 5}, {3, 4, 2}}, {{3, 4}, {3, 4}}, {{9, 1, 3}, {2, 1, 2}}, {{}, {}},
-    {{0, 4}, {1, 2}}, {{5, 0}, {2, 1}}, {{0}, {3}},
+    {{11}, {4}},
+    {{37}, {5}},
+    {{400}, {13}},
+    {{7, 5}, {3, 2}},
+    {{4, 6, 5}, {3, 4, 2}},
+    {{3, 4}, {3, 4}},
+    {{9, 1, 3}, {2, 1, 2}},
+    {{}, {}},
+    {{0, 4}, {1, 2}},
+    {{5, 0}, {2, 1}},
+    {{0}, {3}},
 };
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -210,8 +218,7 @@ TEST_P(SortTest, UniqueMatchesAReference) {
         // from_vector takes an empty shape as 1-d: reshape to x's shape (0-d included).
         EXPECT_ARRAY_EQ(got.inverse.get(), NDArray::from_vector(want.inverse).reshape(l.shape));
         // Without indices or the inverse the values come from a values-only sort.
-        EXPECT_ARRAY_EQ(unique(x, false, false, false, equal_nan).values.get(),
-                        got.values.get());
+        EXPECT_ARRAY_EQ(unique(x, false, false, false, equal_nan).values.get(), got.values.get());
       }
     }
   }
@@ -261,17 +268,19 @@ TEST_P(SortTest, SearchsortedMatchesAReference) {
   }
   // Mixed dtypes compare in their result type; 0-d and empty values.
   const BlockArray ai = from_ndarray(NDArray::from_vector<int32_t>({1, 3, 5, 7}), {3});
-  EXPECT_ARRAY_EQ(searchsorted(ai, from_ndarray(NDArray::from_vector<double>({3.5, 0.5, 7})))
-                      .get(),
+  EXPECT_ARRAY_EQ(searchsorted(ai, from_ndarray(NDArray::from_vector<double>({3.5, 0.5, 7}))).get(),
                   NDArray::from_vector<int64_t>({2, 0, 3}));
   EXPECT_EQ(searchsorted(ai, from_ndarray(NDArray::scalar<int64_t>(5)), "right").item<int64_t>(),
             3);
   EXPECT_EQ(searchsorted(ai, zeros({0}, int32)).shape(), Shape{0});
-  EXPECT_ARRAY_EQ(searchsorted(zeros({0}), from_ndarray(NDArray::from_vector<double>({1, 2})))
-                      .get(),
-                  NDArray::from_vector<int64_t>({0, 0}));
+  EXPECT_ARRAY_EQ(
+      searchsorted(zeros({0}), from_ndarray(NDArray::from_vector<double>({1, 2}))).get(),
+      NDArray::from_vector<int64_t>({0, 0}));
   testing::ExpectThrowWith<ValueError>(
-      [&] { (void)searchsorted(zeros({2, 2}), zeros({2})); }, {"1-d", "(2, 2)"});
+      [&] {
+        (void)searchsorted(zeros({2, 2}), zeros({2}));
+      },
+      {"1-d", "(2, 2)"});
   testing::ExpectThrowWith<ValueError>([&] { (void)searchsorted(ai, ai, "middle"); },
                                        {"side", "middle"});
 }
@@ -313,10 +322,10 @@ TEST_P(SortTest, NonzeroFamilyMatchesAReference) {
       for (int64_t d = 0; d < nd; ++d) {
         const NDArray got = count_nonzero(x, d).get();
         EXPECT_EQ(got.dtype(), int64);
-        EXPECT_ARRAY_EQ(got, testing::RefReduce(xd, {d}, false, int64, 0.0,
-                                                [](double acc, double v) {
-                                                  return acc + (v != 0 ? 1.0 : 0.0);
-                                                }));
+        EXPECT_ARRAY_EQ(got,
+                        testing::RefReduce(xd, {d}, false, int64, 0.0, [](double acc, double v) {
+                          return acc + (v != 0 ? 1.0 : 0.0);
+                        }));
       }
       EXPECT_EQ(count_nonzero(x, {}, true).shape(), Shape(l.shape.size(), 1));
     }

@@ -78,7 +78,8 @@ using engine::Device;
 using engine::KernelContext;
 
 KeyOrder OrderScalars(const KernelContext& ctx, size_t first) {
-  return KeyOrder{.descending = ctx.scalar<bool>(first), .merge_zeros = ctx.scalar<bool>(first + 1)};
+  return KeyOrder{.descending = ctx.scalar<bool>(first),
+                  .merge_zeros = ctx.scalar<bool>(first + 1)};
 }
 
 // inputs [block], scalars [axis, descending, want_indices]: each line along `axis` sorted; the
@@ -124,11 +125,13 @@ std::vector<Block> SortLines(const KernelContext& ctx) {
                                  want_indices ? tp.data() : nullptr);
                        if (want_indices) {
                          int64_t* po = out.data<int64_t>();
-                         for (int64_t j = 0; j < n; ++j) po[base + j * inner] = pos[static_cast<size_t>(j)];
+                         for (int64_t j = 0; j < n; ++j)
+                           po[base + j * inner] = pos[static_cast<size_t>(j)];
                        } else {
                          T* po = out.data<T>();
                          for (int64_t j = 0; j < n; ++j) {
-                           po[base + j * inner] = FromSortKey<T>(keys[static_cast<size_t>(j)], order);
+                           po[base + j * inner] =
+                               FromSortKey<T>(keys[static_cast<size_t>(j)], order);
                          }
                        }
                      }
@@ -229,7 +232,8 @@ std::vector<Block> Partition(const KernelContext& ctx) {
       dst[static_cast<size_t>(r)] = outs.back().data<int64_t>();
     }
     const int64_t* pp = mode == PayloadMode::kArray ? ctx.inputs[2].data<int64_t>() : nullptr;
-    for (int64_t i = 0; i < n; ++i) *dst[bucket[static_cast<size_t>(i)]]++ = pp ? pp[i] : offset + i;
+    for (int64_t i = 0; i < n; ++i)
+      *dst[bucket[static_cast<size_t>(i)]]++ = pp ? pp[i] : offset + i;
   }
   return outs;
 }
@@ -260,7 +264,8 @@ std::vector<Block> SortBucket(const KernelContext& ctx) {
     for (size_t i = 0; i < k; ++i) {
       const Block& b = ctx.inputs[i];
       const T* pi = b.data<T>();
-      for (int64_t j = 0; j < b.size(); ++j) keys[static_cast<size_t>(at + j)] = SortKey(pi[j], order);
+      for (int64_t j = 0; j < b.size(); ++j)
+        keys[static_cast<size_t>(at + j)] = SortKey(pi[j], order);
       if (has_payload) {
         const Block& q = ctx.inputs[k + i];
         if (q.size() != b.size()) throw ShapeError("sort.bucket: a payload piece's size differs");
@@ -277,7 +282,8 @@ std::vector<Block> SortBucket(const KernelContext& ctx) {
     dispatch(dtype, [&](auto tag) {
       using T = decltype(tag);
       T* pv = v.data<T>();
-      for (int64_t j = 0; j < total; ++j) pv[j] = FromSortKey<T>(keys[static_cast<size_t>(j)], order);
+      for (int64_t j = 0; j < total; ++j)
+        pv[j] = FromSortKey<T>(keys[static_cast<size_t>(j)], order);
     });
     outs.push_back(v);
   }
