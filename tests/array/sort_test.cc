@@ -114,7 +114,9 @@ TEST_P(SortTest, SortAndArgsortMatchAStableReferenceOnEveryAxis) {
           EXPECT_EQ(i.dtype(), int64);
           EXPECT_ARRAY_EQ(i.get(), RefSort(x0, axis, descending, true));
           // The result keeps the input's layout (flattened: a 1-d one).
-          if (axis) EXPECT_EQ(s.block_shape(), x.block_shape());
+          if (axis) {
+            EXPECT_EQ(s.block_shape(), x.block_shape());
+          }
         }
       }
     }
