@@ -18,3 +18,4 @@
 #include "nums/progress.hpp"
 #include "nums/random.hpp"
 #include "nums/shape.hpp"
+#include "nums/sorting.hpp"

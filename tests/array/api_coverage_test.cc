@@ -338,6 +338,38 @@ std::map<std::string, std::function<void()>> Probes() {
        [] {
          EXPECT_EQ(argmin(A({1, 5, 0})).item<int64_t>(), 2);
        }},
+      {"sort",
+       [] {
+         EXPECT_EQ(V(sort(A({3, 1, 2}), 0, false, true)), (Vec{3, 2, 1}));
+       }},
+      {"argsort",
+       [] {
+         EXPECT_EQ(V(argsort(A({3, 1, 2}))), (Vec{1, 2, 0}));
+       }},
+      {"searchsorted",
+       [] {
+         EXPECT_EQ(V(searchsorted(A({1, 2, 2, 4}), A({2, 3}), "right")), (Vec{3, 3}));
+       }},
+      {"nonzero",
+       [] {
+         EXPECT_EQ(V(nonzero(A({0, 5, 0, 7}))[0]), (Vec{1, 3}));
+       }},
+      {"unique_values",
+       [] {
+         EXPECT_EQ(V(unique_values(A({3, 1, 3}))), (Vec{1, 3}));
+       }},
+      {"unique_counts",
+       [] {
+         EXPECT_EQ(V(unique_counts(A({3, 1, 3})).counts), (Vec{1, 2}));
+       }},
+      {"unique_inverse",
+       [] {
+         EXPECT_EQ(V(unique_inverse(A({3, 1, 3})).inverse_indices), (Vec{1, 0, 1}));
+       }},
+      {"unique_all",
+       [] {
+         EXPECT_EQ(V(unique_all(A({3, 1, 3})).indices), (Vec{1, 0}));
+       }},
       {"where",
        [] {
          EXPECT_EQ(V(where(A({1, 0}), 3.0, A({5, 6}))), (Vec{3, 6}));
