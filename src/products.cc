@@ -85,7 +85,8 @@ BlockArray matrix_power(const BlockArray& a, int64_t n) {
   }
   if (n == 0) {
     if (a.size() == 0) return a.copy();
-    return zeros_like(a) + eye(a.shape().back(), std::nullopt, 0, a.dtype());
+    // The sum computes bool in int64: cast back so the identity keeps a's dtype.
+    return (zeros_like(a) + eye(a.shape().back(), std::nullopt, 0, a.dtype())).astype(a.dtype());
   }
   BlockArray base = n < 0 ? inv(a) : a;
   uint64_t e = n < 0 ? 0 - static_cast<uint64_t>(n) : static_cast<uint64_t>(n);
@@ -285,8 +286,12 @@ BlockArray einsum(const std::string& subscripts_in, const std::vector<BlockArray
         labels_of(terms[i], e[i], total)};
     for (size_t d = 0; d < op.labels.size(); ++d) {
       const int64_t l = op.labels[d], n = op.x.shape()[d];
+      // A label repeated inside one operand (a diagonal) needs equal lengths there: no broadcast.
+      const int64_t first = position(op.labels, l);
+      const bool diagonal_mismatch =
+          first < static_cast<int64_t>(d) && op.x.shape()[static_cast<size_t>(first)] != n;
       auto [it, fresh] = length.emplace(l, n);
-      if (!fresh && it->second != n && n != 1 && it->second != 1) {
+      if (diagonal_mismatch || (!fresh && it->second != n && n != 1 && it->second != 1)) {
         throw ShapeError(
             "einsum: label '" +
             (l >= kEllipsis ? std::string("...") : std::string(1, static_cast<char>(l))) +
@@ -306,12 +311,10 @@ BlockArray einsum(const std::string& subscripts_in, const std::vector<BlockArray
     }
   } else {
     const Term t = parse_term(s.substr(arrow + 2), subscripts_in);
-    for (int64_t j = 0; j < total; ++j) {
-      if (t.ellipsis_at < 0) {
-        bad_subscripts(subscripts_in,
-                       "the operands have broadcast ('...') axes but the output "
-                       "has no '...' for them");
-      }
+    if (total > 0 && t.ellipsis_at < 0) {
+      bad_subscripts(
+          subscripts_in,
+          "the operands have broadcast ('...') axes but the output has no '...' for them");
     }
     out = labels_of(t, t.ellipsis_at < 0 ? 0 : total, total);
     for (size_t i = 0; i < t.letters.size(); ++i) {

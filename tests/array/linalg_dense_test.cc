@@ -439,6 +439,34 @@ TEST_P(LinalgDenseTest, QrOfGeneralShapesAndModes) {
   ExpectThrowWith<ValueError>([] { linalg::qr(ones({3, 3}), "full"); }, {"'full'"});
 }
 
+TEST_P(LinalgDenseTest, Float32ComputesInFloat32) {
+  const NDArray x = RandomNDArray({9, 6}, float32, 150);
+  const BlockArray a = from_ndarray(x, {4, 3});
+  const MatrixXd m = Mat(x);
+  const VectorXd s = SingularValues(m);
+  const BlockArray sv = linalg::svdvals(a);
+  EXPECT_EQ(sv.dtype(), float32);
+  EXPECT_LT((Vec(sv.get(), 0, 6) - s).norm(), 1e-5 * s.norm());
+  const auto f = linalg::svd(a, true);
+  EXPECT_EQ(f.u.dtype(), float32);
+  MatrixXd sigma = MatrixXd::Zero(9, 6);
+  sigma.diagonal() = Vec(f.s.get(), 0, 6);
+  EXPECT_LT(RelErr(Mat(f.u.get()) * sigma * Mat(f.vt.get()), m), 1e-5);
+  const auto q = linalg::qr(a, "complete");
+  EXPECT_EQ(q.q.dtype(), float32);
+  EXPECT_LT(RelErr(Mat(q.q.get()) * Mat(q.r.get()), m), 1e-5);
+  const BlockArray p = linalg::pinv(a);
+  EXPECT_EQ(p.dtype(), float32);
+  EXPECT_LT(RelErr(Mat(p.get()), m.completeOrthogonalDecomposition().pseudoInverse()), 1e-4);
+  const MatrixXd sym = m.transpose() * m;
+  const auto e = linalg::eigh(from_ndarray(FromEigen(sym), {4, 4}).astype(float32));
+  EXPECT_EQ(e.eigenvalues.dtype(), float32);
+  const VectorXd want = Eigen::SelfAdjointEigenSolver<MatrixXd>(sym).eigenvalues();
+  EXPECT_LT((Vec(e.eigenvalues.get(), 0, 6) - want).norm(), 1e-5 * want.norm());
+  EXPECT_EQ(linalg::cond(from_ndarray(FromEigen(sym)).astype(float32), 1.0).dtype(), float32);
+  EXPECT_EQ(linalg::matrix_rank(a).item<int64_t>(), 6);
+}
+
 TEST_P(LinalgDenseTest, ErrorsNameShapesAndTheGatherLimit) {
   ExpectThrowWith<ShapeError>([] { linalg::det(ones({3, 4})); }, {"det", "(3, 4)"});
   ExpectThrowWith<ShapeError>([] { linalg::slogdet(ones({3})); }, {"slogdet", "(3,)"});

@@ -143,6 +143,8 @@ TEST_P(LinalgProductsTest, EinsumErrors) {
   ExpectThrowWith<ValueError>([&] { einsum("...i->i", {m}); }, {"no '...'"});
   ExpectThrowWith<ShapeError>([&] { einsum("ij,jk->ik", {m, ones({2, 2})}); }, {"'j'", "3", "2"});
   ExpectThrowWith<ValueError>([&] { einsum("ij", {}); }, {"no operands"});
+  // A diagonal needs equal lengths: length 1 does not broadcast inside one operand.
+  ExpectThrowWith<ShapeError>([&] { einsum("ii", {ones({1, 3})}); }, {"'i'", "1", "3"});
 }
 
 TEST_P(LinalgProductsTest, VdotKronVecdot) {
@@ -213,6 +215,9 @@ TEST_P(LinalgProductsTest, MatrixPower) {
   EXPECT_ARRAY_EQ(s3.get(), matmul(matmul(bs, bs), bs).get());
   EXPECT_ARRAY_EQ(linalg::matrix_power(bs, 0).get(),
                   (zeros({2, 3, 3}, int64) + eye(3, std::nullopt, 0, int64)).get());
+  const BlockArray bool_id = linalg::matrix_power(ones({2, 2}, bool_), 0);
+  EXPECT_EQ(bool_id.dtype(), bool_);
+  EXPECT_ARRAY_EQ(bool_id.get(), eye(2, std::nullopt, 0, bool_).get());
   ExpectThrowWith<ShapeError>([] { linalg::matrix_power(ones({2, 3}), 2); }, {"(2, 3)"});
   ExpectThrowWith<ValueError>([] { linalg::matrix_power(ones({3, 3}), -1).get(); }, {"singular"});
 }
