@@ -48,9 +48,9 @@ void check_stack(const BlockArray& a, const char* op, bool square) {
   }
 }
 
-// The one block holding all of `a` in dtype `dt`, assembled by one task on a cluster node. A result
-// larger than the input (the m x m Q of a complete QR) counts as `out_elements`.
-ObjectRef gathered(const BlockArray& a, DType dt, const char* op, int64_t out_elements = 0) {
+// The one block holding all of `a` in dtype `dt`, assembled by one task on a cluster node;
+// ValueError when it, or the `out_elements` the results hold together, pass kDenseLimitBytes.
+ObjectRef gathered(const BlockArray& a, DType dt, const char* op, int64_t out_elements) {
   const int64_t elements = std::max(a.size(), out_elements);
   const auto bytes = detail::checked_mul(elements, itemsize(dt));
   if (!bytes || *bytes > kDenseLimitBytes) {
@@ -69,13 +69,21 @@ BlockArray one_block(const BlockArray& like, const Shape& shape, DType dt, const
   return detail::make_array(like.impl()->ctx, ArrayGrid(shape, shape, dt), {ref});
 }
 
+// Runs `kernel` on the gathered `a` where it was gathered; the outputs (of dtype dt and the given
+// shapes) are declared so that the node admits the task only when they fit.
 std::vector<ObjectRef> run_dense(const BlockArray& a, DType dt, const char* op, const char* kernel,
-                                 std::vector<Scalar> scalars, int64_t outputs,
-                                 int64_t out_elements = 0) {
+                                 std::vector<Scalar> scalars, const std::vector<Shape>& outputs) {
+  int64_t out_elements = 0;
+  std::vector<engine::OutputSpec> specs;
+  for (const Shape& shape : outputs) {
+    out_elements += shape_size(shape);
+    specs.push_back({dt, shape});
+  }
   const ObjectRef block = gathered(a, dt, op, out_elements);
   std::vector<detail::TaskArg> args{block};
   for (auto& s : scalars) args.emplace_back(std::move(s));
-  return detail::submit_n(*a.impl()->ctx, kernel, std::move(args), block.node(), outputs);
+  return detail::submit_n(*a.impl()->ctx, kernel, std::move(args), block.node(),
+                          static_cast<int64_t>(outputs.size()), std::move(specs));
 }
 
 // Identity matrices (n x n) stacked over `batch`, in dtype dt.
@@ -98,7 +106,7 @@ BlockArray det(const BlockArray& a) {
   const DType dt = compute_dtype(a.dtype());
   const Shape batch = batch_of(a);
   if (a.size() == 0) return shape_size(batch) == 0 ? zeros(batch, dt) : ones(batch, dt);
-  const auto out = run_dense(a, dt, "det", "linalg.slogdet", {Scalar{true}}, 1);
+  const auto out = run_dense(a, dt, "det", "linalg.slogdet", {Scalar{true}}, {batch});
   return one_block(a, batch, dt, out[0]);
 }
 
@@ -109,7 +117,7 @@ SlogdetResult slogdet(const BlockArray& a) {
   if (a.size() == 0) {
     return {shape_size(batch) == 0 ? zeros(batch, dt) : ones(batch, dt), zeros(batch, dt)};
   }
-  const auto out = run_dense(a, dt, "slogdet", "linalg.slogdet", {Scalar{false}}, 2);
+  const auto out = run_dense(a, dt, "slogdet", "linalg.slogdet", {Scalar{false}}, {batch, batch});
   return {one_block(a, batch, dt, out[0]), one_block(a, batch, dt, out[1])};
 }
 
@@ -122,8 +130,11 @@ std::vector<ObjectRef> eigh_refs(const BlockArray& a, const std::string& uplo, b
     throw ValueError(std::string(op) + ": uplo '" + uplo + "' (expected 'L' or 'U')");
   }
   if (a.size() == 0) return {};
+  const int64_t n = cols_of(a);
+  std::vector<Shape> outputs{with(batch_of(a), {n})};
+  if (vectors) outputs.push_back(with(batch_of(a), {n, n}));
   return run_dense(a, compute_dtype(a.dtype()), op, "linalg.eigh",
-                   {Scalar{vectors}, Scalar{uplo == "L"}}, vectors ? 2 : 1);
+                   {Scalar{vectors}, Scalar{uplo == "L"}}, outputs);
 }
 
 }  // namespace
@@ -157,7 +168,7 @@ BlockArray svdvals(const BlockArray& a) {
     x = qr(m >= n ? a : a.T(), "r").r;
   }
   const auto out =
-      run_dense(x, dt, "svdvals", "linalg.svd_stack", {Scalar{false}, Scalar{false}}, 1);
+      run_dense(x, dt, "svdvals", "linalg.svd_stack", {Scalar{false}, Scalar{false}}, {s_shape});
   return one_block(a, s_shape, dt, out[0]);
 }
 
@@ -183,8 +194,8 @@ SvdResult svd(const BlockArray& a, bool full_matrices, bool compute_uv) {
     return {t.vt.T(), t.s, t.u.T()};
   }
   const auto out =
-      run_dense(a, dt, "svd", "linalg.svd_stack", {Scalar{full_matrices}, Scalar{true}}, 3,
-                std::max(m * ucols, vrows * n) * shape_size(batch));
+      run_dense(a, dt, "svd", "linalg.svd_stack", {Scalar{full_matrices}, Scalar{true}},
+                {with(batch, {m, ucols}), with(batch, {k}), with(batch, {vrows, n})});
   return {one_block(a, with(batch, {m, ucols}), dt, out[0]),
           one_block(a, with(batch, {k}), dt, out[1]),
           one_block(a, with(batch, {vrows, n}), dt, out[2])};
@@ -199,7 +210,8 @@ BlockArray pinv(const BlockArray& a, std::optional<double> rtol) {
   const Shape out_shape = with(batch_of(a), {cols_of(a), rows_of(a)});
   if (a.size() == 0) return zeros(out_shape, dt);
   // NumPy's pinv keeps rcond = 1e-15 as its default.
-  const auto out = run_dense(a, dt, "pinv", "linalg.pinv", {Scalar{rtol.value_or(1e-15)}}, 1);
+  const auto out =
+      run_dense(a, dt, "pinv", "linalg.pinv", {Scalar{rtol.value_or(1e-15)}}, {out_shape});
   return one_block(a, out_shape, dt, out[0]);
 }
 
@@ -227,7 +239,7 @@ BlockArray cond_by(const BlockArray& a, const std::string& ord, bool square) {
                      shape_str(a.shape()));
   }
   const DType dt = compute_dtype(a.dtype());
-  const auto out = run_dense(a, dt, "cond", "linalg.cond", {Scalar{ord}}, 1);
+  const auto out = run_dense(a, dt, "cond", "linalg.cond", {Scalar{ord}}, {batch_of(a)});
   return one_block(a, batch_of(a), dt, out[0]);
 }
 
@@ -361,8 +373,9 @@ QrResult dense::qr_general(const BlockArray& a, const std::string& mode) {
     return out;
   }
   const int64_t code = mode == "reduced" ? 0 : complete ? 1 : 2;
-  const auto refs = run_dense(a, dt, "qr", "linalg.qr_dense", {detail::int_scalar(code)},
-                              mode == "r" ? 1 : 2, m * qcols * shape_size(batch));
+  std::vector<Shape> outputs{with(batch, {rrows, n})};
+  if (mode != "r") outputs.insert(outputs.begin(), with(batch, {m, qcols}));
+  const auto refs = run_dense(a, dt, "qr", "linalg.qr_dense", {detail::int_scalar(code)}, outputs);
   out.r = one_block(a, with(batch, {rrows, n}), dt, refs.back());
   if (mode != "r") out.q = one_block(a, with(batch, {m, qcols}), dt, refs[0]);
   return out;

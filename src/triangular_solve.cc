@@ -55,15 +55,17 @@ BlockArray solve_triangular(const BlockArray& a, const BlockArray& b, bool lower
       const size_t at = static_cast<size_t>(i * nc + c);
       const int64_t node = rhs.impl()->blocks[at].node();
       detail::ObjectRef acc = rhs.impl()->blocks[at];
+      const engine::OutputSpec spec{dt, rhs.grid().block_shape_at({i, c})};
       for (int64_t s = 0; s < step; ++s) {
         const int64_t j = lower ? s : nt - 1 - s;
-        acc = detail::submit(ctx, "linalg.sub_matmul",
-                             {acc, tile_of(i, j), out[static_cast<size_t>(j * nc + c)]}, node);
+        acc =
+            detail::submit(ctx, "linalg.sub_matmul",
+                           {acc, tile_of(i, j), out[static_cast<size_t>(j * nc + c)]}, node, spec);
       }
       out[at] = detail::submit(ctx, "linalg.tri_solve",
                                {tile_of(i, i), acc, detail::Scalar{lower},
                                 detail::Scalar{unit_diagonal}, detail::int_scalar(i * tile)},
-                               node);
+                               node, spec);
     }
   }
   const BlockArray result = detail::make_array(x.impl()->ctx, rhs.grid(), std::move(out));
