@@ -8,6 +8,7 @@
 #include <string>
 
 #include "nums/creation.hpp"
+#include "nums/indexing.hpp"
 #include "nums/math.hpp"
 #include "nums/shape.hpp"
 #include "src/array_impl.h"
@@ -270,6 +271,231 @@ BlockArray repeat(const BlockArray& x, int64_t repeats, std::optional<int64_t> a
   Shape wide = y.shape();
   wide.insert(wide.begin() + static_cast<int64_t>(ax) + 1, repeats);
   return broadcast_to(y.expand_dims(static_cast<int64_t>(ax) + 1), wide).reshape(out);
+}
+
+std::vector<BlockArray> unstack(const BlockArray& x, int64_t axis) {
+  if (x.ndim() == 0) throw IndexError("unstack: a 0-d array has no axis to unstack");
+  const int64_t ax = detail::normalize_axis(axis, x.ndim(), "unstack");
+  std::vector<BlockArray> out;
+  for (int64_t i = 0; i < x.shape()[static_cast<size_t>(ax)]; ++i) {
+    std::vector<IndexEntry> index(static_cast<size_t>(ax) + 1, IndexEntry(all));
+    index.back() = IndexEntry(i);
+    out.emplace_back(IndexExpr(x, index));
+  }
+  return out;
+}
+
+std::vector<BlockArray> broadcast_arrays(const std::vector<BlockArray>& arrays) {
+  Shape shape;
+  for (const BlockArray& a : arrays) {
+    Shape next(std::max(shape.size(), a.shape().size()), 1);
+    for (size_t k = 0; k < next.size(); ++k) {
+      const int64_t p =
+          k < next.size() - shape.size() ? 1 : shape[k - (next.size() - shape.size())];
+      const int64_t q =
+          k < next.size() - a.shape().size() ? 1 : a.shape()[k - (next.size() - a.shape().size())];
+      if (p != q && p != 1 && q != 1) {
+        std::string shapes;
+        for (const BlockArray& b : arrays)
+          shapes += (shapes.empty() ? "" : ", ") + shape_str(b.shape());
+        throw ShapeError("broadcast_arrays: shapes " + shapes + " do not broadcast together");
+      }
+      next[k] = p == 1 ? q : p;
+    }
+    shape = std::move(next);
+  }
+  std::vector<BlockArray> out;
+  for (const BlockArray& a : arrays) out.push_back(broadcast_to(a, shape));
+  return out;
+}
+
+BlockArray take(const BlockArray& x, const BlockArray& indices, std::optional<int64_t> axis) {
+  const BlockArray y = axis ? x : x.flatten();
+  const int64_t ax = detail::normalize_axis(axis.value_or(0), y.ndim(), "take");
+  Shape out(y.shape().begin(), y.shape().begin() + ax);
+  out.insert(out.end(), indices.shape().begin(), indices.shape().end());
+  out.insert(out.end(), y.shape().begin() + ax + 1, y.shape().end());
+  std::vector<IndexEntry> index(static_cast<size_t>(ax) + 1, IndexEntry(all));
+  index.back() = IndexEntry(indices.ndim() == 1 ? indices : indices.flatten());
+  return BlockArray(IndexExpr(y, index)).reshape(out);
+}
+
+BlockArray take(const BlockArray& x, const std::vector<int64_t>& indices,
+                std::optional<int64_t> axis) {
+  return take(x, array(indices), axis);
+}
+
+BlockArray take_along_axis(const BlockArray& x, const BlockArray& indices,
+                           std::optional<int64_t> axis) {
+  if (!axis) {
+    if (indices.ndim() != 1) {
+      throw ValueError("take_along_axis: without an axis, indices must be 1-d, got shape " +
+                       shape_str(indices.shape()));
+    }
+    return take_along_axis(x.flatten(), indices, 0);
+  }
+  if (indices.ndim() != x.ndim()) {
+    throw ValueError("take_along_axis: indices of shape " + shape_str(indices.shape()) +
+                     " and array of shape " + shape_str(x.shape()) +
+                     " must have the same number of dimensions");
+  }
+  if (indices.dtype() == DType::kFloat32 || indices.dtype() == DType::kFloat64 ||
+      indices.dtype() == DType::kBool) {
+    throw IndexError("take_along_axis: indices must be integers, got " +
+                     std::string(dtype_name(indices.dtype())));
+  }
+  const auto ax = static_cast<size_t>(detail::normalize_axis(*axis, x.ndim(), "take_along_axis"));
+  const size_t nd = static_cast<size_t>(x.ndim());
+  Shape out(nd);
+  for (size_t d = 0; d < nd; ++d) {
+    const int64_t a = d == ax ? indices.shape()[d] : x.shape()[d], b = indices.shape()[d];
+    if (a != b && a != 1 && b != 1) {
+      throw ShapeError("take_along_axis: indices of shape " + shape_str(indices.shape()) +
+                       " do not broadcast with the array's shape " + shape_str(x.shape()) +
+                       " off axis " + std::to_string(ax));
+    }
+    out[d] = a == 1 ? b : a;
+  }
+  const int64_t len = x.shape()[ax];
+  const BlockArray idx = indices.astype(DType::kInt64);
+  if (idx.size() > 0) {
+    const auto lo = idx.min().item<int64_t>(), hi = idx.max().item<int64_t>();
+    if (lo < -len || hi >= len) {
+      throw IndexError("take_along_axis: index " + std::to_string(lo < -len ? lo : hi) +
+                       " is out of bounds for axis " + std::to_string(ax) + " with size " +
+                       std::to_string(len));
+    }
+  }
+  if (shape_size(out) == 0) return zeros(out, x.dtype());
+  // The flat position in x of every output element: the axis' index times its stride plus the
+  // other axes' own coordinates times theirs.
+  const Shape strides = [&] {
+    Shape st(nd, 1);
+    for (size_t d = nd; d-- > 1;) st[d - 1] = st[d] * x.shape()[d];
+    return st;
+  }();
+  BlockArray flat = where(idx < 0, idx + len, idx) * strides[ax];
+  for (size_t d = 0; d < nd; ++d) {
+    if (d == ax || x.shape()[d] == 1) continue;
+    Shape along(nd, 1);
+    along[d] = x.shape()[d];
+    flat = flat + arange(x.shape()[d]).reshape(along) * strides[d];
+  }
+  return take(x.flatten(), broadcast_to(flat, out).flatten()).reshape(out);
+}
+
+void put(BlockArray& x, const BlockArray& indices, const BlockArray& values) {
+  const BlockArray idx = indices.flatten();
+  if (idx.size() == 0) return;
+  BlockArray vals = values.flatten().astype(x.dtype());
+  if (vals.size() == 0) {
+    throw ValueError("put: cannot put " + std::to_string(idx.size()) +
+                     " positions from an empty array of values");
+  }
+  if (vals.size() < idx.size()) {
+    // NumPy repeats the values over the positions.
+    vals = tile(vals, {(idx.size() + vals.size() - 1) / vals.size()});
+  }
+  if (vals.size() > idx.size()) vals = take_range(vals, 0, 0, idx.size());
+  BlockArray flat = x.flatten();
+  flat(idx) = vals;
+  std::vector<IndexEntry> whole(static_cast<size_t>(x.ndim()), IndexEntry(all));
+  IndexExpr(x, whole) = flat.reshape(x.shape());
+}
+
+void put(BlockArray& x, const std::vector<int64_t>& indices, const BlockArray& values) {
+  put(x, array(indices), values);
+}
+
+namespace {
+
+/// One axis of pad(): `before` and `after` elements around y along `ax`.
+BlockArray pad_axis(const BlockArray& y, size_t ax, int64_t before, int64_t after,
+                    const std::string& mode, Number constant) {
+  if (before == 0 && after == 0) return y;
+  const int64_t n = y.shape()[ax];
+  if (mode == "constant") {
+    std::vector<BlockArray> parts;
+    Shape side = y.shape();
+    side[ax] = before;
+    if (before > 0) parts.push_back(full(side, constant, y.dtype()));
+    parts.push_back(y);
+    side[ax] = after;
+    if (after > 0) parts.push_back(full(side, constant, y.dtype()));
+    return concatenate(parts, static_cast<int64_t>(ax));
+  }
+  if (n == 0) {
+    throw ValueError("pad: can't extend empty axis " + std::to_string(ax) + " using mode '" + mode +
+                     "'");
+  }
+  if (mode == "edge" || (n == 1 && (mode == "reflect" || mode == "symmetric"))) {
+    std::vector<BlockArray> parts;
+    Shape side = y.shape();
+    side[ax] = before;
+    if (before > 0) parts.push_back(broadcast_to(take_range(y, ax, 0, 1), side));
+    parts.push_back(y);
+    side[ax] = after;
+    if (after > 0) parts.push_back(broadcast_to(take_range(y, ax, n - 1, 1), side));
+    return concatenate(parts, static_cast<int64_t>(ax));
+  }
+  // The other modes extend one period of a pattern periodically: wrap repeats y, symmetric
+  // repeats y and its mirror, reflect y and its mirror without the two edge elements.
+  BlockArray period = y;
+  const auto a = static_cast<int64_t>(ax);
+  if (mode == "symmetric") {
+    period = concatenate({y, flip(y, a)}, a);
+  } else if (mode == "reflect") {
+    period = n > 2 ? concatenate({y, flip(take_range(y, ax, 1, n - 2), a)}, a) : y;
+  } else if (mode != "wrap") {
+    throw ValueError("pad: mode '" + mode +
+                     "' is not one of constant, edge, reflect, symmetric, wrap");
+  }
+  const int64_t p = period.shape()[ax];
+  const int64_t start = (before + p - 1) / p * p - before;
+  const int64_t total = n + before + after;
+  const int64_t reps = (start + total + p - 1) / p;
+  Shape reps_shape(static_cast<size_t>(y.ndim()), 1);
+  reps_shape[ax] = reps;
+  return take_range(tile(period, reps_shape), ax, start, total);
+}
+
+}  // namespace
+
+BlockArray pad(const BlockArray& x, const std::vector<std::array<int64_t, 2>>& widths,
+               const std::string& mode, Number constant) {
+  if (widths.size() != 1 && widths.size() != static_cast<size_t>(x.ndim())) {
+    throw ValueError("pad: " + std::to_string(widths.size()) + " (before, after) pairs for an " +
+                     std::to_string(x.ndim()) + "-d array of shape " + shape_str(x.shape()));
+  }
+  for (const auto& w : widths) {
+    if (w[0] < 0 || w[1] < 0) {
+      throw ValueError("pad: negative width (" + std::to_string(w[0]) + ", " +
+                       std::to_string(w[1]) + ")");
+    }
+  }
+  static const char* const kModes[] = {"constant", "edge", "reflect", "symmetric", "wrap"};
+  if (std::find(std::begin(kModes), std::end(kModes), mode) == std::end(kModes)) {
+    throw ValueError("pad: mode '" + mode +
+                     "' is not one of constant, edge, reflect, symmetric, wrap");
+  }
+  if (mode == "constant") as_array(x, constant);  // ValueError when it does not fit x's dtype
+  BlockArray y = x;
+  for (size_t d = 0; d < static_cast<size_t>(x.ndim()); ++d) {
+    const auto& w = widths[widths.size() == 1 ? 0 : d];
+    y = pad_axis(y, d, w[0], w[1], mode, constant);
+  }
+  return y.impl() == x.impl() ? x.copy() : y;
+}
+
+BlockArray pad(const BlockArray& x, int64_t width, const std::string& mode, Number constant) {
+  return pad(x, std::vector<std::array<int64_t, 2>>{{width, width}}, mode, constant);
+}
+
+BlockArray matrix_transpose(const BlockArray& x) {
+  if (x.ndim() < 2) {
+    throw ValueError("matrix_transpose: needs at least 2 axes, got shape " + shape_str(x.shape()));
+  }
+  return swapaxes(x, -2, -1);
 }
 
 }  // namespace nums

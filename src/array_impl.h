@@ -86,6 +86,9 @@ BlockArray binary(kernels::BinaryOp op, const BlockArray& a, const BlockArray& b
 BlockArray unary(kernels::UnaryOp op, const BlockArray& x);
 /// Each block seen with the shape `block_shape_of(entry)`, zero-copy (same element order).
 BlockArray reshape_blocks(const BlockArray& x, const ArrayGrid& grid);
+/// NumPy's same_kind rule for writing a result of dtype `from` into an array of dtype `to`
+/// (bool < integer < float; casts within a kind allowed): DTypeError naming `op` otherwise.
+void check_same_kind(DType from, DType to, const char* op);
 
 }  // namespace detail
 }  // namespace nums

@@ -270,6 +270,17 @@ BlockArray BlockArray::rechunk(const Shape& block_shape) const {
                               Shape(static_cast<size_t>(ndim()), 1), shape(), bs);
 }
 
+void detail::check_same_kind(DType from, DType to, const char* op) {
+  auto kind = [](DType t) {
+    return t == DType::kBool ? 0 : (t == DType::kInt32 || t == DType::kInt64) ? 1 : 2;
+  };
+  if (kind(from) > kind(to)) {
+    throw DTypeError(std::string(op) + ": cannot cast the result of dtype " +
+                     std::string(dtype_name(from)) + " to the array's dtype " +
+                     std::string(dtype_name(to)) + " with casting rule 'same_kind'");
+  }
+}
+
 namespace {
 
 BlockArray& assign_in_place(BlockArray& a, const BlockArray& result, const char* op) {
@@ -277,15 +288,7 @@ BlockArray& assign_in_place(BlockArray& a, const BlockArray& result, const char*
     throw ShapeError(std::string(op) + ": result of shape " + shape_str(result.shape()) +
                      " does not fit the array of shape " + shape_str(a.shape()));
   }
-  // NumPy's same_kind rule: bool < integer < float, casts within a kind allowed.
-  auto kind = [](DType t) {
-    return t == DType::kBool ? 0 : (t == DType::kInt32 || t == DType::kInt64) ? 1 : 2;
-  };
-  if (kind(result.dtype()) > kind(a.dtype())) {
-    throw DTypeError(std::string(op) + ": cannot cast the result of dtype " +
-                     std::string(dtype_name(result.dtype())) + " to the array's dtype " +
-                     std::string(dtype_name(a.dtype())) + " with casting rule 'same_kind'");
-  }
+  detail::check_same_kind(result.dtype(), a.dtype(), op);
   BlockArray r = result.astype(a.dtype()).rechunk(a.block_shape());
   a.impl()->grid = r.impl()->grid;
   a.impl()->blocks = r.impl()->blocks;

@@ -55,8 +55,10 @@ std::shared_ptr<Context::Impl> connect_cluster(const InitOptions& options) {
   const auto policy = optimizer::ParsePolicy(options.placement);
   std::string token_file = options.token_file;
   if (token_file.empty()) token_file = nums_home() + "/token";
+  std::string tls_ca = options.tls_ca;
+  if (const char* env = std::getenv("NUMS_TLS_CA"); tls_ca.empty() && env != nullptr) tls_ca = env;
   return make_context(engine::cluster::ThriftRuntime::Connect(
-                          options.address, engine::cluster::ReadToken(token_file)),
+                          options.address, engine::cluster::ReadToken(token_file), tls_ca),
                       policy);
 }
 

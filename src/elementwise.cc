@@ -329,6 +329,11 @@ BlockArray minimum(const BlockArray& a, const BlockArray& b) {
 }
 BlockArray maximum(const BlockArray& a, Number b) { return maximum(a, as_array(a, b)); }
 BlockArray minimum(const BlockArray& a, Number b) { return minimum(a, as_array(a, b)); }
+BlockArray power(Number x, const BlockArray& y) { return power(as_array(y, x), y); }
+BlockArray maximum(Number a, const BlockArray& b) { return maximum(as_array(b, a), b); }
+BlockArray minimum(Number a, const BlockArray& b) { return minimum(as_array(b, a), b); }
+BlockArray remainder(const BlockArray& a, Number b) { return a % b; }
+BlockArray remainder(Number a, const BlockArray& b) { return a % b; }
 BlockArray clip(const BlockArray& x, Number lo, Number hi) { return minimum(maximum(x, lo), hi); }
 
 BlockArray operator-(const BlockArray& a) {

@@ -214,12 +214,24 @@ IndexExpr::IndexExpr(const BlockArray& base, std::vector<IndexEntry> index) {
   const Shape& shape = base.shape();
   const auto nd = static_cast<size_t>(base.ndim());
   int64_t consumed = 0;
-  for (const IndexEntry& e : index) {
-    if (e.kind() == IndexEntry::Kind::kArray && e.array().dtype() == DType::kBool) {
-      consumed += e.array().ndim();
-    } else if (e.kind() != IndexEntry::Kind::kNewAxis) {
+  auto ellipsis = index.end();
+  for (auto it = index.begin(); it != index.end(); ++it) {
+    if (it->kind() == IndexEntry::Kind::kEllipsis) {
+      if (ellipsis != index.end()) {
+        throw IndexError("an index can only have a single ellipsis ('...')");
+      }
+      ellipsis = it;
+    } else if (it->kind() == IndexEntry::Kind::kArray && it->array().dtype() == DType::kBool) {
+      consumed += it->array().ndim();
+    } else if (it->kind() != IndexEntry::Kind::kNewAxis) {
       ++consumed;
     }
+  }
+  if (ellipsis != index.end()) {
+    const int64_t fill = std::max<int64_t>(0, base.ndim() - consumed);
+    const auto at = index.erase(ellipsis);
+    index.insert(at, static_cast<size_t>(fill), IndexEntry(all));
+    consumed += fill;
   }
   if (consumed > base.ndim()) {
     throw IndexError("too many indices for array: array is " + std::to_string(nd) +
@@ -279,6 +291,8 @@ IndexExpr::IndexExpr(const BlockArray& base, std::vector<IndexEntry> index) {
         keep(a++);
         break;
       }
+      case IndexEntry::Kind::kEllipsis:  // expanded above
+        break;
       case IndexEntry::Kind::kNewAxis:
         x.inter_shape.push_back(1);
         x.inter_axis.push_back(-1);
@@ -579,5 +593,21 @@ IndexExpr& IndexExpr::operator=(const IndexExpr& values) {
   impl_->write(BlockArray(values));
   return *this;
 }
+
+#define NUMS_INDEX_COMPOUND(op, name)                                   \
+  IndexExpr& IndexExpr::operator op##=(const BlockArray& values) {      \
+    const BlockArray result = BlockArray(*this) op values;              \
+    detail::check_same_kind(result.dtype(), impl_->base.dtype(), name); \
+    impl_->write(result);                                               \
+    return *this;                                                       \
+  }                                                                     \
+  IndexExpr& IndexExpr::operator op##=(Number value) {                  \
+    return *this op## = as_array(impl_->base, value);                   \
+  }
+NUMS_INDEX_COMPOUND(+, "+=")
+NUMS_INDEX_COMPOUND(-, "-=")
+NUMS_INDEX_COMPOUND(*, "*=")
+NUMS_INDEX_COMPOUND(/, "/=")
+#undef NUMS_INDEX_COMPOUND
 
 }  // namespace nums

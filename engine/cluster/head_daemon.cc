@@ -36,6 +36,16 @@ class HeadDaemon::Handler final : public wire::HeadIf {
     Serve("Head.ListNodes", [&] { out = head_->List(); });
   }
 
+  void SignCertificate(std::string& out, const std::string& request,
+                       const std::vector<std::string>& names) override {
+    session_.Require("Head.SignCertificate");
+    Serve("Head.SignCertificate", [&] {
+      out = head_->Sign(request, names);
+      Log().info("Head.SignCertificate: issued a certificate for {} names ({}...) to {}",
+                 names.size(), names.empty() ? "" : names[0], session_.peer());
+    });
+  }
+
   void Shutdown() override {
     if (!session_.authenticated()) {
       WarnLimited("Head.Shutdown.refused",
@@ -65,11 +75,21 @@ class HeadDaemon::HandlerFactory final : public wire::HeadIfFactory {
 
 std::unique_ptr<HeadDaemon> HeadDaemon::Start(const HeadDaemonOptions& options) {
   std::unique_ptr<HeadDaemon> h(new HeadDaemon(options));
+  std::shared_ptr<const TlsServer> tls_server;
+  if (options.tls.enabled) {
+    tls_server = TlsServer::FromFiles(options.tls.cert_file, options.tls.key_file);
+    h->tls_client_ = TlsClient::FromCaFile(options.tls.ca_file);
+    if (!options.tls_ca_key_file.empty()) {
+      h->ca_.cert_pem = ReadPemFile(options.tls.ca_file, "TLS CA file", /*secret=*/false);
+      h->ca_.key_pem = ReadPemFile(options.tls_ca_key_file, "TLS CA key", /*secret=*/true);
+    }
+  }
   h->server_ = std::make_unique<RunningServer>(
       std::make_shared<wire::HeadProcessorFactory>(std::make_shared<HandlerFactory>(h.get())),
-      options.bind_host, options.port, "head", options.limits);
+      options.bind_host, options.port, "head", options.limits, std::move(tls_server));
   h->port_ = h->server_->port();
-  Log().info("head serving on {}:{}", options.bind_host, h->port_);
+  Log().info("head serving on {}:{}{}", options.bind_host, h->port_,
+             options.tls.enabled ? " over TLS" : "");
   if (options.metrics_port >= 0) {
     h->metrics_ =
         std::make_unique<MetricsServer>(options.bind_host, options.metrics_port,
@@ -99,13 +119,26 @@ void HeadDaemon::StopNodes() {
   for (const auto& n : List()) {
     try {
       Connection<wire::NodeClient> conn(n.host, n.port, options_.token, true,
-                                        std::chrono::seconds(5));
+                                        std::chrono::seconds(5), tls_client_);
       conn.Invoke("Node.Shutdown", [](wire::NodeClient& c) { c.Shutdown(); });
       Log().info("asked node {} at {}:{} to stop", n.id, n.host, n.port);
     } catch (const std::exception& e) {
       Log().warn("stopping node {}: {}", n.id, e.what());
     }
   }
+}
+
+std::string HeadDaemon::Sign(const std::string& request,
+                             const std::vector<std::string>& names) const {
+  if (!tls_client_) {
+    throw ClusterError("this head does not serve TLS, so it issues no certificates");
+  }
+  if (ca_.key_pem.empty()) {
+    throw ClusterError(
+        "this head holds no CA key, so it issues no certificates: give the node --tls-cert and "
+        "--tls-key");
+  }
+  return IssueCertificate(ca_, request, names);
 }
 
 int64_t HeadDaemon::Register(wire::NodeW node) {

@@ -24,6 +24,12 @@ struct HeadDaemonOptions {
   ServerLimits limits;  ///< of the connections it serves
   /// Port of the Prometheus page (GET /metrics on bind_host); -1: none, 0: a free port.
   int metrics_port = -1;
+  /// TLS (when tls.enabled): the head's certificate and key, and the CA it checks nodes against
+  /// when it asks them to stop.
+  TlsOptions tls;
+  /// The cluster CA's private key: with it the head issues node certificates (SignCertificate);
+  /// empty: it refuses, and nodes bring their own.
+  std::string tls_ca_key_file;
 };
 
 class HeadDaemon {
@@ -51,11 +57,16 @@ class HeadDaemon {
   int64_t Register(wire::NodeW node);
   void Heartbeat(int64_t id);
   std::vector<wire::NodeW> List();
+  /// A certificate from the cluster CA for a node's signing request; throws ClusterError when
+  /// this head issues none.
+  std::string Sign(const std::string& request, const std::vector<std::string>& names) const;
 
   const HeadDaemonOptions options_;
   std::unique_ptr<RunningServer> server_;
   std::unique_ptr<MetricsServer> metrics_;
   int port_ = 0;
+  std::shared_ptr<const TlsClient> tls_client_;  // null without TLS
+  CertifiedKey ca_;                              // set at start: empty key without the CA key
 
   /// Ids a node may ask for when it registers again (after this head restarted).
   static constexpr int64_t kMaxNodes = 1 << 16;

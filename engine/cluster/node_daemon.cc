@@ -35,9 +35,12 @@ int64_t NewIncarnation() {
 // a thread: its fetch waits briefly on the holder, then is queued again behind the others.
 class NodeDaemon::PeerFetcher final : public ObjectSource {
  public:
-  PeerFetcher(const NodeDaemonOptions& options, int64_t threads)
+  PeerFetcher(const NodeDaemonOptions& options, int64_t threads,
+              std::shared_ptr<const TlsClient> tls)
       : options_(options),
-        head_(options.head_host, options.head_port, options.token, /*peer_is_node=*/false) {
+        tls_(std::move(tls)),
+        head_(options.head_host, options.head_port, options.token, /*peer_is_node=*/false,
+              std::chrono::seconds(60), tls_) {
     for (int64_t i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkLoop(); });
   }
   ~PeerFetcher() override { Stop(); }
@@ -77,6 +80,15 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
     std::lock_guard lock(head_mu_);
     return head_.Invoke("Head.RegisterNode",
                         [&](wire::HeadClient& c) { return c.RegisterNode(self); });
+  }
+
+  /// Has the head issue a certificate for this node's key (over TLS, with the token).
+  std::string SignCertificate(const std::string& request, const std::vector<std::string>& names) {
+    std::lock_guard lock(head_mu_);
+    std::string cert;
+    head_.Invoke("Head.SignCertificate",
+                 [&](wire::HeadClient& c) { c.SignCertificate(cert, request, names); });
+    return cert;
   }
 
   void Heartbeat(NodeId id) {
@@ -148,7 +160,8 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
         auto connect = [&](std::unique_ptr<NodeConnection>& conn) -> NodeConnection& {
           if (!conn) {
             auto [host, port] = AddressOf(job.holder);
-            conn = std::make_unique<NodeConnection>(host, port, options_.token, true);
+            conn = std::make_unique<NodeConnection>(host, port, options_.token, true,
+                                                    std::chrono::seconds(60), tls_);
           }
           return *conn;
         };
@@ -195,6 +208,7 @@ class NodeDaemon::PeerFetcher final : public ObjectSource {
   }
 
   const NodeDaemonOptions options_;
+  const std::shared_ptr<const TlsClient> tls_;  // null without TLS
   Node* node_ = nullptr;
 
   std::mutex head_mu_;  // guards head_ (the heartbeat thread and workers share it)
@@ -385,18 +399,33 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
                                               std::shared_ptr<const KernelRegistry> registry) {
   std::unique_ptr<NodeDaemon> d(new NodeDaemon(options));
   d->registry_ = std::move(registry);
-  d->fetcher_ =
-      std::make_unique<PeerFetcher>(d->options_, std::max<int64_t>(1, options.fetch_threads));
+  const std::string advertised = !options.advertise_host.empty()  ? options.advertise_host
+                                 : options.bind_host == "0.0.0.0" ? "127.0.0.1"
+                                                                  : options.bind_host;
+  std::shared_ptr<const TlsClient> tls_client;
+  if (options.tls.enabled) tls_client = TlsClient::FromCaFile(options.tls.ca_file);
+  d->fetcher_ = std::make_unique<PeerFetcher>(
+      d->options_, std::max<int64_t>(1, options.fetch_threads), tls_client);
+
+  std::shared_ptr<const TlsServer> tls_server;
+  if (options.tls.enabled && !options.tls.cert_file.empty()) {
+    tls_server = TlsServer::FromFiles(options.tls.cert_file, options.tls.key_file);
+  } else if (options.tls.enabled) {
+    // The key never leaves this process; the head sees only the signing request.
+    const KeyAndRequest key = NewKeyAndRequest("nums node");
+    const std::vector<std::string> names =
+        CertificateNames(options.bind_host, advertised, options.tls_names);
+    tls_server =
+        TlsServer::FromPem({d->fetcher_->SignCertificate(key.request_pem, names), key.key_pem});
+  }
 
   d->server_ = std::make_unique<RunningServer>(
       std::make_shared<wire::NodeProcessorFactory>(std::make_shared<HandlerFactory>(d.get())),
-      options.bind_host, options.port, "node", options.limits);
+      options.bind_host, options.port, "node", options.limits, std::move(tls_server));
   d->port_ = d->server_->port();
 
   wire::NodeW self;
-  self.host = !options.advertise_host.empty()  ? options.advertise_host
-              : options.bind_host == "0.0.0.0" ? "127.0.0.1"
-                                               : options.bind_host;
+  self.host = advertised;
   self.port = d->port_;
   self.cores = options.cores;
   self.memory_bytes = options.memory_bytes;
@@ -423,8 +452,9 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
   }
   d->heartbeat_thread_ = std::thread([daemon = d.get()] { daemon->HeartbeatLoop(); });
   d->lease_thread_ = std::thread([daemon = d.get()] { daemon->LeaseLoop(); });
-  Log().info("node {} serving on {}:{} ({} cores), head {}:{}", id, self.host, d->port_,
-             options.cores, options.head_host, options.head_port);
+  Log().info("node {} serving on {}:{}{} ({} cores), head {}:{}", id, self.host, d->port_,
+             options.tls.enabled ? " over TLS" : "", options.cores, options.head_host,
+             options.head_port);
   return d;
 }
 

@@ -37,6 +37,12 @@ struct NodeDaemonOptions {
   ServerLimits limits;        ///< of the connections it serves
   /// Port of the Prometheus page (GET /metrics on bind_host); -1: none, 0: a free port.
   int metrics_port = -1;
+  /// TLS (when tls.enabled): the CA the head and peers are checked against, and the node's
+  /// certificate and key. Without tls.cert_file the node makes a key (kept in memory only) and
+  /// the head issues its certificate (Head.SignCertificate), naming the host it registers,
+  /// bind_host (every interface address when it binds 0.0.0.0) and tls_names.
+  TlsOptions tls;
+  std::vector<std::string> tls_names;
 };
 
 class NodeDaemon {

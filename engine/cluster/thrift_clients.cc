@@ -24,9 +24,10 @@ std::vector<wire::ObjectIdW> WireIds(const std::vector<ObjectId>& ids) {
 
 class ThriftNodeClient final : public NodeClient {
  public:
-  ThriftNodeClient(const Member& m, std::string token, std::chrono::milliseconds io_timeout)
-      : first_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout),
-        second_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout) {}
+  ThriftNodeClient(const Member& m, std::string token, std::chrono::milliseconds io_timeout,
+                   const std::shared_ptr<const TlsClient>& tls)
+      : first_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout, tls),
+        second_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout, tls) {}
 
   void SubmitTasks(const std::vector<const TaskRecord*>& tasks) override {
     std::vector<wire::TaskW> batch;
@@ -149,8 +150,10 @@ class ThriftNodeClient final : public NodeClient {
 
 class ThriftHeadClient final : public HeadClient {
  public:
-  ThriftHeadClient(const std::string& host, int port, const std::string& token)
-      : conn_(host, port, token, /*peer_is_node=*/false) {}
+  ThriftHeadClient(const std::string& host, int port, const std::string& token,
+                   std::shared_ptr<const TlsClient> tls)
+      : conn_(host, port, token, /*peer_is_node=*/false, std::chrono::seconds(60), std::move(tls)) {
+  }
 
   std::vector<Member> ListNodes() override {
     std::vector<wire::NodeW> listed;
@@ -180,15 +183,17 @@ class ThriftHeadClient final : public HeadClient {
 
 }  // namespace
 
-NodeDialer ThriftDialer(std::string token) {
-  return [token = std::move(token)](const Member& m, std::chrono::milliseconds io_timeout) {
-    return std::make_unique<ThriftNodeClient>(m, token, io_timeout);
+NodeDialer ThriftDialer(std::string token, std::shared_ptr<const TlsClient> tls) {
+  return [token = std::move(token), tls = std::move(tls)](const Member& m,
+                                                          std::chrono::milliseconds io_timeout) {
+    return std::make_unique<ThriftNodeClient>(m, token, io_timeout, tls);
   };
 }
 
 std::unique_ptr<HeadClient> ConnectThriftHead(const std::string& host, int port,
-                                              const std::string& token) {
-  return std::make_unique<ThriftHeadClient>(host, port, token);
+                                              const std::string& token,
+                                              std::shared_ptr<const TlsClient> tls) {
+  return std::make_unique<ThriftHeadClient>(host, port, token, std::move(tls));
 }
 
 }  // namespace nums::engine::cluster

@@ -13,10 +13,13 @@ namespace nums::engine::cluster {
 class ThriftRuntime final : public ClusterRuntime {
  public:
   /// Connects to the head at `address` ("host:port") with the cluster token and lists the nodes.
-  /// Throws ValueError for a bad address, AuthError for a refused token, ClusterError when the
-  /// head cannot be reached or has no nodes.
+  /// A non-empty `tls_ca_file` makes every connection TLS, each daemon's certificate checked
+  /// against that CA and the address dialled. Throws ValueError for a bad address, AuthError for
+  /// a refused token or an unreadable CA file, ClusterError when the head cannot be reached (a
+  /// failed TLS handshake included) or has no nodes.
   static std::shared_ptr<ThriftRuntime> Connect(const std::string& address,
-                                                const std::string& token);
+                                                const std::string& token,
+                                                const std::string& tls_ca_file = "");
 
  private:
   using ClusterRuntime::ClusterRuntime;

@@ -325,12 +325,15 @@ uint32_t GuardedProtocol::readBinary(std::string& str) { return readString(str);
 
 namespace {
 
-// An accepted socket with its connection's state.
-class ServedSocket final : public TSocket {
+// An accepted plaintext socket with its connection's state.
+class ServedSocket final : public TSocket, public ServedConnection {
  public:
   using TSocket::TSocket;
-  std::shared_ptr<ConnectionState> state;
 };
+
+ServedConnection* ServedOf(const std::shared_ptr<TTransport>& transport) {
+  return dynamic_cast<ServedConnection*>(transport.get());
+}
 
 // Accepts through the registry (the cap) and keeps serving when accept() fails (out of file
 // descriptors, a connection reset before it was accepted): Thrift's server stops on any such
@@ -338,11 +341,12 @@ class ServedSocket final : public TSocket {
 class GuardedServerSocket final : public TServerSocket {
  public:
   GuardedServerSocket(const std::string& host, int port, std::shared_ptr<ConnectionRegistry> reg,
-                      ServerLimits limits, std::string what)
+                      ServerLimits limits, std::string what, std::shared_ptr<const TlsServer> tls)
       : TServerSocket(host, port),
         registry_(std::move(reg)),
         limits_(limits),
-        what_(std::move(what)) {}
+        what_(std::move(what)),
+        tls_(std::move(tls)) {}
 
  protected:
   std::shared_ptr<TTransport> acceptImpl() override {
@@ -356,14 +360,15 @@ class GuardedServerSocket final : public TServerSocket {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         continue;
       }
-      auto socket = std::static_pointer_cast<ServedSocket>(accepted);
+      auto socket = std::static_pointer_cast<TSocket>(accepted);
+      ServedConnection* served = ServedOf(accepted);
       std::string peer = "unknown peer";
       try {
         peer = socket->getPeerAddress() + ":" + std::to_string(socket->getPeerPort());
       } catch (const TException&) {
       }
-      socket->state = registry_->Admit(socket->getSocketFD(), peer);
-      if (!socket->state) {
+      served->state = registry_->Admit(socket->getSocketFD(), peer);
+      if (!served->state) {
         socket->close();
         continue;
       }
@@ -373,6 +378,12 @@ class GuardedServerSocket final : public TServerSocket {
   }
 
   std::shared_ptr<TSocket> createSocket(THRIFT_SOCKET client) override {
+    // A TLS connection shakes hands on its first read, in its own thread: a peer that stalls
+    // the handshake holds no one else up, and misses the authentication deadline.
+    if (tls_) {
+      return tls_->Accepted(client, interruptableChildren_ ? pChildInterruptSockReader_ : nullptr,
+                            Limits());
+    }
     if (interruptableChildren_) {
       return std::make_shared<ServedSocket>(client, pChildInterruptSockReader_, Limits());
     }
@@ -382,7 +393,7 @@ class GuardedServerSocket final : public TServerSocket {
  private:
   // Replies that cannot leave within frame_timeout fail; TCP keepalive finds peers that
   // vanished (about 2 minutes) while their connection is idle.
-  void Configure(ServedSocket& socket) const {
+  void Configure(TSocket& socket) const {
     socket.setNoDelay(true);
     socket.setSendTimeout(static_cast<int>(limits_.frame_timeout.count()));
     const int fd = socket.getSocketFD();
@@ -396,6 +407,7 @@ class GuardedServerSocket final : public TServerSocket {
   const std::shared_ptr<ConnectionRegistry> registry_;
   const ServerLimits limits_;
   const std::string what_;
+  const std::shared_ptr<const TlsServer> tls_;
 };
 
 // Wraps each accepted socket in a FramedTransport with the connection's state (the stock
@@ -403,8 +415,8 @@ class GuardedServerSocket final : public TServerSocket {
 class FramedTransportFactory final : public apache::thrift::transport::TTransportFactory {
  public:
   std::shared_ptr<TTransport> getTransport(std::shared_ptr<TTransport> trans) override {
-    auto socket = std::dynamic_pointer_cast<ServedSocket>(trans);
-    return std::make_shared<FramedTransport>(std::move(trans), socket ? socket->state : nullptr);
+    ServedConnection* served = ServedOf(trans);
+    return std::make_shared<FramedTransport>(std::move(trans), served ? served->state : nullptr);
   }
 };
 
@@ -531,22 +543,45 @@ class GuardedProcessorFactory final : public apache::thrift::TProcessorFactory {
 
 // The bound port, handed from the listen callback to the constructor (-1: not yet, 0: failed).
 struct RunningServer::Listening {
-  std::mutex mu;  // guards port
+  std::mutex mu;  // guards port and fd
   std::condition_variable cv;
   int port = -1;
-  void Set(int p) {
+  int fd = -1;
+  void Set(int p, int socket = -1) {
     std::lock_guard lock(mu);
-    if (port < 0) port = p;
+    if (port < 0) {
+      port = p;
+      fd = socket;
+    }
     cv.notify_all();
   }
 };
 
+namespace {
+
+// Thrift 0.17 calls the listen callback after bind() but before listen(): a client dialling the
+// port at once would be refused. Waits (up to 5 s) until the socket accepts connections.
+void AwaitListening(int fd) {
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (Clock::now() < deadline) {
+    int accepting = 0;
+    socklen_t len = sizeof(accepting);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || accepting != 0) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+}  // namespace
+
 RunningServer::RunningServer(std::shared_ptr<apache::thrift::TProcessorFactory> processors,
                              const std::string& bind_host, int port, const char* what,
-                             const ServerLimits& limits) {
+                             const ServerLimits& limits, std::shared_ptr<const TlsServer> tls) {
   auto listening = std::make_shared<Listening>();
   registry_ = std::make_shared<ConnectionRegistry>(limits, what);
-  auto socket = std::make_shared<GuardedServerSocket>(bind_host, port, registry_, limits, what);
+  auto socket = std::make_shared<GuardedServerSocket>(bind_host, port, registry_, limits, what,
+                                                      std::move(tls));
   socket->setListenCallback([listening](THRIFT_SOCKET fd) {
     sockaddr_storage addr{};
     socklen_t len = sizeof(addr);
@@ -555,7 +590,7 @@ RunningServer::RunningServer(std::shared_ptr<apache::thrift::TProcessorFactory> 
       bound = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
                                          : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
     }
-    listening->Set(bound);
+    listening->Set(bound, fd);
   });
   server_ = std::make_unique<apache::thrift::server::TThreadedServer>(
       std::make_shared<GuardedProcessorFactory>(std::move(processors), what), socket,
@@ -574,7 +609,9 @@ RunningServer::RunningServer(std::shared_ptr<apache::thrift::TProcessorFactory> 
   std::unique_lock lock(listening->mu);
   listening->cv.wait(lock, [&] { return listening->port >= 0; });
   port_ = listening->port;
+  const int listen_fd = listening->fd;
   lock.unlock();
+  if (port_ != 0 && listen_fd >= 0) AwaitListening(listen_fd);
   if (port_ == 0) {
     server_->stop();
     thread_.join();
@@ -619,8 +656,8 @@ std::string PeerOf(const apache::thrift::TConnectionInfo& info) {
 }
 
 std::shared_ptr<ConnectionState> StateOf(const apache::thrift::TConnectionInfo& info) {
-  if (auto socket = std::dynamic_pointer_cast<ServedSocket>(info.transport)) {
-    if (socket->state) return socket->state;
+  if (ServedConnection* served = ServedOf(info.transport)) {
+    if (served->state) return served->state;
   }
   return std::make_shared<ConnectionState>(-1, PeerOf(info));
 }

@@ -23,6 +23,7 @@
 #include "engine/cluster/gen/nums_types.h"
 #include "engine/cluster/log.h"
 #include "engine/cluster/rpc_stats.h"
+#include "engine/cluster/tls.h"
 #include "engine/cluster/token.h"
 #include "nums/errors.hpp"
 
@@ -167,13 +168,15 @@ std::shared_ptr<ConnectionState> StateOf(const apache::thrift::TConnectionInfo& 
 /// first, within limits.auth_timeout, in frames of kPreAuthFrameBytes at most: any other call
 /// before is answered with AuthFailure (field 1 of every call's exceptions, see nums.thrift)
 /// without reading its arguments. No exception of a handler or of Thrift leaves a connection's
-/// thread: the connection is closed instead, and the server keeps serving.
+/// thread: the connection is closed instead, and the server keeps serving. With `tls` every
+/// connection is TLS (a peer that does not complete the handshake is dropped, and counts
+/// against the authentication deadline like one that does not authenticate).
 class RunningServer {
  public:
   /// Listens on bind_host:port (0 picks a free port); throws ClusterError when it cannot.
   RunningServer(std::shared_ptr<apache::thrift::TProcessorFactory> processors,
                 const std::string& bind_host, int port, const char* what,
-                const ServerLimits& limits = {});
+                const ServerLimits& limits = {}, std::shared_ptr<const TlsServer> tls = nullptr);
   ~RunningServer();
   RunningServer(const RunningServer&) = delete;
   RunningServer& operator=(const RunningServer&) = delete;
@@ -260,17 +263,21 @@ class Session {
 };
 
 /// One authenticated client connection (a Head or Node client), reopened after a failure. Not
-/// thread-safe: each thread keeps its own or locks around it.
+/// thread-safe: each thread keeps its own or locks around it. With `tls` it is a TLS connection
+/// that checks the peer's certificate; a certificate refused throws ClusterError (even from a
+/// node: it is not lost, the settings disagree).
 template <typename Client>
 class Connection {
  public:
   Connection(std::string host, int port, std::string token, bool peer_is_node,
-             std::chrono::milliseconds io_timeout = std::chrono::seconds(60))
+             std::chrono::milliseconds io_timeout = std::chrono::seconds(60),
+             std::shared_ptr<const TlsClient> tls = nullptr)
       : host_(std::move(host)),
         port_(port),
         token_(std::move(token)),
         peer_is_node_(peer_is_node),
-        io_timeout_(io_timeout) {}
+        io_timeout_(io_timeout),
+        tls_(std::move(tls)) {}
   ~Connection() { Close(); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -313,16 +320,19 @@ class Connection {
     bool broken = false;
     try {
       Call(label, peer_is_node_, &broken, [&] {
-        auto socket = std::make_shared<apache::thrift::transport::TSocket>(host_, port_, Limits());
+        auto socket =
+            tls_ ? tls_->NewSocket(host_, port_, Limits())
+                 : std::make_shared<apache::thrift::transport::TSocket>(host_, port_, Limits());
         socket->setConnTimeout(5000);
         socket->setRecvTimeout(static_cast<int>(io_timeout_.count()));
         socket->setSendTimeout(static_cast<int>(io_timeout_.count()));
         socket->setNoDelay(true);
         auto transport = std::make_shared<FramedTransport>(socket);
         auto protocol = std::make_shared<GuardedProtocol>(transport);
+        transport_ = transport;  // closed below when the handshake fails
         transport->open();
+        if (tls_) TlsClient::Handshake(*socket, address());
         auto client = std::make_unique<Client>(protocol);
-        transport_ = transport;
         client->Authenticate(token_);
         client_ = std::move(client);
       });
@@ -337,6 +347,7 @@ class Connection {
   const std::string token_;
   const bool peer_is_node_;
   const std::chrono::milliseconds io_timeout_;
+  const std::shared_ptr<const TlsClient> tls_;
   std::shared_ptr<apache::thrift::transport::TTransport> transport_;
   std::unique_ptr<Client> client_;
 };

@@ -123,6 +123,11 @@ service Head {
   i64 RegisterNode(1: NodeW node) throws (1: AuthFailure auth, 2: RequestError bad)
   void Heartbeat(1: i64 node) throws (1: AuthFailure auth, 2: RequestError bad)
   list<NodeW> ListNodes() throws (1: AuthFailure auth, 2: RequestError bad)
+  // Issues a certificate from the cluster CA for the key of `request` (a PEM signing request)
+  // naming `names` (the addresses the node is dialled at); only over TLS, from a head that
+  // holds the CA key (engine/cluster/tls.h).
+  string SignCertificate(1: string request, 2: list<string> names)
+      throws (1: AuthFailure auth, 2: RequestError bad)
   // Stops every node, then the head.
   oneway void Shutdown()
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,6 +96,8 @@ class BlockArray {
   /// Indexing for read and write: x(0), x(slice(1, 5), all), x(mask), x(index_list).
   template <typename... I>
   IndexExpr operator()(const I&... index) const;
+  /// x({3, 0, 3}): a brace list of positions along the first axis.
+  IndexExpr operator()(std::initializer_list<int64_t> positions) const;
 
   const std::shared_ptr<Impl>& impl() const { return impl_; }
 
@@ -184,5 +187,10 @@ DType result_type(DType a, DType b);
 /// Waits until every block of every array is computed, without gathering any (see
 /// BlockArray::wait); rethrows the first failed task's error.
 void wait(const std::vector<BlockArray>& arrays);
+
+/// NumPy's repr of x, as repr(NDArray); an array over 1000 elements is summarised before it is
+/// gathered, so only its edges move to the driver.
+std::string repr(const BlockArray& x);
+std::ostream& operator<<(std::ostream& os, const BlockArray& x);
 
 }  // namespace nums

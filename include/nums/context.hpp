@@ -20,6 +20,11 @@ struct InitOptions {
   std::string address{};
   /// The cluster token file; empty: $NUMS_HOME/token, else ~/.nums/token.
   std::string token_file{};
+  /// The cluster CA certificate (PEM) of a cluster started with `nums start --head --tls`
+  /// (its STATE_DIR/tls/ca.pem); set, every connection is TLS and each daemon's certificate
+  /// must chain to it and name the address dialled. Empty: $NUMS_TLS_CA when set, else
+  /// plaintext. The token is sent as well. A failed handshake throws ClusterError.
+  std::string tls_ca{};
   /// embedded: the memory budget in bytes, shared equally by the nodes; 0: 80% of physical
   /// memory. Above 80% of it objects spill to disk; a task that can never fit throws
   /// OutOfMemoryError.

@@ -4,9 +4,12 @@
 /// x(mask). The result, an IndexExpr, reads as a BlockArray and can be assigned to:
 /// x(slice(0, 2), all) = y; x(x > 0.0) = 1.0;
 ///
-/// Differences from NumPy: at most one integer-list/array or mask entry per index; no Ellipsis;
-/// a mask cannot be 0-d; a write through a mask takes the mask as the first entry, followed by
-/// whole axes at most.
+/// x(ellipsis, 0) is x[..., 0]; x({3, 0, 3}) takes a brace list of positions; compound
+/// assignment writes through the index: x(slice(0, 2)) += 1.
+///
+/// Differences from NumPy: at most one integer-list/array or mask entry per index; a mask cannot
+/// be 0-d; a write through a mask takes the mask as the first entry, followed by whole axes at
+/// most.
 
 #include <cstdint>
 #include <memory>
@@ -45,12 +48,18 @@ struct NewAxis {};
 /// A new axis of length 1 at this place of the result, as NumPy's newaxis (None).
 inline constexpr NewAxis newaxis{};
 
+/// The type of nums::ellipsis.
+struct EllipsisIndex {};
+/// `...` (Python's Ellipsis): as many `all` entries as the axes the other entries leave; at most
+/// one per index (IndexError otherwise).
+inline constexpr EllipsisIndex ellipsis{};
+
 /// One entry of an index: an integer (drops the axis), a slice or all, newaxis, a list of
 /// integer positions, or a BlockArray (integer positions along one axis, or a bool mask over as
 /// many axes as it has).
 class IndexEntry {
  public:
-  enum class Kind { kInteger, kSlice, kNewAxis, kList, kArray };
+  enum class Kind { kInteger, kSlice, kNewAxis, kList, kArray, kEllipsis };
 
   template <typename T>
   requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) IndexEntry(T i)  // NOLINT
@@ -58,8 +67,14 @@ class IndexEntry {
   IndexEntry(const slice& s) : kind_(Kind::kSlice), slice_(s) {}  // NOLINT
   IndexEntry(AllIndex) : kind_(Kind::kSlice) {}                   // NOLINT
   IndexEntry(NewAxis) : kind_(Kind::kNewAxis) {}                  // NOLINT
+  IndexEntry(EllipsisIndex) : kind_(Kind::kEllipsis) {}           // NOLINT
   IndexEntry(std::vector<int64_t> list)                           // NOLINT
       : kind_(Kind::kList), list_(std::move(list)) {}
+  /// Positions of any integer type (std::vector<int>, ...).
+  template <typename T>
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, int64_t>)
+      IndexEntry(const std::vector<T>& list)  // NOLINT
+      : kind_(Kind::kList), list_(list.begin(), list.end()) {}
   IndexEntry(BlockArray array) : kind_(Kind::kArray), array_(std::move(array)) {}  // NOLINT
 
   /// Which of the forms this entry is; only the matching accessor below is meaningful.
@@ -108,6 +123,16 @@ class IndexExpr {
   IndexExpr& operator=(Number value);
   /// Writes the elements `values` selects (x(0) = y(1) copies values, it does not rebind).
   IndexExpr& operator=(const IndexExpr& values);
+  /// x(index) op= values: the selected elements combined with `values` and written back, cast
+  /// as the in-place operators cast (NumPy's same_kind: DTypeError for int_array(...) += 2.5).
+  IndexExpr& operator+=(const BlockArray& values);
+  IndexExpr& operator-=(const BlockArray& values);
+  IndexExpr& operator*=(const BlockArray& values);
+  IndexExpr& operator/=(const BlockArray& values);
+  IndexExpr& operator+=(Number value);
+  IndexExpr& operator-=(Number value);
+  IndexExpr& operator*=(Number value);
+  IndexExpr& operator/=(Number value);
   IndexExpr(const IndexExpr&) = default;
 
  private:
@@ -117,6 +142,9 @@ class IndexExpr {
 template <typename... I>
 IndexExpr BlockArray::operator()(const I&... index) const {
   return IndexExpr(*this, std::vector<IndexEntry>{IndexEntry(index)...});
+}
+inline IndexExpr BlockArray::operator()(std::initializer_list<int64_t> positions) const {
+  return IndexExpr(*this, {IndexEntry(std::vector<int64_t>(positions))});
 }
 
 }  // namespace nums

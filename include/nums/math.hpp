@@ -132,14 +132,19 @@ BlockArray floor_divide(const BlockArray& a, Number b);
 BlockArray floor_divide(Number a, const BlockArray& b);
 /// a % b with the sign of b, as operator% (NumPy's remainder / mod).
 BlockArray remainder(const BlockArray& a, const BlockArray& b);
+BlockArray remainder(const BlockArray& a, Number b);
+BlockArray remainder(Number a, const BlockArray& b);
 
 /// x ** y; for integers a negative exponent fails the task with ValueError and overflow wraps.
 BlockArray power(const BlockArray& x, const BlockArray& y);
 BlockArray power(const BlockArray& x, Number y);
+BlockArray power(Number x, const BlockArray& y);
 BlockArray maximum(const BlockArray& a, const BlockArray& b);
 BlockArray minimum(const BlockArray& a, const BlockArray& b);
 BlockArray maximum(const BlockArray& a, Number b);
 BlockArray minimum(const BlockArray& a, Number b);
+BlockArray maximum(Number a, const BlockArray& b);
+BlockArray minimum(Number a, const BlockArray& b);
 BlockArray clip(const BlockArray& x, Number lo, Number hi);
 BlockArray logical_and(const BlockArray& a, const BlockArray& b);
 BlockArray logical_or(const BlockArray& a, const BlockArray& b);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -143,5 +144,10 @@ class NDArray {
   std::shared_ptr<void> storage_;
   void* data_ = nullptr;
 };
+
+/// NumPy's repr of `a` ("array([1. , 2.5])", "array([1, 2], dtype=int32)"): the same element
+/// formats, wrapping at 75 columns, and summary ("...") of arrays over 1000 elements.
+std::string repr(const NDArray& a);
+std::ostream& operator<<(std::ostream& os, const NDArray& a);
 
 }  // namespace nums

@@ -1,6 +1,7 @@
 #pragma once
 /// The nums umbrella header: everything a program needs.
 
+#include "nums/array_api.hpp"
 #include "nums/array_grid.hpp"
 #include "nums/block_array.hpp"
 #include "nums/context.hpp"

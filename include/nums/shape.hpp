@@ -2,8 +2,10 @@
 /// Shape manipulation as free functions, with NumPy's names: transpose, reshape, concatenate,
 /// stack, split, ... Operands with different block shapes are re-blocked as needed.
 
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "nums/block_array.hpp"
@@ -75,5 +77,46 @@ BlockArray tile(const BlockArray& x, const std::vector<int64_t>& reps);
 /// Each element repeated `repeats` times along `axis` (nullopt: the flattened array, 1-d
 /// result). ValueError for negative repeats, IndexError for an axis out of range.
 BlockArray repeat(const BlockArray& x, int64_t repeats, std::optional<int64_t> axis = std::nullopt);
+
+/// The flattened array (x.flatten()); a copy, as every nums result is.
+inline BlockArray ravel(const BlockArray& x) { return x.flatten(); }
+/// The slices of x along `axis`, each without that axis (the array API's unstack; the inverse of
+/// stack). IndexError for an axis out of range or a 0-d x.
+std::vector<BlockArray> unstack(const BlockArray& x, int64_t axis = 0);
+/// The arrays broadcast to their common shape (NumPy's rules); ShapeError naming the shapes when
+/// they do not broadcast.
+std::vector<BlockArray> broadcast_arrays(const std::vector<BlockArray>& arrays);
+/// The elements of x at integer positions `indices` along `axis` (nullopt: of the flattened x):
+/// shape x.shape[:axis] + indices.shape + x.shape[axis + 1:]. Negative positions count from the
+/// end; IndexError for a position out of range (naming it and the axis length) or a float index.
+/// The index array is read by the driver to be checked, as in indexing.
+BlockArray take(const BlockArray& x, const BlockArray& indices,
+                std::optional<int64_t> axis = std::nullopt);
+BlockArray take(const BlockArray& x, const std::vector<int64_t>& indices,
+                std::optional<int64_t> axis = std::nullopt);
+/// NumPy's take_along_axis: out[..., j, ...] = x[..., indices[..., j, ...], ...] along `axis`,
+/// the other axes of indices and x broadcast (nullopt: x flattened, indices 1-d). ValueError when
+/// the ranks differ, IndexError for a position out of range.
+BlockArray take_along_axis(const BlockArray& x, const BlockArray& indices,
+                           std::optional<int64_t> axis);
+/// NumPy's put: x.flat[indices] = values, in place (every handle sharing x's blocks sees it);
+/// values are cast to x's dtype and repeated when shorter than indices; for a repeated position
+/// the last value wins. IndexError out of range; ValueError for empty values with indices.
+void put(BlockArray& x, const BlockArray& indices, const BlockArray& values);
+void put(BlockArray& x, const std::vector<int64_t>& indices, const BlockArray& values);
+/// x padded with widths[d] = {before, after} elements along each axis d (one pair serves every
+/// axis). Modes as NumPy's: "constant" (`constant`, cast to x's dtype), "edge" (the edge
+/// values), "reflect" (mirrored without the edge), "symmetric" (mirrored with it), "wrap"
+/// (periodic); pads wider than the axis continue the pattern, as in NumPy. ValueError for a
+/// negative width, an unknown mode, a count of pairs other than 1 or x.ndim(), or a pattern mode
+/// on an empty axis.
+BlockArray pad(const BlockArray& x, const std::vector<std::array<int64_t, 2>>& widths,
+               const std::string& mode = "constant", Number constant = 0);
+/// The same width before and after on every axis.
+BlockArray pad(const BlockArray& x, int64_t width, const std::string& mode = "constant",
+               Number constant = 0);
+/// x with its last two axes exchanged (the array API's matrix_transpose); ValueError for fewer
+/// than two axes.
+BlockArray matrix_transpose(const BlockArray& x);
 
 }  // namespace nums

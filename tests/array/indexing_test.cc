@@ -456,6 +456,69 @@ TEST_P(IndexTest, MaskWritesMatchReference) {
   EXPECT_ARRAY_EQ(a.get(), x2);
 }
 
+TEST_P(IndexTest, EllipsisExpandsToWholeAxes) {
+  // a[..., 2] == a[:, :, 2]; a[1, ...] == a[1]; a[..., 1, newaxis, 0] == a[:, 1, newaxis, 0]
+  EXPECT_ARRAY_EQ(BlockArray(a_(ellipsis, 2)).get(), BlockArray(a_(all, all, 2)).get());
+  EXPECT_ARRAY_EQ(BlockArray(a_(1, ellipsis)).get(), BlockArray(a_(1)).get());
+  EXPECT_ARRAY_EQ(BlockArray(a_(ellipsis, 1, newaxis, 0)).get(),
+                  BlockArray(a_(all, 1, newaxis, 0)).get());
+  EXPECT_EQ(BlockArray(a_(ellipsis, 1, newaxis, 0)).shape(), (Shape{7, 1}));
+  // An ellipsis that stands for no axis, and one with a list.
+  EXPECT_ARRAY_EQ(BlockArray(a_(0, 1, ellipsis, 2)).get(), BlockArray(a_(0, 1, 2)).get());
+  EXPECT_ARRAY_EQ(BlockArray(a_(ellipsis, std::vector<int64_t>{4, 0})).get(),
+                  BlockArray(a_(all, all, std::vector<int64_t>{4, 0})).get());
+  // Writes through it.
+  BlockArray b = a_.copy();
+  b(ellipsis, 0) = 5.0;
+  NDArray want = x_.astype(float64);
+  for (int64_t i = 0; i < 7; ++i) {
+    for (int64_t j = 0; j < 6; ++j) want.data<double>()[(i * 6 + j) * 5] = 5.0;
+  }
+  EXPECT_ARRAY_EQ(b.get(), want);
+  testing::ExpectThrowWith<IndexError>([&] { a_(ellipsis, 0, ellipsis); }, {"single ellipsis"});
+  EXPECT_THROW(a_(0, 0, 0, ellipsis, 0), IndexError);
+}
+
+TEST_P(IndexTest, BraceListsAndVectorsOfAnyIntegerType) {
+  const NDArray want = BlockArray(a_(std::vector<int64_t>{3, 0, 3})).get();
+  EXPECT_ARRAY_EQ(BlockArray(a_({3, 0, 3})).get(), want);
+  EXPECT_ARRAY_EQ(BlockArray(a_(std::vector<int>{3, 0, 3})).get(), want);
+  EXPECT_ARRAY_EQ(BlockArray(a_(all, std::vector<int32_t>{-1, 2})).get(),
+                  BlockArray(a_(all, std::vector<int64_t>{5, 2})).get());
+  EXPECT_THROW(a_({7}), IndexError);
+}
+
+TEST_P(IndexTest, CompoundAssignmentThroughAnIndex) {
+  BlockArray b = a_.copy();
+  const BlockArray alias = b;
+  b(slice(0, 2)) += 1;
+  b(all, std::vector<int64_t>{1, 3}, 0) *= 2.0;
+  b(b > 5.0) -= 5.0;
+  b(slice(std::nullopt, std::nullopt, 3), 1) /= from_ndarray(RandomNDArray({5}, float64, 9)) + 20.0;
+  NDArray want = x_.astype(float64);
+  const NDArray div = RandomNDArray({5}, float64, 9);
+  double* w = want.data<double>();
+  auto at = [&](int64_t i, int64_t j, int64_t k) -> double& { return w[(i * 6 + j) * 5 + k]; };
+  for (int64_t i = 0; i < 7; ++i) {
+    for (int64_t j = 0; j < 6; ++j) {
+      for (int64_t k = 0; k < 5; ++k) {
+        if (i < 2) at(i, j, k) += 1;
+        if ((j == 1 || j == 3) && k == 0) at(i, j, k) *= 2.0;
+        if (at(i, j, k) > 5.0) at(i, j, k) -= 5.0;
+        if (i % 3 == 0 && j == 1) at(i, j, k) /= div.value_at<double>(k) + 20.0;
+      }
+    }
+  }
+  EXPECT_ARRAY_NEAR(b.get(), want, 1e-15);
+  EXPECT_ARRAY_EQ(alias.get(), b.get());
+  // The cast rule of the in-place operators.
+  BlockArray n = arange(6).reshape({2, 3});
+  n(0) += 2;
+  EXPECT_EQ(n.get().to_vector<int64_t>(), (std::vector<int64_t>{2, 3, 4, 3, 4, 5}));
+  testing::ExpectThrowWith<DTypeError>([&] { n(1) += 2.5; }, {"+=", "same_kind"});
+  EXPECT_THROW(n(0) += zeros({4}), ShapeError);
+}
+
 INSTANTIATE_TEST_SUITE_P(Nodes, IndexTest, ::testing::Values(1, 3, 4));
 
 }  // namespace

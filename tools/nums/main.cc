@@ -1,10 +1,11 @@
 // nums: start, inspect and stop the daemons of a cluster.
 //
 //   nums start --head [--port P] [--bind ADDR] [--token-file F [--keep-token]]
-//              [--metrics-port P] [--foreground]
+//              [--metrics-port P] [--foreground] [--tls [--tls-name N]... | --tls-ca F
+//              --tls-cert F --tls-key F]
 //   nums start --address HOST:P --token-file F [--cores N] [--memory SIZE] [--spill-dir DIR]
-//              [--metrics-port P] [--foreground]
-//   nums status | nums stop
+//              [--metrics-port P] [--foreground] [--tls [--tls-ca F] [--tls-cert F --tls-key F]]
+//   nums status | nums stop  [--tls [--tls-ca F]]
 //   nums convert SRC DST [--block-shape R,C,...] [--compression gzip] [--csv-header]
 //                [--csv-delimiter C] [--nodes N | --address HOST:PORT [--token-file F]]
 //
@@ -37,6 +38,7 @@
 #include "engine/cluster/head_daemon.h"
 #include "engine/cluster/log.h"
 #include "engine/cluster/node_daemon.h"
+#include "engine/cluster/tls.h"
 #include "engine/cluster/transport.h"
 #include "nums/io.hpp"
 #include "optimizer/simulator/simulate.h"
@@ -67,6 +69,11 @@ struct Options {
   bool foreground = false;
   std::string state_dir;
   int timeout_s = 30;
+  bool tls = false;      // TLS on every connection (implied by the --tls-* files)
+  std::string tls_ca;    // the cluster CA (default STATE_DIR/tls/ca.pem)
+  std::string tls_cert;  // the daemon's own certificate and key, from the operator's CA
+  std::string tls_key;
+  std::vector<std::string> tls_names;  // more names for a generated certificate
 };
 
 // "256MiB", "1.5GiB", "2G", "512k" or plain bytes; binary multiples either way.
@@ -224,6 +231,66 @@ void ServeUntilStopped(Daemon& daemon) {
   }
 }
 
+bool UsesTls(const Options& o) {
+  return o.tls || !o.tls_ca.empty() || !o.tls_cert.empty() || !o.tls_key.empty() ||
+         !o.tls_names.empty();
+}
+
+// The CA a client or node checks daemons against: --tls-ca, $NUMS_TLS_CA, STATE_DIR/tls/ca.pem.
+std::string TlsCaPath(const Options& o) {
+  if (!o.tls_ca.empty()) return o.tls_ca;
+  if (const char* env = std::getenv("NUMS_TLS_CA"); env != nullptr && *env != '\0') return env;
+  return (StateDir(o) / "tls" / "ca.pem").string();
+}
+
+// The client side of `nums status/stop/convert`: TLS with --tls, --tls-ca or $NUMS_TLS_CA.
+std::shared_ptr<const engine::cluster::TlsClient> ClientTls(const Options& o) {
+  const char* env = std::getenv("NUMS_TLS_CA");
+  if (!UsesTls(o) && (env == nullptr || *env == '\0')) return nullptr;
+  return engine::cluster::TlsClient::FromCaFile(TlsCaPath(o));
+}
+
+// A head's TLS files. With --tls-cert/--tls-key/--tls-ca the operator's own; otherwise the
+// cluster CA in STATE_DIR/tls (made once and kept, so that the copies nodes and drivers hold
+// stay valid across restarts of the head) and a certificate for this head made at each start
+// for the addresses it serves now. Keys are written with mode 0600.
+engine::cluster::TlsOptions HeadTls(const Options& o, const std::string& advertised,
+                                    std::string* ca_key_file) {
+  using namespace engine::cluster;
+  if (!o.tls_cert.empty() || !o.tls_key.empty()) {
+    if (o.tls_cert.empty() || o.tls_key.empty() || o.tls_ca.empty()) {
+      throw ValueError("a head's own TLS files need all of --tls-cert, --tls-key and --tls-ca");
+    }
+    return {.enabled = true, .ca_file = o.tls_ca, .cert_file = o.tls_cert, .key_file = o.tls_key};
+  }
+  if (!o.tls_ca.empty()) {
+    throw ValueError(
+        "--tls-ca on a head needs --tls-cert and --tls-key (without them the head "
+        "makes its CA in STATE_DIR/tls)");
+  }
+  const fs::path dir = StateDir(o) / "tls";
+  MakePrivateDir(dir);
+  const fs::path ca_pem = dir / "ca.pem", ca_key = dir / "ca.key";
+  CertifiedKey ca;
+  if (fs::exists(ca_pem) && fs::exists(ca_key)) {
+    ca = {ReadPemFile(ca_pem, "TLS CA file", false), ReadPemFile(ca_key, "TLS CA key", true)};
+  } else {
+    ca = NewCertificateAuthority("nums cluster CA");
+    WritePemFile(ca_key, ca.key_pem, 0600);
+    WritePemFile(ca_pem, ca.cert_pem, 0644);
+    Log().info("made the cluster CA {}", ca_pem.string());
+  }
+  const CertifiedKey head =
+      NewCertificate(ca, "nums head", CertificateNames(o.bind, advertised, o.tls_names));
+  WritePemFile(dir / "head.key", head.key_pem, 0600);
+  WritePemFile(dir / "head.pem", head.cert_pem, 0644);
+  *ca_key_file = ca_key.string();
+  return {.enabled = true,
+          .ca_file = ca_pem.string(),
+          .cert_file = (dir / "head.pem").string(),
+          .key_file = (dir / "head.key").string()};
+}
+
 // --metrics-port as the daemons take it: -1 (none) for 0.
 int MetricsPort(const Options& o) {
   if (o.metrics_port < 0 || o.metrics_port > 65535) {
@@ -241,13 +308,18 @@ int RunHead(const Options& o) {
   const std::string token =
       o.keep_token ? engine::cluster::ReadToken(token_path.string()) : engine::cluster::NewToken();
   if (!o.keep_token) WriteAtomically(token_path, token + "\n", 0600);
+  const std::string host = o.bind == "0.0.0.0" ? "127.0.0.1" : o.bind;
+  std::string ca_key_file;
+  const engine::cluster::TlsOptions tls =
+      UsesTls(o) ? HeadTls(o, host, &ca_key_file) : engine::cluster::TlsOptions{};
   auto head = engine::cluster::HeadDaemon::Start({.bind_host = o.bind,
                                                   .port = o.port < 0 ? 7700 : o.port,
                                                   .token = token,
                                                   .limits = LimitsFromEnvironment(),
-                                                  .metrics_port = MetricsPort(o)});
+                                                  .metrics_port = MetricsPort(o),
+                                                  .tls = tls,
+                                                  .tls_ca_key_file = ca_key_file});
   PidFile pid(state / "pids", "head");
-  const std::string host = o.bind == "0.0.0.0" ? "127.0.0.1" : o.bind;
   const std::string address = host + ":" + std::to_string(head->port());
   WriteAtomically(state / "head.addr", address + "\n", 0644);
   Log().info("head ready at {}; token in {}", address, token_path.string());
@@ -288,6 +360,14 @@ int RunNode(const Options& o) {
   no.spill_dir = o.spill_dir.empty() ? (StateDir(o) / "spill").string() : o.spill_dir;
   no.limits = LimitsFromEnvironment();
   no.metrics_port = MetricsPort(o);
+  if (UsesTls(o)) {
+    if (o.tls_cert.empty() != o.tls_key.empty()) {
+      throw ValueError("--tls-cert and --tls-key go together");
+    }
+    no.tls = {
+        .enabled = true, .ca_file = TlsCaPath(o), .cert_file = o.tls_cert, .key_file = o.tls_key};
+    no.tls_names = o.tls_names;
+  }
   auto node = engine::cluster::NodeDaemon::Start(no, NodeKernels());
   PidFile pid(StateDir(o) / "pids", "node");
   ServeUntilStopped(*node);
@@ -417,6 +497,13 @@ int Start(const Options& o, int argc, char** argv) {
               << token << "\"})\n"
               << "stop all:      nums" << (o.state_dir.empty() ? "" : " --state-dir " + o.state_dir)
               << " stop" << (o.token_file.empty() ? "" : " --token-file " + token) << "\n";
+    if (UsesTls(o)) {
+      const std::string ca =
+          o.tls_ca.empty() ? (StateDir(o) / "tls" / "ca.pem").string() : o.tls_ca;
+      std::cout << "TLS:           every connection; copy " << ca
+                << " with the token: nodes take --tls --tls-ca " << ca
+                << ", drivers .tls_ca (or $NUMS_TLS_CA), nums status/stop --tls\n";
+    }
     return 0;
   }
   // A token file that is unreadable or open to others fails here rather than in the log.
@@ -431,7 +518,8 @@ int Status(const Options& o) {
   const std::string address = HeadAddress(o);
   auto [host, port] = engine::cluster::SplitAddress(address);
   const std::string token = engine::cluster::ReadToken(TokenPath(o).string());
-  Connection<wire::HeadClient> head(host, port, token, false, 10s);
+  const auto tls = ClientTls(o);
+  Connection<wire::HeadClient> head(host, port, token, false, 10s, tls);
   std::vector<wire::NodeW> nodes;
   head.Invoke("Head.ListNodes", [&](wire::HeadClient& c) { c.ListNodes(nodes); });
   std::cout << "head " << address << ", " << nodes.size() << " node(s)\n";
@@ -439,7 +527,7 @@ int Status(const Options& o) {
     std::cout << "  node " << n.id << "  " << n.host << ":" << n.port << "  cores " << n.cores
               << "  memory " << n.memory_bytes << "  " << (n.live ? "live" : "NOT LIVE");
     try {
-      Connection<wire::NodeClient> conn(n.host, n.port, token, true, 10s);
+      Connection<wire::NodeClient> conn(n.host, n.port, token, true, 10s, tls);
       wire::StatsW s;
       conn.Invoke("Node.Stats", [&](wire::NodeClient& c) { c.Stats(s); });
       std::cout << "  objects " << s.num_objects << "  in memory " << s.memory_used << " B of "
@@ -459,7 +547,7 @@ int Stop(const Options& o) {
   try {
     auto [host, port] = engine::cluster::SplitAddress(HeadAddress(o));
     Connection<wire::HeadClient> head(host, port, engine::cluster::ReadToken(TokenPath(o).string()),
-                                      false, 10s);
+                                      false, 10s, ClientTls(o));
     head.Invoke("Head.Shutdown", [](wire::HeadClient& c) { c.Shutdown(); });
     std::cout << "asked the head to stop its nodes and itself\n";
   } catch (const Error& e) {
@@ -517,6 +605,7 @@ int Convert(const Options& o, const ConvertOptions& c) {
   if (!o.address.empty()) {
     init_options.address = o.address;
     init_options.token_file = TokenPath(o).string();
+    if (UsesTls(o)) init_options.tls_ca = TlsCaPath(o);
   }
   Context ctx = init(init_options);
   const BlockArray x = io::read(ctx, c.src,
@@ -573,11 +662,23 @@ int main(int argc, char** argv) {
                     "node: where objects that do not fit in memory go (default STATE_DIR/spill)");
   start->add_flag("--foreground", o.foreground, "run in this process, logging to stderr");
   start->add_option("--timeout", o.timeout_s, "seconds to wait for the daemon to serve");
+  start->add_flag("--tls", o.tls,
+                  "TLS on every connection; a head makes the cluster CA in STATE_DIR/tls, a node "
+                  "has the head issue its certificate (README.md, \"TLS\")");
+  start->add_option("--tls-ca", o.tls_ca,
+                    "the cluster CA certificate (default $NUMS_TLS_CA, else STATE_DIR/tls/ca.pem)");
+  start->add_option("--tls-cert", o.tls_cert, "this daemon's certificate, from the operator's CA");
+  start->add_option("--tls-key", o.tls_key, "its private key (mode 0600)");
+  start->add_option("--tls-name", o.tls_names,
+                    "another address or DNS name peers dial this daemon at, for its certificate");
   CLI::App* status = app.add_subcommand("status", "list the nodes of the cluster");
   CLI::App* stop_cmd = app.add_subcommand("stop", "stop the head, its nodes and local daemons");
   for (CLI::App* sub : {status, stop_cmd}) {
     sub->add_option("--address", o.address, "HOST:PORT of the head (default STATE_DIR/head.addr)");
     sub->add_option("--token-file", o.token_file, "cluster token (default STATE_DIR/token)");
+    sub->add_flag("--tls", o.tls, "connect over TLS (also when $NUMS_TLS_CA is set)");
+    sub->add_option("--tls-ca", o.tls_ca,
+                    "the cluster CA (default $NUMS_TLS_CA, else STATE_DIR/tls/ca.pem)");
   }
   stop_cmd->add_option("--timeout", o.timeout_s, "seconds to wait before signalling daemons");
   CLI::App* simulate =
@@ -609,6 +710,9 @@ int main(int argc, char** argv) {
   convert->add_option("--address", o.address,
                       "HOST:PORT of a running cluster's head (default: an embedded cluster)");
   convert->add_option("--token-file", o.token_file, "cluster token (default STATE_DIR/token)");
+  convert->add_flag("--tls", o.tls, "connect over TLS");
+  convert->add_option("--tls-ca", o.tls_ca,
+                      "the cluster CA (default $NUMS_TLS_CA, else STATE_DIR/tls/ca.pem)");
   CLI11_PARSE(app, argc, argv);
   if (simulate->parsed())
     return nums::optimizer::sim::RunCommand(sim_options, std::cout, std::cerr);
