@@ -23,6 +23,7 @@
 #include "nums/math.hpp"
 #include "src/array_impl.h"
 #include "src/checked.h"
+#include "src/linalg_dense.h"
 #include "src/placement.h"
 
 namespace nums {
@@ -267,8 +268,8 @@ BlockArray flat(const BlockArray& x) {
 }
 
 // The vector norm along `axis` of a float array.
-BlockArray vector_norm(const BlockArray& x, std::optional<double> ord, int64_t axis,
-                       bool keepdims) {
+BlockArray vector_norm_along(const BlockArray& x, std::optional<double> ord, int64_t axis,
+                             bool keepdims) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   if (!ord || *ord == 2) return nums::sqrt((x * x).sum(axis, keepdims));
   if (*ord == kInf) return nums::abs(x).max(axis, keepdims);
@@ -279,8 +280,8 @@ BlockArray vector_norm(const BlockArray& x, std::optional<double> ord, int64_t a
 }
 
 // The matrix norm over axes (row, col) of a float array.
-BlockArray matrix_norm(const BlockArray& x, std::optional<double> ord, int64_t row, int64_t col,
-                       bool keepdims) {
+BlockArray matrix_norm_over(const BlockArray& x, std::optional<double> ord, int64_t row,
+                            int64_t col, bool keepdims) {
   if (!ord) return nums::sqrt((x * x).sum({row, col}, keepdims));
   // ord 1: largest column sum (sum over rows, then the max over columns); inf: rows and columns
   // swapped. Without keepdims the second reduction's axis shifts when the first was before it.
@@ -379,9 +380,12 @@ BlockArray norm(const BlockArray& x, std::optional<double> ord, Axes axis, bool 
                      ": give one axis (vector norm) or two different axes (matrix norm)");
   }
   constexpr double kInf = std::numeric_limits<double>::infinity();
+  if (axes.size() == 2 && ord && std::abs(*ord) == 2) {
+    return linalg::dense::spectral_norm(x, *ord > 0 ? "2" : "-2", axes[0], axes[1], keepdims);
+  }
   if (axes.size() == 2 && ord && std::abs(*ord) != 1 && std::abs(*ord) != kInf) {
     throw ValueError("norm: matrix ord " + std::to_string(*ord) +
-                     " is not supported (1, -1, inf, -inf, or none for Frobenius)");
+                     " is not supported (1, -1, 2, -2, inf, -inf, or none for Frobenius)");
   }
   if (axes.size() == 1 && ord && std::abs(*ord) == kInf &&
       x.shape()[static_cast<size_t>(axes[0])] == 0) {
@@ -390,8 +394,8 @@ BlockArray norm(const BlockArray& x, std::optional<double> ord, Axes axis, bool 
   }
   const BlockArray f = is_float(x.dtype()) ? x : x.astype(DType::kFloat64);
   if (axes.empty()) return nums::sqrt((f * f).sum({}, keepdims));
-  if (axes.size() == 1) return vector_norm(f, ord, axes[0], keepdims);
-  return matrix_norm(f, ord, axes[0], axes[1], keepdims);
+  if (axes.size() == 1) return vector_norm_along(f, ord, axes[0], keepdims);
+  return matrix_norm_over(f, ord, axes[0], axes[1], keepdims);
 }
 
 }  // namespace linalg

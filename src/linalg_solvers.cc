@@ -9,6 +9,7 @@
 
 #include "nums/creation.hpp"
 #include "src/array_impl.h"
+#include "src/linalg_dense.h"
 
 namespace nums::linalg {
 namespace {
@@ -209,9 +210,17 @@ BlockArray solve_by_tsqr(const BlockArray& a, const BlockArray& b, DType dt) {
 
 }  // namespace
 
-QrResult qr(const BlockArray& a, const std::string& mode) {
-  if (mode != "reduced" && mode != "r" && mode != "indirect") {
-    throw ValueError("qr: unknown mode '" + mode + "' (expected 'reduced', 'r' or 'indirect')");
+QrResult qr(const BlockArray& a, const std::string& mode_in) {
+  if (mode_in != "reduced" && mode_in != "complete" && mode_in != "r" && mode_in != "indirect") {
+    throw ValueError("qr: unknown mode '" + mode_in +
+                     "' (expected 'reduced', 'complete', 'r' or 'indirect')");
+  }
+  // TSQR covers 2-d m >= n; "complete" equals "reduced" when the matrix is square.
+  const bool square = a.ndim() == 2 && a.shape()[0] == a.shape()[1];
+  const std::string mode = mode_in == "complete" && square ? "reduced" : mode_in;
+  if (mode != "indirect" && a.ndim() >= 2 &&
+      (a.ndim() > 2 || a.shape()[0] < a.shape()[1] || mode == "complete")) {
+    return dense::qr_general(a, mode);
   }
   check_tall_skinny(a, "qr");
   const DType dt = compute_dtype(a.dtype());
@@ -321,7 +330,9 @@ BlockArray cholesky(const BlockArray& a) {
   auto at = [&](int64_t i, int64_t j) -> ObjectRef& { return t[static_cast<size_t>(i * nt + j)]; };
   auto home = [&](int64_t i, int64_t j) { return detail::home_node(ctx, x.grid(), {i, j}); };
   for (int64_t k = 0; k < nt; ++k) {
-    at(k, k) = detail::submit(ctx, "linalg.cholesky", {at(k, k)}, home(k, k));
+    // The offset makes a failure name the leading minor of A, not of the tile.
+    at(k, k) = detail::submit(ctx, "linalg.cholesky", {at(k, k), detail::int_scalar(k * tile)},
+                              home(k, k));
     for (int64_t i = k + 1; i < nt; ++i) {
       at(i, k) = detail::submit(ctx, "linalg.right_div_lower_t", {at(i, k), at(k, k)}, home(i, k));
     }

@@ -428,10 +428,13 @@ std::vector<Block> Solve(const KernelContext& ctx) {
   return {CopyOut<T>(x, 0, n, 0, k, b.shape())};
 }
 
-// Lower Cholesky factor of a symmetric positive definite block (its lower triangle is read).
+// Lower Cholesky factor of a symmetric positive definite block (its lower triangle is read). An
+// optional scalar gives the block's first row in the whole matrix (a diagonal tile of a tiled
+// Cholesky), so that a failure names the matrix's leading minor rather than the tile's.
 template <typename T>
 std::vector<Block> Cholesky(const KernelContext& ctx) {
   const Block& in = ctx.inputs[0];
+  const int64_t offset = ctx.scalars.empty() ? 0 : ctx.scalar<int64_t>(0);
   CheckSquare(in, "linalg.cholesky");
   const int64_t n = Rows(in);
   ColMajor<T> a(n, n);
@@ -441,7 +444,7 @@ std::vector<Block> Cholesky(const KernelContext& ctx) {
   if (n > 0) Lapack<T>::potrf("L", &nn, a.data(), &lda, &info, 1);
   if (info > 0) {
     throw ValueError("linalg.cholesky: matrix is not positive definite (leading minor " +
-                     std::to_string(info) + " is not positive)");
+                     std::to_string(offset + info) + " is not positive)");
   }
   for (int64_t j = 1; j < n; ++j) {
     for (int64_t i = 0; i < j; ++i) a(i, j) = 0;
@@ -557,8 +560,8 @@ void RegisterLapackKernels(engine::KernelRegistry& registry) {
   RegisterFloat<InvBody>(registry, "linalg.inv");
   // inputs [A (n x n), b (n or n x k)]: x with A x = b, shaped like b; ValueError when singular.
   RegisterFloat<SolveBody>(registry, "linalg.solve");
-  // inputs [A (n x n)]: lower L with A = L L^T from A's lower triangle; ValueError when A is not
-  // positive definite.
+  // inputs [A (n x n)]; scalars [] or [offset]: lower L with A = L L^T from A's lower triangle;
+  // ValueError naming the leading minor (offset + the tile's) when A is not positive definite.
   RegisterFloat<CholeskyBody>(registry, "linalg.cholesky");
   // inputs [X (r x n), L (n x n lower)]: X L^{-T}.
   RegisterFloat<RightDivLowerTBody>(registry, "linalg.right_div_lower_t");

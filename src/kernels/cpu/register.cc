@@ -20,6 +20,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterScanKernels(registry);
   RegisterDiagonalKernels(registry);
   RegisterSortKernels(registry);
+  RegisterDenseLinalgKernels(registry);
 }
 
 }  // namespace nums::kernels
