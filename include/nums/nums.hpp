@@ -16,3 +16,4 @@
 #include "nums/ndarray.hpp"
 #include "nums/random.hpp"
 #include "nums/shape.hpp"
+#include "nums/statistics.hpp"

@@ -19,6 +19,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterLinalgKernels(registry);
   RegisterScanKernels(registry);
   RegisterDiagonalKernels(registry);
+  RegisterStatisticsKernels(registry);
 }
 
 }  // namespace nums::kernels
