@@ -240,8 +240,13 @@ NDArray select_all(const BlockArray& x, const Request& r) {
     const auto ivs = distinct_ranges(targets, open, index);
     std::vector<ObjectRef> parts(nb);
     for (size_t b = 0; b < nb; ++b) {
+      // At most every element of the block per range, plus each range's count.
+      const int64_t elems =
+          shape_size(in.grid.block_shape_at(in.grid.entry(static_cast<int64_t>(b))));
+      const auto most = static_cast<int64_t>(ivs.size()) * (elems + 1);
       parts[b] = detail::submit(ctx, "stats.select_extract",
-                                {in.blocks[b], engine::Scalar{interval_scalar(ivs)}}, nodes[b]);
+                                {in.blocks[b], engine::Scalar{interval_scalar(ivs)}}, nodes[b],
+                                engine::OutputSpec{DType::kInt64, {most}, true});
     }
     std::vector<std::vector<uint64_t>> keys(ivs.size());
     for (const auto& blk : detail::fetch_blocks(ctx, parts)) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/embedded_runtime.h"
 #include "src/statistics_impl.h"
 #include "tests/testing/testing.h"
 
@@ -659,6 +660,34 @@ TEST_P(StatisticsTest, DigitizeMatchesSearchsorted) {
       },
       {"monotonically"});
   EXPECT_THROW(digitize(x, zeros({2, 2})), ShapeError);
+}
+
+// Every statistics task declares its outputs (the candidates' as an upper bound), and declares
+// them right: a node admits a task by those bytes.
+TEST(StatisticsDeclaredOutputsTest, TasksDeclareTheBlocksTheirKernelsMake) {
+  Context ctx = init({.nodes = 3, .threads_per_node = 1});
+  const NDArray a = RandomNDArray({301, 37}, DType::kFloat64, 81);
+  const BlockArray x = from_ndarray(a, {40, 8});
+  std::vector<BlockArray> keep = {
+      median(x),
+      quantile(x, {0.1, 0.9}, 0, false, "nearest"),
+      nanpercentile(x, 30.0, {0, 1}),
+      average(x, 1, x * x),
+      cov(x, std::nullopt, false),
+      histogram(x, 7, std::nullopt, x).counts,
+      bincount(from_ndarray(RandomNDArray({301}, DType::kInt64, 82), {50}) + 50),
+      digitize(x, linspace(-5, 5, 4))};
+  for (const BlockArray& k : keep) (void)k.get();
+  auto* rt = dynamic_cast<engine::EmbeddedRuntime*>(ctx.impl()->runtime.get());
+  ASSERT_NE(rt, nullptr);
+  rt->WaitIdle();
+  int64_t unclaimed = 0, undeclared = 0;
+  for (int64_t i = 0; i < rt->num_nodes(); ++i) {
+    unclaimed += rt->node(i).unclaimed_outputs();
+    undeclared += rt->node(i).undeclared_tasks();
+  }
+  EXPECT_EQ(unclaimed, 0);
+  EXPECT_EQ(undeclared, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Nodes, StatisticsTest, ::testing::Values(1, 3));
