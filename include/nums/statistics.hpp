@@ -73,12 +73,12 @@ std::pair<BlockArray, BlockArray> average_returned(
 
 /// Covariance matrix of the variables in m (and y), as np.cov: rows are variables (columns with
 /// rowvar = false); 1-d inputs are one variable. ddof defaults to 1 (0 with bias); fweights
-/// (integer, >= 0) and aweights (>= 0) are 1-d, one per observation. Centred on the driver-free
-/// weighted mean, the product of the centred data with its transpose runs as a distributed
-/// matmul; the result is small (variables x variables), float64, 0-d for one variable. Degrees of
-/// freedom <= 0 give inf/NaN (NumPy also warns). ShapeError for inputs of more than two
-/// dimensions or mismatched observation counts, DTypeError for float fweights, ValueError for
-/// negative weights (this check waits for the weights' minimum).
+/// (integer, >= 0) and aweights (>= 0) are 1-d, one per observation. The data are centred on
+/// their weighted mean (a reduction) and multiplied by their transpose as a distributed
+/// tensordot over the observations; the result is small (variables x variables), float64, 0-d for
+/// one variable. Degrees of freedom <= 0 give inf/NaN (NumPy also warns). ShapeError for inputs of
+/// more than two dimensions or mismatched observation counts, DTypeError for float fweights,
+/// ValueError for negative weights (this check waits for the weights' minimum).
 BlockArray cov(const BlockArray& m, const std::optional<BlockArray>& y = std::nullopt,
                bool rowvar = true, bool bias = false, std::optional<int64_t> ddof = std::nullopt,
                const std::optional<BlockArray>& fweights = std::nullopt,
