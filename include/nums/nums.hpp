@@ -19,3 +19,4 @@
 #include "nums/random.hpp"
 #include "nums/shape.hpp"
 #include "nums/sorting.hpp"
+#include "nums/statistics.hpp"

@@ -21,6 +21,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterDiagonalKernels(registry);
   RegisterSortKernels(registry);
   RegisterDenseLinalgKernels(registry);
+  RegisterStatisticsKernels(registry);
 }
 
 }  // namespace nums::kernels
