@@ -30,6 +30,9 @@ struct Axes {
 };
 
 class IndexExpr;  // see indexing.hpp
+namespace detail {
+struct LazyAccess;  // the array layer's view of an array whose elementwise expression is pending
+}
 
 class BlockArray {
  public:
@@ -96,9 +99,12 @@ class BlockArray {
   template <typename... I>
   IndexExpr operator()(const I&... index) const;
 
-  const std::shared_ptr<Impl>& impl() const { return impl_; }
+  /// The array's blocks and layout. Elementwise operations are recorded and run fused (one task
+  /// per block); this is where a pending expression is computed, so every other use sees blocks.
+  const std::shared_ptr<Impl>& impl() const;
 
  private:
+  friend struct detail::LazyAccess;
   std::shared_ptr<Impl> impl_;
 };
 

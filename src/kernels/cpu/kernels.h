@@ -17,6 +17,7 @@ void RegisterShapeKernels(engine::KernelRegistry& registry);
 void RegisterLinalgKernels(engine::KernelRegistry& registry);
 void RegisterScanKernels(engine::KernelRegistry& registry);
 void RegisterDiagonalKernels(engine::KernelRegistry& registry);
+void RegisterFusedKernels(engine::KernelRegistry& registry);
 
 /// `in` converted to `to` (the same block when the dtype already matches).
 engine::Block AstypeBlock(const engine::Block& in, DType to);

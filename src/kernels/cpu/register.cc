@@ -19,6 +19,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterLinalgKernels(registry);
   RegisterScanKernels(registry);
   RegisterDiagonalKernels(registry);
+  RegisterFusedKernels(registry);
 }
 
 }  // namespace nums::kernels
