@@ -28,9 +28,13 @@ class Fold {
         for (int k = 0; k < 8; ++k) lanes_[k] += tail_[k];
         pending_ = 0;
       }
+      // Local lanes stay in registers (the members could alias p as far as the compiler knows).
+      O lanes[8];
+      for (int k = 0; k < 8; ++k) lanes[k] = lanes_[k];
       for (; i + 8 <= n; i += 8) {
-        for (int k = 0; k < 8; ++k) lanes_[k] += p[i + k];
+        for (int k = 0; k < 8; ++k) lanes[k] += p[i + k];
       }
+      for (int k = 0; k < 8; ++k) lanes_[k] = lanes[k];
       for (; i < n; ++i) tail_[pending_++] = p[i];
     } else {
       for (int64_t i = 0; i < n; ++i) acc_ = Reduce<Op, T>::Step(acc_, p[i]);

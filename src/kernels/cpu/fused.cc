@@ -8,8 +8,10 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <span>
 #include <type_traits>
 
@@ -405,11 +407,22 @@ void StreamCopy(unsigned char* dst, const unsigned char* src, int64_t n) {
   std::memcpy(dst + i, src + i, static_cast<size_t>(n - i));
 }
 
-// Tile buffers of one thread.
-std::unique_ptr<unsigned char[]> TileBuffers(const Program& p, int extra = 0) {
-  // Not zeroed: every element is written before it is read.
-  return std::unique_ptr<unsigned char[]>(
-      new unsigned char[static_cast<size_t>((p.num_slots() + extra) * kTile * 8)]);
+// Tile buffers of the calling thread, kept for its next task: fresh pages cost a fault each on
+// first touch, which is as slow as the memory traffic the tiles save. Not zeroed: every element
+// is written before it is read.
+unsigned char* TileBuffers(const Program& p, int extra = 0) {
+  struct Free {
+    void operator()(unsigned char* q) const { std::free(q); }
+  };
+  thread_local std::unique_ptr<unsigned char, Free> buffers;
+  thread_local size_t capacity = 0;
+  const size_t bytes = static_cast<size_t>(std::max(p.num_slots() + extra, 1) * kTile * 8);
+  if (bytes > capacity) {
+    buffers.reset(static_cast<unsigned char*>(std::aligned_alloc(64, bytes)));
+    if (!buffers) throw std::bad_alloc();
+    capacity = bytes;
+  }
+  return buffers.get();
 }
 
 Block FusedBlock(const KernelContext& ctx) {
@@ -429,15 +442,15 @@ Block FusedBlock(const KernelContext& ctx) {
   ParallelRanges(tiles, std::max<int64_t>(1, kElementGrain / kTile), [&](int64_t b, int64_t e) {
     // One extra slot: the result's tile when it is streamed out.
     auto buffers = TileBuffers(p, 1);
-    unsigned char* staging = buffers.get() + p.num_slots() * kTile * 8;
+    unsigned char* staging = buffers + p.num_slots() * kTile * 8;
     for (int64_t t = b; t < e; ++t) {
       const int64_t start = t * kTile;
       const int64_t len = std::min(kTile, n - start);
       if (stream) {
-        p.Eval(start, len, buffers.get(), staging);
+        p.Eval(start, len, buffers, staging);
         StreamCopy(po + start * item, staging, len * item);
       } else {
-        p.Eval(start, len, buffers.get(), po + start * item);
+        p.Eval(start, len, buffers, po + start * item);
       }
     }
     if (stream) _mm_sfence();
@@ -488,7 +501,7 @@ Block FusedReduceBlock(const Program& p, const std::vector<bool>& mask, bool kee
           Fold<Op, T, O> fold(acc);
           for (int64_t s = r.begin(); s < r.end(); s += kTile) {
             const int64_t len = std::min(kTile, r.end() - s);
-            fold.Feed(tile(s, len, buffers.get()), len);
+            fold.Feed(tile(s, len, buffers), len);
           }
           return fold.Finish();
         },
@@ -521,7 +534,7 @@ Block FusedReduceBlock(const Program& p, const std::vector<bool>& mask, bool kee
   Fold<Op, T, O> fold(po[base]);
   for (int64_t start = 0; start < n; start += kTile) {
     const int64_t len = std::min(kTile, n - start);
-    const T* v = tile(start, len, buffers.get());
+    const T* v = tile(start, len, buffers);
     for (int64_t k = 0; k < len;) {
       const int64_t flat = start + k;
       const int64_t r = flat / inner, pos = flat - r * inner;
