@@ -16,7 +16,14 @@ namespace nums {
 
 namespace detail {
 struct ExprNode;  // see src/expression.h
-}
+
+/// A mutex that copies as a fresh one, so that an Impl stays copyable (a copy has its own lock).
+struct CopyableMutex : std::mutex {
+  CopyableMutex() = default;
+  CopyableMutex(const CopyableMutex&) {}
+  CopyableMutex& operator=(const CopyableMutex&) { return *this; }
+};
+}  // namespace detail
 
 struct BlockArray::Impl {
   std::shared_ptr<Context::Impl> ctx;
@@ -25,7 +32,7 @@ struct BlockArray::Impl {
   /// A recorded elementwise expression not yet submitted (then `blocks` is empty); impl()
   /// submits it.
   std::shared_ptr<const detail::ExprNode> expr;
-  std::mutex expr_mu;  // guards expr and blocks while the expression is being submitted
+  detail::CopyableMutex expr_mu;  // guards expr and blocks while the expression is being submitted
 };
 
 namespace detail {
