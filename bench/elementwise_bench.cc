@@ -1,14 +1,20 @@
 // Elementwise x*y+1 and sum on 2^27 float64 elements (1 GiB per array) in the embedded default
 // cluster, against a single-threaded Eigen loop and a STREAM-like triad on all cores, measured in
-// the same run. Bytes counted are the logical ones (read x and y, write the result). Each case
-// warms up first: on these VMs the first touch of never-used memory costs seconds per GiB.
+// the same run; fused expressions (x*y+1, sqrt((x*x + y*y).sum())) against the same with fusion
+// off and against a streaming read of x and y. Bytes counted are the logical ones (read x and y,
+// write the result). Each case warms up first: on these VMs the first touch of never-used memory
+// costs seconds per GiB.
 
 #include <benchmark/benchmark.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include <tbb/parallel_reduce.h>
+
 #include <Eigen/Core>
+#include <atomic>
 #include <nums/nums.hpp>
+#include <thread>
 
 #include "src/array_impl.h"
 
@@ -36,13 +42,81 @@ Inputs& Data() {
   return inputs;
 }
 
+// The most memory the node held above what it held before, sampled every millisecond while
+// `f` ran once (GiB).
+template <typename F>
+double PeakExtraGiB(const nums::Context& ctx, F&& f) {
+  const int64_t base = ctx.nodes()[0].memory_used;
+  std::atomic<bool> done{false};
+  std::atomic<int64_t> peak{base};
+  std::thread sampler([&] {
+    while (!done) {
+      peak = std::max<int64_t>(peak, ctx.nodes()[0].memory_used);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  f();
+  done = true;
+  sampler.join();
+  return static_cast<double>(peak - base) / (1 << 30);
+}
+
+// arg 1: fused (the default); 0: NUMS_FUSE=0's behaviour, each operation its own tasks.
 void BM_NumsXmulYplus1(benchmark::State& state) {
   auto& d = Data();
+  d.ctx.impl()->fuse = state.range(0) != 0;
   for (auto _ : state) Wait(d.x * d.y + 1.0);
+  state.counters["peak_extra_GiB"] = PeakExtraGiB(d.ctx, [&] { Wait(d.x * d.y + 1.0); });
+  d.ctx.impl()->fuse = true;
   state.SetBytesProcessed(state.iterations() * kN * 8 * 3);
   state.counters["blocks"] = static_cast<double>(d.x.grid().num_blocks());
 }
 BENCHMARK(BM_NumsXmulYplus1)
+    ->Arg(1)
+    ->Arg(0)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3)
+    ->MinWarmUpTime(2);
+
+// sqrt((x * x + y * y).sum()): a chain ending in a reduction; reads x and y once when fused.
+void BM_NumsNormOfTwo(benchmark::State& state) {
+  auto& d = Data();
+  d.ctx.impl()->fuse = state.range(0) != 0;
+  auto norm = [&] { return nums::sqrt((d.x * d.x + d.y * d.y).sum()).item<double>(); };
+  for (auto _ : state) benchmark::DoNotOptimize(norm());
+  state.counters["peak_extra_GiB"] = PeakExtraGiB(d.ctx, [&] { benchmark::DoNotOptimize(norm()); });
+  d.ctx.impl()->fuse = true;
+  state.SetBytesProcessed(state.iterations() * kN * 8 * 2);
+}
+BENCHMARK(BM_NumsNormOfTwo)
+    ->Arg(1)
+    ->Arg(0)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3)
+    ->MinWarmUpTime(2);
+
+// The floor of the norm: one streaming read of x and y on all cores (sum of x + y).
+void BM_StreamReadTwoAllCores(benchmark::State& state) {
+  std::vector<double> x(kN, 0.5), y(kN, 1.5);
+  for (auto _ : state) {
+    const double s = tbb::parallel_reduce(
+        tbb::blocked_range<int64_t>(0, kN, 1 << 16), 0.0,
+        [&](const tbb::blocked_range<int64_t>& r, double acc) {
+          double lanes[8] = {};
+          for (int64_t i = r.begin(); i + 8 <= r.end(); i += 8) {
+            for (int k = 0; k < 8; ++k) lanes[k] += x[i + k] + y[i + k];
+          }
+          for (double l : lanes) acc += l;
+          return acc;
+        },
+        std::plus<double>());
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetBytesProcessed(state.iterations() * kN * 8 * 2);
+}
+BENCHMARK(BM_StreamReadTwoAllCores)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(3)

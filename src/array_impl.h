@@ -2,6 +2,7 @@
 // The array layer's internals: what a BlockArray holds, and the few helpers every operation uses
 // to turn itself into block tasks.
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,13 +14,34 @@
 
 namespace nums {
 
+namespace detail {
+struct ExprNode;  // see src/expression.h
+
+/// A mutex that copies as a fresh one, so that an Impl stays copyable (a copy has its own lock).
+struct CopyableMutex : std::mutex {
+  CopyableMutex() = default;
+  CopyableMutex(const CopyableMutex&) {}
+  CopyableMutex& operator=(const CopyableMutex&) { return *this; }
+};
+}  // namespace detail
+
 struct BlockArray::Impl {
   std::shared_ptr<Context::Impl> ctx;
   ArrayGrid grid;
   std::vector<engine::ObjectRef> blocks;  ///< row-major over grid.grid_shape()
+  /// A recorded elementwise expression not yet submitted (then `blocks` is empty); impl()
+  /// submits it.
+  std::shared_ptr<const detail::ExprNode> expr;
+  detail::CopyableMutex expr_mu;  // guards expr and blocks while the expression is being submitted
 };
 
 namespace detail {
+
+/// The state of an array as it is, without submitting a pending expression: for the code that
+/// records expressions and asks only for the layout or the context.
+struct LazyAccess {
+  static const std::shared_ptr<BlockArray::Impl>& raw(const BlockArray& x) { return x.impl_; }
+};
 
 using engine::ObjectRef;
 using engine::Scalar;

@@ -7,6 +7,7 @@
 #include "nums/progress.hpp"
 #include "src/array_impl.h"
 #include "src/checked.h"
+#include "src/expression.h"
 #include "src/kernels/cpu/kernels.h"
 #include "src/placement.h"
 
@@ -90,7 +91,7 @@ std::vector<int64_t> normalize_axes(const Axes& axes, int64_t ndim, const char* 
 }
 
 void check_same_context(const BlockArray& a, const BlockArray& b, const char* op) {
-  if (a.impl()->ctx != b.impl()->ctx) {
+  if (LazyAccess::raw(a)->ctx != LazyAccess::raw(b)->ctx) {
     throw ClusterError(std::string(op) + ": operands belong to different contexts (clusters)");
   }
 }
@@ -181,6 +182,11 @@ BlockArray reshape_blocks(const BlockArray& x, const ArrayGrid& grid) {
 
 using detail::ObjectRef;
 
+const std::shared_ptr<BlockArray::Impl>& BlockArray::impl() const {
+  if (impl_) detail::materialize(*impl_);
+  return impl_;
+}
+
 const Shape& BlockArray::shape() const { return impl_->grid.shape(); }
 const Shape& BlockArray::block_shape() const { return impl_->grid.block_shape(); }
 const Shape& BlockArray::grid_shape() const { return impl_->grid.grid_shape(); }
@@ -193,7 +199,7 @@ Context BlockArray::context() const { return Context(impl_->ctx); }
 
 std::vector<int64_t> BlockArray::block_nodes() const {
   std::vector<int64_t> nodes;
-  for (const auto& r : impl_->blocks) nodes.push_back(r.node());
+  for (const auto& r : impl()->blocks) nodes.push_back(r.node());
   return nodes;
 }
 
@@ -209,7 +215,7 @@ NDArray BlockArray::get() const {
   const Shape ones(nd, 1), zeros(nd, 0);
   // A large gather on a terminal shows a bar: the blocks then come in a few groups instead of
   // all at once, so that there is progress to show.
-  const auto& refs = impl_->blocks;
+  const auto& refs = impl()->blocks;  // computes a pending expression
   ProgressBar progress("get", out.nbytes() >= kProgressGetBytes ? out.nbytes() : 0,
                        {.mode = out.nbytes() >= kProgressGetBytes ? ProgressOptions::Mode::kAuto
                                                                   : ProgressOptions::Mode::kOff});
@@ -274,12 +280,16 @@ Eigen::MatrixXd BlockArray::to_eigen() const {
 
 BlockArray BlockArray::astype(DType dtype) const {
   if (dtype == this->dtype()) return *this;
-  return detail::map_blocks("array.astype", {*this},
-                            {detail::int_scalar(static_cast<int64_t>(dtype))}, dtype, "astype");
+  return detail::elementwise(detail::ExprKind::kAstype, static_cast<int64_t>(dtype), "array.astype",
+                             {*this}, {detail::int_scalar(static_cast<int64_t>(dtype))}, dtype,
+                             "astype");
 }
 
 BlockArray BlockArray::copy() const {
-  // Blocks are immutable, so a copy shares them; writes through either handle replace blocks.
+  // Blocks are immutable, so a copy shares them; writes through either handle replace blocks. A
+  // pending expression is shared too: whichever handle is used first submits it for both.
+  std::lock_guard lock(impl_->expr_mu);
+  if (impl_->expr) return detail::make_pending(impl_->ctx, impl_->grid, impl_->expr);
   return detail::make_array(impl_->ctx, impl_->grid, impl_->blocks);
 }
 

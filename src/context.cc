@@ -29,6 +29,8 @@ std::shared_ptr<Context::Impl> make_context(std::shared_ptr<engine::Runtime> run
   for (const auto& n : nodes) impl->cores += n.cores;
   impl->node_grid = NodeGrid::for_nodes(impl->num_nodes);
   impl->policy = policy;
+  const char* fuse = std::getenv("NUMS_FUSE");
+  impl->fuse = !(fuse && std::string(fuse) == "0");
   return impl;
 }
 

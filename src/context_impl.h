@@ -18,6 +18,9 @@ struct Context::Impl {
   int64_t num_nodes = 1;
   int64_t cores = 1;                                    ///< over all nodes
   optimizer::Policy policy = optimizer::Policy::kLshs;  ///< where block ops run
+  /// Elementwise operations are recorded and run fused, one task per block (src/expression.h);
+  /// NUMS_FUSE=0 in the environment turns it off (each operation its own tasks).
+  bool fuse = true;
 };
 
 /// The registry with every kernel the array layer uses, filled once.

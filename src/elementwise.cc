@@ -8,6 +8,7 @@
 #include "nums/math.hpp"
 #include "src/array_impl.h"
 #include "src/checked.h"
+#include "src/expression.h"
 #include "src/kernels/cpu/loops.h"
 #include "src/placement.h"
 
@@ -46,12 +47,22 @@ bool fits(DType t, Number n) {
 }
 
 BlockArray scalar_array(const BlockArray& like, Number n, DType t) {
-  // Made by a task, not put: no message of its own on a cluster, and a lineage to remake it.
-  auto& ctx = *like.impl()->ctx;
-  const int64_t node = like.impl()->blocks.empty() ? 0 : like.impl()->blocks[0].node();
+  const auto& raw = detail::LazyAccess::raw(like);
+  auto& ctx = *raw->ctx;
   const int64_t i = n.kind == DType::kFloat64 ? convert_value<int64_t>(n.f) : n.i;
+  if (detail::fusion_enabled(ctx)) {
+    // A constant of the expression it meets: no task, no block.
+    auto node = std::make_shared<detail::ExprNode>();
+    node->kind = detail::ExprKind::kConst;
+    node->dtype = t;
+    node->code = i;
+    node->value = n.f;
+    return detail::make_pending(raw->ctx, ArrayGrid({}, {}, t), std::move(node));
+  }
+  // Made by a task, not put: no message of its own on a cluster, and a lineage to remake it.
+  const int64_t node = raw->blocks.empty() ? 0 : raw->blocks[0].node();
   return detail::make_array(
-      like.impl()->ctx, ArrayGrid({}, {}, t),
+      raw->ctx, ArrayGrid({}, {}, t),
       {detail::submit_source(ctx, "array.full",
                              {detail::shape_scalar({}), detail::int_scalar(static_cast<int64_t>(t)),
                               detail::Scalar{n.f}, detail::int_scalar(i)},
@@ -198,10 +209,66 @@ BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
   return make_array(ctx, std::move(grid), std::move(blocks));
 }
 
+BlockArray elementwise(ExprKind kind, int64_t code, const char* kernel,
+                       const std::vector<BlockArray>& operands, std::vector<TaskArg> scalars,
+                       DType out_dtype, const char* op) {
+  const auto& ctx = LazyAccess::raw(operands[0])->ctx;
+  if (!fusion_enabled(*ctx)) return map_blocks(kernel, operands, std::move(scalars), out_dtype, op);
+  for (size_t i = 1; i < operands.size(); ++i) check_same_context(operands[0], operands[i], op);
+  Aligned al = align(operands, op);
+  ArrayGrid grid(al.grid.shape(), al.grid.block_shape(), out_dtype);
+  for (;;) {
+    auto node = std::make_shared<ExprNode>();
+    node->kind = kind;
+    node->dtype = out_dtype;
+    node->code = code;
+    for (const auto& a : al.operands) node->inputs.push_back(expr_of(a));
+    const ExprSize size = expr_size({node});
+    if (size.ops <= kMaxExprOps && size.leaves <= kMaxExprLeaves) {
+      return make_pending(ctx, std::move(grid), std::move(node));
+    }
+    // Too large for one task: the largest pending operand is submitted on its own first.
+    int64_t largest = -1, largest_ops = 0;
+    for (size_t k = 0; k < al.operands.size(); ++k) {
+      if (!is_pending(al.operands[k])) continue;
+      const int64_t ops = expr_size({expr_of(al.operands[k])}).ops;
+      if (ops > largest_ops) {
+        largest_ops = ops;
+        largest = static_cast<int64_t>(k);
+      }
+    }
+    if (largest < 0) return make_pending(ctx, std::move(grid), std::move(node));
+    al.operands[static_cast<size_t>(largest)].impl();
+  }
+}
+
+const char* binary_name(BinaryOp op) {
+  // NumPy's ufunc names, in the order of the op codes.
+  static constexpr const char* kNames[] = {
+      "add",        "subtract",      "multiply",     "divide",      "remainder",   "power",
+      "maximum",    "minimum",       "equal",        "not_equal",   "less",        "less_equal",
+      "greater",    "greater_equal", "bitwise_and",  "bitwise_or",  "bitwise_xor", "logical_and",
+      "logical_or", "logical_xor",   "floor_divide", "fmod",        "arctan2",     "hypot",
+      "copysign",   "logaddexp",     "left_shift",   "right_shift", "fmin",        "fmax"};
+  static_assert(std::size(kNames) == static_cast<size_t>(BinaryOp::kFmax) + 1);
+  return kNames[static_cast<size_t>(op)];
+}
+
+const char* unary_name(UnaryOp op) {
+  static constexpr const char* kNames[] = {
+      "negative", "exp",     "log",     "log1p",  "sqrt",     "absolute",    "sign",       "sin",
+      "cos",      "tanh",    "sigmoid", "isnan",  "isfinite", "logical_not", "invert",     "floor",
+      "ceil",     "trunc",   "rint",    "isinf",  "signbit",  "square",      "reciprocal", "expm1",
+      "log2",     "log10",   "exp2",    "tan",    "arcsin",   "arccos",      "arctan",     "sinh",
+      "cosh",     "arcsinh", "arccosh", "arctanh"};
+  static_assert(std::size(kNames) == static_cast<size_t>(UnaryOp::kArctanh) + 1);
+  return kNames[static_cast<size_t>(op)];
+}
+
 BlockArray binary(BinaryOp op, const BlockArray& a, const BlockArray& b) {
   const DType out = kernels::HasBoolResult(op) ? DType::kBool : a.dtype();
-  return map_blocks("array.binary", {a, b}, {int_scalar(static_cast<int64_t>(op))}, out,
-                    "binary op");
+  return elementwise(ExprKind::kBinary, static_cast<int64_t>(op), "array.binary", {a, b},
+                     {int_scalar(static_cast<int64_t>(op))}, out, binary_name(op));
 }
 
 BlockArray unary(UnaryOp op, const BlockArray& x) {
@@ -217,7 +284,8 @@ BlockArray unary(UnaryOp op, const BlockArray& x) {
     if (kernels::BoolAsInt(op)) in = x.astype(DType::kInt64);
   }
   const DType out = kernels::HasBoolResult(op) ? DType::kBool : in.dtype();
-  return map_blocks("array.unary", {in}, {int_scalar(static_cast<int64_t>(op))}, out, "unary op");
+  return elementwise(ExprKind::kUnary, static_cast<int64_t>(op), "array.unary", {in},
+                     {int_scalar(static_cast<int64_t>(op))}, out, unary_name(op));
 }
 
 }  // namespace detail
@@ -467,7 +535,8 @@ BlockArray nan_to_num(const BlockArray& x, double nan, std::optional<double> pos
 
 BlockArray where(const BlockArray& cond, const BlockArray& x, const BlockArray& y) {
   const DType t = result_type(x.dtype(), y.dtype());
-  return detail::map_blocks("array.where", {cond, x.astype(t), y.astype(t)}, {}, t, "where");
+  return detail::elementwise(detail::ExprKind::kWhere, 0, "array.where",
+                             {cond, x.astype(t), y.astype(t)}, {}, t, "where");
 }
 BlockArray where(const BlockArray& cond, Number x, const BlockArray& y) {
   return where(cond, as_array(y, x), y);

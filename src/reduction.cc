@@ -6,6 +6,7 @@
 #include "nums/creation.hpp"
 #include "nums/math.hpp"
 #include "src/array_impl.h"
+#include "src/expression.h"
 #include "src/placement.h"
 
 namespace nums {
@@ -111,7 +112,14 @@ BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool ke
     const Number identity = (op == ReduceOp::kProd || op == ReduceOp::kAll) ? Number(1) : Number(0);
     return full(out_shape, identity, out_dtype);
   }
-  auto& ctx = x.impl()->ctx;
+  // A pending elementwise expression is reduced in the same pass that computes it: each block's
+  // partial is one "array.fused_reduce" task over the expression's leaf blocks.
+  std::optional<detail::FusedProgram> program;
+  if (detail::is_pending(x)) {
+    program.emplace(x);
+    if (program->leaves().empty()) program.reset();  // numbers only: computed on its own first
+  }
+  auto& ctx = detail::LazyAccess::raw(x)->ctx;
   const ArrayGrid& g = x.grid();
   const ArrayGrid og(out_shape, reduced(g.block_shape(), axes, keepdims), out_dtype);
   const auto groups = group_blocks(g, axes, og);
@@ -126,9 +134,17 @@ BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool ke
     const int64_t out_bytes = out.nbytes();
     std::vector<optimizer::OpId> partials;
     for (size_t k : groups[o]) {
-      const ObjectRef& b = x.impl()->blocks[k];
       const Shape in_shape = g.block_shape_at(g.entry(static_cast<int64_t>(k)));
       const engine::OutputSpec part{out_dtype, reduced(in_shape, axes, keepdims)};
+      if (program) {
+        detail::FusedProgram::BlockInputs in = program->inputs(g.entry(static_cast<int64_t>(k)));
+        std::vector<TaskArg> scalars = program->scalars(std::move(in.slots));
+        scalars.insert(scalars.end(), reduce_args.begin(), reduce_args.end());
+        partials.push_back(detail::plan_fused(plan, *ctx, in, "array.fused_reduce",
+                                              std::move(scalars), part, out_bytes, name));
+        continue;
+      }
+      const ObjectRef& b = x.impl()->blocks[k];
       const detail::StepFn partial = [&, part](const auto& in, int64_t node) {
         std::vector<TaskArg> args{(*in[0])[0]};
         args.insert(args.end(), reduce_args.begin(), reduce_args.end());

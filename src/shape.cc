@@ -297,7 +297,7 @@ BlockArray BlockArray::transpose(std::vector<int64_t> axes) const {
   }
   if (identity) return copy();
   ArrayGrid grid(s, b, dtype());
-  const auto& in = *impl_;
+  const auto& in = *impl();  // impl() submits a pending expression
   detail::GatherPlan blocks(*in.ctx);
   detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
     Shape ie(axes.size());
@@ -347,7 +347,7 @@ BlockArray BlockArray::reshape(Shape shape, Shape block_shape) const {
     throw ShapeError("reshape: cannot reshape array of size " + std::to_string(size()) +
                      " and shape " + shape_str(this->shape()) + " into shape " + shape_str(shape));
   }
-  const auto& in = *impl_;
+  const auto& in = *impl();  // impl() submits a pending expression
   const auto in_flat = flat_block_size(grid());
   Shape bs;
   if (!block_shape.empty() || size() == 0) {

@@ -31,6 +31,9 @@ struct Axes {
 };
 
 class IndexExpr;  // see indexing.hpp
+namespace detail {
+struct LazyAccess;  // the array layer's view of an array whose elementwise expression is pending
+}
 
 class BlockArray {
  public:
@@ -99,9 +102,12 @@ class BlockArray {
   /// x({3, 0, 3}): a brace list of positions along the first axis.
   IndexExpr operator()(std::initializer_list<int64_t> positions) const;
 
-  const std::shared_ptr<Impl>& impl() const { return impl_; }
+  /// The array's blocks and layout. Elementwise operations are recorded and run fused (one task
+  /// per block); this is where a pending expression is computed, so every other use sees blocks.
+  const std::shared_ptr<Impl>& impl() const;
 
  private:
+  friend struct detail::LazyAccess;
   std::shared_ptr<Impl> impl_;
 };
 

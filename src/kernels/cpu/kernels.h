@@ -20,6 +20,7 @@ void RegisterDiagonalKernels(engine::KernelRegistry& registry);
 void RegisterSortKernels(engine::KernelRegistry& registry);
 void RegisterDenseLinalgKernels(engine::KernelRegistry& registry);
 void RegisterStatisticsKernels(engine::KernelRegistry& registry);
+void RegisterFusedKernels(engine::KernelRegistry& registry);
 
 /// `in` converted to `to` (the same block when the dtype already matches).
 engine::Block AstypeBlock(const engine::Block& in, DType to);

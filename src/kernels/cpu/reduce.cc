@@ -2,6 +2,7 @@
 
 #include <tbb/parallel_reduce.h>
 
+#include "src/kernels/cpu/fold.h"
 #include "src/kernels/cpu/kernels.h"
 #include "src/kernels/cpu/loops.h"
 #include "src/kernels/ops.h"
@@ -37,26 +38,12 @@ std::vector<bool> AxisMask(const Shape& shape, const std::vector<int64_t>& axes)
   return mask;
 }
 
-// Folds n elements into `acc`. Floating-point sums use eight independent accumulators so the
-// loop vectorizes (a single accumulator is a serial dependency chain) and rounding error grows
-// more slowly.
+// Folds n elements into `acc` (see Fold for the order of the additions).
 template <ReduceOp Op, typename T, typename O>
 O FoldRange(O acc, const T* p, int64_t n) {
-  using R = Reduce<Op, T>;
-  if constexpr (Op == ReduceOp::kSum && std::is_floating_point_v<T>) {
-    O lanes[8] = {};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      for (int k = 0; k < 8; ++k) lanes[k] += p[i + k];
-    }
-    for (; i < n; ++i) lanes[0] += p[i];
-    O total = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
-              ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-    return acc + total;
-  } else {
-    for (int64_t i = 0; i < n; ++i) acc = R::Step(acc, p[i]);
-    return acc;
-  }
+  Fold<Op, T, O> fold(acc);
+  fold.Feed(p, n);
+  return fold.Finish();
 }
 
 template <ReduceOp Op, typename T>
@@ -73,8 +60,9 @@ Block ReduceBlock(const Block& x, const std::vector<bool>& reduced, bool keepdim
   if (n == 0) return out;
   const size_t nd = shape.size();
   if (m == 1) {
-    // Everything into one value: a parallel reduction over the flat range.
-    po[0] = tbb::parallel_reduce(
+    // Everything into one value: a parallel reduction over the flat range, split the same way
+    // every run (so a sum is reproducible, and equal to the fused kernel's).
+    po[0] = tbb::parallel_deterministic_reduce(
         tbb::blocked_range<int64_t>(0, n, kElementGrain), R::Identity(),
         [&](const tbb::blocked_range<int64_t>& r, O acc) {
           return FoldRange<Op, T, O>(acc, px + r.begin(), r.end() - r.begin());

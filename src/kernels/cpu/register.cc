@@ -22,6 +22,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterSortKernels(registry);
   RegisterDenseLinalgKernels(registry);
   RegisterStatisticsKernels(registry);
+  RegisterFusedKernels(registry);
 }
 
 }  // namespace nums::kernels

@@ -1,0 +1,230 @@
+// Recorded elementwise expressions: size accounting, flattening into a task program, and the
+// submission of a pending array as one fused task per block.
+
+#include "src/expression.h"
+
+#include <algorithm>
+#include <functional>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+
+#include "src/placement.h"
+
+namespace nums::detail {
+namespace {
+
+bool has_blocks(const BlockArray& a) { return LazyAccess::raw(a) != nullptr; }
+
+// The array a node reads as a leaf: its own snapshot, or the blocks it was submitted as.
+BlockArray leaf_array(const ExprNode& n) {
+  if (n.kind == ExprKind::kLeaf) return n.leaf;
+  return n.done();
+}
+
+// The same blocks in the same layout (one array seen through two handles or snapshots).
+bool same_blocks(const BlockArray& a, const BlockArray& b) {
+  const auto& x = *LazyAccess::raw(a);
+  const auto& y = *LazyAccess::raw(b);
+  if (&x == &y) return true;
+  if (!(x.grid == y.grid) || x.blocks.size() != y.blocks.size()) return false;
+  for (size_t k = 0; k < x.blocks.size(); ++k) {
+    if (!(x.blocks[k].id() == y.blocks[k].id())) return false;
+  }
+  return true;
+}
+
+// The entry of leaf `a`'s block that meets block `e` of the expression's grid.
+Shape leaf_entry(const BlockArray& a, const Shape& e) {
+  const size_t pad = e.size() - static_cast<size_t>(a.ndim());
+  Shape ae(static_cast<size_t>(a.ndim()));
+  for (size_t d = 0; d < ae.size(); ++d) ae[d] = a.grid_shape()[d] == 1 ? 0 : e[d + pad];
+  return ae;
+}
+
+}  // namespace
+
+bool fusion_enabled(const Context::Impl& ctx) { return ctx.fuse; }
+
+bool is_pending(const BlockArray& x) {
+  const auto& impl = LazyAccess::raw(x);
+  if (!impl) return false;
+  std::lock_guard lock(impl->expr_mu);
+  return impl->expr != nullptr;
+}
+
+ExprPtr expr_of(const BlockArray& x) {
+  const auto& impl = LazyAccess::raw(x);
+  {
+    std::lock_guard lock(impl->expr_mu);
+    if (impl->expr) return impl->expr;
+  }
+  // A snapshot, not the handle: writes through x (x += 1, x(i) = v) replace x's blocks later,
+  // while the expression keeps the values it was recorded with.
+  auto node = std::make_shared<ExprNode>();
+  node->kind = ExprKind::kLeaf;
+  node->dtype = x.dtype();
+  node->leaf = make_array(impl->ctx, impl->grid, impl->blocks);
+  return node;
+}
+
+BlockArray make_pending(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid, ExprPtr node) {
+  auto impl = std::make_shared<BlockArray::Impl>();
+  impl->ctx = std::move(ctx);
+  impl->grid = std::move(grid);
+  impl->expr = std::move(node);
+  return BlockArray(std::move(impl));
+}
+
+ExprSize expr_size(const std::vector<ExprPtr>& roots) {
+  ExprSize size;
+  std::unordered_set<const ExprNode*> seen;
+  std::vector<BlockArray> leaves;
+  std::function<void(const ExprNode&)> visit = [&](const ExprNode& n) {
+    if (!seen.insert(&n).second) return;
+    if (n.kind == ExprKind::kConst) return;
+    const BlockArray leaf = leaf_array(n);
+    if (has_blocks(leaf)) {
+      for (const auto& l : leaves) {
+        if (same_blocks(l, leaf)) return;
+      }
+      leaves.push_back(leaf);
+      ++size.leaves;
+      return;
+    }
+    ++size.ops;
+    for (const auto& in : n.inputs) visit(*in);
+  };
+  for (const auto& r : roots) visit(*r);
+  return size;
+}
+
+FusedProgram::FusedProgram(const BlockArray& x) : grid_(x.grid()) {
+  ExprPtr root;
+  {
+    const auto& impl = LazyAccess::raw(x);
+    std::lock_guard lock(impl->expr_mu);
+    root = impl->expr;
+  }
+  if (!root) throw ValueError("FusedProgram: the array has no pending expression");
+  std::unordered_map<const ExprNode*, int64_t> index;
+  program_ = {kProgramVersion, 0};
+  // Post-order: inputs before the node; each distinct node once.
+  std::function<int64_t(const ExprNode&)> visit = [&](const ExprNode& n) -> int64_t {
+    if (auto it = index.find(&n); it != index.end()) return it->second;
+    int64_t node[kNodeInts] = {
+        static_cast<int64_t>(n.kind), static_cast<int64_t>(n.dtype), n.code, 0, 0, 0};
+    const BlockArray leaf = n.kind == ExprKind::kConst ? BlockArray() : leaf_array(n);
+    if (has_blocks(leaf)) {
+      node[0] = static_cast<int64_t>(ExprKind::kLeaf);
+      size_t k = 0;
+      while (k < leaves_.size() && !same_blocks(leaves_[k], leaf)) ++k;
+      if (k == leaves_.size()) leaves_.push_back(leaf);
+      node[2] = static_cast<int64_t>(k);
+    } else if (n.kind == ExprKind::kConst) {
+      node[3] = static_cast<int64_t>(constants_.size());
+      constants_.push_back(n.value);
+    } else {
+      for (size_t i = 0; i < n.inputs.size(); ++i) node[3 + i] = visit(*n.inputs[i]);
+    }
+    const int64_t id = program_[1]++;
+    program_.insert(program_.end(), node, node + kNodeInts);
+    index.emplace(&n, id);
+    return id;
+  };
+  visit(*root);
+}
+
+FusedProgram::BlockInputs FusedProgram::inputs(const Shape& entry) const {
+  BlockInputs in;
+  for (const BlockArray& leaf : leaves_) {
+    const auto& impl = *LazyAccess::raw(leaf);
+    const Shape le = leaf_entry(leaf, entry);
+    const ObjectRef& ref = impl.blocks[static_cast<size_t>(impl.grid.flat(le))];
+    size_t k = 0;
+    while (k < in.refs.size() && !(in.refs[k].id() == ref.id())) ++k;
+    if (k == in.refs.size()) {
+      in.refs.push_back(ref);
+      in.bytes.push_back(shape_size(impl.grid.block_shape_at(le)) * itemsize(leaf.dtype()));
+    }
+    in.slots.push_back(static_cast<int64_t>(k));
+  }
+  return in;
+}
+
+std::vector<TaskArg> FusedProgram::scalars(std::vector<int64_t> slots) const {
+  return {Scalar{program_}, Scalar{constants_}, Scalar{std::move(slots)}};
+}
+
+optimizer::OpId plan_fused(BlockPlan& plan, Context::Impl& ctx, const FusedProgram::BlockInputs& in,
+                           const char* kernel, std::vector<TaskArg> scalars, engine::OutputSpec out,
+                           int64_t bytes, const char* name) {
+  std::vector<optimizer::OpId> leaves;
+  for (size_t k = 0; k < in.refs.size(); ++k) {
+    leaves.push_back(plan.Leaf({in.refs[k]}, in.bytes[k]));
+  }
+  StepFn fn = [&ctx, kernel, out = std::move(out), scalars = std::move(scalars)](
+                  const std::vector<const Refs*>& inputs, int64_t node) mutable {  // runs once
+    std::vector<TaskArg> args;
+    for (const Refs* r : inputs) args.emplace_back((*r)[0]);
+    args.insert(args.end(), std::make_move_iterator(scalars.begin()),
+                std::make_move_iterator(scalars.end()));
+    return Refs{submit(ctx, kernel, std::move(args), node, out)};
+  };
+  // One op of the block graph whatever the size of the expression: the optimizer places the
+  // fused task as it would place a single elementwise op over the same blocks.
+  if (leaves.size() == 1) return plan.Unary(leaves[0], bytes, std::move(fn), name);
+  if (leaves.size() == 2) return plan.Binary(leaves[0], leaves[1], bytes, std::move(fn), name);
+  return plan.Gather(std::move(leaves), bytes, std::move(fn), name);
+}
+
+void materialize(BlockArray::Impl& impl) {
+  std::lock_guard lock(impl.expr_mu);
+  if (!impl.expr) return;
+  const ExprPtr root = impl.expr;
+  auto& ctx = impl.ctx;
+  if (const BlockArray done = root->done(); has_blocks(done)) {
+    // Another handle on the same expression (a copy) was submitted already.
+    impl.blocks = LazyAccess::raw(done)->blocks;
+    impl.expr.reset();
+    return;
+  }
+  const ArrayGrid grid = impl.grid;
+  // FusedProgram reads the expression through a handle; this one shares the Impl's state.
+  const FusedProgram program(make_pending(ctx, grid, root));
+  BlockPlan plan(*ctx);
+  std::vector<std::variant<ObjectRef, optimizer::OpId>> blocks;
+  bool any_op = false;
+  for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+    FusedProgram::BlockInputs in = program.inputs(e);
+    engine::OutputSpec out{grid.dtype(), grid.block_shape_at(e)};
+    std::vector<TaskArg> scalars = program.scalars(std::move(in.slots));
+    if (in.refs.empty()) {
+      // Numbers only: the block is made from the task's scalars where the array's home is.
+      blocks.emplace_back(submit_source(*ctx, "array.fused", std::move(scalars),
+                                        home_node(*ctx, grid, e), std::move(out)));
+      return;
+    }
+    const int64_t bytes = out.nbytes();
+    const optimizer::OpId id = plan_fused(plan, *ctx, in, "array.fused", std::move(scalars),
+                                          std::move(out), bytes, "fused");
+    plan.Output(id);
+    blocks.emplace_back(id);
+    any_op = true;
+  });
+  if (any_op) plan.Run();
+  std::vector<ObjectRef> refs;
+  refs.reserve(blocks.size());
+  for (auto& b : blocks) {
+    if (auto* op = std::get_if<optimizer::OpId>(&b)) {
+      refs.push_back(plan.result(*op).at(0));
+    } else {
+      refs.push_back(std::move(std::get<ObjectRef>(b)));
+    }
+  }
+  impl.blocks = refs;
+  impl.expr.reset();
+  root->set_done(make_array(ctx, grid, std::move(refs)));
+}
+
+}  // namespace nums::detail

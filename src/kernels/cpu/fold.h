@@ -1,0 +1,63 @@
+#pragma once
+// Folding a stream of values into one reduction result, fed in pieces of any length. The plain
+// reduction kernel feeds a row at once and the fused kernel feeds it tile by tile; both add in
+// the same order, so their results are bit-identical.
+
+#include <cstdint>
+#include <type_traits>
+
+#include "src/kernels/ops.h"
+
+namespace nums::kernels {
+
+/// Floating-point sums use eight independent lanes (element i of each group of eight into lane
+/// i; a last partial group into lane 0 in order), so the loop vectorizes (a single accumulator is
+/// a serial dependency chain) and rounding error grows more slowly; the lanes are summed pairwise
+/// and added to the starting value at Finish. Every other op steps one value at a time.
+template <ReduceOp Op, typename T, typename O>
+class Fold {
+ public:
+  explicit Fold(O acc) : acc_(acc) {}
+
+  void Feed(const T* p, int64_t n) {
+    if constexpr (kLanes) {
+      int64_t i = 0;
+      if (pending_ > 0) {
+        while (pending_ < 8 && i < n) tail_[pending_++] = p[i++];
+        if (pending_ < 8) return;
+        for (int k = 0; k < 8; ++k) lanes_[k] += tail_[k];
+        pending_ = 0;
+      }
+      // Local lanes stay in registers (the members could alias p as far as the compiler knows).
+      O lanes[8];
+      for (int k = 0; k < 8; ++k) lanes[k] = lanes_[k];
+      for (; i + 8 <= n; i += 8) {
+        for (int k = 0; k < 8; ++k) lanes[k] += p[i + k];
+      }
+      for (int k = 0; k < 8; ++k) lanes_[k] = lanes[k];
+      for (; i < n; ++i) tail_[pending_++] = p[i];
+    } else {
+      for (int64_t i = 0; i < n; ++i) acc_ = Reduce<Op, T>::Step(acc_, p[i]);
+    }
+  }
+
+  O Finish() {
+    if constexpr (kLanes) {
+      for (int k = 0; k < pending_; ++k) lanes_[0] += tail_[k];
+      const O total = ((lanes_[0] + lanes_[1]) + (lanes_[2] + lanes_[3])) +
+                      ((lanes_[4] + lanes_[5]) + (lanes_[6] + lanes_[7]));
+      return acc_ + total;
+    } else {
+      return acc_;
+    }
+  }
+
+ private:
+  static constexpr bool kLanes = Op == ReduceOp::kSum && std::is_floating_point_v<T>;
+  O acc_;
+  O lanes_[8] = {};
+  T tail_[8] = {};
+  int pending_ = 0;  // values of an unfinished group of eight in tail_
+};
+
+}  // namespace nums::kernels
