@@ -210,6 +210,7 @@ BlockArray solve_by_tsqr(const BlockArray& a, const BlockArray& b, DType dt) {
 }  // namespace
 
 QrResult qr(const BlockArray& a, const std::string& mode) {
+  const detail::UserOp op("qr");
   if (mode != "reduced" && mode != "r" && mode != "indirect") {
     throw ValueError("qr: unknown mode '" + mode + "' (expected 'reduced', 'r' or 'indirect')");
   }
@@ -241,6 +242,7 @@ QrResult qr(const BlockArray& a, const std::string& mode) {
 }
 
 SvdResult svd(const BlockArray& a) {
+  const detail::UserOp op("svd");
   check_tall_skinny(a, "svd");
   if (a.shape()[1] == 0) {
     throw ShapeError("svd: expected at least one column, got shape " + shape_str(a.shape()));
@@ -256,6 +258,7 @@ SvdResult svd(const BlockArray& a) {
 }
 
 PcaResult pca(const BlockArray& x, int64_t k) {
+  const detail::UserOp op("pca");
   check_tall_skinny(x, "pca");
   const int64_t m = x.shape()[0], n = x.shape()[1];
   if (m < 2)
@@ -280,6 +283,7 @@ PcaResult pca(const BlockArray& x, int64_t k) {
 }
 
 BlockArray inv(const BlockArray& a) {
+  const detail::UserOp op("inv");
   check_square(a, "inv");
   const DType dt = compute_dtype(a.dtype());
   const int64_t n = a.shape()[0];
@@ -306,6 +310,7 @@ BlockArray inv(const BlockArray& a) {
 }
 
 BlockArray cholesky(const BlockArray& a) {
+  const detail::UserOp op("cholesky");
   check_square(a, "cholesky");
   const DType dt = compute_dtype(a.dtype());
   const int64_t n = a.shape()[0];
@@ -345,6 +350,7 @@ BlockArray cholesky(const BlockArray& a) {
 }
 
 BlockArray solve(const BlockArray& a, const BlockArray& b) {
+  const detail::UserOp op("solve");
   check_square(a, "solve");
   check_rhs(a, b, "solve");
   const DType dt = compute_dtype(a.dtype(), b.dtype());
@@ -360,6 +366,7 @@ BlockArray solve(const BlockArray& a, const BlockArray& b) {
 }
 
 BlockArray lstsq(const BlockArray& a, const BlockArray& b) {
+  const detail::UserOp op("lstsq");
   check_tall_skinny(a, "lstsq");
   check_rhs(a, b, "lstsq");
   const DType dt = compute_dtype(a.dtype(), b.dtype());
