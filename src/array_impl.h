@@ -53,6 +53,25 @@ std::shared_ptr<Context::Impl> current_context();
 
 BlockArray make_array(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid,
                       std::vector<ObjectRef> blocks);
+/// Names the function the user called in the tasks submitted while it lives, so that a failed
+/// task's error says which call it served ("task 'linalg.inv_r_qt (in inv)' ... failed"). Nested
+/// scopes keep the outermost name: lstsq's QR tasks are lstsq's.
+class UserOp {
+ public:
+  explicit UserOp(const char* name) : outer_(current_) {
+    if (!current_) current_ = name;
+  }
+  ~UserOp() { current_ = outer_; }
+  UserOp(const UserOp&) = delete;
+  UserOp& operator=(const UserOp&) = delete;
+  /// The name of the outermost live scope on this thread, or nullptr.
+  static const char* current() { return current_; }
+
+ private:
+  const char* outer_;
+  static thread_local const char* current_;
+};
+
 /// Submits a one-output block task to `node`; `out`, when given, declares the output's dtype
 /// and shape so that the node admits the task only when it fits.
 ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args, int64_t node,

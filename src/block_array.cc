@@ -23,11 +23,21 @@ BlockArray make_array(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid,
   return BlockArray(std::move(impl));
 }
 
+thread_local const char* UserOp::current_ = nullptr;
+
+namespace {
+// The task's name for logs and errors: the kernel's, with the user's call when one is named.
+std::string task_name(const char* kernel) {
+  const char* op = UserOp::current();
+  return op ? std::string(kernel) + " (in " + op + ")" : std::string();
+}
+}  // namespace
+
 std::vector<ObjectRef> submit_n(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args,
                                 int64_t node, int64_t num_returns,
                                 std::vector<engine::OutputSpec> outputs) {
   return ctx.runtime->Submit(engine::TaskSpec{kernel, engine::Device::kCpu, node, std::move(args),
-                                              num_returns, "", std::move(outputs)});
+                                              num_returns, task_name(kernel), std::move(outputs)});
 }
 
 ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args, int64_t node,
@@ -39,8 +49,8 @@ ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> ar
 
 ObjectRef submit_source(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args,
                         int64_t node, engine::OutputSpec out, bool io) {
-  engine::TaskSpec spec{kernel, engine::Device::kCpu, node, std::move(args), 1,
-                        "",     {std::move(out)}};
+  engine::TaskSpec spec{kernel, engine::Device::kCpu, node,         std::move(args), 1,
+                        task_name(kernel), {std::move(out)}};
   spec.io = io;
   spec.recomputable = true;
   return ctx.runtime->Submit(std::move(spec))[0];

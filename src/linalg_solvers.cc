@@ -211,6 +211,7 @@ BlockArray solve_by_tsqr(const BlockArray& a, const BlockArray& b, DType dt) {
 }  // namespace
 
 QrResult qr(const BlockArray& a, const std::string& mode_in) {
+  const detail::UserOp op("qr");
   if (mode_in != "reduced" && mode_in != "complete" && mode_in != "r" && mode_in != "indirect") {
     throw ValueError("qr: unknown mode '" + mode_in +
                      "' (expected 'reduced', 'complete', 'r' or 'indirect')");
@@ -250,6 +251,7 @@ QrResult qr(const BlockArray& a, const std::string& mode_in) {
 }
 
 SvdResult svd(const BlockArray& a) {
+  const detail::UserOp op("svd");
   check_tall_skinny(a, "svd");
   if (a.shape()[1] == 0) {
     throw ShapeError("svd: expected at least one column, got shape " + shape_str(a.shape()));
@@ -265,6 +267,7 @@ SvdResult svd(const BlockArray& a) {
 }
 
 PcaResult pca(const BlockArray& x, int64_t k) {
+  const detail::UserOp op("pca");
   check_tall_skinny(x, "pca");
   const int64_t m = x.shape()[0], n = x.shape()[1];
   if (m < 2)
@@ -289,6 +292,7 @@ PcaResult pca(const BlockArray& x, int64_t k) {
 }
 
 BlockArray inv(const BlockArray& a) {
+  const detail::UserOp op("inv");
   check_square(a, "inv");
   const DType dt = compute_dtype(a.dtype());
   const int64_t n = a.shape()[0];
@@ -315,6 +319,7 @@ BlockArray inv(const BlockArray& a) {
 }
 
 BlockArray cholesky(const BlockArray& a) {
+  const detail::UserOp op("cholesky");
   check_square(a, "cholesky");
   const DType dt = compute_dtype(a.dtype());
   const int64_t n = a.shape()[0];
@@ -356,6 +361,7 @@ BlockArray cholesky(const BlockArray& a) {
 }
 
 BlockArray solve(const BlockArray& a, const BlockArray& b) {
+  const detail::UserOp op("solve");
   check_square(a, "solve");
   check_rhs(a, b, "solve");
   const DType dt = compute_dtype(a.dtype(), b.dtype());
@@ -371,6 +377,7 @@ BlockArray solve(const BlockArray& a, const BlockArray& b) {
 }
 
 BlockArray lstsq(const BlockArray& a, const BlockArray& b) {
+  const detail::UserOp op("lstsq");
   check_tall_skinny(a, "lstsq");
   check_rhs(a, b, "lstsq");
   const DType dt = compute_dtype(a.dtype(), b.dtype());

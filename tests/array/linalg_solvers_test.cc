@@ -267,6 +267,34 @@ TEST_P(LinalgTest, SingularAndIndefiniteMatricesRaiseOnGet) {
       "singular");
 }
 
+TEST_P(LinalgTest, TaskErrorsNameTheFunctionCalled) {
+  MatrixXd a = WellConditioned(6, 73);
+  a.col(2).setZero();
+  const BlockArray ba = from_ndarray(FromEigen(a), {3, 3});
+  auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("no exception");
+  };
+  // The kernels are internal (linalg.inv_r_qt, linalg.right_div_upper, ...); the message names the
+  // call too.
+  EXPECT_NE(message([&] { linalg::inv(ba).get(); }).find("(in inv)"), std::string::npos);
+  EXPECT_NE(message([&] { linalg::solve(ba, ones({6}, float64, {3})).get(); }).find("(in solve)"),
+            std::string::npos);
+  EXPECT_NE(message([&] { linalg::qr(ba, "indirect").q.get(); }).find("(in qr)"),
+            std::string::npos);
+  MatrixXd tall = ToEigen(RandomNDArray({12, 4}, float64, 74));
+  tall.col(1).setZero();
+  EXPECT_NE(message([&] { linalg::lstsq(from_ndarray(FromEigen(tall), {4, 4}), ones({12})).get(); })
+                .find("(in lstsq)"),
+            std::string::npos);
+  // Arrays made outside the call keep plain names.
+  EXPECT_EQ(message([&] { power(arange(3), -1).get(); }).find("(in "), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Nodes, LinalgTest, ::testing::Values(1, 3, 4));
 
 }  // namespace
