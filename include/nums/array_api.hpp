@@ -197,6 +197,7 @@ using nums::matmul;
 using nums::matrix_transpose;
 using nums::outer;
 using nums::tensordot;
+using nums::vecdot;
 /// The diagonal of the last two axes (offset k above the main one), as the array API's
 /// linalg.diagonal (NumPy's diagonal takes the first two).
 inline BlockArray diagonal(const BlockArray& x, int64_t offset = 0) {

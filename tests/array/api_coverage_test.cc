@@ -450,6 +450,74 @@ std::map<std::string, std::function<void()>> Probes() {
        [] {
          EXPECT_EQ(D(linalg::tensordot(A({1, 2}), A({3, 4}), 1)), 11.0);
        }},
+      {"vecdot",
+       [] {
+         EXPECT_EQ(V(vecdot(A({1, 2, 3, 4}, {2, 2}), A({1, 1}))), (Vec{3, 7}));
+       }},
+      {"linalg.vecdot",
+       [] {
+         EXPECT_EQ(V(linalg::vecdot(A({1, 2}), A({3, 4}))), (Vec{11}));
+       }},
+      {"linalg.det",
+       [] {
+         EXPECT_NEAR(D(linalg::det(A({2, 1, 1, 3}, {2, 2}))), 5.0, 1e-12);
+       }},
+      {"linalg.slogdet",
+       [] {
+         const auto r = linalg::slogdet(A({-2, 0, 0, 3}, {2, 2}));
+         EXPECT_EQ(D(r.sign), -1.0);
+         EXPECT_NEAR(D(r.logabsdet), std::log(6.0), 1e-12);
+       }},
+      {"linalg.eigh",
+       [] {
+         const auto r = linalg::eigh(A({2, 1, 1, 2}, {2, 2}));
+         const Vec w = V(r.eigenvalues);
+         EXPECT_NEAR(w[0], 1.0, 1e-12);
+         EXPECT_NEAR(w[1], 3.0, 1e-12);
+         EXPECT_EQ(r.eigenvectors.shape(), (Shape{2, 2}));
+       }},
+      {"linalg.eigvalsh",
+       [] {
+         EXPECT_NEAR(V(linalg::eigvalsh(A({2, 0, 0, 5}, {2, 2})))[1], 5.0, 1e-12);
+       }},
+      {"linalg.matrix_norm",
+       [] {
+         EXPECT_NEAR(D(linalg::matrix_norm(A({3, 0, 0, 4}, {2, 2}))), 5.0, 1e-12);
+       }},
+      {"linalg.matrix_power",
+       [] {
+         EXPECT_EQ(V(linalg::matrix_power(A({1, 1, 0, 1}, {2, 2}), 3)), (Vec{1, 3, 0, 1}));
+       }},
+      {"linalg.matrix_rank",
+       [] {
+         EXPECT_EQ(linalg::matrix_rank(A({1, 2, 2, 4}, {2, 2})).item<int64_t>(), 1);
+       }},
+      {"linalg.pinv",
+       [] {
+         const Vec p = V(linalg::pinv(A({2, 0, 0, 0}, {2, 2})));
+         EXPECT_NEAR(p[0], 0.5, 1e-12);
+         EXPECT_NEAR(p[3], 0.0, 1e-12);
+       }},
+      {"linalg.qr",
+       [] {
+         const auto r = linalg::qr(A({1, 2, 3, 4, 5, 6}, {2, 3}), "complete");
+         EXPECT_EQ(r.q.shape(), (Shape{2, 2}));
+         EXPECT_TRUE(allclose(matmul(r.q, r.r), A({1, 2, 3, 4, 5, 6}, {2, 3})));
+       }},
+      {"linalg.svd",
+       [] {
+         const auto r = linalg::svd(A({3, 0, 0, 0, 4, 0}, {2, 3}), true);
+         EXPECT_EQ(r.vt.shape(), (Shape{3, 3}));
+         EXPECT_NEAR(V(r.s)[0], 4.0, 1e-12);
+       }},
+      {"linalg.svdvals",
+       [] {
+         EXPECT_NEAR(V(linalg::svdvals(A({3, 0, 0, 4}, {2, 2})))[0], 4.0, 1e-12);
+       }},
+      {"linalg.vector_norm",
+       [] {
+         EXPECT_NEAR(D(linalg::vector_norm(A({3, 4}))), 5.0, 1e-12);
+       }},
       {"linalg.trace",
        [] {
          EXPECT_EQ(D(linalg::trace(A({1, 2, 3, 4}, {2, 2}))), 5.0);
