@@ -13,69 +13,13 @@
 
 #include "src/checked.h"
 #include "src/kernels/cpu/kernels.h"
-
-extern "C" {
-void dgetrf_(const int* m, const int* n, double* a, const int* lda, int* ipiv, int* info);
-void sgetrf_(const int* m, const int* n, float* a, const int* lda, int* ipiv, int* info);
-void dgetri_(const int* n, double* a, const int* lda, const int* ipiv, double* work,
-             const int* lwork, int* info);
-void sgetri_(const int* n, float* a, const int* lda, const int* ipiv, float* work, const int* lwork,
-             int* info);
-void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
-             double* work, const int* lwork, int* iwork, const int* liwork, int* info, size_t,
-             size_t);
-void ssyevd_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w,
-             float* work, const int* lwork, int* iwork, const int* liwork, int* info, size_t,
-             size_t);
-void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s,
-             double* u, const int* ldu, double* vt, const int* ldvt, double* work, const int* lwork,
-             int* iwork, int* info, size_t jobz_len);
-void sgesdd_(const char* jobz, const int* m, const int* n, float* a, const int* lda, float* s,
-             float* u, const int* ldu, float* vt, const int* ldvt, float* work, const int* lwork,
-             int* iwork, int* info, size_t jobz_len);
-void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work,
-             const int* lwork, int* info);
-void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work,
-             const int* lwork, int* info);
-void dorgqr_(const int* m, const int* n, const int* k, double* a, const int* lda, const double* tau,
-             double* work, const int* lwork, int* info);
-void sorgqr_(const int* m, const int* n, const int* k, float* a, const int* lda, const float* tau,
-             float* work, const int* lwork, int* info);
-}
+#include "src/kernels/cpu/lapack.h"
 
 namespace nums::kernels {
 namespace {
 
 using engine::Block;
 using engine::KernelContext;
-
-template <typename T>
-struct Lapack;
-template <>
-struct Lapack<double> {
-  static constexpr auto getrf = dgetrf_;
-  static constexpr auto getri = dgetri_;
-  static constexpr auto syevd = dsyevd_;
-  static constexpr auto gesdd = dgesdd_;
-  static constexpr auto geqrf = dgeqrf_;
-  static constexpr auto orgqr = dorgqr_;
-  static constexpr auto gemm = cblas_dgemm;
-  static constexpr auto trsm = cblas_dtrsm;
-};
-template <>
-struct Lapack<float> {
-  static constexpr auto getrf = sgetrf_;
-  static constexpr auto getri = sgetri_;
-  static constexpr auto syevd = ssyevd_;
-  static constexpr auto gesdd = sgesdd_;
-  static constexpr auto geqrf = sgeqrf_;
-  static constexpr auto orgqr = sorgqr_;
-  static constexpr auto gemm = cblas_sgemm;
-  static constexpr auto trsm = cblas_strsm;
-};
-
-int AsInt(int64_t v) { return detail::narrow_size<int>(v, "LAPACK"); }
-int WorkSize(double query) { return std::max(1, AsInt(static_cast<int64_t>(query))); }
 
 // A block of shape (..., m, n) seen as `count` m x n matrices; `batch` is the leading shape.
 struct Stack {
