@@ -8,10 +8,14 @@
 #include <limits>
 #include <nums/nums.hpp>
 
+#include "tests/testing/eigen.h"
 #include "tests/testing/testing.h"
 
 namespace nums {
 namespace {
+
+using testing::FromEigen;
+using testing::RelErr;
 
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
@@ -35,16 +39,6 @@ VectorXd Vec(const NDArray& a, int64_t offset, int64_t n) {
   VectorXd v(n);
   for (int64_t i = 0; i < n; ++i) v(i) = a.value_at<double>(offset + i);
   return v;
-}
-NDArray FromEigen(const MatrixXd& m) {
-  NDArray a(float64, {m.rows(), m.cols()});
-  for (int64_t i = 0; i < m.rows(); ++i) {
-    for (int64_t j = 0; j < m.cols(); ++j) a.data<double>()[i * m.cols() + j] = m(i, j);
-  }
-  return a;
-}
-double RelErr(const MatrixXd& got, const MatrixXd& want) {
-  return (got - want).norm() / std::max(want.norm(), 1e-300);
 }
 int64_t Count(const Shape& batch) { return shape_size(batch); }
 VectorXd SingularValues(const MatrixXd& m) {

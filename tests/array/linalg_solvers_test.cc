@@ -3,37 +3,20 @@
 #include <Eigen/Dense>
 #include <nums/nums.hpp>
 
+#include "tests/testing/eigen.h"
 #include "tests/testing/testing.h"
 
 namespace nums {
 namespace {
 
+using testing::FromEigen;
+using testing::RelErr;
+using testing::ToEigen;
+
 using Eigen::MatrixXd;
 using testing::RandomNDArray;
 
 class LinalgTest : public testing::OnNodes {};
-
-MatrixXd ToEigen(const NDArray& a) {
-  const int64_t rows = a.shape()[0], cols = a.ndim() == 2 ? a.shape()[1] : 1;
-  MatrixXd m(rows, cols);
-  for (int64_t i = 0; i < rows; ++i) {
-    for (int64_t j = 0; j < cols; ++j) m(i, j) = a.value_at<double>(i * cols + j);
-  }
-  return m;
-}
-
-NDArray FromEigen(const MatrixXd& m) {
-  NDArray a(float64, {m.rows(), m.cols()});
-  double* p = a.data<double>();
-  for (int64_t i = 0; i < m.rows(); ++i) {
-    for (int64_t j = 0; j < m.cols(); ++j) p[i * m.cols() + j] = m(i, j);
-  }
-  return a;
-}
-
-double RelErr(const MatrixXd& got, const MatrixXd& want) {
-  return (got - want).norm() / std::max(want.norm(), 1e-300);
-}
 
 // A well-conditioned square matrix: random plus n on the diagonal.
 MatrixXd WellConditioned(int64_t n, uint64_t seed) {
@@ -288,8 +271,9 @@ TEST_P(LinalgTest, TaskErrorsNameTheFunctionCalled) {
             std::string::npos);
   MatrixXd tall = ToEigen(RandomNDArray({12, 4}, float64, 74));
   tall.col(1).setZero();
-  EXPECT_NE(message([&] { linalg::lstsq(from_ndarray(FromEigen(tall), {4, 4}), ones({12})).get(); })
-                .find("(in lstsq)"),
+  EXPECT_NE(message([&] {
+              linalg::lstsq(from_ndarray(FromEigen(tall), {4, 4}), ones({12})).get();
+            }).find("(in lstsq)"),
             std::string::npos);
   // Arrays made outside the call keep plain names.
   EXPECT_EQ(message([&] { power(arange(3), -1).get(); }).find("(in "), std::string::npos);

@@ -6,37 +6,21 @@
 #include <nums/nums.hpp>
 #include <set>
 
+#include "tests/testing/eigen.h"
 #include "tests/testing/testing.h"
 
 namespace nums {
 namespace {
+
+using testing::FromEigen;
+using testing::RelErr;
+using testing::ToEigen;
 
 using Eigen::MatrixXd;
 using testing::ExpectThrowWith;
 using testing::RandomNDArray;
 
 class LinalgTriangularTest : public testing::OnNodes {};
-
-MatrixXd ToEigen(const NDArray& a) {
-  const int64_t rows = a.ndim() >= 1 ? a.shape()[0] : 1, cols = a.ndim() == 2 ? a.shape()[1] : 1;
-  MatrixXd m(rows, cols);
-  for (int64_t i = 0; i < rows; ++i) {
-    for (int64_t j = 0; j < cols; ++j) m(i, j) = a.value_at<double>(i * cols + j);
-  }
-  return m;
-}
-
-NDArray FromEigen(const MatrixXd& m) {
-  NDArray a(float64, {m.rows(), m.cols()});
-  for (int64_t i = 0; i < m.rows(); ++i) {
-    for (int64_t j = 0; j < m.cols(); ++j) a.data<double>()[i * m.cols() + j] = m(i, j);
-  }
-  return a;
-}
-
-double RelErr(const MatrixXd& got, const MatrixXd& want) {
-  return (got - want).norm() / std::max(want.norm(), 1e-300);
-}
 
 // A triangular matrix with a dominant diagonal and off-diagonal entries below 1 / n, so that it is
 // well conditioned with or without a unit diagonal; the other triangle holds junk the solve must

@@ -46,20 +46,6 @@ engine::Shape With(engine::Shape batch, std::initializer_list<int64_t> tail) {
   return batch;
 }
 
-// Column-major scratch in pooled block memory.
-template <typename T>
-struct ColMajor {
-  ColMajor(int64_t r, int64_t c)
-      : rows(r),
-        cols(c),
-        ld(std::max<int64_t>(r, 1)),
-        storage(Block::Allocate(dtype_of<T>(), {ld * std::max<int64_t>(c, 1)})) {}
-  T* data() { return storage.data<T>(); }
-  T& operator()(int64_t i, int64_t j) { return data()[j * ld + i]; }
-  int64_t rows, cols, ld;
-  Block storage;
-};
-
 // Copies the row-major m x n matrix at `p` into the top-left of `a`.
 template <typename T>
 void Load(const T* p, int64_t m, int64_t n, ColMajor<T>& a) {

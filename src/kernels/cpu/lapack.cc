@@ -33,22 +33,6 @@ void CheckMatrix(const Block& b, const char* kernel) {
   }
 }
 
-// A column-major matrix in pooled block memory (fresh pages are expensive here, pooled ones are
-// not).
-template <typename T>
-struct ColMajor {
-  ColMajor(int64_t r, int64_t c)
-      : rows(r),
-        cols(c),
-        ld(std::max<int64_t>(r, 1)),
-        storage(Block::Allocate(dtype_of<T>(), {ld * std::max<int64_t>(c, 1)})) {}
-  T* data() { return storage.data<T>(); }
-  T& operator()(int64_t i, int64_t j) { return data()[j * ld + i]; }
-
-  int64_t rows, cols, ld;
-  Block storage;
-};
-
 // Copies the row-major block `b` (1-d blocks as a column) into `m` at row `row0`.
 template <typename T>
 void CopyIn(const Block& b, ColMajor<T>& m, int64_t row0) {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "engine/block.h"
 #include "nums/dtype.hpp"
 #include "src/checked.h"
 
@@ -79,6 +80,22 @@ struct Lapack<float> {
   static constexpr auto syevd = ssyevd_;
   static constexpr auto gemm = cblas_sgemm;
   static constexpr auto trsm = cblas_strsm;
+};
+
+// A column-major matrix in pooled block memory (fresh pages are expensive here, pooled ones are
+// not): LAPACK's operands, copied from and to row-major blocks.
+template <typename T>
+struct ColMajor {
+  ColMajor(int64_t r, int64_t c)
+      : rows(r),
+        cols(c),
+        ld(std::max<int64_t>(r, 1)),
+        storage(engine::Block::Allocate(dtype_of<T>(), {ld * std::max<int64_t>(c, 1)})) {}
+  T* data() { return storage.data<T>(); }
+  T& operator()(int64_t i, int64_t j) { return data()[j * ld + i]; }
+
+  int64_t rows, cols, ld;
+  engine::Block storage;
 };
 
 // Sizes narrowed to LAPACK's int: ValueError naming the size rather than a truncated one.
