@@ -49,8 +49,8 @@ ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> ar
 
 ObjectRef submit_source(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args,
                         int64_t node, engine::OutputSpec out, bool io) {
-  engine::TaskSpec spec{kernel, engine::Device::kCpu, node,         std::move(args), 1,
-                        task_name(kernel), {std::move(out)}};
+  engine::TaskSpec spec{
+      kernel, engine::Device::kCpu, node, std::move(args), 1, task_name(kernel), {std::move(out)}};
   spec.io = io;
   spec.recomputable = true;
   return ctx.runtime->Submit(std::move(spec))[0];

@@ -6,6 +6,7 @@
 /// nodes that own them; only permutations are made on the driver.
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 
 #include "nums/block_array.hpp"
@@ -46,6 +47,11 @@ class Generator {
   /// ValueError for a negative dimension (as uniform).
   BlockArray integers(int64_t low, int64_t high, const Shape& shape = {}, DType dtype = int64,
                       const Shape& block_shape = {});
+  /// integers(10, {3}): NumPy's integers(10, size=3), [0, high) of `shape` (a brace list is a
+  /// shape here, never an upper bound).
+  BlockArray integers(int64_t high, std::initializer_list<int64_t> shape, DType dtype = int64) {
+    return integers(0, high, Shape(shape), dtype);
+  }
   /// Samples from [0, 1): uniform(shape, 0, 1, dtype). Throws as uniform.
   BlockArray random(const Shape& shape, DType dtype = float64, const Shape& block_shape = {});
   /// 0 .. n-1 shuffled, int64 (made on the driver, then put on the nodes). n = 0 gives an empty

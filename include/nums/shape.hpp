@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,12 @@ std::vector<BlockArray> split(const BlockArray& x, int64_t sections, int64_t axi
 /// 0-d x.
 std::vector<BlockArray> split(const BlockArray& x, const std::vector<int64_t>& indices,
                               int64_t axis = 0);
+/// split(x, {3, 5}): a brace list is NumPy's list of indices (np.split(x, [3])), never a number
+/// of sections.
+inline std::vector<BlockArray> split(const BlockArray& x, std::initializer_list<int64_t> indices,
+                                     int64_t axis = 0) {
+  return split(x, std::vector<int64_t>(indices), axis);
+}
 
 /// x with the order of elements reversed along `axes` (all by default); a strided view of the
 /// blocks. IndexError for an axis out of range, ValueError for a repeated one.
@@ -71,6 +78,12 @@ std::vector<BlockArray> array_split(const BlockArray& x, int64_t sections, int64
 /// As split(x, indices, axis).
 std::vector<BlockArray> array_split(const BlockArray& x, const std::vector<int64_t>& indices,
                                     int64_t axis = 0);
+/// As split(x, {i, j}): a brace list is indices.
+inline std::vector<BlockArray> array_split(const BlockArray& x,
+                                           std::initializer_list<int64_t> indices,
+                                           int64_t axis = 0) {
+  return array_split(x, std::vector<int64_t>(indices), axis);
+}
 /// x repeated reps[d] times along each axis; x and reps are padded with leading 1s to the same
 /// length, as NumPy does. ValueError for a negative repetition.
 BlockArray tile(const BlockArray& x, const std::vector<int64_t>& reps);

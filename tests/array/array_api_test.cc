@@ -20,6 +20,8 @@ using testing::RandomNDArray;
 
 class ArrayApiTest : public testing::OnNodes {};
 
+std::vector<double> V(const BlockArray& x) { return x.get().to_vector<double>(); }
+
 NDArray Ints(std::vector<int64_t> v, Shape shape = {}) {
   return NDArray::from_vector(v, std::move(shape));
 }
@@ -318,6 +320,28 @@ TEST_P(ArrayApiTest, CrossAndLinalgNames) {
   EXPECT_ARRAY_EQ(linalg::matmul(a.T(), a).get(), matmul(a.T(), a).get());
   EXPECT_ARRAY_EQ(linalg::outer(b, b).get(), outer(b, b).get());
   EXPECT_ARRAY_EQ(linalg::tensordot(a, b, 1).get(), tensordot(a, b, 1).get());
+}
+
+TEST_P(ArrayApiTest, BraceListsMeanWhatNumPyMeans) {
+  // np.split(x, [3]) and np.array_split(x, [2, 5]): a brace list is indices, not a count.
+  const BlockArray x = arange(8.0).rechunk({3});
+  const auto parts = split(x, {3});
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(V(parts[0]), (std::vector<double>{0, 1, 2}));
+  EXPECT_EQ(parts[1].shape(), (Shape{5}));
+  const auto uneven = array_split(x, {2, 5});
+  ASSERT_EQ(uneven.size(), 3u);
+  EXPECT_EQ(V(uneven[2]), (std::vector<double>{5, 6, 7}));
+  EXPECT_EQ(split(x, 2).size(), 2u);  // a number is still sections
+  // rng.integers(10, {3}) is NumPy's integers(10, size=3).
+  random::Generator rng(ctx_, 5);
+  const BlockArray r = rng.integers(10, {3});
+  EXPECT_EQ(r.shape(), (Shape{3}));
+  for (int64_t v : r.get().to_vector<int64_t>()) {
+    EXPECT_GE(v, 0);
+    EXPECT_LT(v, 10);
+  }
+  EXPECT_EQ(rng.integers(10, {2, 2}, int32).dtype(), int32);
 }
 
 INSTANTIATE_TEST_SUITE_P(Nodes, ArrayApiTest, ::testing::Values(1, 3));

@@ -426,42 +426,19 @@ std::vector<Block> SubMatmul(const KernelContext& ctx) {
   return {out};
 }
 
-template <std::vector<Block> (*F64)(const KernelContext&),
-          std::vector<Block> (*F32)(const KernelContext&)>
-void RegisterFloat(engine::KernelRegistry& registry, const char* name) {
-  registry.Register(name, engine::Device::kCpu, [name](const KernelContext& ctx) {
-    for (const Block& b : ctx.inputs) {
-      if (b.dtype() != ctx.inputs[0].dtype()) {
-        throw DTypeError(std::string(name) + ": inputs of dtypes " +
-                         std::string(dtype_name(ctx.inputs[0].dtype())) + " and " +
-                         std::string(dtype_name(b.dtype())));
-      }
-    }
-    switch (ctx.inputs[0].dtype()) {
-      case DType::kFloat64:
-        return F64(ctx);
-      case DType::kFloat32:
-        return F32(ctx);
-      default:
-        throw DTypeError(std::string(name) + ": expected float32 or float64, got " +
-                         std::string(dtype_name(ctx.inputs[0].dtype())));
-    }
-  });
-}
-
 }  // namespace
 
 void RegisterDenseLinalgKernels(engine::KernelRegistry& registry) {
   // Stacks (..., m, n) of matrices in one block; scalars as documented at each body above.
-  RegisterFloat<SlogDet<double>, SlogDet<float>>(registry, "linalg.slogdet");
-  RegisterFloat<Eigh<double>, Eigh<float>>(registry, "linalg.eigh");
-  RegisterFloat<SvdStack<double>, SvdStack<float>>(registry, "linalg.svd_stack");
-  RegisterFloat<Pinv<double>, Pinv<float>>(registry, "linalg.pinv");
-  RegisterFloat<Cond<double>, Cond<float>>(registry, "linalg.cond");
-  RegisterFloat<QrDense<double>, QrDense<float>>(registry, "linalg.qr_dense");
+  RegisterFloat(registry, "linalg.slogdet", SlogDet<double>, SlogDet<float>);
+  RegisterFloat(registry, "linalg.eigh", Eigh<double>, Eigh<float>);
+  RegisterFloat(registry, "linalg.svd_stack", SvdStack<double>, SvdStack<float>);
+  RegisterFloat(registry, "linalg.pinv", Pinv<double>, Pinv<float>);
+  RegisterFloat(registry, "linalg.cond", Cond<double>, Cond<float>);
+  RegisterFloat(registry, "linalg.qr_dense", QrDense<double>, QrDense<float>);
   // Tile steps of the blocked triangular solve.
-  RegisterFloat<TriSolve<double>, TriSolve<float>>(registry, "linalg.tri_solve");
-  RegisterFloat<SubMatmul<double>, SubMatmul<float>>(registry, "linalg.sub_matmul");
+  RegisterFloat(registry, "linalg.tri_solve", TriSolve<double>, TriSolve<float>);
+  RegisterFloat(registry, "linalg.sub_matmul", SubMatmul<double>, SubMatmul<float>);
 }
 
 }  // namespace nums::kernels

@@ -416,10 +416,11 @@ std::vector<Block> SubMatmulNT(const KernelContext& ctx) {
   return {out};
 }
 
-// Registers `name` for float32 and float64 inputs (all inputs share the first one's dtype).
-template <template <typename> class Body>
-void RegisterFloat(engine::KernelRegistry& registry, const char* name) {
-  registry.Register(name, engine::Device::kCpu, [name](const KernelContext& ctx) {
+}  // namespace
+
+void RegisterFloat(engine::KernelRegistry& registry, const char* name, FloatKernel f64,
+                   FloatKernel f32) {
+  registry.Register(name, engine::Device::kCpu, [name, f64, f32](const KernelContext& ctx) {
     for (const Block& b : ctx.inputs) {
       if (b.dtype() != ctx.inputs[0].dtype()) {
         throw DTypeError(std::string(name) + ": inputs of dtypes " +
@@ -429,9 +430,9 @@ void RegisterFloat(engine::KernelRegistry& registry, const char* name) {
     }
     switch (ctx.inputs[0].dtype()) {
       case DType::kFloat64:
-        return Body<double>::Run(ctx);
+        return f64(ctx);
       case DType::kFloat32:
-        return Body<float>::Run(ctx);
+        return f32(ctx);
       default:
         throw DTypeError(std::string(name) + ": expected float32 or float64, got " +
                          std::string(dtype_name(ctx.inputs[0].dtype())));
@@ -439,54 +440,35 @@ void RegisterFloat(engine::KernelRegistry& registry, const char* name) {
   });
 }
 
-#define NUMS_LAPACK_BODY(Name, Fn)                                                 \
-  template <typename T>                                                            \
-  struct Name {                                                                    \
-    static std::vector<Block> Run(const KernelContext& ctx) { return Fn<T>(ctx); } \
-  };
-NUMS_LAPACK_BODY(QrStackBody, QrStack)
-NUMS_LAPACK_BODY(MatmulRowsBody, MatmulRows)
-NUMS_LAPACK_BODY(RightDivUpperBody, RightDivUpper)
-NUMS_LAPACK_BODY(InvRQtBody, InvRQt)
-NUMS_LAPACK_BODY(SolveAugmentedBody, SolveAugmented)
-NUMS_LAPACK_BODY(SvdBody, Svd)
-NUMS_LAPACK_BODY(InvBody, Inv)
-NUMS_LAPACK_BODY(SolveBody, Solve)
-NUMS_LAPACK_BODY(CholeskyBody, Cholesky)
-NUMS_LAPACK_BODY(RightDivLowerTBody, RightDivLowerT)
-NUMS_LAPACK_BODY(SubMatmulNTBody, SubMatmulNT)
-#undef NUMS_LAPACK_BODY
-
-}  // namespace
-
 void RegisterLapackKernels(engine::KernelRegistry& registry) {
   // inputs [X_1, ..., X_k] (2-d, equal column counts n); scalars [want_q, positive_diag]:
   // QR of the stacked X: returns [Q (rows x k), R (k x n)], k = min(rows, n), or [R] when not
   // want_q; positive_diag negates rows of R (columns of Q) to make R's diagonal >= 0.
-  RegisterFloat<QrStackBody>(registry, "linalg.qr");
+  RegisterFloat(registry, "linalg.qr", QrStack<double>, QrStack<float>);
   // inputs [A] or [A, B]; scalars [row_start, row_count]: rows [row_start, row_start + row_count)
   // of A, times B when given.
-  RegisterFloat<MatmulRowsBody>(registry, "linalg.matmul_rows");
+  RegisterFloat(registry, "linalg.matmul_rows", MatmulRows<double>, MatmulRows<float>);
   // inputs [X (r x n), R (n x n upper)]: X R^{-1}; ValueError when R is singular.
-  RegisterFloat<RightDivUpperBody>(registry, "linalg.right_div_upper");
+  RegisterFloat(registry, "linalg.right_div_upper", RightDivUpper<double>, RightDivUpper<float>);
   // inputs [R (n x n upper), Q (r x n)]: R^{-1} Q^T (n x r); ValueError when R is singular.
-  RegisterFloat<InvRQtBody>(registry, "linalg.inv_r_qt");
+  RegisterFloat(registry, "linalg.inv_r_qt", InvRQt<double>, InvRQt<float>);
   // inputs [R of [A | b] (at least n rows, n + k columns)]; scalars [n, vector_out]: x with
   // R[:n, :n] x = R[:n, n:], 1-d when vector_out; ValueError when R[:n, :n] is singular.
-  RegisterFloat<SolveAugmentedBody>(registry, "linalg.solve_augmented");
+  RegisterFloat(registry, "linalg.solve_augmented", SolveAugmented<double>, SolveAugmented<float>);
   // inputs [A (m x n, m >= n)]: returns [U (m x n), S (n), Vt (n x n)].
-  RegisterFloat<SvdBody>(registry, "linalg.svd");
+  RegisterFloat(registry, "linalg.svd", Svd<double>, Svd<float>);
   // inputs [A (n x n)]: A^{-1} by LU; ValueError when singular.
-  RegisterFloat<InvBody>(registry, "linalg.inv");
+  RegisterFloat(registry, "linalg.inv", Inv<double>, Inv<float>);
   // inputs [A (n x n), b (n or n x k)]: x with A x = b, shaped like b; ValueError when singular.
-  RegisterFloat<SolveBody>(registry, "linalg.solve");
+  RegisterFloat(registry, "linalg.solve", Solve<double>, Solve<float>);
   // inputs [A (n x n)]; scalars [] or [offset]: lower L with A = L L^T from A's lower triangle;
   // ValueError naming the leading minor (offset + the tile's) when A is not positive definite.
-  RegisterFloat<CholeskyBody>(registry, "linalg.cholesky");
+  RegisterFloat(registry, "linalg.cholesky", Cholesky<double>, Cholesky<float>);
   // inputs [X (r x n), L (n x n lower)]: X L^{-T}.
-  RegisterFloat<RightDivLowerTBody>(registry, "linalg.right_div_lower_t");
+  RegisterFloat(registry, "linalg.right_div_lower_t", RightDivLowerT<double>,
+                RightDivLowerT<float>);
   // inputs [C (r x c), A (r x k), B (c x k)]: C - A B^T.
-  RegisterFloat<SubMatmulNTBody>(registry, "linalg.sub_matmul_nt");
+  RegisterFloat(registry, "linalg.sub_matmul_nt", SubMatmulNT<double>, SubMatmulNT<float>);
 }
 
 }  // namespace nums::kernels

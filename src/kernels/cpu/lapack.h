@@ -8,7 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <vector>
+
 #include "engine/block.h"
+#include "engine/kernel_registry.h"
 #include "nums/dtype.hpp"
 #include "src/checked.h"
 
@@ -97,6 +100,12 @@ struct ColMajor {
   int64_t rows, cols, ld;
   engine::Block storage;
 };
+
+using FloatKernel = std::vector<engine::Block> (*)(const engine::KernelContext&);
+/// Registers `name` for float32 and float64 inputs: every input must have the first one's dtype
+/// (DTypeError naming the kernel and both dtypes otherwise); f64 or f32 runs by that dtype.
+void RegisterFloat(engine::KernelRegistry& registry, const char* name, FloatKernel f64,
+                   FloatKernel f32);
 
 // Sizes narrowed to LAPACK's int: ValueError naming the size rather than a truncated one.
 inline int AsInt(int64_t v) { return detail::narrow_size<int>(v, "LAPACK"); }
