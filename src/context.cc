@@ -57,12 +57,23 @@ std::shared_ptr<Context::Impl> start_embedded(const InitOptions& options) {
 std::shared_ptr<Context::Impl> connect_cluster(const InitOptions& options) {
   const auto policy = optimizer::ParsePolicy(options.placement);
   std::string token_file = options.token_file;
+  if (const char* env = std::getenv("NUMS_TOKEN_FILE"); token_file.empty() && env && *env) {
+    token_file = env;
+  }
   if (token_file.empty()) token_file = nums_home() + "/token";
   std::string tls_ca = options.tls_ca;
   if (const char* env = std::getenv("NUMS_TLS_CA"); tls_ca.empty() && env != nullptr) tls_ca = env;
   return make_context(engine::cluster::ThriftRuntime::Connect(
                           options.address, engine::cluster::ReadToken(token_file), tls_ca),
                       policy);
+}
+
+// The cluster `options` name: $NUMS_ADDRESS stands in for an empty address.
+std::shared_ptr<Context::Impl> start(InitOptions options) {
+  if (const char* env = std::getenv("NUMS_ADDRESS"); options.address.empty() && env && *env) {
+    options.address = env;
+  }
+  return options.address.empty() ? start_embedded(options) : connect_cluster(options);
 }
 
 }  // namespace
@@ -79,7 +90,7 @@ std::shared_ptr<const engine::KernelRegistry> DefaultKernels() {
 }
 
 Context init(const InitOptions& options) {
-  auto impl = options.address.empty() ? start_embedded(options) : connect_cluster(options);
+  auto impl = start(options);
   if (options.timeline) {  // from past the end: only turns recording on, fetches nothing
     impl->runtime->Timeline(std::vector<int64_t>(static_cast<size_t>(impl->num_nodes), INT64_MAX),
                             true);
@@ -101,7 +112,7 @@ std::shared_ptr<Context::Impl> current_context() {
         "the context of the last nums::init() has ended (its Context and every array made on it "
         "were dropped): keep the Context that nums::init() returns, or call nums::init() again");
   }
-  auto ctx = start_embedded({});
+  auto ctx = start({});
   current_ctx = ctx;
   return ctx;
 }

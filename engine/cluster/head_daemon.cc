@@ -46,6 +46,38 @@ class HeadDaemon::Handler final : public wire::HeadIf {
     });
   }
 
+  void SubmitJob(wire::JobW& out, const wire::JobSpecW& spec) override {
+    session_.Require("Head.SubmitJob");
+    Serve("Head.SubmitJob", [&] {
+      out = head_->Jobs().Submit(spec);
+      Log().info("Head.SubmitJob: {} (pid {}) for {}", out.id, out.pid, session_.peer());
+    });
+  }
+
+  void ListJobs(std::vector<wire::JobW>& out) override {
+    session_.Require("Head.ListJobs");
+    Serve("Head.ListJobs", [&] { out = head_->Jobs().List(); });
+  }
+
+  void GetJob(wire::JobW& out, const std::string& id) override {
+    session_.Require("Head.GetJob");
+    Serve("Head.GetJob", [&] { out = head_->Jobs().Get(id); });
+  }
+
+  void JobLogs(wire::JobLogW& out, const std::string& id, int64_t offset,
+               int32_t max_bytes) override {
+    session_.Require("Head.JobLogs");
+    Serve("Head.JobLogs", [&] { out = head_->Jobs().Logs(id, offset, max_bytes); });
+  }
+
+  void StopJob(wire::JobW& out, const std::string& id) override {
+    session_.Require("Head.StopJob");
+    Serve("Head.StopJob", [&] {
+      out = head_->Jobs().Stop(id);
+      Log().info("Head.StopJob: {} for {}", id, session_.peer());
+    });
+  }
+
   void Shutdown() override {
     if (!session_.authenticated()) {
       WarnLimited("Head.Shutdown.refused",
@@ -95,6 +127,15 @@ std::unique_ptr<HeadDaemon> HeadDaemon::Start(const HeadDaemonOptions& options) 
         std::make_unique<MetricsServer>(options.bind_host, options.metrics_port,
                                         [head = h.get()] { return head->RenderMetrics(); });
   }
+  if (!options.jobs_dir.empty()) {
+    std::string host = options.advertise_host.empty() ? options.bind_host : options.advertise_host;
+    if (host == "0.0.0.0") host = "127.0.0.1";
+    h->jobs_ = std::make_unique<JobTable>(
+        JobTableOptions{.dir = options.jobs_dir,
+                        .head_address = host + ":" + std::to_string(h->port_),
+                        .token_file = options.token_file,
+                        .tls_ca = options.tls.enabled ? options.tls.ca_file : ""});
+  }
   if (options.dashboard_port >= 0) {
     h->dashboard_ = std::make_unique<Dashboard>(
         DashboardOptions{.host = options.bind_host,
@@ -108,6 +149,7 @@ std::unique_ptr<HeadDaemon> HeadDaemon::Start(const HeadDaemonOptions& options) 
 
 HeadDaemon::~HeadDaemon() {
   RequestStop();
+  StopJobs();
   dashboard_.reset();
   metrics_.reset();
   server_.reset();
@@ -135,6 +177,15 @@ void HeadDaemon::StopNodes() {
       Log().warn("stopping node {}: {}", n.id, e.what());
     }
   }
+}
+
+void HeadDaemon::StopJobs() {
+  if (jobs_) jobs_->Close();
+}
+
+JobTable& HeadDaemon::Jobs() {
+  if (!jobs_) throw ClusterError("this head runs no jobs (it was started with --no-jobs)");
+  return *jobs_;
 }
 
 std::string HeadDaemon::Sign(const std::string& request,

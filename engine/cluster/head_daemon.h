@@ -12,6 +12,7 @@
 
 #include "engine/cluster/cluster_monitor.h"
 #include "engine/cluster/dashboard.h"
+#include "engine/cluster/job_table.h"
 #include "engine/cluster/metrics.h"
 #include "engine/cluster/transport.h"
 
@@ -37,6 +38,12 @@ struct HeadDaemonOptions {
   int dashboard_port = -1;
   /// Where the dashboard's one-time login link goes (DashboardOptions::login_url_file).
   std::string dashboard_login_file;
+  /// Where the head keeps the jobs it runs (JobTable); empty: it runs none.
+  std::string jobs_dir;
+  /// What jobs are told: the head's address is advertise_host:port (default bind_host, and
+  /// 127.0.0.1 for 0.0.0.0); the token is in token_file.
+  std::string advertise_host;
+  std::string token_file;
 };
 
 class HeadDaemon {
@@ -50,6 +57,8 @@ class HeadDaemon {
   void RequestStop();
   /// Asks every registered node to stop (best effort, bounded by socket timeouts).
   void StopNodes();
+  /// Stops the running jobs and waits for them (JobTable::Close); the head takes no more.
+  void StopJobs();
   int port() const { return port_; }
   /// The metrics page's port; -1 when it serves none.
   int metrics_port() const { return metrics_ ? metrics_->port() : -1; }
@@ -71,12 +80,15 @@ class HeadDaemon {
   /// A certificate from the cluster CA for a node's signing request; throws ClusterError when
   /// this head issues none.
   std::string Sign(const std::string& request, const std::vector<std::string>& names) const;
+  /// The job table; ClusterError when this head runs no jobs.
+  JobTable& Jobs();
 
   const HeadDaemonOptions options_;
   std::unique_ptr<RunningServer> server_;
   std::unique_ptr<MetricsServer> metrics_;
   ClusterMonitor monitor_;                // fed by heartbeats while the dashboard serves
   std::unique_ptr<Dashboard> dashboard_;  // stopped before the members it lists go
+  std::unique_ptr<JobTable> jobs_;        // null when the head runs no jobs
   int port_ = 0;
   std::shared_ptr<const TlsClient> tls_client_;  // null without TLS
   CertifiedKey ca_;                              // set at start: empty key without the CA key

@@ -152,6 +152,39 @@ struct TimelineW {
   5: bool more
 }
 
+// A driver program the head runs for a client (`nums job submit`): argv[0] is looked up on the
+// head's PATH unless it has a '/', then it is relative to working_dir (a directory on the head's
+// machine). `env` is added to the head's environment.
+struct JobSpecW {
+  1: list<string> argv
+  2: string working_dir
+  3: map<string, string> env
+}
+
+// A job and where it stands. state: RUNNING, SUCCEEDED (exit 0), FAILED (another exit or a
+// signal), STOPPED (by StopJob), LOST (its head ended without seeing it end).
+struct JobW {
+  1: string id
+  2: list<string> argv
+  3: string working_dir
+  4: string state
+  5: i32 exit_code      // -1 unless it exited
+  6: i32 signal         // 0 unless a signal ended it
+  7: i64 pid
+  8: i64 start_ms       // Unix time
+  9: i64 end_ms         // 0 while it runs
+  10: i64 log_bytes
+  11: string message
+}
+
+// Bytes [offset, next_offset) of a job's output (stdout and stderr together); `finished` once
+// the job has ended and nothing is left after next_offset.
+struct JobLogW {
+  1: binary data
+  2: i64 next_offset
+  3: bool finished
+}
+
 exception AuthFailure {
   1: string message
 }
@@ -175,6 +208,15 @@ service Head {
   // holds the CA key (engine/cluster/tls.h).
   string SignCertificate(1: string request, 2: list<string> names)
       throws (1: AuthFailure auth, 2: RequestError bad)
+  // Jobs: driver programs the head runs on its machine against this cluster (JobSpecW).
+  JobW SubmitJob(1: JobSpecW spec) throws (1: AuthFailure auth, 2: RequestError bad)
+  list<JobW> ListJobs() throws (1: AuthFailure auth, 2: RequestError bad)
+  JobW GetJob(1: string id) throws (1: AuthFailure auth, 2: RequestError bad)
+  // Up to max_bytes (at most 1 MiB) of the job's output from `offset` on.
+  JobLogW JobLogs(1: string id, 2: i64 offset, 3: i32 max_bytes)
+      throws (1: AuthFailure auth, 2: RequestError bad)
+  // SIGTERM to the job's process group, SIGKILL after a grace; returns at once.
+  JobW StopJob(1: string id) throws (1: AuthFailure auth, 2: RequestError bad)
   // Stops every node, then the head.
   oneway void Shutdown()
 }

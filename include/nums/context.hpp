@@ -15,10 +15,12 @@ struct InitOptions {
   /// Where block operations run: "lshs" (load-simulated: least max memory + network load),
   /// "round-robin", or "locality" (where the larger input is).
   std::string placement = "lshs";
-  /// HOST:PORT of a running cluster's head (`nums start --head`); empty starts an embedded one.
+  /// HOST:PORT of a running cluster's head (`nums start --head`); empty: $NUMS_ADDRESS when set
+  /// (a job the head runs has it, `nums job submit`), else an embedded cluster is started.
   /// Connecting throws AuthError for a refused token and ClusterError for an unreachable head.
   std::string address{};
-  /// The cluster token file; empty: $NUMS_HOME/token, else ~/.nums/token.
+  /// The cluster token file; empty: $NUMS_TOKEN_FILE, else $NUMS_HOME/token, else
+  /// ~/.nums/token.
   std::string token_file{};
   /// The cluster CA certificate (PEM) of a cluster started with `nums start --head --tls`
   /// (its STATE_DIR/tls/ca.pem); set, every connection is TLS and each daemon's certificate

@@ -6,6 +6,8 @@
 //   nums start --address HOST:P --token-file F [--cores N] [--memory SIZE] [--spill-dir DIR]
 //              [--metrics-port P] [--foreground] [--tls [--tls-ca F] [--tls-cert F --tls-key F]]
 //   nums status | nums stop  [--tls [--tls-ca F]]
+//   nums job submit [--working-dir D] [--env K=V]... [--no-wait] -- PROGRAM ARGS...
+//   nums job list | status ID | logs ID [--follow] | stop ID
 //   nums convert SRC DST [--block-shape R,C,...] [--compression gzip] [--csv-header]
 //                [--csv-delimiter C] [--nodes N | --address HOST:PORT [--token-file F]]
 //
@@ -43,6 +45,7 @@
 #include "nums/io.hpp"
 #include "optimizer/simulator/simulate.h"
 #include "src/context_impl.h"
+#include "tools/nums/job_command.h"
 #include "tools/nums/microbenchmark.h"
 #include "tools/nums/timeline_command.h"
 
@@ -59,6 +62,7 @@ using engine::cluster::Log;
 struct Options {
   bool head = false;
   bool keep_token = false;  // head: serve the token in the token file, do not write one
+  bool no_jobs = false;     // head: refuse `nums job submit`
   std::string address;
   std::string token_file;
   std::string bind = "127.0.0.1";
@@ -219,14 +223,25 @@ sigset_t StopSignals() {
   return set;
 }
 
-// Waits for the daemon's own stop or for SIGINT/SIGTERM/SIGHUP (blocked in every thread and
-// polled here, so no handler runs inside a library call).
+// A stop signal taken by a thread that does not block it: one a library started before main()
+// blocked the stop signals (OpenBLAS starts its pool at load), which would otherwise end the
+// daemon at once, with no orderly stop.
+volatile sig_atomic_t stray_stop_signal = 0;
+
+// Waits for the daemon's own stop or for SIGINT/SIGTERM/SIGHUP (blocked in every thread this
+// tool starts and polled here, so no handler runs inside a library call but the flag's).
 template <typename Daemon>
 void ServeUntilStopped(Daemon& daemon) {
+  struct sigaction action {};
+  action.sa_handler = [](int sig) { stray_stop_signal = sig; };
+  action.sa_flags = SA_RESTART;
+  sigfillset(&action.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &action, nullptr);
   const sigset_t set = StopSignals();
   const timespec now{0, 0};
   while (!daemon.WaitForStop(200ms)) {
-    const int sig = sigtimedwait(&set, nullptr, &now);
+    int sig = sigtimedwait(&set, nullptr, &now);
+    if (sig <= 0) sig = stray_stop_signal;
     if (sig > 0) {
       Log().info("signal {}: stopping", sig);
       daemon.RequestStop();
@@ -326,15 +341,19 @@ int RunHead(const Options& o) {
   std::string ca_key_file;
   const engine::cluster::TlsOptions tls =
       UsesTls(o) ? HeadTls(o, host, &ca_key_file) : engine::cluster::TlsOptions{};
-  auto head = engine::cluster::HeadDaemon::Start({.bind_host = o.bind,
-                                                  .port = o.port < 0 ? 7700 : o.port,
-                                                  .token = token,
-                                                  .limits = LimitsFromEnvironment(),
-                                                  .metrics_port = MetricsPort(o),
-                                                  .tls = tls,
-                                                  .tls_ca_key_file = ca_key_file,
-                                                  .dashboard_port = DashboardPort(o),
-                                                  .dashboard_login_file = DashboardUrlPath(o)});
+  auto head =
+      engine::cluster::HeadDaemon::Start({.bind_host = o.bind,
+                                          .port = o.port < 0 ? 7700 : o.port,
+                                          .token = token,
+                                          .limits = LimitsFromEnvironment(),
+                                          .metrics_port = MetricsPort(o),
+                                          .tls = tls,
+                                          .tls_ca_key_file = ca_key_file,
+                                          .dashboard_port = DashboardPort(o),
+                                          .dashboard_login_file = DashboardUrlPath(o),
+                                          .jobs_dir = o.no_jobs ? "" : (state / "jobs").string(),
+                                          .advertise_host = host,
+                                          .token_file = fs::absolute(token_path).string()});
   PidFile pid(state / "pids", "head");
   const std::string address = host + ":" + std::to_string(head->port());
   WriteAtomically(state / "head.addr", address + "\n", 0644);
@@ -344,6 +363,7 @@ int RunHead(const Options& o) {
                DashboardUrlPath(o));
   }
   ServeUntilStopped(*head);
+  head->StopJobs();  // before the nodes: a job's end is STOPPED, not a failure on lost nodes
   head->StopNodes();
   std::error_code ec;
   fs::remove(state / "head.addr", ec);
@@ -492,6 +512,7 @@ int Start(const Options& o, int argc, char** argv) {
   }
   if (o.keep_token && !o.head) throw ValueError("--keep-token is for a head (--head)");
   if (o.dashboard_port != 0 && !o.head) throw ValueError("--dashboard-port is for a head (--head)");
+  if (o.no_jobs && !o.head) throw ValueError("--no-jobs is for a head (--head)");
   DashboardPort(o);  // a bad port fails here rather than in the daemon's log
   const fs::path pids = StateDir(o) / "pids";
   if (o.head) {
@@ -687,6 +708,9 @@ int main(int argc, char** argv) {
   start->add_option("--dashboard-port", o.dashboard_port,
                     "head: serve the web dashboard at http://BIND:P/ behind a login with the "
                     "token or the printed one-time link (default 0: off)");
+  start->add_flag("--no-jobs", o.no_jobs,
+                  "head: run no jobs (nums job submit runs programs as this user for anyone "
+                  "holding the token)");
   start->add_option("--advertise", o.advertise, "host peers dial for this node (default --bind)");
   start->add_option("--cores", o.cores, "node: worker threads (default: all cores)");
   start->add_option("--memory", o.memory,
@@ -751,9 +775,30 @@ int main(int argc, char** argv) {
   CLI::App* timeline = nums::tools::AddTimelineCommand(app, timeline_options);
   nums::tools::MicrobenchmarkOptions bench_options;
   CLI::App* bench = nums::tools::AddMicrobenchmarkCommand(app, bench_options);
+  nums::tools::JobCommandOptions job_options;
+  std::vector<CLI::App*> job_clients;
+  CLI::App* job = nums::tools::AddJobCommand(app, job_options, &job_clients);
+  for (CLI::App* sub : job_clients) {
+    sub->add_option("--address", o.address, "HOST:PORT of the head (default STATE_DIR/head.addr)");
+    sub->add_option("--token-file", o.token_file, "cluster token (default STATE_DIR/token)");
+    sub->add_flag("--tls", o.tls, "connect over TLS (also when $NUMS_TLS_CA is set)");
+    sub->add_option("--tls-ca", o.tls_ca,
+                    "the cluster CA (default $NUMS_TLS_CA, else STATE_DIR/tls/ca.pem)");
+  }
   for (CLI::App* sub : {timeline, bench}) {
     sub->add_option("--address", o.address, "HOST:PORT of the head (default STATE_DIR/head.addr)");
     sub->add_option("--token-file", o.token_file, "cluster token (default STATE_DIR/token)");
+  }
+  // `nums job submit ... -- PROGRAM ARGS...`: what follows "--" is the job's, options included
+  // (CLI11 would read them as its own).
+  for (int i = 1, job_at = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "job") == 0 && job_at == 0) job_at = i;
+    if (std::strcmp(argv[i], "--") != 0) continue;
+    if (job_at > 0 && job_at + 1 < i && std::strcmp(argv[job_at + 1], "submit") == 0) {
+      job_options.argv.assign(argv + i + 1, argv + argc);
+      argc = i;
+    }
+    break;
   }
   CLI11_PARSE(app, argc, argv);
   if (simulate->parsed())
@@ -766,6 +811,13 @@ int main(int argc, char** argv) {
     if (timeline->parsed()) {
       return nums::tools::RunTimelineCommand(timeline_options, nums::tools::HeadAddress(o),
                                              nums::tools::TokenPath(o).string(), std::cout);
+    }
+    if (job->parsed()) {
+      return nums::tools::RunJobCommand(*job, job_options,
+                                        {.address = nums::tools::HeadAddress(o),
+                                         .token_file = nums::tools::TokenPath(o).string(),
+                                         .tls = nums::tools::ClientTls(o)},
+                                        std::cout, std::cerr);
     }
     if (bench->parsed()) {
       return nums::tools::RunMicrobenchmarkCommand(
