@@ -15,6 +15,8 @@
 #include "io/write_commit.h"
 #include "nums/indexing.hpp"
 #include "nums/io.hpp"
+#include "nums/progress.hpp"
+#include "src/array_impl.h"
 
 namespace nums::io {
 namespace {
@@ -170,8 +172,32 @@ DatasetSpec parse_dataset_spec(const std::string& spec) {
   BadSpec(spec, "the format cannot be told from it");
 }
 
-BlockArray read(const Context& ctx, const std::string& spec, const ReadOptions& options) {
-  const DatasetSpec d = parse_dataset_spec(spec);
+namespace {
+
+// A read of at least this many bytes shows a progress bar on a terminal.
+constexpr int64_t kProgressReadBytes = int64_t{256} << 20;
+
+// Draws a bar of x's blocks arriving in their nodes' memory, where one is shown (a large read on
+// a terminal); else returns at once and the read goes on behind the driver's next calls.
+void ShowReadProgress(const BlockArray& x, const std::string& spec) {
+  if (x.nbytes() < kProgressReadBytes) return;
+  ProgressBar bar("read " + spec, x.nbytes());
+  if (!bar.enabled()) return;
+  std::vector<engine::ObjectRef> pending = x.impl()->blocks;
+  const auto blocks = static_cast<int64_t>(pending.size());
+  engine::Runtime& rt = *x.impl()->ctx->runtime;
+  // About 20 waits in all, each for the next twentieth of the blocks.
+  const auto step = std::max<int64_t>(1, blocks / 20);
+  while (!pending.empty()) {
+    const int64_t k = std::min<int64_t>(step, static_cast<int64_t>(pending.size()));
+    pending = rt.Wait(pending, k).not_ready;
+    const auto done = blocks - static_cast<int64_t>(pending.size());
+    bar.set(blocks == 0 ? x.nbytes() : done * x.nbytes() / blocks);
+  }
+  bar.finish();
+}
+
+BlockArray ReadFormat(const Context& ctx, const DatasetSpec& d, const ReadOptions& options) {
   switch (d.format) {
     case Format::kNpy:
       return load(ctx, d.path, {.block_shape = options.block_shape});
@@ -186,7 +212,15 @@ BlockArray read(const Context& ctx, const std::string& spec, const ReadOptions& 
     case Format::kZarr:
       return read_zarr(ctx, d.path, {.block_shape = options.block_shape});
   }
-  BadSpec(spec, "unknown format");
+  BadSpec(d.path, "unknown format");
+}
+
+}  // namespace
+
+BlockArray read(const Context& ctx, const std::string& spec, const ReadOptions& options) {
+  BlockArray x = ReadFormat(ctx, parse_dataset_spec(spec), options);
+  ShowReadProgress(x, spec);
+  return x;
 }
 
 void write(const BlockArray& x, const std::string& spec, const WriteOptions& options) {

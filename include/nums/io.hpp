@@ -263,7 +263,9 @@ struct WriteOptions {
 
 /// Reads the dataset `spec` names (see DatasetSpec) with `load`, `read_hdf5`, `read_csv` or the
 /// zarr reader, passing `options.block_shape` to each. Returns at once as those do (CSV waits
-/// for its line counts). A CSV file is always read as a 2-d (rows, columns) array. Throws
+/// for its line counts), except that a read of 256 MiB or more draws a nums::ProgressBar where
+/// one is shown (stderr a terminal, or NUMS_PROGRESS=always) and returns once its blocks are in
+/// their nodes' memory. A CSV file is always read as a 2-d (rows, columns) array. Throws
 /// ValueError for a spec that does not parse; the reader's errors otherwise (IOError naming the
 /// file for a missing one); IOError "zarr support is not available in this build" for zarr specs
 /// in builds without the zarr reader.

@@ -92,6 +92,41 @@ TEST_F(DatasetSpecIoTest, EveryLocalFormRoundTripsWithTheBlockShapePassedThrough
   EXPECT_TRUE(TempFilesIn(dir_.path()).empty());
 }
 
+// A read of 256 MiB or more draws a bar where one is shown (NUMS_PROGRESS=always stands in for a
+// terminal) and returns with its blocks read; a smaller read, or NUMS_PROGRESS=0, draws nothing.
+TEST_F(DatasetSpecIoTest, ALargeReadShowsItsProgress) {
+  const std::string spec = dir_.file("big.npy");
+  io::write(arange(int64_t{1} << 25).reshape({4096, 8192}).astype(float64), spec);
+  const char* old = std::getenv("NUMS_PROGRESS");
+  const std::string saved = old ? old : "";
+  for (const char* env : {"always", "0"}) {
+    setenv("NUMS_PROGRESS", env, 1);
+    ::testing::internal::CaptureStderr();
+    const BlockArray y = io::read(*ctx_, spec, {.block_shape = {512, 8192}});
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(y(4095, 8191).get().data<double>()[0], static_cast<double>((int64_t{1} << 25) - 1));
+    if (std::string(env) == "0") {
+      EXPECT_EQ(err, "");
+      continue;
+    }
+    const auto last = err.rfind('\r');
+    ASSERT_NE(last, std::string::npos) << err;
+    const std::string frame = err.substr(last + 1);
+    EXPECT_EQ(frame.rfind("read " + spec + " [", 0), 0u) << frame;
+    EXPECT_NE(frame.find("100% 268435456/268435456"), std::string::npos) << frame;
+  }
+  setenv("NUMS_PROGRESS", "always", 1);
+  io::write(arange(10).astype(float64), dir_.file("small.npy"));
+  ::testing::internal::CaptureStderr();
+  io::read(*ctx_, dir_.file("small.npy")).wait();
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  if (old) {
+    setenv("NUMS_PROGRESS", saved.c_str(), 1);
+  } else {
+    unsetenv("NUMS_PROGRESS");
+  }
+}
+
 TEST_F(DatasetSpecIoTest, EveryDTypeRoundTripsThroughNpyAndHdf5) {
   uint64_t seed = 10;
   for (DType t : AllDTypes()) {
