@@ -179,6 +179,11 @@ struct Dashboard::Impl {
       Api(req, res,
           [&] { return HistoryJson(members(), monitor, ParamInt(req, "since", 0), UnixMs()); });
     });
+    server.Get("/api/jobs", [this](const httplib::Request& req, httplib::Response& res) {
+      Api(req, res, [&] {
+        return JobsJson(options.jobs ? options.jobs() : std::vector<wire::JobW>{}, UnixMs());
+      });
+    });
     server.Get("/api/errors", [this](const httplib::Request& req, httplib::Response& res) {
       Api(req, res, [&] {
         const int64_t limit =

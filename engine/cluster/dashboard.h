@@ -23,6 +23,8 @@ struct DashboardOptions {
   /// Where the current login link goes (mode 0600, replaced after each use of it); empty: to
   /// the log.
   std::string login_url_file;
+  /// The jobs the head runs (JobTable::List), for GET /api/jobs; empty: none.
+  std::function<std::vector<wire::JobW>()> jobs;
 };
 
 /// The page as served at GET / (HTML with its script and styles inline; nothing from outside).

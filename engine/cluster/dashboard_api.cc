@@ -133,6 +133,24 @@ std::string HistoryJson(const std::vector<wire::NodeW>& members, const ClusterMo
                {"nodes", std::move(nodes)}});
 }
 
+std::string JobsJson(const std::vector<wire::JobW>& jobs, int64_t now_ms) {
+  json out = json::array();
+  for (const wire::JobW& j : jobs) {
+    out.push_back({{"id", j.id},
+                   {"state", j.state},
+                   {"argv", j.argv},
+                   {"working_dir", j.working_dir},
+                   {"pid", j.pid},
+                   {"start_ms", j.start_ms},
+                   {"end_ms", j.end_ms},
+                   {"exit_code", j.exit_code},
+                   {"signal", j.signal},
+                   {"message", j.message},
+                   {"log_bytes", j.log_bytes}});
+  }
+  return Dump({{"now_ms", now_ms}, {"jobs", std::move(out)}});
+}
+
 std::string ErrorsJson(const ClusterMonitor& monitor, int64_t limit) {
   json errors = json::array();
   for (const NodeError& e : monitor.Errors(limit)) {

@@ -23,6 +23,8 @@ std::string HistoryJson(const std::vector<wire::NodeW>& members, const ClusterMo
                         int64_t since_ms, int64_t now_ms);
 /// GET /api/errors?limit=N: the last task errors, newest last.
 std::string ErrorsJson(const ClusterMonitor& monitor, int64_t limit);
+/// GET /api/jobs: the jobs the head runs, oldest first.
+std::string JobsJson(const std::vector<wire::JobW>& jobs, int64_t now_ms);
 /// The name of an error code ("ShapeError", "OutOfMemoryError", ...).
 const char* ErrorCodeName(int code);
 

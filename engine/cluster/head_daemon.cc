@@ -141,7 +141,11 @@ std::unique_ptr<HeadDaemon> HeadDaemon::Start(const HeadDaemonOptions& options) 
         DashboardOptions{.host = options.bind_host,
                          .port = options.dashboard_port,
                          .token = options.token,
-                         .login_url_file = options.dashboard_login_file},
+                         .login_url_file = options.dashboard_login_file,
+                         .jobs =
+                             [head = h.get()] {
+                               return head->jobs_ ? head->jobs_->List() : std::vector<wire::JobW>{};
+                             }},
         [head = h.get()] { return head->List(); }, h->monitor_);
   }
   return h;

@@ -115,7 +115,7 @@ class DashboardTest : public ::testing::Test {
 };
 
 const std::vector<std::string> kApi = {"/api/cluster", "/api/nodes", "/api/history?since=0",
-                                       "/api/errors"};
+                                       "/api/errors", "/api/jobs"};
 
 TEST_F(DashboardTest, EveryEndpointRefusesWithoutALogin) {
   httplib::Client c = Client();
@@ -260,6 +260,23 @@ TEST_F(DashboardTest, TheApiReportsNodesTasksErrorsAndDrivers) {
   for (const auto& p : Api("/api/history?since=" + std::to_string(last), cookie)["cluster"]) {
     EXPECT_GT(p["t"].get<int64_t>(), last);
   }
+  // A job the head ran is listed with how it ended.
+  std::string out;
+  ASSERT_EQ(RunNumsTool({"--state-dir", cluster_->state_dir().string(), "job", "submit", "--", "sh",
+                         "-c", "echo from the job; exit 4"},
+                        &out),
+            1)
+      << out;
+  const json jobs = Api("/api/jobs", cookie);
+  ASSERT_EQ(jobs["jobs"].size(), 1u) << jobs.dump();
+  const json& j = jobs["jobs"][0];
+  EXPECT_EQ(j["id"], "job-1");
+  EXPECT_EQ(j["state"], "FAILED");
+  EXPECT_EQ(j["exit_code"], 4);
+  EXPECT_EQ(j["argv"], json({"sh", "-c", "echo from the job; exit 4"}));
+  EXPECT_EQ(j["log_bytes"], 13);
+  EXPECT_GE(j["end_ms"].get<int64_t>(), j["start_ms"].get<int64_t>());
+
   // The head keeps serving when a browser sends garbage.
   auto junk = Client().Get("/api/history?since=abc", {{"Cookie", cookie}});
   ASSERT_TRUE(junk);
@@ -335,35 +352,22 @@ TEST_F(DashboardTest, ChromiumRendersBothNodesWithNumbersThatChangeWhileAJobRuns
     GTEST_SKIP() << "chromium is not installed (apt-get install chromium): the page is not "
                     "rendered in a browser";
   }
-  // The job: logistic regression fits, one after another, until the test ends.
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> fits{0};
-  std::string job_error;
-  std::thread job([&] {
-    try {
-      Context ctx = init({.address = cluster_->address(), .token_file = cluster_->token_file()});
-      random::Generator rng(ctx, 7);
-      BlockArray X = rng.normal({40'000, 8}, 0.0, 1.0, float64, {5'000, 8});
-      BlockArray y = (X.sum(1) > 0.0).astype(float64);
-      while (!stop.load()) {
-        models::LogisticRegression lr({.solver = "newton", .max_iter = 4});
-        lr.fit(X, y);
-        fits.fetch_add(1);
-      }
-    } catch (const std::exception& e) {
-      job_error = e.what();
-    }
-  });
-  struct Join {
-    std::atomic<bool>& stop;
-    std::thread& t;
-    ~Join() {
-      stop.store(true);
-      if (t.joinable()) t.join();
-    }
-  } join{stop, job};
-  ASSERT_TRUE(PollUntil([&] { return fits.load() >= 1 || !job_error.empty(); }, 120s));
-  ASSERT_TRUE(job_error.empty()) << job_error;
+  // The job, run by the head (`nums job submit`): logistic regression fits, one after another,
+  // until the head stops it when the cluster goes.
+  std::string submitted;
+  ASSERT_EQ(
+      RunNumsTool({"--state-dir", cluster_->state_dir().string(), "job", "submit", "--no-wait",
+                   "--", OWNER_DRIVER_PATH, cluster_->address(), cluster_->token_file(), "fit"},
+                  &submitted),
+      0)
+      << submitted;
+  const fs::path job_log = cluster_->state_dir() / "jobs" / "job-1" / "output.log";
+  auto job_output = [&] {
+    std::ifstream in(job_log);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  ASSERT_TRUE(PollUntil([&] { return job_output().find("ready") != std::string::npos; }, 120s))
+      << job_output();
   // Until the head has both nodes' stats with tasks done, the page would have nothing to show.
   const std::string cookie = LogIn();
   ASSERT_TRUE(PollUntil(
@@ -418,6 +422,9 @@ TEST_F(DashboardTest, ChromiumRendersBothNodesWithNumbersThatChangeWhileAJobRuns
   std::smatch m;
   ASSERT_TRUE(std::regex_search(second, m, std::regex("<tr class=\"driver\" data-session=")))
       << "the job's driver session is not listed";
+  EXPECT_NE(second.find("<tr class=\"job\" data-job=\"job-1\" data-state=\"RUNNING\">"),
+            std::string::npos)
+      << "the job is not listed as running";
 
   // The screenshot is kept as an artifact of the build.
   const fs::path shot = dir / "dashboard.png";
