@@ -1,8 +1,9 @@
 // Indexing. An index is parsed and checked against the array when the IndexExpr is made.
 // Reads: a strided view for the integers and slices (reusing whole blocks where they line up),
-// unit axes dropped or inserted in place, then at most one advanced entry: positions along one
-// axis ("array.take", one task per output block reading the input blocks that hold its
-// positions) or a mask over leading axes (each block compressed where it lives, the pieces
+// unit axes dropped or inserted in place, then the advanced entries: positions along one axis
+// ("array.take", one task per output block reading the input blocks that hold its positions),
+// several integer arrays broadcast together (their axes merged into one, then one take of the
+// flat positions), or a mask over leading axes (each block compressed where it lives, the pieces
 // joined into even blocks once the driver knows each mask block's count).
 // Writes replace the touched blocks of the array's Impl: "array.assign" copies the old block and
 // writes the selected regions; a mask write is a where(), or "array.mask_assign" when each
@@ -14,6 +15,7 @@
 #include <map>
 
 #include "nums/math.hpp"
+#include "src/kernels/cpu/loops.h"
 #include "src/placement.h"
 #include "src/shape_impl.h"
 
@@ -194,7 +196,17 @@ struct IndexExpr::Impl {
   int64_t adv_inter = -1;          // its place among the inter axes
   std::vector<int64_t> positions;  // kPositions: normalized, row-major over positions_shape
   Shape positions_shape;
-  BlockArray mask;         // kMask
+  BlockArray mask;  // kMask
+  // Several integer-list or integer-array entries: each one's inter axis, normalized positions
+  // and shape (the first one's are also in adv_inter / positions / positions_shape), and the
+  // shape they broadcast to.
+  struct Positions {
+    int64_t inter;
+    std::vector<int64_t> at;
+    Shape shape;
+  };
+  std::vector<Positions> multi;
+  Shape multi_shape;
   bool adv_front = false;  // NumPy puts the advanced axes first (integers apart from it)
   bool mask_only = false;  // the index is the mask, then whole axes at most
   Shape shape;             // of the read (not for kMask: that needs the count)
@@ -266,6 +278,15 @@ IndexExpr::IndexExpr(const BlockArray& base, std::vector<IndexEntry> index) {
     adv_entries.push_back(k);
   };
   auto set_positions = [&](const std::vector<int64_t>& list, Shape list_shape, size_t k) {
+    if (x.advanced == Impl::Advanced::kPositions) {  // one more, broadcast with the others
+      if (x.multi.empty()) x.multi.push_back({x.adv_inter, x.positions, x.positions_shape});
+      Impl::Positions more{static_cast<int64_t>(x.inter_shape.size()), {}, std::move(list_shape)};
+      for (int64_t i : list) more.at.push_back(check_position(i, a));
+      x.multi.push_back(std::move(more));
+      adv_entries.push_back(k);
+      keep(a++);
+      return;
+    }
     set_advanced(Impl::Advanced::kPositions, k);
     for (int64_t i : list) x.positions.push_back(check_position(i, a));
     x.positions_shape = std::move(list_shape);
@@ -337,7 +358,35 @@ IndexExpr::IndexExpr(const BlockArray& base, std::vector<IndexEntry> index) {
   if (x.advanced != Impl::Advanced::kNone && adv_entries.size() > 1) {
     x.adv_front = adv_entries.back() - adv_entries.front() + 1 != adv_entries.size();
   }
-  if (x.advanced != Impl::Advanced::kMask) {
+  if (!x.multi.empty()) {
+    std::vector<Shape> shapes;
+    for (const auto& m : x.multi) shapes.push_back(m.shape);
+    if (!kernels::BroadcastShapes(shapes, x.multi_shape)) {
+      std::string all;
+      for (const auto& m : x.multi) all += " " + shape_str(m.shape);
+      throw IndexError(
+          "shape mismatch: indexing arrays could not be broadcast together with "
+          "shapes" +
+          all);
+    }
+    // The broadcast shape takes the first one's place, or goes first (adv_front).
+    x.shape.clear();
+    for (size_t i = 0; i < x.inter_shape.size(); ++i) {
+      const auto inter = static_cast<int64_t>(i);
+      if (inter == x.multi[0].inter) {
+        x.shape.insert(x.shape.end(), x.multi_shape.begin(), x.multi_shape.end());
+      }
+      if (std::none_of(x.multi.begin(), x.multi.end(),
+                       [&](const Impl::Positions& m) { return m.inter == inter; })) {
+        x.shape.push_back(x.inter_shape[i]);
+      }
+    }
+    if (x.adv_front) {
+      const auto r = static_cast<int64_t>(x.multi_shape.size());
+      std::rotate(x.shape.begin(), x.shape.begin() + x.multi[0].inter,
+                  x.shape.begin() + x.multi[0].inter + r);
+    }
+  } else if (x.advanced != Impl::Advanced::kMask) {
     x.shape = x.inter_shape;
     if (x.advanced == Impl::Advanced::kPositions) {
       const auto q = x.shape.begin() + x.adv_inter;
@@ -364,7 +413,54 @@ BlockArray IndexExpr::Impl::basic() const {
 
 BlockArray IndexExpr::Impl::read() const {
   BlockArray v = basic();
-  if (advanced == Advanced::kPositions) {
+  if (!multi.empty()) {
+    // The indexed axes side by side where the first is, merged into one; the flat positions
+    // of the broadcast index arrays taken along it.
+    const int64_t p = multi[0].inter;
+    std::vector<int64_t> perm, merged_dims;
+    for (int64_t d = 0; d < v.ndim(); ++d) {
+      if (std::none_of(multi.begin(), multi.end(),
+                       [&](const Positions& m) { return m.inter == d; }))
+        perm.push_back(d);
+    }
+    for (size_t i = 0; i < multi.size(); ++i) {
+      perm.insert(perm.begin() + p + static_cast<int64_t>(i), multi[i].inter);
+      merged_dims.push_back(v.shape()[static_cast<size_t>(multi[i].inter)]);
+    }
+    v = v.transpose(perm);
+    Shape s = v.shape();
+    int64_t merged = 1;
+    for (int64_t n : merged_dims) merged *= n;
+    const auto first = s.begin() + p;
+    s.insert(s.erase(first, first + static_cast<int64_t>(multi.size())), merged);
+    v = v.reshape(s);
+    const int64_t count = shape_size(multi_shape);
+    std::vector<int64_t> flat(static_cast<size_t>(count), 0);
+    for (size_t i = 0; i < multi.size(); ++i) {
+      // Element j of the broadcast shape reads element `src` of this index array.
+      const Shape& ms = multi[i].shape;
+      const size_t lead = multi_shape.size() - ms.size();
+      for (int64_t j = 0; j < count; ++j) {
+        int64_t rem = j, src = 0, stride = 1;
+        for (size_t d = multi_shape.size(); d-- > 0;) {
+          const int64_t coord = rem % multi_shape[d];
+          rem /= multi_shape[d];
+          if (d < lead) continue;
+          const int64_t n = ms[d - lead];
+          if (n != 1) src += coord * stride;
+          stride *= n;
+        }
+        flat[static_cast<size_t>(j)] =
+            flat[static_cast<size_t>(j)] * merged_dims[i] + multi[i].at[static_cast<size_t>(src)];
+      }
+    }
+    v = take(v, p, flat);
+    Shape out = v.shape();
+    const auto at = out.begin() + p;
+    out.insert(out.erase(at), multi_shape.begin(), multi_shape.end());
+    v = v.reshape(out);
+    if (adv_front) v = move_axes(v, p, static_cast<int64_t>(multi_shape.size()), 0);
+  } else if (advanced == Advanced::kPositions) {
     v = take(v, adv_inter, positions);
     const auto r = static_cast<int64_t>(positions_shape.size());
     if (r != 1) {
@@ -414,6 +510,11 @@ std::vector<Segment> IndexExpr::Impl::segments(size_t d, int64_t lo, int64_t n) 
 
 void IndexExpr::Impl::write(const BlockArray& values) const {
   detail::check_same_context(base, values, "index assignment");
+  if (!multi.empty()) {
+    throw ValueError(
+        "assignment through several integer-list or integer-array entries of one "
+        "index is not supported; read through them, or assign through one");
+  }
   if (advanced == Advanced::kMask) {
     write_mask(values);
   } else {

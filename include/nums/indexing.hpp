@@ -7,9 +7,13 @@
 /// x(ellipsis, 0) is x[..., 0]; x({3, 0, 3}) takes a brace list of positions; compound
 /// assignment writes through the index: x(slice(0, 2)) += 1.
 ///
-/// Differences from NumPy: at most one integer-list/array or mask entry per index; a mask cannot
-/// be 0-d; a write through a mask takes the mask as the first entry, followed by whole axes at
-/// most.
+/// Several integer lists or arrays in one index broadcast together and select element-wise, as
+/// in NumPy: x({0, 2}, {1, 3}) is [x[0, 1], x[2, 3]]; their axes go where the first one is when
+/// the integer and array entries stand side by side, else first.
+///
+/// Differences from NumPy: a write takes at most one integer-list/array entry; a mask does not
+/// mix with integer lists or arrays and cannot be 0-d; a write through a mask takes the mask as
+/// the first entry, followed by whole axes at most.
 
 #include <cstdint>
 #include <memory>

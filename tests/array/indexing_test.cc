@@ -149,8 +149,15 @@ TEST_P(IndexTest, IndexErrorsAtTheCall) {
   testing::ExpectThrowWith<IndexError>([&] { a_(array<int64_t>({1, 9})); }, {"index 9", "size 7"});
   testing::ExpectThrowWith<IndexError>([&] { a_(array<double>({1.0})); },
                                        {"integer or boolean", "float64"});
-  testing::ExpectThrowWith<ValueError>(
-      [&] { a_(std::vector<int64_t>{0}, std::vector<int64_t>{0}); }, {"only one"});
+  testing::ExpectThrowWith<IndexError>(
+      [&] {
+        a_(std::vector<int64_t>{0, 1}, std::vector<int64_t>{0, 1, 2});
+      },
+      {"shape mismatch", "broadcast together", "(2,) (3,)"});
+  testing::ExpectThrowWith<IndexError>(
+      [&] { a_(std::vector<int64_t>{0}, std::vector<int64_t>{9}); }, {"index 9", "axis 1"});
+  testing::ExpectThrowWith<ValueError>([&] { a_(ones({7}, bool_), std::vector<int64_t>{0}); },
+                                       {"only one"});
   testing::ExpectThrowWith<IndexError>(
       [&] {
         a_(ones({7, 5}, bool_));
@@ -194,6 +201,54 @@ TEST_P(IndexTest, IntegerListsAndArraysMatchReference) {
   // A 0-d index array drops the axis like an integer.
   EXPECT_ARRAY_EQ(a_(all, all, from_ndarray(NDArray::scalar<int64_t>(-1))).get(),
                   RefSelect(x_, {r7, r6, {4}}, {7, 6}));
+}
+
+// Several integer lists or arrays in one index broadcast together and select element-wise
+// (NumPy's rule): their result axes take the first one's place when the advanced entries
+// (integers included) are side by side, else they go first.
+TEST_P(IndexTest, SeveralIntegerArraysBroadcastTogether) {
+  const std::vector<int64_t> p{0, 2, 6}, q{1, 3, 5};
+  auto at = [](const std::vector<int64_t>& v, int64_t i) { return v[static_cast<size_t>(i)]; };
+  EXPECT_ARRAY_EQ(a_(p, q).get(), RefMap(x_, {3, 5}, [&](const Shape& i) {
+                    return Shape{at(p, i[0]), at(q, i[0]), i[1]};
+                  }));
+  const std::vector<int64_t> c{0, -1}, d{4, 1};
+  EXPECT_ARRAY_EQ(a_(all, c, d).get(), RefMap(x_, {7, 2}, [&](const Shape& i) {
+                    return Shape{i[0], at(c, i[1]) < 0 ? 5 : at(c, i[1]), at(d, i[1])};
+                  }));
+  // Apart (a slice between): the broadcast axes go first.
+  const std::vector<int64_t> r{1, 2}, t{3, 4};
+  EXPECT_ARRAY_EQ(a_(r, slice(1, 5), t).get(), RefMap(x_, {2, 4}, [&](const Shape& i) {
+                    return Shape{at(r, i[0]), i[1] + 1, at(t, i[0])};
+                  }));
+  // A column against a row: a (2, 3) grid of pairs.
+  const std::vector<int64_t> rows{0, 3}, cols{1, 2, -1};
+  EXPECT_ARRAY_EQ(a_(array<int64_t>(rows, {2, 1}), array<int64_t>(cols)).get(),
+                  RefMap(x_, {2, 3, 5}, [&](const Shape& i) {
+                    const int64_t col = at(cols, i[1]);
+                    return Shape{at(rows, i[0]), col < 0 ? col + 6 : col, i[2]};
+                  }));
+  // An integer among them counts as one of them: side by side, in place.
+  EXPECT_ARRAY_EQ(a_(std::vector<int64_t>{6, 0}, std::vector<int64_t>{5, 0}, -1).get(),
+                  RefMap(x_, {2}, [&](const Shape& i) {
+                    return Shape{i[0] == 0 ? 6 : 0, i[0] == 0 ? 5 : 0, 4};
+                  }));
+  EXPECT_ARRAY_EQ(a_(p, 1, std::vector<int64_t>{4, 0, 2}).get(),
+                  RefMap(x_, {3}, [&](const Shape& i) {
+                    return Shape{at(p, i[0]), 1, i[0] == 0 ? 4 : i[0] == 1 ? 0 : 2};
+                  }));
+  // Apart through an integer and a newaxis: first.
+  EXPECT_ARRAY_EQ(a_(r, newaxis, all, t).get(), RefMap(x_, {2, 1, 6}, [&](const Shape& i) {
+                    return Shape{at(r, i[0]), i[2], at(t, i[0])};
+                  }));
+  // A length-1 list broadcasts against the others; empty lists give an empty result.
+  EXPECT_ARRAY_EQ(a_(std::vector<int64_t>{4}, q).get(), RefMap(x_, {3, 5}, [&](const Shape& i) {
+                    return Shape{4, at(q, i[0]), i[1]};
+                  }));
+  EXPECT_EQ(a_(std::vector<int64_t>{}, std::vector<int64_t>{}).get().shape(), (Shape{0, 5}));
+  // Assignment through several of them is refused, leaving the array as it was.
+  testing::ExpectThrowWith<ValueError>([&] { a_(p, q) = 1.0; }, {"several", "not supported"});
+  EXPECT_ARRAY_EQ(a_.get(), x_);
 }
 
 TEST_P(IndexTest, MasksMatchReference) {
