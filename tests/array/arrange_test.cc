@@ -304,7 +304,7 @@ TEST_P(ArrangeTest, RepeatMatchesReference) {
   testing::ExpectThrowWith<IndexError>([] { repeat(ones({2}), 2, 1); }, {"repeat", "axis 1"});
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, ArrangeTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(Nodes, ArrangeTest, ::testing::Values(1, 3, 4));
 
 }  // namespace
 }  // namespace nums

@@ -344,7 +344,7 @@ TEST_P(ArrayApiTest, BraceListsMeanWhatNumPyMeans) {
   EXPECT_EQ(rng.integers(10, {2, 2}, int32).dtype(), int32);
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, ArrayApiTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(Nodes, ArrayApiTest, ::testing::Values(1, 3, 4));
 
 }  // namespace
 }  // namespace nums

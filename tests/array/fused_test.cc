@@ -390,7 +390,7 @@ TEST_P(FusedTest, EnvironmentSwitchTurnsFusionOff) {
   EXPECT_TRUE(detail::is_pending(ones({4}) + 1));
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, FusedTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(Nodes, FusedTest, ::testing::Values(1, 3, 4));
 
 }  // namespace
 }  // namespace nums

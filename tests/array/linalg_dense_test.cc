@@ -471,7 +471,7 @@ TEST_P(LinalgDenseTest, ErrorsNameShapesAndTheGatherLimit) {
                               {"(16385, 16385)", "2147745800 bytes", "kDenseLimitBytes"});
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, LinalgDenseTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(Nodes, LinalgDenseTest, ::testing::Values(1, 3, 4));
 
 }  // namespace
 }  // namespace nums

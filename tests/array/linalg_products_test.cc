@@ -222,7 +222,7 @@ TEST_P(LinalgProductsTest, MatrixPower) {
   ExpectThrowWith<ValueError>([] { linalg::matrix_power(ones({3, 3}), -1).get(); }, {"singular"});
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, LinalgProductsTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(Nodes, LinalgProductsTest, ::testing::Values(1, 3, 4));
 
 }  // namespace
 }  // namespace nums

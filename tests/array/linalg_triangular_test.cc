@@ -162,7 +162,7 @@ TEST_P(LinalgTriangularTest, CholeskyNamesGlobalMinorOnEveryTiling) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, LinalgTriangularTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(Nodes, LinalgTriangularTest, ::testing::Values(1, 3, 4));
 
 }  // namespace
 }  // namespace nums

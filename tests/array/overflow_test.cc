@@ -329,7 +329,7 @@ TEST_P(SizeCheckTest, ArangeLengthThatDoesNotFitRaises) {
   ExpectThrowWith<ValueError>([] { arange(0, std::nan(""), 1.0); }, {"NaN"});
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, SizeCheckTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(Nodes, SizeCheckTest, ::testing::Values(1, 3, 4));
 
 TEST(NarrowSize, RaisesNamingTheSizeInsteadOfTruncating) {
   EXPECT_EQ(detail::narrow_size<int>(2147483647, "LAPACK"), 2147483647);

@@ -155,7 +155,7 @@ TEST_P(ReprTest, LargeArrayGathersOnlyItsEdges) {
             "        1.5999998e+07, 1.5999999e+07]])");
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, ReprTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(Nodes, ReprTest, ::testing::Values(1, 3, 4));
 
 }  // namespace
 }  // namespace nums

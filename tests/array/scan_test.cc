@@ -177,7 +177,7 @@ TEST_P(ScanTest, DiffErrors) {
   testing::ExpectThrowWith<IndexError>([] { diff(ones({3}), 1, 1); }, {"diff", "axis 1"});
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, ScanTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(Nodes, ScanTest, ::testing::Values(1, 3, 4));
 
 }  // namespace
 }  // namespace nums

@@ -336,7 +336,7 @@ TEST_P(SortTest, NonzeroFamilyMatchesAReference) {
   EXPECT_EQ(argwhere(from_ndarray(NDArray::scalar(2.0))).shape(), (Shape{1, 0}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, SortTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(Nodes, SortTest, ::testing::Values(1, 3, 4));
 
 }  // namespace
 }  // namespace nums

@@ -690,7 +690,7 @@ TEST(StatisticsDeclaredOutputsTest, TasksDeclareTheBlocksTheirKernelsMake) {
   EXPECT_EQ(undeclared, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, StatisticsTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(Nodes, StatisticsTest, ::testing::Values(1, 3, 4));
 
 }  // namespace
 }  // namespace nums

@@ -219,7 +219,7 @@ TEST_P(TrianglesTest, MeshgridXyAndIj) {
   testing::ExpectThrowWith<ValueError>([&] { meshgrid({bx}, "xyz"); }, {"meshgrid", "xyz"});
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, TrianglesTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(Nodes, TrianglesTest, ::testing::Values(1, 3, 4));
 
 }  // namespace
 }  // namespace nums
