@@ -262,6 +262,22 @@ TEST_F(TlsClusterTest, TheNumsToolTalksTlsWithTlsAndIsRefusedWithout) {
   EXPECT_NE(RunNumsTool(base, &out), 0) << out;
 }
 
+// `nums job submit --tls` reaches a TLS head, and the job is given the CA ($NUMS_TLS_CA): here the
+// job is `nums status`, which then talks TLS to the head and both nodes.
+TEST_F(TlsClusterTest, JobsAreSubmittedOverTlsAndTheirDriversConnectOverIt) {
+  const std::string dir = cluster_->state_dir().string();
+  std::string out;
+  ASSERT_EQ(RunNumsTool({"--state-dir", dir, "job", "submit", "--tls", "--", NumsTool(),
+                         "--state-dir", dir, "status"},
+                        &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("2 node(s)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("unreachable"), std::string::npos) << out;
+  EXPECT_NE(RunNumsTool({"--state-dir", dir, "job", "list"}, &out), 0) << out;
+  ExpectAllRunning();
+}
+
 // An in-process head serving TLS with `cert` (or plaintext without), for one test.
 std::unique_ptr<engine::cluster::HeadDaemon> StartHead(const fs::path& dir, const CertifiedKey* ca,
                                                        const CertifiedKey* cert) {
