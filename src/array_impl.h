@@ -92,7 +92,7 @@ Shape choose_block_shape(const Context::Impl& ctx, const Shape& shape, DType dty
                          const Shape& requested);
 /// Axis in [0, ndim) (negative counts from the end); IndexError naming `op` otherwise.
 int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op);
-/// Sorted distinct axes; all axes for Axes{}; ValueError for repeats.
+/// Sorted distinct axes; all axes for Axes::all(), none for an empty list; ValueError for repeats.
 std::vector<int64_t> normalize_axes(const Axes& axes, int64_t ndim, const char* op);
 inline Scalar shape_scalar(const Shape& s) { return Scalar{std::vector<int64_t>(s)}; }
 inline Scalar int_scalar(int64_t v) { return Scalar{v}; }

@@ -393,7 +393,7 @@ BlockArray norm(const BlockArray& x, std::optional<double> ord, Axes axis, bool 
                      shape_str(x.shape()) + ") has no value");
   }
   const BlockArray f = is_float(x.dtype()) ? x : x.astype(DType::kFloat64);
-  if (axes.empty()) return nums::sqrt((f * f).sum({}, keepdims));
+  if (axes.empty()) return nums::sqrt((f * f).sum(Axes::all(), keepdims));
   if (axes.size() == 1) return vector_norm_along(f, ord, axes[0], keepdims);
   return matrix_norm_over(f, ord, axes[0], axes[1], keepdims);
 }

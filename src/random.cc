@@ -4,15 +4,24 @@
 
 #include "nums/random.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <numeric>
+#include <sstream>
+#include <string>
 
+#include "nums/indexing.hpp"
+#include "nums/math.hpp"
+#include "nums/shape.hpp"
+#include "nums/sorting.hpp"
 #include "src/array_impl.h"
 #include "src/checked.h"
+#include "src/kernels/cpu/kernels.h"
 #include "src/kernels/random.h"
+#include "src/kernels/random_discrete.h"
 #include "src/placement.h"
 
 namespace nums::random {
@@ -101,6 +110,53 @@ std::vector<int64_t> shuffled_indices(uint64_t seed, uint64_t stream, int64_t n)
     std::swap(p[static_cast<size_t>(i)], p[static_cast<size_t>(j)]);
   }
   return p;
+}
+
+// `a` put on the nodes of `ctx` as blocks of `block_shape` (the default rule when empty).
+BlockArray PutOn(const std::shared_ptr<Context::Impl>& ctx, const NDArray& a,
+                 const Shape& block_shape) {
+  ArrayGrid grid(a.shape(), detail::choose_block_shape(*ctx, a.shape(), a.dtype(), block_shape),
+                 a.dtype());
+  const engine::Block src(
+      a.dtype(), a.shape(),
+      engine::Buffer::Wrap(a.storage(), const_cast<void*>(a.raw()), a.nbytes()));
+  const size_t nd = a.shape().size();
+  const Shape ones(nd, 1), zeros(nd, 0);
+  std::vector<ObjectRef> blocks;
+  detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+    const Shape bs = grid.block_shape_at(e);
+    engine::Block b = engine::Block::Allocate(a.dtype(), bs);
+    kernels::CopyRegion(src, b, grid.block_offset(e).data(), ones.data(), bs.data(), zeros.data());
+    blocks.push_back(ctx->runtime->Put(std::move(b), detail::home_node(*ctx, grid, e)));
+  });
+  return detail::make_array(ctx, std::move(grid), std::move(blocks));
+}
+
+// NumPy's tolerance on the sum of choice's probabilities.
+const double kProbabilitySumTolerance = std::sqrt(std::numeric_limits<double>::epsilon());
+
+std::string Num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+// Checks choice's p (n entries; sum and min of them, nonzero count when known) as NumPy does.
+void CheckProbabilities(int64_t n, int64_t len, double sum, double min) {
+  if (len != n) {
+    throw ValueError("random.choice: a (" + std::to_string(n) + " elements) and p (" +
+                     std::to_string(len) + " elements) must have the same size");
+  }
+  if (std::isnan(min) || std::isnan(sum)) {
+    throw ValueError("random.choice: probabilities p contain NaN");
+  }
+  if (min < 0.0) {
+    throw ValueError("random.choice: probabilities p are not non-negative (minimum " + Num(min) +
+                     ")");
+  }
+  if (!(std::abs(sum - 1.0) <= kProbabilitySumTolerance)) {
+    throw ValueError("random.choice: probabilities p do not sum to 1 (sum " + Num(sum) + ")");
+  }
 }
 
 }  // namespace
@@ -228,6 +284,208 @@ BlockArray Generator::permutation(const BlockArray& x) {
                engine::OutputSpec{grid.dtype(), bs});
   });
   return detail::make_array(in.ctx, grid, std::move(blocks).Run());
+}
+
+}  // namespace nums::random
+
+namespace nums::random {
+
+BlockArray Generator::standard_normal(const Shape& shape, DType dtype, const Shape& block_shape) {
+  check_shape(shape, "standard_normal");
+  check_float(dtype, "standard_normal");
+  Draw d{RandomKind::kNormal, dtype};
+  d.a = 0.0;
+  d.b = 1.0;
+  return draw(*impl_, d, shape, block_shape);
+}
+
+BlockArray Generator::exponential(const Shape& shape, double scale, DType dtype,
+                                  const Shape& block_shape) {
+  check_shape(shape, "exponential");
+  check_float(dtype, "exponential");
+  if (!(scale >= 0.0) || !std::isfinite(scale)) {
+    throw ValueError("random.exponential: scale = " + Num(scale) + " must be finite and >= 0");
+  }
+  Draw d{RandomKind::kExponential, dtype};
+  d.b = scale;
+  return draw(*impl_, d, shape, block_shape);
+}
+
+BlockArray Generator::poisson(const Shape& shape, double lam, const Shape& block_shape) {
+  check_shape(shape, "poisson");
+  if (!(lam >= 0.0)) {
+    throw ValueError("random.poisson: lam = " + Num(lam) + " must be >= 0");
+  }
+  if (lam > kernels::kMaxPoissonLam) {
+    throw ValueError("random.poisson: lam = " + Num(lam) + " is too large (the limit is " +
+                     Num(kernels::kMaxPoissonLam) + ")");
+  }
+  Draw d{RandomKind::kPoisson, int64};
+  d.a = lam;
+  return draw(*impl_, d, shape, block_shape);
+}
+
+BlockArray Generator::binomial(const Shape& shape, int64_t n, double p, const Shape& block_shape) {
+  check_shape(shape, "binomial");
+  if (n < 0) {
+    throw ValueError("random.binomial: n = " + std::to_string(n) + " must be >= 0");
+  }
+  if (!(p >= 0.0 && p <= 1.0)) {
+    throw ValueError("random.binomial: p = " + Num(p) + " must be in [0, 1]");
+  }
+  Draw d{RandomKind::kBinomial, int64};
+  d.a = p;
+  d.ai = n;
+  return draw(*impl_, d, shape, block_shape);
+}
+
+namespace {
+
+void CheckPopulation(const BlockArray& a) {
+  if (a.ndim() != 1) {
+    throw ValueError("random.choice: a must be 1-dimensional; got shape " + shape_str(a.shape()));
+  }
+}
+
+BlockArray ChoiceImpl(Generator& gen, Generator::Impl& impl, int64_t a, const Shape& size,
+                      bool replace, const std::vector<double>* p_vec, const BlockArray* p_arr,
+                      const Shape& block_shape) {
+  check_shape(size, "choice");
+  const int64_t samples = shape_size(size);
+  if (a < 0 || (a == 0 && samples != 0)) {
+    throw ValueError(a < 0 ? "random.choice: a = " + std::to_string(a) +
+                                 " must be a positive integer unless no samples are taken"
+                           : std::string("random.choice: a cannot be empty unless no samples "
+                                         "are taken (size " +
+                                         shape_str(size) + ")"));
+  }
+  if (!replace && samples > a) {
+    throw ValueError("random.choice: cannot take a larger sample (" + std::to_string(samples) +
+                     ") than the population (" + std::to_string(a) + ") when replace is false");
+  }
+  auto& ctx = impl.ctx;
+  detail::choose_block_shape(*ctx, size, int64, block_shape);  // a bad block_shape takes no stream
+  std::vector<double> weights;       // p on the driver: p_vec, or p_arr without replacement
+  std::optional<BlockArray> p_dist;  // p_arr with replacement, left on the nodes
+  if (p_vec) {
+    weights = *p_vec;
+  } else if (p_arr) {
+    if (p_arr->ndim() != 1) {
+      throw ValueError("random.choice: p must be 1-dimensional; got shape " +
+                       shape_str(p_arr->shape()));
+    }
+    const BlockArray p64 = p_arr->astype(float64);
+    if (replace) {
+      CheckProbabilities(a, p64.shape()[0], p64.shape()[0] == 0 ? 0.0 : p64.sum().item<double>(),
+                         p64.shape()[0] == 0 ? 0.0 : p64.min().item<double>());
+      p_dist = p64;
+    } else {
+      weights = p64.get().to_vector<double>();
+    }
+  }
+  const bool weighted = p_vec || p_arr;
+  if (weighted && !p_dist) {
+    double sum = 0.0, min = weights.empty() ? 0.0 : weights[0];
+    for (double w : weights) {
+      sum += w;
+      min = std::isnan(w) || std::isnan(min) ? std::nan("") : std::min(min, w);
+    }
+    CheckProbabilities(a, static_cast<int64_t>(weights.size()), sum, min);
+    if (!replace) {
+      const int64_t nonzero =
+          std::count_if(weights.begin(), weights.end(), [](double w) { return w > 0.0; });
+      if (nonzero < samples) {
+        throw ValueError("random.choice: fewer non-zero entries in p (" + std::to_string(nonzero) +
+                         ") than size (" + std::to_string(samples) + ")");
+      }
+    }
+  }
+
+  if (samples == 0) {
+    ++impl.next_stream;
+    return PutOn(ctx, NDArray(int64, size), block_shape);
+  }
+  if (replace && !weighted) return gen.integers(0, a, size, int64, block_shape);
+  if (replace) {
+    // One block: the cumsum then adds in one fixed order.
+    if (!p_dist) p_dist = PutOn(ctx, NDArray::from_vector(weights, Shape{a}), Shape{a});
+    const BlockArray cdf = cumsum(*p_dist);
+    const double total = cdf(a - 1).get().item<double>();
+    const int64_t last_positive =
+        searchsorted(cdf, PutOn(ctx, NDArray::scalar(total), {}), "left").item<int64_t>();
+    const BlockArray u = gen.uniform(size, 0.0, 1.0, float64, block_shape);
+    return minimum(searchsorted(cdf, u * total, "right"), last_positive);
+  }
+  const uint64_t stream = impl.next_stream++;
+  std::vector<int64_t> picked;
+  if (!weighted) {
+    picked = shuffled_indices(impl.seed, stream, a);
+  } else {
+    // Key of element i: -log(u_i) / p_i from word i of the stream; zero weights never come first.
+    std::vector<double> key(static_cast<size_t>(a));
+    constexpr int kL = kernels::kLanes<uint64_t>;
+    for (int64_t i = 0; i < a; ++i) {
+      const auto ui = static_cast<uint64_t>(i);
+      const kernels::PhiloxWords w = kernels::PhiloxAt(impl.seed, stream, ui / kL, 0);
+      const double wi = weights[static_cast<size_t>(i)];
+      key[static_cast<size_t>(i)] = wi > 0.0
+                                        ? -std::log(kernels::Uniform53OpenLow(w.v[ui % kL])) / wi
+                                        : std::numeric_limits<double>::infinity();
+    }
+    picked.resize(static_cast<size_t>(a));
+    std::iota(picked.begin(), picked.end(), int64_t{0});
+    std::partial_sort(picked.begin(), picked.begin() + samples, picked.end(),
+                      [&](int64_t x, int64_t y) {
+                        const double kx = key[static_cast<size_t>(x)];
+                        const double ky = key[static_cast<size_t>(y)];
+                        return kx < ky || (kx == ky && x < y);
+                      });
+  }
+  picked.resize(static_cast<size_t>(samples));
+  return PutOn(ctx, NDArray::from_vector(picked, size), block_shape);
+}
+
+}  // namespace
+
+// choice(a, size, replace, p): checks in NumPy's order, then one stream:
+// - with replacement, uniform: integers(0, a, size);
+// - with replacement, weighted: u = uniform(size) and searchsorted(cumsum(p), u * total,
+//   "right"), where total = cumsum(p)[-1]; positions past the last positive p (u * total can
+//   round up to total) are clamped to it;
+// - without replacement, uniform: the first `samples` entries of a permutation of 0 .. a-1;
+// - without replacement, weighted: the `samples` smallest keys E_i / p_i (E_i exponential from
+//   element i of the stream; Efraimidis-Spirakis), in increasing order: the same law as drawing
+//   one at a time with p renormalised over those left.
+BlockArray Generator::choice(int64_t a, const Shape& size, bool replace,
+                             const std::optional<std::vector<double>>& p,
+                             const Shape& block_shape) {
+  if (!p) return ChoiceImpl(*this, *impl_, a, size, replace, nullptr, nullptr, block_shape);
+  return ChoiceImpl(*this, *impl_, a, size, replace, &*p, nullptr, block_shape);
+}
+
+BlockArray Generator::choice(int64_t a, const Shape& size, bool replace, const BlockArray& p,
+                             const Shape& block_shape) {
+  return ChoiceImpl(*this, *impl_, a, size, replace, nullptr, &p, block_shape);
+}
+
+BlockArray Generator::choice(const BlockArray& a, const Shape& size, bool replace,
+                             const std::optional<std::vector<double>>& p,
+                             const Shape& block_shape) {
+  CheckPopulation(a);
+  return take(a, choice(a.shape()[0], size, replace, p, block_shape), 0);
+}
+
+BlockArray Generator::choice(const BlockArray& a, const Shape& size, bool replace,
+                             const BlockArray& p, const Shape& block_shape) {
+  CheckPopulation(a);
+  return take(a, choice(a.shape()[0], size, replace, p, block_shape), 0);
+}
+
+void Generator::shuffle(BlockArray& x) {
+  const BlockArray shuffled = permutation(x);
+  if (x.size() == 0) return;
+  // Written through an index so that every handle sharing x's blocks sees the new order.
+  x(nums::all) = shuffled;
 }
 
 }  // namespace nums::random

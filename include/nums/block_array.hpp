@@ -19,11 +19,17 @@
 
 namespace nums {
 
-/// Which axes a reduction runs over: all of them (the default), one, or several. Negative axes
-/// count from the end.
+/// Which axes a reduction runs over: all of them (the default: Axes::all() or std::nullopt, as
+/// NumPy's axis=None), one, or several. Negative axes count from the end. An explicit empty
+/// list, std::vector<int64_t>{}, means no axes (NumPy's axis=()). A bare `{}` does not compile:
+/// in NumPy `x.sum(axis=())` reduces nothing while C++ would read `x.sum({})` as "all axes", so
+/// write `x.sum()` / `std::nullopt` or `std::vector<int64_t>{}` to say which one is meant.
 struct Axes {
   std::optional<std::vector<int64_t>> axes;  ///< nullopt: all axes
-  Axes() = default;
+  Axes() = delete;         // makes x.sum({}) ill-formed instead of silently "all axes"
+  Axes(std::nullopt_t) {}  // NOLINT: x.sum(std::nullopt) is axis=None
+  /// Every axis (NumPy's axis=None): the reductions' default.
+  static Axes all() { return Axes(std::nullopt); }
   Axes(int64_t axis) : axes(std::vector<int64_t>{axis}) {}  // NOLINT: x.sum(1)
   Axes(int axis) : axes(std::vector<int64_t>{axis}) {}      // NOLINT
   Axes(std::initializer_list<int64_t> list) : axes(std::vector<int64_t>(list)) {}
@@ -73,15 +79,15 @@ class BlockArray {
   BlockArray rechunk(const Shape& block_shape) const;
 
   // Reductions: axis/axes (all by default), keepdims as in NumPy.
-  BlockArray sum(Axes axes = {}, bool keepdims = false) const;
-  BlockArray prod(Axes axes = {}, bool keepdims = false) const;
-  BlockArray mean(Axes axes = {}, bool keepdims = false) const;
-  BlockArray var(Axes axes = {}, int64_t ddof = 0, bool keepdims = false) const;
-  BlockArray std(Axes axes = {}, int64_t ddof = 0, bool keepdims = false) const;
-  BlockArray min(Axes axes = {}, bool keepdims = false) const;
-  BlockArray max(Axes axes = {}, bool keepdims = false) const;
-  BlockArray all(Axes axes = {}, bool keepdims = false) const;
-  BlockArray any(Axes axes = {}, bool keepdims = false) const;
+  BlockArray sum(Axes axes = Axes::all(), bool keepdims = false) const;
+  BlockArray prod(Axes axes = Axes::all(), bool keepdims = false) const;
+  BlockArray mean(Axes axes = Axes::all(), bool keepdims = false) const;
+  BlockArray var(Axes axes = Axes::all(), int64_t ddof = 0, bool keepdims = false) const;
+  BlockArray std(Axes axes = Axes::all(), int64_t ddof = 0, bool keepdims = false) const;
+  BlockArray min(Axes axes = Axes::all(), bool keepdims = false) const;
+  BlockArray max(Axes axes = Axes::all(), bool keepdims = false) const;
+  BlockArray all(Axes axes = Axes::all(), bool keepdims = false) const;
+  BlockArray any(Axes axes = Axes::all(), bool keepdims = false) const;
   /// Index of the minimum along `axis` (nullopt: into the flattened array), int64.
   BlockArray argmin(std::optional<int64_t> axis = std::nullopt, bool keepdims = false) const;
   BlockArray argmax(std::optional<int64_t> axis = std::nullopt, bool keepdims = false) const;

@@ -40,7 +40,7 @@ struct slice {
 /// The type of nums::all: `:` as an index entry. Also callable as the reduction
 /// nums::all(x, axes, keepdims), whose name it shares.
 struct AllIndex {
-  BlockArray operator()(const BlockArray& x, Axes axes = {}, bool keepdims = false) const {
+  BlockArray operator()(const BlockArray& x, Axes axes = Axes::all(), bool keepdims = false) const {
     return x.all(axes, keepdims);
   }
 };

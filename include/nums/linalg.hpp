@@ -59,8 +59,8 @@ namespace linalg {
 /// Throws ValueError for an ord given without an axis on an array that is not 1-d or 2-d, for
 /// more than two axes, repeated axes, an unsupported matrix ord, for inf / -inf norms of empty
 /// vectors and 2 / -2 norms of empty matrices; IndexError for an axis out of range.
-BlockArray norm(const BlockArray& x, std::optional<double> ord = std::nullopt, Axes axis = {},
-                bool keepdims = false);
+BlockArray norm(const BlockArray& x, std::optional<double> ord = std::nullopt,
+                Axes axis = Axes::all(), bool keepdims = false);
 
 }  // namespace linalg
 
@@ -168,12 +168,14 @@ BlockArray matrix_norm(const BlockArray& x, double ord, bool keepdims = false);
 /// axis or several), ord any real p (sum(|x|^p)^(1/p)), inf, -inf (max / min |x|), 0 (count of
 /// non-zeros). Throws IndexError for an axis out of range, ValueError for repeated axes and for
 /// inf / -inf norms of empty vectors.
-BlockArray vector_norm(const BlockArray& x, Axes axis = {}, bool keepdims = false, double ord = 2);
+BlockArray vector_norm(const BlockArray& x, Axes axis = Axes::all(), bool keepdims = false,
+                       double ord = 2);
 
 /// NumPy's norm with ord "fro" or "nuc" over the two axes given, or a 2-d array's two axes when
 /// `axis` is empty. Throws ValueError for another string, for an axis list that is not two
 /// distinct axes, or an array that is not 2-d without one.
-BlockArray norm(const BlockArray& x, const std::string& ord, Axes axis = {}, bool keepdims = false);
+BlockArray norm(const BlockArray& x, const std::string& ord, Axes axis = Axes::all(),
+                bool keepdims = false);
 
 /// X with op(A) X = B for triangular A (n x n), op(A) = A ("N") or A^T ("T", "C"), reading A's
 /// lower (or upper) triangle; unit_diagonal takes A's diagonal as ones. Blocked and distributed:

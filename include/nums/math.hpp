@@ -172,49 +172,51 @@ BlockArray where(const BlockArray& cond, Number x, const BlockArray& y);
 BlockArray where(const BlockArray& cond, const BlockArray& x, Number y);
 BlockArray where(const BlockArray& cond, Number x, Number y);
 
-inline BlockArray sum(const BlockArray& x, Axes axes = {}, bool keepdims = false) {
+inline BlockArray sum(const BlockArray& x, Axes axes = Axes::all(), bool keepdims = false) {
   return x.sum(axes, keepdims);
 }
-inline BlockArray prod(const BlockArray& x, Axes axes = {}, bool keepdims = false) {
+inline BlockArray prod(const BlockArray& x, Axes axes = Axes::all(), bool keepdims = false) {
   return x.prod(axes, keepdims);
 }
-inline BlockArray mean(const BlockArray& x, Axes axes = {}, bool keepdims = false) {
+inline BlockArray mean(const BlockArray& x, Axes axes = Axes::all(), bool keepdims = false) {
   return x.mean(axes, keepdims);
 }
-inline BlockArray var(const BlockArray& x, Axes axes = {}, int64_t ddof = 0,
+inline BlockArray var(const BlockArray& x, Axes axes = Axes::all(), int64_t ddof = 0,
                       bool keepdims = false) {
   return x.var(axes, ddof, keepdims);
 }
-inline BlockArray std(const BlockArray& x, Axes axes = {}, int64_t ddof = 0,
+inline BlockArray std(const BlockArray& x, Axes axes = Axes::all(), int64_t ddof = 0,
                       bool keepdims = false) {
   return x.std(axes, ddof, keepdims);
 }
-inline BlockArray min(const BlockArray& x, Axes axes = {}, bool keepdims = false) {
+inline BlockArray min(const BlockArray& x, Axes axes = Axes::all(), bool keepdims = false) {
   return x.min(axes, keepdims);
 }
-inline BlockArray max(const BlockArray& x, Axes axes = {}, bool keepdims = false) {
+inline BlockArray max(const BlockArray& x, Axes axes = Axes::all(), bool keepdims = false) {
   return x.max(axes, keepdims);
 }
 // all(x, axes, keepdims) is nums::all, in indexing.hpp: the object that is also the index `:`.
-inline BlockArray any(const BlockArray& x, Axes axes = {}, bool keepdims = false) {
+inline BlockArray any(const BlockArray& x, Axes axes = Axes::all(), bool keepdims = false) {
   return x.any(axes, keepdims);
 }
 /// Sum, minimum and maximum that skip NaN (NumPy's nansum, nanmin, nanmax): nansum of only NaN
 /// is 0, nanmin and nanmax of only NaN are NaN (NumPy also warns). Integer and bool arrays reduce
 /// as sum, min and max do; nanmin/nanmax raise ValueError for an empty reduced axis, as min does.
-BlockArray nansum(const BlockArray& x, Axes axes = {}, bool keepdims = false);
-BlockArray nanmin(const BlockArray& x, Axes axes = {}, bool keepdims = false);
-BlockArray nanmax(const BlockArray& x, Axes axes = {}, bool keepdims = false);
+BlockArray nansum(const BlockArray& x, Axes axes = Axes::all(), bool keepdims = false);
+BlockArray nanmin(const BlockArray& x, Axes axes = Axes::all(), bool keepdims = false);
+BlockArray nanmax(const BlockArray& x, Axes axes = Axes::all(), bool keepdims = false);
 /// Mean of the numbers that are not NaN; NaN for a slice of only NaN; float32 stays float32,
 /// integers and bools give float64 (as mean).
-BlockArray nanmean(const BlockArray& x, Axes axes = {}, bool keepdims = false);
+BlockArray nanmean(const BlockArray& x, Axes axes = Axes::all(), bool keepdims = false);
 /// Variance and standard deviation of the numbers that are not NaN, dividing by
 /// max(count - ddof, 0) (NaN for a slice of only NaN); integers and bools as var and std.
-BlockArray nanvar(const BlockArray& x, Axes axes = {}, int64_t ddof = 0, bool keepdims = false);
-BlockArray nanstd(const BlockArray& x, Axes axes = {}, int64_t ddof = 0, bool keepdims = false);
+BlockArray nanvar(const BlockArray& x, Axes axes = Axes::all(), int64_t ddof = 0,
+                  bool keepdims = false);
+BlockArray nanstd(const BlockArray& x, Axes axes = Axes::all(), int64_t ddof = 0,
+                  bool keepdims = false);
 /// max - min ("peak to peak") in x's dtype (integers wrap, as in NumPy); DTypeError for bool,
 /// ValueError for an empty reduced axis.
-BlockArray ptp(const BlockArray& x, Axes axes = {}, bool keepdims = false);
+BlockArray ptp(const BlockArray& x, Axes axes = Axes::all(), bool keepdims = false);
 /// Running sum and product along `axis` (nullopt: over the flattened array, as NumPy), in
 /// NumPy's dtypes: bool and integers accumulate in int64 (wrapping), floats keep their type.
 /// Computed where the blocks live: each block scans locally, seeded by the reduction of the

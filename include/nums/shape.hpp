@@ -51,7 +51,7 @@ inline std::vector<BlockArray> split(const BlockArray& x, std::initializer_list<
 
 /// x with the order of elements reversed along `axes` (all by default); a strided view of the
 /// blocks. IndexError for an axis out of range, ValueError for a repeated one.
-BlockArray flip(const BlockArray& x, Axes axes = {});
+BlockArray flip(const BlockArray& x, Axes axes = Axes::all());
 /// x shifted by `shift` along `axis` (elements past the end come back at the start); without an
 /// axis, over the flattened array, reshaped back. IndexError for an axis out of range.
 BlockArray roll(const BlockArray& x, int64_t shift, std::optional<int64_t> axis = std::nullopt);

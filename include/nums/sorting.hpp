@@ -82,6 +82,6 @@ std::vector<BlockArray> nonzero(const BlockArray& x);
 BlockArray argwhere(const BlockArray& x);
 /// The number of non-zero elements along `axes` (all by default; NaN counts as non-zero), int64,
 /// with keepdims as in reductions. IndexError for an axis out of range.
-BlockArray count_nonzero(const BlockArray& x, Axes axes = {}, bool keepdims = false);
+BlockArray count_nonzero(const BlockArray& x, Axes axes = Axes::all(), bool keepdims = false);
 
 }  // namespace nums

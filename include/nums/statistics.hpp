@@ -28,9 +28,9 @@ namespace nums {
 /// an even count; float64 for integer and bool inputs, float32 stays float32. A slice holding a
 /// NaN gives NaN. An empty array or empty slice gives NaN (NumPy also warns). IndexError for an
 /// axis out of range, ValueError for a repeated axis.
-BlockArray median(const BlockArray& x, Axes axis = {}, bool keepdims = false);
+BlockArray median(const BlockArray& x, Axes axis = Axes::all(), bool keepdims = false);
 /// Median of the elements that are not NaN; NaN for a slice of only NaN (NumPy also warns).
-BlockArray nanmedian(const BlockArray& x, Axes axis = {}, bool keepdims = false);
+BlockArray nanmedian(const BlockArray& x, Axes axis = Axes::all(), bool keepdims = false);
 
 /// The q-th quantile over `axis`, as np.quantile. `method`: "linear" (default), "lower",
 /// "higher", "nearest" (halves to the even rank, as NumPy) or "midpoint". The result has x's
@@ -38,24 +38,24 @@ BlockArray nanmedian(const BlockArray& x, Axes axis = {}, bool keepdims = false)
 /// gives NaN. A vector q puts its axis first in the result (shape q.size() + the reduced shape).
 /// ValueError for q outside [0, 1] or an unknown method; IndexError for an empty array or slice
 /// (as NumPy), an axis out of range.
-BlockArray quantile(const BlockArray& x, double q, Axes axis = {}, bool keepdims = false,
+BlockArray quantile(const BlockArray& x, double q, Axes axis = Axes::all(), bool keepdims = false,
                     const std::string& method = "linear");
-BlockArray quantile(const BlockArray& x, const std::vector<double>& q, Axes axis = {},
+BlockArray quantile(const BlockArray& x, const std::vector<double>& q, Axes axis = Axes::all(),
                     bool keepdims = false, const std::string& method = "linear");
 /// quantile of q / 100; ValueError for q outside [0, 100].
-BlockArray percentile(const BlockArray& x, double q, Axes axis = {}, bool keepdims = false,
+BlockArray percentile(const BlockArray& x, double q, Axes axis = Axes::all(), bool keepdims = false,
                       const std::string& method = "linear");
-BlockArray percentile(const BlockArray& x, const std::vector<double>& q, Axes axis = {},
+BlockArray percentile(const BlockArray& x, const std::vector<double>& q, Axes axis = Axes::all(),
                       bool keepdims = false, const std::string& method = "linear");
 /// quantile and percentile of the elements that are not NaN; NaN for a slice of only NaN or an
 /// empty slice when the result is a float, IndexError when it is an integer.
-BlockArray nanquantile(const BlockArray& x, double q, Axes axis = {}, bool keepdims = false,
-                       const std::string& method = "linear");
-BlockArray nanquantile(const BlockArray& x, const std::vector<double>& q, Axes axis = {},
+BlockArray nanquantile(const BlockArray& x, double q, Axes axis = Axes::all(),
                        bool keepdims = false, const std::string& method = "linear");
-BlockArray nanpercentile(const BlockArray& x, double q, Axes axis = {}, bool keepdims = false,
-                         const std::string& method = "linear");
-BlockArray nanpercentile(const BlockArray& x, const std::vector<double>& q, Axes axis = {},
+BlockArray nanquantile(const BlockArray& x, const std::vector<double>& q, Axes axis = Axes::all(),
+                       bool keepdims = false, const std::string& method = "linear");
+BlockArray nanpercentile(const BlockArray& x, double q, Axes axis = Axes::all(),
+                         bool keepdims = false, const std::string& method = "linear");
+BlockArray nanpercentile(const BlockArray& x, const std::vector<double>& q, Axes axis = Axes::all(),
                          bool keepdims = false, const std::string& method = "linear");
 
 /// Weighted average over `axis` (all by default), as np.average: sum(x * w) / sum(w). `weights`
@@ -63,13 +63,13 @@ BlockArray nanpercentile(const BlockArray& x, const std::vector<double>& q, Axes
 /// bool inputs give float64. ShapeError for weights of another shape (or 1-d weights whose length
 /// is not the axis's, or without one axis), ValueError naming it when weights sum to zero in a
 /// slice (NumPy's ZeroDivisionError); this check waits for the weight sums.
-BlockArray average(const BlockArray& x, Axes axis = {},
+BlockArray average(const BlockArray& x, Axes axis = Axes::all(),
                    const std::optional<BlockArray>& weights = std::nullopt, bool keepdims = false);
 /// np.average(..., returned=True): the average and the sum of the weights (the count without
 /// weights), the sum broadcast to the average's shape and dtype.
 std::pair<BlockArray, BlockArray> average_returned(
-    const BlockArray& x, Axes axis = {}, const std::optional<BlockArray>& weights = std::nullopt,
-    bool keepdims = false);
+    const BlockArray& x, Axes axis = Axes::all(),
+    const std::optional<BlockArray>& weights = std::nullopt, bool keepdims = false);
 
 /// Covariance matrix of the variables in m (and y), as np.cov: rows are variables (columns with
 /// rowvar = false); 1-d inputs are one variable. ddof defaults to 1 (0 with bias); fweights

@@ -6,7 +6,8 @@
 // is a 64-bit word or, when 32 bits suffice, half of one (8 lanes per Philox call). So each value
 // depends only on (seed, stream, i): never on the block it falls in, the grid or the node count.
 // The few values that need more bits (a rejected bounded integer) read counter (i, attempt) with
-// attempt >= 1, a part of the counter space the first draws never use.
+// attempt >= 1, a part of the counter space the first draws never use. Poisson and binomial
+// draws lay their stream out per element instead (see random_discrete.h).
 
 #include <Random123/philox.h>
 
@@ -17,7 +18,7 @@
 namespace nums::kernels {
 
 /// What "array.random" draws; sent as the kernel's first scalar.
-enum class RandomKind : int64_t { kUniform, kNormal, kIntegers };
+enum class RandomKind : int64_t { kUniform, kNormal, kIntegers, kExponential, kPoisson, kBinomial };
 
 using Philox = r123::Philox4x64;
 using PhiloxWords = Philox::ctr_type;

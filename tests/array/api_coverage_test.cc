@@ -404,7 +404,7 @@ std::map<std::string, std::function<void()>> Probes() {
        }},
       {"var",
        [] {
-         EXPECT_EQ(D(var(A({1, 3}), {}, 1)), 2.0);
+         EXPECT_EQ(D(var(A({1, 3}), std::nullopt, 1)), 2.0);
        }},
       {"all",
        [] {

@@ -351,8 +351,8 @@ TEST_P(LinalgDenseTest, VectorNorm) {
       return ord == 0 ? s : std::pow(s, 1 / ord);
     };
     SCOPED_TRACE(ord);
-    EXPECT_NEAR(linalg::vector_norm(a, {}, false, ord).item<double>(), ref({0, 1, 2}, 0, {}),
-                1e-10 * ref({0, 1, 2}, 0, {}));
+    EXPECT_NEAR(linalg::vector_norm(a, std::nullopt, false, ord).item<double>(),
+                ref({0, 1, 2}, 0, {}), 1e-10 * ref({0, 1, 2}, 0, {}));
     for (const std::vector<int64_t>& axes : std::vector<std::vector<int64_t>>{{1}, {0, 2}, {-1}}) {
       std::vector<int64_t> norm_axes;
       for (int64_t d : axes) norm_axes.push_back(d < 0 ? d + 3 : d);

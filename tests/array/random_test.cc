@@ -12,6 +12,7 @@
 #include <nums/nums.hpp>
 
 #include "src/kernels/random.h"
+#include "src/kernels/random_discrete.h"
 #include "tests/testing/testing.h"
 
 namespace nums {
@@ -99,7 +100,107 @@ std::vector<std::pair<std::string, DrawFn>> AllDraws() {
       // Range 2^63 + 1: 64-bit lanes, and about half the first draws are rejected and retried.
       {"integers_huge", [](Generator& g, const Shape& s,
                            const Shape& b) { return g.integers(INT64_MIN, 1, s, int64, b); }},
+      {"standard_normal32", [](Generator& g, const Shape& s,
+                               const Shape& b) { return g.standard_normal(s, float32, b); }},
+      {"exponential64", [](Generator& g, const Shape& s,
+                           const Shape& b) { return g.exponential(s, 2.5, float64, b); }},
+      // Inversion, and PTRS with its rejections (a varying number of words per element).
+      {"poisson_small",
+       [](Generator& g, const Shape& s, const Shape& b) { return g.poisson(s, 3.5, b); }},
+      {"poisson_large",
+       [](Generator& g, const Shape& s, const Shape& b) { return g.poisson(s, 250.0, b); }},
+      {"binomial_small",
+       [](Generator& g, const Shape& s, const Shape& b) { return g.binomial(s, 12, 0.7, b); }},
+      {"binomial_large",
+       [](Generator& g, const Shape& s, const Shape& b) { return g.binomial(s, 5000, 0.3, b); }},
+      {"choice_replace", [](Generator& g, const Shape& s,
+                            const Shape& b) { return g.choice(9, s, true, std::nullopt, b); }},
+      {"choice_weighted",
+       [](Generator& g, const Shape& s, const Shape& b) {
+         return g.choice(5, s, true, std::vector<double>{0.1, 0.0, 0.45, 0.25, 0.2}, b);
+       }},
+      // Without replacement: the population (200) covers the largest draw (17 * 9).
+      {"choice_no_replace",
+       [](Generator& g, const Shape& s, const Shape& b) {
+         return g.choice(200, s, false, std::nullopt, b);
+       }},
+      {"choice_weighted_no_replace",
+       [](Generator& g, const Shape& s, const Shape& b) {
+         std::vector<double> p(200);
+         for (size_t k = 0; k < p.size(); ++k) p[k] = k % 10 == 3 ? 0.0 : 1.0 + k % 7;
+         const double total = std::accumulate(p.begin(), p.end(), 0.0);
+         for (double& x : p) x /= total;
+         return g.choice(200, s, false, p, b);
+       }},
   };
+}
+
+// Pearson's chi-square of `values` (non-negative integers) against the pmf: consecutive values
+// from 0 pooled until each bin expects at least 5, the last bin taking the whole upper tail.
+// Fails when the statistic exceeds its degrees of freedom by more than about 6 standard
+// deviations (a p-value far below 1e-6), or on a value outside [0, support_max].
+::testing::AssertionResult ChiSquareFits(const std::vector<int64_t>& values,
+                                         const std::function<double(int64_t)>& pmf,
+                                         int64_t support_max) {
+  std::map<int64_t, int64_t> counts;
+  for (int64_t v : values) {
+    if (v < 0 || v > support_max) {
+      return ::testing::AssertionFailure()
+             << "value " << v << " outside [0, " << support_max << "]";
+    }
+    ++counts[v];
+  }
+  const double n = static_cast<double>(values.size());
+  std::vector<double> expected, observed;
+  double e = 0, o = 0, cumulative = 0;
+  for (int64_t k = 0; k <= support_max && cumulative < 1.0 - 1e-12; ++k) {
+    const double pk = pmf(k);
+    if (pk == 0.0 && cumulative > 0.5) break;  // past the mode, the pmf underflowed
+    cumulative += pk;
+    e += n * pk;
+    const auto it = counts.find(k);
+    o += it == counts.end() ? 0.0 : static_cast<double>(it->second);
+    if (e >= 5.0) {
+      expected.push_back(e);
+      observed.push_back(o);
+      e = o = 0;
+    }
+  }
+  // The rest of the support joins the last bin.
+  double rest_observed = 0;
+  for (const auto& [v, c] : counts) rest_observed += static_cast<double>(c);
+  for (double x : observed) rest_observed -= x;
+  const double rest_expected = n - std::accumulate(expected.begin(), expected.end(), 0.0);
+  if (expected.empty()) {
+    return ::testing::AssertionFailure() << "no bin expects 5 values";
+  }
+  expected.back() += rest_expected;
+  observed.back() += rest_observed;
+  double chi2 = 0;
+  for (size_t b = 0; b < expected.size(); ++b) {
+    chi2 += (observed[b] - expected[b]) * (observed[b] - expected[b]) / expected[b];
+  }
+  const double df = static_cast<double>(expected.size()) - 1.0;
+  const double bound = df + 6.0 * std::sqrt(2.0 * df) + 12.0;
+  if (chi2 > bound) {
+    return ::testing::AssertionFailure() << "chi-square " << chi2 << " over " << df
+                                         << " degrees of freedom (bound " << bound << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+double PoissonPmf(double lam, int64_t k) {
+  const double kd = static_cast<double>(k);
+  return std::exp(-lam + kd * std::log(lam) - std::lgamma(kd + 1.0));
+}
+
+// log(n! / (n - k)!) summed term by term: lgamma(n + 1) - lgamma(n - k + 1) would lose about
+// 0.01 to cancellation at n = 2^40.
+double BinomialPmf(int64_t n, double p, int64_t k) {
+  const double nd = static_cast<double>(n), kd = static_cast<double>(k);
+  double falling = 0;
+  for (int64_t j = 0; j < k; ++j) falling += std::log(nd - static_cast<double>(j));
+  return std::exp(falling - std::lgamma(kd + 1.0) + kd * std::log(p) + (nd - kd) * std::log1p(-p));
 }
 
 class RandomTest : public testing::OnNodes {};
@@ -460,6 +561,345 @@ TEST_P(RandomTest, ErrorsNameTheBadValue) {
   EXPECT_TRUE(Identical(g.uniform({8}).get(), Generator(ctx_, 61).uniform({8}).get()));
 }
 
+TEST_P(RandomTest, StandardNormalAndExponential) {
+  // standard_normal is normal(0, 1) on the same stream.
+  Generator a(ctx_, 70), b(ctx_, 70);
+  EXPECT_TRUE(Identical(a.standard_normal({1000}).get(), b.normal({1000}, 0.0, 1.0).get()));
+  EXPECT_TRUE(
+      Identical(a.standard_normal({7, 3}, float32).get(), b.normal({7, 3}, 0, 1, float32).get()));
+
+  Generator g(ctx_, 71);
+  const int64_t n = 1'000'000;
+  const double scale = 2.0;
+  const std::vector<double> v = g.exponential({n}, scale).get().to_vector<double>();
+  const Moments m = MomentsOf(v);
+  EXPECT_GE(m.min, 0.0);
+  // se(mean) = scale / sqrt(n); se(var) = sqrt(mu4 - sigma^4) / sqrt(n) = sqrt(8) scale^2 / 1000.
+  const double sn = std::sqrt(static_cast<double>(n));
+  EXPECT_NEAR(m.mean, scale, 6 * scale / sn);
+  EXPECT_NEAR(m.var, scale * scale, 6 * std::sqrt(8.0) * scale * scale / sn);
+  EXPECT_NEAR(Lag1Correlation(v, m), 0.0, 6 / sn);
+  // P(X > scale) = 1/e and P(X > 5 scale) = e^-5: the tail is exponential, not just the mean.
+  int64_t above1 = 0, above5 = 0;
+  for (double x : v) {
+    above1 += x > scale;
+    above5 += x > 5 * scale;
+  }
+  const double p1 = std::exp(-1.0), p5 = std::exp(-5.0);
+  EXPECT_NEAR(static_cast<double>(above1) / n, p1, 6 * std::sqrt(p1 * (1 - p1) / n));
+  EXPECT_NEAR(static_cast<double>(above5) / n, p5, 6 * std::sqrt(p5 * (1 - p5) / n));
+
+  // float32 is the float64 value rounded; scale 0 gives zeros.
+  Generator g32(ctx_, 72), g64(ctx_, 72);
+  const NDArray f = g32.exponential({5000}, 0.5, float32).get();
+  EXPECT_EQ(f.dtype(), float32);
+  EXPECT_TRUE(Identical(f, g64.exponential({5000}, 0.5).get().astype(float32)));
+  EXPECT_TRUE(Identical(g.exponential({4}, 0.0).get(), zeros({4}).get()));
+}
+
+TEST_P(RandomTest, PoissonMatchesItsPmf) {
+  Generator g(ctx_, 81);
+  const int64_t n = 200'000;
+  // Both sides of the inversion / PTRS switch at 10, and far into PTRS.
+  for (double lam : {0.05, 1.0, 3.5, 9.99, 10.0, 47.3, 1500.0}) {
+    SCOPED_TRACE("lam " + std::to_string(lam));
+    const NDArray a = g.poisson({n}, lam, {n / 3 + 1}).get();
+    ASSERT_EQ(a.dtype(), int64);
+    const std::vector<int64_t> v = a.to_vector<int64_t>();
+    EXPECT_TRUE(ChiSquareFits(
+        v, [&](int64_t k) { return PoissonPmf(lam, k); }, std::numeric_limits<int64_t>::max()));
+    std::vector<double> d(v.begin(), v.end());
+    const Moments m = MomentsOf(d);
+    EXPECT_NEAR(m.mean, lam, 6 * std::sqrt(lam / n));
+  }
+  // A huge mean: the mean within 6 standard errors, the spread about sqrt(lam).
+  const double lam = 4e9;
+  const std::vector<double> big = g.poisson({100'000}, lam).get().to_vector<double>();
+  const Moments m = MomentsOf(big);
+  EXPECT_NEAR(m.mean, lam, 6 * std::sqrt(lam / 1e5));
+  EXPECT_NEAR(std::sqrt(m.var), std::sqrt(lam), 0.02 * std::sqrt(lam));
+  // lam 0 gives zeros.
+  EXPECT_TRUE(Identical(g.poisson({6}, 0.0).get(), zeros({6}, int64).get()));
+}
+
+TEST_P(RandomTest, BinomialMatchesItsPmf) {
+  Generator g(ctx_, 91);
+  const int64_t draws = 200'000;
+  struct Case {
+    int64_t n;
+    double p;
+  };
+  // Inversion (n min(p, 1-p) < 10), BTRS above, and p > 1/2 (drawn as n - Binomial(n, 1 - p)).
+  for (const Case& c :
+       {Case{1, 0.5}, Case{10, 0.3}, Case{15, 0.9}, Case{1000, 0.004}, Case{40, 0.25},
+        Case{100, 0.5}, Case{5000, 0.3}, Case{300, 0.93}, Case{int64_t{1} << 40, 1e-11}}) {
+    SCOPED_TRACE("n " + std::to_string(c.n) + " p " + std::to_string(c.p));
+    const std::vector<int64_t> v =
+        g.binomial({draws}, c.n, c.p, {draws / 4 + 3}).get().to_vector<int64_t>();
+    EXPECT_TRUE(ChiSquareFits(
+        v, [&](int64_t k) { return BinomialPmf(c.n, c.p, k); }, c.n));
+    std::vector<double> d(v.begin(), v.end());
+    const Moments m = MomentsOf(d);
+    const double mean = static_cast<double>(c.n) * c.p;
+    EXPECT_NEAR(m.mean, mean, 6 * std::sqrt(mean * (1 - c.p) / draws));
+  }
+  // Degenerate cases.
+  EXPECT_TRUE(Identical(g.binomial({5}, 0, 0.4).get(), zeros({5}, int64).get()));
+  EXPECT_TRUE(Identical(g.binomial({5}, 7, 0.0).get(), zeros({5}, int64).get()));
+  EXPECT_TRUE(Identical(g.binomial({5}, 7, 1.0).get(), full({5}, 7, int64).get()));
+}
+
+TEST_P(RandomTest, ChoiceWithReplacement) {
+  Generator g(ctx_, 101);
+  const int64_t n = 300'000;
+  // Uniform over 0 .. 5: integers on the same stream.
+  Generator ref(ctx_, 101);
+  const NDArray u = g.choice(6, {n}).get();
+  EXPECT_TRUE(Identical(u, ref.integers(0, 6, {n}).get()));
+  std::vector<int64_t> counts(6, 0);
+  for (int64_t x : u.to_vector<int64_t>()) ++counts[static_cast<size_t>(x)];
+  for (int64_t c : counts) {
+    EXPECT_NEAR(static_cast<double>(c) / n, 1.0 / 6, 6 * std::sqrt(5.0 / 36 / n));
+  }
+
+  // Weighted: frequencies follow p, zero weights never come out.
+  const std::vector<double> p{0.1, 0.0, 0.6, 0.05, 0.25};
+  const NDArray w = g.choice(5, {n}, true, p, {n / 7}).get();
+  std::vector<int64_t> wc(5, 0);
+  for (int64_t x : w.to_vector<int64_t>()) {
+    ASSERT_GE(x, 0);
+    ASSERT_LT(x, 5);
+    ++wc[static_cast<size_t>(x)];
+  }
+  EXPECT_EQ(wc[1], 0);
+  for (size_t k = 0; k < 5; ++k) {
+    EXPECT_NEAR(static_cast<double>(wc[k]) / n, p[k], 6 * std::sqrt(p[k] * (1 - p[k]) / n) + 1e-12)
+        << "value " << k;
+  }
+  // p as a blocked BlockArray (dyadic weights: its cumsum is exact in any blocking) gives the
+  // same samples as p as a vector; a trailing zero weight is never chosen.
+  const std::vector<double> q{0.25, 0.0, 0.5, 0.25, 0.0};
+  Generator g1(ctx_, 5), g2(ctx_, 5);
+  const NDArray from_vec = g1.choice(5, {40, 50}, true, q).get();
+  const NDArray from_arr = g2.choice(5, {40, 50}, true, array<double>(q, {}, {2})).get();
+  EXPECT_TRUE(Identical(from_vec, from_arr));
+  for (int64_t x : from_vec.to_vector<int64_t>()) ASSERT_TRUE(x == 0 || x == 2 || x == 3) << x;
+  // One element with all the weight.
+  EXPECT_TRUE(Identical(g.choice(3, {20}, true, std::vector<double>{0, 0, 1}).get(),
+                        full({20}, 2, int64).get()));
+
+  // From an array: its elements, as take of the positions.
+  const BlockArray a = array<double>({1.5, -2.0, 7.25, 9.0}, {}, {3});
+  Generator ga(ctx_, 102), gi(ctx_, 102);
+  const NDArray picked = g.choice(a, {4, 5}).get();
+  EXPECT_EQ(picked.shape(), (Shape{4, 5}));
+  EXPECT_EQ(picked.dtype(), float64);
+  const NDArray by_array = ga.choice(a, {30}, true, std::vector<double>{0.5, 0, 0, 0.5}).get();
+  const NDArray by_index = gi.choice(4, {30}, true, std::vector<double>{0.5, 0, 0, 0.5}).get();
+  for (int64_t k = 0; k < 30; ++k) {
+    const double want = a.get().value_at<double>(by_index.value_at<int64_t>(k));
+    ASSERT_EQ(by_array.value_at<double>(k), want);
+  }
+}
+
+TEST_P(RandomTest, ChoiceWithoutReplacement) {
+  // Uniform: the first samples of the permutation on the same stream.
+  Generator g(ctx_, 111), ref(ctx_, 111);
+  const NDArray c = g.choice(50, {4, 5}, false, std::nullopt, {3, 2}).get();
+  const std::vector<int64_t> perm = ref.permutation(50).get().to_vector<int64_t>();
+  EXPECT_EQ(c.to_vector<int64_t>(), std::vector<int64_t>(perm.begin(), perm.begin() + 20));
+  // The whole population is a permutation.
+  std::vector<int64_t> all_of = g.choice(30, {30}, false).get().to_vector<int64_t>();
+  std::sort(all_of.begin(), all_of.end());
+  std::vector<int64_t> iota(30);
+  std::iota(iota.begin(), iota.end(), 0);
+  EXPECT_EQ(all_of, iota);
+
+  // Weighted: distinct, no zero weight, and successive sampling's law: the first pick is k with
+  // probability p_k, the second is 1 with probability sum_{i != 1} p_i p_1 / (1 - p_i).
+  const std::vector<double> p{0.5, 0.25, 0.125, 0.125, 0.0};
+  const int trials = 4000;
+  std::vector<int64_t> first(5, 0);
+  int64_t second_is_1 = 0;
+  for (int t = 0; t < trials; ++t) {
+    const std::vector<int64_t> s = g.choice(5, {2}, false, p).get().to_vector<int64_t>();
+    ASSERT_NE(s[0], s[1]);
+    ASSERT_NE(s[0], 4);
+    ASSERT_NE(s[1], 4);
+    ++first[static_cast<size_t>(s[0])];
+    second_is_1 += s[1] == 1;
+  }
+  for (size_t k = 0; k < 4; ++k) {
+    EXPECT_NEAR(static_cast<double>(first[k]) / trials, p[k],
+                6 * std::sqrt(p[k] * (1 - p[k]) / trials));
+  }
+  const double p2 = 0.5 * 0.25 / 0.5 + 2 * 0.125 * 0.25 / 0.875;
+  EXPECT_NEAR(static_cast<double>(second_is_1) / trials, p2, 6 * std::sqrt(p2 * (1 - p2) / trials));
+  // All the nonzero weights: every one of them once. p as a BlockArray is gathered.
+  std::vector<int64_t> nz =
+      g.choice(5, {4}, false, array<double>(p, {}, {2})).get().to_vector<int64_t>();
+  std::sort(nz.begin(), nz.end());
+  EXPECT_EQ(nz, (std::vector<int64_t>{0, 1, 2, 3}));
+  // From an array.
+  const BlockArray a = array<int32_t>({10, 20, 30, 40, 50}, {}, {2});
+  std::vector<int32_t> got = g.choice(a, {5}, false).get().to_vector<int32_t>();
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<int32_t>{10, 20, 30, 40, 50}));
+}
+
+TEST_P(RandomTest, ShuffleInPlace) {
+  const NDArray x = testing::RandomNDArray({17, 3}, float64, 6);
+  for (const Shape& bs : {Shape{4, 2}, Shape{17, 3}, Shape{1, 1}}) {
+    SCOPED_TRACE(shape_str(bs));
+    Generator g(ctx_, 121), ref(ctx_, 121);
+    BlockArray a = from_ndarray(x, bs);
+    const BlockArray alias = a;  // shares a's blocks, as a Python reference would
+    g.shuffle(a);
+    EXPECT_EQ(a.shape(), x.shape());
+    EXPECT_EQ(a.block_shape(), bs);
+    const NDArray want = ref.permutation(from_ndarray(x, bs)).get();
+    EXPECT_TRUE(Identical(a.get(), want));
+    EXPECT_TRUE(Identical(alias.get(), want));
+    EXPECT_TRUE(Differ(a.get(), x));
+  }
+  Generator g(ctx_, 122);
+  BlockArray v = arange(10);
+  g.shuffle(v);
+  std::vector<int64_t> sorted = v.get().to_vector<int64_t>();
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, arange(10).get().to_vector<int64_t>());
+  BlockArray empty = zeros({0, 2});
+  g.shuffle(empty);
+  EXPECT_EQ(empty.shape(), (Shape{0, 2}));
+  BlockArray scalar = full({}, 1.0);
+  EXPECT_TRUE(ThrowsWith<IndexError>([&] { g.shuffle(scalar); }, "dimension 0"));
+}
+
+TEST_P(RandomTest, NewDrawsZeroDimensionalAndEmpty) {
+  Generator g(ctx_, 131);
+  EXPECT_EQ(g.standard_normal({}).get().shape(), Shape{});
+  EXPECT_GE(g.exponential({}).item<double>(), 0.0);
+  const NDArray p = g.poisson({}, 4.0).get();
+  EXPECT_EQ(p.shape(), Shape{});
+  EXPECT_EQ(p.dtype(), int64);
+  const int64_t b = g.binomial({}, 10, 0.5).item<int64_t>();
+  EXPECT_GE(b, 0);
+  EXPECT_LE(b, 10);
+  const NDArray c = g.choice(7).get();  // NumPy's size=None: one sample, here 0-d
+  EXPECT_EQ(c.shape(), Shape{});
+  EXPECT_GE(c.item<int64_t>(), 0);
+  EXPECT_LT(c.item<int64_t>(), 7);
+  EXPECT_EQ(g.poisson({0, 4}, 100.0).get().shape(), (Shape{0, 4}));
+  EXPECT_EQ(g.binomial({3, 0}, 5, 0.5).get().size(), 0);
+  EXPECT_EQ(g.exponential({0}).get().size(), 0);
+  // No samples from an empty population; every call still takes a stream.
+  Generator e(ctx_, 132), f(ctx_, 132);
+  const NDArray none = e.choice(0, {0, 3}).get();
+  EXPECT_EQ(none.shape(), (Shape{0, 3}));
+  EXPECT_EQ(none.dtype(), int64);
+  EXPECT_EQ(e.choice(zeros({0}), {0}, false).size(), 0);
+  f.uniform({2});
+  f.uniform({2});
+  EXPECT_TRUE(Identical(e.uniform({8}).get(), f.uniform({8}).get()));
+}
+
+TEST_P(RandomTest, NewDrawsErrorsNameTheBadValue) {
+  Generator g(ctx_, 141);
+  EXPECT_TRUE(ThrowsWith<DTypeError>([&] { g.standard_normal({2}, int64); }, "int64"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.standard_normal({-2}); }, "(-2,)"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.exponential({2}, -1.5); }, "-1.5"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.exponential({2}, std::nan("")); }, "nan"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.exponential({2}, INFINITY); }, "inf"));
+  EXPECT_TRUE(ThrowsWith<DTypeError>([&] { g.exponential({2}, 1.0, int32); }, "int32"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.poisson({2}, -0.25); }, "-0.25"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.poisson({2}, std::nan("")); }, "nan"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.poisson({2}, 2e10); }, "2e+10"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.poisson({2}, INFINITY); }, "inf"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.poisson({3, -1}); }, "(3, -1)"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.binomial({2}, -3, 0.5); }, "-3"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.binomial({2}, 3, 1.5); }, "1.5"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.binomial({2}, 3, -0.1); }, "-0.1"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.binomial({2}, 3, std::nan("")); }, "nan"));
+  // choice
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.choice(-2, {3}); }, "-2"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.choice(0, {3}); },
+                                     "a cannot be empty unless no samples are taken"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.choice(zeros({0}), {1}); },
+                                     "a cannot be empty unless no samples are taken"));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        g.choice(zeros({2, 2}), {1});
+      },
+      "a must be 1-dimensional"));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        g.choice(5, {2, 3}, false);
+      },
+      "(6) than the population (5)"));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { g.choice(5, {-1}); }, "(-1,)"));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        g.choice(3, {2}, true, std::vector<double>{0.5, 0.5});
+      },
+      "same size"));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        g.choice(3, {2}, true, std::vector<double>{0.5, 0.7, -0.2});
+      },
+      "-0.2"));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        g.choice(3, {2}, false, std::vector<double>{0.5, 0.5, std::nan("")});
+      },
+      "NaN"));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        g.choice(3, {2}, true, std::vector<double>{0.5, 0.2, 0.2});
+      },
+      "sum to 1 (sum 0.9)"));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        g.choice(3, {2}, true, array<double>({0.5, 0.2, 0.2}));
+      },
+      "sum to 1"));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        g.choice(3, {2}, true, array<double>({0.5, 0.5, -0.0, 0.0}));
+      },
+      "same size"));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        g.choice(3, {2}, true, array<double>({0.5, -0.5, 1.0}));
+      },
+      "-0.5"));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        g.choice(3, {2}, true, array<double>({0.5, NAN, 0.5}));
+      },
+      "NaN"));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        g.choice(4, {2}, true, array<double>({0.25, 0.25, 0.25, 0.25}, {2, 2}));
+      },
+      "p must be 1-dimensional"));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        g.choice(3, {3}, false, std::vector<double>{0.5, 0.5, 0.0});
+      },
+      "fewer non-zero entries in p (2) than size (3)"));
+  EXPECT_TRUE(ThrowsWith<ShapeError>(
+      [&] {
+        g.choice(5, {4, 4}, true, std::nullopt, {2});
+      },
+      "(2,)"));
+  // The tolerance on the sum is NumPy's sqrt(eps).
+  EXPECT_NO_THROW(g.choice(2, {2}, true, std::vector<double>{0.5, 0.5 + 1e-9}));
+  // Failed calls take no stream (the successful one above took one).
+  Generator ref(ctx_, 141);
+  ref.choice(2, {2}, true, std::vector<double>{0.5, 0.5 + 1e-9});
+  EXPECT_TRUE(Identical(g.uniform({8}).get(), ref.uniform({8}).get()));
+}
+
 INSTANTIATE_TEST_SUITE_P(Nodes, RandomTest, ::testing::Values(1, 3, 4));
 
 TEST(RandomNodesTest, SameValuesOnOneThreeAndFourNodes) {
@@ -472,6 +912,11 @@ TEST(RandomNodesTest, SameValuesOnOneThreeAndFourNodes) {
     got.push_back(g.permutation(100, {9}).get());
     got.push_back(
         g.permutation(from_ndarray(testing::RandomNDArray({10, 3}, int64, 2), {3, 2})).get());
+    BlockArray s = from_ndarray(testing::RandomNDArray({11, 2}, float64, 3), {4, 1});
+    g.shuffle(s);
+    got.push_back(s.get());
+    got.push_back(g.choice(array<double>({3, 1, 4, 1, 5, 9, 2, 6}, {}, {3}), {5, 3}).get());
+    got.push_back(g.choice(40, {6}, true, arange(40.0) / 780.0).get());
     if (ref.empty()) {
       ref = got;
       continue;
@@ -480,6 +925,22 @@ TEST(RandomNodesTest, SameValuesOnOneThreeAndFourNodes) {
       EXPECT_TRUE(Identical(got[k], ref[k])) << "draw " << k << " on " << nodes << " nodes";
     }
   }
+}
+
+TEST(RandomDiscreteTest, LogFactorialRatioIsExactForSmallAndHugeArguments) {
+  for (double a = 0; a < 200; a += 3) {
+    for (double b = 0; b < 200; b += 5) {
+      const double want = std::lgamma(a + 1) - std::lgamma(b + 1);
+      ASSERT_NEAR(kernels::LogFactorialRatio(a, b), want, 1e-11 * (1 + std::abs(want)))
+          << a << " " << b;
+    }
+  }
+  // n! / (n - 20)! at n = 2^40, against the sum of its 20 logarithms.
+  const double n = 1099511627776.0;
+  double falling = 0;
+  for (int j = 0; j < 20; ++j) falling += std::log(n - j);
+  EXPECT_NEAR(kernels::LogFactorialRatio(n, n - 20), falling, 1e-12 * falling);
+  EXPECT_NEAR(kernels::LogFactorialRatio(n - 20, n), -falling, 1e-12 * falling);
 }
 
 TEST(RandomPhiloxTest, MatchesRandom123KnownAnswers) {

@@ -48,7 +48,7 @@ TEST_P(ReductionTest, SumProdMinMaxAllAnyOverEveryAxisSet) {
     for (const auto& axes_opt : AxisSets(nd)) {
       for (bool keep : {false, true}) {
         const std::vector<int64_t> axes = axes_opt.value_or(AllAxes(nd));
-        const Axes ax = axes_opt ? Axes(*axes_opt) : Axes();
+        const Axes ax = axes_opt ? Axes(*axes_opt) : Axes::all();
         SCOPED_TRACE(shape_str(l.shape) + " axes " + shape_str(axes) + (keep ? " keepdims" : ""));
         EXPECT_ARRAY_NEAR(a.sum(ax, keep).get(),
                           RefReduce(x, axes, keep, float64, 0, std::plus<double>()), 1e-12);
@@ -83,7 +83,7 @@ TEST_P(ReductionTest, MeanVarStd) {
   for (int64_t j = 0; j < 7; ++j) EXPECT_NEAR(got.at<double>({j}), col_mean(j), 1e-12);
   const double var = (m.array() - m.mean()).square().mean();
   EXPECT_NEAR(a.var().item<double>(), var, 1e-12);
-  EXPECT_NEAR(a.var({}, 1).item<double>(), var * 63 / 62, 1e-12);
+  EXPECT_NEAR(a.var(std::nullopt, 1).item<double>(), var * 63 / 62, 1e-12);
   EXPECT_NEAR(a.std().item<double>(), std::sqrt(var), 1e-12);
   NDArray rv = a.var(1, 0, true).get();
   EXPECT_EQ(rv.shape(), (Shape{9, 1}));
@@ -212,15 +212,15 @@ TEST_P(ReductionTest, MinMaxArgOfEmptyArraysAlongNonEmptyAxesAreEmpty) {
 TEST_P(ReductionTest, VarAndStdDivideByNonNegativeDegreesOfFreedom) {
   // NumPy divides by max(n - ddof, 0): var([1, 2], ddof=2) == inf, var([1, 1], ddof=3) == nan.
   BlockArray a = array<double>({1, 2}, {}, {1});
-  EXPECT_DOUBLE_EQ(a.var({}, 1).item<double>(), 0.5);
-  const double v2 = a.var({}, 2).item<double>();
-  const double v3 = a.var({}, 3).item<double>();
+  EXPECT_DOUBLE_EQ(a.var(std::nullopt, 1).item<double>(), 0.5);
+  const double v2 = a.var(std::nullopt, 2).item<double>();
+  const double v3 = a.var(std::nullopt, 3).item<double>();
   EXPECT_TRUE(std::isinf(v2) && v2 > 0) << v2;
   EXPECT_TRUE(std::isinf(v3) && v3 > 0) << v3;  // never the negative 0.25 / -1
-  EXPECT_TRUE(std::isinf(a.std({}, 5).item<double>()));
+  EXPECT_TRUE(std::isinf(a.std(std::nullopt, 5).item<double>()));
   BlockArray c = array<double>({1, 1});
-  EXPECT_TRUE(std::isnan(c.var({}, 2).item<double>()));
-  EXPECT_TRUE(std::isnan(c.var({}, 7).item<double>()));
+  EXPECT_TRUE(std::isnan(c.var(std::nullopt, 2).item<double>()));
+  EXPECT_TRUE(std::isnan(c.var(std::nullopt, 7).item<double>()));
   // Per axis: rows of length 3, ddof 4 -> every entry inf (or nan for a constant row).
   BlockArray m = array<double>({1, 2, 3, 5, 5, 5}, {2, 3}, {1, 2});
   NDArray r = m.var(1, 4).get();
@@ -250,7 +250,7 @@ TEST_P(ReductionTest, NanReductionsSkipNaNAndMatchNumPy) {
   for (const auto& axes : AxisSets(3)) {
     const std::vector<int64_t> ax = axes ? *axes : AllAxes(3);
     SCOPED_TRACE("axes " + shape_str(ax));
-    const Axes sel = axes ? Axes(*axes) : Axes();
+    const Axes sel = axes ? Axes(*axes) : Axes::all();
     EXPECT_ARRAY_NEAR(nansum(xa, sel).get(),
                       RefReduce(x, ax, false, float64, 0, skip(std::plus<double>())), 1e-12);
     // NaN until a number comes: nanmin of only NaN (as over no axes) is NaN.
@@ -286,9 +286,9 @@ TEST_P(ReductionTest, NanVarAndNanStdSkipNaN) {
   EXPECT_ARRAY_EQ(nanstd(a, 1).get(), NDArray::from_vector<double>({1, nan}));
   EXPECT_EQ(nanstd(a, 1, 0, true).shape(), (Shape{2, 1}));
   // ddof at or past the count: 0 / 0 is NaN, a positive sum over 0 is inf.
-  EXPECT_TRUE(std::isnan(nanvar(array<double>({1, nan}), {}, 1).item<double>()));
-  EXPECT_EQ(nanvar(array<double>({1, 2, nan}), {}, 2).item<double>(), INFINITY);
-  EXPECT_EQ(nanvar(array<double>({1, 2, nan}), {}, 5).item<double>(), INFINITY);
+  EXPECT_TRUE(std::isnan(nanvar(array<double>({1, nan}), std::nullopt, 1).item<double>()));
+  EXPECT_EQ(nanvar(array<double>({1, 2, nan}), std::nullopt, 2).item<double>(), INFINITY);
+  EXPECT_EQ(nanvar(array<double>({1, 2, nan}), std::nullopt, 5).item<double>(), INFINITY);
   // Without NaN it is var; float32 stays float32; integers as var.
   NDArray x = RandomNDArray({7, 4}, float64, 53);
   const BlockArray xa = from_ndarray(x, {3, 3});
@@ -331,6 +331,62 @@ TEST_P(ReductionTest, LargeSumUsesEveryBlock) {
   BlockArray a = arange(0, 1'000'000, 1, int64, {65'536});
   EXPECT_EQ(a.sum().item<int64_t>(), int64_t{999'999} * 1'000'000 / 2);
   EXPECT_DOUBLE_EQ(a.astype(float64).mean().item<double>(), 499'999.5);
+}
+
+// NumPy's x.sum(axis=()) reduces over no axes, while a C++ `{}` would value-initialise Axes as
+// "all axes": a bare `{}` must not compile for any reduction taking Axes.
+#define NUMS_BRACES_COMPILE(name, call) \
+  template <typename X>                 \
+  concept name = requires(const X& x) { \
+    call;                               \
+  };
+NUMS_BRACES_COMPILE(SumBraces, x.sum({}))
+NUMS_BRACES_COMPILE(SumBracesKeepdims, x.sum({}, true))
+NUMS_BRACES_COMPILE(ProdBraces, x.prod({}))
+NUMS_BRACES_COMPILE(MeanBraces, x.mean({}))
+NUMS_BRACES_COMPILE(VarBraces, x.var({}, 1))
+NUMS_BRACES_COMPILE(StdBraces, x.std({}))
+NUMS_BRACES_COMPILE(MinBraces, x.min({}))
+NUMS_BRACES_COMPILE(MaxBraces, x.max({}))
+NUMS_BRACES_COMPILE(AllBraces, x.all({}))
+NUMS_BRACES_COMPILE(AnyBraces, x.any({}))
+NUMS_BRACES_COMPILE(FreeSumBraces, nums::sum(x, {}))
+NUMS_BRACES_COMPILE(FreeAllBraces, nums::all(x, {}))
+NUMS_BRACES_COMPILE(NanMeanBraces, nanmean(x, {}))
+NUMS_BRACES_COMPILE(MedianBraces, median(x, {}))
+NUMS_BRACES_COMPILE(QuantileBraces, quantile(x, 0.5, {}))
+NUMS_BRACES_COMPILE(CountNonzeroBraces, count_nonzero(x, {}))
+NUMS_BRACES_COMPILE(NormBraces, linalg::vector_norm(x, {}))
+// The spellings that say what they mean do compile.
+NUMS_BRACES_COMPILE(SumSpelled, (x.sum(), x.sum(std::nullopt), x.sum(Axes::all()),
+                                 x.sum(std::vector<int64_t>{}), x.sum({1}), x.sum({0, 1}, true)))
+// ... and the same calls with std::nullopt, so that the checks above fail only on the braces.
+NUMS_BRACES_COMPILE(AllSpelled,
+                    (x.prod(std::nullopt), x.mean(std::nullopt), x.var(std::nullopt, 1),
+                     x.std(std::nullopt), x.min(std::nullopt), x.max(std::nullopt),
+                     x.all(std::nullopt), x.any(std::nullopt), nums::sum(x, std::nullopt),
+                     nums::all(x, std::nullopt), nanmean(x, std::nullopt), median(x, std::nullopt),
+                     quantile(x, 0.5, std::nullopt), count_nonzero(x, std::nullopt),
+                     linalg::vector_norm(x, std::nullopt)))
+#undef NUMS_BRACES_COMPILE
+static_assert(!SumBraces<BlockArray> && !SumBracesKeepdims<BlockArray> && !ProdBraces<BlockArray> &&
+              !MeanBraces<BlockArray> && !VarBraces<BlockArray> && !StdBraces<BlockArray> &&
+              !MinBraces<BlockArray> && !MaxBraces<BlockArray> && !AllBraces<BlockArray> &&
+              !AnyBraces<BlockArray>);
+static_assert(!FreeSumBraces<BlockArray> && !FreeAllBraces<BlockArray> &&
+              !NanMeanBraces<BlockArray> && !MedianBraces<BlockArray> &&
+              !QuantileBraces<BlockArray> && !CountNonzeroBraces<BlockArray> &&
+              !NormBraces<BlockArray>);
+static_assert(SumSpelled<BlockArray> && AllSpelled<BlockArray>);
+
+TEST_P(ReductionTest, EmptyAxisListReducesNothingAndNulloptReducesAll) {
+  const NDArray x = RandomNDArray({3, 4}, float64, 61);
+  const BlockArray a = from_ndarray(x, {2, 3});
+  EXPECT_ARRAY_EQ(a.sum(std::vector<int64_t>{}).get(), x);
+  EXPECT_ARRAY_EQ(a.max(std::vector<int64_t>{}, true).get(), x);
+  EXPECT_EQ(a.sum(std::nullopt).shape(), Shape{});
+  EXPECT_DOUBLE_EQ(a.sum(std::nullopt).item<double>(), a.sum().item<double>());
+  EXPECT_DOUBLE_EQ(a.var(Axes::all(), 1).item<double>(), a.var(std::nullopt, 1).item<double>());
 }
 
 INSTANTIATE_TEST_SUITE_P(Nodes, ReductionTest, ::testing::Values(1, 3, 4));

@@ -329,7 +329,7 @@ TEST_P(SortTest, NonzeroFamilyMatchesAReference) {
                           return acc + (v != 0 ? 1.0 : 0.0);
                         }));
       }
-      EXPECT_EQ(count_nonzero(x, {}, true).shape(), Shape(l.shape.size(), 1));
+      EXPECT_EQ(count_nonzero(x, std::nullopt, true).shape(), Shape(l.shape.size(), 1));
     }
   }
   EXPECT_EQ(argwhere(from_ndarray(NDArray::scalar(0.0))).shape(), (Shape{0, 0}));

@@ -125,10 +125,10 @@ TEST_P(StatisticsTest, QuantileOverAllAxesMatchesSortedReference) {
       const BlockArray x = from_ndarray(a, l.block);
       for (const auto& m : kMethods) {
         SCOPED_TRACE(shape_str(l.shape) + " " + std::string(dtype_name(dt)) + " " + m);
-        const BlockArray got = quantile(x, qs, {}, false, m);
+        const BlockArray got = quantile(x, qs, std::nullopt, false, m);
         EXPECT_EQ(got.dtype(), QuantileDType(dt, m));
         EXPECT_ARRAY_NEAR(got.get(), RefQuantiles(a, qs, false, {}, false, m, false), Tol(dt));
-        const BlockArray one = quantile(x, 0.3, {}, true, m);
+        const BlockArray one = quantile(x, 0.3, std::nullopt, true, m);
         EXPECT_ARRAY_NEAR(one.get(), RefQuantiles(a, {0.3}, true, {}, true, m, false), Tol(dt));
       }
       const BlockArray med = median(x);
@@ -200,7 +200,7 @@ TEST_P(StatisticsTest, SelectionOverManyBlocksMatchesReference) {
     const BlockArray x = from_ndarray(a, a.ndim() == 1 ? Shape{7001} : Shape{50, 70});
     for (const auto& m : kMethods) {
       SCOPED_TRACE(std::string(dtype_name(a.dtype())) + " " + m);
-      EXPECT_ARRAY_NEAR(quantile(x, qs, {}, false, m).get(),
+      EXPECT_ARRAY_NEAR(quantile(x, qs, std::nullopt, false, m).get(),
                         RefQuantiles(a, qs, false, {}, false, m, false), Tol(a.dtype()));
     }
     EXPECT_ARRAY_NEAR(median(x).get(), RefQuantiles(a, {0.5}, true, {}, false, "", false, true),
@@ -232,9 +232,9 @@ TEST_P(StatisticsTest, NaNPropagatesUnlessSkipped) {
   const BlockArray x = from_ndarray(a, {4, 3});
   for (const auto& m : kMethods) {
     SCOPED_TRACE(m);
-    EXPECT_ARRAY_NEAR(quantile(x, {0.1, 0.6}, {}, false, m).get(),
+    EXPECT_ARRAY_NEAR(quantile(x, {0.1, 0.6}, std::nullopt, false, m).get(),
                       RefQuantiles(a, {0.1, 0.6}, false, {}, false, m, false), 0);
-    EXPECT_ARRAY_NEAR(nanquantile(x, {0.1, 0.6}, {}, false, m).get(),
+    EXPECT_ARRAY_NEAR(nanquantile(x, {0.1, 0.6}, std::nullopt, false, m).get(),
                       RefQuantiles(a, {0.1, 0.6}, false, {}, false, m, true), 1e-12);
     EXPECT_ARRAY_NEAR(quantile(x, 0.4, 1, false, m).get(),
                       RefQuantiles(a, {0.4}, true, {1}, false, m, false), 1e-12);
@@ -251,7 +251,7 @@ TEST_P(StatisticsTest, NaNPropagatesUnlessSkipped) {
   // Only NaN: NaN for the nan* forms too.
   const BlockArray all_nan = full({5}, kNaN);
   EXPECT_TRUE(std::isnan(nanmedian(all_nan).item<double>()));
-  EXPECT_TRUE(std::isnan(nanquantile(all_nan, 0.5, {}, false, "lower").item<double>()));
+  EXPECT_TRUE(std::isnan(nanquantile(all_nan, 0.5, std::nullopt, false, "lower").item<double>()));
 }
 
 TEST_P(StatisticsTest, EmptyAndZeroDimensional) {
@@ -259,7 +259,7 @@ TEST_P(StatisticsTest, EmptyAndZeroDimensional) {
   const BlockArray e = zeros({0, 3}, float64, {1, 2});
   EXPECT_TRUE(std::isnan(median(e).item<double>()));
   EXPECT_THROW(quantile(e, 0.5), IndexError);
-  EXPECT_THROW(percentile(e, 50.0, {}, false, "lower"), IndexError);
+  EXPECT_THROW(percentile(e, 50.0, std::nullopt, false, "lower"), IndexError);
   EXPECT_TRUE(std::isnan(nanquantile(e, 0.5).item<double>()));
   // Reducing an empty axis: NaN per slice; keeping an empty axis: an empty result.
   const BlockArray me = median(zeros({3, 0}), 1);
@@ -273,13 +273,13 @@ TEST_P(StatisticsTest, EmptyAndZeroDimensional) {
   EXPECT_EQ(median(s).shape(), Shape{});
   EXPECT_DOUBLE_EQ(median(s).item<double>(), 4.5);
   EXPECT_EQ(quantile(s, {0.1, 0.9}).shape(), (Shape{2}));
-  EXPECT_EQ(quantile(full({}, int64_t{3}), 0.5, {}, true, "nearest").item<int64_t>(), 3);
+  EXPECT_EQ(quantile(full({}, int64_t{3}), 0.5, std::nullopt, true, "nearest").item<int64_t>(), 3);
   EXPECT_THROW(median(s, 0), IndexError);
   // Bool: linear reads 0/1 as numbers, lower keeps bool.
   const BlockArray b = from_ndarray(NDArray::from_vector<bool>({true, false, true}), {2});
   EXPECT_DOUBLE_EQ(median(b).item<double>(), 1.0);
-  EXPECT_EQ(quantile(b, 0.2, {}, false, "lower").dtype(), bool_);
-  EXPECT_EQ(quantile(b, 0.2, {}, false, "lower").item<bool>(), false);
+  EXPECT_EQ(quantile(b, 0.2, std::nullopt, false, "lower").dtype(), bool_);
+  EXPECT_EQ(quantile(b, 0.2, std::nullopt, false, "lower").item<bool>(), false);
 }
 
 TEST_P(StatisticsTest, QuantileArgumentErrors) {
@@ -287,7 +287,7 @@ TEST_P(StatisticsTest, QuantileArgumentErrors) {
   testing::ExpectThrowWith<ValueError>([&] { quantile(x, 1.5); }, {"[0, 1]", "1.5"});
   testing::ExpectThrowWith<ValueError>([&] { quantile(x, {0.5, -0.1}); }, {"[0, 1]"});
   testing::ExpectThrowWith<ValueError>([&] { percentile(x, 101.0); }, {"[0, 100]", "101"});
-  testing::ExpectThrowWith<ValueError>([&] { quantile(x, 0.5, {}, false, "cubic"); },
+  testing::ExpectThrowWith<ValueError>([&] { quantile(x, 0.5, std::nullopt, false, "cubic"); },
                                        {"cubic", "linear"});
   EXPECT_THROW(median(x, 1), IndexError);
   EXPECT_THROW(median(zeros({2, 3}), {0, 0}), ValueError);
@@ -321,7 +321,7 @@ TEST_P(StatisticsTest, AverageMatchesWeightedReference) {
     }
     return NDArray::from_vector(out, shape.empty() ? Shape{} : shape).reshape(shape);
   };
-  EXPECT_ARRAY_NEAR(average(x, {}, wx).get(), ref(w, {0, 1}, false), 1e-12);
+  EXPECT_ARRAY_NEAR(average(x, std::nullopt, wx).get(), ref(w, {0, 1}, false), 1e-12);
   EXPECT_ARRAY_NEAR(average(x, 0, wx).get(), ref(w, {0}, false), 1e-12);
   EXPECT_ARRAY_NEAR(average(x, 1, wx, true).get(), ref(w, {1}, true), 1e-12);
   // No weights: the mean, and the count as the weight sum.
@@ -342,10 +342,11 @@ TEST_P(StatisticsTest, AverageMatchesWeightedReference) {
   for (double s : sum1.get().to_vector<double>()) EXPECT_DOUBLE_EQ(s, 9.5);
   // Integer input averages in float64.
   const BlockArray xi = from_ndarray(RandomNDArray({6}, DType::kInt32, 3), {4});
-  EXPECT_EQ(average(xi, {}, from_ndarray(RandomNDArray({6}, DType::kInt32, 4))).dtype(), float64);
+  EXPECT_EQ(average(xi, std::nullopt, from_ndarray(RandomNDArray({6}, DType::kInt32, 4))).dtype(),
+            float64);
   // Errors.
   testing::ExpectThrowWith<ValueError>([&] { average(x, 1, zeros({7})); }, {"weights sum to zero"});
-  testing::ExpectThrowWith<ShapeError>([&] { average(x, {}, zeros({7})); },
+  testing::ExpectThrowWith<ShapeError>([&] { average(x, std::nullopt, zeros({7})); },
                                        {"axis must be specified", "(5, 7)", "(7,)"});
   testing::ExpectThrowWith<ShapeError>([&] { average(x, 0, ones_like(from_ndarray(w1))); },
                                        {"length of weights"});

@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <string>
 
 #include "src/kernels/cpu/kernels.h"
 #include "src/kernels/cpu/loops.h"
 #include "src/kernels/random.h"
+#include "src/kernels/random_discrete.h"
 
 namespace nums::kernels {
 namespace {
@@ -106,6 +108,28 @@ void Normal(T* out, uint64_t g0, int64_t n, const Params& p) {
   });
 }
 
+template <typename T>
+void Exponential(T* out, uint64_t g0, int64_t n, const Params& p) {
+  FillRun<kLanes<uint64_t>>(out, g0, n, [&](uint64_t call) {
+    const PhiloxWords w = PhiloxAt(p.seed, p.stream, call, 0);
+    std::array<T, 4> v;
+    // 0 - log(u), not -log(u): u = 1 gives +0, never -0.
+    for (size_t l = 0; l < 4; ++l) {
+      v[l] = static_cast<T>(p.b * (0.0 - std::log(Uniform53OpenLow(w.v[l]))));
+    }
+    return v;
+  });
+}
+
+// Element g0 + j from its own words (ElementUniforms), whatever run it falls in.
+template <typename Draw>
+void PerElement(int64_t* out, uint64_t g0, int64_t n, const Params& p, const Draw& draw) {
+  for (int64_t j = 0; j < n; ++j) {
+    ElementUniforms u(p.seed, p.stream, g0 + static_cast<uint64_t>(j));
+    out[j] = draw(u);
+  }
+}
+
 template <typename W, typename T>
 void IntegersWith(T* out, uint64_t g0, int64_t n, const Params& p) {
   const W range = static_cast<W>(static_cast<uint64_t>(p.bi) - static_cast<uint64_t>(p.ai));
@@ -142,8 +166,9 @@ void RegisterRandomKernels(engine::KernelRegistry& registry) {
   // a, b (double), a_i, b_i (int64)]: the block at `block offset` of an array of `array shape`
   // drawn from stream `stream` of `seed` (seed bits as int64). kUniform: [a, b) in float32 or
   // float64; kNormal: mean a, standard deviation b, float32 or float64; kIntegers: [a_i, b_i)
-  // with a_i < b_i, int32 or int64. Element i (global row-major index) depends only on
-  // (seed, stream, i).
+  // with a_i < b_i, int32 or int64; kExponential: mean b, float32 or float64; kPoisson: mean a
+  // in [0, 1e10], int64; kBinomial: a_i trials of probability a, int64. Element i (global
+  // row-major index) depends only on (seed, stream, i).
   registry.Register("array.random", Device::kCpu, [](const KernelContext& ctx) {
     const auto kind = static_cast<RandomKind>(ctx.scalar<int64_t>(0));
     const Params p{static_cast<uint64_t>(ctx.scalar<int64_t>(1)),
@@ -163,13 +188,21 @@ void RegisterRandomKernels(engine::KernelRegistry& registry) {
     }
     const bool floating = dtype == DType::kFloat32 || dtype == DType::kFloat64;
     const bool integral = dtype == DType::kInt32 || dtype == DType::kInt64;
-    if (kind == RandomKind::kIntegers ? !integral : !floating) {
+    const bool counts = kind == RandomKind::kPoisson || kind == RandomKind::kBinomial;
+    if (counts ? dtype != DType::kInt64 : (kind == RandomKind::kIntegers ? !integral : !floating)) {
       throw DTypeError("array.random: dtype " + std::string(dtype_name(dtype)) +
                        " does not fit kind " + std::to_string(static_cast<int64_t>(kind)));
     }
     if (kind == RandomKind::kIntegers && p.ai >= p.bi) {
       throw ValueError("array.random: empty integer range [" + std::to_string(p.ai) + ", " +
                        std::to_string(p.bi) + ")");
+    }
+    if (kind == RandomKind::kPoisson && !(p.a >= 0.0 && p.a <= kMaxPoissonLam)) {
+      throw ValueError("array.random: poisson lam " + std::to_string(p.a) + " out of range");
+    }
+    if (kind == RandomKind::kBinomial && (p.ai < 0 || !(p.a >= 0.0 && p.a <= 1.0))) {
+      throw ValueError("array.random: binomial n " + std::to_string(p.ai) + ", p " +
+                       std::to_string(p.a) + " out of range");
     }
     Block out = Block::Allocate(dtype, block);
     dispatch(dtype, [&](auto t) {
@@ -179,10 +212,21 @@ void RegisterRandomKernels(engine::KernelRegistry& registry) {
         if constexpr (std::is_floating_point_v<T>) {
           if (kind == RandomKind::kUniform) {
             Uniform(data + k, g, n, p);
+          } else if (kind == RandomKind::kExponential) {
+            Exponential(data + k, g, n, p);
           } else {
             Normal(data + k, g, n, p);
           }
-        } else if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t>) {
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          if (kind == RandomKind::kPoisson) {
+            PerElement(data + k, g, n, p, [&](ElementUniforms& u) { return Poisson(p.a, u); });
+          } else if (kind == RandomKind::kBinomial) {
+            PerElement(data + k, g, n, p,
+                       [&](ElementUniforms& u) { return Binomial(p.ai, p.a, u); });
+          } else {
+            Integers(data + k, g, n, p);
+          }
+        } else if constexpr (std::is_same_v<T, int32_t>) {
           Integers(data + k, g, n, p);
         }
       });
