@@ -366,6 +366,20 @@ TEST_P(ModelsTest, MaxIterStopsTheFit) {
   EXPECT_EQ(zero.coef(), Eigen::VectorXd::Zero(5));
 }
 
+TEST_P(ModelsTest, PoissonWarmStartContinuesFromTheLastFit) {
+  const Dense data = MakeDense(203, 5, Family::kPoisson, 21);
+  const BlockArray X = Blocked(data.X, {37, 5}), y = Blocked(data.y, 37);
+  PoissonRegression warm({.max_iter = 2, .warm_start = true}), cold({.max_iter = 2});
+  warm.fit(X, y);
+  cold.fit(X, y);
+  const double after_first = warm.history().back().loss;
+  warm.fit(X, y);
+  cold.fit(X, y);
+  EXPECT_NEAR(warm.history().front().loss, after_first, 1e-9 * std::abs(after_first));
+  EXPECT_LT(warm.history().back().loss, after_first);
+  EXPECT_NEAR(cold.history().front().loss, 203.0, 1e-9);  // e^0 - y * 0 per row
+}
+
 INSTANTIATE_TEST_SUITE_P(Nodes, ModelsTest, ::testing::Values(1, 3, 4));
 
 TEST(ModelsErrorTest, BadInputsAreRejected) {
