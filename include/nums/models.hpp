@@ -109,6 +109,9 @@ class LinearModel {
 /// positive weight strictly right, no finite optimum exists (the loss falls towards 0 as the
 /// coefficients grow). Such a fit sets separable() and leaves converged() false, and its
 /// coefficients are only where the solver stopped; use penalty_l2 > 0 for a unique optimum.
+///
+/// Besides the solver's passes, a fit runs one distributed unique of y (the classes and each
+/// row's class index) and, without a penalty, one pass for the separability check.
 class LogisticRegression : public LinearModel {
  public:
   using Options = GLMOptions;
@@ -127,7 +130,8 @@ class LogisticRegression : public LinearModel {
   /// Whether the model is multinomial (softmax over classes()), else binary.
   bool multinomial() const;
   /// The coefficients as scikit-learn's coef_: 1 x d for a binary model (classes()[1]'s), K x d
-  /// for a multinomial one. ValueError before fit.
+  /// for a multinomial one (also for K = 2, where scikit-learn reports row 1 alone). ValueError
+  /// before fit.
   Eigen::MatrixXd coef_matrix() const;
   /// The intercepts as scikit-learn's intercept_: 1 value (binary) or K (multinomial; they sum to
   /// 0, as do the columns of coef_matrix(), since adding one value to all classes changes nothing).
