@@ -151,6 +151,9 @@ int main(int argc, char** argv) {
     std::printf("%s after %lld iterations (%s), fit %.3f s (data generation and checks included)\n",
                 lr.converged() ? "converged" : "stopped", static_cast<long long>(lr.n_iter()),
                 solver.c_str(), fit_seconds);
+    if (lr.separable()) {
+      std::printf("the classes are separable: without a penalty (--l2) no finite optimum exists\n");
+    }
     std::printf("train accuracy %.6f\n", lr.score(data.X, data.y));
     if (!output.empty()) {
       WriteCoefficients(lr, solver, l2, output);

@@ -8,6 +8,8 @@
 #include <optional>
 
 #include "nums/creation.hpp"
+#include "nums/linalg.hpp"
+#include "nums/math.hpp"
 #include "src/array_impl.h"
 #include "src/linalg_dense.h"
 
@@ -278,7 +280,8 @@ PcaResult pca(const BlockArray& x, int64_t k) {
   }
   const DType dt = compute_dtype(x.dtype());
   const BlockArray xf = x.astype(dt);
-  const BlockArray centred = row_blocks(xf - xf.mean(0), dt);
+  const BlockArray mean = xf.mean(0).astype(dt);
+  const BlockArray centred = row_blocks(xf - mean, dt);
   // X_c = Q R and R = U_r S Vt give X_c = (Q U_r) S Vt: the axes are Vt's rows, the variances
   // S^2 / (m - 1). Q is never formed.
   const auto t = tsqr_tree(centred, /*want_q=*/false, /*positive_diag=*/false);
@@ -287,8 +290,37 @@ PcaResult pca(const BlockArray& x, int64_t k) {
   const BlockArray s = one_block(x, {n}, dt, usv[1]);
   const BlockArray vt = one_block(x, {n, n}, dt, usv[2]);
   const BlockArray sk = detail::strided_view(s, {0}, {1}, {k}, {k});
-  return {detail::strided_view(vt, {0, 0}, {1, 1}, {k, n}, {k, n}),
-          sk * sk / Number(static_cast<double>(m - 1))};
+  const BlockArray vk = detail::strided_view(vt, {0, 0}, {1, 1}, {k, n}, {k, n});
+  // svd_flip on U = X_c V / S: the sign of each score column's entry of largest magnitude, from
+  // its max and min (exact reductions, so the same whatever the blocking).
+  const BlockArray scores = matmul(centred, vk.T());
+  const BlockArray flip = -scores.min(0) > scores.max(0);
+  const BlockArray sign = where(flip, -1.0, 1.0).astype(dt).reshape({k, 1});
+  const BlockArray total = (s * s).sum();
+  PcaResult out;
+  out.components = vk * sign;
+  out.explained_variance = sk * sk / Number(static_cast<double>(m - 1));
+  out.explained_variance_ratio = sk * sk / total;
+  out.mean = mean;
+  return out;
+}
+
+BlockArray PcaResult::transform(const BlockArray& x) const {
+  const int64_t n = mean.shape()[0];
+  if (x.ndim() != 2 || x.shape()[1] != n) {
+    throw ShapeError("pca transform: X of shape " + shape_str(x.shape()) + " does not have the " +
+                     std::to_string(n) + " features of the fit");
+  }
+  return matmul(x.astype(mean.dtype()) - mean, components.T());
+}
+
+BlockArray PcaResult::inverse_transform(const BlockArray& z) const {
+  const int64_t k = components.shape()[0];
+  if (z.ndim() != 2 || z.shape()[1] != k) {
+    throw ShapeError("pca inverse_transform: scores of shape " + shape_str(z.shape()) +
+                     " do not have the " + std::to_string(k) + " components of the fit");
+  }
+  return matmul(z.astype(mean.dtype()), components) + mean;
 }
 
 BlockArray inv(const BlockArray& a) {

@@ -27,10 +27,24 @@ struct SvdResult {
   BlockArray vt;  ///< n x n
 };
 
-/// The first k principal axes of X and the variance of X along each.
+/// The first k principal axes of X and the variance of X along each (scikit-learn's PCA with
+/// svd_solver="full": components_, explained_variance_, explained_variance_ratio_, mean_).
 struct PcaResult {
-  BlockArray components;          ///< k x n: rows are unit principal axes (sign is arbitrary)
-  BlockArray explained_variance;  ///< k values: S^2 / (m - 1), non-increasing
+  /// k x n: rows are unit principal axes. Signs follow scikit-learn's svd_flip (on U, as its
+  /// PCA does): the score column (X - mean) c_j whose entry of largest magnitude is negative has
+  /// c_j negated, so the sign does not depend on the blocking (a tie between +a and -a keeps the
+  /// sign the SVD gave).
+  BlockArray components;
+  BlockArray explained_variance;        ///< k values: S^2 / (m - 1), non-increasing
+  BlockArray explained_variance_ratio;  ///< k values: each variance over the total over all n
+  BlockArray mean;                      ///< n values: X's column means
+
+  /// The scores (X - mean) components^T, m' x k for X of m' x n (any rows). ShapeError unless X
+  /// is 2-d with n columns.
+  BlockArray transform(const BlockArray& x) const;
+  /// Back to feature space: z components + mean, m' x n for z of m' x k. ShapeError unless z is
+  /// 2-d with k columns. Exact for X in the span of the components (all of them when k = n).
+  BlockArray inverse_transform(const BlockArray& z) const;
 };
 
 /// QR of a tall-skinny array (m >= n) by TSQR. Each row block is factored where it lives, the R
@@ -79,7 +93,7 @@ BlockArray lstsq(const BlockArray& a, const BlockArray& b);
 
 /// Principal component analysis of X (m samples x n features, m >= n): X is centred by its column
 /// means, its R factor comes from TSQR (R-only), and the SVD of R gives the axes and the singular
-/// values S of the centred X.
+/// values S of the centred X. The signs (PcaResult::components) take one more pass over X.
 /// Throws ShapeError unless X is 2-d with m >= n and m >= 2; ValueError unless 1 <= k <= n.
 PcaResult pca(const BlockArray& x, int64_t k);
 

@@ -46,14 +46,24 @@ struct GLMOptions {
   double penalty_l2 = 0;
   bool fit_intercept = true;
   bool verbose = false;  ///< print each iteration (loss, gradient norm, seconds) to stderr
+  /// Start the next fit from this model's last coefficients when their shape fits (same number
+  /// of features, classes and intercept); from zero otherwise (scikit-learn's warm_start).
+  bool warm_start = false;
+  /// LogisticRegression only: "auto" (binary for 2 classes, multinomial for more: scikit-learn's
+  /// default with lbfgs), "multinomial" (softmax over K >= 2 classes) or "binary" (exactly 2
+  /// classes). Anything else: ValueError at fit.
+  std::string multi_class = "auto";
 };
 
 /// What every fitted linear model has: coefficients, intercept and how the fit went.
 class LinearModel {
  public:
-  /// The d coefficients. ValueError before fit.
+  virtual ~LinearModel() = default;
+  /// The d coefficients. ValueError before fit, and for a multinomial LogisticRegression (use
+  /// coef_matrix()).
   const Eigen::VectorXd& coef() const;
-  /// The intercept (0 when not fitted with one). ValueError before fit.
+  /// The intercept (0 when not fitted with one). ValueError before fit, and for a multinomial
+  /// LogisticRegression (use intercepts()).
   double intercept() const;
   /// Updates the fit made (sweeps for Lasso; 1 for the closed-form models). ValueError before fit.
   int64_t n_iter() const;
@@ -64,14 +74,17 @@ class LinearModel {
   const std::vector<IterationInfo>& history() const;
   /// Whether fit has succeeded (a fit that threw leaves the model unfitted).
   bool is_fitted() const { return fitted_; }
-  /// The linear predictor X coef + intercept, float64 of X's rows, blocked like X's rows.
-  BlockArray decision_function(const BlockArray& X) const;
+  /// The linear predictor X coef + intercept, float64 of X's rows, blocked like X's rows
+  /// (a multinomial LogisticRegression gives n x K: one column per class).
+  virtual BlockArray decision_function(const BlockArray& X) const;
 
  protected:
   explicit LinearModel(const char* name) : name_(name) {}
   void check_fitted() const;
 
   const char* name_;
+  /// Set when coef() / intercept() do not apply to the fitted model: why, for their ValueError.
+  const char* vector_coef_error_ = nullptr;
   bool fitted_ = false;
   bool converged_ = false;
   Eigen::VectorXd coef_;
@@ -80,30 +93,73 @@ class LinearModel {
   std::vector<IterationInfo> history_;
 };
 
-/// Binary logistic regression: minimises sum_i [log(1 + e^eta_i) - y_i eta_i] +
-/// penalty_l2 / 2 * ||coef||^2 with eta = X coef + intercept (scikit-learn's C = 1 / penalty_l2).
-/// Labels must be 0 or 1 (ValueError otherwise). On separable data the unpenalised optimum is at
-/// infinity: use a penalty, or max_iter, there.
+/// Logistic regression with scikit-learn's semantics. Binary: minimises
+/// sum_i s_i [log(1 + e^eta_i) - t_i eta_i] + penalty_l2 / 2 * ||coef||^2 with
+/// eta = X coef + intercept, t_i = 1 where y_i is classes()[1] and 0 where it is classes()[0],
+/// and s_i the sample weights (1 without). Multinomial (K classes): minimises
+/// sum_i s_i [logsumexp(eta_i) - eta_i[c_i]] + penalty_l2 / 2 * ||W||^2 with eta_i = W x_i + b
+/// (K values), c_i the index of y_i in classes(). scikit-learn's C = 1 / penalty_l2; the
+/// intercepts are not penalised. Every solver (newton, irls, lbfgs) fits both.
+///
+/// Labels are any values (of any dtype, compared as float64): classes() are y's distinct values
+/// in ascending order. Fewer than 2 classes, or other than 2 with multi_class = "binary", is a
+/// ValueError naming the count; y with NaN or infinity is a ValueError.
+///
+/// Separable data: without a penalty, when the fitted hyperplanes classify every row with a
+/// positive weight strictly right, no finite optimum exists (the loss falls towards 0 as the
+/// coefficients grow). Such a fit sets separable() and leaves converged() false, and its
+/// coefficients are only where the solver stopped; use penalty_l2 > 0 for a unique optimum.
+///
+/// Besides the solver's passes, a fit runs one distributed unique of y (the classes and each
+/// row's class index) and, without a penalty, one pass for the separability check.
 class LogisticRegression : public LinearModel {
  public:
   using Options = GLMOptions;
   explicit LogisticRegression(Options options = {});
 
-  /// Fits on X (n x d) and labels y (n); returns *this. Throws as described in the file comment,
-  /// and ValueError for a bad option.
+  /// Fits on X (n x d) and labels y (n); returns *this. Throws as described in the file comment
+  /// and the class comment, and ValueError for a bad option.
   LogisticRegression& fit(const BlockArray& X, const BlockArray& y);
-  /// P(y = 1 | x) for each row: float64, 1-d (scikit-learn returns both columns; here only the
-  /// positive class's).
+  /// Fits with a weight per row: `sample_weight` 1-d of n values, finite and >= 0 (ShapeError,
+  /// ValueError naming the count of bad values, ValueError when all are 0). An integer weight
+  /// acts as that many copies of the row.
+  LogisticRegression& fit(const BlockArray& X, const BlockArray& y,
+                          const BlockArray& sample_weight);
+  /// The class labels, ascending (scikit-learn's classes_). ValueError before fit.
+  const std::vector<double>& classes() const;
+  /// Whether the model is multinomial (softmax over classes()), else binary.
+  bool multinomial() const;
+  /// The coefficients as scikit-learn's coef_: 1 x d for a binary model (classes()[1]'s), K x d
+  /// for a multinomial one (also for K = 2, where scikit-learn reports row 1 alone). ValueError
+  /// before fit.
+  Eigen::MatrixXd coef_matrix() const;
+  /// The intercepts as scikit-learn's intercept_: 1 value (binary) or K (multinomial; they sum to
+  /// 0, as do the columns of coef_matrix(), since adding one value to all classes changes nothing).
+  Eigen::VectorXd intercepts() const;
+  /// P(class | x) for each row: float64 n x K (K = 2 for a binary model), column k for
+  /// classes()[k]; the rows sum to 1.
   BlockArray predict_proba(const BlockArray& X) const;
-  /// The predicted class of each row as float64 0.0 / 1.0 (1 where P(y = 1) > 1/2).
+  /// The predicted class label of each row (the most probable class; a binary model predicts
+  /// classes()[1] where P > 1/2), of y's dtype at fit.
   BlockArray predict(const BlockArray& X) const;
   /// Accuracy: the fraction of rows where predict(X) equals y.
   double score(const BlockArray& X, const BlockArray& y) const;
+  /// An unpenalised fit on data it separates (see the class comment). ValueError before fit.
+  bool separable() const;
   /// The options given at construction.
   const Options& options() const { return options_; }
+  BlockArray decision_function(const BlockArray& X) const override;
 
  private:
+  LogisticRegression& fit_impl(const BlockArray& X, const BlockArray& y,
+                               const BlockArray* sample_weight);
   Options options_;
+  std::vector<double> classes_;
+  DType label_dtype_ = float64;
+  Eigen::MatrixXd coefs_;       // rows: 1 (binary) or K (multinomial)
+  Eigen::VectorXd intercepts_;  // 1 or K
+  bool multinomial_ = false;
+  bool separable_ = false;
 };
 
 /// Poisson regression with the log link: minimises sum_i [e^eta_i - y_i eta_i] +

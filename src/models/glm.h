@@ -23,10 +23,19 @@ struct RowData {
   ArrayGrid grid;  ///< X's: n x d in row blocks
 };
 
+/// ShapeError unless X is 2-d and y 1-d of X's rows, ValueError for an X without rows or columns
+/// or arrays of two contexts; `where` starts the messages.
+void check_xy(const BlockArray& X, const BlockArray& y, const std::string& where);
+
+/// ShapeError unless `w` is 1-d of n values; ValueError naming the count of negative or
+/// non-finite weights, or when they sum to 0. One reduction pass.
+void check_sample_weight(const BlockArray& w, int64_t n, const std::string& what);
+
 /// Checks X and y for `model` (ShapeError, ValueError: see models.hpp), lays them out, and runs
-/// one "glm.check" pass: non-finite values, and labels outside `family`'s support.
+/// one "glm.check" pass: non-finite values, and labels outside `family`'s support. With
+/// `sample_weight` (checked by the caller), each y block becomes n_i x 2: labels, then weights.
 RowData prepare(const BlockArray& X, const BlockArray& y, kernels::GlmFamily family,
-                const char* model);
+                const char* model, const BlockArray* sample_weight = nullptr);
 
 /// X as float64 with all columns in each block (re-blocked only when split along columns).
 /// ShapeError unless X is 2-d with `d` columns (any number when d < 0).
@@ -55,8 +64,18 @@ struct GlmFit {
 /// tol or penalty_l2. Called before any task is sent.
 void check_options(const GLMOptions& options, const char* model);
 
-/// Fits `family` on prepared data with options.solver, from all-zero coefficients.
-GlmFit fit_glm(const RowData& data, kernels::GlmFamily family, const GLMOptions& options,
+/// What a fit minimises: `family`'s loss, or with classes > 0 the multinomial loss over that many
+/// classes (y holds class indices; "glm.softmax_terms"), plus the L2 penalty of the options.
+struct GlmProblem {
+  kernels::GlmFamily family = kernels::GlmFamily::kLogistic;
+  int64_t classes = 0;
+  /// The coefficients to start from (GlmFit::beta's layout); empty: all zero.
+  Eigen::VectorXd start;
+};
+
+/// Fits `problem` on prepared data with options.solver. beta holds, per output (1, or `classes`
+/// rows one after the other), the d coefficients then the intercept when fitted.
+GlmFit fit_glm(const RowData& data, const GlmProblem& problem, const GLMOptions& options,
                const char* model);
 
 }  // namespace nums::models::detail

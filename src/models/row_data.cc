@@ -4,6 +4,10 @@
 // fit, so each iteration sends only the coefficients (d doubles) to each node and brings back one
 // packed partial per block, summed pairwise across nodes: O(d^2 log(blocks)) bytes per iteration.
 
+#include <cmath>
+
+#include "nums/math.hpp"
+#include "nums/shape.hpp"
 #include "src/array_impl.h"
 #include "src/models/glm.h"
 #include "src/placement.h"
@@ -25,8 +29,7 @@ BlockArray full_rows(const BlockArray& X, int64_t d, const char* model) {
   return x;
 }
 
-RowData prepare(const BlockArray& X, const BlockArray& y, GlmFamily family, const char* model) {
-  const std::string where = std::string(model) + ".fit";
+void check_xy(const BlockArray& X, const BlockArray& y, const std::string& where) {
   if (X.ndim() != 2 || y.ndim() != 1 || y.shape()[0] != X.shape()[0]) {
     throw ShapeError(where + ": X of shape " + shape_str(X.shape()) + " and y of shape " +
                      shape_str(y.shape()) + " do not fit (X must be 2-d and y 1-d of X's rows)");
@@ -36,8 +39,33 @@ RowData prepare(const BlockArray& X, const BlockArray& y, GlmFamily family, cons
     throw ValueError(where + ": X of shape " + shape_str(X.shape()) +
                      " needs at least one row and one feature");
   }
+}
+
+void check_sample_weight(const BlockArray& w, int64_t n, const std::string& what) {
+  if (w.ndim() != 1 || w.shape()[0] != n) {
+    throw ShapeError(what + ": sample_weight of shape " + shape_str(w.shape()) +
+                     " does not fit X's rows: expected (" + std::to_string(n) + ",)");
+  }
+  const BlockArray wf = w.astype(float64);
+  // NaN marks a bad weight, so that one pass finds the sum and whether any is bad.
+  const double sum = nums::where(isfinite(wf) & (wf >= 0.0), wf, NAN).sum().item<double>();
+  if (std::isnan(sum)) {
+    const auto bad = [&](const BlockArray& m) { return std::to_string(m.sum().item<int64_t>()); };
+    throw ValueError(what + ": sample_weight has " + bad(~isfinite(wf)) + " NaN or infinite and " +
+                     bad(wf < 0.0) + " negative values (weights must be finite and >= 0)");
+  }
+  if (sum == 0) throw ValueError(what + ": sample_weight sums to 0: no row to fit");
+}
+
+RowData prepare(const BlockArray& X, const BlockArray& y, GlmFamily family, const char* model,
+                const BlockArray* sample_weight) {
+  const std::string where = std::string(model) + ".fit";
+  check_xy(X, y, where);
   const BlockArray x = full_rows(X, -1, where.c_str());
-  const BlockArray yb = y.astype(float64).rechunk({x.block_shape()[0]});
+  const BlockArray yb = sample_weight == nullptr
+                            ? y.astype(float64).rechunk({x.block_shape()[0]})
+                            : stack({y.astype(float64), sample_weight->astype(float64)}, 1)
+                                  .rechunk({x.block_shape()[0], 2});
   RowData data{x.impl()->ctx, x.shape()[0], x.shape()[1], x.impl()->blocks, {}, x.grid()};
   for (size_t i = 0; i < data.x.size(); ++i) {
     const ObjectRef& yi = yb.impl()->blocks[i];

@@ -44,46 +44,74 @@ struct Eval {
   double grad_max() const { return grad.cwiseAbs().maxCoeff(); }
 };
 
-// The objective f(beta) = sum of the family's loss + alpha / 2 ||coef||^2, its gradient and
-// Hessian; beta holds the d coefficients then the intercept (when fitted).
+// The objective f(beta) = sum of the (weighted) loss + alpha / 2 ||coef||^2, its gradient and
+// Hessian; beta holds, per output, the d coefficients then the intercept (when fitted).
 class Objective {
  public:
-  Objective(const RowData& data, GlmFamily family, const GLMOptions& options)
+  Objective(const RowData& data, const GlmProblem& problem, const GLMOptions& options)
       : data_(data),
-        family_(family),
+        problem_(problem),
         alpha_(options.penalty_l2),
         fit_intercept_(options.fit_intercept),
-        p_(data.d + (options.fit_intercept ? 1 : 0)) {}
+        p1_(data.d + (options.fit_intercept ? 1 : 0)),
+        p_(p1_ * std::max<int64_t>(1, problem.classes)),
+        penalised_(Eigen::VectorXd::Zero(p_)) {
+    for (int64_t k = 0; k < p_; k += p1_) penalised_.segment(k, data.d).setOnes();
+  }
 
   int64_t p() const { return p_; }
   int64_t passes() const { return passes_; }
 
   Eval operator()(const Eigen::VectorXd& beta, bool with_hessian) {
     ++passes_;
-    const Eigen::VectorXd packed = sum_over_blocks(
-        data_, "glm.newton_terms",
-        {engine::Scalar{static_cast<int64_t>(family_)},
-         engine::Scalar{std::vector<double>(beta.data(), beta.data() + beta.size())},
-         engine::Scalar{fit_intercept_}, engine::Scalar{with_hessian}},
-        1 + p_ + (with_hessian ? p_ * p_ : 0));
-    const auto coef = beta.head(data_.d);
+    const std::vector<double> b(beta.data(), beta.data() + beta.size());
+    const int64_t length = 1 + p_ + (with_hessian ? p_ * p_ : 0);
+    const Eigen::VectorXd packed =
+        problem_.classes > 0
+            ? sum_over_blocks(data_, "glm.softmax_terms",
+                              {engine::Scalar{problem_.classes}, engine::Scalar{b},
+                               engine::Scalar{fit_intercept_}, engine::Scalar{with_hessian}},
+                              length)
+            : sum_over_blocks(
+                  data_, "glm.newton_terms",
+                  {engine::Scalar{static_cast<int64_t>(problem_.family)}, engine::Scalar{b},
+                   engine::Scalar{fit_intercept_}, engine::Scalar{with_hessian}},
+                  length);
     Eval e;
-    e.loss = packed[0] + 0.5 * alpha_ * coef.squaredNorm();
+    e.loss = packed[0] + 0.5 * alpha_ * (penalised_.array() * beta.array().square()).sum();
     e.grad = packed.segment(1, p_);
-    e.grad.head(data_.d) += alpha_ * coef;
+    e.grad.array() += alpha_ * penalised_.array() * beta.array();
     if (with_hessian) {
       e.hess = Eigen::Map<const RowMajorMatrix>(packed.data() + 1 + p_, p_, p_);
-      e.hess.diagonal().head(data_.d).array() += alpha_;
+      e.hess.diagonal().array() += alpha_ * penalised_.array();
+      if (problem_.classes > 0) add_null_directions(e.hess);
     }
     return e;
   }
 
  private:
+  // The multinomial loss does not change when one value is added to a column (a feature, or the
+  // intercept) of every class's row, so its Hessian is singular along those directions u_j; the
+  // gradient is orthogonal to them wherever no penalty holds that column. Adding c u_j u_j^T
+  // there makes the Hessian definite and the Newton step free of any component along u_j.
+  void add_null_directions(Eigen::MatrixXd& h) const {
+    const double c = std::max(1.0, h.diagonal().cwiseAbs().mean());
+    const int64_t k = problem_.classes;
+    for (int64_t j = 0; j < p1_; ++j) {
+      if (j < data_.d && alpha_ > 0) continue;
+      for (int64_t a = 0; a < k; ++a) {
+        for (int64_t b = 0; b < k; ++b) h(a * p1_ + j, b * p1_ + j) += c;
+      }
+    }
+  }
+
   const RowData& data_;
-  GlmFamily family_;
+  const GlmProblem& problem_;
   double alpha_;
   bool fit_intercept_;
+  int64_t p1_;  // terms of one output: d, and the intercept when fitted
   int64_t p_;
+  Eigen::VectorXd penalised_;  // 1 at the coefficients, 0 at the intercepts
   int64_t passes_ = 0;
 };
 
@@ -100,8 +128,10 @@ constexpr size_t kLbfgsMemory = 10;
 
 class Fitter {
  public:
-  Fitter(const RowData& data, GlmFamily family, const GLMOptions& options, const char* model)
-      : f_(data, family, options),
+  Fitter(const RowData& data, const GlmProblem& problem, const GLMOptions& options,
+         const char* model)
+      : f_(data, problem, options),
+        start_(problem.start),
         options_(options),
         model_(model),
         last_(Clock::now()),
@@ -136,7 +166,7 @@ class Fitter {
   // new point: (X^T W X + alpha I') beta_new = X^T W z, z = eta + (y - mu) / w, whose right side
   // is H beta - g in terms of the penalised gradient g and Hessian H; no line search.
   GlmFit newton(bool irls) {
-    Eigen::VectorXd beta = Eigen::VectorXd::Zero(f_.p());
+    Eigen::VectorXd beta = start();
     Eval cur = f_(beta, true);
     record(0, cur);
     while (true) {
@@ -177,7 +207,7 @@ class Fitter {
   // L-BFGS: the direction from the two-loop recursion over the last pairs (s, y), scaled by
   // s.y / y.y of the newest; the first direction is -g / ||g||. Backtracking as in newton.
   GlmFit lbfgs() {
-    Eigen::VectorXd beta = Eigen::VectorXd::Zero(f_.p());
+    Eigen::VectorXd beta = start();
     Eval cur = f_(beta, false);
     record(0, cur);
     std::deque<std::pair<Eigen::VectorXd, Eigen::VectorXd>> pairs;
@@ -232,7 +262,13 @@ class Fitter {
     return std::move(fit_);
   }
 
+  // The starting point: the problem's (a warm start) or zero.
+  Eigen::VectorXd start() const {
+    return start_.size() == f_.p() ? start_ : Eigen::VectorXd::Zero(f_.p());
+  }
+
   Objective f_;
+  Eigen::VectorXd start_;
   const GLMOptions& options_;
   const char* model_;
   Clock::time_point last_;
@@ -243,9 +279,9 @@ class Fitter {
 
 }  // namespace
 
-GlmFit fit_glm(const RowData& data, GlmFamily family, const GLMOptions& options,
+GlmFit fit_glm(const RowData& data, const GlmProblem& problem, const GLMOptions& options,
                const char* model) {
-  return Fitter(data, family, options, model).run();
+  return Fitter(data, problem, options, model).run();
 }
 
 }  // namespace nums::models::detail

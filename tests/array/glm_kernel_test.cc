@@ -131,5 +131,121 @@ TEST(GlmKernelTest, NewtonTermsMatchTheReference) {
   }
 }
 
+TEST(GlmKernelTest, SampleWeightsActAsRepeatedRows) {
+  engine::KernelRegistry registry;
+  RegisterCpuKernels(registry);
+  const auto* fn = registry.Find("glm.newton_terms", engine::Device::kCpu);
+  std::mt19937_64 rng(6);
+  std::uniform_real_distribution<double> unit(-1, 1);
+  const int64_t n = 700, d = 5;
+  std::vector<double> x(static_cast<size_t>(n * d)), y(static_cast<size_t>(n)), xr, yr;
+  for (auto& v : x) v = unit(rng);
+  Block xb = Block::Allocate(DType::kFloat64, {n, d});
+  Block yw = Block::Allocate(DType::kFloat64, {n, 2});
+  std::copy(x.begin(), x.end(), xb.data<double>());
+  for (int64_t r = 0; r < n; ++r) {
+    y[static_cast<size_t>(r)] = static_cast<double>(r % 3 == 0);
+    const int64_t w = r % 4;  // 0 drops the row
+    yw.data<double>()[2 * r] = y[static_cast<size_t>(r)];
+    yw.data<double>()[2 * r + 1] = static_cast<double>(w);
+    for (int64_t c = 0; c < w; ++c) {
+      xr.insert(xr.end(), x.begin() + r * d, x.begin() + (r + 1) * d);
+      yr.push_back(y[static_cast<size_t>(r)]);
+    }
+  }
+  const std::vector<double> coef{0.3, -0.2, 0.5, 0.1, -0.4, 0.2};
+  for (GlmFamily family : {GlmFamily::kLogistic, GlmFamily::kGaussian, GlmFamily::kPoisson}) {
+    const Reference want = Expected(family, xr, yr, static_cast<int64_t>(yr.size()), d, coef, true);
+    std::vector<Block> inputs{xb, yw};
+    std::vector<Scalar> scalars{static_cast<int64_t>(family), coef, true, true};
+    const Block out = (*fn)(engine::KernelContext{inputs, scalars, 1, 0, nullptr, {}}).at(0);
+    const int64_t p = d + 1;
+    ASSERT_EQ(out.size(), 1 + p + p * p);
+    const double* o = out.data<double>();
+    ExpectClose(o[0], want.loss, "loss");
+    for (int64_t i = 0; i < p; ++i) ExpectClose(o[1 + i], want.g[static_cast<size_t>(i)], "g");
+    for (int64_t k = 0; k < p * p; ++k) {
+      ExpectClose(o[1 + p + k], want.h[static_cast<size_t>(k)], "H");
+    }
+  }
+}
+
+// The multinomial loss written out in long double: sum_r s_r (logsumexp(eta_r) - eta_r[y_r]).
+long double SoftmaxLoss(const std::vector<double>& x, const std::vector<double>& y,
+                        const std::vector<double>& s, int64_t n, int64_t d, int64_t k,
+                        const std::vector<double>& w, bool intercept) {
+  const int64_t p = d + (intercept ? 1 : 0);
+  long double loss = 0;
+  for (int64_t r = 0; r < n; ++r) {
+    std::vector<long double> eta(static_cast<size_t>(k));
+    long double m = -1e300L, sum = 0;
+    for (int64_t c = 0; c < k; ++c) {
+      long double e = intercept ? w[static_cast<size_t>(c * p + d)] : 0.0L;
+      for (int64_t j = 0; j < d; ++j) {
+        e += static_cast<long double>(w[static_cast<size_t>(c * p + j)]) *
+             x[static_cast<size_t>(r * d + j)];
+      }
+      eta[static_cast<size_t>(c)] = e;
+      m = std::max(m, e);
+    }
+    for (long double e : eta) sum += std::exp(e - m);
+    loss += s[static_cast<size_t>(r)] *
+            (m + std::log(sum) - eta[static_cast<size_t>(y[static_cast<size_t>(r)])]);
+  }
+  return loss;
+}
+
+TEST(GlmKernelTest, SoftmaxTermsMatchDifferencesOfTheLoss) {
+  engine::KernelRegistry registry;
+  RegisterCpuKernels(registry);
+  const auto* fn = registry.Find("glm.softmax_terms", engine::Device::kCpu);
+  ASSERT_NE(fn, nullptr);
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> unit(-1, 1);
+  const int64_t n = 90, d = 3, k = 3;
+  std::vector<double> x(static_cast<size_t>(n * d)), y(static_cast<size_t>(n)),
+      s(static_cast<size_t>(n));
+  for (auto& v : x) v = 2 * unit(rng);
+  Block xb = Block::Allocate(DType::kFloat64, {n, d});
+  Block yw = Block::Allocate(DType::kFloat64, {n, 2});
+  std::copy(x.begin(), x.end(), xb.data<double>());
+  for (int64_t r = 0; r < n; ++r) {
+    y[static_cast<size_t>(r)] = static_cast<double>(r % k);
+    s[static_cast<size_t>(r)] = 0.5 + static_cast<double>(r % 5);
+    yw.data<double>()[2 * r] = y[static_cast<size_t>(r)];
+    yw.data<double>()[2 * r + 1] = s[static_cast<size_t>(r)];
+  }
+  for (bool intercept : {false, true}) {
+    const int64_t p = d + (intercept ? 1 : 0), kp = k * p;
+    std::vector<double> w(static_cast<size_t>(kp));
+    for (auto& v : w) v = unit(rng);
+    auto terms = [&](const std::vector<double>& at) {
+      std::vector<Block> inputs{xb, yw};
+      std::vector<Scalar> scalars{k, at, intercept, true};
+      return (*fn)(engine::KernelContext{inputs, scalars, 1, 0, nullptr, {}}).at(0);
+    };
+    const Block out = terms(w);
+    ASSERT_EQ(out.size(), 1 + kp + kp * kp);
+    const double* o = out.data<double>();
+    ExpectClose(o[0], static_cast<double>(SoftmaxLoss(x, y, s, n, d, k, w, intercept)), "loss");
+    const double h = 1e-5;
+    for (int64_t i = 0; i < kp; ++i) {
+      std::vector<double> up = w, down = w;
+      up[static_cast<size_t>(i)] += h;
+      down[static_cast<size_t>(i)] -= h;
+      const long double fd = (SoftmaxLoss(x, y, s, n, d, k, up, intercept) -
+                              SoftmaxLoss(x, y, s, n, d, k, down, intercept)) /
+                             (2 * h);
+      EXPECT_NEAR(o[1 + i], static_cast<double>(fd), 1e-6) << "g " << i;
+      // Column i of the Hessian: the difference of the kernel's gradients.
+      const Block bu = terms(up), bd = terms(down);
+      for (int64_t j = 0; j < kp; ++j) {
+        const double col = (bu.data<double>()[1 + j] - bd.data<double>()[1 + j]) / (2 * h);
+        EXPECT_NEAR(o[1 + kp + j * kp + i], col, 1e-5) << "H " << j << ", " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace nums::kernels

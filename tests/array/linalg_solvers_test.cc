@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
+#include <fstream>
+#include <iomanip>
 #include <nums/nums.hpp>
 
+#include "tests/io/io_testing.h"
 #include "tests/testing/eigen.h"
 #include "tests/testing/testing.h"
 
@@ -197,6 +200,102 @@ TEST_P(LinalgTest, PcaMatchesEigenUpToSign) {
     EXPECT_NEAR(var(i, 0), s * s / static_cast<double>(m - 1), 1e-10 * s * s);
     EXPECT_NEAR(std::abs(comp.row(i).dot(svd.matrixV().col(i))), 1.0, 1e-12);
   }
+}
+
+// Writes a matrix as CSV with every digit a double needs.
+void WriteCsv(const MatrixXd& m, const std::string& path) {
+  std::ofstream out(path);
+  out << std::setprecision(17);
+  for (int64_t i = 0; i < m.rows(); ++i) {
+    for (int64_t j = 0; j < m.cols(); ++j) out << (j ? "," : "") << m(i, j);
+    out << "\n";
+  }
+}
+
+// Data with distinct variances along each feature and correlated columns.
+MatrixXd PcaData(int64_t m, int64_t n, uint64_t seed) {
+  MatrixXd x = ToEigen(RandomNDArray({m, n}, float64, seed));
+  for (int64_t j = 0; j < n; ++j) x.col(j) *= 1.0 + 0.7 * j;
+  x.col(1) += 0.5 * x.col(n - 1);
+  x.col(0).array() += 3.0;
+  return x;
+}
+
+TEST_P(LinalgTest, PcaMatchesScikitLearnWhateverTheBlocking) {
+  const int64_t m = 60, n = 6;
+  const MatrixXd x = PcaData(m, n, 62);
+  for (int64_t k : {3, 6}) {
+    SCOPED_TRACE("k = " + std::to_string(k));
+    std::vector<MatrixXd> comps;
+    linalg::PcaResult first;
+    for (const Shape& block : std::vector<Shape>{{60, 6}, {11, 6}, {7, 3}, {13, 2}}) {
+      SCOPED_TRACE(shape_str(block));
+      const BlockArray xb = from_ndarray(FromEigen(x), block);
+      const linalg::PcaResult p = linalg::pca(xb, k);
+      const MatrixXd comp = ToEigen(p.components.get());
+      ASSERT_EQ(comp.rows(), k);
+      if (comps.empty()) first = p;
+      // Identical (to rounding) whatever the blocking, signs included.
+      if (!comps.empty()) EXPECT_LT((comp - comps.front()).cwiseAbs().maxCoeff(), 1e-12);
+      comps.push_back(comp);
+      // sklearn's sign rule: each score column's entry of largest magnitude is positive.
+      const MatrixXd scores = ToEigen(p.transform(xb).get());
+      ASSERT_EQ(scores.cols(), k);
+      for (int64_t j = 0; j < k; ++j) {
+        Eigen::Index at = 0;
+        scores.col(j).cwiseAbs().maxCoeff(&at);
+        EXPECT_GT(scores(at, j), 0) << "component " << j;
+      }
+      // Back from the scores: X itself with every component, its projection otherwise.
+      const MatrixXd back = ToEigen(p.inverse_transform(p.transform(xb)).get());
+      const MatrixXd centred = x.rowwise() - x.colwise().mean();
+      const MatrixXd proj = (centred * comp.transpose() * comp).rowwise() + x.colwise().mean();
+      EXPECT_LT((back - proj).cwiseAbs().maxCoeff(), 1e-10);
+      if (k == n) EXPECT_LT((back - x).cwiseAbs().maxCoeff(), 1e-10);
+    }
+    testing::TempDir dir;
+    WriteCsv(x, dir.file("X.csv"));
+    WriteCsv(comps.front(), dir.file("components.csv"));
+    WriteCsv(ToEigen(first.explained_variance.get()), dir.file("var.csv"));
+    WriteCsv(ToEigen(first.explained_variance_ratio.get()), dir.file("ratio.csv"));
+    WriteCsv(ToEigen(first.mean.get()), dir.file("mean.csv"));
+    WriteCsv(ToEigen(first.transform(from_ndarray(FromEigen(x), {11, n})).get()),
+             dir.file("scores.csv"));
+    const testing::PythonResult r = testing::RunPython("k = " + std::to_string(k) + R"(
+import numpy as np
+from sklearn.decomposition import PCA
+load = lambda f: np.loadtxt(f, delimiter=',', ndmin=2)
+X = load('X.csv')
+p = PCA(n_components=k, svd_solver='full').fit(X)
+for name, got, want in [('components', load('components.csv'), p.components_),
+                        ('variance', load('var.csv').ravel(), p.explained_variance_),
+                        ('ratio', load('ratio.csv').ravel(), p.explained_variance_ratio_),
+                        ('mean', load('mean.csv').ravel(), p.mean_),
+                        ('scores', load('scores.csv'), p.transform(X))]:
+    assert np.allclose(got, want, rtol=1e-10, atol=1e-10), (name, got, want)
+)",
+                                                       dir.path());
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+  }
+}
+
+TEST_P(LinalgTest, PcaTransformChecksShapes) {
+  const linalg::PcaResult p = linalg::pca(from_ndarray(FromEigen(PcaData(20, 4, 63)), {7, 4}), 2);
+  testing::ExpectThrowWith<ShapeError>(
+      [&] {
+        p.transform(zeros({5, 3}));
+      },
+      {"(5, 3)", "4 features"});
+  testing::ExpectThrowWith<ShapeError>([&] { p.transform(zeros({4})); }, {"(4,)"});
+  testing::ExpectThrowWith<ShapeError>(
+      [&] {
+        p.inverse_transform(zeros({5, 4}));
+      },
+      {"(5, 4)", "2 components"});
+  EXPECT_EQ(p.transform(zeros({5, 4}, int64)).shape(), (Shape{5, 2}));
+  const MatrixXd ratio = ToEigen(p.explained_variance_ratio.get());
+  EXPECT_GT(ratio(0, 0), ratio(1, 0));
+  EXPECT_LT(ratio.sum(), 1.0);
 }
 
 template <typename E>

@@ -294,11 +294,12 @@ TEST_P(ModelsTest, PredictionsMatchTheFittedCoefficients) {
   const NDArray proba = lr.predict_proba(X).get();
   const NDArray labels = lr.predict(X).get();
   const NDArray linear = lr.decision_function(X).get();
-  ASSERT_EQ(proba.shape(), Shape{203});
+  ASSERT_EQ(proba.shape(), (Shape{203, 2}));
   EXPECT_EQ(labels.dtype(), float64);
   double correct = 0;
   for (int64_t i = 0; i < 203; ++i) {
-    EXPECT_NEAR(proba.value_at<double>(i), p[i], 1e-12);
+    EXPECT_NEAR(proba.value_at<double>(2 * i + 1), p[i], 1e-12);
+    EXPECT_NEAR(proba.value_at<double>(2 * i), 1 - p[i], 1e-12);
     EXPECT_NEAR(linear.value_at<double>(i), eta[i], 1e-10);
     EXPECT_EQ(labels.value_at<double>(i), p[i] > 0.5 ? 1.0 : 0.0);
     correct += (p[i] > 0.5) == (data.y[i] == 1);
@@ -365,6 +366,20 @@ TEST_P(ModelsTest, MaxIterStopsTheFit) {
   EXPECT_EQ(zero.coef(), Eigen::VectorXd::Zero(5));
 }
 
+TEST_P(ModelsTest, PoissonWarmStartContinuesFromTheLastFit) {
+  const Dense data = MakeDense(203, 5, Family::kPoisson, 21);
+  const BlockArray X = Blocked(data.X, {37, 5}), y = Blocked(data.y, 37);
+  PoissonRegression warm({.max_iter = 2, .warm_start = true}), cold({.max_iter = 2});
+  warm.fit(X, y);
+  cold.fit(X, y);
+  const double after_first = warm.history().back().loss;
+  warm.fit(X, y);
+  cold.fit(X, y);
+  EXPECT_NEAR(warm.history().front().loss, after_first, 1e-9 * std::abs(after_first));
+  EXPECT_LT(warm.history().back().loss, after_first);
+  EXPECT_NEAR(cold.history().front().loss, 203.0, 1e-9);  // e^0 - y * 0 per row
+}
+
 INSTANTIATE_TEST_SUITE_P(Nodes, ModelsTest, ::testing::Values(1, 3, 4));
 
 TEST(ModelsErrorTest, BadInputsAreRejected) {
@@ -380,11 +395,12 @@ TEST(ModelsErrorTest, BadInputsAreRejected) {
 
   Eigen::VectorXd labels = data.y;
   labels[7] = 2;
-  testing::ExpectThrowWith<ValueError>([&] { lr.fit(X, Blocked(labels, 15)); },
-                                       {"1 labels other than"});
+  LogisticRegression binary({.multi_class = "binary"});
+  testing::ExpectThrowWith<ValueError>([&] { binary.fit(X, Blocked(labels, 15)); },
+                                       {"y has 3 classes"});
   labels[7] = 0.5;
-  testing::ExpectThrowWith<ValueError>([&] { lr.fit(X, Blocked(labels, 15)); },
-                                       {"labels other than"});
+  testing::ExpectThrowWith<ValueError>([&] { binary.fit(X, Blocked(labels, 15)); },
+                                       {"y has 3 classes"});
   Eigen::MatrixXd bad = data.X;
   bad(33, 1) = std::numeric_limits<double>::quiet_NaN();
   testing::ExpectThrowWith<ValueError>(

@@ -216,9 +216,9 @@ using V8 = double __attribute__((vector_size(8 * sizeof(double))));
 
 // Adds rows [b, e) of x (n x d) and y to `s`. `coef` null means w = 0, b = 0 (no gemv). Without
 // `with_loss` the loss is left out (IRLS steps do not need it).
-void AccumulateChunk(GlmFamily family, const double* x, const double* y, int64_t d, int64_t b,
-                     int64_t e, const double* coef, double intercept, bool with_hessian,
-                     bool with_loss, Sums& s) {
+void AccumulateChunk(GlmFamily family, const double* x, const double* y, const double* sw,
+                     int64_t d, int64_t b, int64_t e, const double* coef, double intercept,
+                     bool with_hessian, bool with_loss, Sums& s) {
   const int64_t c = e - b;
   const int64_t dp = s.dp;
   const bool pad = dp != d;
@@ -240,16 +240,21 @@ void AccumulateChunk(GlmFamily family, const double* x, const double* y, int64_t
   }
   if (family == GlmFamily::kLogistic) {
     LogisticRows(eta, intercept, y + b, c, v, w, with_loss ? loss : nullptr);
-    for (int64_t r = 0; r < c; ++r) s.v += v[r];
-    if (with_loss) {
-      for (int64_t r = 0; r < c; ++r) s.loss += loss[r];
-    }
   } else {
     for (int64_t r = 0; r < c; ++r) {
-      const double l = RowTerms(family, eta[r] + intercept, y[b + r], v[r], w[r]);
-      if (with_loss) s.loss += l;
-      s.v += v[r];
+      loss[r] = RowTerms(family, eta[r] + intercept, y[b + r], v[r], w[r]);
     }
+  }
+  if (sw != nullptr) {  // sample weights scale each row's loss, gradient and Hessian terms
+    for (int64_t r = 0; r < c; ++r) {
+      v[r] *= sw[b + r];
+      w[r] *= sw[b + r];
+      loss[r] *= sw[b + r];
+    }
+  }
+  for (int64_t r = 0; r < c; ++r) s.v += v[r];
+  if (with_loss) {
+    for (int64_t r = 0; r < c; ++r) s.loss += loss[r];
   }
   cblas_dgemv(CblasRowMajor, CblasTrans, AsBlasInt(c), AsBlasInt(d), 1.0, xc, AsBlasInt(d), v, 1,
               1.0, s.xv.data(), 1);
@@ -294,12 +299,39 @@ Block Pack(const Sums& s, int64_t d, bool fit_intercept, bool with_hessian) {
 }
 
 void CheckRowBlocks(const Block& x, const Block* y, const char* kernel) {
-  if (x.dtype() != DType::kFloat64 || x.ndim() != 2 ||
-      (y && (y->dtype() != DType::kFloat64 || y->ndim() != 1 || y->shape()[0] != x.shape()[0]))) {
+  const bool y_ok = !y || (y->dtype() == DType::kFloat64 && y->ndim() >= 1 && y->ndim() <= 2 &&
+                           y->shape()[0] == x.shape()[0] && (y->ndim() == 1 || y->shape()[1] == 2));
+  if (x.dtype() != DType::kFloat64 || x.ndim() != 2 || !y_ok) {
     throw ShapeError(std::string(kernel) + ": needs a float64 2-d X block and a float64 y block " +
-                     "of its rows, got X " + engine::ShapeToString(x.shape()) +
+                     "of its rows (n or n x 2 with weights), got X " +
+                     engine::ShapeToString(x.shape()) +
                      (y ? " and y " + engine::ShapeToString(y->shape()) : std::string()));
   }
+}
+
+// A y block's labels and, when it is n x 2, its second column: the rows' sample weights.
+struct Labels {
+  std::vector<double> y, sw;
+  const double* labels = nullptr;
+  const double* weights = nullptr;  // null: every row weighs 1
+};
+Labels SplitLabels(const Block& yb) {
+  Labels l;
+  if (yb.ndim() == 1) {
+    l.labels = yb.data<double>();
+    return l;
+  }
+  const int64_t n = yb.shape()[0];
+  const double* p = yb.data<double>();
+  l.y.resize(static_cast<size_t>(n));
+  l.sw.resize(static_cast<size_t>(n));
+  for (int64_t r = 0; r < n; ++r) {
+    l.y[static_cast<size_t>(r)] = p[2 * r];
+    l.sw[static_cast<size_t>(r)] = p[2 * r + 1];
+  }
+  l.labels = l.y.data();
+  l.weights = l.sw.data();
+  return l;
 }
 
 // splitmix64's finaliser: a bijection that makes counters into well-mixed 64-bit values.
@@ -317,7 +349,8 @@ double Unit(uint64_t h) { return (static_cast<double>(h >> 11) + 1.0) * 0x1.0p-5
 
 void RegisterGlmKernels(engine::KernelRegistry& registry) {
   using engine::Device;
-  // inputs [X_i (n x d float64), y_i (n float64)]; scalars [family (GlmFamily), coef (d doubles,
+  // inputs [X_i (n x d float64), y_i (n float64, or n x 2: labels and nonnegative sample
+  // weights)]; scalars [family (GlmFamily), coef (d doubles,
   // then the intercept when fit_intercept; empty means all zero), fit_intercept, with_hessian,
   // and optionally with_loss (default true; false leaves the loss 0)].
   // Output: one float64 block [loss, gradient (p), Hessian (p x p row-major, when with_hessian)],
@@ -341,13 +374,14 @@ void RegisterGlmKernels(engine::KernelRegistry& registry) {
     const double* w = coef.empty() ? nullptr : coef.data();
     const double intercept = (w && fit_intercept) ? coef[static_cast<size_t>(d)] : 0.0;
     const double* px = x.data<double>();
-    const double* py = y.data<double>();
+    const Labels labels = SplitLabels(y);
     const Sums total = tbb::parallel_deterministic_reduce(
         tbb::blocked_range<int64_t>(0, n, kGrainRows), Sums(d, with_hessian),
         [&](const tbb::blocked_range<int64_t>& r, Sums s) {
           for (int64_t b = r.begin(); b < r.end(); b += kChunkRows) {
-            AccumulateChunk(family, px, py, d, b, std::min(r.end(), b + kChunkRows), w, intercept,
-                            with_hessian, with_loss, s);
+            AccumulateChunk(family, px, labels.labels, labels.weights, d, b,
+                            std::min(r.end(), b + kChunkRows), w, intercept, with_hessian,
+                            with_loss, s);
           }
           return s;
         },
@@ -357,18 +391,20 @@ void RegisterGlmKernels(engine::KernelRegistry& registry) {
         });
     return std::vector<Block>{Pack(total, d, fit_intercept, with_hessian)};
   });
-  // inputs [X_i, y_i]; scalars [family]. Output: float64 [non-finite values in X_i, non-finite
-  // values in y_i, labels outside the family's support ({0, 1} logistic, >= 0 Poisson)].
+  // inputs [X_i, y_i (n, or n x 2 whose first column is checked)]; scalars [family]. Output:
+  // float64 [non-finite values in X_i, non-finite values in y_i's labels, labels outside the
+  // family's support ({0, 1} logistic, >= 0 Poisson)].
   registry.Register("glm.check", Device::kCpu, [](const KernelContext& ctx) {
     const Block& x = ctx.inputs[0];
     const Block& y = ctx.inputs[1];
     CheckRowBlocks(x, &y, "glm.check");
     const auto family = static_cast<GlmFamily>(ctx.scalar<int64_t>(0));
     const double* px = x.data<double>();
-    const double* py = y.data<double>();
+    const Labels labels = SplitLabels(y);
+    const double* py = labels.labels;
     double bad_x = 0, bad_y = 0, bad_label = 0;
     for (int64_t k = 0; k < x.size(); ++k) bad_x += std::isfinite(px[k]) ? 0 : 1;
-    for (int64_t k = 0; k < y.size(); ++k) {
+    for (int64_t k = 0; k < x.shape()[0]; ++k) {
       const double v = py[k];
       if (!std::isfinite(v)) {
         ++bad_y;

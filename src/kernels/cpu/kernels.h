@@ -13,6 +13,7 @@ void RegisterGatherKernels(engine::KernelRegistry& registry);
 void RegisterRandomKernels(engine::KernelRegistry& registry);
 void RegisterLapackKernels(engine::KernelRegistry& registry);
 void RegisterGlmKernels(engine::KernelRegistry& registry);
+void RegisterSoftmaxKernels(engine::KernelRegistry& registry);
 void RegisterShapeKernels(engine::KernelRegistry& registry);
 void RegisterLinalgKernels(engine::KernelRegistry& registry);
 void RegisterScanKernels(engine::KernelRegistry& registry);

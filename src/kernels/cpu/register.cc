@@ -15,6 +15,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterRandomKernels(registry);
   RegisterLapackKernels(registry);
   RegisterGlmKernels(registry);
+  RegisterSoftmaxKernels(registry);
   RegisterShapeKernels(registry);
   RegisterLinalgKernels(registry);
   RegisterScanKernels(registry);
