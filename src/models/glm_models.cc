@@ -95,13 +95,27 @@ LogisticRegression& LogisticRegression::fit_impl(const BlockArray& X, const Bloc
     nums::detail::check_same_context(X, *sample_weight, where.c_str());
     detail::check_sample_weight(*sample_weight, n, where);
   }
-  // The classes are y's distinct values; each row's class index comes back with them.
-  const UniqueResult u = unique(y.astype(float64), false, true);
-  const NDArray values = u.values.get();
-  std::vector<double> classes(values.data<double>(), values.data<double>() + values.size());
+  // The classes are y's distinct values, with each row's class index. Two classes (the common
+  // case) come from y's min and max and a check that nothing else occurs: no sort, no scratch
+  // beyond a row index; more go through a distributed unique.
+  const BlockArray yf = y.astype(float64);
+  std::vector<double> classes;
+  BlockArray index;
+  const double lo = n > 0 ? yf.min().item<double>() : 0.0;
+  const double hi = n > 0 ? yf.max().item<double>() : 0.0;
+  if (n > 0 && std::isfinite(lo) && std::isfinite(hi) &&
+      !((yf != lo) & (yf != hi)).any().item<bool>()) {
+    classes = lo == hi ? std::vector<double>{lo} : std::vector<double>{lo, hi};
+    index = (yf == hi).astype(float64);
+  } else {
+    const UniqueResult u = unique(yf, false, true);
+    const NDArray values = u.values.get();
+    classes.assign(values.data<double>(), values.data<double>() + values.size());
+    index = u.inverse.astype(float64);
+  }
   const auto k = static_cast<int64_t>(classes.size());
   if (std::any_of(classes.begin(), classes.end(), [](double c) { return !std::isfinite(c); })) {
-    const int64_t bad = (~isfinite(y.astype(float64))).sum().item<int64_t>();
+    const int64_t bad = (~isfinite(yf)).sum().item<int64_t>();
     throw ValueError(where + ": y has " + std::to_string(bad) + " NaN or infinite values");
   }
   if (k < 2 || (k > 2 && mc == "binary")) {
@@ -124,7 +138,6 @@ LogisticRegression& LogisticRegression::fit_impl(const BlockArray& X, const Bloc
     }
   }
   fitted_ = false;
-  const BlockArray index = u.inverse.astype(float64);
   const detail::RowData data = detail::prepare(
       X, index, multi ? GlmFamily::kGaussian : GlmFamily::kLogistic, name_, sample_weight);
   detail::GlmFit fit = detail::fit_glm(
