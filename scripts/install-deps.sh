@@ -15,14 +15,15 @@ packages=(
   iproute2 ca-certificates
   # tests/io checks files against the readers and writers users have (run by /usr/bin/python3).
   python3-numpy python3-h5py python3-zarr
-  # tests/deploy lints the Kubernetes manifest (run by /usr/bin/python3).
-  python3-yaml
+  # tests/deploy lints the Kubernetes manifest; tests/array checks the models and PCA against
+  # scikit-learn (both run by /usr/bin/python3).
+  python3-yaml python3-sklearn
   # tests/integration/dashboard_test.cc renders the head's dashboard in headless Chromium.
   chromium
 )
 # With --bench: the reference peers of bench/ (run by /usr/bin/python3).
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3-dask python3-distributed python3-sklearn)
+  packages+=(python3-dask python3-distributed)
 fi
 if [ "${1:-}" = "--list" ]; then
   printf '%s\n' "${packages[@]}"

@@ -87,6 +87,10 @@ ObjectRef submit_source(Context::Impl& ctx, const char* kernel, std::vector<Task
                         int64_t node, engine::OutputSpec out, bool io = false);
 /// The block-cyclic node of block `entry` of `grid`.
 int64_t home_node(const Context::Impl& ctx, const ArrayGrid& grid, const Shape& entry);
+/// `a` copied onto the nodes of `ctx` as blocks of `block_shape` (the default rule when empty),
+/// each block on its home node: from_ndarray on a given context.
+BlockArray put_ndarray(std::shared_ptr<Context::Impl> ctx, const NDArray& a,
+                       const Shape& block_shape);
 /// `requested` checked against `shape` (ShapeError), or the default rule when empty.
 Shape choose_block_shape(const Context::Impl& ctx, const Shape& shape, DType dtype,
                          const Shape& requested);

@@ -171,7 +171,11 @@ BlockArray eye(int64_t n, std::optional<int64_t> m_in, int64_t k, DType dtype,
 BlockArray identity(int64_t n, DType dtype) { return eye(n, n, 0, dtype); }
 
 BlockArray from_ndarray(const NDArray& a, const Shape& block_shape) {
-  auto ctx = detail::current_context();
+  return detail::put_ndarray(detail::current_context(), a, block_shape);
+}
+
+BlockArray detail::put_ndarray(std::shared_ptr<Context::Impl> ctx, const NDArray& a,
+                               const Shape& block_shape) {
   ArrayGrid grid(a.shape(), detail::choose_block_shape(*ctx, a.shape(), a.dtype(), block_shape),
                  a.dtype());
   // A view of the caller's bytes as a block, to copy each block's region out of.

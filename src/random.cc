@@ -112,26 +112,6 @@ std::vector<int64_t> shuffled_indices(uint64_t seed, uint64_t stream, int64_t n)
   return p;
 }
 
-// `a` put on the nodes of `ctx` as blocks of `block_shape` (the default rule when empty).
-BlockArray PutOn(const std::shared_ptr<Context::Impl>& ctx, const NDArray& a,
-                 const Shape& block_shape) {
-  ArrayGrid grid(a.shape(), detail::choose_block_shape(*ctx, a.shape(), a.dtype(), block_shape),
-                 a.dtype());
-  const engine::Block src(
-      a.dtype(), a.shape(),
-      engine::Buffer::Wrap(a.storage(), const_cast<void*>(a.raw()), a.nbytes()));
-  const size_t nd = a.shape().size();
-  const Shape ones(nd, 1), zeros(nd, 0);
-  std::vector<ObjectRef> blocks;
-  detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
-    const Shape bs = grid.block_shape_at(e);
-    engine::Block b = engine::Block::Allocate(a.dtype(), bs);
-    kernels::CopyRegion(src, b, grid.block_offset(e).data(), ones.data(), bs.data(), zeros.data());
-    blocks.push_back(ctx->runtime->Put(std::move(b), detail::home_node(*ctx, grid, e)));
-  });
-  return detail::make_array(ctx, std::move(grid), std::move(blocks));
-}
-
 // NumPy's tolerance on the sum of choice's probabilities.
 const double kProbabilitySumTolerance = std::sqrt(std::numeric_limits<double>::epsilon());
 
@@ -403,16 +383,18 @@ BlockArray ChoiceImpl(Generator& gen, Generator::Impl& impl, int64_t a, const Sh
 
   if (samples == 0) {
     ++impl.next_stream;
-    return PutOn(ctx, NDArray(int64, size), block_shape);
+    return detail::put_ndarray(ctx, NDArray(int64, size), block_shape);
   }
   if (replace && !weighted) return gen.integers(0, a, size, int64, block_shape);
   if (replace) {
     // One block: the cumsum then adds in one fixed order.
-    if (!p_dist) p_dist = PutOn(ctx, NDArray::from_vector(weights, Shape{a}), Shape{a});
+    if (!p_dist)
+      p_dist = detail::put_ndarray(ctx, NDArray::from_vector(weights, Shape{a}), Shape{a});
     const BlockArray cdf = cumsum(*p_dist);
     const double total = cdf(a - 1).get().item<double>();
     const int64_t last_positive =
-        searchsorted(cdf, PutOn(ctx, NDArray::scalar(total), {}), "left").item<int64_t>();
+        searchsorted(cdf, detail::put_ndarray(ctx, NDArray::scalar(total), {}), "left")
+            .item<int64_t>();
     const BlockArray u = gen.uniform(size, 0.0, 1.0, float64, block_shape);
     return minimum(searchsorted(cdf, u * total, "right"), last_positive);
   }
@@ -442,7 +424,7 @@ BlockArray ChoiceImpl(Generator& gen, Generator::Impl& impl, int64_t a, const Sh
                       });
   }
   picked.resize(static_cast<size_t>(samples));
-  return PutOn(ctx, NDArray::from_vector(picked, size), block_shape);
+  return detail::put_ndarray(ctx, NDArray::from_vector(picked, size), block_shape);
 }
 
 }  // namespace

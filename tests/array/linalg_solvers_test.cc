@@ -15,6 +15,7 @@ namespace {
 using testing::FromEigen;
 using testing::RelErr;
 using testing::ToEigen;
+using testing::WriteCsv;
 
 using Eigen::MatrixXd;
 using testing::RandomNDArray;
@@ -199,16 +200,6 @@ TEST_P(LinalgTest, PcaMatchesEigenUpToSign) {
     const double s = svd.singularValues()(i);
     EXPECT_NEAR(var(i, 0), s * s / static_cast<double>(m - 1), 1e-10 * s * s);
     EXPECT_NEAR(std::abs(comp.row(i).dot(svd.matrixV().col(i))), 1.0, 1e-12);
-  }
-}
-
-// Writes a matrix as CSV with every digit a double needs.
-void WriteCsv(const MatrixXd& m, const std::string& path) {
-  std::ofstream out(path);
-  out << std::setprecision(17);
-  for (int64_t i = 0; i < m.rows(); ++i) {
-    for (int64_t j = 0; j < m.cols(); ++j) out << (j ? "," : "") << m(i, j);
-    out << "\n";
   }
 }
 

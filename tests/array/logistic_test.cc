@@ -23,6 +23,7 @@ namespace {
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 using models::LogisticRegression;
+using testing::WriteCsv;
 
 // n rows of d features N(0, 1) (feature j scaled by 1 + 0.2 j) and class indices 0 .. k-1 drawn
 // from a softmax of fixed linear scores, so that classes overlap (no separation).
@@ -67,21 +68,6 @@ VectorXd Column(const NDArray& a, int64_t col) {
   VectorXd v(n);
   for (int64_t i = 0; i < n; ++i) v[i] = a.value_at<double>(i * cols + col);
   return v;
-}
-
-// Writes a matrix as CSV with every digit a double needs.
-void WriteCsv(const MatrixXd& m, const std::string& path) {
-  std::ofstream out(path);
-  out << std::setprecision(17);
-  for (int64_t i = 0; i < m.rows(); ++i) {
-    for (int64_t j = 0; j < m.cols(); ++j) out << (j ? "," : "") << m(i, j);
-    out << "\n";
-  }
-}
-
-bool SklearnAvailable() {
-  testing::TempDir dir;
-  return testing::RunPython("import sklearn\n", dir.path()).exit_code == 0;
 }
 
 // Runs `script` with X.csv, y.csv, w.csv (when given), coef.csv and intercept.csv of the model in
@@ -179,7 +165,6 @@ TEST_P(LogisticTest, IntegerSampleWeightsEqualDuplicatedRows) {
 }
 
 TEST_P(LogisticTest, WeightedBinaryFitMatchesScikitLearn) {
-  if (!SklearnAvailable()) GTEST_SKIP() << "/usr/bin/python3 cannot import sklearn";
   const Data data = MakeData(180, 4, 2, 9);
   VectorXd w(180);
   for (int64_t i = 0; i < 180; ++i) w[i] = 0.25 + std::fmod(i * 0.37, 2.0);
@@ -200,7 +185,6 @@ assert np.allclose(m.intercept_, intercept, rtol=0, atol=1e-5), (m.intercept_, i
 }
 
 TEST_P(LogisticTest, MultinomialMatchesScikitLearn) {
-  if (!SklearnAvailable()) GTEST_SKIP() << "/usr/bin/python3 cannot import sklearn";
   const Data data = MakeData(240, 4, 3, 10);
   const VectorXd labels = (10 * data.y.array() - 5).matrix();  // classes -5, 5, 15
   VectorXd w(240);

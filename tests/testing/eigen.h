@@ -4,6 +4,9 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cstdint>
+#include <fstream>
+#include <iomanip>
+#include <string>
 
 #include "nums/ndarray.hpp"
 
@@ -17,6 +20,16 @@ inline Eigen::MatrixXd ToEigen(const NDArray& a) {
     for (int64_t j = 0; j < cols; ++j) m(i, j) = a.value_at<double>(i * cols + j);
   }
   return m;
+}
+
+/// Writes a matrix as CSV with every digit a double needs (for NumPy and scikit-learn to read).
+inline void WriteCsv(const Eigen::MatrixXd& m, const std::string& path) {
+  std::ofstream out(path);
+  out << std::setprecision(17);
+  for (int64_t i = 0; i < m.rows(); ++i) {
+    for (int64_t j = 0; j < m.cols(); ++j) out << (j ? "," : "") << m(i, j);
+    out << "\n";
+  }
 }
 
 /// A matrix as a 2-d float64 array.
