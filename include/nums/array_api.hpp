@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -170,6 +171,38 @@ inline IntInfo iinfo(DType dtype) {
   if (dtype == DType::kInt64) return info(int64_t{});
   throw DTypeError("iinfo: invalid integer data type " + std::string(dtype_name(dtype)));
 }
+
+/// What this namespace supports, as the standard's `__array_namespace_info__()` reports it.
+struct NamespaceInfo {
+  /// The standard's default dtypes; no complex dtype exists in nums yet (empty).
+  struct DefaultDTypes {
+    DType real_floating = float64;
+    std::optional<DType> complex_floating;
+    DType integral = int64;
+    DType indexing = int64;
+  };
+  /// "boolean indexing" (x(mask)) and "data-dependent shapes" (unique, nonzero, masks): both
+  /// supported.
+  std::map<std::string, bool> capabilities() const {
+    return {{"boolean indexing", true}, {"data-dependent shapes", true}};
+  }
+  /// Arrays live in the memory of the cluster's nodes, computed on their CPUs.
+  std::string default_device() const { return "cpu"; }
+  std::vector<std::string> devices() const { return {"cpu"}; }
+  DefaultDTypes default_dtypes() const { return {}; }
+  /// The dtypes nums has, by name, of `kind` (isdtype's kinds; empty: all). ValueError for an
+  /// unknown kind.
+  std::map<std::string, DType> dtypes(std::string_view kind = "") const {
+    std::map<std::string, DType> out;
+    for (DType t : {bool_, int32, int64, float32, float64}) {
+      if (kind.empty() || isdtype(t, kind)) out.emplace(std::string(dtype_name(t)), t);
+    }
+    return out;
+  }
+};
+
+/// The standard's `__array_namespace_info__()`.
+inline NamespaceInfo array_namespace_info() { return {}; }
 
 /// The cross product of 3-vectors along `axis` of a and b (the other axes broadcast); the
 /// result keeps the vectors along `axis`. ValueError when either has a length other than 3 there.

@@ -120,6 +120,12 @@ std::map<std::string, std::function<void()>> Probes() {
       {"astype", [] { EXPECT_EQ(astype(A({1.7}), int32).item<int64_t>(), 1); }},
       {"can_cast", [] { EXPECT_FALSE(can_cast(int64, int32)); }},
       {"finfo", [] { EXPECT_EQ(finfo(float64).eps, std::ldexp(1.0, -52)); }},
+      {"__array_namespace_info__",
+       [] {
+         const NamespaceInfo info = array_namespace_info();
+         EXPECT_EQ(info.default_dtypes().real_floating, float64);
+         EXPECT_EQ(info.dtypes("integral").size(), 2u);
+       }},
       {"iinfo", [] { EXPECT_EQ(iinfo(int32).max, 2147483647); }},
       {"isdtype", [] { EXPECT_TRUE(isdtype(float32, "real floating")); }},
       {"result_type",

@@ -114,6 +114,34 @@ TEST_P(ArrayApiTest, DataTypeFunctions) {
   ExpectThrowWith<DTypeError>([] { iinfo(bool_); }, {"iinfo", "bool"});
 }
 
+// What the namespace reports of itself agrees with what it has (the standard's
+// __array_namespace_info__).
+TEST_P(ArrayApiTest, NamespaceInfo) {
+  const NamespaceInfo info = array_namespace_info();
+  const auto caps = info.capabilities();
+  EXPECT_TRUE(caps.at("boolean indexing"));
+  EXPECT_TRUE(caps.at("data-dependent shapes"));
+  EXPECT_EQ(info.default_device(), "cpu");
+  EXPECT_EQ(info.devices(), std::vector<std::string>{"cpu"});
+  const auto d = info.default_dtypes();
+  EXPECT_EQ(d.real_floating, float64);
+  EXPECT_EQ(d.integral, int64);
+  EXPECT_EQ(d.indexing, int64);
+  EXPECT_FALSE(d.complex_floating.has_value());
+  // The defaults are what creation gives.
+  EXPECT_EQ(zeros({2}).dtype(), d.real_floating);
+  EXPECT_EQ(arange(3).dtype(), d.integral);
+  const auto all = info.dtypes();
+  EXPECT_EQ(all.size(), 5u);
+  for (const auto& [name, t] : all) EXPECT_EQ(dtype_name(t), name);
+  const auto floats = info.dtypes("real floating");
+  EXPECT_EQ(floats.size(), 2u);
+  EXPECT_EQ(floats.at("float32"), float32);
+  EXPECT_EQ(info.dtypes("bool").size(), 1u);
+  EXPECT_TRUE(info.dtypes("complex floating").empty());
+  ExpectThrowWith<ValueError>([&] { info.dtypes("integer"); }, {"integer"});
+}
+
 TEST_P(ArrayApiTest, TakeMatchesReference) {
   const NDArray an = RandomNDArray({4, 5, 3}, float64, 5);
   for (const Shape& block : {Shape{4, 5, 3}, Shape{3, 2, 2}, Shape{1, 1, 1}}) {
