@@ -17,6 +17,14 @@ namespace nums {
 namespace detail {
 struct ExprNode;  // see src/expression.h
 
+/// A transpose not yet submitted: the array is `source` with its axes permuted (axis d of the
+/// array is axis `axes[d]` of `source`). A contraction reads the source's blocks as they are and
+/// passes the transposed layout to GEMM; any other use submits the physical transpose.
+struct TransposedView {
+  BlockArray source;  ///< a snapshot (later writes through the original handle do not show)
+  std::vector<int64_t> axes;
+};
+
 /// A mutex that copies as a fresh one, so that an Impl stays copyable (a copy has its own lock).
 struct CopyableMutex : std::mutex {
   CopyableMutex() = default;
@@ -32,7 +40,9 @@ struct BlockArray::Impl {
   /// A recorded elementwise expression not yet submitted (then `blocks` is empty); impl()
   /// submits it.
   std::shared_ptr<const detail::ExprNode> expr;
-  detail::CopyableMutex expr_mu;  // guards expr and blocks while the expression is being submitted
+  /// A pending transpose (then `blocks` is empty); impl() submits it.
+  std::shared_ptr<const detail::TransposedView> view;
+  detail::CopyableMutex expr_mu;  // guards expr, view and blocks while they are being submitted
 };
 
 namespace detail {
@@ -126,6 +136,11 @@ BlockArray strided_view(const BlockArray& x, const Shape& start, const Shape& st
 /// operands do not broadcast.
 BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& operands,
                       std::vector<TaskArg> scalars, DType out_dtype, const char* op);
+/// `x`'s pending transpose, or null: for the operations that fold it into their kernels.
+std::shared_ptr<const TransposedView> pending_transpose(const BlockArray& x);
+/// The physical transpose of `x` (axis d of the result is axis axes[d] of x; a permutation),
+/// one task per block.
+BlockArray transpose_blocks(const BlockArray& x, const std::vector<int64_t>& axes);
 /// Elementwise op with broadcasting on arrays already of one dtype.
 BlockArray binary(kernels::BinaryOp op, const BlockArray& a, const BlockArray& b);
 BlockArray unary(kernels::UnaryOp op, const BlockArray& x);

@@ -193,7 +193,15 @@ BlockArray reshape_blocks(const BlockArray& x, const ArrayGrid& grid) {
 using detail::ObjectRef;
 
 const std::shared_ptr<BlockArray::Impl>& BlockArray::impl() const {
-  if (impl_) detail::materialize(*impl_);
+  if (!impl_) return impl_;
+  std::lock_guard lock(impl_->expr_mu);
+  if (impl_->expr) {
+    detail::submit_expression(*impl_);
+  } else if (impl_->view) {
+    // The source is another Impl (a snapshot), so its lock is not this one.
+    impl_->blocks = detail::transpose_blocks(impl_->view->source, impl_->view->axes).impl()->blocks;
+    impl_->view.reset();
+  }
   return impl_;
 }
 
@@ -300,6 +308,13 @@ BlockArray BlockArray::copy() const {
   // pending expression is shared too: whichever handle is used first submits it for both.
   std::lock_guard lock(impl_->expr_mu);
   if (impl_->expr) return detail::make_pending(impl_->ctx, impl_->grid, impl_->expr);
+  if (impl_->view) {
+    auto impl = std::make_shared<Impl>();
+    impl->ctx = impl_->ctx;
+    impl->grid = impl_->grid;
+    impl->view = impl_->view;
+    return BlockArray(std::move(impl));
+  }
   return detail::make_array(impl_->ctx, impl_->grid, impl_->blocks);
 }
 

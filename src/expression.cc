@@ -54,11 +54,12 @@ bool is_pending(const BlockArray& x) {
 }
 
 ExprPtr expr_of(const BlockArray& x) {
-  const auto& impl = LazyAccess::raw(x);
   {
-    std::lock_guard lock(impl->expr_mu);
-    if (impl->expr) return impl->expr;
+    const auto& raw = LazyAccess::raw(x);
+    std::lock_guard lock(raw->expr_mu);
+    if (raw->expr) return raw->expr;
   }
+  const auto& impl = x.impl();  // submits a pending transpose
   // A snapshot, not the handle: writes through x (x += 1, x(i) = v) replace x's blocks later,
   // while the expression keeps the values it was recorded with.
   auto node = std::make_shared<ExprNode>();
@@ -178,9 +179,7 @@ optimizer::OpId plan_fused(BlockPlan& plan, Context::Impl& ctx, const FusedProgr
   return plan.Gather(std::move(leaves), bytes, std::move(fn), name);
 }
 
-void materialize(BlockArray::Impl& impl) {
-  std::lock_guard lock(impl.expr_mu);
-  if (!impl.expr) return;
+void submit_expression(BlockArray::Impl& impl) {
   const ExprPtr root = impl.expr;
   auto& ctx = impl.ctx;
   if (const BlockArray done = root->done(); has_blocks(done)) {

@@ -82,9 +82,9 @@ struct ExprSize {
 };
 ExprSize expr_size(const std::vector<ExprPtr>& roots);
 
-/// Submits `impl`'s pending expression (no-op when there is none): one "array.fused" task per
-/// block, placed by the context's policy.
-void materialize(BlockArray::Impl& impl);
+/// Submits `impl`'s pending expression (the caller holds impl.expr_mu; impl.expr is set): one
+/// "array.fused" task per block, placed by the context's policy.
+void submit_expression(BlockArray::Impl& impl);
 
 /// A pending expression flattened into a task program, for tasks over its array's blocks.
 class FusedProgram {

@@ -120,9 +120,30 @@ std::pair<BlockArray, BlockArray> align(const BlockArray& a, const BlockArray& b
   return move_a ? std::pair{moved, b} : std::pair{a, moved};
 }
 
-// The contraction of checked operands: promotes, aligns blocks, then one tree of partial
-// products per output block (see the top of this file).
-BlockArray contract(const BlockArray& a_in, const BlockArray& b_in, const Contraction& c) {
+// `x`, or the source of x's pending transpose with `contracted` renamed to the source's axes: the
+// kernel then reads each source block in the transposed layout (GEMM's transpose flag) and no
+// block is transposed. Only when the renaming keeps the batch axes in place and the free axes in
+// order, since the kernel emits free axes in its operand's order.
+BlockArray read_through(const BlockArray& x, int64_t batch, std::vector<int64_t>& contracted) {
+  const auto v = detail::pending_transpose(x);
+  if (!v) return x;
+  for (int64_t d = 0; d < batch; ++d) {
+    if (v->axes[static_cast<size_t>(d)] != d) return x;
+  }
+  std::vector<int64_t> free;
+  for (int64_t d : free_axes(x.ndim(), batch, contracted)) {
+    free.push_back(v->axes[static_cast<size_t>(d)]);
+  }
+  if (!std::is_sorted(free.begin(), free.end())) return x;
+  for (int64_t& d : contracted) d = v->axes[static_cast<size_t>(d)];
+  return v->source;
+}
+
+// The contraction of checked operands: reads pending transposes through, promotes, aligns
+// blocks, then one tree of partial products per output block (see the top of this file).
+BlockArray contract(const BlockArray& a_view, const BlockArray& b_view, Contraction c) {
+  const BlockArray a_in = read_through(a_view, c.batch, c.a_axes);
+  const BlockArray b_in = read_through(b_view, c.batch, c.b_axes);
   const DType t = result_type(a_in.dtype(), b_in.dtype());
   const auto aligned = align(a_in.astype(t), b_in.astype(t), c);
   const BlockArray& a = aligned.first;

@@ -287,24 +287,60 @@ BlockArray BlockArray::transpose(std::vector<int64_t> axes) const {
     }
     seen[static_cast<size_t>(a)] = true;
   }
-  Shape s(axes.size()), b(axes.size());
   bool identity = true;
-  for (size_t d = 0; d < axes.size(); ++d) {
-    const auto a = static_cast<size_t>(axes[d]);
-    s[d] = shape()[a];
-    b[d] = block_shape()[a];
-    identity &= a == d;
-  }
+  for (size_t d = 0; d < axes.size(); ++d) identity &= axes[d] == static_cast<int64_t>(d);
   if (identity) return copy();
-  ArrayGrid grid(s, b, dtype());
-  const auto& in = *impl();  // impl() submits a pending expression
-  detail::GatherPlan blocks(*in.ctx);
-  detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+  // Recorded, not submitted: matmul and tensordot read the source's blocks with GEMM's transpose
+  // flags; any other use submits it (BlockArray::impl()). A transpose of a pending transpose is
+  // one transpose of its source.
+  const auto v = detail::pending_transpose(*this);
+  // A snapshot: later writes through *this do not show.
+  BlockArray source = v ? v->source : copy();
+  if (v) {
+    std::vector<int64_t> composed(axes.size());
+    bool back = true;
+    for (size_t d = 0; d < axes.size(); ++d) {
+      composed[d] = v->axes[static_cast<size_t>(axes[d])];
+      back &= composed[d] == static_cast<int64_t>(d);
+    }
+    if (back) return source.copy();
+    axes = std::move(composed);
+  }
+  Shape s(axes.size()), b(axes.size());
+  for (size_t d = 0; d < axes.size(); ++d) {
+    s[d] = source.shape()[static_cast<size_t>(axes[d])];
+    b[d] = source.block_shape()[static_cast<size_t>(axes[d])];
+  }
+  auto impl = std::make_shared<Impl>();
+  impl->ctx = detail::LazyAccess::raw(source)->ctx;
+  impl->grid = ArrayGrid(std::move(s), std::move(b), dtype());
+  impl->view = std::make_shared<const detail::TransposedView>(
+      detail::TransposedView{std::move(source), std::move(axes)});
+  return BlockArray(std::move(impl));
+}
+
+std::shared_ptr<const detail::TransposedView> detail::pending_transpose(const BlockArray& x) {
+  const auto& impl = LazyAccess::raw(x);
+  if (!impl) return nullptr;
+  std::lock_guard lock(impl->expr_mu);
+  return impl->view;
+}
+
+BlockArray detail::transpose_blocks(const BlockArray& x, const std::vector<int64_t>& axes) {
+  Shape s(axes.size()), b(axes.size());
+  for (size_t d = 0; d < axes.size(); ++d) {
+    s[d] = x.shape()[static_cast<size_t>(axes[d])];
+    b[d] = x.block_shape()[static_cast<size_t>(axes[d])];
+  }
+  ArrayGrid grid(s, b, x.dtype());
+  const auto& in = *x.impl();  // impl() submits a pending expression
+  GatherPlan blocks(*in.ctx);
+  for_each_entry(grid.grid_shape(), [&](const Shape& e) {
     Shape ie(axes.size());
     for (size_t d = 0; d < axes.size(); ++d) ie[static_cast<size_t>(axes[d])] = e[d];
     const ObjectRef& r = in.blocks[static_cast<size_t>(in.grid.flat(ie))];
     // Block (i, j) of x.T() is block (j, i) of x, transposed.
-    const engine::OutputSpec out{dtype(), grid.block_shape_at(e)};
+    const engine::OutputSpec out{x.dtype(), grid.block_shape_at(e)};
     // When the axes longer than 1 keep their order, the kernel returns a view of the input's
     // bytes: nothing new is allocated.
     const Shape ib = in.grid.block_shape_at(ie);
@@ -313,10 +349,10 @@ BlockArray BlockArray::transpose(std::vector<int64_t> axes) const {
       if (ib[static_cast<size_t>(a)] > 1) kept.push_back(a);
     }
     const bool view = std::is_sorted(kept.begin(), kept.end());
-    blocks.Add("array.transpose", {r, detail::shape_scalar(axes)}, {out.nbytes()},
+    blocks.Add("array.transpose", {r, shape_scalar(axes)}, {out.nbytes()},
                view ? std::nullopt : std::optional(out), out.nbytes());
   });
-  return detail::make_array(in.ctx, std::move(grid), std::move(blocks).Run());
+  return make_array(in.ctx, std::move(grid), std::move(blocks).Run());
 }
 
 BlockArray BlockArray::swapaxes(int64_t a, int64_t b) const {

@@ -301,6 +301,11 @@ TEST_P(FusedTest, MaterialisedAtFirstUseThatNeedsBlocks) {
   const BlockArray mm = matmul(m.T(), x);
   mm.wait();  // its tasks are not counted below
   EXPECT_EQ(mm.shape(), (Shape{6, 6}));
+  // The product read m's expression through the transpose's snapshot of it: m's own handle
+  // finds it computed (its wait runs only the wait's no-ops, one a block).
+  const int64_t before_m = TasksRun();
+  m.wait();
+  EXPECT_EQ(TasksRun() - before_m, 6);
   EXPECT_FALSE(pending(m));
   // A copy shares the expression; submitting either fills both.
   BlockArray p = x - 1;

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <nums/nums.hpp>
 #include <random>
@@ -181,6 +184,101 @@ TEST_P(ProductsTest, MatmulEveryDtype) {
   // bool @ bool is a logical or of ands: true when any pair is true, never 2.
   BlockArray t = full({3, 4}, true, bool_, {2, 3}), f = full({4, 2}, true, bool_, {3, 1});
   EXPECT_ARRAY_EQ(matmul(t, f).get(), full({3, 2}, true).get());
+}
+
+// x.T() is recorded, not submitted: a product reads the blocks of x with GEMM's transpose flag
+// (a symmetric rank-k update for x.T() @ x). Checked against tensordot by definition on the
+// untransposed operands, for every dtype and several block layouts.
+TEST_P(ProductsTest, TransposedOperandsAreReadInPlace) {
+  struct Case {
+    Shape x, xb, y, yb;
+  };
+  const std::vector<Case> cases = {
+      {{13, 5}, {4, 5}, {13, 3}, {4, 3}},  // row blocks that line up
+      {{13, 5}, {4, 2}, {13, 6}, {5, 4}},  // they do not: one operand is re-blocked
+      {{6, 1}, {6, 1}, {6, 7}, {2, 7}},    // one column
+      {{9, 9}, {3, 3}, {9, 9}, {3, 3}},    // square, many blocks both ways
+  };
+  uint64_t seed = 100;
+  for (DType t : {float64, float32, int64, int32, bool_}) {
+    const double tol = t == float32 ? 1e-4 : (t == float64 ? 1e-12 : 0);
+    for (const auto& c : cases) {
+      SCOPED_TRACE(shape_str(c.x) + " blocks " + shape_str(c.xb) + ", " + shape_str(c.y) +
+                   " blocks " + shape_str(c.yb) + " " + std::string(dtype_name(t)));
+      const NDArray xv = RandomNDArray(c.x, t, ++seed), yv = RandomNDArray(c.y, t, ++seed);
+      const BlockArray x = from_ndarray(xv, c.xb), y = from_ndarray(yv, c.yb);
+      const NDArray xtx = matmul(x.T(), x).get();
+      EXPECT_EQ(xtx.dtype(), t);
+      EXPECT_ARRAY_NEAR(xtx, RefTensordot(xv, xv, {0}, {0}, t), tol);
+      EXPECT_ARRAY_NEAR(matmul(x, x.T()).get(), RefTensordot(xv, xv, {1}, {1}, t), tol);
+      EXPECT_ARRAY_NEAR(matmul(x.T(), y).get(), RefTensordot(xv, yv, {0}, {0}, t), tol);
+      EXPECT_ARRAY_NEAR(matmul(y.T(), x).get(), RefTensordot(yv, xv, {0}, {0}, t), tol);
+      EXPECT_ARRAY_NEAR(dot(x.T(), y).get(), RefTensordot(xv, yv, {0}, {0}, t), tol);
+      if (t == float64 && c.xb[1] == c.x[1]) {
+        // One column block: each partial product is a mirrored rank-k update, so x.T() @ x is
+        // exactly symmetric.
+        EXPECT_ARRAY_EQ(matmul(x.T(), x).T().get(), xtx);
+      }
+    }
+  }
+  // Mixed dtypes: the source is cast, then read transposed.
+  const NDArray iv = RandomNDArray({7, 4}, int32, 1), fv = RandomNDArray({7, 3}, float64, 2);
+  const BlockArray i = from_ndarray(iv, {3, 4}), f = from_ndarray(fv, {3, 3});
+  EXPECT_ARRAY_NEAR(matmul(i.T(), f).get(), RefTensordot(iv, fv, {0}, {0}, float64), 1e-12);
+  // A 1-d operand after a transposed matrix.
+  const NDArray vv = RandomNDArray({7}, float64, 3);
+  EXPECT_ARRAY_NEAR(matmul(f.T(), from_ndarray(vv, {2})).get(),
+                    RefTensordot(fv, vv, {0}, {0}, float64), 1e-12);
+  // Three axes: a transpose that keeps the free axes in order is read in place, one that swaps
+  // them is submitted first; both give tensordot's result.
+  const NDArray av = RandomNDArray({2, 3, 4}, float64, 4), wv = RandomNDArray({3, 5}, float64, 5);
+  const BlockArray a = from_ndarray(av, {1, 2, 3}), w = from_ndarray(wv, {2, 5});
+  EXPECT_ARRAY_NEAR(matmul(a.transpose({0, 2, 1}), w).get(),
+                    RefTensordot(av, wv, {1}, {0}, float64), 1e-12);
+  const NDArray sv = RandomNDArray({4, 5}, float64, 6);
+  const NDArray swapped = matmul(a.transpose({1, 0, 2}), from_ndarray(sv, {3, 2})).get();
+  EXPECT_EQ(swapped.shape(), (Shape{3, 2, 5}));
+  EXPECT_ARRAY_NEAR(tensordot(a.transpose({1, 0, 2}), from_ndarray(sv), 1).get(), swapped, 1e-12);
+}
+
+TEST_P(ProductsTest, ATransposedProductTransposesNoBlock) {
+  const BlockArray x = from_ndarray(RandomNDArray({40, 6}, float64, 7), {10, 6});
+  const BlockArray y = from_ndarray(RandomNDArray({40, 2}, float64, 8), {10, 2});
+  const std::string path = ::testing::TempDir() + "/transposed_product_trace.json";
+  auto recording = ctx_.start_timeline();
+  const NDArray got = linalg::solve(matmul(x.T(), x), matmul(x.T(), y)).get();
+  recording.save(path);
+  std::ifstream in(path);
+  const std::string trace((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(trace.find("array.tensordot"), std::string::npos);
+  EXPECT_EQ(trace.find("array.transpose"), std::string::npos) << trace.substr(0, 2000);
+  EXPECT_EQ(got.shape(), (Shape{6, 2}));
+  std::remove(path.c_str());
+}
+
+// Transposes are copies, as every other nums operation (NumPy's are views): a write through the
+// original after x.T() does not show in the transpose, pending or submitted.
+TEST_P(ProductsTest, TransposesKeepTheValuesTheyWereTakenFrom) {
+  BlockArray x = from_ndarray(RandomNDArray({5, 4}, float64, 9), {2, 3});
+  const NDArray before = x.T().get();
+  const BlockArray t = x.T();
+  const BlockArray tt = x.T().T();
+  x += 1;
+  x(0, 0) = 100.0;
+  EXPECT_ARRAY_EQ(t.get(), before);
+  EXPECT_ARRAY_EQ(tt.T().get(), before);
+  EXPECT_ARRAY_NEAR(matmul(t, ones({5})).get(), from_ndarray(before).sum(1).get(), 1e-12);
+  // Composed transposes: back to the source's values and layout.
+  const BlockArray a = from_ndarray(RandomNDArray({2, 3, 4}, int64, 10), {1, 2, 3});
+  const BlockArray back = a.transpose({1, 2, 0}).transpose({2, 0, 1});
+  EXPECT_EQ(back.shape(), a.shape());
+  EXPECT_EQ(back.block_shape(), a.block_shape());
+  EXPECT_ARRAY_EQ(back.get(), a.get());
+  EXPECT_ARRAY_EQ(a.transpose({2, 0, 1}).transpose({2, 0, 1}).get(), a.transpose({1, 2, 0}).get());
+  // A copy of a pending transpose is one as well.
+  const BlockArray c = a.transpose({2, 1, 0}).copy();
+  EXPECT_EQ(c.shape(), (Shape{4, 3, 2}));
+  EXPECT_ARRAY_EQ(c.transpose({2, 1, 0}).get(), a.get());
 }
 
 TEST_P(ProductsTest, MixedDtypesArePromoted) {

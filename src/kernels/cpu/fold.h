@@ -19,7 +19,9 @@ class Fold {
  public:
   explicit Fold(O acc) : acc_(acc) {}
 
-  void Feed(const T* p, int64_t n) {
+  // Built for AVX-512, AVX2 and baseline x86-64 (chosen at load time); the same additions in the
+  // same order in each, so the result does not depend on the machine.
+  [[gnu::target_clones("avx512f", "avx2", "default")]] void Feed(const T* p, int64_t n) {
     if constexpr (kLanes) {
       int64_t i = 0;
       if (pending_ > 0) {

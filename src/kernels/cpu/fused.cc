@@ -45,8 +45,14 @@ struct Operand {
 // Evaluates one node over n elements of a tile.
 using EvalFn = void (*)(const Operand* in, void* out, int64_t n);
 
+// The tile loops are built for AVX-512, AVX2 and baseline x86-64, chosen at load time: on two
+// cores the passes over L1 tiles, not memory, bound a fused expression at SSE2 width. Each op is
+// still one IEEE operation per element (no FMA contraction: CMakeLists builds this file with
+// -ffp-contract=off), so results stay bit-identical to the unfused kernels.
+#define NUMS_TILE_CLONES [[gnu::target_clones("avx512f", "avx2", "default")]]
+
 template <BinaryOp Op, typename T>
-void EvalBinary(const Operand* in, void* out, int64_t n) {
+NUMS_TILE_CLONES void EvalBinary(const Operand* in, void* out, int64_t n) {
   using F = Binary<Op, T>;
   using O = typename F::Out;
   const T* a = static_cast<const T*>(in[0].p);
@@ -67,7 +73,7 @@ void EvalBinary(const Operand* in, void* out, int64_t n) {
 }
 
 template <UnaryOp Op, typename T>
-void EvalUnary(const Operand* in, void* out, int64_t n) {
+NUMS_TILE_CLONES void EvalUnary(const Operand* in, void* out, int64_t n) {
   using F = Unary<Op, T>;
   const T* x = static_cast<const T*>(in[0].p);
   auto* z = static_cast<typename F::Out*>(out);
@@ -75,14 +81,14 @@ void EvalUnary(const Operand* in, void* out, int64_t n) {
 }
 
 template <typename From, typename To>
-void EvalAstype(const Operand* in, void* out, int64_t n) {
+NUMS_TILE_CLONES void EvalAstype(const Operand* in, void* out, int64_t n) {
   const From* x = static_cast<const From*>(in[0].p);
   To* z = static_cast<To*>(out);
   for (int64_t i = 0; i < n; ++i) z[i] = convert_value<To>(x[i * in[0].step]);
 }
 
 template <typename C, typename T>
-void EvalWhere(const Operand* in, void* out, int64_t n) {
+NUMS_TILE_CLONES void EvalWhere(const Operand* in, void* out, int64_t n) {
   const C* c = static_cast<const C*>(in[0].p);
   const T* x = static_cast<const T*>(in[1].p);
   const T* y = static_cast<const T*>(in[2].p);

@@ -139,6 +139,28 @@ void Gemm(const MatrixView<float>& a, const MatrixView<float>& b, const float* p
               AsBlasInt(std::max<int64_t>(1, n)));
 }
 
+// C = X^T X or X X^T when both operands are one matrix X read with opposite layouts (matmul of
+// x.T() and x reads one block twice): a symmetric rank-k update, half GEMM's flops, mirrored so
+// that C is exactly symmetric. False when the operands are not of that form.
+template <typename T>
+bool SymmetricProduct(const MatrixView<T>& a, const MatrixView<T>& b, const T* pa, const T* pb,
+                      T* c, int64_t m, int64_t k, int64_t n) {
+  if (pa != pb || m != n || a.transposed == b.transposed) return false;
+  const auto trans = a.transposed ? CblasTrans : CblasNoTrans;
+  const blasint ldc = AsBlasInt(std::max<int64_t>(1, n));
+  if constexpr (std::is_same_v<T, double>) {
+    cblas_dsyrk(CblasRowMajor, CblasUpper, trans, AsBlasInt(n), AsBlasInt(k), 1.0, pa,
+                AsBlasInt(a.ld()), 0.0, c, ldc);
+  } else {
+    cblas_ssyrk(CblasRowMajor, CblasUpper, trans, AsBlasInt(n), AsBlasInt(k), 1.0F, pa,
+                AsBlasInt(a.ld()), 0.0F, c, ldc);
+  }
+  for (int64_t i = 1; i < n; ++i) {
+    for (int64_t j = 0; j < i; ++j) c[i * n + j] = c[j * n + i];
+  }
+  return true;
+}
+
 [[noreturn]] void ThrowShapes(const Block& a, const Block& b, const std::string& why) {
   throw ShapeError("array.tensordot: blocks of shapes " + engine::ShapeToString(a.shape()) +
                    " and " + engine::ShapeToString(b.shape()) + ": " + why);
@@ -210,7 +232,11 @@ Block TensordotBlock(const Block& a, const Block& b, const std::vector<int64_t>&
     if (k == 0) {
       std::fill(c, c + m * n, T{0});
     } else if constexpr (kBlas) {
-      Gemm(va, vb, va.data + ia * m * k, vb.data + ib * k * n, c, m, k, n);
+      const T* a_batch = va.data + ia * m * k;
+      const T* b_batch = vb.data + ib * k * n;
+      if (!SymmetricProduct(va, vb, a_batch, b_batch, c, m, k, n)) {
+        Gemm(va, vb, a_batch, b_batch, c, m, k, n);
+      }
     } else {
       LoopProduct(va, ia, vb.data + ib * k * n, c, m, k, n);
     }
