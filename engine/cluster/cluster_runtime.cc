@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 
 #include "engine/cluster/free_queue.h"
 #include "engine/cluster/lease_keeper.h"
@@ -187,17 +188,59 @@ void ClusterRuntime::BeginBatch() { batcher_->Begin(); }
 
 void ClusterRuntime::EndBatch() { batcher_->End(); }
 
+std::vector<std::optional<Block>> ClusterRuntime::FetchFromEveryNode(
+    const std::vector<ObjectRef>& refs, Clock::time_point deadline) {
+  std::vector<std::optional<Block>> fetched(refs.size());
+  std::map<NodeId, std::vector<size_t>> by_node;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    const ObjectRef& ref = refs[i];
+    if (ref.node() < 0 || ref.node() >= nodes_->size() || nodes_->Gone(ref.id(), ref.node())) {
+      continue;
+    }
+    by_node[nodes_->Holder(ref.id(), ref.node())].push_back(i);
+  }
+  if (by_node.size() < 2) return fetched;
+  auto fetch = [&](NodeId node, const std::vector<size_t>& indices) {
+    for (size_t i : indices) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      const auto wait = static_cast<int32_t>(std::clamp<int64_t>(left.count(), 0, kMaxCallWaitMs));
+      try {
+        auto value = nodes_->Call(node, [&](NodeClient& c) { return c.Get(refs[i].id(), wait); });
+        // Not ready in time, or failed: the one-at-a-time path waits, recovers or raises.
+        if (!value || !value->ok()) return;
+        fetched[i] = std::move(value->block);
+      } catch (const std::exception&) {
+        return;  // the same: a lost node is marked lost by Call and recovered there
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  auto it = by_node.begin();
+  for (++it; it != by_node.end(); ++it) {
+    threads.emplace_back(fetch, it->first, std::cref(it->second));
+  }
+  fetch(by_node.begin()->first, by_node.begin()->second);
+  for (auto& t : threads) t.join();
+  return fetched;
+}
+
 std::vector<Block> ClusterRuntime::Get(const std::vector<ObjectRef>& refs, Timeout timeout) {
   for (size_t i = 0; i < refs.size(); ++i) {
     if (!refs[i]) throw ValueError("null ObjectRef at position " + std::to_string(i));
   }
   batcher_->Flush();
   const auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
+  std::vector<std::optional<Block>> fetched = FetchFromEveryNode(refs, deadline);
   std::vector<Block> blocks;
   blocks.reserve(refs.size());
   for (size_t i = 0; i < refs.size(); ++i) {
     const ObjectRef& ref = refs[i];
     nodes_->Check(ref.node(), "get");
+    if (fetched[i]) {
+      blocks.push_back(std::move(*fetched[i]));
+      continue;
+    }
     std::string why = "its node was lost";
     for (int recoveries = 0;;) {
       if (nodes_->Gone(ref.id(), ref.node())) {

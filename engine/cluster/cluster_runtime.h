@@ -4,8 +4,10 @@
 // the driver assigns every object id as the embedded runtime does, and it keeps each object's
 // lineage so that what a lost node held is made again on the survivors.
 
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -84,6 +86,12 @@ class ClusterRuntime : public Runtime {
   ObjectRef HoldInput(const ObjectArg& input, NodeId holder);
   /// The last ref to `id` dropped: free it once its task is on its node.
   void Released(const ObjectId& id, NodeId node);
+  /// Get's first pass over several nodes: each node's objects fetched by a thread of its own, so
+  /// that a many-block get reads from every node at once. An entry is left empty where the
+  /// object was not ready by `deadline` (at most one call's wait), failed, or its node did not
+  /// answer: the one-at-a-time pass then waits, recomputes or raises as for any object.
+  std::vector<std::optional<Block>> FetchFromEveryNode(
+      const std::vector<ObjectRef>& refs, std::chrono::steady_clock::time_point deadline);
 
   ObjectIdGenerator ids_;
   std::unique_ptr<NodeTable> nodes_;
