@@ -121,11 +121,12 @@ void EmbeddedRuntime::WaitIdle() {
   }
 }
 
-Node& EmbeddedRuntime::CheckedNode(NodeId id, const char* what) {
+Node& EmbeddedRuntime::CheckedNode(NodeId id, std::string_view what, std::string_view label) {
   if (id < 0 || id >= num_nodes()) {
-    throw ClusterError(std::string(what) + ": node " + std::to_string(id) +
-                       " does not exist; the cluster has " + std::to_string(num_nodes()) +
-                       " node(s)");
+    std::string op(what);
+    if (!label.empty()) op += " '" + std::string(label) + "'";
+    throw ClusterError(op + ": node " + std::to_string(id) + " does not exist; the cluster has " +
+                       std::to_string(num_nodes()) + " node(s)");
   }
   return *nodes_[static_cast<size_t>(id)];
 }
@@ -138,8 +139,7 @@ ObjectRef EmbeddedRuntime::Put(Block block, NodeId node) {
 }
 
 std::vector<ObjectRef> EmbeddedRuntime::Submit(TaskSpec spec) {
-  const std::string& label = spec.name.empty() ? spec.kernel : spec.name;
-  Node& n = CheckedNode(spec.node, ("submit '" + label + "'").c_str());
+  Node& n = CheckedNode(spec.node, "submit", spec.name.empty() ? spec.kernel : spec.name);
   if (registry_->Find(spec.kernel, spec.device) == nullptr) {
     throw ClusterError("submit: no kernel '" + spec.kernel + "' for device " +
                        std::string(DeviceName(spec.device)));
@@ -187,6 +187,15 @@ WaitResult EmbeddedRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, 
     (latch->done[i] ? result.ready : result.not_ready).push_back(refs[i]);
   }
   return result;
+}
+
+void EmbeddedRuntime::Await(const std::vector<ObjectRef>& refs) {
+  auto latch = Track(*this, refs, /*blocks=*/false);
+  std::unique_lock lock(latch->mu);
+  WaitFor(*latch, static_cast<int64_t>(refs.size()), {}, lock);
+  for (const ObjectValue& v : latch->values) {
+    if (!v.ok()) v.error->Throw();
+  }
 }
 
 void EmbeddedRuntime::Free(const std::vector<ObjectRef>& refs) {

@@ -4,9 +4,6 @@
 #include "src/expression.h"
 
 #include <algorithm>
-#include <functional>
-#include <unordered_map>
-#include <unordered_set>
 #include <variant>
 
 #include "src/placement.h"
@@ -78,24 +75,29 @@ BlockArray make_pending(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid, Expr
 
 ExprSize expr_size(const std::vector<ExprPtr>& roots) {
   ExprSize size;
-  std::unordered_set<const ExprNode*> seen;
+  // Expressions stay small (kMaxExprOps): linear searches beat hashing, and one reserve each
+  // covers the usual case.
+  std::vector<const ExprNode*> seen;
+  seen.reserve(2 * kMaxExprLeaves);
   std::vector<BlockArray> leaves;
-  std::function<void(const ExprNode&)> visit = [&](const ExprNode& n) {
-    if (!seen.insert(&n).second) return;
+  leaves.reserve(kMaxExprLeaves);
+  auto visit = [&](auto& self, const ExprNode& n) -> void {
+    if (std::find(seen.begin(), seen.end(), &n) != seen.end()) return;
+    seen.push_back(&n);
     if (n.kind == ExprKind::kConst) return;
-    const BlockArray leaf = leaf_array(n);
+    BlockArray leaf = leaf_array(n);
     if (has_blocks(leaf)) {
       for (const auto& l : leaves) {
         if (same_blocks(l, leaf)) return;
       }
-      leaves.push_back(leaf);
+      leaves.push_back(std::move(leaf));
       ++size.leaves;
       return;
     }
     ++size.ops;
-    for (const auto& in : n.inputs) visit(*in);
+    for (const auto& in : n.inputs) self(self, *in);
   };
-  for (const auto& r : roots) visit(*r);
+  for (const auto& r : roots) visit(visit, *r);
   return size;
 }
 
@@ -107,11 +109,16 @@ FusedProgram::FusedProgram(const BlockArray& x) : grid_(x.grid()) {
     root = impl->expr;
   }
   if (!root) throw ValueError("FusedProgram: the array has no pending expression");
-  std::unordered_map<const ExprNode*, int64_t> index;
+  // Node -> its number in the program; a linear search, as in expr_size.
+  std::vector<std::pair<const ExprNode*, int64_t>> index;
+  index.reserve(2 * kMaxExprLeaves);
+  program_.reserve(kProgramHeader + kNodeInts * 2 * kMaxExprLeaves);
   program_ = {kProgramVersion, 0};
   // Post-order: inputs before the node; each distinct node once.
-  std::function<int64_t(const ExprNode&)> visit = [&](const ExprNode& n) -> int64_t {
-    if (auto it = index.find(&n); it != index.end()) return it->second;
+  auto visit = [&](auto& self, const ExprNode& n) -> int64_t {
+    for (const auto& [node, id] : index) {
+      if (node == &n) return id;
+    }
     int64_t node[kNodeInts] = {
         static_cast<int64_t>(n.kind), static_cast<int64_t>(n.dtype), n.code, 0, 0, 0};
     const BlockArray leaf = n.kind == ExprKind::kConst ? BlockArray() : leaf_array(n);
@@ -125,14 +132,14 @@ FusedProgram::FusedProgram(const BlockArray& x) : grid_(x.grid()) {
       node[3] = static_cast<int64_t>(constants_.size());
       constants_.push_back(n.value);
     } else {
-      for (size_t i = 0; i < n.inputs.size(); ++i) node[3 + i] = visit(*n.inputs[i]);
+      for (size_t i = 0; i < n.inputs.size(); ++i) node[3 + i] = self(self, *n.inputs[i]);
     }
     const int64_t id = program_[1]++;
     program_.insert(program_.end(), node, node + kNodeInts);
-    index.emplace(&n, id);
+    index.emplace_back(&n, id);
     return id;
   };
-  visit(*root);
+  visit(visit, *root);
 }
 
 FusedProgram::BlockInputs FusedProgram::inputs(const Shape& entry) const {
