@@ -32,7 +32,17 @@ struct BlockArray::Impl {
   /// A recorded elementwise expression not yet submitted (then `blocks` is empty); impl()
   /// submits it.
   std::shared_ptr<const detail::ExprNode> expr;
-  detail::CopyableMutex expr_mu;  // guards expr and blocks while the expression is being submitted
+  /// The leaf node expressions last read these blocks through (expr_of): made once, not per op.
+  std::shared_ptr<const detail::ExprNode> leaf;
+  detail::CopyableMutex expr_mu;  // guards expr, leaf and blocks while an expression is submitted
+
+  /// A write through this handle (x += 1, x(i) = v): new blocks, and the old ones' leaf goes.
+  void set_blocks(ArrayGrid new_grid, std::vector<engine::ObjectRef> new_blocks) {
+    std::lock_guard lock(expr_mu);
+    grid = std::move(new_grid);
+    blocks = std::move(new_blocks);
+    leaf.reset();
+  }
 };
 
 namespace detail {

@@ -314,8 +314,7 @@ BlockArray& assign_in_place(BlockArray& a, const BlockArray& result, const char*
   }
   detail::check_same_kind(result.dtype(), a.dtype(), op);
   BlockArray r = result.astype(a.dtype()).rechunk(a.block_shape());
-  a.impl()->grid = r.impl()->grid;
-  a.impl()->blocks = r.impl()->blocks;
+  a.impl()->set_blocks(r.grid(), r.impl()->blocks);
   return a;
 }
 

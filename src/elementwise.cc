@@ -92,11 +92,11 @@ namespace {
 
 // Operands broadcast to `shape` and re-blocked so that their blocks line up with the output's.
 struct Aligned {
-  ArrayGrid grid;  // of the output (dtype to be set by the caller)
+  ArrayGrid grid;  // of the output
   std::vector<BlockArray> operands;
 };
 
-Aligned align(const std::vector<BlockArray>& ops, const char* op) {
+Aligned align(const std::vector<BlockArray>& ops, DType out_dtype, const char* op) {
   // The common case: operands of one layout, or numbers (0-d), line up as they are.
   const BlockArray* widest = &ops[0];
   for (const auto& a : ops) {
@@ -111,7 +111,7 @@ Aligned align(const std::vector<BlockArray>& ops, const char* op) {
   lined_up = lined_up && std::all_of(ops.begin(), ops.end(), [&](const BlockArray& a) {
                return a.ndim() == 0 || (a.shape() == wide && a.block_shape() == wide_block);
              });
-  if (lined_up) return {widest->grid(), ops};
+  if (lined_up) return {ArrayGrid(wide, wide_block, out_dtype), ops};
   std::vector<Shape> shapes;
   for (const auto& a : ops) shapes.push_back(a.shape());
   Shape shape;
@@ -141,7 +141,7 @@ Aligned align(const std::vector<BlockArray>& ops, const char* op) {
     }
     if (shape[d] == 0) block[d] = 1;
   }
-  Aligned out{ArrayGrid(shape, block, DType::kFloat64), {}};
+  Aligned out{ArrayGrid(shape, block, out_dtype), {}};
   for (const auto& a : ops) {
     const size_t pad = nd - static_cast<size_t>(a.ndim());
     Shape want = a.block_shape();
@@ -172,9 +172,9 @@ Shape operand_entry(const BlockArray& a, const Shape& e) {
 BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
                       std::vector<TaskArg> scalars, DType out_dtype, const char* op) {
   for (size_t i = 1; i < ops.size(); ++i) check_same_context(ops[0], ops[i], op);
-  Aligned al = align(ops, op);
+  Aligned al = align(ops, out_dtype, op);
   auto& ctx = ops[0].impl()->ctx;
-  ArrayGrid grid(al.grid.shape(), al.grid.block_shape(), out_dtype);
+  ArrayGrid& grid = al.grid;
   BlockPlan plan(*ctx);
   std::vector<optimizer::OpId> outputs;
   outputs.reserve(static_cast<size_t>(grid.num_blocks()));
@@ -195,6 +195,7 @@ BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
                  out = engine::OutputSpec{out_dtype, grid.block_shape_at(e)}](
                     const std::vector<const Refs*>& inputs, int64_t node) {
       std::vector<TaskArg> args;
+      args.reserve(inputs.size() + scalars.size() + 1);
       if (extra) args.emplace_back(extra);
       for (const Refs* r : inputs) args.emplace_back((*r)[0]);
       args.insert(args.end(), scalars.begin(), scalars.end());
@@ -221,15 +222,16 @@ BlockArray record(ExprKind kind, int64_t code, const std::vector<BlockArray>& op
                   DType out_dtype, const char* op) {
   const auto& ctx = LazyAccess::raw(operands[0])->ctx;
   for (size_t i = 1; i < operands.size(); ++i) check_same_context(operands[0], operands[i], op);
-  Aligned al = align(operands, op);
-  ArrayGrid grid(al.grid.shape(), al.grid.block_shape(), out_dtype);
+  Aligned al = align(operands, out_dtype, op);
+  ArrayGrid& grid = al.grid;
   for (;;) {
     auto node = std::make_shared<ExprNode>();
     node->kind = kind;
     node->dtype = out_dtype;
     node->code = code;
+    node->inputs.reserve(al.operands.size());
     for (const auto& a : al.operands) node->inputs.push_back(expr_of(a));
-    const ExprSize size = expr_size({node});
+    const ExprSize size = expr_size(*node);
     if (size.ops <= kMaxExprOps && size.leaves <= kMaxExprLeaves) {
       return make_pending(ctx, std::move(grid), std::move(node));
     }
@@ -237,7 +239,7 @@ BlockArray record(ExprKind kind, int64_t code, const std::vector<BlockArray>& op
     int64_t largest = -1, largest_ops = 0;
     for (size_t k = 0; k < al.operands.size(); ++k) {
       if (!is_pending(al.operands[k])) continue;
-      const int64_t ops = expr_size({expr_of(al.operands[k])}).ops;
+      const int64_t ops = expr_size(*expr_of(al.operands[k])).ops;
       if (ops > largest_ops) {
         largest_ops = ops;
         largest = static_cast<int64_t>(k);

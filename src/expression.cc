@@ -52,16 +52,16 @@ bool is_pending(const BlockArray& x) {
 
 ExprPtr expr_of(const BlockArray& x) {
   const auto& impl = LazyAccess::raw(x);
-  {
-    std::lock_guard lock(impl->expr_mu);
-    if (impl->expr) return impl->expr;
-  }
+  std::lock_guard lock(impl->expr_mu);
+  if (impl->expr) return impl->expr;
   // A snapshot, not the handle: writes through x (x += 1, x(i) = v) replace x's blocks later,
-  // while the expression keeps the values it was recorded with.
+  // while the expression keeps the values it was recorded with. Made once per set of blocks.
+  if (impl->leaf && same_blocks(impl->leaf->leaf, x)) return impl->leaf;
   auto node = std::make_shared<ExprNode>();
   node->kind = ExprKind::kLeaf;
   node->dtype = x.dtype();
   node->leaf = make_array(impl->ctx, impl->grid, impl->blocks);
+  impl->leaf = node;
   return node;
 }
 
@@ -73,7 +73,7 @@ BlockArray make_pending(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid, Expr
   return BlockArray(std::move(impl));
 }
 
-ExprSize expr_size(const std::vector<ExprPtr>& roots) {
+ExprSize expr_size(const ExprNode& root) {
   ExprSize size;
   // Expressions stay small (kMaxExprOps): linear searches beat hashing, and one reserve each
   // covers the usual case.
@@ -97,18 +97,11 @@ ExprSize expr_size(const std::vector<ExprPtr>& roots) {
     ++size.ops;
     for (const auto& in : n.inputs) self(self, *in);
   };
-  for (const auto& r : roots) visit(visit, *r);
+  visit(visit, root);
   return size;
 }
 
-FusedProgram::FusedProgram(const BlockArray& x) : grid_(x.grid()) {
-  ExprPtr root;
-  {
-    const auto& impl = LazyAccess::raw(x);
-    std::lock_guard lock(impl->expr_mu);
-    root = impl->expr;
-  }
-  if (!root) throw ValueError("FusedProgram: the array has no pending expression");
+FusedProgram::FusedProgram(const ExprNode& root) {
   // Node -> its number in the program; a linear search, as in expr_size.
   std::vector<std::pair<const ExprNode*, int64_t>> index;
   index.reserve(2 * kMaxExprLeaves);
@@ -139,11 +132,14 @@ FusedProgram::FusedProgram(const BlockArray& x) : grid_(x.grid()) {
     index.emplace_back(&n, id);
     return id;
   };
-  visit(visit, *root);
+  visit(visit, root);
 }
 
 FusedProgram::BlockInputs FusedProgram::inputs(const Shape& entry) const {
   BlockInputs in;
+  in.refs.reserve(leaves_.size());
+  in.bytes.reserve(leaves_.size());
+  in.slots.reserve(leaves_.size());
   for (const BlockArray& leaf : leaves_) {
     const auto& impl = *LazyAccess::raw(leaf);
     const Shape le = leaf_entry(leaf, entry);
@@ -173,6 +169,7 @@ optimizer::OpId plan_fused(BlockPlan& plan, Context::Impl& ctx, const FusedProgr
   StepFn fn = [&ctx, kernel, out = std::move(out), scalars = std::move(scalars)](
                   const std::vector<const Refs*>& inputs, int64_t node) mutable {  // runs once
     std::vector<TaskArg> args;
+    args.reserve(inputs.size() + scalars.size());
     for (const Refs* r : inputs) args.emplace_back((*r)[0]);
     args.insert(args.end(), std::make_move_iterator(scalars.begin()),
                 std::make_move_iterator(scalars.end()));
@@ -196,11 +193,11 @@ void materialize(BlockArray::Impl& impl) {
     impl.expr.reset();
     return;
   }
-  const ArrayGrid grid = impl.grid;
-  // FusedProgram reads the expression through a handle; this one shares the Impl's state.
-  const FusedProgram program(make_pending(ctx, grid, root));
+  const ArrayGrid& grid = impl.grid;
+  const FusedProgram program(*root);
   BlockPlan plan(*ctx);
   std::vector<std::variant<ObjectRef, optimizer::OpId>> blocks;
+  blocks.reserve(static_cast<size_t>(grid.num_blocks()));
   bool any_op = false;
   for_each_entry(grid.grid_shape(), [&](const Shape& e) {
     FusedProgram::BlockInputs in = program.inputs(e);

@@ -338,7 +338,7 @@ TEST_P(FusedTest, LongChainsAreSplitAtTheSizeLimit) {
   BlockArray y = x;
   SetFusion(true);
   for (int i = 0; i < 200; ++i) y = y * 0.999 + 0.001;
-  const detail::ExprSize size = detail::expr_size({detail::expr_of(y)});
+  const detail::ExprSize size = detail::expr_size(*detail::expr_of(y));
   EXPECT_LE(size.ops, detail::kMaxExprOps);
   EXPECT_LE(size.leaves, detail::kMaxExprLeaves);
   const NDArray fused = y.get();
@@ -353,7 +353,7 @@ TEST_P(FusedTest, LongChainsAreSplitAtTheSizeLimit) {
   for (int i = 0; i < 30; ++i)
     parts.push_back(from_ndarray(RandomNDArray({50}, float64, 100 + i), {16}));
   for (const auto& p : parts) s = s + p;
-  EXPECT_LE(detail::expr_size({detail::expr_of(s)}).leaves, detail::kMaxExprLeaves);
+  EXPECT_LE(detail::expr_size(*detail::expr_of(s)).leaves, detail::kMaxExprLeaves);
   const NDArray fs = s.get();
   SetFusion(false);
   BlockArray t = zeros({50}, float64, {16});
