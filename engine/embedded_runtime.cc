@@ -190,12 +190,47 @@ WaitResult EmbeddedRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, 
 }
 
 void EmbeddedRuntime::Await(const std::vector<ObjectRef>& refs) {
-  auto latch = Track(*this, refs, /*blocks=*/false);
-  std::unique_lock lock(latch->mu);
-  WaitFor(*latch, static_cast<int64_t>(refs.size()), {}, lock);
-  for (const ObjectValue& v : latch->values) {
-    if (!v.ok()) v.error->Throw();
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (!refs[i]) throw ValueError("null ObjectRef at position " + std::to_string(i));
+    CheckedNode(refs[i].node(), "await");
   }
+  // No timeout: every callback has run before this returns, so their state lives on this stack
+  // and each callback (a pointer and a position) fits in std::function without a heap block.
+  struct State {
+    std::mutex mu;  // guards remaining, failed_at and error; held while notifying
+    std::condition_variable cv;
+    size_t remaining = 0;
+    size_t failed_at = 0;  // the first failed ref's position, when `error` is set
+    std::shared_ptr<const ErrorInfo> error;
+  } state;
+  state.remaining = refs.size();
+  size_t subscribed = 0;
+  try {
+    for (; subscribed < refs.size(); ++subscribed) {
+      const size_t i = subscribed;
+      node(refs[i].node())
+          .store()
+          .Subscribe(
+              refs[i].id(),
+              [s = &state, i](const ObjectValue& v) {
+                std::lock_guard lock(s->mu);
+                if (!v.ok() && (!s->error || i < s->failed_at)) {
+                  s->error = v.error;
+                  s->failed_at = i;
+                }
+                if (--s->remaining == 0) s->cv.notify_all();
+              },
+              /*want_block=*/false);
+    }
+  } catch (...) {  // the callbacks already subscribed still point here: let them run first
+    std::unique_lock lock(state.mu);
+    state.remaining -= refs.size() - subscribed;
+    state.cv.wait(lock, [&] { return state.remaining == 0; });
+    throw;
+  }
+  std::unique_lock lock(state.mu);
+  state.cv.wait(lock, [&] { return state.remaining == 0; });
+  if (state.error) state.error->Throw();
 }
 
 void EmbeddedRuntime::Free(const std::vector<ObjectRef>& refs) {

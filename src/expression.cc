@@ -156,7 +156,13 @@ FusedProgram::BlockInputs FusedProgram::inputs(const Shape& entry) const {
 }
 
 std::vector<TaskArg> FusedProgram::scalars(std::vector<int64_t> slots) const {
-  return {Scalar{program_}, Scalar{constants_}, Scalar{std::move(slots)}};
+  // Emplaced, not listed: a braced list would copy each vector once more.
+  std::vector<TaskArg> args;
+  args.reserve(3);
+  args.emplace_back(Scalar{program_});
+  args.emplace_back(Scalar{constants_});
+  args.emplace_back(Scalar{std::move(slots)});
+  return args;
 }
 
 optimizer::OpId plan_fused(BlockPlan& plan, Context::Impl& ctx, const FusedProgram::BlockInputs& in,

@@ -20,9 +20,9 @@ constexpr int kOps = 200;
 struct Limit {
   double fused, unfused;
 };
-constexpr Limit kBinary{104.5, 87.5};
-constexpr Limit kNumber{95.5, 95.5};
-constexpr Limit kUnary{89.5, 65.5};
+constexpr Limit kBinary{96.5, 81.5};
+constexpr Limit kNumber{86.5, 86.5};
+constexpr Limit kUnary{81.5, 59.5};
 
 // Mean allocations of one `op`, after a warm-up that fills caches and pools.
 template <typename Op>
