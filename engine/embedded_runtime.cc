@@ -121,11 +121,12 @@ void EmbeddedRuntime::WaitIdle() {
   }
 }
 
-Node& EmbeddedRuntime::CheckedNode(NodeId id, const char* what) {
+Node& EmbeddedRuntime::CheckedNode(NodeId id, std::string_view what, std::string_view label) {
   if (id < 0 || id >= num_nodes()) {
-    throw ClusterError(std::string(what) + ": node " + std::to_string(id) +
-                       " does not exist; the cluster has " + std::to_string(num_nodes()) +
-                       " node(s)");
+    std::string op(what);
+    if (!label.empty()) op += " '" + std::string(label) + "'";
+    throw ClusterError(op + ": node " + std::to_string(id) + " does not exist; the cluster has " +
+                       std::to_string(num_nodes()) + " node(s)");
   }
   return *nodes_[static_cast<size_t>(id)];
 }
@@ -138,8 +139,7 @@ ObjectRef EmbeddedRuntime::Put(Block block, NodeId node) {
 }
 
 std::vector<ObjectRef> EmbeddedRuntime::Submit(TaskSpec spec) {
-  const std::string& label = spec.name.empty() ? spec.kernel : spec.name;
-  Node& n = CheckedNode(spec.node, ("submit '" + label + "'").c_str());
+  Node& n = CheckedNode(spec.node, "submit", spec.name.empty() ? spec.kernel : spec.name);
   if (registry_->Find(spec.kernel, spec.device) == nullptr) {
     throw ClusterError("submit: no kernel '" + spec.kernel + "' for device " +
                        std::string(DeviceName(spec.device)));
@@ -187,6 +187,50 @@ WaitResult EmbeddedRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, 
     (latch->done[i] ? result.ready : result.not_ready).push_back(refs[i]);
   }
   return result;
+}
+
+void EmbeddedRuntime::Await(const std::vector<ObjectRef>& refs) {
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (!refs[i]) throw ValueError("null ObjectRef at position " + std::to_string(i));
+    CheckedNode(refs[i].node(), "await");
+  }
+  // No timeout: every callback has run before this returns, so their state lives on this stack
+  // and each callback (a pointer and a position) fits in std::function without a heap block.
+  struct State {
+    std::mutex mu;  // guards remaining, failed_at and error; held while notifying
+    std::condition_variable cv;
+    size_t remaining = 0;
+    size_t failed_at = 0;  // the first failed ref's position, when `error` is set
+    std::shared_ptr<const ErrorInfo> error;
+  } state;
+  state.remaining = refs.size();
+  size_t subscribed = 0;
+  try {
+    for (; subscribed < refs.size(); ++subscribed) {
+      const size_t i = subscribed;
+      node(refs[i].node())
+          .store()
+          .Subscribe(
+              refs[i].id(),
+              [s = &state, i](const ObjectValue& v) {
+                std::lock_guard lock(s->mu);
+                if (!v.ok() && (!s->error || i < s->failed_at)) {
+                  s->error = v.error;
+                  s->failed_at = i;
+                }
+                if (--s->remaining == 0) s->cv.notify_all();
+              },
+              /*want_block=*/false);
+    }
+  } catch (...) {  // the callbacks already subscribed still point here: let them run first
+    std::unique_lock lock(state.mu);
+    state.remaining -= refs.size() - subscribed;
+    state.cv.wait(lock, [&] { return state.remaining == 0; });
+    throw;
+  }
+  std::unique_lock lock(state.mu);
+  state.cv.wait(lock, [&] { return state.remaining == 0; });
+  if (state.error) state.error->Throw();
 }
 
 void EmbeddedRuntime::Free(const std::vector<ObjectRef>& refs) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/node.h"
@@ -34,6 +35,8 @@ class EmbeddedRuntime final : public Runtime, public ObjectSource {
   std::vector<Block> Get(const std::vector<ObjectRef>& refs, Timeout timeout = {}) override;
   using Runtime::Get;
   WaitResult Wait(const std::vector<ObjectRef>& refs, int64_t k, Timeout timeout = {}) override;
+  /// Waits on the objects' stores directly: no task runs.
+  void Await(const std::vector<ObjectRef>& refs) override;
   void Free(const std::vector<ObjectRef>& refs) override;
   std::vector<NodeInfo> Nodes() override;
   std::vector<NodeTimeline> Timeline(const std::vector<int64_t>& since,
@@ -48,7 +51,8 @@ class EmbeddedRuntime final : public Runtime, public ObjectSource {
 
  private:
   EmbeddedRuntime(const EmbeddedOptions& options, std::shared_ptr<const KernelRegistry> registry);
-  Node& CheckedNode(NodeId id, const char* what);
+  /// The node `id`; ClusterError naming `what` (and the task `label`) when there is none.
+  Node& CheckedNode(NodeId id, std::string_view what, std::string_view label = {});
   ObjectRef MakeRef(const ObjectId& id, NodeId node);
 
   std::shared_ptr<DetachableReleaser> sink_;  // where refs send their release

@@ -193,13 +193,12 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
   p->position = next_position_.fetch_add(1, std::memory_order_relaxed);
   tasks_submitted_.fetch_add(1, std::memory_order_relaxed);
   p->pins = std::move(pins);
-  int64_t num_inputs = 0;
+  const auto num_inputs = std::count_if(task->args.begin(), task->args.end(), [](const auto& arg) {
+    return std::holds_alternative<ObjectArg>(arg);
+  });
+  p->scalars.reserve(task->args.size() - static_cast<size_t>(num_inputs));
   for (const auto& arg : task->args) {
-    if (std::holds_alternative<ObjectArg>(arg)) {
-      ++num_inputs;
-    } else {
-      p->scalars.push_back(std::get<Scalar>(arg));
-    }
+    if (const auto* scalar = std::get_if<Scalar>(&arg)) p->scalars.push_back(*scalar);
   }
   p->inputs.resize(static_cast<size_t>(num_inputs));
   p->local.resize(static_cast<size_t>(num_inputs));

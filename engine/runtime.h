@@ -56,6 +56,10 @@ class Runtime {
   }
   /// Returns once `k` of `refs` are finished (ok or failed) or `timeout` passed.
   virtual WaitResult Wait(const std::vector<ObjectRef>& refs, int64_t k, Timeout timeout = {}) = 0;
+  /// Returns once every object is finished and rethrows the first failed one's error, as Get
+  /// does, without moving any bytes to the driver. By default one no-op task per object, on the
+  /// node that holds it, fails with its error and returns an empty block.
+  virtual void Await(const std::vector<ObjectRef>& refs);
   /// Frees the objects now, whatever handles remain; a later Get of them raises ClusterError.
   virtual void Free(const std::vector<ObjectRef>& refs) = 0;
   virtual std::vector<NodeInfo> Nodes() = 0;

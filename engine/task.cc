@@ -59,6 +59,10 @@ std::shared_ptr<TaskRecord> MakeTaskRecord(TaskSpec spec, ObjectIdGenerator& ids
   record->device = spec.device;
   record->node = spec.node;
   record->args.reserve(spec.args.size());
+  pins.reserve(pins.size() + static_cast<size_t>(std::count_if(
+                                 spec.args.begin(), spec.args.end(), [](const TaskArg& a) {
+                                   return std::holds_alternative<ObjectRef>(a);
+                                 })));
   for (size_t i = 0; i < spec.args.size(); ++i) {
     if (auto* ref = std::get_if<ObjectRef>(&spec.args[i])) {
       if (!*ref) {

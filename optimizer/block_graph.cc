@@ -41,6 +41,11 @@ void BlockGraph::CheckInput(OpId in, const char* what) const {
   }
 }
 
+void BlockGraph::Reserve(int64_t ops) {
+  ops_.reserve(static_cast<size_t>(ops));
+  consumers_.reserve(static_cast<size_t>(ops));
+}
+
 OpId BlockGraph::Add(Op op) {
   for (OpId in : op.inputs) ++consumers_[static_cast<size_t>(in)];
   ops_.push_back(std::move(op));

@@ -48,6 +48,8 @@ class BlockGraph {
   /// A new block assembled from pieces of >= 1 inputs in one step on one node; `out_bytes` is
   /// its size and each input moves whole when it is elsewhere (the cost model's unit).
   OpId AddGather(std::vector<OpId> inputs, int64_t out_bytes, std::string name = "gather");
+  /// Room for `ops` operations without growing.
+  void Reserve(int64_t ops);
   /// Marks `op` as a result the caller keeps (a root); it is never released.
   void MarkOutput(OpId op);
 

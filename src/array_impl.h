@@ -42,7 +42,18 @@ struct BlockArray::Impl {
   std::shared_ptr<const detail::ExprNode> expr;
   /// A pending transpose (then `blocks` is empty); impl() submits it.
   std::shared_ptr<const detail::TransposedView> view;
-  detail::CopyableMutex expr_mu;  // guards expr, view and blocks while they are being submitted
+  /// The leaf node expressions last read these blocks through (expr_of): made once, not per op.
+  std::shared_ptr<const detail::ExprNode> leaf;
+  detail::CopyableMutex expr_mu;  // guards expr, view, leaf and blocks while they are submitted
+
+  /// A write through this handle (x += 1, x(i) = v): new blocks, and the old ones' leaf goes.
+  void set_blocks(ArrayGrid new_grid, std::vector<engine::ObjectRef> new_blocks) {
+    std::lock_guard lock(expr_mu);
+    grid = std::move(new_grid);
+    blocks = std::move(new_blocks);
+    leaf.reset();
+    view.reset();
+  }
 };
 
 namespace detail {

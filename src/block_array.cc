@@ -260,25 +260,9 @@ NDArray BlockArray::get() const {
 void BlockArray::wait() const { nums::wait({*this}); }
 
 void wait(const std::vector<BlockArray>& arrays) {
-  // A no-op task per block, on the node that holds it, waits for the block and fails with its
-  // error; its output is empty, so getting it moves nothing.
-  std::vector<engine::ObjectRef> done;
   for (const BlockArray& x : arrays) {
     if (!x.impl()) throw ValueError("wait: a BlockArray is empty (default-constructed)");
-    engine::Runtime& rt = *x.impl()->ctx->runtime;
-    engine::SubmitBatch batch(rt);
-    for (const engine::ObjectRef& block : x.impl()->blocks) {
-      engine::TaskSpec spec;
-      spec.kernel = "engine.noop";
-      spec.node = rt.Location(block);
-      spec.args.emplace_back(block);
-      spec.num_returns = 1;
-      spec.name = "wait";
-      done.push_back(rt.Submit(std::move(spec))[0]);
-    }
-    batch.Send();
-    rt.Get(done);
-    done.clear();
+    x.impl()->ctx->runtime->Await(x.impl()->blocks);
   }
 }
 
@@ -345,8 +329,7 @@ BlockArray& assign_in_place(BlockArray& a, const BlockArray& result, const char*
   }
   detail::check_same_kind(result.dtype(), a.dtype(), op);
   BlockArray r = result.astype(a.dtype()).rechunk(a.block_shape());
-  a.impl()->grid = r.impl()->grid;
-  a.impl()->blocks = r.impl()->blocks;
+  a.impl()->set_blocks(r.grid(), r.impl()->blocks);
   return a;
 }
 

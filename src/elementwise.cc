@@ -48,25 +48,14 @@ bool fits(DType t, Number n) {
 
 BlockArray scalar_array(const BlockArray& like, Number n, DType t) {
   const auto& raw = detail::LazyAccess::raw(like);
-  auto& ctx = *raw->ctx;
-  const int64_t i = n.kind == DType::kFloat64 ? convert_value<int64_t>(n.f) : n.i;
-  if (detail::fusion_enabled(ctx)) {
-    // A constant of the expression it meets: no task, no block.
-    auto node = std::make_shared<detail::ExprNode>();
-    node->kind = detail::ExprKind::kConst;
-    node->dtype = t;
-    node->code = i;
-    node->value = n.f;
-    return detail::make_pending(raw->ctx, ArrayGrid({}, {}, t), std::move(node));
-  }
-  // Made by a task, not put: no message of its own on a cluster, and a lineage to remake it.
-  const int64_t node = raw->blocks.empty() ? 0 : raw->blocks[0].node();
-  return detail::make_array(
-      raw->ctx, ArrayGrid({}, {}, t),
-      {detail::submit_source(ctx, "array.full",
-                             {detail::shape_scalar({}), detail::int_scalar(static_cast<int64_t>(t)),
-                              detail::Scalar{n.f}, detail::int_scalar(i)},
-                             node, engine::OutputSpec{t, {}})});
+  // A constant of the expression it meets, fused or not: it travels inline with that
+  // expression's tasks (no task, no block of its own).
+  auto node = std::make_shared<detail::ExprNode>();
+  node->kind = detail::ExprKind::kConst;
+  node->dtype = t;
+  node->code = n.kind == DType::kFloat64 ? convert_value<int64_t>(n.f) : n.i;
+  node->value = n.f;
+  return detail::make_pending(raw->ctx, ArrayGrid({}, {}, t), std::move(node));
 }
 
 // For comparisons: an integer that does not fit the array's integer dtype compares in int64,
@@ -103,11 +92,26 @@ namespace {
 
 // Operands broadcast to `shape` and re-blocked so that their blocks line up with the output's.
 struct Aligned {
-  ArrayGrid grid;  // of the output (dtype to be set by the caller)
+  ArrayGrid grid;  // of the output
   std::vector<BlockArray> operands;
 };
 
-Aligned align(const std::vector<BlockArray>& ops, const char* op) {
+Aligned align(const std::vector<BlockArray>& ops, DType out_dtype, const char* op) {
+  // The common case: operands of one layout, or numbers (0-d), line up as they are.
+  const BlockArray* widest = &ops[0];
+  for (const auto& a : ops) {
+    if (a.ndim() > widest->ndim()) widest = &a;
+  }
+  const Shape& wide = widest->shape();
+  const Shape& wide_block = widest->block_shape();
+  bool lined_up = true;
+  for (size_t d = 0; d < wide.size(); ++d) {
+    lined_up = lined_up && (wide[d] > 1 || wide_block[d] == 1);  // as the general rule blocks them
+  }
+  lined_up = lined_up && std::all_of(ops.begin(), ops.end(), [&](const BlockArray& a) {
+               return a.ndim() == 0 || (a.shape() == wide && a.block_shape() == wide_block);
+             });
+  if (lined_up) return {ArrayGrid(wide, wide_block, out_dtype), ops};
   std::vector<Shape> shapes;
   for (const auto& a : ops) shapes.push_back(a.shape());
   Shape shape;
@@ -137,7 +141,7 @@ Aligned align(const std::vector<BlockArray>& ops, const char* op) {
     }
     if (shape[d] == 0) block[d] = 1;
   }
-  Aligned out{ArrayGrid(shape, block, DType::kFloat64), {}};
+  Aligned out{ArrayGrid(shape, block, out_dtype), {}};
   for (const auto& a : ops) {
     const size_t pad = nd - static_cast<size_t>(a.ndim());
     Shape want = a.block_shape();
@@ -168,9 +172,9 @@ Shape operand_entry(const BlockArray& a, const Shape& e) {
 BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
                       std::vector<TaskArg> scalars, DType out_dtype, const char* op) {
   for (size_t i = 1; i < ops.size(); ++i) check_same_context(ops[0], ops[i], op);
-  Aligned al = align(ops, op);
+  Aligned al = align(ops, out_dtype, op);
   auto& ctx = ops[0].impl()->ctx;
-  ArrayGrid grid(al.grid.shape(), al.grid.block_shape(), out_dtype);
+  ArrayGrid& grid = al.grid;
   BlockPlan plan(*ctx);
   std::vector<optimizer::OpId> outputs;
   outputs.reserve(static_cast<size_t>(grid.num_blocks()));
@@ -191,6 +195,7 @@ BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
                  out = engine::OutputSpec{out_dtype, grid.block_shape_at(e)}](
                     const std::vector<const Refs*>& inputs, int64_t node) {
       std::vector<TaskArg> args;
+      args.reserve(inputs.size() + scalars.size() + 1);
       if (extra) args.emplace_back(extra);
       for (const Refs* r : inputs) args.emplace_back((*r)[0]);
       args.insert(args.end(), scalars.begin(), scalars.end());
@@ -209,21 +214,24 @@ BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
   return make_array(ctx, std::move(grid), std::move(blocks));
 }
 
-BlockArray elementwise(ExprKind kind, int64_t code, const char* kernel,
-                       const std::vector<BlockArray>& operands, std::vector<TaskArg> scalars,
-                       DType out_dtype, const char* op) {
+namespace {
+
+// The elementwise op as a pending expression; submits an operand first when the whole would
+// pass the size limits.
+BlockArray record(ExprKind kind, int64_t code, const std::vector<BlockArray>& operands,
+                  DType out_dtype, const char* op) {
   const auto& ctx = LazyAccess::raw(operands[0])->ctx;
-  if (!fusion_enabled(*ctx)) return map_blocks(kernel, operands, std::move(scalars), out_dtype, op);
   for (size_t i = 1; i < operands.size(); ++i) check_same_context(operands[0], operands[i], op);
-  Aligned al = align(operands, op);
-  ArrayGrid grid(al.grid.shape(), al.grid.block_shape(), out_dtype);
+  Aligned al = align(operands, out_dtype, op);
+  ArrayGrid& grid = al.grid;
   for (;;) {
     auto node = std::make_shared<ExprNode>();
     node->kind = kind;
     node->dtype = out_dtype;
     node->code = code;
+    node->inputs.reserve(al.operands.size());
     for (const auto& a : al.operands) node->inputs.push_back(expr_of(a));
-    const ExprSize size = expr_size({node});
+    const ExprSize size = expr_size(*node);
     if (size.ops <= kMaxExprOps && size.leaves <= kMaxExprLeaves) {
       return make_pending(ctx, std::move(grid), std::move(node));
     }
@@ -231,7 +239,7 @@ BlockArray elementwise(ExprKind kind, int64_t code, const char* kernel,
     int64_t largest = -1, largest_ops = 0;
     for (size_t k = 0; k < al.operands.size(); ++k) {
       if (!is_pending(al.operands[k])) continue;
-      const int64_t ops = expr_size({expr_of(al.operands[k])}).ops;
+      const int64_t ops = expr_size(*expr_of(al.operands[k])).ops;
       if (ops > largest_ops) {
         largest_ops = ops;
         largest = static_cast<int64_t>(k);
@@ -240,6 +248,23 @@ BlockArray elementwise(ExprKind kind, int64_t code, const char* kernel,
     if (largest < 0) return make_pending(ctx, std::move(grid), std::move(node));
     al.operands[static_cast<size_t>(largest)].impl();
   }
+}
+
+}  // namespace
+
+BlockArray elementwise(ExprKind kind, int64_t code, const char* kernel,
+                       const std::vector<BlockArray>& operands, std::vector<TaskArg> scalars,
+                       DType out_dtype, const char* op) {
+  const auto& ctx = LazyAccess::raw(operands[0])->ctx;
+  // Unfused, a number operand (the only pending array then) is still recorded, and the op is
+  // submitted at once: one task per block, the number inline.
+  const bool fuse = fusion_enabled(*ctx);
+  if (!fuse && std::none_of(operands.begin(), operands.end(), is_pending)) {
+    return map_blocks(kernel, operands, std::move(scalars), out_dtype, op);
+  }
+  BlockArray out = record(kind, code, operands, out_dtype, op);
+  if (!fuse) out.impl();
+  return out;
 }
 
 const char* binary_name(BinaryOp op) {

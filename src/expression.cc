@@ -4,9 +4,6 @@
 #include "src/expression.h"
 
 #include <algorithm>
-#include <functional>
-#include <unordered_map>
-#include <unordered_set>
 #include <variant>
 
 #include "src/placement.h"
@@ -59,13 +56,16 @@ ExprPtr expr_of(const BlockArray& x) {
     std::lock_guard lock(raw->expr_mu);
     if (raw->expr) return raw->expr;
   }
-  const auto& impl = x.impl();  // submits a pending transpose
+  const auto& impl = x.impl();  // submits a pending transpose (and takes the lock: not held here)
+  std::lock_guard lock(impl->expr_mu);
   // A snapshot, not the handle: writes through x (x += 1, x(i) = v) replace x's blocks later,
-  // while the expression keeps the values it was recorded with.
+  // while the expression keeps the values it was recorded with. Made once per set of blocks.
+  if (impl->leaf && same_blocks(impl->leaf->leaf, x)) return impl->leaf;
   auto node = std::make_shared<ExprNode>();
   node->kind = ExprKind::kLeaf;
   node->dtype = x.dtype();
   node->leaf = make_array(impl->ctx, impl->grid, impl->blocks);
+  impl->leaf = node;
   return node;
 }
 
@@ -77,42 +77,45 @@ BlockArray make_pending(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid, Expr
   return BlockArray(std::move(impl));
 }
 
-ExprSize expr_size(const std::vector<ExprPtr>& roots) {
+ExprSize expr_size(const ExprNode& root) {
   ExprSize size;
-  std::unordered_set<const ExprNode*> seen;
+  // Expressions stay small (kMaxExprOps): linear searches beat hashing, and one reserve each
+  // covers the usual case.
+  std::vector<const ExprNode*> seen;
+  seen.reserve(2 * kMaxExprLeaves);
   std::vector<BlockArray> leaves;
-  std::function<void(const ExprNode&)> visit = [&](const ExprNode& n) {
-    if (!seen.insert(&n).second) return;
+  leaves.reserve(kMaxExprLeaves);
+  auto visit = [&](auto& self, const ExprNode& n) -> void {
+    if (std::find(seen.begin(), seen.end(), &n) != seen.end()) return;
+    seen.push_back(&n);
     if (n.kind == ExprKind::kConst) return;
-    const BlockArray leaf = leaf_array(n);
+    BlockArray leaf = leaf_array(n);
     if (has_blocks(leaf)) {
       for (const auto& l : leaves) {
         if (same_blocks(l, leaf)) return;
       }
-      leaves.push_back(leaf);
+      leaves.push_back(std::move(leaf));
       ++size.leaves;
       return;
     }
     ++size.ops;
-    for (const auto& in : n.inputs) visit(*in);
+    for (const auto& in : n.inputs) self(self, *in);
   };
-  for (const auto& r : roots) visit(*r);
+  visit(visit, root);
   return size;
 }
 
-FusedProgram::FusedProgram(const BlockArray& x) : grid_(x.grid()) {
-  ExprPtr root;
-  {
-    const auto& impl = LazyAccess::raw(x);
-    std::lock_guard lock(impl->expr_mu);
-    root = impl->expr;
-  }
-  if (!root) throw ValueError("FusedProgram: the array has no pending expression");
-  std::unordered_map<const ExprNode*, int64_t> index;
+FusedProgram::FusedProgram(const ExprNode& root) {
+  // Node -> its number in the program; a linear search, as in expr_size.
+  std::vector<std::pair<const ExprNode*, int64_t>> index;
+  index.reserve(2 * kMaxExprLeaves);
+  program_.reserve(kProgramHeader + kNodeInts * 2 * kMaxExprLeaves);
   program_ = {kProgramVersion, 0};
   // Post-order: inputs before the node; each distinct node once.
-  std::function<int64_t(const ExprNode&)> visit = [&](const ExprNode& n) -> int64_t {
-    if (auto it = index.find(&n); it != index.end()) return it->second;
+  auto visit = [&](auto& self, const ExprNode& n) -> int64_t {
+    for (const auto& [node, id] : index) {
+      if (node == &n) return id;
+    }
     int64_t node[kNodeInts] = {
         static_cast<int64_t>(n.kind), static_cast<int64_t>(n.dtype), n.code, 0, 0, 0};
     const BlockArray leaf = n.kind == ExprKind::kConst ? BlockArray() : leaf_array(n);
@@ -126,18 +129,21 @@ FusedProgram::FusedProgram(const BlockArray& x) : grid_(x.grid()) {
       node[3] = static_cast<int64_t>(constants_.size());
       constants_.push_back(n.value);
     } else {
-      for (size_t i = 0; i < n.inputs.size(); ++i) node[3 + i] = visit(*n.inputs[i]);
+      for (size_t i = 0; i < n.inputs.size(); ++i) node[3 + i] = self(self, *n.inputs[i]);
     }
     const int64_t id = program_[1]++;
     program_.insert(program_.end(), node, node + kNodeInts);
-    index.emplace(&n, id);
+    index.emplace_back(&n, id);
     return id;
   };
-  visit(*root);
+  visit(visit, root);
 }
 
 FusedProgram::BlockInputs FusedProgram::inputs(const Shape& entry) const {
   BlockInputs in;
+  in.refs.reserve(leaves_.size());
+  in.bytes.reserve(leaves_.size());
+  in.slots.reserve(leaves_.size());
   for (const BlockArray& leaf : leaves_) {
     const auto& impl = *LazyAccess::raw(leaf);
     const Shape le = leaf_entry(leaf, entry);
@@ -154,7 +160,13 @@ FusedProgram::BlockInputs FusedProgram::inputs(const Shape& entry) const {
 }
 
 std::vector<TaskArg> FusedProgram::scalars(std::vector<int64_t> slots) const {
-  return {Scalar{program_}, Scalar{constants_}, Scalar{std::move(slots)}};
+  // Emplaced, not listed: a braced list would copy each vector once more.
+  std::vector<TaskArg> args;
+  args.reserve(3);
+  args.emplace_back(Scalar{program_});
+  args.emplace_back(Scalar{constants_});
+  args.emplace_back(Scalar{std::move(slots)});
+  return args;
 }
 
 optimizer::OpId plan_fused(BlockPlan& plan, Context::Impl& ctx, const FusedProgram::BlockInputs& in,
@@ -167,6 +179,7 @@ optimizer::OpId plan_fused(BlockPlan& plan, Context::Impl& ctx, const FusedProgr
   StepFn fn = [&ctx, kernel, out = std::move(out), scalars = std::move(scalars)](
                   const std::vector<const Refs*>& inputs, int64_t node) mutable {  // runs once
     std::vector<TaskArg> args;
+    args.reserve(inputs.size() + scalars.size());
     for (const Refs* r : inputs) args.emplace_back((*r)[0]);
     args.insert(args.end(), std::make_move_iterator(scalars.begin()),
                 std::make_move_iterator(scalars.end()));
@@ -188,11 +201,11 @@ void submit_expression(BlockArray::Impl& impl) {
     impl.expr.reset();
     return;
   }
-  const ArrayGrid grid = impl.grid;
-  // FusedProgram reads the expression through a handle; this one shares the Impl's state.
-  const FusedProgram program(make_pending(ctx, grid, root));
+  const ArrayGrid& grid = impl.grid;
+  const FusedProgram program(*root);
   BlockPlan plan(*ctx);
   std::vector<std::variant<ObjectRef, optimizer::OpId>> blocks;
+  blocks.reserve(static_cast<size_t>(grid.num_blocks()));
   bool any_op = false;
   for_each_entry(grid.grid_shape(), [&](const Shape& e) {
     FusedProgram::BlockInputs in = program.inputs(e);

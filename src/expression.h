@@ -80,7 +80,7 @@ BlockArray make_pending(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid, Expr
 struct ExprSize {
   int64_t ops = 0, leaves = 0;
 };
-ExprSize expr_size(const std::vector<ExprPtr>& roots);
+ExprSize expr_size(const ExprNode& root);
 
 /// Submits `impl`'s pending expression (the caller holds impl.expr_mu; impl.expr is set): one
 /// "array.fused" task per block, placed by the context's policy.
@@ -89,8 +89,8 @@ void submit_expression(BlockArray::Impl& impl);
 /// A pending expression flattened into a task program, for tasks over its array's blocks.
 class FusedProgram {
  public:
-  /// `x` must be pending.
-  explicit FusedProgram(const BlockArray& x);
+  /// The expression `root` (a pending array's) as a program.
+  explicit FusedProgram(const ExprNode& root);
 
   /// The leaf arrays, each lining up with `x`'s grid (or broadcast along its axes).
   const std::vector<BlockArray>& leaves() const { return leaves_; }
@@ -105,7 +105,6 @@ class FusedProgram {
   std::vector<TaskArg> scalars(std::vector<int64_t> slots) const;
 
  private:
-  ArrayGrid grid_;
   std::vector<BlockArray> leaves_;
   std::vector<int64_t> program_;
   std::vector<double> constants_;

@@ -675,7 +675,7 @@ void IndexExpr::Impl::write_mask(const BlockArray& values) const {
                  .reshape(base.shape(), base.block_shape());
   }
   result = result.astype(base.dtype()).rechunk(base.block_shape());
-  base.impl()->blocks = result.impl()->blocks;
+  base.impl()->set_blocks(base.grid(), result.impl()->blocks);
 }
 
 IndexExpr::operator BlockArray() const { return impl_->read(); }

@@ -43,11 +43,12 @@ namespace detail {
 void check_shape(const Shape& shape, DType dtype, std::string_view what) {
   checked_size(shape, what);
   // NumPy's rule again: the bytes of the non-zero dimensions must fit, even for an empty array.
-  Shape nonzero;
+  int64_t bytes = itemsize(dtype);
+  bool fits = true;
   for (int64_t d : shape) {
-    if (d != 0) nonzero.push_back(d);
+    if (d != 0) fits = fits && !__builtin_mul_overflow(bytes, d, &bytes);
   }
-  if (!checked_mul(*checked_product(nonzero), itemsize(dtype))) {
+  if (!fits) {
     throw ValueError(prefix(what) + "an array of shape " + shape_str(shape) + " and dtype " +
                      std::string(dtype_name(dtype)) +
                      " would need more bytes than int64 can count");

@@ -64,6 +64,25 @@ OpId BlockPlan::Gather(std::vector<OpId> inputs, int64_t bytes, StepFn fn, const
 }
 
 void BlockPlan::Run() {
+  const auto& ops = graph_.ops();
+  const bool reduces = std::any_of(ops.begin(), ops.end(), [](const optimizer::Op& op) {
+    return op.kind == optimizer::OpKind::kReduce;
+  });
+  if (ctx_.num_nodes == 1 && !reduces) {
+    // One node and no reduction tree to shape: every op runs there in the graph's order (its
+    // inputs come first), so there is nothing for the search to choose.
+    engine::SubmitBatch batch(*ctx_.runtime);
+    std::vector<const Refs*> inputs;
+    for (OpId id = 0; id < graph_.size(); ++id) {
+      const optimizer::Op& op = ops[static_cast<size_t>(id)];
+      if (op.kind == optimizer::OpKind::kLeaf) continue;
+      inputs.clear();
+      for (OpId in : op.inputs) inputs.push_back(&values_[static_cast<size_t>(in)]);
+      values_[static_cast<size_t>(id)] = fns_[static_cast<size_t>(id)](inputs, 0);
+    }
+    batch.Send();
+    return;
+  }
   // Each node's memory in use seeds the plan; a cluster runtime asks every node for it.
   std::vector<int64_t> memory(static_cast<size_t>(std::max<int64_t>(graph_.min_nodes(), 1)), 0);
   std::vector<int64_t> spilled;

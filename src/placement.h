@@ -28,7 +28,12 @@ StepFn BinaryStep(Context::Impl& ctx, kernels::BinaryOp op,
 
 class BlockPlan {
  public:
-  explicit BlockPlan(Context::Impl& ctx) : ctx_(ctx) {}
+  explicit BlockPlan(Context::Impl& ctx) : ctx_(ctx) {
+    // Most plans are small (an op over a block or a few): they never grow.
+    graph_.Reserve(kSmallPlan);
+    fns_.reserve(kSmallPlan);
+    values_.reserve(kSmallPlan);
+  }
 
   /// An existing block (or pair of blocks); bytes are the first ref's block size. A block given
   /// again is the same leaf.
@@ -53,6 +58,7 @@ class BlockPlan {
   const Refs& result(optimizer::OpId op) const { return values_.at(static_cast<size_t>(op)); }
 
  private:
+  static constexpr int64_t kSmallPlan = 8;
   Context::Impl& ctx_;
   optimizer::BlockGraph graph_;
   std::vector<StepFn> fns_;   // per op; empty for leaves

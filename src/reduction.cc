@@ -116,7 +116,7 @@ BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool ke
   // partial is one "array.fused_reduce" task over the expression's leaf blocks.
   std::optional<detail::FusedProgram> program;
   if (detail::is_pending(x)) {
-    program.emplace(x);
+    program.emplace(*detail::expr_of(x));
     if (program->leaves().empty()) program.reset();  // numbers only: computed on its own first
   }
   auto& ctx = detail::LazyAccess::raw(x)->ctx;
