@@ -11,7 +11,8 @@
 # Environment: N (8192), BLOCKS (matmul block sides, 0 = default: "0 2048 4096"), NODES4 (1: also
 # 4 node processes with the first of BLOCKS4, "2048"), NBS (pdgemm block sides, "256"), ROWS
 # (2000000), COLS (32), QR_BLOCKS (nums row blocks, 0 = default: "0 125000"), GEMM_REPS (1),
-# QR_REPS (3). Every case runs once untimed first; figures are the best of the timed runs.
+# QR_REPS (3), TIMELINE_DIR (set: each nums case runs once more, recording its task timeline to
+# DIR/CASE.json). Every case runs once untimed first; figures are the best of the timed runs.
 set -euo pipefail
 build=${1:-build}
 n=${N:-8192}
@@ -44,9 +45,14 @@ mpi() {
 
 echo "$(date -u '+%F %T') UTC, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 run "$bench" dgemm "$n" 2 "$gemm_reps"
-for b in $blocks; do run "$bench" matmul "$n" 2 "$b" "$gemm_reps"; done
+timeline() { [ -n "${TIMELINE_DIR:-}" ] && echo "$TIMELINE_DIR/$1.json" || true; }
+for b in $blocks; do
+  NUMS_BENCH_TIMELINE=$(timeline "matmul2_$b") run "$bench" matmul "$n" 2 "$b" "$gemm_reps"
+done
 if [ "$nodes4" = 1 ]; then
-  for b in $blocks4; do run "$bench" matmul "$n" 4 "$b" "$gemm_reps"; done
+  for b in $blocks4; do
+    NUMS_BENCH_TIMELINE=$(timeline "matmul4_$b") run "$bench" matmul "$n" 4 "$b" "$gemm_reps"
+  done
 fi
 if [ "$have_peer" = 1 ]; then
   for nb in $nbs; do
@@ -56,7 +62,7 @@ if [ "$have_peer" = 1 ]; then
 fi
 run "$bench" dgeqrf "$rows" "$cols" 2 "$qr_reps"
 for b in $qr_blocks; do
-  run "$bench" qr "$rows" "$cols" 2 "$b" "$qr_reps" reduced
+  NUMS_BENCH_TIMELINE=$(timeline "qr_$b") run "$bench" qr "$rows" "$cols" 2 "$b" "$qr_reps" reduced
   run "$bench" qr "$rows" "$cols" 2 "$b" "$qr_reps" r
 done
 if [ "$have_peer" = 1 ]; then mpi qr "$rows" "$cols" $(((rows + 1) / 2)) "$qr_reps"; fi
