@@ -36,8 +36,12 @@ trap 'rm -f "$out"' EXIT
 
 run() {
   echo "+ $*" >&2
-  # A failed case is reported and left out of the table; the others still run.
-  "$@" | tee /dev/stderr | grep '^RESULT' >>"$out" || echo "FAILED: $*" >&2
+  # A failed case is reported and left out of the table; the others still run. (Not tee to
+  # /dev/stderr: reopening it truncates a log file that stderr is redirected to.)
+  local o
+  o=$("$@") || echo "FAILED: $*" >&2
+  echo "$o" >&2
+  grep '^RESULT' <<<"$o" >>"$out" || true
 }
 mpi() {
   run mpirun --allow-run-as-root --oversubscribe -np 2 -x OPENBLAS_NUM_THREADS=1 "$peer" "$@"
