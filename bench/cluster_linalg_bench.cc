@@ -10,7 +10,8 @@
 //
 // Each case runs once untimed (fresh memory is slow to touch on these machines), then REPS
 // times; it prints `RESULT case best_seconds note`. NUMS_BENCH_TIMELINE=PATH saves the task
-// timeline of the last timed matmul or qr to PATH.
+// timeline of the last timed matmul or qr to PATH; NUMS_BENCH_PLACEMENT=POLICY sets the
+// context's placement policy ("lshs" by default, "round-robin", "locality").
 
 #include <cblas.h>
 
@@ -80,6 +81,10 @@ void SaveTimeline(const nums::Context& ctx, const std::function<void()>& f) {
 struct Cluster {
   explicit Cluster(int nodes) : processes(nodes, /*cores=*/1) {
     ctx = nums::init({.address = processes.address(), .token_file = processes.token_file()});
+    // Placement policy other than LSHS, to compare where partial products run.
+    if (const char* p = std::getenv("NUMS_BENCH_PLACEMENT"); p != nullptr && *p != '\0') {
+      ctx.set_placement(p);
+    }
   }
   nums::testing::LocalCluster processes;
   nums::Context ctx{nullptr};
@@ -99,9 +104,11 @@ int Matmul(int64_t n, int nodes, int64_t block, int reps) {
   const double t = Best(reps, run);
   const double net_per_run = static_cast<double>(NetBytes(c.ctx) - net0) / (reps + 1);
   SaveTimeline(c.ctx, run);
-  std::printf("RESULT matmul_n%lld_nodes%d_block%lld %.4f blocks %s; %.0f MiB between nodes/run\n",
-              static_cast<long long>(n), nodes, static_cast<long long>(block), t,
-              nums::shape_str(a.block_shape()).c_str(), net_per_run / (1 << 20));
+  std::printf(
+      "RESULT matmul_n%lld_nodes%d_block%lld%s %.4f blocks %s; %.0f MiB between nodes/run\n",
+      static_cast<long long>(n), nodes, static_cast<long long>(block),
+      c.ctx.placement() == "lshs" ? "" : ("_" + c.ctx.placement()).c_str(), t,
+      nums::shape_str(a.block_shape()).c_str(), net_per_run / (1 << 20));
   return 0;
 }
 
