@@ -9,7 +9,7 @@
 #   bench/cluster_linalg.sh [build_dir]
 #
 # Environment: N (8192), BLOCKS (matmul block sides, 0 = default: "0 2048 4096"), NODES4 (1: also
-# 4 node processes with the first of BLOCKS4, "2048"), NBS (pdgemm block sides, "256"), ROWS
+# 4 node processes with each of BLOCKS4, "2048"), NBS (pdgemm block sides, "256"), ROWS
 # (2000000), COLS (32), QR_BLOCKS (nums row blocks, 0 = default: "0 125000"), GEMM_REPS (1),
 # QR_REPS (3), TIMELINE_DIR (set: each nums case runs once more, recording its task timeline to
 # DIR/CASE.json). Every case runs once untimed first; figures are the best of the timed runs.
