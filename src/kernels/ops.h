@@ -7,6 +7,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "nums/dtype.hpp"
 #include "nums/errors.hpp"
 
 namespace nums::kernels {
@@ -156,12 +157,17 @@ constexpr bool IsNan(T v) {
   }
 }
 
-// Integer arithmetic wraps modulo 2^bits as in NumPy. It is done in the unsigned type, where
-// wrapping is defined (signed overflow is undefined behaviour, which the optimiser may exploit).
+// Integer arithmetic wraps modulo 2^bits as in NumPy. It is done in an unsigned type of at least
+// int's width, where wrapping is defined (signed overflow is undefined behaviour, which the
+// optimiser may exploit; uint16 * uint16 would be promoted to a signed int and overflow).
+template <typename T>
+using WrapType =
+    std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned, std::make_unsigned_t<T>>;
+
 template <typename T>
 constexpr T WrapAdd(T a, T b) {
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    using U = std::make_unsigned_t<T>;
+    using U = WrapType<T>;
     return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
   } else {
     return static_cast<T>(a + b);
@@ -170,7 +176,7 @@ constexpr T WrapAdd(T a, T b) {
 template <typename T>
 constexpr T WrapSub(T a, T b) {
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    using U = std::make_unsigned_t<T>;
+    using U = WrapType<T>;
     return static_cast<T>(static_cast<U>(static_cast<U>(a) - static_cast<U>(b)));
   } else {
     return static_cast<T>(a - b);
@@ -179,12 +185,30 @@ constexpr T WrapSub(T a, T b) {
 template <typename T>
 constexpr T WrapMul(T a, T b) {
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    using U = std::make_unsigned_t<T>;
+    using U = WrapType<T>;
     return static_cast<T>(static_cast<U>(static_cast<U>(a) * static_cast<U>(b)));
   } else {
     return static_cast<T>(a * b);
   }
 }
+/// b == -1 for a signed integer (false for unsigned ones, which cannot be).
+template <typename T>
+constexpr bool IsMinusOne(T b) {
+  if constexpr (std::is_signed_v<T>) {
+    return b == T(-1);
+  } else {
+    return false;
+  }
+}
+template <typename T>
+constexpr bool IsNegative(T v) {
+  if constexpr (std::is_signed_v<T>) {
+    return v < T(0);
+  } else {
+    return false;
+  }
+}
+
 /// -x; the minimum of a signed type is its own negation (NumPy: -int64 min == int64 min).
 template <typename T>
 constexpr T WrapNeg(T x) {
@@ -196,7 +220,7 @@ constexpr T WrapNeg(T x) {
 template <typename T>
 constexpr T IntDivTrunc(T a, T b) {
   if (b == 0) return T{0};
-  if (b == T{-1}) return WrapNeg(a);
+  if (IsMinusOne(b)) return WrapNeg(a);
   return static_cast<T>(a / b);
 }
 
@@ -205,18 +229,26 @@ constexpr T IntDivTrunc(T a, T b) {
 template <typename T>
 constexpr T IntFloorDiv(T a, T b) {
   if (b == 0) return T{0};
-  if (b == T{-1}) return WrapNeg(a);
+  if (IsMinusOne(b)) return WrapNeg(a);
   const T q = static_cast<T>(a / b);
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? static_cast<T>(q - 1) : q;
+  if constexpr (std::is_signed_v<T>) {
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? static_cast<T>(q - 1) : q;
+  } else {
+    return q;
+  }
 }
 
 /// Integer a % b with the sign of b (NumPy's remainder): 0 for b == 0 and for b == -1 (where C's
 /// min % -1 traps).
 template <typename T>
 constexpr T IntMod(T a, T b) {
-  if (b == 0 || b == T{-1}) return T{0};
+  if (b == 0 || IsMinusOne(b)) return T{0};
   const T r = static_cast<T>(a % b);
-  return (r != 0 && ((r < 0) != (b < 0))) ? static_cast<T>(r + b) : r;
+  if constexpr (std::is_signed_v<T>) {
+    return (r != 0 && ((r < 0) != (b < 0))) ? static_cast<T>(r + b) : r;
+  } else {
+    return r;
+  }
 }
 
 /// Float a // b as NumPy computes it (npy_divmod): floor of the exact quotient, inf or NaN for
@@ -237,7 +269,7 @@ T FloatFloorDiv(T a, T b) {
 /// error, as in NumPy.
 template <typename T>
 T IntPow(T x, T y) {
-  if (y < 0) throw ValueError("integers to negative integer powers are not allowed");
+  if (IsNegative(y)) throw ValueError("integers to negative integer powers are not allowed");
   T r = 1;
   while (y) {
     if (y & 1) r = WrapMul(r, x);
@@ -251,7 +283,7 @@ T IntPow(T x, T y) {
 /// (where C's min % -1 traps).
 template <typename T>
 constexpr T IntFmod(T a, T b) {
-  if (b == 0 || b == T{-1}) return T{0};
+  if (b == 0 || IsMinusOne(b)) return T{0};
   return static_cast<T>(a % b);
 }
 
@@ -269,7 +301,7 @@ constexpr T LeftShift(T a, T b) {
 template <typename T>
 constexpr T RightShift(T a, T b) {
   using U = std::make_unsigned_t<T>;
-  if (static_cast<U>(b) >= sizeof(T) * 8) return a < 0 ? T{-1} : T{0};
+  if (static_cast<U>(b) >= sizeof(T) * 8) return IsNegative(a) ? static_cast<T>(-1) : T{0};
   return static_cast<T>(a >> b);
 }
 
@@ -415,7 +447,7 @@ struct Unary {
       if constexpr (std::is_same_v<T, bool>) {
         return x;
       } else {
-        return IsNan(x) ? x : static_cast<T>((T{0} < x) - (x < T{0}));
+        return IsNan(x) ? x : static_cast<T>((T{0} < x) - IsNegative(x));
       }
     } else if constexpr (Op == UnaryOp::kIsNan) {
       return IsNan(x);
@@ -435,7 +467,7 @@ struct Unary {
       if constexpr (std::is_floating_point_v<T>) {
         return std::signbit(x);
       } else {
-        return x < T{0};
+        return IsNegative(x);
       }
     } else if constexpr (Op == UnaryOp::kFloor || Op == UnaryOp::kCeil || Op == UnaryOp::kTrunc ||
                          Op == UnaryOp::kRint) {
@@ -458,8 +490,9 @@ struct Unary {
       if constexpr (std::is_same_v<T, bool>) {
         return x;  // the array layer computes bool in int64
       } else if constexpr (std::is_integral_v<T>) {
-        // NumPy computes 1.0 / x and casts: 0 becomes the minimum (x86's cast of inf).
-        return x == 0 ? std::numeric_limits<T>::min() : IntDivTrunc(T{1}, x);
+        // NumPy computes 1.0 / x and casts: 0 becomes x86's cast of inf (see convert_value).
+        return x == 0 ? convert_value<T>(std::numeric_limits<double>::infinity())
+                      : IntDivTrunc(T{1}, x);
       } else {
         return T{1} / x;
       }
@@ -528,12 +561,14 @@ struct Unary {
 /// Accumulation rules of a reduction over T: the result type, its identity and the step.
 template <ReduceOp Op, typename T>
 struct Reduce {
-  using Out =
-      std::conditional_t<Op == ReduceOp::kAll || Op == ReduceOp::kAny, bool,
-                         std::conditional_t<(Op == ReduceOp::kSum || Op == ReduceOp::kProd ||
-                                             Op == ReduceOp::kNanSum) &&
-                                                (std::is_integral_v<T>),
-                                            int64_t, T>>;
+  // Sums and products of integers and bools are NumPy's int64 (signed and bool) or uint64.
+  using Out = std::conditional_t<
+      Op == ReduceOp::kAll || Op == ReduceOp::kAny, bool,
+      std::conditional_t<
+          (Op == ReduceOp::kSum || Op == ReduceOp::kProd || Op == ReduceOp::kNanSum) &&
+              std::is_integral_v<T>,
+          std::conditional_t<std::is_unsigned_v<T> && !std::is_same_v<T, bool>, uint64_t, int64_t>,
+          T>>;
   static Out Identity() {
     if constexpr (Op == ReduceOp::kSum || Op == ReduceOp::kNanSum) return Out{0};
     if constexpr (Op == ReduceOp::kNanMin || Op == ReduceOp::kNanMax) {

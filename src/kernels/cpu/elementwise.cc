@@ -133,8 +133,8 @@ void Convert(const Block& in, Block& out) {
 Block AstypeBlock(const Block& in, DType to) {
   if (in.dtype() == to) return in;
   Block out = Block::Allocate(to, in.shape());
-  dispatch(in.dtype(), [&](auto from) {
-    dispatch(to, [&](auto dst) { Convert<decltype(from), decltype(dst)>(in, out); });
+  dispatch_all(in.dtype(), [&](auto from) {
+    dispatch_all(to, [&](auto dst) { Convert<decltype(from), decltype(dst)>(in, out); });
   });
   return out;
 }
@@ -148,15 +148,16 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
     CheckSameDType(a, b, "array.binary");
     const auto op = static_cast<BinaryOp>(ctx.scalar<int64_t>(0));
     const Shape shape = BroadcastOrThrow({a.shape(), b.shape()}, "array.binary");
-    return std::vector<Block>{
-        dispatch(a.dtype(), [&](auto t) { return BinaryDispatch<decltype(t)>(op, a, b, shape); })};
+    return std::vector<Block>{dispatch(
+        a.dtype(), [&](auto t) { return BinaryDispatch<decltype(t)>(op, a, b, shape); },
+        "array.binary")};
   });
   // inputs [x]; scalars [op].
   registry.Register("array.unary", Device::kCpu, [](const KernelContext& ctx) {
     const Block& x = ctx.inputs[0];
     const auto op = static_cast<UnaryOp>(ctx.scalar<int64_t>(0));
-    return std::vector<Block>{
-        dispatch(x.dtype(), [&](auto t) { return UnaryDispatch<decltype(t)>(op, x); })};
+    return std::vector<Block>{dispatch(
+        x.dtype(), [&](auto t) { return UnaryDispatch<decltype(t)>(op, x); }, "array.unary")};
   });
   // inputs [cond (any dtype, by truth), x, y (one dtype)]: x where cond else y, broadcast.
   registry.Register("array.where", Device::kCpu, [](const KernelContext& ctx) {
@@ -166,7 +167,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
     CheckSameDType(x, y, "array.where");
     const Shape shape = BroadcastOrThrow({cond.shape(), x.shape(), y.shape()}, "array.where");
     Block out = Block::Allocate(x.dtype(), shape);
-    dispatch(x.dtype(), [&](auto t) {
+    DispatchBits(x.dtype(), [&](auto t) {  // the values only move
       using T = decltype(t);
       const bool* pc = cond.data<bool>();
       const T* px = x.data<T>();
