@@ -139,8 +139,8 @@ BlockArray operator&(const BlockArray& a, const BlockArray& b);
 BlockArray operator|(const BlockArray& a, const BlockArray& b);
 BlockArray operator^(const BlockArray& a, const BlockArray& b);
 BlockArray operator~(const BlockArray& a);
-/// Shifts of integer arrays (bool computes in int64; DTypeError for floats). Shifts by the bit
-/// width or more, or by a negative count, give 0 (<<) or the sign fill (>>), as in NumPy.
+/// Shifts of integer arrays (bool computes in int8, as NumPy; DTypeError for floats). Shifts by the
+/// bit width or more, or by a negative count, give 0 (<<) or the sign fill (>>), as in NumPy.
 BlockArray operator<<(const BlockArray& a, const BlockArray& b);
 BlockArray operator>>(const BlockArray& a, const BlockArray& b);
 /// Logical, on the truth of any dtype; bool result.

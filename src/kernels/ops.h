@@ -105,8 +105,8 @@ constexpr bool HasBoolResult(UnaryOp op) {
   return op == UnaryOp::kIsNan || op == UnaryOp::kIsFinite || op == UnaryOp::kLogicalNot ||
          op == UnaryOp::kIsInf || op == UnaryOp::kSignbit;
 }
-/// Unary ops that need a floating-point input (the array layer casts integers and bools to
-/// float64; NumPy would pick float16 for bool, which nums does not have).
+/// Unary ops that need a floating-point input (the array layer casts integers to NumPy's float
+/// of their width, float16 for int8 and uint8, and bools to float64 where NumPy picks float16).
 constexpr bool NeedsFloat(UnaryOp op) {
   switch (op) {
     case UnaryOp::kExp:
@@ -136,12 +136,13 @@ constexpr bool NeedsFloat(UnaryOp op) {
       return false;
   }
 }
-/// Binary ops with only floating-point loops (integer and bool operands compute in float64).
+/// Binary ops with only floating-point loops (the array layer casts integer and bool operands:
+/// to float64 for kDiv, to NumPy's float of their width for the others).
 constexpr bool NeedsFloat(BinaryOp op) {
   return op == BinaryOp::kDiv || op == BinaryOp::kArctan2 || op == BinaryOp::kHypot ||
          op == BinaryOp::kCopysign || op == BinaryOp::kLogaddexp;
 }
-/// Unary ops NumPy has no bool loop for, whose bool input computes in int64 (NumPy: int8).
+/// Unary ops NumPy has no bool loop for, whose bool input computes in int8, as in NumPy.
 constexpr bool BoolAsInt(UnaryOp op) {
   return op == UnaryOp::kSquare || op == UnaryOp::kReciprocal;
 }
@@ -392,7 +393,7 @@ struct Binary {
       return IsNan(b) ? a : IsNan(a) ? b : (a < b ? b : a);
     } else if constexpr (Op == BinaryOp::kFmod) {
       if constexpr (std::is_same_v<T, bool>) {
-        return false;  // the array layer computes bool in int64
+        return false;  // the array layer computes bool in int8
       } else if constexpr (std::is_integral_v<T>) {
         return IntFmod(a, b);
       } else {
@@ -402,7 +403,7 @@ struct Binary {
       if constexpr (std::is_floating_point_v<T>) {
         throw DTypeError("shifts need integer operands");
       } else if constexpr (std::is_same_v<T, bool>) {
-        return a;  // the array layer computes bool in int64
+        return a;  // the array layer computes bool in int8
       } else if constexpr (Op == BinaryOp::kLeftShift) {
         return LeftShift(a, b);
       } else {
@@ -488,7 +489,7 @@ struct Unary {
       return WrapMul(x, x);
     } else if constexpr (Op == UnaryOp::kReciprocal) {
       if constexpr (std::is_same_v<T, bool>) {
-        return x;  // the array layer computes bool in int64
+        return x;  // the array layer computes bool in int8
       } else if constexpr (std::is_integral_v<T>) {
         // NumPy computes 1.0 / x and casts: 0 becomes x86's cast of inf (see convert_value).
         return x == 0 ? convert_value<T>(std::numeric_limits<double>::infinity())
