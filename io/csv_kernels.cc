@@ -122,7 +122,13 @@ std::vector<Block> ScanCsvRange(const KernelContext& k) {
 
 template <typename T>
 bool ParseField(std::string_view f, T& out) {
-  if constexpr (std::is_same_v<T, bool>) {
+  if constexpr (std::is_same_v<T, half>) {
+    // Read as double and rounded once, as NumPy's float16(text) does.
+    double d = 0;
+    if (!ParseField(f, d)) return false;
+    out = half(d);
+    return true;
+  } else if constexpr (std::is_same_v<T, bool>) {
     if (f == "1" || f == "True" || f == "true" || f == "TRUE") {
       out = true;
     } else if (f == "0" || f == "False" || f == "false" || f == "FALSE") {
@@ -158,7 +164,7 @@ std::vector<Block> ParseCsvRange(const KernelContext& k) {
                                      k.scalar<int64_t>(3), identity[2], path);
   Block out = Block::Allocate(dtype, {rows, ncols});
   std::vector<std::string_view> fields;
-  dispatch(dtype, [&](auto tag) {
+  dispatch_all(dtype, [&](auto tag) {
     using T = decltype(tag);
     T* dst = out.data<T>();
     int64_t line_no = first_line - 1, row = 0;

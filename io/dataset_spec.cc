@@ -68,9 +68,26 @@ void AppendCsvValue(const NDArray& a, int64_t k, std::string& out) {
                 : std::to_chars(buf, buf + sizeof buf, a.data<float>()[k]).ptr;
       break;
     }
+    case DType::kFloat16: {
+      // The float value of a float16 is exact: its shortest float digits read back to it.
+      const float v = a.value_at<float>(k);
+      if (std::isnan(v)) {
+        out += "nan";
+        return;
+      }
+      if (std::isinf(v)) {
+        out += v > 0 ? "inf" : "-inf";
+        return;
+      }
+      end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+      break;
+    }
     case DType::kBool:
       out += a.data<bool>()[k] ? '1' : '0';
       return;
+    case DType::kUInt64:
+      end = std::to_chars(buf, buf + sizeof buf, a.data<uint64_t>()[k]).ptr;
+      break;
     default:
       end = std::to_chars(buf, buf + sizeof buf, a.value_at<int64_t>(k)).ptr;
       break;

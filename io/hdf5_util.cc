@@ -209,11 +209,24 @@ DType DTypeOfHdf5(hid_t type, const std::string& path, const std::string& datase
     case H5T_FLOAT:
       if (size == 8) return DType::kFloat64;
       if (size == 4) return DType::kFloat32;
+      if (size == 2) return DType::kFloat16;
       break;
-    case H5T_INTEGER:
-      if (H5Tget_sign(type) != H5T_SGN_NONE && size == 8) return DType::kInt64;
-      if (H5Tget_sign(type) != H5T_SGN_NONE && size == 4) return DType::kInt32;
+    case H5T_INTEGER: {
+      const bool is_signed = H5Tget_sign(type) != H5T_SGN_NONE;
+      switch (size) {
+        case 1:
+          return is_signed ? DType::kInt8 : DType::kUInt8;
+        case 2:
+          return is_signed ? DType::kInt16 : DType::kUInt16;
+        case 4:
+          return is_signed ? DType::kInt32 : DType::kUInt32;
+        case 8:
+          return is_signed ? DType::kInt64 : DType::kUInt64;
+        default:
+          break;
+      }
       break;
+    }
     case H5T_ENUM:
       if (IsH5pyBool(type)) return DType::kBool;
       break;
@@ -221,10 +234,21 @@ DType DTypeOfHdf5(hid_t type, const std::string& path, const std::string& datase
       break;
   }
   throw DTypeError(Named(path, dataset) + " has HDF5 type " + Hdf5TypeName(type) +
-                   ", which nums does not read (float64, float32, int64, int32, bool)");
+                   ", which nums does not read (float16/32/64, int8/16/32/64, uint8/16/32/64, "
+                   "bool)");
 }
 
 namespace {
+
+// IEEE binary16 little-endian, as h5py makes it (HDF5 1.10 has no predefined half type): sign
+// bit 15, 5 exponent bits at 10 with bias 15, 10 mantissa bits at 0.
+Hid HalfType() {
+  Hid t(H5Tcopy(H5T_IEEE_F32LE), H5Tclose);
+  H5Tset_fields(t.get(), 15, 10, 5, 0, 10);
+  H5Tset_size(t.get(), 2);
+  H5Tset_ebias(t.get(), 15);
+  return t;
+}
 
 Hid BoolType() {
   Hid t(H5Tenum_create(H5T_NATIVE_INT8), H5Tclose);
@@ -248,6 +272,20 @@ Hid MemoryType(DType dtype) {
       return Hid(H5Tcopy(H5T_NATIVE_FLOAT), H5Tclose);
     case DType::kFloat64:
       return Hid(H5Tcopy(H5T_NATIVE_DOUBLE), H5Tclose);
+    case DType::kInt8:
+      return Hid(H5Tcopy(H5T_NATIVE_INT8), H5Tclose);
+    case DType::kInt16:
+      return Hid(H5Tcopy(H5T_NATIVE_INT16), H5Tclose);
+    case DType::kUInt8:
+      return Hid(H5Tcopy(H5T_NATIVE_UINT8), H5Tclose);
+    case DType::kUInt16:
+      return Hid(H5Tcopy(H5T_NATIVE_UINT16), H5Tclose);
+    case DType::kUInt32:
+      return Hid(H5Tcopy(H5T_NATIVE_UINT32), H5Tclose);
+    case DType::kUInt64:
+      return Hid(H5Tcopy(H5T_NATIVE_UINT64), H5Tclose);
+    case DType::kFloat16:
+      return HalfType();
   }
   throw_unknown_dtype(dtype);
 }
@@ -264,6 +302,20 @@ Hid StorageType(DType dtype) {
       return Hid(H5Tcopy(H5T_IEEE_F32LE), H5Tclose);
     case DType::kFloat64:
       return Hid(H5Tcopy(H5T_IEEE_F64LE), H5Tclose);
+    case DType::kInt8:
+      return Hid(H5Tcopy(H5T_STD_I8LE), H5Tclose);
+    case DType::kInt16:
+      return Hid(H5Tcopy(H5T_STD_I16LE), H5Tclose);
+    case DType::kUInt8:
+      return Hid(H5Tcopy(H5T_STD_U8LE), H5Tclose);
+    case DType::kUInt16:
+      return Hid(H5Tcopy(H5T_STD_U16LE), H5Tclose);
+    case DType::kUInt32:
+      return Hid(H5Tcopy(H5T_STD_U32LE), H5Tclose);
+    case DType::kUInt64:
+      return Hid(H5Tcopy(H5T_STD_U64LE), H5Tclose);
+    case DType::kFloat16:
+      return HalfType();
   }
   throw_unknown_dtype(dtype);
 }

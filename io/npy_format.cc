@@ -167,6 +167,8 @@ class LiteralParser {
   size_t pos_ = 0;
 };
 
+constexpr std::string_view kReadable = "<f8 <f4 <f2 <i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1 |b1";
+
 [[noreturn]] void NotNpy(const std::string& file, const std::string& why) {
   throw IOError("'" + file + "' is not a valid .npy file: " + why);
 }
@@ -185,6 +187,20 @@ std::string NpyDescr(DType dtype) {
       return "<i4";
     case DType::kBool:
       return "|b1";
+    case DType::kInt8:
+      return "|i1";
+    case DType::kInt16:
+      return "<i2";
+    case DType::kUInt8:
+      return "|u1";
+    case DType::kUInt16:
+      return "<u2";
+    case DType::kUInt32:
+      return "<u4";
+    case DType::kUInt64:
+      return "<u8";
+    case DType::kFloat16:
+      return "<f2";
   }
   throw_unknown_dtype(dtype);
 }
@@ -237,22 +253,22 @@ NpyHeader ParseNpyHeader(std::string_view bytes, const std::string& file) {
   }
   if (descr.kind != PyValue::Kind::kString) {
     throw DTypeError("'" + file + "': unsupported dtype " + std::string(descr.text) +
-                     " (structured); nums reads <f8 <f4 <i8 <i4 |b1");
+                     " (structured); nums reads " + std::string(kReadable));
   }
   const std::string& d = descr.str;
   const std::string_view body = d.size() == 3 ? std::string_view(d).substr(1) : "";
   const char order_char = d.empty() ? '?' : d[0];
-  static const std::map<std::string_view, DType> kTypes = {{"f8", DType::kFloat64},
-                                                           {"f4", DType::kFloat32},
-                                                           {"i8", DType::kInt64},
-                                                           {"i4", DType::kInt32},
-                                                           {"b1", DType::kBool}};
+  static const std::map<std::string_view, DType> kTypes = {
+      {"f8", DType::kFloat64}, {"f4", DType::kFloat32}, {"f2", DType::kFloat16},
+      {"i8", DType::kInt64},   {"i4", DType::kInt32},   {"i2", DType::kInt16},
+      {"i1", DType::kInt8},    {"u8", DType::kUInt64},  {"u4", DType::kUInt32},
+      {"u2", DType::kUInt16},  {"u1", DType::kUInt8},   {"b1", DType::kBool}};
   auto it = kTypes.find(body);
   const bool order_ok = order_char == '<' || order_char == '>' || order_char == '=' ||
-                        (order_char == '|' && body == "b1");
+                        (order_char == '|' && it != kTypes.end() && itemsize(it->second) == 1);
   if (it == kTypes.end() || !order_ok) {
-    throw DTypeError("'" + file + "': unsupported dtype '" + d +
-                     "'; nums reads <f8 <f4 <i8 <i4 |b1 (and their big-endian forms)");
+    throw DTypeError("'" + file + "': unsupported dtype '" + d + "'; nums reads " +
+                     std::string(kReadable) + " (and their big-endian forms)");
   }
   h.dtype = it->second;
   h.big_endian = order_char == '>' && itemsize(h.dtype) > 1;

@@ -1,7 +1,10 @@
 #include "io/region.h"
 
 #include <cstring>
+#include <string>
 #include <vector>
+
+#include "nums/errors.hpp"
 
 namespace nums::io {
 
@@ -62,6 +65,9 @@ void ByteSwap(void* data, int64_t n, int64_t itemsize) {
   } else if (itemsize == 4) {
     auto* p = static_cast<uint32_t*>(data);
     for (int64_t i = 0; i < n; ++i) p[i] = __builtin_bswap32(p[i]);
+  } else if (itemsize == 2) {
+    auto* p = static_cast<uint16_t*>(data);
+    for (int64_t i = 0; i < n; ++i) p[i] = __builtin_bswap16(p[i]);
   }
 }
 
@@ -110,12 +116,17 @@ void ReverseAxes(const void* src, const engine::Shape& src_shape, int64_t itemsi
     case 1:
       return ReverseAxesTyped(static_cast<const uint8_t*>(src), src_shape,
                               static_cast<uint8_t*>(dst));
+    case 2:
+      return ReverseAxesTyped(static_cast<const uint16_t*>(src), src_shape,
+                              static_cast<uint16_t*>(dst));
     case 4:
       return ReverseAxesTyped(static_cast<const uint32_t*>(src), src_shape,
                               static_cast<uint32_t*>(dst));
-    default:
+    case 8:
       return ReverseAxesTyped(static_cast<const uint64_t*>(src), src_shape,
                               static_cast<uint64_t*>(dst));
+    default:
+      throw ValueError("ReverseAxes: item size " + std::to_string(itemsize));
   }
 }
 

@@ -1,7 +1,9 @@
 #include "io/zarr_format.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -29,34 +31,31 @@ engine::Shape ShapeField(const json& j, const char* key, const std::string& stor
   return s;
 }
 
+// NumPy's type strings of the dtypes, in the order of their codes.
+constexpr const char* kDescr[] = {"|b1", "<i4", "<i8", "<f4", "<f8", "|i1",
+                                  "<i2", "|u1", "<u2", "<u4", "<u8", "<f2"};
+static_assert(std::size(kDescr) == static_cast<size_t>(kLastDType) + 1);
+
 // "<f8", ">i4", "|b1": the dtype and whether its bytes are big endian.
 void ParseDType(const json& j, const std::string& store, ZarrMeta& m) {
   const std::string text = j.is_string() ? j.get<std::string>() : j.dump();
   auto unsupported = [&] {
     throw DTypeError("zarr store '" + store + "': dtype " + text +
-                     " is not supported (<f8 <f4 <i8 <i4 |b1, either byte order)");
+                     " is not supported (f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1, either byte order)");
   };
   if (!j.is_string() || text.size() != 3) unsupported();
   const char order = text[0];
   const std::string kind = text.substr(1);
-  if (kind == "b1") {
-    if (order != '|' && order != '<' && order != '>') unsupported();
-    m.dtype = DType::kBool;
+  for (size_t code = 0; code < std::size(kDescr); ++code) {
+    if (kind != kDescr[code] + 1) continue;
+    const auto dtype = static_cast<DType>(code);
+    // One-byte types have no byte order ('|'), but '<' and '>' are read as well.
+    if (order != '<' && order != '>' && !(order == '|' && itemsize(dtype) == 1)) unsupported();
+    m.dtype = dtype;
+    m.big_endian = order == '>' && itemsize(dtype) > 1;
     return;
   }
-  if (order != '<' && order != '>') unsupported();
-  m.big_endian = order == '>';
-  if (kind == "f8") {
-    m.dtype = DType::kFloat64;
-  } else if (kind == "f4") {
-    m.dtype = DType::kFloat32;
-  } else if (kind == "i8") {
-    m.dtype = DType::kInt64;
-  } else if (kind == "i4") {
-    m.dtype = DType::kInt32;
-  } else {
-    unsupported();
-  }
+  unsupported();
 }
 
 template <typename T>
@@ -78,7 +77,7 @@ std::string ParseFill(const json& j, DType dtype, const std::string& store) {
     }
     return bad();
   }
-  if (dtype == DType::kFloat64 || dtype == DType::kFloat32) {
+  if (is_floating(dtype)) {
     double v = 0;
     if (j.is_number()) {
       v = j.get<double>();
@@ -91,8 +90,9 @@ std::string ParseFill(const json& j, DType dtype, const std::string& store) {
     } else {
       return bad();
     }
-    return dtype == DType::kFloat64 ? ElementBytes(v) : ElementBytes(static_cast<float>(v));
+    return dispatch_all(dtype, [&](auto t) { return ElementBytes(convert_value<decltype(t)>(v)); });
   }
+  if (dtype == DType::kUInt64 && j.is_number_unsigned()) return ElementBytes(j.get<uint64_t>());
   int64_t v = 0;
   if (j.is_number_integer() && !(j.is_number_unsigned() && j.get<uint64_t>() > INT64_MAX)) {
     v = j.get<int64_t>();
@@ -102,17 +102,31 @@ std::string ParseFill(const json& j, DType dtype, const std::string& store) {
   } else {
     return bad();
   }
-  if (dtype == DType::kInt64) return ElementBytes(v);
-  if (v < INT32_MIN || v > INT32_MAX) return bad();
-  return ElementBytes(static_cast<int32_t>(v));
+  return dispatch(dtype, [&](auto t) -> std::string {
+    using T = decltype(t);
+    if (v < 0 && std::is_unsigned_v<T>) return bad();
+    if (v > 0 && static_cast<uint64_t>(v) > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
+      return bad();
+    }
+    if (v < 0 && v < static_cast<int64_t>(std::numeric_limits<T>::min())) return bad();
+    return ElementBytes(static_cast<T>(v));
+  });
 }
 
 json FillJson(DType dtype, const std::string& fill) {
-  return dispatch(dtype, [&](auto t) -> json {
+  return dispatch_all(dtype, [&](auto t) -> json {
     using T = decltype(t);
-    T v;
-    std::memcpy(&v, fill.data(), sizeof(T));
-    if constexpr (std::is_floating_point_v<T>) {
+    T stored;
+    std::memcpy(&stored, fill.data(), sizeof(T));
+    // float16 as its float value (exact).
+    const auto v = [&] {
+      if constexpr (std::is_same_v<T, half>) {
+        return static_cast<float>(stored);
+      } else {
+        return stored;
+      }
+    }();
+    if constexpr (std::is_floating_point_v<std::decay_t<decltype(v)>>) {
       if (std::isnan(v)) return "NaN";
       if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
       return static_cast<double>(v);
@@ -206,7 +220,6 @@ std::string FormatZarray(const ZarrMeta& m) {
   j["zarr_format"] = 2;
   j["shape"] = m.shape;
   j["chunks"] = m.chunks;
-  static constexpr const char* kDescr[] = {"|b1", "<i4", "<i8", "<f4", "<f8"};
   j["dtype"] = kDescr[static_cast<int>(m.dtype)];
   j["order"] = m.fortran ? "F" : "C";
   j["fill_value"] = FillJson(m.dtype, m.fill);
@@ -230,10 +243,10 @@ std::string FormatZarray(const ZarrMeta& m) {
 }
 
 std::string FillBytes(DType dtype, double value) {
-  return dispatch(dtype, [&](auto t) -> std::string {
+  return dispatch_all(dtype, [&](auto t) -> std::string {
     using T = decltype(t);
-    if constexpr (std::is_floating_point_v<T>) {
-      return ElementBytes(static_cast<T>(value));
+    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, half>) {
+      return ElementBytes(convert_value<T>(value));
     } else if constexpr (std::is_same_v<T, bool>) {
       if (value != 0 && value != 1) {
         throw ValueError("fill_value " + std::to_string(value) + " does not fit dtype bool");
@@ -242,7 +255,7 @@ std::string FillBytes(DType dtype, double value) {
     } else {
       const bool fits = std::trunc(value) == value &&
                         value >= static_cast<double>(std::numeric_limits<T>::min()) &&
-                        value < -static_cast<double>(std::numeric_limits<T>::min());
+                        value < static_cast<double>(std::numeric_limits<T>::max()) + 1.0;
       if (!fits) {
         throw ValueError("fill_value " + std::to_string(value) + " does not fit dtype " +
                          std::string(dtype_name(dtype)));

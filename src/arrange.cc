@@ -339,8 +339,7 @@ BlockArray take_along_axis(const BlockArray& x, const BlockArray& indices,
                      " and array of shape " + shape_str(x.shape()) +
                      " must have the same number of dimensions");
   }
-  if (indices.dtype() == DType::kFloat32 || indices.dtype() == DType::kFloat64 ||
-      indices.dtype() == DType::kBool) {
+  if (!is_integer(indices.dtype())) {
     throw IndexError("take_along_axis: indices must be integers, got " +
                      std::string(dtype_name(indices.dtype())));
   }

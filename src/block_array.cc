@@ -310,9 +310,7 @@ BlockArray BlockArray::rechunk(const Shape& block_shape) const {
 }
 
 void detail::check_same_kind(DType from, DType to, const char* op) {
-  auto kind = [](DType t) {
-    return t == DType::kBool ? 0 : (t == DType::kInt32 || t == DType::kInt64) ? 1 : 2;
-  };
+  auto kind = [](DType t) { return t == DType::kBool ? 0 : is_integer(t) ? 1 : 2; };
   if (kind(from) > kind(to)) {
     throw DTypeError(std::string(op) + ": cannot cast the result of dtype " +
                      std::string(dtype_name(from)) + " to the array's dtype " +

@@ -119,7 +119,7 @@ BlockArray linspace(double start, double stop, int64_t num, bool endpoint, DType
   // Computed in float64 and cast, as NumPy does (the kernel computes float and bool elements in
   // double); integers are rounded toward minus infinity (NumPy >= 1.20), so
   // linspace(0, 10, 4, int64) == [0, 3, 6, 10] and linspace(-5, 0, 4, int64) == [-5, -4, -2, 0].
-  if (dtype != DType::kInt32 && dtype != DType::kInt64) {
+  if (!is_integer(dtype)) {
     return progression(Number(start), Number(step), num, dtype, bs, last, stop);
   }
   const BlockArray values =
@@ -209,7 +209,7 @@ BlockArray diag(const BlockArray& a, int64_t k) {
   if (a.ndim() == 1) {
     const int64_t n = a.shape()[0] + (k < 0 ? -k : k);
     NDArray out(a.dtype(), {n, n});
-    dispatch(a.dtype(), [&](auto t) {
+    dispatch_all(a.dtype(), [&](auto t) {
       using T = decltype(t);
       for (int64_t i = 0; i < a.shape()[0]; ++i) {
         const int64_t r = k >= 0 ? i : i - k, c = k >= 0 ? i + k : i;
@@ -225,7 +225,7 @@ BlockArray diag(const BlockArray& a, int64_t k) {
   const int64_t r0 = k >= 0 ? 0 : -k, c0 = k >= 0 ? k : 0;
   const int64_t n = std::max<int64_t>(0, std::min(rows - r0, cols - c0));
   NDArray out(a.dtype(), {n});
-  dispatch(a.dtype(), [&](auto t) {
+  dispatch_all(a.dtype(), [&](auto t) {
     using T = decltype(t);
     for (int64_t i = 0; i < n; ++i) out.data<T>()[i] = v.data<T>()[(r0 + i) * cols + c0 + i];
   });

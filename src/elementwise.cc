@@ -19,31 +19,37 @@ using detail::TaskArg;
 using kernels::BinaryOp;
 using kernels::UnaryOp;
 
-DType result_type(DType a, DType b) {
-  if (a == b) return a;
-  auto is_float = [](DType t) { return t == DType::kFloat32 || t == DType::kFloat64; };
-  if (is_float(a) && is_float(b)) return DType::kFloat64;
-  if (!is_float(a) && !is_float(b))
-    return static_cast<uint8_t>(a) > static_cast<uint8_t>(b) ? a : b;
-  const DType f = is_float(a) ? a : b;
-  const DType i = is_float(a) ? b : a;
-  // float32 holds bool exactly, but not every int32/int64: NumPy widens to float64.
-  return (f == DType::kFloat32 && i == DType::kBool) ? DType::kFloat32 : DType::kFloat64;
+namespace {
+
+// The smallest float that holds every value of an integer dtype exactly (NumPy's rule: int8
+// and uint8 go to float16, 16-bit integers to float32, wider ones to float64).
+DType float_for(DType t) {
+  if (t == DType::kBool || is_floating(t)) return t;
+  return promote_types(t, DType::kFloat16);
 }
+
+}  // namespace
+
+DType result_type(DType a, DType b) { return promote_types(a, b); }
 
 namespace {
 
 // The dtype a weak number takes against an array of dtype d (NumPy 2, NEP 50).
 DType weak_dtype(DType d, Number n) {
-  const bool d_float = d == DType::kFloat32 || d == DType::kFloat64;
+  const bool d_float = is_floating(d);
   if (n.kind == DType::kFloat64) return d_float ? d : DType::kFloat64;
   if (n.kind == DType::kInt64) return d == DType::kBool ? DType::kInt64 : d;
   return d;
 }
 
 bool fits(DType t, Number n) {
-  if (n.kind != DType::kInt64 || t != DType::kInt32) return true;
-  return n.i >= std::numeric_limits<int32_t>::min() && n.i <= std::numeric_limits<int32_t>::max();
+  if (n.kind != DType::kInt64 || !is_integer(t) || t == DType::kInt64) return true;
+  if (t == DType::kUInt64) return n.i >= 0;
+  return dispatch(t, [&](auto tag) {
+    using T = decltype(tag);
+    return n.i >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+           n.i <= static_cast<int64_t>(std::numeric_limits<T>::max());
+  });
 }
 
 BlockArray scalar_array(const BlockArray& like, Number n, DType t) {
@@ -290,23 +296,35 @@ const char* unary_name(UnaryOp op) {
   return kNames[static_cast<size_t>(op)];
 }
 
+// float16 has no kernels: its ops compute in float32 and round back, as NumPy's float16 loops do.
 BlockArray binary(BinaryOp op, const BlockArray& a, const BlockArray& b) {
+  if (a.dtype() == DType::kFloat16) {
+    const BlockArray r = binary(op, a.astype(DType::kFloat32), b.astype(DType::kFloat32));
+    return kernels::HasBoolResult(op) ? r : r.astype(DType::kFloat16);
+  }
   const DType out = kernels::HasBoolResult(op) ? DType::kBool : a.dtype();
   return elementwise(ExprKind::kBinary, static_cast<int64_t>(op), "array.binary", {a, b},
                      {int_scalar(static_cast<int64_t>(op))}, out, binary_name(op));
 }
 
+DType float_result(DType t) {
+  // bool computes in float64 (NumPy: float16; kept from before nums had float16).
+  return t == DType::kBool ? DType::kFloat64 : float_for(t);
+}
+
 BlockArray unary(UnaryOp op, const BlockArray& x) {
   BlockArray in = x;
-  if (kernels::NeedsFloat(op) && x.dtype() != DType::kFloat32 && x.dtype() != DType::kFloat64) {
-    in = x.astype(DType::kFloat64);
-  }
+  if (kernels::NeedsFloat(op) && !is_floating(x.dtype())) in = x.astype(float_result(x.dtype()));
   if (x.dtype() == DType::kBool) {
     if (kernels::RejectsBool(op)) {
       throw DTypeError(std::string(op == UnaryOp::kNeg ? "negative" : "sign") +
                        " of a bool array: NumPy has no bool loop (use logical_not, or astype)");
     }
-    if (kernels::BoolAsInt(op)) in = x.astype(DType::kInt64);
+    if (kernels::BoolAsInt(op)) in = x.astype(DType::kInt8);
+  }
+  if (in.dtype() == DType::kFloat16) {
+    const BlockArray r = unary(op, in.astype(DType::kFloat32));
+    return kernels::HasBoolResult(op) ? r : r.astype(DType::kFloat16);
   }
   const DType out = kernels::HasBoolResult(op) ? DType::kBool : in.dtype();
   return elementwise(ExprKind::kUnary, static_cast<int64_t>(op), "array.unary", {in},
@@ -317,7 +335,7 @@ BlockArray unary(UnaryOp op, const BlockArray& x) {
 
 namespace {
 
-bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloat64; }
+bool is_float(DType t) { return is_floating(t); }
 
 // Promotes, casts and applies a binary op with NumPy's dtype rules.
 BlockArray apply(BinaryOp op, const BlockArray& a, const BlockArray& b) {
@@ -330,7 +348,12 @@ BlockArray apply(BinaryOp op, const BlockArray& a, const BlockArray& b) {
     case BinaryOp::kFloorDiv:
     case BinaryOp::kPow:
     case BinaryOp::kFmod:
-      if (t == DType::kBool) t = DType::kInt64;  // NumPy: int8, which nums does not have
+      // NumPy: bool + bool and bool * bool are bool; nums keeps its int64 from before it had
+      // int8. The others are int8, as in NumPy.
+      if (t == DType::kBool) {
+        t = (op == BinaryOp::kAdd || op == BinaryOp::kSub || op == BinaryOp::kMul) ? DType::kInt64
+                                                                                   : DType::kInt8;
+      }
       break;
     case BinaryOp::kBitAnd:
     case BinaryOp::kBitOr:
@@ -342,10 +365,13 @@ BlockArray apply(BinaryOp op, const BlockArray& a, const BlockArray& b) {
                          " on dtypes " + std::string(dtype_name(a.dtype())) + " and " +
                          std::string(dtype_name(b.dtype())) + ": only integer and bool arrays");
       }
-      if (kernels::IsShift(op) && t == DType::kBool) t = DType::kInt64;
+      if (kernels::IsShift(op) && t == DType::kBool) t = DType::kInt8;
+      break;
+    case BinaryOp::kDiv:
+      if (!is_float(t)) t = DType::kFloat64;  // NumPy's true_divide of integers is float64
       break;
     default:
-      if (kernels::NeedsFloat(op) && !is_float(t)) t = DType::kFloat64;
+      if (kernels::NeedsFloat(op) && !is_float(t)) t = detail::float_result(t);
       break;
   }
   return detail::binary(op, a.astype(t), b.astype(t));
@@ -512,6 +538,7 @@ BlockArray isclose(const BlockArray& a, const BlockArray& b, double rtol, double
                    bool equal_nan) {
   DType t = result_type(a.dtype(), b.dtype());
   if (!is_float(t)) t = DType::kFloat64;
+  if (t == DType::kFloat16) t = DType::kFloat32;  // no float16 kernel
   return detail::map_blocks("array.isclose", {a.astype(t), b.astype(t)},
                             {detail::Scalar{rtol}, detail::Scalar{atol}, detail::Scalar{equal_nan}},
                             DType::kBool, "isclose");
@@ -540,7 +567,8 @@ bool array_equal(const BlockArray& a, const BlockArray& b, bool equal_nan) {
 
 BlockArray round(const BlockArray& x, int64_t decimals) {
   const DType t = x.dtype();
-  if ((t == DType::kInt32 || t == DType::kInt64) && decimals >= 0) return x;
+  if (is_integer(t) && decimals >= 0) return x;
+  if (t == DType::kFloat16) return round(x.astype(DType::kFloat32), decimals).astype(t);
   const BlockArray in = t == DType::kBool ? x.astype(DType::kFloat64) : x;
   return detail::map_blocks("array.round", {in}, {detail::int_scalar(decimals)}, in.dtype(),
                             "round");
@@ -550,6 +578,12 @@ BlockArray nan_to_num(const BlockArray& x, double nan, std::optional<double> pos
                       std::optional<double> neginf) {
   const DType t = x.dtype();
   if (!is_float(t)) return x;
+  if (t == DType::kFloat16) {
+    constexpr double kMax16 = 65504.0;
+    return nan_to_num(x.astype(DType::kFloat32), nan, posinf.value_or(kMax16),
+                      neginf.value_or(-kMax16))
+        .astype(t);
+  }
   const double big =
       t == DType::kFloat32 ? std::numeric_limits<float>::max() : std::numeric_limits<double>::max();
   return detail::map_blocks("array.nan_to_num", {x},

@@ -94,7 +94,9 @@ BlockArray per_block_counts(const BlockArray& x, const std::optional<BlockArray>
 
 Histogram histogram_impl(const BlockArray& x_in, const std::vector<double>& edges, bool uniform,
                          const std::optional<BlockArray>& weights, bool density) {
-  const BlockArray x = x_in.dtype() == DType::kBool ? x_in.astype(DType::kInt64) : x_in;
+  const BlockArray x = x_in.dtype() == DType::kBool      ? x_in.astype(DType::kInt64)
+                       : x_in.dtype() == DType::kFloat16 ? x_in.astype(DType::kFloat32)
+                                                         : x_in;
   std::optional<BlockArray> w;
   if (weights) w = aligned_weights(x, *weights, "histogram");
   const auto nb = static_cast<int64_t>(edges.size()) - 1;
@@ -149,7 +151,7 @@ BlockArray bincount(const BlockArray& x, const std::optional<BlockArray>& weight
   if (x.ndim() != 1) {
     throw ShapeError("bincount: x must be 1-d, got shape " + shape_str(x.shape()));
   }
-  if (x.dtype() == DType::kFloat32 || x.dtype() == DType::kFloat64) {
+  if (is_floating(x.dtype()) || x.dtype() == DType::kUInt64) {
     throw DTypeError("bincount: cannot cast array data from " + std::string(dtype_name(x.dtype())) +
                      " to int64 according to the rule 'safe'");
   }
@@ -183,7 +185,9 @@ BlockArray digitize(const BlockArray& x, const BlockArray& bins, bool right) {
   if (!inc && !dec) {
     throw ValueError("digitize: bins must be monotonically increasing or decreasing");
   }
-  return detail::map_blocks("stats.digitize", {x},
+  // float16 has no kernels; float32 holds it exactly.
+  const BlockArray xs = x.dtype() == DType::kFloat16 ? x.astype(DType::kFloat32) : x;
+  return detail::map_blocks("stats.digitize", {xs},
                             {engine::Scalar{b}, engine::Scalar{right}, engine::Scalar{inc}},
                             DType::kInt64, "digitize");
 }

@@ -342,7 +342,7 @@ IndexExpr::IndexExpr(const BlockArray& base, std::vector<IndexEntry> index) {
           x.mask = arr;
           x.mask_only = k == 0;
           for (int64_t d = 0; d < arr.ndim(); ++d) keep(a++);
-        } else if (arr.dtype() == DType::kInt64 || arr.dtype() == DType::kInt32) {
+        } else if (is_integer(arr.dtype())) {
           set_positions(arr.get().to_vector<int64_t>(), arr.shape(), k);
           whole_axes_after = false;
         } else {

@@ -145,6 +145,15 @@ BlockArray contract(const BlockArray& a_view, const BlockArray& b_view, Contract
   const BlockArray a_in = read_through(a_view, c.batch, c.a_axes);
   const BlockArray b_in = read_through(b_view, c.batch, c.b_axes);
   const DType t = result_type(a_in.dtype(), b_in.dtype());
+  // The GEMM kernels exist for bool, int32, int64, float32 and float64 only (compile time).
+  // Other integers multiply in int64 and narrow back: sums and products modulo 2^64 narrowed
+  // modulo 2^bits are NumPy's wrapping results. float16 computes in float32 and rounds back.
+  if (t == DType::kFloat16) {
+    return contract(a_in.astype(DType::kFloat32), b_in.astype(DType::kFloat32), c).astype(t);
+  }
+  if (is_integer(t) && t != DType::kInt32 && t != DType::kInt64) {
+    return contract(a_in.astype(DType::kInt64), b_in.astype(DType::kInt64), c).astype(t);
+  }
   const auto aligned = align(a_in.astype(t), b_in.astype(t), c);
   const BlockArray& a = aligned.first;
   const BlockArray& b = aligned.second;

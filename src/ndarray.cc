@@ -101,7 +101,7 @@ int64_t NDArray::flat_index(std::initializer_list<int64_t> index) const {
 
 NDArray NDArray::astype(DType dtype) const {
   NDArray out(dtype, shape_);
-  dispatch(dtype, [&](auto t) {
+  dispatch_all(dtype, [&](auto t) {
     using T = decltype(t);
     T* p = static_cast<T*>(out.raw());
     for (int64_t k = 0; k < size_; ++k) p[k] = value_at<T>(k);

@@ -97,7 +97,7 @@ DType result_dtype(DType in, QuantileMethod m) {
   return in == DType::kFloat32 ? DType::kFloat32 : DType::kFloat64;
 }
 
-bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloat64; }
+bool is_float(DType t) { return is_floating(t); }
 
 [[noreturn]] void throw_empty(const Request& r, const Shape& shape) {
   throw IndexError(std::string(r.op) +
@@ -271,7 +271,7 @@ NDArray select_all(const BlockArray& x, const Request& r) {
   NDArray out(out_dtype, {nq});
   dispatch(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    dispatch(out_dtype, [&](auto otag) {
+    auto fill = [&](auto otag) {
       using O = decltype(otag);
       for (int64_t i = 0; i < nq; ++i) {
         const QuantilePoint& pt = points[static_cast<size_t>(i)];
@@ -284,7 +284,15 @@ NDArray select_all(const BlockArray& x, const Request& r) {
         out.data<O>()[i] = static_cast<O>(kernels::Interpolate(r.method, static_cast<double>(a),
                                                                static_cast<double>(b), pt.gamma));
       }
-    });
+    };
+    // The result is of x's dtype (discrete methods), float32 or float64 (see result_dtype).
+    if (out_dtype == x.dtype()) {
+      fill(T{});
+    } else if (out_dtype == DType::kFloat32) {
+      fill(float{});
+    } else {
+      fill(double{});
+    }
   });
   return out;
 }
@@ -313,6 +321,10 @@ BlockArray quantile_impl(const BlockArray& x_in, const Request& r, const Axes& a
       throw ValueError(std::string(r.op) + ": quantiles must be in the range [0, 1], got " +
                        std::to_string(q));
     }
+  }
+  // float16 has no kernels: its quantiles are taken in float32 (exact: every float16 is one).
+  if (x_in.dtype() == DType::kFloat16) {
+    return quantile_impl(x_in.astype(DType::kFloat32), r, axis, keepdims).astype(DType::kFloat16);
   }
   // Bool reads as 0/1 for interpolation (NumPy refuses to subtract bools; median gives a float).
   const BlockArray x = !kernels::IsDiscrete(r.method) && x_in.dtype() == DType::kBool

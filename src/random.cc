@@ -185,21 +185,36 @@ BlockArray Generator::normal(const Shape& shape, double loc, double scale, DType
 BlockArray Generator::integers(int64_t low, int64_t high, const Shape& shape, DType dtype,
                                const Shape& block_shape) {
   check_shape(shape, "integers");
-  if (dtype != int32 && dtype != int64) {
+  if (!is_integer(dtype)) {
     throw DTypeError("random.integers: dtype " + std::string(dtype_name(dtype)) +
-                     " is not int32 or int64");
+                     " is not an integer dtype");
   }
   if (high <= low) {
     throw ValueError("random.integers: low = " + std::to_string(low) +
                      " >= high = " + std::to_string(high));
   }
-  if (dtype == int32) {
-    constexpr int64_t kMin = std::numeric_limits<int32_t>::min();
-    constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
-    if (low < kMin || high - 1 > kMax) {
+  if (dtype != int64) {
+    const auto [lo, hi] = dispatch(dtype, [](auto t) {
+      using T = decltype(t);
+      if constexpr (std::is_integral_v<T>) {
+        // uint64's maximum is past int64's; high is an int64, so int64's maximum bounds it.
+        return std::pair<int64_t, int64_t>(
+            static_cast<int64_t>(std::numeric_limits<T>::min()),
+            static_cast<int64_t>(std::min<uint64_t>(std::numeric_limits<T>::max(),
+                                                    std::numeric_limits<int64_t>::max())));
+      } else {
+        return std::pair<int64_t, int64_t>(0, 0);  // not reached: dtype is an integer
+      }
+    });
+    if (low < lo || high - 1 > hi) {
       throw ValueError("random.integers: range [" + std::to_string(low) + ", " +
-                       std::to_string(high) + ") is out of bounds for int32");
+                       std::to_string(high) + ") is out of bounds for " +
+                       std::string(dtype_name(dtype)));
     }
+  }
+  // The generator's kernel draws int32 and int64; narrower integers are int64 draws, cast.
+  if (dtype != int32 && dtype != int64) {
+    return integers(low, high, shape, int64, block_shape).astype(dtype);
   }
   Draw d{RandomKind::kIntegers, dtype};
   d.ai = low;

@@ -47,7 +47,9 @@ DType reduce_dtype(ReduceOp op, DType in) {
     case ReduceOp::kSum:
     case ReduceOp::kProd:
     case ReduceOp::kNanSum:
-      return (in == DType::kFloat32 || in == DType::kFloat64) ? in : DType::kInt64;
+      // NumPy: integers and bools sum in int64, unsigned integers in uint64.
+      if (is_floating(in)) return in;
+      return is_unsigned(in) ? DType::kUInt64 : DType::kInt64;
     case ReduceOp::kAll:
     case ReduceOp::kAny:
       return DType::kBool;
@@ -99,6 +101,11 @@ bool reduces_empty_axis(const BlockArray& x, const std::vector<int64_t>& axes) {
 
 BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool keepdims) {
   const char* name = op_name(op);
+  if (x.dtype() == DType::kFloat16) {
+    // No float16 kernels: NumPy too accumulates float16 in float32 and rounds the result.
+    const BlockArray r = reduce(x.astype(DType::kFloat32), op, axes_in, keepdims);
+    return r.dtype() == DType::kBool ? r : r.astype(DType::kFloat16);
+  }
   const auto axes = detail::normalize_axes(axes_in, x.ndim(), name);
   const DType out_dtype = reduce_dtype(op, x.dtype());
   const Shape out_shape = reduced(x.shape(), axes, keepdims);
@@ -166,6 +173,8 @@ BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool ke
 BlockArray arg_reduce(const BlockArray& x, bool is_max, std::optional<int64_t> axis_in,
                       bool keepdims) {
   const char* name = is_max ? "argmax" : "argmin";
+  if (x.dtype() == DType::kFloat16)
+    return arg_reduce(x.astype(DType::kFloat32), is_max, axis_in, keepdims);
   const int64_t axis = axis_in ? detail::normalize_axis(*axis_in, x.ndim(), name) : -1;
   std::vector<int64_t> axes;
   if (axis >= 0) {
@@ -234,9 +243,7 @@ int64_t reduced_count(const BlockArray& x, const Axes& axes) {
   return n;
 }
 
-BlockArray as_float(const BlockArray& x) {
-  return (x.dtype() == DType::kFloat32 || x.dtype() == DType::kFloat64) ? x : x.astype(float64);
-}
+BlockArray as_float(const BlockArray& x) { return is_floating(x.dtype()) ? x : x.astype(float64); }
 
 }  // namespace
 
@@ -267,11 +274,16 @@ BlockArray BlockArray::argmax(std::optional<int64_t> axis, bool keepdims) const 
 }
 
 BlockArray BlockArray::mean(Axes axes, bool keepdims) const {
+  // float16 in float32 intermediates, as NumPy's mean does.
+  if (dtype() == DType::kFloat16) return astype(float32).mean(axes, keepdims).astype(float16);
   const int64_t n = reduced_count(*this, axes);
   return as_float(*this).sum(axes, keepdims) / Number(n);
 }
 
 BlockArray BlockArray::var(Axes axes, int64_t ddof, bool keepdims) const {
+  if (dtype() == DType::kFloat16) {
+    return astype(float32).var(axes, ddof, keepdims).astype(float16);
+  }
   const BlockArray x = as_float(*this);
   const int64_t n = reduced_count(x, axes);
   const BlockArray d = x - x.mean(axes, true);
@@ -294,8 +306,9 @@ BlockArray nanmax(const BlockArray& x, Axes axes, bool keepdims) {
 }
 
 BlockArray nanmean(const BlockArray& x, Axes axes, bool keepdims) {
-  if (x.dtype() != DType::kFloat32 && x.dtype() != DType::kFloat64) {
-    return x.mean(axes, keepdims);  // nothing to skip
+  if (!is_floating(x.dtype())) return x.mean(axes, keepdims);  // nothing to skip
+  if (x.dtype() == DType::kFloat16) {
+    return nanmean(x.astype(float32), axes, keepdims).astype(float16);
   }
   // The count of numbers in the dtype of x, so that float32 stays float32; 0 / 0 is NaN for a
   // slice of only NaN, as in NumPy.
@@ -304,8 +317,9 @@ BlockArray nanmean(const BlockArray& x, Axes axes, bool keepdims) {
 }
 
 BlockArray nanvar(const BlockArray& x, Axes axes, int64_t ddof, bool keepdims) {
-  if (x.dtype() != DType::kFloat32 && x.dtype() != DType::kFloat64) {
-    return x.var(axes, ddof, keepdims);
+  if (!is_floating(x.dtype())) return x.var(axes, ddof, keepdims);
+  if (x.dtype() == DType::kFloat16) {
+    return nanvar(x.astype(float32), axes, ddof, keepdims).astype(float16);
   }
   // NaN deviations are skipped by nansum; the divisor is max(count - ddof, 0), as in var.
   const BlockArray d = x - nanmean(x, axes, true);

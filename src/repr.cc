@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <ostream>
 #include <string>
 #include <tuple>
@@ -146,12 +147,43 @@ std::pair<std::string, std::string> scientific(T v) {
   return {mantissa, s.substr(e + 1)};
 }
 
+/// float16 digits: the fewest that read back (as a float16) to the same value, as NumPy prints
+/// float16 (not the float32 digits of the value).
+bool reads_back(const std::string& s, half h) {
+  return half(std::strtod(s.c_str(), nullptr)).bits == h.bits;
+}
+std::string positional(half h) {
+  const float f = static_cast<float>(h);
+  std::string s;
+  for (int p = 0; p <= static_cast<int>(kMaxPrecision); ++p) {
+    s = chars(f, std::chars_format::fixed, p);
+    if (reads_back(s, h)) break;
+  }
+  trim_zeros(s);
+  if (s.find('.') == std::string::npos) s += '.';
+  return s;
+}
+std::pair<std::string, std::string> scientific(half h) {
+  const float f = static_cast<float>(h);
+  std::string s;
+  for (int p = 0; p <= static_cast<int>(kMaxPrecision); ++p) {
+    s = chars(f, std::chars_format::scientific, p);
+    if (reads_back(s, h)) break;
+  }
+  const auto e = s.find('e');
+  std::string mantissa = s.substr(0, e);
+  trim_zeros(mantissa);
+  if (mantissa.find('.') == std::string::npos) mantissa += '.';
+  return {mantissa, s.substr(e + 1)};
+}
+
 std::string pad_left(const std::string& s, size_t width) {
   return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
 }
 
+// `as_half`: the values are float16 (held as float), printed with float16's digits.
 template <typename T>
-std::vector<std::string> format_floats(const T* v, int64_t n) {
+std::vector<std::string> format_floats(const T* v, int64_t n, bool as_half = false) {
   T max_abs = 0, min_abs = std::numeric_limits<T>::infinity();
   bool any_nonzero = false, any_nonfinite = false, neg_inf = false;
   for (int64_t k = 0; k < n; ++k) {
@@ -177,10 +209,11 @@ std::vector<std::string> format_floats(const T* v, int64_t n) {
     if (!std::isfinite(v[k])) continue;
     auto& s = out[static_cast<size_t>(k)];
     if (exp_format) {
-      std::tie(s, exponents[static_cast<size_t>(k)]) = scientific(v[k]);
+      std::tie(s, exponents[static_cast<size_t>(k)]) =
+          as_half ? scientific(half(v[k])) : scientific(v[k]);
       exp_digits = std::max(exp_digits, exponents[static_cast<size_t>(k)].size() - 1);
     } else {
-      s = positional(v[k]);
+      s = as_half ? positional(half(v[k])) : positional(v[k]);
     }
     const auto dot = s.find('.');
     left = std::max(left, dot);
@@ -217,10 +250,14 @@ std::vector<std::string> format_floats(const T* v, int64_t n) {
 /// Each element's text, all of one width.
 std::vector<std::string> format_elements(const NDArray& a) {
   const int64_t n = a.size();
-  return dispatch(a.dtype(), [&](auto tag) -> std::vector<std::string> {
+  return dispatch_all(a.dtype(), [&](auto tag) -> std::vector<std::string> {
     using T = decltype(tag);
     const T* v = a.data<T>();
-    if constexpr (std::is_same_v<T, bool>) {
+    if constexpr (std::is_same_v<T, half>) {
+      std::vector<float> f(static_cast<size_t>(n));
+      for (int64_t k = 0; k < n; ++k) f[static_cast<size_t>(k)] = static_cast<float>(v[k]);
+      return format_floats(f.data(), n, true);
+    } else if constexpr (std::is_same_v<T, bool>) {
       std::vector<std::string> out;
       for (int64_t k = 0; k < n; ++k) {
         out.push_back(v[k] ? (a.ndim() == 0 ? "True" : " True") : "False");

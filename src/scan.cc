@@ -30,9 +30,16 @@ BlockArray scan(const BlockArray& x_in, std::optional<int64_t> axis, ScanOp op, 
   } else {
     x = x.flatten();
   }
-  // NumPy: bool and integers accumulate in int64 (the platform integer); floats keep their type.
-  const DType out =
-      x.dtype() == DType::kFloat32 || x.dtype() == DType::kFloat64 ? x.dtype() : DType::kInt64;
+  // No float16 kernel: float16 accumulates in float32 and is rounded back (NumPy rounds each
+  // partial to float16; the results can differ in the last bits).
+  if (x.dtype() == DType::kFloat16) {
+    return scan(x.astype(DType::kFloat32), axis, op, name).astype(DType::kFloat16);
+  }
+  // NumPy: bool and signed integers accumulate in int64 (the platform integer), unsigned ones in
+  // uint64; floats keep their type.
+  const DType out = is_floating(x.dtype())   ? x.dtype()
+                    : is_unsigned(x.dtype()) ? DType::kUInt64
+                                             : DType::kInt64;
   x = x.astype(out);
   const auto& in = *x.impl();
   const ArrayGrid& grid = in.grid;

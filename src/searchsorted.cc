@@ -21,7 +21,8 @@ BlockArray searchsorted(const BlockArray& sorted, const BlockArray& values,
     throw ValueError("searchsorted: side must be 'left' or 'right', got '" + side + "'");
   }
   detail::check_same_context(sorted, values, "searchsorted");
-  const DType common = result_type(sorted.dtype(), values.dtype());
+  DType common = result_type(sorted.dtype(), values.dtype());
+  if (common == DType::kFloat16) common = DType::kFloat32;  // exact, and has sort keys
   const BlockArray a = sorted.astype(common), v = values.astype(common);
   if (a.size() == 0 || v.size() == 0) {
     return zeros(values.shape(), DType::kInt64, values.block_shape());

@@ -159,6 +159,13 @@ BlockArray local_sort(const BlockArray& x, int64_t axis, bool descending, bool i
 
 BlockArray sort_or_argsort(const BlockArray& x_in, std::optional<int64_t> axis, bool descending,
                            bool indices, const char* name) {
+  // No float16 sort keys: float32 holds every float16 exactly, in the same order. (An empty
+  // array needs no keys, and keeps its blocks below.)
+  if (x_in.dtype() == DType::kFloat16 && x_in.size() > 0) {
+    const BlockArray r =
+        sort_or_argsort(x_in.astype(DType::kFloat32), axis, descending, indices, name);
+    return indices ? r : r.astype(DType::kFloat16);
+  }
   BlockArray x = x_in;
   int64_t ax = 0;
   if (axis) {

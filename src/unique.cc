@@ -17,6 +17,13 @@ namespace nums {
 
 UniqueResult unique(const BlockArray& x, bool return_index, bool return_inverse, bool return_counts,
                     bool equal_nan) {
+  if (x.dtype() == DType::kFloat16) {
+    // Found in float32 (exact for every float16), the values rounded back (exactly).
+    UniqueResult r =
+        unique(x.astype(DType::kFloat32), return_index, return_inverse, return_counts, equal_nan);
+    r.values = r.values.astype(DType::kFloat16);
+    return r;
+  }
   const BlockArray flat = x.ndim() == 1 ? x : x.reshape({x.size()});
   const int64_t n = flat.size();
   UniqueResult r;
@@ -45,7 +52,7 @@ UniqueResult unique(const BlockArray& x, bool return_index, bool return_inverse,
   if (n > 1) {
     const BlockArray lo = sorted(slice(0, n - 1)), hi = sorted(slice(1, n));
     BlockArray differs = hi != lo;
-    if (equal_nan && (sorted.dtype() == DType::kFloat32 || sorted.dtype() == DType::kFloat64)) {
+    if (equal_nan && is_floating(sorted.dtype())) {
       differs = differs && !(isnan(hi) && isnan(lo));
     }
     flags = concatenate({flags, differs});

@@ -107,7 +107,7 @@ std::shared_ptr<const TaskRecord> FromWire(const wire::TaskW& w) {
                      " output specs for " + std::to_string(w.returns.size()) + " returns");
   }
   for (const auto& o : w.outputs) {
-    if (o.dtype < 0 || o.dtype > static_cast<int8_t>(DType::kFloat64)) {
+    if (o.dtype < 0 || o.dtype > static_cast<int8_t>(kLastDType)) {
       throw ValueError("task '" + t->name + "': output of unknown dtype code " +
                        std::to_string(o.dtype));
     }
@@ -152,7 +152,7 @@ wire::BlockMetaW MetaOf(const Block& block) {
 }
 
 Block AllocateFor(const wire::BlockMetaW& meta, std::shared_ptr<MemoryPool> pool) {
-  if (meta.dtype < 0 || meta.dtype > static_cast<int8_t>(DType::kFloat64)) {
+  if (meta.dtype < 0 || meta.dtype > static_cast<int8_t>(kLastDType)) {
     throw ValueError("block with unknown dtype code " + std::to_string(meta.dtype));
   }
   const DType dtype = static_cast<DType>(meta.dtype);

@@ -4,6 +4,7 @@
 /// functions that exist only there. NumPy 2 has both spellings too; each alias here is the same
 /// function, with the same errors.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <initializer_list>
@@ -96,20 +97,9 @@ inline BlockArray cumulative_sum(const BlockArray& x, std::optional<int64_t> axi
 // Data type functions.
 
 /// Whether NumPy's safe casting converts `from` to `to` without loss (int32 -> float64 yes,
-/// int32 -> float32 and int64 -> int32 no; bool to anything).
-constexpr bool can_cast(DType from, DType to) {
-  if (from == to || from == DType::kBool) return true;
-  switch (from) {
-    case DType::kInt32:
-      return to == DType::kInt64 || to == DType::kFloat64;
-    case DType::kInt64:
-      return to == DType::kFloat64;
-    case DType::kFloat32:
-      return to == DType::kFloat64;
-    default:
-      return false;
-  }
-}
+/// int32 -> float32, int64 -> int32 and int8 -> uint8 no; bool to anything): exactly when
+/// promoting the two gives `to`.
+constexpr bool can_cast(DType from, DType to) { return promote_types(from, to) == to; }
 
 /// The promoted dtype of several, as result_type(a, b) applied in turn; ValueError when empty.
 inline DType result_type(std::initializer_list<DType> dtypes) {
@@ -122,11 +112,13 @@ inline DType result_type(std::initializer_list<DType> dtypes) {
 /// Whether `dtype` is of `kind`: "bool", "signed integer", "unsigned integer", "integral",
 /// "real floating", "complex floating" or "numeric"; ValueError naming an unknown kind.
 inline bool isdtype(DType dtype, std::string_view kind) {
-  const bool is_int = dtype == DType::kInt32 || dtype == DType::kInt64;
-  const bool is_float = dtype == DType::kFloat32 || dtype == DType::kFloat64;
+  const bool is_int = is_integer(dtype);
+  const bool is_float = is_floating(dtype);
   if (kind == "bool") return dtype == DType::kBool;
-  if (kind == "signed integer" || kind == "integral") return is_int;
-  if (kind == "unsigned integer" || kind == "complex floating") return false;
+  if (kind == "signed integer") return is_signed_integer(dtype);
+  if (kind == "unsigned integer") return is_unsigned(dtype);
+  if (kind == "integral") return is_int;
+  if (kind == "complex floating") return false;
   if (kind == "real floating") return is_float;
   if (kind == "numeric") return is_int || is_float;
   throw ValueError("isdtype: unknown kind '" + std::string(kind) + "'");
@@ -144,9 +136,10 @@ struct FloatInfo {
 /// Limits of an integer dtype (NumPy's iinfo).
 struct IntInfo {
   int64_t bits;
-  int64_t max;
+  int64_t max;  ///< for uint64, int64's maximum: see max_unsigned
   int64_t min;
   DType dtype;
+  uint64_t max_unsigned;  ///< the maximum as uint64 (exact for every integer dtype)
 };
 
 inline FloatInfo finfo(DType dtype) {
@@ -156,6 +149,9 @@ inline FloatInfo finfo(DType dtype) {
                      std::numeric_limits<T>::max(),       std::numeric_limits<T>::lowest(),
                      std::numeric_limits<T>::min(),       dtype};
   };
+  if (dtype == DType::kFloat16) {
+    return FloatInfo{16, 0.0009765625, 65504.0, -65504.0, 6.103515625e-05, dtype};
+  }
   if (dtype == DType::kFloat32) return info(float{});
   if (dtype == DType::kFloat64) return info(double{});
   throw DTypeError("finfo: data type " + std::string(dtype_name(dtype)) + " is not inexact");
@@ -164,11 +160,17 @@ inline FloatInfo finfo(DType dtype) {
 inline IntInfo iinfo(DType dtype) {
   auto info = [&](auto tag) {
     using T = decltype(tag);
-    return IntInfo{8 * static_cast<int64_t>(sizeof(T)), std::numeric_limits<T>::max(),
-                   std::numeric_limits<T>::min(), dtype};
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      constexpr auto kMax = static_cast<uint64_t>(std::numeric_limits<T>::max());
+      constexpr auto kMax64 = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+      return IntInfo{8 * static_cast<int64_t>(sizeof(T)),
+                     static_cast<int64_t>(std::min(kMax, kMax64)),
+                     static_cast<int64_t>(std::numeric_limits<T>::min()), dtype, kMax};
+    } else {
+      return IntInfo{};  // not reached: dtype is an integer
+    }
   };
-  if (dtype == DType::kInt32) return info(int32_t{});
-  if (dtype == DType::kInt64) return info(int64_t{});
+  if (is_integer(dtype)) return dispatch(dtype, info);
   throw DTypeError("iinfo: invalid integer data type " + std::string(dtype_name(dtype)));
 }
 
@@ -194,7 +196,8 @@ struct NamespaceInfo {
   /// unknown kind.
   std::map<std::string, DType> dtypes(std::string_view kind = "") const {
     std::map<std::string, DType> out;
-    for (DType t : {bool_, int32, int64, float32, float64}) {
+    for (DType t : {bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float16,
+                    float32, float64}) {
       if (kind.empty() || isdtype(t, kind)) out.emplace(std::string(dtype_name(t)), t);
     }
     return out;

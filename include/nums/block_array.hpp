@@ -73,6 +73,9 @@ class BlockArray {
   /// converted), ShapeError for ndim > 2.
   Eigen::MatrixXd to_eigen() const;
 
+  /// A copy converted to `dtype` as NumPy's astype converts (see convert_value: floats truncate
+  /// toward zero, integers wrap, float16 rounds to nearest even); the array itself when the
+  /// dtype is already `dtype`.
   BlockArray astype(DType dtype) const;
   BlockArray copy() const;
   /// Re-blocks to `block_shape` (moves blocks between nodes as needed).
@@ -136,8 +139,8 @@ BlockArray operator&(const BlockArray& a, const BlockArray& b);
 BlockArray operator|(const BlockArray& a, const BlockArray& b);
 BlockArray operator^(const BlockArray& a, const BlockArray& b);
 BlockArray operator~(const BlockArray& a);
-/// Shifts of integer arrays (bool computes in int64; DTypeError for floats). Shifts by the bit
-/// width or more, or by a negative count, give 0 (<<) or the sign fill (>>), as in NumPy.
+/// Shifts of integer arrays (bool computes in int8, as NumPy; DTypeError for floats). Shifts by the
+/// bit width or more, or by a negative count, give 0 (<<) or the sign fill (>>), as in NumPy.
 BlockArray operator<<(const BlockArray& a, const BlockArray& b);
 BlockArray operator>>(const BlockArray& a, const BlockArray& b);
 /// Logical, on the truth of any dtype; bool result.
@@ -193,7 +196,8 @@ inline BlockArray& operator-=(BlockArray& a, Number b) { return a -= as_array(a,
 inline BlockArray& operator*=(BlockArray& a, Number b) { return a *= as_array(a, b); }
 inline BlockArray& operator/=(BlockArray& a, Number b) { return a /= as_array(a, b); }
 
-/// NumPy's result dtype of a binary operation on arrays of dtypes a and b.
+/// NumPy's result dtype of a binary operation on arrays of dtypes a and b (promote_types:
+/// int8 + uint8 is int16, int64 + uint64 is float64, bool with anything is the other).
 DType result_type(DType a, DType b);
 
 /// Waits until every block of every array is computed, without gathering any (see

@@ -36,10 +36,11 @@ BlockArray abs(const BlockArray& x);
 BlockArray negative(const BlockArray& x);
 /// -1, 0 or 1 in x's dtype (NaN stays NaN); DTypeError for bool, as NumPy has no bool loop.
 BlockArray sign(const BlockArray& x);
-/// x * x in x's dtype (integers wrap); bool computes in int64 (NumPy: int8).
+/// x * x in x's dtype (integers wrap); bool computes in int8, as in NumPy.
 BlockArray square(const BlockArray& x);
-/// 1 / x in x's dtype: for integers the quotient truncated (reciprocal(2) == 0) and the dtype's
-/// minimum for 0, as NumPy gives on x86; bool computes in int64.
+/// 1 / x in x's dtype: for integers the quotient truncated (reciprocal(2) == 0) and, for 0,
+/// x86's cast of inf (int32 and int64: the minimum; narrower and unsigned integers: 0), as
+/// NumPy gives; bool computes in int8, as NumPy.
 BlockArray reciprocal(const BlockArray& x);
 /// Rounded down, up and toward zero. Integer and bool arrays are returned unchanged with their
 /// dtype (NumPy >= 2.1; before, NumPy gave floats).
@@ -94,7 +95,7 @@ BlockArray copysign(Number a, const BlockArray& b);
 BlockArray logaddexp(const BlockArray& a, const BlockArray& b);
 BlockArray logaddexp(const BlockArray& a, Number b);
 BlockArray logaddexp(Number a, const BlockArray& b);
-/// a << b and a >> b (see operator<<): integers only, bool computes in int64.
+/// a << b and a >> b (see operator<<): integers only, bool computes in int8.
 BlockArray left_shift(const BlockArray& a, const BlockArray& b);
 BlockArray left_shift(const BlockArray& a, Number b);
 BlockArray left_shift(Number a, const BlockArray& b);

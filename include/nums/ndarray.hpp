@@ -123,7 +123,7 @@ class NDArray {
   /// Element k (row-major) converted to T.
   template <typename T>
   T value_at(int64_t k) const {
-    return dispatch(dtype_, [&](auto tag) {
+    return dispatch_all(dtype_, [&](auto tag) {
       using S = decltype(tag);
       return convert_value<T>(static_cast<const S*>(data_)[k]);
     });

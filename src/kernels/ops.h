@@ -7,6 +7,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "nums/dtype.hpp"
 #include "nums/errors.hpp"
 
 namespace nums::kernels {
@@ -104,8 +105,8 @@ constexpr bool HasBoolResult(UnaryOp op) {
   return op == UnaryOp::kIsNan || op == UnaryOp::kIsFinite || op == UnaryOp::kLogicalNot ||
          op == UnaryOp::kIsInf || op == UnaryOp::kSignbit;
 }
-/// Unary ops that need a floating-point input (the array layer casts integers and bools to
-/// float64; NumPy would pick float16 for bool, which nums does not have).
+/// Unary ops that need a floating-point input (the array layer casts integers to NumPy's float
+/// of their width, float16 for int8 and uint8, and bools to float64 where NumPy picks float16).
 constexpr bool NeedsFloat(UnaryOp op) {
   switch (op) {
     case UnaryOp::kExp:
@@ -135,12 +136,13 @@ constexpr bool NeedsFloat(UnaryOp op) {
       return false;
   }
 }
-/// Binary ops with only floating-point loops (integer and bool operands compute in float64).
+/// Binary ops with only floating-point loops (the array layer casts integer and bool operands:
+/// to float64 for kDiv, to NumPy's float of their width for the others).
 constexpr bool NeedsFloat(BinaryOp op) {
   return op == BinaryOp::kDiv || op == BinaryOp::kArctan2 || op == BinaryOp::kHypot ||
          op == BinaryOp::kCopysign || op == BinaryOp::kLogaddexp;
 }
-/// Unary ops NumPy has no bool loop for, whose bool input computes in int64 (NumPy: int8).
+/// Unary ops NumPy has no bool loop for, whose bool input computes in int8, as in NumPy.
 constexpr bool BoolAsInt(UnaryOp op) {
   return op == UnaryOp::kSquare || op == UnaryOp::kReciprocal;
 }
@@ -156,12 +158,17 @@ constexpr bool IsNan(T v) {
   }
 }
 
-// Integer arithmetic wraps modulo 2^bits as in NumPy. It is done in the unsigned type, where
-// wrapping is defined (signed overflow is undefined behaviour, which the optimiser may exploit).
+// Integer arithmetic wraps modulo 2^bits as in NumPy. It is done in an unsigned type of at least
+// int's width, where wrapping is defined (signed overflow is undefined behaviour, which the
+// optimiser may exploit; uint16 * uint16 would be promoted to a signed int and overflow).
+template <typename T>
+using WrapType =
+    std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned, std::make_unsigned_t<T>>;
+
 template <typename T>
 constexpr T WrapAdd(T a, T b) {
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    using U = std::make_unsigned_t<T>;
+    using U = WrapType<T>;
     return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
   } else {
     return static_cast<T>(a + b);
@@ -170,7 +177,7 @@ constexpr T WrapAdd(T a, T b) {
 template <typename T>
 constexpr T WrapSub(T a, T b) {
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    using U = std::make_unsigned_t<T>;
+    using U = WrapType<T>;
     return static_cast<T>(static_cast<U>(static_cast<U>(a) - static_cast<U>(b)));
   } else {
     return static_cast<T>(a - b);
@@ -179,12 +186,30 @@ constexpr T WrapSub(T a, T b) {
 template <typename T>
 constexpr T WrapMul(T a, T b) {
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    using U = std::make_unsigned_t<T>;
+    using U = WrapType<T>;
     return static_cast<T>(static_cast<U>(static_cast<U>(a) * static_cast<U>(b)));
   } else {
     return static_cast<T>(a * b);
   }
 }
+/// b == -1 for a signed integer (false for unsigned ones, which cannot be).
+template <typename T>
+constexpr bool IsMinusOne(T b) {
+  if constexpr (std::is_signed_v<T>) {
+    return b == T(-1);
+  } else {
+    return false;
+  }
+}
+template <typename T>
+constexpr bool IsNegative(T v) {
+  if constexpr (std::is_signed_v<T>) {
+    return v < T(0);
+  } else {
+    return false;
+  }
+}
+
 /// -x; the minimum of a signed type is its own negation (NumPy: -int64 min == int64 min).
 template <typename T>
 constexpr T WrapNeg(T x) {
@@ -196,7 +221,7 @@ constexpr T WrapNeg(T x) {
 template <typename T>
 constexpr T IntDivTrunc(T a, T b) {
   if (b == 0) return T{0};
-  if (b == T{-1}) return WrapNeg(a);
+  if (IsMinusOne(b)) return WrapNeg(a);
   return static_cast<T>(a / b);
 }
 
@@ -205,18 +230,26 @@ constexpr T IntDivTrunc(T a, T b) {
 template <typename T>
 constexpr T IntFloorDiv(T a, T b) {
   if (b == 0) return T{0};
-  if (b == T{-1}) return WrapNeg(a);
+  if (IsMinusOne(b)) return WrapNeg(a);
   const T q = static_cast<T>(a / b);
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? static_cast<T>(q - 1) : q;
+  if constexpr (std::is_signed_v<T>) {
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? static_cast<T>(q - 1) : q;
+  } else {
+    return q;
+  }
 }
 
 /// Integer a % b with the sign of b (NumPy's remainder): 0 for b == 0 and for b == -1 (where C's
 /// min % -1 traps).
 template <typename T>
 constexpr T IntMod(T a, T b) {
-  if (b == 0 || b == T{-1}) return T{0};
+  if (b == 0 || IsMinusOne(b)) return T{0};
   const T r = static_cast<T>(a % b);
-  return (r != 0 && ((r < 0) != (b < 0))) ? static_cast<T>(r + b) : r;
+  if constexpr (std::is_signed_v<T>) {
+    return (r != 0 && ((r < 0) != (b < 0))) ? static_cast<T>(r + b) : r;
+  } else {
+    return r;
+  }
 }
 
 /// Float a // b as NumPy computes it (npy_divmod): floor of the exact quotient, inf or NaN for
@@ -237,7 +270,7 @@ T FloatFloorDiv(T a, T b) {
 /// error, as in NumPy.
 template <typename T>
 T IntPow(T x, T y) {
-  if (y < 0) throw ValueError("integers to negative integer powers are not allowed");
+  if (IsNegative(y)) throw ValueError("integers to negative integer powers are not allowed");
   T r = 1;
   while (y) {
     if (y & 1) r = WrapMul(r, x);
@@ -251,7 +284,7 @@ T IntPow(T x, T y) {
 /// (where C's min % -1 traps).
 template <typename T>
 constexpr T IntFmod(T a, T b) {
-  if (b == 0 || b == T{-1}) return T{0};
+  if (b == 0 || IsMinusOne(b)) return T{0};
   return static_cast<T>(a % b);
 }
 
@@ -269,7 +302,7 @@ constexpr T LeftShift(T a, T b) {
 template <typename T>
 constexpr T RightShift(T a, T b) {
   using U = std::make_unsigned_t<T>;
-  if (static_cast<U>(b) >= sizeof(T) * 8) return a < 0 ? T{-1} : T{0};
+  if (static_cast<U>(b) >= sizeof(T) * 8) return IsNegative(a) ? static_cast<T>(-1) : T{0};
   return static_cast<T>(a >> b);
 }
 
@@ -360,7 +393,7 @@ struct Binary {
       return IsNan(b) ? a : IsNan(a) ? b : (a < b ? b : a);
     } else if constexpr (Op == BinaryOp::kFmod) {
       if constexpr (std::is_same_v<T, bool>) {
-        return false;  // the array layer computes bool in int64
+        return false;  // the array layer computes bool in int8
       } else if constexpr (std::is_integral_v<T>) {
         return IntFmod(a, b);
       } else {
@@ -370,7 +403,7 @@ struct Binary {
       if constexpr (std::is_floating_point_v<T>) {
         throw DTypeError("shifts need integer operands");
       } else if constexpr (std::is_same_v<T, bool>) {
-        return a;  // the array layer computes bool in int64
+        return a;  // the array layer computes bool in int8
       } else if constexpr (Op == BinaryOp::kLeftShift) {
         return LeftShift(a, b);
       } else {
@@ -415,7 +448,7 @@ struct Unary {
       if constexpr (std::is_same_v<T, bool>) {
         return x;
       } else {
-        return IsNan(x) ? x : static_cast<T>((T{0} < x) - (x < T{0}));
+        return IsNan(x) ? x : static_cast<T>((T{0} < x) - IsNegative(x));
       }
     } else if constexpr (Op == UnaryOp::kIsNan) {
       return IsNan(x);
@@ -435,7 +468,7 @@ struct Unary {
       if constexpr (std::is_floating_point_v<T>) {
         return std::signbit(x);
       } else {
-        return x < T{0};
+        return IsNegative(x);
       }
     } else if constexpr (Op == UnaryOp::kFloor || Op == UnaryOp::kCeil || Op == UnaryOp::kTrunc ||
                          Op == UnaryOp::kRint) {
@@ -456,10 +489,11 @@ struct Unary {
       return WrapMul(x, x);
     } else if constexpr (Op == UnaryOp::kReciprocal) {
       if constexpr (std::is_same_v<T, bool>) {
-        return x;  // the array layer computes bool in int64
+        return x;  // the array layer computes bool in int8
       } else if constexpr (std::is_integral_v<T>) {
-        // NumPy computes 1.0 / x and casts: 0 becomes the minimum (x86's cast of inf).
-        return x == 0 ? std::numeric_limits<T>::min() : IntDivTrunc(T{1}, x);
+        // NumPy computes 1.0 / x and casts: 0 becomes x86's cast of inf (see convert_value).
+        return x == 0 ? convert_value<T>(std::numeric_limits<double>::infinity())
+                      : IntDivTrunc(T{1}, x);
       } else {
         return T{1} / x;
       }
@@ -528,12 +562,14 @@ struct Unary {
 /// Accumulation rules of a reduction over T: the result type, its identity and the step.
 template <ReduceOp Op, typename T>
 struct Reduce {
-  using Out =
-      std::conditional_t<Op == ReduceOp::kAll || Op == ReduceOp::kAny, bool,
-                         std::conditional_t<(Op == ReduceOp::kSum || Op == ReduceOp::kProd ||
-                                             Op == ReduceOp::kNanSum) &&
-                                                (std::is_integral_v<T>),
-                                            int64_t, T>>;
+  // Sums and products of integers and bools are NumPy's int64 (signed and bool) or uint64.
+  using Out = std::conditional_t<
+      Op == ReduceOp::kAll || Op == ReduceOp::kAny, bool,
+      std::conditional_t<
+          (Op == ReduceOp::kSum || Op == ReduceOp::kProd || Op == ReduceOp::kNanSum) &&
+              std::is_integral_v<T>,
+          std::conditional_t<std::is_unsigned_v<T> && !std::is_same_v<T, bool>, uint64_t, int64_t>,
+          T>>;
   static Out Identity() {
     if constexpr (Op == ReduceOp::kSum || Op == ReduceOp::kNanSum) return Out{0};
     if constexpr (Op == ReduceOp::kNanMin || Op == ReduceOp::kNanMax) {

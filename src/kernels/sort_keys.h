@@ -24,10 +24,12 @@ inline uint64_t SortKey(T v, KeyOrder order) {
   uint64_t k = 0;
   if constexpr (std::is_same_v<T, bool>) {
     k = v ? 1 : 0;
-  } else if constexpr (std::is_same_v<T, int32_t>) {
-    k = static_cast<uint32_t>(v) ^ 0x80000000u;
-  } else if constexpr (std::is_same_v<T, int64_t>) {
-    k = static_cast<uint64_t>(v) ^ (uint64_t{1} << 63);
+  } else if constexpr (std::is_integral_v<T> && std::is_unsigned_v<T>) {
+    k = v;
+  } else if constexpr (std::is_integral_v<T>) {
+    // Flipping the sign bit maps the signed order onto the unsigned one.
+    using U = std::make_unsigned_t<T>;
+    k = static_cast<U>(static_cast<U>(v) ^ (U{1} << (sizeof(T) * 8 - 1)));
   } else {
     // IEEE floats: positive values get the sign bit set, negative ones all bits flipped, so the
     // unsigned order is the numeric order; NaN (of either sign) above +inf.
@@ -50,10 +52,11 @@ inline T FromSortKey(uint64_t k, KeyOrder order) {
   if (order.descending) k = ~k;
   if constexpr (std::is_same_v<T, bool>) {
     return k != 0;
-  } else if constexpr (std::is_same_v<T, int32_t>) {
-    return static_cast<int32_t>(static_cast<uint32_t>(k) ^ 0x80000000u);
-  } else if constexpr (std::is_same_v<T, int64_t>) {
-    return static_cast<int64_t>(k ^ (uint64_t{1} << 63));
+  } else if constexpr (std::is_integral_v<T> && std::is_unsigned_v<T>) {
+    return static_cast<T>(k);
+  } else if constexpr (std::is_integral_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(k) ^ (U{1} << (sizeof(T) * 8 - 1))));
   } else {
     using U = std::conditional_t<std::is_same_v<T, float>, uint32_t, uint64_t>;
     constexpr U kSign = U{1} << (sizeof(U) * 8 - 1);

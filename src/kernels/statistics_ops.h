@@ -91,6 +91,8 @@ uint64_t OrderKey(T v) {
   if constexpr (std::is_floating_point_v<T>) {
     const uint64_t bits = std::bit_cast<uint64_t>(static_cast<double>(v));
     return (bits & kSignBit) ? ~bits : (bits | kSignBit);
+  } else if constexpr (std::is_unsigned_v<T> && !std::is_same_v<T, bool>) {
+    return static_cast<uint64_t>(v);  // already ordered (uint64 past 2^63 included)
   } else {
     return static_cast<uint64_t>(static_cast<int64_t>(v)) ^ kSignBit;
   }
@@ -104,6 +106,8 @@ T FromOrderKey(uint64_t key) {
     return static_cast<T>(std::bit_cast<double>(bits));
   } else if constexpr (std::is_same_v<T, bool>) {
     return (key ^ kSignBit) != 0;
+  } else if constexpr (std::is_unsigned_v<T>) {
+    return static_cast<T>(key);
   } else {
     return static_cast<T>(static_cast<int64_t>(key ^ kSignBit));
   }

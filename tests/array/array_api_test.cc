@@ -132,10 +132,11 @@ TEST_P(ArrayApiTest, NamespaceInfo) {
   EXPECT_EQ(zeros({2}).dtype(), d.real_floating);
   EXPECT_EQ(arange(3).dtype(), d.integral);
   const auto all = info.dtypes();
-  EXPECT_EQ(all.size(), 5u);
+  EXPECT_EQ(all.size(), 12u);
   for (const auto& [name, t] : all) EXPECT_EQ(dtype_name(t), name);
   const auto floats = info.dtypes("real floating");
-  EXPECT_EQ(floats.size(), 2u);
+  EXPECT_EQ(floats.size(), 3u);
+  EXPECT_EQ(info.dtypes("unsigned integer").size(), 4u);
   EXPECT_EQ(floats.at("float32"), float32);
   EXPECT_EQ(info.dtypes("bool").size(), 1u);
   EXPECT_TRUE(info.dtypes("complex floating").empty());

@@ -106,7 +106,8 @@ TEST_P(CreationTest, EyeIdentityDiag) {
 }
 
 TEST_P(CreationTest, FromNdarrayRoundTripsAnyDtypeAndBlocking) {
-  for (DType t : {float64, float32, int64, int32, bool_}) {
+  for (DType t : {float64, float32, float16, int64, int32, int16, int8, uint64, uint32, uint16,
+                  uint8, bool_}) {
     NDArray x = testing::RandomNDArray({7, 5, 3}, t, 11);
     BlockArray a = from_ndarray(x, {3, 2, 2});
     EXPECT_EQ(a.grid_shape(), (Shape{3, 3, 2}));

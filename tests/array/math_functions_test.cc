@@ -192,7 +192,7 @@ TEST_P(MathFunctionsTest, SquareAndReciprocalFollowNumPyForIntegers) {
             (std::vector<int32_t>{9, 0, -2147479015}));  // wraps as NumPy does
   EXPECT_EQ(square(array<int32_t>({2})).dtype(), int32);
   const BlockArray sb = square(array<bool>({true, false}));
-  EXPECT_EQ(sb.dtype(), int64);  // NumPy: int8 (no bool loop)
+  EXPECT_EQ(sb.dtype(), int8);  // NumPy's int8 (no bool loop)
   EXPECT_EQ(sb.get().to_vector<int64_t>(), (std::vector<int64_t>{1, 0}));
   // NumPy: reciprocal(int32 [0, 2, -1, 1]) == [-2147483648, 0, -1, 1].
   EXPECT_EQ(reciprocal(array<int32_t>({0, 2, -1, 1})).get().to_vector<int32_t>(),
@@ -338,7 +338,7 @@ TEST_P(MathFunctionsTest, BinaryFloatFunctionsAtSpecialValuesMatchNumPy) {
                 .get()
                 .to_vector<int64_t>(),
             (std::vector<int64_t>{-1, 1, 0, 0}));
-  EXPECT_EQ(fmod(array<bool>({true, false}), array<bool>({true, true})).dtype(), int64);
+  EXPECT_EQ(fmod(array<bool>({true, false}), array<bool>({true, true})).dtype(), int8);
 }
 
 TEST_P(MathFunctionsTest, ShiftsAndBitwiseFunctionsOnIntegers) {

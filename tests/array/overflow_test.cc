@@ -217,8 +217,8 @@ TEST(FloorDivide, FloatsMatchNumPy) {
   ASSERT_EQ(q.size(), want.size());
   for (size_t i = 0; i < q.size(); ++i) EXPECT_EQ(q[i], want[i]) << i;
   EXPECT_TRUE(std::isnan(floor_divide(a * 0.0, b * 0.0).get().to_vector<double>()[0]));
-  // Bool operands compute in int64, as for %.
-  EXPECT_EQ(floor_divide(ones({3}, bool_), ones({3}, bool_)).dtype(), int64);
+  // Bool operands compute in int8, as NumPy (and as for %).
+  EXPECT_EQ(floor_divide(ones({3}, bool_), ones({3}, bool_)).dtype(), int8);
 }
 
 class SizeCheckTest : public testing::OnNodes {};
@@ -354,16 +354,25 @@ TEST(CheckedProduct, CountsNonZeroDimensions) {
 }
 
 TEST(DTypeCodes, UnknownCodeIsAnErrorNamingIt) {
-  ExpectThrowWith<DTypeError>([] { dtype_from_code(7); }, {"7"});
+  ExpectThrowWith<DTypeError>([] { dtype_from_code(12); }, {"12"});
   ExpectThrowWith<DTypeError>([] { dtype_from_code(-1); }, {"-1"});
   EXPECT_EQ(dtype_from_code(static_cast<int64_t>(DType::kInt32)), int32);
   const auto bad = static_cast<DType>(42);
   ExpectThrowWith<DTypeError>([&] { dispatch(bad, [](auto) { return 0; }); }, {"42"});
   ExpectThrowWith<DTypeError>([&] { (void)itemsize(bad); }, {"42"});
-  // Every real dtype dispatches to its own C++ type.
-  for (DType t : {bool_, int32, int64, float32, float64}) {
+  // Every real dtype dispatches to its own C++ type; float16 (storage only) to half in
+  // dispatch_all, and is an error naming the op in dispatch.
+  for (DType t :
+       {bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64}) {
     EXPECT_EQ(dispatch(t, [](auto v) { return dtype_of<decltype(v)>(); }), t);
   }
+  EXPECT_EQ(dispatch_all(float16, [](auto v) { return dtype_of<decltype(v)>(); }), float16);
+  ExpectThrowWith<DTypeError>(
+      [] {
+        dispatch(
+            float16, [](auto) { return 0; }, "my_op");
+      },
+      {"my_op", "float16"});
 }
 
 TEST(DTypeCodes, AstypeTaskWithAnUnknownCodeFailsWithDTypeError) {
@@ -373,10 +382,10 @@ TEST(DTypeCodes, AstypeTaskWithAnUnknownCodeFailsWithDTypeError) {
   // to float64.
   ExpectThrowWith<DTypeError>(
       [&] {
-        (void)detail::map_blocks("array.astype", {x}, {detail::int_scalar(9)}, float64, "astype")
+        (void)detail::map_blocks("array.astype", {x}, {detail::int_scalar(19)}, float64, "astype")
             .get();
       },
-      {"9"});
+      {"19"});
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ TEST_P(ShapeTest, TransposeMatchesReference) {
       {{0, 3}, {1, 2}, {}},                // empty
       {{2, 3, 4, 5}, {1, 2, 3, 2}, {3, 1, 0, 2}},
   };
-  for (DType dtype : {float64, int32, bool_}) {
+  for (DType dtype : {float64, int32, bool_, float16, uint16, int8}) {
     for (const auto& c : cases) {
       SCOPED_TRACE(shape_str(c.shape) + " axes " + shape_str(c.axes));
       const NDArray x = RandomNDArray(c.shape, dtype, 3);

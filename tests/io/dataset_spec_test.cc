@@ -145,11 +145,12 @@ TEST_F(DatasetSpecIoTest, CsvKeepsEveryValueOfEveryDType) {
     SCOPED_TRACE(dtype_name(t));
     // NaN payloads and the sign of NaN do not survive text; everything else does.
     NDArray want = SpecialNDArray({11, 3}, t, seed++);
-    if (t == float64 || t == float32) {
+    if (is_floating(t)) {
       for (int64_t k = 0; k < want.size(); ++k) {
         if (want.value_at<double>(k) != want.value_at<double>(k)) {
           if (t == float64) want.data<double>()[k] = NAN;
           if (t == float32) want.data<float>()[k] = NAN;
+          if (t == float16) want.data<half>()[k] = half(NAN);
         }
       }
     }

@@ -123,7 +123,10 @@ TEST_F(Hdf5Test, H5pyReadsWhatNumsWrites) {
   checks += "print('checked', n)\nraise SystemExit(0 if ok else 1)\n";
   const PythonResult r = RunPython(checks, dir_.path());
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("checked 32"), std::string::npos) << r.output;
+  // 5 checks per dtype, 7 more.
+  EXPECT_NE(r.output.find("checked " + std::to_string(5 * AllDTypes().size() + 7)),
+            std::string::npos)
+      << r.output;
 }
 
 TEST_F(Hdf5Test, NumsReadsH5pyFiles) {
@@ -238,12 +241,16 @@ with h5py.File('t.h5', 'w') as f:
                                    dir_.path());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string path = dir_.file("t.h5");
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"u2", "uint16"}, {"c16", "compound"}, {"f2", "float16"},
-      {"i1", "int8"},   {"s", "string"},     {"u8", "uint64"}};
+  const std::vector<std::pair<std::string, std::string>> cases = {{"c16", "compound"},
+                                                                  {"s", "string"}};
   for (const auto& [name, type] : cases) {
     ExpectThrowWith<DTypeError>([&] { io::read_hdf5(*ctx_, path, name); }, {path, name, type});
   }
+  // h5py's unsigned, small and half types are read as the dtypes of the same names.
+  EXPECT_EQ(io::read_hdf5(*ctx_, path, "u2").dtype(), uint16);
+  EXPECT_EQ(io::read_hdf5(*ctx_, path, "f2").dtype(), float16);
+  EXPECT_EQ(io::read_hdf5(*ctx_, path, "i1").dtype(), int8);
+  EXPECT_EQ(io::read_hdf5(*ctx_, path, "u8").dtype(), uint64);
 }
 
 TEST_F(Hdf5Test, BadWriteOptionsRaiseValueErrorBeforeWriting) {

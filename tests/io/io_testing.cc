@@ -43,10 +43,15 @@ namespace fs = std::filesystem;
 
 NDArray SpecialNDArray(const Shape& shape, DType dtype, uint64_t seed) {
   NDArray a = RandomNDArray(shape, dtype, seed);
-  dispatch(dtype, [&](auto t) {
+  dispatch_all(dtype, [&](auto t) {
     using T = decltype(t);
     std::vector<T> special;
-    if constexpr (std::is_floating_point_v<T>) {
+    if constexpr (std::is_same_v<T, half>) {
+      // NaN, -0.0, inf, -inf, a NaN with a payload, the smallest subnormal, the largest value.
+      for (uint16_t bits : {0x7e00, 0x8000, 0x7c00, 0xfc00, 0x7c23, 0x0001, 0x7bff}) {
+        special.push_back(half::from_bits(bits));
+      }
+    } else if constexpr (std::is_floating_point_v<T>) {
       using Bits = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
       Bits payload = sizeof(T) == 8 ? Bits(0x7ff0000000000123ull) : Bits(0x7f800123u);
       T nan_payload;
@@ -67,7 +72,8 @@ NDArray SpecialNDArray(const Shape& shape, DType dtype, uint64_t seed) {
 }
 
 const std::vector<DType>& AllDTypes() {
-  static const std::vector<DType> kAll = {float64, float32, int64, int32, bool_};
+  static const std::vector<DType> kAll = {float64, float32, float16, int64,  int32, int16,
+                                          int8,    uint64,  uint32,  uint16, uint8, bool_};
   return kAll;
 }
 

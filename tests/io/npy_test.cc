@@ -177,16 +177,22 @@ TEST_F(NpyTest, UnsupportedDTypesRaiseDTypeErrorNamingTheDescr) {
   const PythonResult r = RunPython(R"(
 import numpy as np
 np.save('c16.npy', np.zeros(3, dtype=np.complex128))
-np.save('u2.npy', np.zeros(3, dtype=np.uint16))
-np.save('i2.npy', np.zeros(3, dtype='>i2'))
+np.save('u2.npy', np.arange(3, dtype=np.uint16))
+np.save('i2.npy', np.arange(-1, 2, dtype='>i2'))
+np.save('u4.npy', np.zeros(3, dtype='<u4'))
 np.save('rec.npy', np.zeros(3, dtype=[('a', '<f8'), ('b', '<i4')]))
 np.save('obj.npy', np.array([1, 'x'], dtype=object), allow_pickle=True)
 )",
                                    dir_.path());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   ExpectThrowWith<DTypeError>([&] { io::load(*ctx_, dir_.file("c16.npy")); }, {"c16.npy", "<c16"});
-  ExpectThrowWith<DTypeError>([&] { io::load(*ctx_, dir_.file("u2.npy")); }, {"u2.npy", "<u2"});
-  ExpectThrowWith<DTypeError>([&] { io::load(*ctx_, dir_.file("i2.npy")); }, {"i2.npy", ">i2"});
+  // Unsigned and big-endian small integers are dtypes of nums.
+  EXPECT_EQ(io::load(*ctx_, dir_.file("u2.npy")).get().to_vector<int64_t>(),
+            (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(io::load(*ctx_, dir_.file("i2.npy")).get().to_vector<int64_t>(),
+            (std::vector<int64_t>{-1, 0, 1}));
+  EXPECT_EQ(io::load(*ctx_, dir_.file("i2.npy")).dtype(), int16);
+  EXPECT_EQ(io::load(*ctx_, dir_.file("u4.npy")).dtype(), uint32);
   ExpectThrowWith<DTypeError>([&] { io::load(*ctx_, dir_.file("rec.npy")); },
                               {"rec.npy", "('a', '<f8')"});
   ExpectThrowWith<DTypeError>([&] { io::load(*ctx_, dir_.file("obj.npy")); }, {"obj.npy", "|O"});

@@ -30,7 +30,7 @@ inline int64_t Ravel(const Shape& idx, const Shape& shape) {
 inline NDArray RefMap(const NDArray& x, const Shape& shape,
                       const std::function<Shape(const Shape&)>& source) {
   NDArray out(x.dtype(), shape);
-  dispatch(x.dtype(), [&](auto tag) {
+  dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* px = x.data<T>();
     T* po = out.data<T>();

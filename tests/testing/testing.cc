@@ -31,7 +31,7 @@ std::vector<double> Values(const engine::Block& block) {
 NDArray RandomNDArray(const Shape& shape, DType dtype, uint64_t seed) {
   std::mt19937_64 rng(seed);
   NDArray out(dtype, shape);
-  dispatch(dtype, [&](auto t) {
+  dispatch_all(dtype, [&](auto t) {
     using T = decltype(t);
     T* p = out.data<T>();
     for (int64_t k = 0; k < out.size(); ++k) {

@@ -17,7 +17,7 @@ T FromNumber(double f, int64_t i) {
   } else if constexpr (std::is_integral_v<T>) {
     return static_cast<T>(i);
   } else {
-    return static_cast<T>(f);
+    return convert_value<T>(f);  // float16 rounds to nearest even
   }
 }
 
@@ -31,7 +31,7 @@ void RegisterCreationKernels(engine::KernelRegistry& registry) {
     Block out = Block::Allocate(dtype, ctx.scalar<std::vector<int64_t>>(0));
     const double f = ctx.scalar<double>(2);
     const int64_t i = ctx.scalar<int64_t>(3);
-    dispatch(dtype, [&](auto t) {
+    dispatch_all(dtype, [&](auto t) {
       using T = decltype(t);
       const T v = FromNumber<T>(f, i);
       T* p = out.data<T>();
@@ -53,7 +53,7 @@ void RegisterCreationKernels(engine::KernelRegistry& registry) {
     const int64_t last_index = ctx.scalar<int64_t>(7);
     const double last_value = ctx.scalar<double>(8);
     Block out = Block::Allocate(dtype, {n});
-    dispatch(dtype, [&](auto t) {
+    dispatch_all(dtype, [&](auto t) {
       using T = decltype(t);
       T* p = out.data<T>();
       for (int64_t k = 0; k < n; ++k) {
@@ -61,8 +61,8 @@ void RegisterCreationKernels(engine::KernelRegistry& registry) {
         if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
           p[k] = static_cast<T>(WrapAdd(start_i, WrapMul(g, step_i)));
         } else {
-          p[k] =
-              static_cast<T>(g == last_index ? last_value : start + static_cast<double>(g) * step);
+          p[k] = convert_value<T>(g == last_index ? last_value
+                                                  : start + static_cast<double>(g) * step);
         }
       }
     });
@@ -75,12 +75,12 @@ void RegisterCreationKernels(engine::KernelRegistry& registry) {
     const int64_t r0 = ctx.scalar<int64_t>(2), c0 = ctx.scalar<int64_t>(3);
     const int64_t k = ctx.scalar<int64_t>(4);
     Block out = Block::Allocate(dtype, shape);
-    dispatch(dtype, [&](auto t) {
+    dispatch_all(dtype, [&](auto t) {
       using T = decltype(t);
       T* p = out.data<T>();
       for (int64_t i = 0; i < shape[0]; ++i) {
         for (int64_t j = 0; j < shape[1]; ++j) {
-          p[i * shape[1] + j] = static_cast<T>((c0 + j) - (r0 + i) == k ? 1 : 0);
+          p[i * shape[1] + j] = convert_value<T>((c0 + j) - (r0 + i) == k ? 1 : 0);
         }
       }
     });

@@ -30,7 +30,7 @@ void RegisterDiagonalKernels(engine::KernelRegistry& registry) {
     Block out = Block::Allocate(in.dtype(), shape);
     const int64_t rows = in.shape()[nd - 2], cols = in.shape()[nd - 1];
     const int64_t outer = m == 0 ? 0 : out.size() / m;
-    dispatch(in.dtype(), [&](auto tag) {
+    DispatchBits(in.dtype(), [&](auto tag) {
       using T = decltype(tag);
       const T* pi = in.data<T>();
       T* po = out.data<T>();

@@ -1,12 +1,11 @@
 // Elementwise CPU kernels: binary and unary ops with broadcasting inside a block, where, astype,
 // and a zero-copy block reshape.
 
-#include <emmintrin.h>
-
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
 
+#include "src/kernels/cpu/elementwise_loops.h"
 #include "src/kernels/cpu/kernels.h"
 #include "src/kernels/cpu/loops.h"
 #include "src/kernels/ops.h"
@@ -14,92 +13,7 @@
 namespace nums::kernels {
 namespace {
 
-using engine::Block;
-
-constexpr int64_t kStreamMin = int64_t{1} << 15;  // elements (256 KiB of float64)
 using engine::KernelContext;
-
-// Writes gen(0..n) to z. Long float64 runs bypass the cache with streaming stores: the output is
-// not read again soon, and a normal store first reads the line it overwrites (a third of the
-// traffic of a memory-bound x * y).
-template <typename O, typename Gen>
-void WriteRun(O* z, int64_t n, Gen gen) {
-  int64_t i = 0;
-  if constexpr (std::is_same_v<O, double>) {
-    if (n >= kStreamMin) {
-      for (; i < n && (reinterpret_cast<uintptr_t>(z + i) & 15) != 0; ++i) z[i] = gen(i);
-      for (; i + 2 <= n; i += 2) _mm_stream_pd(z + i, _mm_set_pd(gen(i + 1), gen(i)));
-      _mm_sfence();
-    }
-  }
-  for (; i < n; ++i) z[i] = gen(i);
-}
-
-template <BinaryOp Op, typename T>
-Block BinaryBlock(const Block& a, const Block& b, const Shape& shape) {
-  using F = Binary<Op, T>;
-  using O = typename F::Out;
-  Block out = Block::Allocate(dtype_of<O>(), shape);
-  const T* pa = a.data<T>();
-  const T* pb = b.data<T>();
-  O* po = out.data<O>();
-  BroadcastRuns<2>(shape, {a.shape(), b.shape()},
-                   [&](int64_t o, int64_t n, std::array<int64_t, 2> s, std::array<int64_t, 2> st) {
-                     const T* x = pa + s[0];
-                     const T* y = pb + s[1];
-                     O* z = po + o;
-                     if (st[0] == 1 && st[1] == 1) {
-                       WriteRun(z, n, [&](int64_t i) { return F::Apply(x[i], y[i]); });
-                     } else if (st[0] == 1) {
-                       const T yv = *y;
-                       WriteRun(z, n, [&](int64_t i) { return F::Apply(x[i], yv); });
-                     } else if (st[1] == 1) {
-                       const T xv = *x;
-                       WriteRun(z, n, [&](int64_t i) { return F::Apply(xv, y[i]); });
-                     } else {
-                       const O v = F::Apply(*x, *y);
-                       for (int64_t i = 0; i < n; ++i) z[i] = v;
-                     }
-                   });
-  return out;
-}
-
-template <typename T>
-Block BinaryDispatch(BinaryOp op, const Block& a, const Block& b, const Shape& shape) {
-  switch (op) {
-#define NUMS_CASE(name) \
-  case BinaryOp::name:  \
-    return BinaryBlock<BinaryOp::name, T>(a, b, shape);
-    NUMS_BINARY_OPS(NUMS_CASE)
-#undef NUMS_CASE
-  }
-  throw ValueError("unknown binary op " + std::to_string(static_cast<int64_t>(op)));
-}
-
-template <UnaryOp Op, typename T>
-Block UnaryBlock(const Block& x) {
-  using F = Unary<Op, T>;
-  using O = typename F::Out;
-  Block out = Block::Allocate(dtype_of<O>(), x.shape());
-  const T* px = x.data<T>();
-  O* po = out.data<O>();
-  ParallelRanges(x.size(), kElementGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) po[i] = F::Apply(px[i]);
-  });
-  return out;
-}
-
-template <typename T>
-Block UnaryDispatch(UnaryOp op, const Block& x) {
-  switch (op) {
-#define NUMS_CASE(name) \
-  case UnaryOp::name:   \
-    return UnaryBlock<UnaryOp::name, T>(x);
-    NUMS_UNARY_OPS(NUMS_CASE)
-#undef NUMS_CASE
-  }
-  throw ValueError("unknown unary op " + std::to_string(static_cast<int64_t>(op)));
-}
 
 void CheckSameDType(const Block& a, const Block& b, const char* kernel) {
   if (a.dtype() != b.dtype()) {
@@ -133,8 +47,8 @@ void Convert(const Block& in, Block& out) {
 Block AstypeBlock(const Block& in, DType to) {
   if (in.dtype() == to) return in;
   Block out = Block::Allocate(to, in.shape());
-  dispatch(in.dtype(), [&](auto from) {
-    dispatch(to, [&](auto dst) { Convert<decltype(from), decltype(dst)>(in, out); });
+  dispatch_all(in.dtype(), [&](auto from) {
+    dispatch_all(to, [&](auto dst) { Convert<decltype(from), decltype(dst)>(in, out); });
   });
   return out;
 }
@@ -148,15 +62,16 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
     CheckSameDType(a, b, "array.binary");
     const auto op = static_cast<BinaryOp>(ctx.scalar<int64_t>(0));
     const Shape shape = BroadcastOrThrow({a.shape(), b.shape()}, "array.binary");
-    return std::vector<Block>{
-        dispatch(a.dtype(), [&](auto t) { return BinaryDispatch<decltype(t)>(op, a, b, shape); })};
+    return std::vector<Block>{dispatch(
+        a.dtype(), [&](auto t) { return BinaryDispatch<decltype(t)>(op, a, b, shape); },
+        "array.binary")};
   });
   // inputs [x]; scalars [op].
   registry.Register("array.unary", Device::kCpu, [](const KernelContext& ctx) {
     const Block& x = ctx.inputs[0];
     const auto op = static_cast<UnaryOp>(ctx.scalar<int64_t>(0));
-    return std::vector<Block>{
-        dispatch(x.dtype(), [&](auto t) { return UnaryDispatch<decltype(t)>(op, x); })};
+    return std::vector<Block>{dispatch(
+        x.dtype(), [&](auto t) { return UnaryDispatch<decltype(t)>(op, x); }, "array.unary")};
   });
   // inputs [cond (any dtype, by truth), x, y (one dtype)]: x where cond else y, broadcast.
   registry.Register("array.where", Device::kCpu, [](const KernelContext& ctx) {
@@ -166,7 +81,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
     CheckSameDType(x, y, "array.where");
     const Shape shape = BroadcastOrThrow({cond.shape(), x.shape(), y.shape()}, "array.where");
     Block out = Block::Allocate(x.dtype(), shape);
-    dispatch(x.dtype(), [&](auto t) {
+    DispatchBits(x.dtype(), [&](auto t) {  // the values only move
       using T = decltype(t);
       const bool* pc = cond.data<bool>();
       const T* px = x.data<T>();

@@ -94,7 +94,7 @@ NUMS_TILE_CLONES void EvalWhere(const Operand* in, void* out, int64_t n) {
   const T* y = static_cast<const T*>(in[2].p);
   T* z = static_cast<T*>(out);
   const int64_t sc = in[0].step, sx = in[1].step, sy = in[2].step;
-  for (int64_t i = 0; i < n; ++i) z[i] = c[i * sc] != C{0} ? x[i * sx] : y[i * sy];
+  for (int64_t i = 0; i < n; ++i) z[i] = c[i * sc] != C{} ? x[i * sx] : y[i * sy];
 }
 
 template <typename T>
@@ -306,7 +306,7 @@ class Program {
 
   void SetConst(Node& n, double f, int64_t i) {
     n.uniform = true;
-    dispatch(n.dtype, [&](auto t) {
+    dispatch_all(n.dtype, [&](auto t) {
       using T = decltype(t);
       T v;
       if constexpr (std::is_same_v<T, bool>) {
@@ -314,7 +314,7 @@ class Program {
       } else if constexpr (std::is_integral_v<T>) {
         v = static_cast<T>(i);
       } else {
-        v = static_cast<T>(f);
+        v = convert_value<T>(f);
       }
       std::memcpy(n.value, &v, sizeof(T));
     });
@@ -341,16 +341,17 @@ class Program {
       }
       case Kind::kAstype:
         out = n.dtype;
-        n.fn = dispatch(in, [&](auto from) {
-          return dispatch(
+        n.fn = dispatch_all(in, [&](auto from) {
+          return dispatch_all(
               out, [&](auto to) -> EvalFn { return &EvalAstype<decltype(from), decltype(to)>; });
         });
         break;
       case Kind::kWhere:
         if (node(n.inputs[2]).dtype != in) Malformed("where operands of two dtypes");
-        n.fn = dispatch(node(n.inputs[0]).dtype, [&](auto c) {
-          return dispatch(in,
-                          [&](auto t) -> EvalFn { return &EvalWhere<decltype(c), decltype(t)>; });
+        // The values only move: one instance per width, not per dtype.
+        n.fn = dispatch_all(node(n.inputs[0]).dtype, [&](auto c) {
+          return DispatchBits(
+              in, [&](auto t) -> EvalFn { return &EvalWhere<decltype(c), decltype(t)>; });
         });
         break;
       default:

@@ -66,10 +66,11 @@ void CopyRegionT(const Block& in, Block& out, const int64_t* src_start, const in
 
 void CopyRegion(const Block& in, Block& out, const int64_t* src_start, const int64_t* src_step,
                 const int64_t* count, const int64_t* dst_start) {
-  dispatch(in.dtype(), [&](auto ti) {
-    dispatch(out.dtype(), [&](auto to) {
-      CopyRegionT<decltype(ti), decltype(to)>(in, out, src_start, src_step, count, dst_start);
-    });
+  // Converted first (rare: the array layer casts before it gathers), then moved as bits.
+  const Block src = AstypeBlock(in, out.dtype());
+  DispatchBits(out.dtype(), [&](auto u) {
+    using U = decltype(u);
+    CopyRegionT<U, U>(src, out, src_start, src_step, count, dst_start);
   });
 }
 

@@ -23,6 +23,22 @@ void RegisterDenseLinalgKernels(engine::KernelRegistry& registry);
 void RegisterStatisticsKernels(engine::KernelRegistry& registry);
 void RegisterFusedKernels(engine::KernelRegistry& registry);
 
+/// Calls f(U{}) with U the unsigned integer of `t`'s item size: kernels that only move elements
+/// are built once per width instead of once per dtype (or per pair of dtypes).
+template <typename F>
+decltype(auto) DispatchBits(DType t, F&& f) {
+  switch (itemsize(t)) {
+    case 1:
+      return f(uint8_t{});
+    case 2:
+      return f(uint16_t{});
+    case 4:
+      return f(uint32_t{});
+    default:
+      return f(uint64_t{});
+  }
+}
+
 /// `in` converted to `to` (the same block when the dtype already matches).
 engine::Block AstypeBlock(const engine::Block& in, DType to);
 

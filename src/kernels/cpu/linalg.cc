@@ -266,8 +266,9 @@ void RegisterLinalgKernels(engine::KernelRegistry& registry) {
     const auto& axes_a = ctx.scalar<std::vector<int64_t>>(0);
     const auto& axes_b = ctx.scalar<std::vector<int64_t>>(1);
     const int64_t nb = ctx.scalars.size() > 2 ? ctx.scalar<int64_t>(2) : 0;
-    return std::vector<Block>{dispatch(
-        a.dtype(), [&](auto t) { return TensordotBlock<decltype(t)>(a, b, axes_a, axes_b, nb); })};
+    return std::vector<Block>{dispatch_compute(
+        a.dtype(), [&](auto t) { return TensordotBlock<decltype(t)>(a, b, axes_a, axes_b, nb); },
+        "array.tensordot")};
   });
 }
 

@@ -205,32 +205,35 @@ void RegisterRandomKernels(engine::KernelRegistry& registry) {
                        std::to_string(p.a) + " out of range");
     }
     Block out = Block::Allocate(dtype, block);
-    dispatch(dtype, [&](auto t) {
-      using T = decltype(t);
-      T* data = out.data<T>();
-      ForEachRun(block, offset, shape, [&](int64_t k, uint64_t g, int64_t n) {
-        if constexpr (std::is_floating_point_v<T>) {
-          if (kind == RandomKind::kUniform) {
-            Uniform(data + k, g, n, p);
-          } else if (kind == RandomKind::kExponential) {
-            Exponential(data + k, g, n, p);
-          } else {
-            Normal(data + k, g, n, p);
-          }
-        } else if constexpr (std::is_same_v<T, int64_t>) {
-          if (kind == RandomKind::kPoisson) {
-            PerElement(data + k, g, n, p, [&](ElementUniforms& u) { return Poisson(p.a, u); });
-          } else if (kind == RandomKind::kBinomial) {
-            PerElement(data + k, g, n, p,
-                       [&](ElementUniforms& u) { return Binomial(p.ai, p.a, u); });
-          } else {
-            Integers(data + k, g, n, p);
-          }
-        } else if constexpr (std::is_same_v<T, int32_t>) {
-          Integers(data + k, g, n, p);
-        }
-      });
-    });
+    dispatch_compute(
+        dtype,
+        [&](auto t) {
+          using T = decltype(t);
+          T* data = out.data<T>();
+          ForEachRun(block, offset, shape, [&](int64_t k, uint64_t g, int64_t n) {
+            if constexpr (std::is_floating_point_v<T>) {
+              if (kind == RandomKind::kUniform) {
+                Uniform(data + k, g, n, p);
+              } else if (kind == RandomKind::kExponential) {
+                Exponential(data + k, g, n, p);
+              } else {
+                Normal(data + k, g, n, p);
+              }
+            } else if constexpr (std::is_same_v<T, int64_t>) {
+              if (kind == RandomKind::kPoisson) {
+                PerElement(data + k, g, n, p, [&](ElementUniforms& u) { return Poisson(p.a, u); });
+              } else if (kind == RandomKind::kBinomial) {
+                PerElement(data + k, g, n, p,
+                           [&](ElementUniforms& u) { return Binomial(p.ai, p.a, u); });
+              } else {
+                Integers(data + k, g, n, p);
+              }
+            } else if constexpr (std::is_same_v<T, int32_t>) {
+              Integers(data + k, g, n, p);
+            }
+          });
+        },
+        "array.random");
     return std::vector<Block>{out};
   });
 

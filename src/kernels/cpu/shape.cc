@@ -105,7 +105,7 @@ Block TransposeBlock(const Block& in, const Shape& axes) {
   for (size_t d = 0; d + 2 < nd && last_two; ++d) last_two = axes[d] == static_cast<int64_t>(d);
   if (last_two) {
     const int64_t rows = in.shape()[nd - 2], cols = in.shape()[nd - 1];
-    dispatch(in.dtype(), [&](auto tag) {
+    DispatchBits(in.dtype(), [&](auto tag) {
       using T = decltype(tag);
       TransposeTiled(in.data<T>(), out.data<T>(), in.size() / (rows * cols), rows, cols);
     });
@@ -117,7 +117,7 @@ Block TransposeBlock(const Block& in, const Shape& axes) {
   const int64_t inner = shape[nd - 1];
   const int64_t outer = out.size() / inner;
   const int64_t inner_stride = stride[nd - 1];
-  dispatch(in.dtype(), [&](auto tag) {
+  DispatchBits(in.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* pi = in.data<T>();
     T* po = out.data<T>();
@@ -332,12 +332,11 @@ void RegisterShapeKernels(engine::KernelRegistry& registry) {
         throw ValueError("array.assign: region reads input " + std::to_string(j) +
                          ", which is missing or of another rank");
       }
-      const Block& in = ctx.inputs[j];
-      dispatch(in.dtype(), [&](auto ti) {
-        dispatch(out.dtype(), [&](auto to) {
-          CopyStrided<decltype(ti), decltype(to)>(in, out, p + 1, p + 1 + nd, p + 1 + 2 * nd,
-                                                  p + 1 + 3 * nd, p + 1 + 4 * nd);
-        });
+      const Block src = AstypeBlock(ctx.inputs[j], out.dtype());
+      DispatchBits(out.dtype(), [&](auto u) {
+        using U = decltype(u);
+        CopyStrided<U, U>(src, out, p + 1, p + 1 + nd, p + 1 + 2 * nd, p + 1 + 3 * nd,
+                          p + 1 + 4 * nd);
       });
     }
     return std::vector<Block>{out};

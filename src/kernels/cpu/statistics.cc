@@ -194,10 +194,18 @@ void RegisterQuantileRowKernel(engine::KernelRegistry& registry) {
     Block out = Block::Allocate(out_dtype, {static_cast<int64_t>(qs.size()), in.shape()[0]});
     dispatch(in.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      dispatch(out_dtype, [&](auto otag) {
-        using O = decltype(otag);
-        QuantileRows<T, O>(in, qs, method, omit_nan, out);
-      });
+      // Quantiles are of the data's dtype (discrete methods), float32 (of float32 data) or
+      // float64: no instance for the other pairs.
+      if (out_dtype == in.dtype()) {
+        QuantileRows<T, T>(in, qs, method, omit_nan, out);
+      } else if (out_dtype == DType::kFloat32) {
+        QuantileRows<T, float>(in, qs, method, omit_nan, out);
+      } else if (out_dtype == DType::kFloat64) {
+        QuantileRows<T, double>(in, qs, method, omit_nan, out);
+      } else {
+        throw DTypeError("stats.quantile_rows: output dtype " + std::string(dtype_name(out_dtype)) +
+                         " for data of dtype " + std::string(dtype_name(in.dtype())));
+      }
     });
     return std::vector<Block>{out};
   });
