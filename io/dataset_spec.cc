@@ -53,7 +53,8 @@ void AppendCsvValue(const NDArray& a, int64_t k, std::string& out) {
   char* end = buf;
   switch (a.dtype()) {
     case DType::kFloat64:
-    case DType::kFloat32: {
+    case DType::kFloat32:
+    case DType::kFloat16: {
       const double v = a.value_at<double>(k);
       if (std::isnan(v)) {
         out += "nan";
@@ -63,23 +64,10 @@ void AppendCsvValue(const NDArray& a, int64_t k, std::string& out) {
         out += v > 0 ? "inf" : "-inf";
         return;
       }
+      // float32 and float16 values are floats exactly: a float's shortest digits read back.
       end = a.dtype() == DType::kFloat64
                 ? std::to_chars(buf, buf + sizeof buf, v).ptr
-                : std::to_chars(buf, buf + sizeof buf, a.data<float>()[k]).ptr;
-      break;
-    }
-    case DType::kFloat16: {
-      // The float value of a float16 is exact: its shortest float digits read back to it.
-      const float v = a.value_at<float>(k);
-      if (std::isnan(v)) {
-        out += "nan";
-        return;
-      }
-      if (std::isinf(v)) {
-        out += v > 0 ? "inf" : "-inf";
-        return;
-      }
-      end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+                : std::to_chars(buf, buf + sizeof buf, static_cast<float>(v)).ptr;
       break;
     }
     case DType::kBool:
