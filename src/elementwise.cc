@@ -21,10 +21,11 @@ using kernels::UnaryOp;
 
 namespace {
 
-// The smallest float that holds every value of an integer dtype exactly (NumPy's rule: int8
-// and uint8 go to float16, 16-bit integers to float32, wider ones to float64).
+// The dtype NumPy computes a float function of `t` in: the smallest float that holds every
+// value of an integer dtype exactly (bool, int8 and uint8 go to float16, 16-bit integers to
+// float32, wider ones to float64); a float dtype is kept.
 DType float_for(DType t) {
-  if (t == DType::kBool || is_floating(t)) return t;
+  if (is_floating(t)) return t;
   return promote_types(t, DType::kFloat16);
 }
 
@@ -307,14 +308,9 @@ BlockArray binary(BinaryOp op, const BlockArray& a, const BlockArray& b) {
                      {int_scalar(static_cast<int64_t>(op))}, out, binary_name(op));
 }
 
-DType float_result(DType t) {
-  // bool computes in float64 (NumPy: float16; kept from before nums had float16).
-  return t == DType::kBool ? DType::kFloat64 : float_for(t);
-}
-
 BlockArray unary(UnaryOp op, const BlockArray& x) {
   BlockArray in = x;
-  if (kernels::NeedsFloat(op) && !is_floating(x.dtype())) in = x.astype(float_result(x.dtype()));
+  if (kernels::NeedsFloat(op) && !is_floating(x.dtype())) in = x.astype(float_for(x.dtype()));
   if (x.dtype() == DType::kBool) {
     if (kernels::RejectsBool(op)) {
       throw DTypeError(std::string(op == UnaryOp::kNeg ? "negative" : "sign") +
@@ -371,7 +367,7 @@ BlockArray apply(BinaryOp op, const BlockArray& a, const BlockArray& b) {
       if (!is_float(t)) t = DType::kFloat64;  // NumPy's true_divide of integers is float64
       break;
     default:
-      if (kernels::NeedsFloat(op) && !is_float(t)) t = detail::float_result(t);
+      if (kernels::NeedsFloat(op) && !is_float(t)) t = float_for(t);
       break;
   }
   return detail::binary(op, a.astype(t), b.astype(t));
@@ -568,10 +564,10 @@ bool array_equal(const BlockArray& a, const BlockArray& b, bool equal_nan) {
 BlockArray round(const BlockArray& x, int64_t decimals) {
   const DType t = x.dtype();
   if (is_integer(t) && decimals >= 0) return x;
+  // Bool rounds in float16, as NumPy; float16 computes in float32 and rounds back.
+  if (t == DType::kBool) return round(x.astype(DType::kFloat16), decimals);
   if (t == DType::kFloat16) return round(x.astype(DType::kFloat32), decimals).astype(t);
-  const BlockArray in = t == DType::kBool ? x.astype(DType::kFloat64) : x;
-  return detail::map_blocks("array.round", {in}, {detail::int_scalar(decimals)}, in.dtype(),
-                            "round");
+  return detail::map_blocks("array.round", {x}, {detail::int_scalar(decimals)}, t, "round");
 }
 
 BlockArray nan_to_num(const BlockArray& x, double nan, std::optional<double> posinf,
