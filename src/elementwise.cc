@@ -344,11 +344,18 @@ BlockArray apply(BinaryOp op, const BlockArray& a, const BlockArray& b) {
     case BinaryOp::kFloorDiv:
     case BinaryOp::kPow:
     case BinaryOp::kFmod:
-      // NumPy: bool + bool and bool * bool are bool; nums keeps its int64 from before it had
-      // int8. The others are int8, as in NumPy.
+      // Of two bools, as NumPy: + is a logical or, * a logical and, - has no meaning, and the
+      // others compute in int8.
       if (t == DType::kBool) {
-        t = (op == BinaryOp::kAdd || op == BinaryOp::kSub || op == BinaryOp::kMul) ? DType::kInt64
-                                                                                   : DType::kInt8;
+        if (op == BinaryOp::kSub) {
+          throw DTypeError(
+              "subtract of two bool arrays: NumPy has no bool loop (use logical_xor, or astype)");
+        }
+        if (op == BinaryOp::kAdd || op == BinaryOp::kMul) {
+          op = op == BinaryOp::kAdd ? BinaryOp::kLogicalOr : BinaryOp::kLogicalAnd;
+        } else {
+          t = DType::kInt8;
+        }
       }
       break;
     case BinaryOp::kBitAnd:

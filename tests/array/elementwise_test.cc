@@ -51,7 +51,7 @@ TEST_P(ElementwiseTest, TypePromotionFollowsNumPy) {
   EXPECT_EQ((i32 + f32).dtype(), float64);
   EXPECT_EQ((i32 / i32).dtype(), float64);
   EXPECT_EQ((f32 / f32).dtype(), float32);
-  EXPECT_EQ((b + b).dtype(), int64);
+  EXPECT_EQ((b + b).dtype(), bool_);  // a logical or, as NumPy
   EXPECT_EQ((i32 < f32).dtype(), bool_);
   // Numbers are weak: they do not widen the array's dtype.
   EXPECT_EQ((i32 + 1).dtype(), int32);
@@ -185,8 +185,19 @@ TEST_P(ElementwiseTest, InPlaceOperatorsRejectUnsafeCasts) {
   EXPECT_EQ(a.dtype(), int32);
   EXPECT_EQ(a.get().to_vector<int32_t>(), (std::vector<int32_t>{0, 1, 2, 3}));
   BlockArray b = ones({2}, bool_);
-  EXPECT_THROW(b += 1, DTypeError);                 // bool + int -> int64, not castable to bool
-  EXPECT_THROW(b -= ones({2}, bool_), DTypeError);  // bool - bool computes in int64
+  EXPECT_THROW(b += 1, DTypeError);  // bool + int -> int64, not castable to bool
+  // Two bools: - raises, + is a logical or and * a logical and (bool results, as NumPy).
+  testing::ExpectThrowWith<DTypeError>([&] { b -= ones({2}, bool_); }, {"subtract", "bool"});
+  const BlockArray t = array<bool>({true, false}), u = array<bool>({true, true});
+  b = t;
+  b += array<bool>({false, false});
+  EXPECT_EQ(b.dtype(), bool_);
+  EXPECT_EQ((t + u).dtype(), bool_);
+  EXPECT_EQ((t + u).get().to_vector<bool>(), (std::vector<bool>{true, true}));
+  EXPECT_EQ((t * u).get().to_vector<bool>(), (std::vector<bool>{true, false}));
+  EXPECT_EQ((t * array<bool>({false, false})).get().to_vector<bool>(),
+            (std::vector<bool>{false, false}));
+  EXPECT_EQ(b.get().to_vector<bool>(), (std::vector<bool>{true, false}));
   BlockArray f = ones({2}, float32);
   f /= 4;  // float results stay allowed
   EXPECT_EQ(f.get().to_vector<float>(), (std::vector<float>{0.25f, 0.25f}));
