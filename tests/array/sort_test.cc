@@ -95,8 +95,8 @@ NDArray RefSort(const NDArray& x0, std::optional<int64_t> axis, bool descending,
 
 TEST_P(SortTest, SortAndArgsortMatchAStableReferenceOnEveryAxis) {
   // uint64 is left out: its wrapped negatives do not survive the float64 reference.
-  for (DType dtype : {float64, float32, float16, int64, int32, int16, int8, uint32, uint16, uint8,
-                      bool_}) {
+  for (DType dtype :
+       {float64, float32, float16, int64, int32, int16, int8, uint32, uint16, uint8, bool_}) {
     for (const auto& l : kLayouts) {
       const NDArray x0 = TiedValues(l.shape, dtype, 5);
       const BlockArray x = from_ndarray(x0, l.block);
@@ -206,8 +206,8 @@ RefUnique UniqueOf(const NDArray& x0, bool equal_nan) {
 
 TEST_P(SortTest, UniqueMatchesAReference) {
   // uint64 is left out: its wrapped negatives do not survive the float64 reference.
-  for (DType dtype : {float64, float32, float16, int64, int32, int16, int8, uint32, uint16, uint8,
-                      bool_}) {
+  for (DType dtype :
+       {float64, float32, float16, int64, int32, int16, int8, uint32, uint16, uint8, bool_}) {
     for (const auto& l : kLayouts) {
       for (bool equal_nan : {true, false}) {
         SCOPED_TRACE(std::string(dtype_name(dtype)) + " " + shape_str(l.shape) + " blocks " +
