@@ -147,6 +147,9 @@ BlockArray strided_view(const BlockArray& x, const Shape& start, const Shape& st
 /// operands do not broadcast.
 BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& operands,
                       std::vector<TaskArg> scalars, DType out_dtype, const char* op);
+/// An array of `grid` standing for the pending transpose `view`.
+BlockArray make_transposed(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid,
+                           std::shared_ptr<const TransposedView> view);
 /// `x`'s pending transpose, or null: for the operations that fold it into their kernels.
 std::shared_ptr<const TransposedView> pending_transpose(const BlockArray& x);
 /// The physical transpose of `x` (axis d of the result is axis axes[d] of x; a permutation),

@@ -292,13 +292,7 @@ BlockArray BlockArray::copy() const {
   // pending expression is shared too: whichever handle is used first submits it for both.
   std::lock_guard lock(impl_->expr_mu);
   if (impl_->expr) return detail::make_pending(impl_->ctx, impl_->grid, impl_->expr);
-  if (impl_->view) {
-    auto impl = std::make_shared<Impl>();
-    impl->ctx = impl_->ctx;
-    impl->grid = impl_->grid;
-    impl->view = impl_->view;
-    return BlockArray(std::move(impl));
-  }
+  if (impl_->view) return detail::make_transposed(impl_->ctx, impl_->grid, impl_->view);
   return detail::make_array(impl_->ctx, impl_->grid, impl_->blocks);
 }
 

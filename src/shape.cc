@@ -311,11 +311,18 @@ BlockArray BlockArray::transpose(std::vector<int64_t> axes) const {
     s[d] = source.shape()[static_cast<size_t>(axes[d])];
     b[d] = source.block_shape()[static_cast<size_t>(axes[d])];
   }
-  auto impl = std::make_shared<Impl>();
-  impl->ctx = detail::LazyAccess::raw(source)->ctx;
-  impl->grid = ArrayGrid(std::move(s), std::move(b), dtype());
-  impl->view = std::make_shared<const detail::TransposedView>(
-      detail::TransposedView{std::move(source), std::move(axes)});
+  auto ctx = detail::LazyAccess::raw(source)->ctx;
+  return detail::make_transposed(std::move(ctx), ArrayGrid(std::move(s), std::move(b), dtype()),
+                                 std::make_shared<const detail::TransposedView>(
+                                     detail::TransposedView{std::move(source), std::move(axes)}));
+}
+
+BlockArray detail::make_transposed(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid,
+                                   std::shared_ptr<const TransposedView> view) {
+  auto impl = std::make_shared<BlockArray::Impl>();
+  impl->ctx = std::move(ctx);
+  impl->grid = std::move(grid);
+  impl->view = std::move(view);
   return BlockArray(std::move(impl));
 }
 

@@ -28,28 +28,6 @@ class FusedTest : public testing::OnNodes {
   }
 };
 
-// Equal dtype, shape and bytes (NaNs of one bit pattern included).
-::testing::AssertionResult SameBits(const NDArray& got, const NDArray& want) {
-  if (got.dtype() != want.dtype()) {
-    return ::testing::AssertionFailure()
-           << "dtype " << dtype_name(got.dtype()) << " != " << dtype_name(want.dtype());
-  }
-  if (got.shape() != want.shape()) {
-    return ::testing::AssertionFailure()
-           << "shape " << shape_str(got.shape()) << " != " << shape_str(want.shape());
-  }
-  const auto* a = static_cast<const unsigned char*>(got.raw());
-  const auto* b = static_cast<const unsigned char*>(want.raw());
-  const int64_t item = itemsize(got.dtype());
-  for (int64_t i = 0; i < got.size(); ++i) {
-    if (std::memcmp(a + i * item, b + i * item, static_cast<size_t>(item)) != 0) {
-      return ::testing::AssertionFailure() << "element " << i << ": " << got.value_at<double>(i)
-                                           << " != " << want.value_at<double>(i);
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
-
 const DType kDTypes[] = {bool_, int32, int64, float32, float64};
 
 // A random expression over `leaves`, the same one for the same state of `rng`. Steps a dtype
@@ -183,7 +161,7 @@ TEST_P(FusedTest, RandomExpressionsMatchUnfusedBitForBit) {
     SCOPED_TRACE("trial " + std::to_string(trial) + " shape " + shape_str(shape));
     ASSERT_EQ(fused.dtype(), plain.dtype());
     ASSERT_EQ(fused.shape(), plain.shape());
-    EXPECT_TRUE(SameBits(fused.get(), plain.get()));
+    EXPECT_TRUE(testing::SameBytes(fused.get(), plain.get()));
     ++checked;
   }
   EXPECT_EQ(checked, 60);
@@ -235,7 +213,7 @@ TEST_P(FusedTest, ReductionsOfExpressionsMatchUnfusedBitForBit) {
             SCOPED_TRACE(shape_str(c.shape) + " " + std::string(dtype_name(t)) + " op " +
                          std::to_string(op));
             const NDArray fused = run(true).get();
-            EXPECT_TRUE(SameBits(fused, run(false).get()));
+            EXPECT_TRUE(testing::SameBytes(fused, run(false).get()));
           }
         }
       }
@@ -266,8 +244,8 @@ TEST_P(FusedTest, ChainRunsAsOneTaskPerBlock) {
   before = TasksRun();
   NDArray plain = (x * y + 1).get();
   EXPECT_EQ(TasksRun() - before, 2 * blocks);
-  EXPECT_TRUE(SameBits(fused, plain));
-  EXPECT_TRUE(SameBits(leaky, where(x > 0, x, 0.01 * x).get()));
+  EXPECT_TRUE(testing::SameBytes(fused, plain));
+  EXPECT_TRUE(testing::SameBytes(leaky, where(x > 0, x, 0.01 * x).get()));
   EXPECT_EQ(norm, sqrt((x * x + y * y).sum()).item<double>());
 }
 
@@ -350,7 +328,7 @@ TEST_P(FusedTest, LongChainsAreSplitAtTheSizeLimit) {
   SetFusion(false);
   BlockArray z = x;
   for (int i = 0; i < 200; ++i) z = z * 0.999 + 0.001;
-  EXPECT_TRUE(SameBits(fused, z.get()));
+  EXPECT_TRUE(testing::SameBytes(fused, z.get()));
   // Many distinct leaves.
   SetFusion(true);
   BlockArray s = zeros({50}, float64, {16});
@@ -363,7 +341,7 @@ TEST_P(FusedTest, LongChainsAreSplitAtTheSizeLimit) {
   SetFusion(false);
   BlockArray t = zeros({50}, float64, {16});
   for (const auto& p : parts) t = t + p;
-  EXPECT_TRUE(SameBits(fs, t.get()));
+  EXPECT_TRUE(testing::SameBytes(fs, t.get()));
 }
 
 TEST_P(FusedTest, ErrorsAreRaisedAtTheCallNamingTheOp) {

@@ -20,27 +20,6 @@ namespace nums::testing {
 
 namespace fs = std::filesystem;
 
-::testing::AssertionResult SameBytes(const NDArray& got, const NDArray& want) {
-  if (got.dtype() != want.dtype()) {
-    return ::testing::AssertionFailure()
-           << "dtype " << dtype_name(got.dtype()) << " != expected " << dtype_name(want.dtype());
-  }
-  if (got.shape() != want.shape()) {
-    return ::testing::AssertionFailure()
-           << "shape " << shape_str(got.shape()) << " != expected " << shape_str(want.shape());
-  }
-  const auto* g = static_cast<const uint8_t*>(got.raw());
-  const auto* w = static_cast<const uint8_t*>(want.raw());
-  for (int64_t i = 0; i < got.nbytes(); ++i) {
-    if (g[i] != w[i]) {
-      return ::testing::AssertionFailure()
-             << "byte " << i << " (element " << i / itemsize(got.dtype())
-             << ") differs: " << int{g[i]} << " != expected " << int{w[i]};
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
-
 NDArray SpecialNDArray(const Shape& shape, DType dtype, uint64_t seed) {
   NDArray a = RandomNDArray(shape, dtype, seed);
   dispatch_all(dtype, [&](auto t) {

@@ -12,12 +12,9 @@
 
 #include "nums/context.hpp"
 #include "nums/ndarray.hpp"
+#include "tests/testing/testing.h"
 
 namespace nums::testing {
-
-/// Same dtype, shape and bytes (NaN payloads and -0.0 included).
-::testing::AssertionResult SameBytes(const NDArray& got, const NDArray& want);
-#define EXPECT_SAME_BYTES(got, want) EXPECT_TRUE(::nums::testing::SameBytes(got, want))
 
 /// Seeded values of `dtype` (RandomNDArray's), with NaN, -0.0, +-inf, a NaN with a payload and
 /// the extreme values of the type among them when there is room.

@@ -44,6 +44,9 @@ NDArray RandomNDArray(const Shape& shape, DType dtype, uint64_t seed);
 ::testing::AssertionResult ArrayNear(const NDArray& got, const NDArray& want, double tol = 1e-12);
 #define EXPECT_ARRAY_NEAR(got, want, tol) EXPECT_TRUE(::nums::testing::ArrayNear(got, want, tol))
 #define EXPECT_ARRAY_EQ(got, want) EXPECT_TRUE(::nums::testing::ArrayNear(got, want, 0.0))
+/// Same dtype, shape and bytes (NaN payloads and -0.0 included).
+::testing::AssertionResult SameBytes(const NDArray& got, const NDArray& want);
+#define EXPECT_SAME_BYTES(got, want) EXPECT_TRUE(::nums::testing::SameBytes(got, want))
 
 /// Row-major strides (in elements) of `shape`, and the index of flat position k in it.
 Shape Strides(const Shape& shape);
