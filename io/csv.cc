@@ -49,6 +49,11 @@ BlockArray ReadCsv(const Context& context, const std::string& path, const CsvOpt
   if (delim == '\n' || delim == '\r' || delim == '"' || delim == '\0') {
     throw ValueError("read_csv: '" + path + "': the delimiter cannot be a newline, '\"' or NUL");
   }
+  if (is_complex(options.dtype)) {
+    throw DTypeError("read_csv: '" + path +
+                     "': CSV holds real numbers; dtype complex128 is not supported (use .npy, "
+                     "HDF5 or zarr)");
+  }
   for (int64_t c : options.columns) {
     if (c < 0) throw IndexError("read_csv: column " + std::to_string(c) + " < 0");
   }

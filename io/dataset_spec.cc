@@ -85,6 +85,11 @@ void AppendCsvValue(const NDArray& a, int64_t k, std::string& out) {
 
 // The driver writes the text row block by row block into a temporary file, then renames it.
 void WriteCsv(const BlockArray& x, const std::string& path) {
+  if (is_complex(x.dtype())) {
+    throw DTypeError("write: '" + path +
+                     "': CSV holds real numbers; complex128 is not supported (use .npy, HDF5 or "
+                     "zarr)");
+  }
   if (x.ndim() > 2) {
     throw ValueError("write: '" + path + "': a CSV file holds 0-d, 1-d or 2-d arrays, not shape " +
                      shape_str(x.shape()));

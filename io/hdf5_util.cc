@@ -186,6 +186,24 @@ std::string Hdf5TypeName(hid_t type) {
 namespace {
 
 // h5py's bool: an enum over a 1-byte signed integer with exactly FALSE = 0 and TRUE = 1.
+// h5py's complex128: a 16-byte compound of two 8-byte floats named "r" and "i", at 0 and 8.
+bool IsH5pyComplex(hid_t type) {
+  if (H5Tget_class(type) != H5T_COMPOUND || H5Tget_nmembers(type) != 2 || H5Tget_size(type) != 16) {
+    return false;
+  }
+  for (unsigned i = 0; i < 2; ++i) {
+    char* name = H5Tget_member_name(type, i);
+    const std::string n = name ? name : "";
+    H5free_memory(name);
+    Hid member(H5Tget_member_type(type, i), H5Tclose);
+    if (n != (i == 0 ? "r" : "i") || H5Tget_member_offset(type, i) != 8 * i ||
+        H5Tget_class(member.get()) != H5T_FLOAT || H5Tget_size(member.get()) != 8) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool IsH5pyBool(hid_t type) {
   if (H5Tget_class(type) != H5T_ENUM || H5Tget_nmembers(type) != 2) return false;
   Hid base(H5Tget_super(type), H5Tclose);
@@ -230,12 +248,15 @@ DType DTypeOfHdf5(hid_t type, const std::string& path, const std::string& datase
     case H5T_ENUM:
       if (IsH5pyBool(type)) return DType::kBool;
       break;
+    case H5T_COMPOUND:
+      if (IsH5pyComplex(type)) return DType::kComplex128;
+      break;
     default:
       break;
   }
   throw DTypeError(Named(path, dataset) + " has HDF5 type " + Hdf5TypeName(type) +
                    ", which nums does not read (float16/32/64, int8/16/32/64, uint8/16/32/64, "
-                   "bool)");
+                   "bool, complex128 as h5py writes it)");
 }
 
 namespace {
@@ -247,6 +268,13 @@ Hid HalfType() {
   H5Tset_fields(t.get(), 15, 10, 5, 0, 10);
   H5Tset_size(t.get(), 2);
   H5Tset_ebias(t.get(), 15);
+  return t;
+}
+
+Hid ComplexType(hid_t part) {
+  Hid t(H5Tcreate(H5T_COMPOUND, 16), H5Tclose);
+  H5Tinsert(t.get(), "r", 0, part);
+  H5Tinsert(t.get(), "i", 8, part);
   return t;
 }
 
@@ -286,6 +314,8 @@ Hid MemoryType(DType dtype) {
       return Hid(H5Tcopy(H5T_NATIVE_UINT64), H5Tclose);
     case DType::kFloat16:
       return HalfType();
+    case DType::kComplex128:
+      return ComplexType(H5T_NATIVE_DOUBLE);
   }
   throw_unknown_dtype(dtype);
 }
@@ -316,6 +346,8 @@ Hid StorageType(DType dtype) {
       return Hid(H5Tcopy(H5T_STD_U64LE), H5Tclose);
     case DType::kFloat16:
       return HalfType();
+    case DType::kComplex128:
+      return ComplexType(H5T_IEEE_F64LE);
   }
   throw_unknown_dtype(dtype);
 }

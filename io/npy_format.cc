@@ -167,7 +167,7 @@ class LiteralParser {
   size_t pos_ = 0;
 };
 
-constexpr std::string_view kReadable = "<f8 <f4 <f2 <i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1 |b1";
+constexpr std::string_view kReadable = "<f8 <f4 <f2 <c16 <i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1 |b1";
 
 [[noreturn]] void NotNpy(const std::string& file, const std::string& why) {
   throw IOError("'" + file + "' is not a valid .npy file: " + why);
@@ -201,6 +201,8 @@ std::string NpyDescr(DType dtype) {
       return "<u8";
     case DType::kFloat16:
       return "<f2";
+    case DType::kComplex128:
+      return "<c16";
   }
   throw_unknown_dtype(dtype);
 }
@@ -256,13 +258,14 @@ NpyHeader ParseNpyHeader(std::string_view bytes, const std::string& file) {
                      " (structured); nums reads " + std::string(kReadable));
   }
   const std::string& d = descr.str;
-  const std::string_view body = d.size() == 3 ? std::string_view(d).substr(1) : "";
+  const std::string_view body = d.size() >= 3 ? std::string_view(d).substr(1) : "";
   const char order_char = d.empty() ? '?' : d[0];
   static const std::map<std::string_view, DType> kTypes = {
-      {"f8", DType::kFloat64}, {"f4", DType::kFloat32}, {"f2", DType::kFloat16},
-      {"i8", DType::kInt64},   {"i4", DType::kInt32},   {"i2", DType::kInt16},
-      {"i1", DType::kInt8},    {"u8", DType::kUInt64},  {"u4", DType::kUInt32},
-      {"u2", DType::kUInt16},  {"u1", DType::kUInt8},   {"b1", DType::kBool}};
+      {"f8", DType::kFloat64},    {"f4", DType::kFloat32}, {"f2", DType::kFloat16},
+      {"i8", DType::kInt64},      {"i4", DType::kInt32},   {"i2", DType::kInt16},
+      {"i1", DType::kInt8},       {"u8", DType::kUInt64},  {"u4", DType::kUInt32},
+      {"u2", DType::kUInt16},     {"u1", DType::kUInt8},   {"b1", DType::kBool},
+      {"c16", DType::kComplex128}};
   auto it = kTypes.find(body);
   const bool order_ok = order_char == '<' || order_char == '>' || order_char == '=' ||
                         (order_char == '|' && it != kTypes.end() && itemsize(it->second) == 1);

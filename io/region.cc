@@ -59,7 +59,9 @@ void ForEachRun(const engine::Shape& shape, const engine::Shape& offset, const e
 }
 
 void ByteSwap(void* data, int64_t n, int64_t itemsize) {
-  if (itemsize == 8) {
+  if (itemsize == 16) {  // complex128: each float64 part on its own
+    ByteSwap(data, 2 * n, 8);
+  } else if (itemsize == 8) {
     auto* p = static_cast<uint64_t*>(data);
     for (int64_t i = 0; i < n; ++i) p[i] = __builtin_bswap64(p[i]);
   } else if (itemsize == 4) {

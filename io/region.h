@@ -24,7 +24,8 @@ void ForEachRunBetween(const engine::Shape& src_shape, const engine::Shape& src_
                        const engine::Shape& count,
                        const std::function<void(int64_t, int64_t, int64_t)>& f);
 
-/// Reverses the byte order of `n` elements of `itemsize` bytes (1, 4 or 8) in place.
+/// Reverses the byte order of `n` elements of `itemsize` bytes (1, 2, 4 or 8; 16: the two
+/// halves of a complex128 each) in place.
 void ByteSwap(void* data, int64_t n, int64_t itemsize);
 
 /// Writes into `dst` (row-major, shape reversed(src_shape)) the transpose of `src` (row-major,

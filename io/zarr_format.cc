@@ -32,18 +32,19 @@ engine::Shape ShapeField(const json& j, const char* key, const std::string& stor
 }
 
 // NumPy's type strings of the dtypes, in the order of their codes.
-constexpr const char* kDescr[] = {"|b1", "<i4", "<i8", "<f4", "<f8", "|i1",
-                                  "<i2", "|u1", "<u2", "<u4", "<u8", "<f2"};
+constexpr const char* kDescr[] = {"|b1", "<i4", "<i8", "<f4", "<f8", "|i1", "<i2",
+                                  "|u1", "<u2", "<u4", "<u8", "<f2", "<c16"};
 static_assert(std::size(kDescr) == static_cast<size_t>(kLastDType) + 1);
 
 // "<f8", ">i4", "|b1": the dtype and whether its bytes are big endian.
 void ParseDType(const json& j, const std::string& store, ZarrMeta& m) {
   const std::string text = j.is_string() ? j.get<std::string>() : j.dump();
   auto unsupported = [&] {
-    throw DTypeError("zarr store '" + store + "': dtype " + text +
-                     " is not supported (f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1, either byte order)");
+    throw DTypeError(
+        "zarr store '" + store + "': dtype " + text +
+        " is not supported (f2 f4 f8 c16 i1 i2 i4 i8 u1 u2 u4 u8 b1, either byte order)");
   };
-  if (!j.is_string() || text.size() != 3) unsupported();
+  if (!j.is_string() || text.size() < 3) unsupported();
   const char order = text[0];
   const std::string kind = text.substr(1);
   for (size_t code = 0; code < std::size(kDescr); ++code) {
@@ -70,6 +71,13 @@ std::string ParseFill(const json& j, DType dtype, const std::string& store) {
     Bad(store, "fill_value " + j.dump() + " does not fit dtype " + std::string(dtype_name(dtype)));
   };
   if (j.is_null()) return std::string(static_cast<size_t>(itemsize(dtype)), '\0');
+  if (is_complex(dtype)) {
+    // zarr writes a complex fill as [real, imag]; a plain number is read as its real part.
+    if (j.is_array() && j.size() == 2) {
+      return ParseFill(j[0], DType::kFloat64, store) + ParseFill(j[1], DType::kFloat64, store);
+    }
+    return ParseFill(j, DType::kFloat64, store) + std::string(8, '\0');
+  }
   if (dtype == DType::kBool) {
     if (j.is_boolean()) return ElementBytes(j.get<bool>());
     if (j.is_number_integer() && (j.get<int64_t>() == 0 || j.get<int64_t>() == 1)) {
@@ -116,22 +124,27 @@ std::string ParseFill(const json& j, DType dtype, const std::string& store) {
 json FillJson(DType dtype, const std::string& fill) {
   return dispatch_all(dtype, [&](auto t) -> json {
     using T = decltype(t);
-    T stored;
-    std::memcpy(&stored, fill.data(), sizeof(T));
-    // float16 as its float value (exact).
-    const auto v = [&] {
-      if constexpr (std::is_same_v<T, half>) {
-        return static_cast<float>(stored);
-      } else {
-        return stored;
-      }
-    }();
-    if constexpr (std::is_floating_point_v<std::decay_t<decltype(v)>>) {
-      if (std::isnan(v)) return "NaN";
-      if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-      return static_cast<double>(v);
+    if constexpr (std::is_same_v<T, std::complex<double>>) {  // [real, imag], as zarr writes it
+      return json::array({FillJson(DType::kFloat64, fill.substr(0, 8)),
+                          FillJson(DType::kFloat64, fill.substr(8, 8))});
     } else {
-      return v;
+      T stored;
+      std::memcpy(&stored, fill.data(), sizeof(T));
+      // float16 as its float value (exact).
+      const auto v = [&] {
+        if constexpr (std::is_same_v<T, half>) {
+          return static_cast<float>(stored);
+        } else {
+          return stored;
+        }
+      }();
+      if constexpr (std::is_floating_point_v<std::decay_t<decltype(v)>>) {
+        if (std::isnan(v)) return "NaN";
+        if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+        return static_cast<double>(v);
+      } else {
+        return v;
+      }
     }
   });
 }
@@ -245,7 +258,8 @@ std::string FormatZarray(const ZarrMeta& m) {
 std::string FillBytes(DType dtype, double value) {
   return dispatch_all(dtype, [&](auto t) -> std::string {
     using T = decltype(t);
-    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, half>) {
+    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, half> ||
+                  std::is_same_v<T, std::complex<double>>) {
       return ElementBytes(convert_value<T>(value));
     } else if constexpr (std::is_same_v<T, bool>) {
       if (value != 0 && value != 1) {

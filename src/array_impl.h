@@ -145,6 +145,13 @@ BlockArray strided_view(const BlockArray& x, const Shape& start, const Shape& st
 /// One `kernel` task per output block of the broadcast operands (re-blocked to line up), with
 /// `scalars` after the blocks; placed by the context's policy. Throws ShapeError when the
 /// operands do not broadcast.
+/// DTypeError naming `op` when `x` is complex128, for the operations nums has no complex
+/// kernels for (sorting, selection, scans of products, matrix products, ...).
+void reject_complex(const BlockArray& x, const char* op);
+/// The real (part 0) or imaginary (1) part, float64, or the conjugate (2) of a complex128 array.
+BlockArray complex_part(const BlockArray& x, int64_t part);
+/// re + im * 1j, broadcast, as complex128.
+BlockArray make_complex(const BlockArray& re, const BlockArray& im);
 BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& operands,
                       std::vector<TaskArg> scalars, DType out_dtype, const char* op);
 /// An array of `grid` standing for the pending transpose `view`.

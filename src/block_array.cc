@@ -304,7 +304,9 @@ BlockArray BlockArray::rechunk(const Shape& block_shape) const {
 }
 
 void detail::check_same_kind(DType from, DType to, const char* op) {
-  auto kind = [](DType t) { return t == DType::kBool ? 0 : is_integer(t) ? 1 : 2; };
+  auto kind = [](DType t) {
+    return t == DType::kBool ? 0 : is_integer(t) ? 1 : is_complex(t) ? 3 : 2;
+  };
   if (kind(from) > kind(to)) {
     throw DTypeError(std::string(op) + ": cannot cast the result of dtype " +
                      std::string(dtype_name(from)) + " to the array's dtype " +

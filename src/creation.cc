@@ -40,9 +40,9 @@ BlockArray full(const Shape& shape, Number value, std::optional<DType> dtype,
   detail::check_shape(shape, t, "full");
   const int64_t iv = value.kind == DType::kFloat64 ? convert_value<int64_t>(value.f) : value.i;
   return create(shape, t, block_shape, "array.full", [&](const Shape&, const Shape& bs) {
-    return std::vector<detail::TaskArg>{detail::shape_scalar(bs),
-                                        detail::int_scalar(static_cast<int64_t>(t)),
-                                        detail::Scalar{value.f}, detail::int_scalar(iv)};
+    return std::vector<detail::TaskArg>{
+        detail::shape_scalar(bs), detail::int_scalar(static_cast<int64_t>(t)),
+        detail::Scalar{value.f}, detail::int_scalar(iv), detail::Scalar{value.im}};
   });
 }
 
@@ -91,6 +91,14 @@ BlockArray arange(Number stop) { return arange(0, stop); }
 BlockArray arange(Number start, Number stop, Number step, std::optional<DType> dtype,
                   const Shape& block_shape) {
   if (step.f == 0) throw ValueError("arange: step must not be zero");
+  for (const Number* v : {&start, &stop, &step}) {
+    if (v->kind == DType::kUInt64 || v->is_complex()) {
+      throw ValueError(
+          "arange: " +
+          std::string(v->is_complex() ? "complex numbers" : "integers above int64's maximum") +
+          " are not supported");
+    }
+  }
   const bool ints = start.is_integral() && stop.is_integral() && step.is_integral();
   const DType t = dtype.value_or(ints ? DType::kInt64 : DType::kFloat64);
   const double len = std::ceil((stop.f - start.f) / step.f);

@@ -5,6 +5,7 @@
 #include <limits>
 #include <unordered_map>
 
+#include "nums/creation.hpp"
 #include "nums/math.hpp"
 #include "src/array_impl.h"
 #include "src/checked.h"
@@ -37,13 +38,17 @@ namespace {
 
 // The dtype a weak number takes against an array of dtype d (NumPy 2, NEP 50).
 DType weak_dtype(DType d, Number n) {
+  if (n.is_complex() || is_complex(d)) return DType::kComplex128;  // nums has no complex64
   const bool d_float = is_floating(d);
   if (n.kind == DType::kFloat64) return d_float ? d : DType::kFloat64;
-  if (n.kind == DType::kInt64) return d == DType::kBool ? DType::kInt64 : d;
+  if (n.kind == DType::kInt64 || n.kind == DType::kUInt64) {
+    return d == DType::kBool ? DType::kInt64 : d;
+  }
   return d;
 }
 
 bool fits(DType t, Number n) {
+  if (n.kind == DType::kUInt64) return !is_integer(t) || t == DType::kUInt64;
   if (n.kind != DType::kInt64 || !is_integer(t) || t == DType::kInt64) return true;
   if (t == DType::kUInt64) return n.i >= 0;
   return dispatch(t, [&](auto tag) {
@@ -55,6 +60,9 @@ bool fits(DType t, Number n) {
 
 BlockArray scalar_array(const BlockArray& like, Number n, DType t) {
   const auto& raw = detail::LazyAccess::raw(like);
+  if (is_complex(t)) {  // complex is never fused: a 0-d block of its own
+    return detail::put_ndarray(raw->ctx, NDArray::scalar(n.as_complex()), {});
+  }
   // A constant of the expression it meets, fused or not: it travels inline with that
   // expression's tasks (no task, no block of its own).
   auto node = std::make_shared<detail::ExprNode>();
@@ -77,15 +85,27 @@ BlockArray comparable(const BlockArray& like, Number n) {
 BlockArray as_array(const BlockArray& like, Number n) {
   const DType t = weak_dtype(like.dtype(), n);
   if (!fits(t, n)) {
-    throw ValueError("integer " + std::to_string(n.i) + " out of bounds for " +
+    throw ValueError("integer " + n.integer_text() + " out of bounds for " +
                      std::string(dtype_name(t)) + " (the dtype of the array it meets)");
   }
   return scalar_array(like, n, t);
 }
 
-#define NUMS_SCALAR_COMPARISON(op)                                                        \
-  BlockArray operator op(const BlockArray& a, Number b) { return a op comparable(a, b); } \
-  BlockArray operator op(Number a, const BlockArray& b) { return comparable(b, a) op b; }
+// Whether every element of an integer or bool array of dtype d is below n (an integer above
+// int64's maximum that d cannot hold): its comparisons with n are then known without the data.
+bool below(DType d, Number n) {
+  return n.kind == DType::kUInt64 && (is_integer(d) || d == DType::kBool) && d != DType::kUInt64;
+}
+
+#define NUMS_SCALAR_COMPARISON(op)                                      \
+  BlockArray operator op(const BlockArray& a, Number b) {               \
+    if (below(a.dtype(), b)) return full_like(a, 0 op 1, DType::kBool); \
+    return a op comparable(a, b);                                       \
+  }                                                                     \
+  BlockArray operator op(Number a, const BlockArray& b) {               \
+    if (below(b.dtype(), a)) return full_like(b, 1 op 0, DType::kBool); \
+    return comparable(b, a) op b;                                       \
+  }
 NUMS_SCALAR_COMPARISON(==)
 NUMS_SCALAR_COMPARISON(!=)
 NUMS_SCALAR_COMPARISON(<)
@@ -264,7 +284,12 @@ BlockArray elementwise(ExprKind kind, int64_t code, const char* kernel,
                        DType out_dtype, const char* op) {
   const auto& ctx = LazyAccess::raw(operands[0])->ctx;
   // Unfused, a number operand (the only pending array then) is still recorded, and the op is
-  // submitted at once: one task per block, the number inline.
+  // submitted at once: one task per block, the number inline. Complex ops are never fused (the
+  // fused kernel moves elements of at most 8 bytes).
+  const bool complex = is_complex(out_dtype) ||
+                       std::any_of(operands.begin(), operands.end(),
+                                   [](const BlockArray& a) { return is_complex(a.dtype()); });
+  if (complex) return map_blocks(kernel, operands, std::move(scalars), out_dtype, op);
   const bool fuse = fusion_enabled(*ctx);
   if (!fuse && std::none_of(operands.begin(), operands.end(), is_pending)) {
     return map_blocks(kernel, operands, std::move(scalars), out_dtype, op);
@@ -274,38 +299,19 @@ BlockArray elementwise(ExprKind kind, int64_t code, const char* kernel,
   return out;
 }
 
-const char* binary_name(BinaryOp op) {
-  // NumPy's ufunc names, in the order of the op codes.
-  static constexpr const char* kNames[] = {
-      "add",        "subtract",      "multiply",     "divide",      "remainder",   "power",
-      "maximum",    "minimum",       "equal",        "not_equal",   "less",        "less_equal",
-      "greater",    "greater_equal", "bitwise_and",  "bitwise_or",  "bitwise_xor", "logical_and",
-      "logical_or", "logical_xor",   "floor_divide", "fmod",        "arctan2",     "hypot",
-      "copysign",   "logaddexp",     "left_shift",   "right_shift", "fmin",        "fmax"};
-  static_assert(std::size(kNames) == static_cast<size_t>(BinaryOp::kFmax) + 1);
-  return kNames[static_cast<size_t>(op)];
-}
-
-const char* unary_name(UnaryOp op) {
-  static constexpr const char* kNames[] = {
-      "negative", "exp",     "log",     "log1p",  "sqrt",     "absolute",    "sign",       "sin",
-      "cos",      "tanh",    "sigmoid", "isnan",  "isfinite", "logical_not", "invert",     "floor",
-      "ceil",     "trunc",   "rint",    "isinf",  "signbit",  "square",      "reciprocal", "expm1",
-      "log2",     "log10",   "exp2",    "tan",    "arcsin",   "arccos",      "arctan",     "sinh",
-      "cosh",     "arcsinh", "arccosh", "arctanh"};
-  static_assert(std::size(kNames) == static_cast<size_t>(UnaryOp::kArctanh) + 1);
-  return kNames[static_cast<size_t>(op)];
-}
-
 // float16 has no kernels: its ops compute in float32 and round back, as NumPy's float16 loops do.
 BlockArray binary(BinaryOp op, const BlockArray& a, const BlockArray& b) {
   if (a.dtype() == DType::kFloat16) {
     const BlockArray r = binary(op, a.astype(DType::kFloat32), b.astype(DType::kFloat32));
     return kernels::HasBoolResult(op) ? r : r.astype(DType::kFloat16);
   }
+  if (is_complex(a.dtype()) && !kernels::HasComplexLoop(op)) {
+    throw DTypeError(std::string(kernels::OpName(op)) +
+                     " of complex128 arrays: NumPy has no complex loop for it");
+  }
   const DType out = kernels::HasBoolResult(op) ? DType::kBool : a.dtype();
   return elementwise(ExprKind::kBinary, static_cast<int64_t>(op), "array.binary", {a, b},
-                     {int_scalar(static_cast<int64_t>(op))}, out, binary_name(op));
+                     {int_scalar(static_cast<int64_t>(op))}, out, kernels::OpName(op));
 }
 
 BlockArray unary(UnaryOp op, const BlockArray& x) {
@@ -322,9 +328,15 @@ BlockArray unary(UnaryOp op, const BlockArray& x) {
     const BlockArray r = unary(op, in.astype(DType::kFloat32));
     return kernels::HasBoolResult(op) ? r : r.astype(DType::kFloat16);
   }
-  const DType out = kernels::HasBoolResult(op) ? DType::kBool : in.dtype();
+  if (is_complex(in.dtype()) && !kernels::HasComplexLoop(op)) {
+    throw DTypeError(std::string(kernels::OpName(op)) +
+                     " of a complex128 array: NumPy has no complex loop for it");
+  }
+  const DType out = kernels::HasBoolResult(op)                        ? DType::kBool
+                    : (op == UnaryOp::kAbs && is_complex(in.dtype())) ? DType::kFloat64
+                                                                      : in.dtype();
   return elementwise(ExprKind::kUnary, static_cast<int64_t>(op), "array.unary", {in},
-                     {int_scalar(static_cast<int64_t>(op))}, out, unary_name(op));
+                     {int_scalar(static_cast<int64_t>(op))}, out, kernels::OpName(op));
 }
 
 }  // namespace detail
@@ -363,7 +375,7 @@ BlockArray apply(BinaryOp op, const BlockArray& a, const BlockArray& b) {
     case BinaryOp::kBitXor:
     case BinaryOp::kLeftShift:
     case BinaryOp::kRightShift:
-      if (is_float(t)) {
+      if (is_float(t) || is_complex(t)) {
         throw DTypeError(std::string(kernels::IsShift(op) ? "shift" : "bitwise operation") +
                          " on dtypes " + std::string(dtype_name(a.dtype())) + " and " +
                          std::string(dtype_name(b.dtype())) + ": only integer and bool arrays");
@@ -371,7 +383,8 @@ BlockArray apply(BinaryOp op, const BlockArray& a, const BlockArray& b) {
       if (kernels::IsShift(op) && t == DType::kBool) t = DType::kInt8;
       break;
     case BinaryOp::kDiv:
-      if (!is_float(t)) t = DType::kFloat64;  // NumPy's true_divide of integers is float64
+      // NumPy's true_divide of integers is float64.
+      if (!is_float(t) && !is_complex(t)) t = DType::kFloat64;
       break;
     default:
       if (kernels::NeedsFloat(op) && !is_float(t)) t = float_for(t);
@@ -471,7 +484,10 @@ BlockArray operator>>(const BlockArray& a, const BlockArray& b) {
   return apply(BinaryOp::kRightShift, a, b);
 }
 BlockArray operator~(const BlockArray& a) {
-  if (is_float(a.dtype())) throw DTypeError("~ on a float array: only integer and bool arrays");
+  if (is_float(a.dtype()) || is_complex(a.dtype())) {
+    throw DTypeError(std::string("~ on a ") + std::string(dtype_name(a.dtype())) +
+                     " array: only integer and bool arrays");
+  }
   return detail::unary(UnaryOp::kBitNot, a);
 }
 BlockArray operator!(const BlockArray& a) { return detail::unary(UnaryOp::kLogicalNot, a); }
@@ -537,9 +553,56 @@ NUMS_BINARY_FUNCTION(fmax, BinaryOp::kFmax)
 
 BlockArray bitwise_invert(const BlockArray& x) { return ~x; }
 
+namespace detail {
+
+void reject_complex(const BlockArray& x, const char* op) {
+  if (is_complex(x.dtype())) {
+    throw DTypeError(std::string(op) +
+                     " of a complex128 array: not supported (nums computes "
+                     "complex arrays elementwise, in sums and products only)");
+  }
+}
+
+BlockArray complex_part(const BlockArray& x, int64_t part) {
+  const DType out = part == 2 ? DType::kComplex128 : DType::kFloat64;
+  return map_blocks("array.complex_part", {x}, {int_scalar(part)}, out,
+                    part == 0   ? "real"
+                    : part == 1 ? "imag"
+                                : "conj");
+}
+
+BlockArray make_complex(const BlockArray& re, const BlockArray& im) {
+  return map_blocks("array.complex_make", {re.astype(DType::kFloat64), im.astype(DType::kFloat64)},
+                    {}, DType::kComplex128, "complex");
+}
+
+}  // namespace detail
+
+BlockArray real(const BlockArray& x) {
+  return is_complex(x.dtype()) ? detail::complex_part(x, 0) : x;
+}
+BlockArray imag(const BlockArray& x) {
+  return is_complex(x.dtype()) ? detail::complex_part(x, 1) : zeros_like(x);
+}
+BlockArray conj(const BlockArray& x) {
+  return is_complex(x.dtype()) ? detail::complex_part(x, 2) : x;
+}
+BlockArray angle(const BlockArray& x, bool deg) {
+  // NumPy: arctan2(imag, real) in the float of x (float64 for integers and complex128).
+  const BlockArray re = is_complex(x.dtype()) ? real(x) : x.astype(DType::kFloat64);
+  const BlockArray a = arctan2(is_complex(x.dtype()) ? imag(x) : zeros_like(re), re);
+  return deg ? a * (180.0 / 3.14159265358979323846) : a;
+}
+
 BlockArray isclose(const BlockArray& a, const BlockArray& b, double rtol, double atol,
                    bool equal_nan) {
   DType t = result_type(a.dtype(), b.dtype());
+  if (is_complex(t)) {  // NumPy's formula with complex moduli
+    const BlockArray ac = a.astype(t), bc = b.astype(t);
+    BlockArray close = (abs(ac - bc) <= atol + rtol * abs(bc)) && isfinite(bc);
+    close = close || ac == bc;
+    return equal_nan ? close || (isnan(ac) && isnan(bc)) : close;
+  }
   if (!is_float(t)) t = DType::kFloat64;
   if (t == DType::kFloat16) t = DType::kFloat32;  // no float16 kernel
   return detail::map_blocks("array.isclose", {a.astype(t), b.astype(t)},
@@ -573,6 +636,9 @@ BlockArray round(const BlockArray& x, int64_t decimals) {
   if (is_integer(t) && decimals >= 0) return x;
   // Bool rounds in float16, as NumPy; float16 computes in float32 and rounds back.
   if (t == DType::kBool) return round(x.astype(DType::kFloat16), decimals);
+  if (is_complex(t)) {  // each part, as NumPy
+    return detail::make_complex(round(real(x), decimals), round(imag(x), decimals));
+  }
   if (t == DType::kFloat16) return round(x.astype(DType::kFloat32), decimals).astype(t);
   return detail::map_blocks("array.round", {x}, {detail::int_scalar(decimals)}, t, "round");
 }
@@ -580,6 +646,10 @@ BlockArray round(const BlockArray& x, int64_t decimals) {
 BlockArray nan_to_num(const BlockArray& x, double nan, std::optional<double> posinf,
                       std::optional<double> neginf) {
   const DType t = x.dtype();
+  if (is_complex(t)) {  // each part, as NumPy
+    return detail::make_complex(nan_to_num(real(x), nan, posinf, neginf),
+                                nan_to_num(imag(x), nan, posinf, neginf));
+  }
   if (!is_float(t)) return x;
   if (t == DType::kFloat16) {
     constexpr double kMax16 = 65504.0;

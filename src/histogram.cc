@@ -94,6 +94,7 @@ BlockArray per_block_counts(const BlockArray& x, const std::optional<BlockArray>
 
 Histogram histogram_impl(const BlockArray& x_in, const std::vector<double>& edges, bool uniform,
                          const std::optional<BlockArray>& weights, bool density) {
+  detail::reject_complex(x_in, "histogram");
   const BlockArray x = x_in.dtype() == DType::kBool      ? x_in.astype(DType::kInt64)
                        : x_in.dtype() == DType::kFloat16 ? x_in.astype(DType::kFloat32)
                                                          : x_in;

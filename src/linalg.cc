@@ -422,7 +422,10 @@ BlockArray norm(const BlockArray& x, std::optional<double> ord, Axes axis, bool 
     throw ValueError("norm: ord " + std::to_string(*ord) + " of an empty vector (shape " +
                      shape_str(x.shape()) + ") has no value");
   }
-  const BlockArray f = is_float(x.dtype()) ? x : x.astype(DType::kFloat64);
+  // A complex array's norms are those of its moduli (matrix norms here are 1, inf and Frobenius).
+  const BlockArray f = is_complex(x.dtype()) ? nums::abs(x)
+                       : is_float(x.dtype()) ? x
+                                             : x.astype(DType::kFloat64);
   if (axes.empty()) return nums::sqrt((f * f).sum(Axes::all(), keepdims));
   if (axes.size() == 1) return vector_norm_along(f, ord, axes[0], keepdims);
   return matrix_norm_over(f, ord, axes[0], axes[1], keepdims);

@@ -93,8 +93,10 @@ BlockArray identity_stack(const Shape& batch, int64_t n, DType dt) {
   return broadcast_to(eye(n, std::nullopt, 0, dt), shape).copy();
 }
 
-// x as float: float32 and float64 stay, the rest becomes float64 (NumPy's norms).
+// x as float for NumPy's norms: float32 and float64 stay, complex128 becomes its modulus, the
+// rest becomes float64.
 BlockArray as_float(const BlockArray& x) {
+  if (is_complex(x.dtype())) return nums::abs(x);
   return x.dtype() == DType::kFloat32 || x.dtype() == DType::kFloat64 ? x
                                                                       : x.astype(DType::kFloat64);
 }
@@ -266,6 +268,7 @@ BlockArray cond(const BlockArray& a, const std::string& p) {
 
 BlockArray dense::spectral_norm(const BlockArray& x, const std::string& ord, int64_t row,
                                 int64_t col, bool keepdims) {
+  detail::reject_complex(x, "norm");  // singular values of the moduli are not the matrix's
   const BlockArray f = as_float(x);
   const int64_t k =
       std::min(f.shape()[static_cast<size_t>(row)], f.shape()[static_cast<size_t>(col)]);

@@ -21,8 +21,23 @@ using detail::Scalar;
 using detail::TaskArg;
 
 // The float dtype a factorization computes in: float32 stays, everything else is float64.
-DType compute_dtype(DType a) { return a == DType::kFloat32 ? DType::kFloat32 : DType::kFloat64; }
+namespace {
+void check_real(DType t) {
+  if (is_complex(t)) {
+    throw DTypeError(
+        "linear algebra of complex128 arrays is not supported (nums's LAPACK kernels "
+        "are real; matmul, dot, tensordot and norms do take complex arrays)");
+  }
+}
+}  // namespace
+
+DType compute_dtype(DType a) {
+  check_real(a);
+  return a == DType::kFloat32 ? DType::kFloat32 : DType::kFloat64;
+}
 DType compute_dtype(DType a, DType b) {
+  check_real(a);
+  check_real(b);
   return a == DType::kFloat32 && b == DType::kFloat32 ? DType::kFloat32 : DType::kFloat64;
 }
 

@@ -8,6 +8,7 @@
 
 #include "nums/creation.hpp"
 #include "nums/linalg.hpp"
+#include "nums/math.hpp"
 #include "nums/shape.hpp"
 #include "src/array_impl.h"
 #include "src/linalg_dense.h"
@@ -33,7 +34,7 @@ BlockArray vdot(const BlockArray& a, const BlockArray& b) {
                      " have different sizes (" + std::to_string(a.size()) + " and " +
                      std::to_string(b.size()) + ")");
   }
-  return dot(a.flatten(), b.flatten());
+  return dot(conj(a).flatten(), b.flatten());  // NumPy conjugates the first operand
 }
 
 BlockArray kron(const BlockArray& a, const BlockArray& b) {
@@ -71,7 +72,7 @@ BlockArray vecdot(const BlockArray& x1, const BlockArray& x2, int64_t axis) {
                      " and " + std::to_string(l2) + ")");
   }
   if (both_bool(x1, x2)) return (x1 && x2).any(ax);
-  return (x1 * x2).sum(ax);
+  return (conj(x1) * x2).sum(ax);  // the array API conjugates x1
 }
 
 namespace linalg {

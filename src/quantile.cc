@@ -322,6 +322,7 @@ BlockArray quantile_impl(const BlockArray& x_in, const Request& r, const Axes& a
                        std::to_string(q));
     }
   }
+  detail::reject_complex(x_in, r.op);
   // float16 has no kernels: its quantiles are taken in float32 (exact: every float16 is one).
   if (x_in.dtype() == DType::kFloat16) {
     return quantile_impl(x_in.astype(DType::kFloat32), r, axis, keepdims).astype(DType::kFloat16);

@@ -48,7 +48,7 @@ DType reduce_dtype(ReduceOp op, DType in) {
     case ReduceOp::kProd:
     case ReduceOp::kNanSum:
       // NumPy: integers and bools sum in int64, unsigned integers in uint64.
-      if (is_floating(in)) return in;
+      if (is_floating(in) || is_complex(in)) return in;
       return is_unsigned(in) ? DType::kUInt64 : DType::kInt64;
     case ReduceOp::kAll:
     case ReduceOp::kAny:
@@ -105,6 +105,17 @@ BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool ke
     // No float16 kernels: NumPy too accumulates float16 in float32 and rounds the result.
     const BlockArray r = reduce(x.astype(DType::kFloat32), op, axes_in, keepdims);
     return r.dtype() == DType::kBool ? r : r.astype(DType::kFloat16);
+  }
+  if (is_complex(x.dtype())) {
+    // array.reduce's complex loop sums, multiplies and takes NumPy's lexicographic min and
+    // max; all and any are of x != 0.
+    if (op == ReduceOp::kAll || op == ReduceOp::kAny) return reduce(x != 0, op, axes_in, keepdims);
+    if (op != ReduceOp::kSum && op != ReduceOp::kProd && op != ReduceOp::kMin &&
+        op != ReduceOp::kMax) {
+      throw DTypeError(std::string(name) +
+                       " of a complex128 array: not supported (use real, "
+                       "imag or abs)");
+    }
   }
   const auto axes = detail::normalize_axes(axes_in, x.ndim(), name);
   const DType out_dtype = reduce_dtype(op, x.dtype());
@@ -173,6 +184,9 @@ BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool ke
 BlockArray arg_reduce(const BlockArray& x, bool is_max, std::optional<int64_t> axis_in,
                       bool keepdims) {
   const char* name = is_max ? "argmax" : "argmin";
+  if (is_complex(x.dtype())) {
+    throw DTypeError(std::string(name) + " of a complex128 array: not supported (use abs)");
+  }
   if (x.dtype() == DType::kFloat16)
     return arg_reduce(x.astype(DType::kFloat32), is_max, axis_in, keepdims);
   const int64_t axis = axis_in ? detail::normalize_axis(*axis_in, x.ndim(), name) : -1;
@@ -243,7 +257,9 @@ int64_t reduced_count(const BlockArray& x, const Axes& axes) {
   return n;
 }
 
-BlockArray as_float(const BlockArray& x) { return is_floating(x.dtype()) ? x : x.astype(float64); }
+BlockArray as_float(const BlockArray& x) {
+  return is_floating(x.dtype()) || is_complex(x.dtype()) ? x : x.astype(float64);
+}
 
 }  // namespace
 
@@ -287,8 +303,10 @@ BlockArray BlockArray::var(Axes axes, int64_t ddof, bool keepdims) const {
   const BlockArray x = as_float(*this);
   const int64_t n = reduced_count(x, axes);
   const BlockArray d = x - x.mean(axes, true);
+  // |d|^2: a complex array's variance is real, as in NumPy.
+  const BlockArray d2 = is_complex(d.dtype()) ? square(real(d)) + square(imag(d)) : d * d;
   // NumPy divides by max(n - ddof, 0): inf or NaN when ddof >= n, never a negative variance.
-  return (d * d).sum(axes, keepdims) / Number(static_cast<double>(std::max<int64_t>(n - ddof, 0)));
+  return d2.sum(axes, keepdims) / Number(static_cast<double>(std::max<int64_t>(n - ddof, 0)));
 }
 
 BlockArray BlockArray::std(Axes axes, int64_t ddof, bool keepdims) const {

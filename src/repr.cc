@@ -247,13 +247,38 @@ std::vector<std::string> format_floats(const T* v, int64_t n, bool as_half = fal
   return out;
 }
 
+// NumPy's complex layout: the real parts formatted as one float column, the imaginary parts as
+// another with a sign always shown, then "j" before the imaginary part's padding.
+std::vector<std::string> format_complex(const std::complex<double>* v, int64_t n) {
+  std::vector<double> re(static_cast<size_t>(n)), im(static_cast<size_t>(n));
+  for (int64_t k = 0; k < n; ++k) {
+    re[static_cast<size_t>(k)] = v[k].real();
+    im[static_cast<size_t>(k)] = v[k].imag();
+  }
+  const std::vector<std::string> rs = format_floats(re.data(), n);
+  std::vector<std::string> is = format_floats(im.data(), n);
+  size_t width = 0;
+  for (auto& s : is) {
+    s.erase(0, s.find_first_not_of(' '));
+    if (s[0] != '-') s.insert(0, "+");
+    const size_t end = s.find_last_not_of(' ') + 1;
+    s.insert(end, "j");
+    width = std::max(width, s.size());
+  }
+  std::vector<std::string> out(static_cast<size_t>(n));
+  for (size_t k = 0; k < out.size(); ++k) out[k] = rs[k] + pad_left(is[k], width);
+  return out;
+}
+
 /// Each element's text, all of one width.
 std::vector<std::string> format_elements(const NDArray& a) {
   const int64_t n = a.size();
   return dispatch_all(a.dtype(), [&](auto tag) -> std::vector<std::string> {
     using T = decltype(tag);
     const T* v = a.data<T>();
-    if constexpr (std::is_same_v<T, half>) {
+    if constexpr (std::is_same_v<T, std::complex<double>>) {
+      return format_complex(v, n);
+    } else if constexpr (std::is_same_v<T, half>) {
       std::vector<float> f(static_cast<size_t>(n));
       for (int64_t k = 0; k < n; ++k) f[static_cast<size_t>(k)] = static_cast<float>(v[k]);
       return format_floats(f.data(), n, true);
@@ -349,8 +374,8 @@ std::string shape_tuple(const Shape& shape) {
 /// repr of the array whose shown elements are `shown`; `shape` and `size` are the whole array's.
 std::string repr_of(const Shown& shown, DType dtype, const Shape& shape, int64_t size) {
   const std::string prefix = "array(";
-  const bool implied =
-      size > 0 && (dtype == DType::kFloat64 || dtype == DType::kInt64 || dtype == DType::kBool);
+  const bool implied = size > 0 && (dtype == DType::kFloat64 || dtype == DType::kInt64 ||
+                                    dtype == DType::kBool || dtype == DType::kComplex128);
   std::string body;
   if (size == 0) {
     body = shape.size() == 1 ? "[]" : "[], shape=" + shape_tuple(shape);

@@ -35,6 +35,10 @@ BlockArray scan(const BlockArray& x_in, std::optional<int64_t> axis, ScanOp op, 
   if (x.dtype() == DType::kFloat16) {
     return scan(x.astype(DType::kFloat32), axis, op, name).astype(DType::kFloat16);
   }
+  if (is_complex(x.dtype())) {  // a sum adds each part on its own; a product does not
+    if (op == ScanOp::kProd) detail::reject_complex(x, name);
+    return detail::make_complex(scan(real(x), axis, op, name), scan(imag(x), axis, op, name));
+  }
   // NumPy: bool and signed integers accumulate in int64 (the platform integer), unsigned ones in
   // uint64; floats keep their type.
   const DType out = is_floating(x.dtype())   ? x.dtype()

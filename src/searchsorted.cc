@@ -23,6 +23,8 @@ BlockArray searchsorted(const BlockArray& sorted, const BlockArray& values,
   detail::check_same_context(sorted, values, "searchsorted");
   DType common = result_type(sorted.dtype(), values.dtype());
   if (common == DType::kFloat16) common = DType::kFloat32;  // exact, and has sort keys
+  detail::reject_complex(sorted, "searchsorted");
+  detail::reject_complex(values, "searchsorted");
   const BlockArray a = sorted.astype(common), v = values.astype(common);
   if (a.size() == 0 || v.size() == 0) {
     return zeros(values.shape(), DType::kInt64, values.block_shape());

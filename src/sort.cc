@@ -161,6 +161,7 @@ BlockArray sort_or_argsort(const BlockArray& x_in, std::optional<int64_t> axis, 
                            bool indices, const char* name) {
   // No float16 sort keys: float32 holds every float16 exactly, in the same order. (An empty
   // array needs no keys, and keeps its blocks below.)
+  detail::reject_complex(x_in, name);
   if (x_in.dtype() == DType::kFloat16 && x_in.size() > 0) {
     const BlockArray r =
         sort_or_argsort(x_in.astype(DType::kFloat32), axis, descending, indices, name);

@@ -17,6 +17,7 @@ namespace nums {
 
 UniqueResult unique(const BlockArray& x, bool return_index, bool return_inverse, bool return_counts,
                     bool equal_nan) {
+  detail::reject_complex(x, "unique");
   if (x.dtype() == DType::kFloat16) {
     // Found in float32 (exact for every float16), the values rounded back (exactly).
     UniqueResult r =

@@ -118,9 +118,9 @@ inline bool isdtype(DType dtype, std::string_view kind) {
   if (kind == "signed integer") return is_signed_integer(dtype);
   if (kind == "unsigned integer") return is_unsigned(dtype);
   if (kind == "integral") return is_int;
-  if (kind == "complex floating") return false;
+  if (kind == "complex floating") return is_complex(dtype);
   if (kind == "real floating") return is_float;
-  if (kind == "numeric") return is_int || is_float;
+  if (kind == "numeric") return is_int || is_float || is_complex(dtype);
   throw ValueError("isdtype: unknown kind '" + std::string(kind) + "'");
 }
 
@@ -154,6 +154,11 @@ inline FloatInfo finfo(DType dtype) {
   }
   if (dtype == DType::kFloat32) return info(float{});
   if (dtype == DType::kFloat64) return info(double{});
+  if (dtype == DType::kComplex128) {  // of each part, as NumPy's finfo(complex128)
+    FloatInfo f = info(double{});
+    f.dtype = DType::kFloat64;
+    return f;
+  }
   throw DTypeError("finfo: data type " + std::string(dtype_name(dtype)) + " is not inexact");
 }
 
@@ -176,10 +181,10 @@ inline IntInfo iinfo(DType dtype) {
 
 /// What this namespace supports, as the standard's `__array_namespace_info__()` reports it.
 struct NamespaceInfo {
-  /// The standard's default dtypes; no complex dtype exists in nums yet (empty).
+  /// The standard's default dtypes.
   struct DefaultDTypes {
     DType real_floating = float64;
-    std::optional<DType> complex_floating;
+    std::optional<DType> complex_floating = complex128;
     DType integral = int64;
     DType indexing = int64;
   };
@@ -197,7 +202,7 @@ struct NamespaceInfo {
   std::map<std::string, DType> dtypes(std::string_view kind = "") const {
     std::map<std::string, DType> out;
     for (DType t : {bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float16,
-                    float32, float64}) {
+                    float32, float64, complex128}) {
       if (kind.empty() || isdtype(t, kind)) out.emplace(std::string(dtype_name(t)), t);
     }
     return out;

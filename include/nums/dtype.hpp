@@ -2,6 +2,7 @@
 /// Element types of nums arrays and blocks, spelled as in NumPy (`nums::float64`, ...).
 
 #include <bit>
+#include <complex>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -27,9 +28,10 @@ enum class DType : uint8_t {
   kUInt32,
   kUInt64,
   kFloat16,
+  kComplex128,
 };
 /// The largest code: every code from 0 to it is a dtype.
-inline constexpr DType kLastDType = DType::kFloat16;
+inline constexpr DType kLastDType = DType::kComplex128;
 
 inline constexpr DType bool_ = DType::kBool;
 inline constexpr DType int8 = DType::kInt8;
@@ -43,6 +45,7 @@ inline constexpr DType uint64 = DType::kUInt64;
 inline constexpr DType float16 = DType::kFloat16;
 inline constexpr DType float32 = DType::kFloat32;
 inline constexpr DType float64 = DType::kFloat64;
+inline constexpr DType complex128 = DType::kComplex128;
 
 /// IEEE 754 binary16, the element of float16 arrays: storage and conversion only (arithmetic
 /// on float16 arrays is done in float32 and rounded back, as NumPy's float16 loops do).
@@ -134,6 +137,8 @@ constexpr int64_t itemsize(DType t) {
     case DType::kUInt64:
     case DType::kFloat64:
       return 8;
+    case DType::kComplex128:
+      return 16;
   }
   throw_unknown_dtype(t);
 }
@@ -165,6 +170,8 @@ constexpr std::string_view dtype_name(DType t) {
       return "float32";
     case DType::kFloat64:
       return "float64";
+    case DType::kComplex128:
+      return "complex128";
   }
   return "unknown";
 }
@@ -173,8 +180,12 @@ constexpr std::string_view dtype_name(DType t) {
 constexpr bool is_floating(DType t) {
   return t == DType::kFloat16 || t == DType::kFloat32 || t == DType::kFloat64;
 }
+/// complex128 (two float64: real, then imaginary part, as NumPy lays them out).
+constexpr bool is_complex(DType t) { return t == DType::kComplex128; }
 /// A signed or unsigned integer dtype (not bool).
-constexpr bool is_integer(DType t) { return t != DType::kBool && !is_floating(t); }
+constexpr bool is_integer(DType t) {
+  return t != DType::kBool && !is_floating(t) && !is_complex(t);
+}
 /// uint8, uint16, uint32 or uint64.
 constexpr bool is_unsigned(DType t) {
   return t == DType::kUInt8 || t == DType::kUInt16 || t == DType::kUInt32 || t == DType::kUInt64;
@@ -185,13 +196,14 @@ constexpr bool is_signed_integer(DType t) { return is_integer(t) && !is_unsigned
 /// NumPy's promotion of two dtypes (numpy.promote_types, the same in NumPy 1.x and 2): bool
 /// with anything is the other; signed with unsigned is the signed type wide enough for both
 /// (int64 with uint64: float64); an integer with a float is the float wide enough for the
-/// integer (int8, uint8: float16; 16 bits: float32; wider: float64). DTypeError for a code
-/// outside the enum.
+/// integer (int8, uint8: float16; 16 bits: float32; wider: float64); complex128 with anything
+/// is complex128 (nums has no complex64). DTypeError for a code outside the enum.
 constexpr DType promote_types(DType a, DType b) {
   itemsize(a);  // DTypeError for an unknown code
   itemsize(b);
   if (a == b || b == DType::kBool) return a;
   if (a == DType::kBool) return b;
+  if (is_complex(a) || is_complex(b)) return DType::kComplex128;
   auto wider = [](DType x, DType y) { return itemsize(x) >= itemsize(y) ? x : y; };
   if (is_floating(a) || is_floating(b)) {
     if (is_floating(a) && is_floating(b)) return wider(a, b);
@@ -243,6 +255,8 @@ constexpr DType dtype_of() {
     return DType::kFloat16;
   } else if constexpr (std::is_same_v<T, float>) {
     return DType::kFloat32;
+  } else if constexpr (std::is_same_v<T, std::complex<double>>) {
+    return DType::kComplex128;
   } else {
     static_assert(std::is_same_v<T, double>, "no nums dtype for this C++ type");
     return DType::kFloat64;
@@ -256,9 +270,14 @@ constexpr DType dtype_of() {
                    ": no float16 kernel (float16 arrays compute in float32; astype first)");
 }
 
+/// Throws DTypeError for a complex128 operand of `op`, which has no complex kernel.
+[[noreturn]] inline void throw_complex(std::string_view op) {
+  throw DTypeError(std::string(op) + ": not supported for complex128 arrays");
+}
+
 /// Calls f(T{}) with T the C++ type of `t`: the one place a runtime dtype becomes a template
-/// argument of computing kernels. float16 (storage only) is a DTypeError naming `op`, as is a
-/// value outside the enum.
+/// argument of computing kernels. float16 (storage only) and complex128 (whose few kernels are
+/// apart, in complex.cc) are a DTypeError naming `op`, as is a value outside the enum.
 template <typename F>
 decltype(auto) dispatch(DType t, F&& f, std::string_view op = "kernel") {
   switch (t) {
@@ -286,15 +305,18 @@ decltype(auto) dispatch(DType t, F&& f, std::string_view op = "kernel") {
       return f(double{});
     case DType::kFloat16:
       throw_float16(op);
+    case DType::kComplex128:
+      throw_complex(op);
   }
   throw_unknown_dtype(t);
 }
 
-/// dispatch over every dtype, float16 (as `half`) included: for kernels that only move, convert
-/// or print elements.
+/// dispatch over every dtype, float16 (as `half`) and complex128 (as std::complex<double>)
+/// included: for kernels that only move, convert or print elements.
 template <typename F>
 decltype(auto) dispatch_all(DType t, F&& f) {
   if (t == DType::kFloat16) return f(half{});
+  if (t == DType::kComplex128) return f(std::complex<double>{});
   return dispatch(t, std::forward<F>(f));
 }
 
@@ -334,10 +356,22 @@ inline DType dtype_from_code(int64_t code) {
 /// cast would be undefined behaviour): int32 and int64 take their minimum; int8, int16, uint8
 /// and uint16 wrap the int32 truncation (0 beyond int32); uint32 wraps the int64 truncation;
 /// uint64 wraps negative values above int64's minimum; NaN, infinities and the rest give 0
-/// (uint64: NaN gives 2^63). Integers narrow modulo 2^bits; float16 goes through float.
+/// (uint64: NaN gives 2^63). Integers narrow modulo 2^bits; float16 goes through float. A
+/// complex value becomes a real one by its real part (NumPy's ComplexWarning case) and bool by
+/// `!= 0`; a real value becomes complex with imaginary part 0.
 template <typename To, typename From>
 constexpr To convert_value(From v) {
-  if constexpr (std::is_same_v<From, half>) {
+  if constexpr (std::is_same_v<From, std::complex<double>>) {
+    if constexpr (std::is_same_v<To, std::complex<double>>) {
+      return v;
+    } else if constexpr (std::is_same_v<To, bool>) {
+      return v.real() != 0.0 || v.imag() != 0.0;
+    } else {
+      return convert_value<To>(v.real());
+    }
+  } else if constexpr (std::is_same_v<To, std::complex<double>>) {
+    return To(convert_value<double>(v), 0.0);
+  } else if constexpr (std::is_same_v<From, half>) {
     return convert_value<To>(static_cast<float>(v));
   } else if constexpr (std::is_same_v<To, half>) {
     if constexpr (std::is_same_v<From, double> || std::is_same_v<From, float>) {

@@ -31,10 +31,21 @@ BlockArray expm1(const BlockArray& x);
 BlockArray exp2(const BlockArray& x);
 BlockArray log2(const BlockArray& x);
 BlockArray log10(const BlockArray& x);
-/// Keeps the dtype (bool -> bool).
+/// Keeps the dtype (bool -> bool); the modulus, in float64, of a complex128 array.
 BlockArray abs(const BlockArray& x);
+/// The real part (float64) of a complex128 array; other arrays are returned as they are.
+BlockArray real(const BlockArray& x);
+/// The imaginary part (float64) of a complex128 array; zeros of x's dtype for other arrays.
+BlockArray imag(const BlockArray& x);
+/// The complex conjugate of a complex128 array; other arrays are returned as they are.
+BlockArray conj(const BlockArray& x);
+inline BlockArray conjugate(const BlockArray& x) { return conj(x); }
+/// The argument of each complex number in radians (float64; `deg`: in degrees), from
+/// arctan2(imag, real) as NumPy's angle.
+BlockArray angle(const BlockArray& x, bool deg = false);
 BlockArray negative(const BlockArray& x);
 /// -1, 0 or 1 in x's dtype (NaN stays NaN); DTypeError for bool, as NumPy has no bool loop.
+/// Of a complex number z: z / |z| (0 for 0), as NumPy 2 and the array API standard.
 BlockArray sign(const BlockArray& x);
 /// x * x in x's dtype (integers wrap); bool computes in int8, as in NumPy.
 BlockArray square(const BlockArray& x);

@@ -25,12 +25,15 @@ std::string shape_str(const Shape& shape);
 int64_t shape_size(const Shape& shape);
 
 /// A number as the user wrote it: integral numbers keep their kind for NumPy's promotion rules.
-/// An unsigned integer above int64's maximum raises ValueError (NumPy 2 raises OverflowError for
-/// a Python integer no array dtype here can hold).
+/// An unsigned integer above int64's maximum is of kind kUInt64 (`i` holds its bits): it meets
+/// uint64 arrays, floats and complex; another integer dtype cannot hold it (ValueError, NumPy 2's
+/// OverflowError). A std::complex is a complex number (`im` its imaginary part), weak like a
+/// Python complex.
 struct Number {
   double f = 0;
   int64_t i = 0;
-  DType kind = DType::kFloat64;  ///< kBool, kInt64 or kFloat64
+  DType kind = DType::kFloat64;  ///< kBool, kInt64, kUInt64, kFloat64 or kComplex128
+  double im = 0;
 
   Number() = default;
   template <typename T>
@@ -43,11 +46,26 @@ struct Number {
                                      : DType::kFloat64) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(int64_t)) {
       if (v > static_cast<T>(std::numeric_limits<int64_t>::max())) {
-        throw ValueError("integer " + std::to_string(v) + " out of bounds for int64");
+        kind = DType::kUInt64;
+        i = static_cast<int64_t>(static_cast<uint64_t>(v));  // the bits
       }
     }
   }
-  bool is_integral() const { return kind != DType::kFloat64; }
+  template <typename T>
+  requires std::is_floating_point_v<T> Number(std::complex<T> z)  // NOLINT: as above
+      : f(static_cast<double>(z.real())),
+        i(convert_value<int64_t>(static_cast<double>(z.real()))),
+        kind(DType::kComplex128),
+        im(static_cast<double>(z.imag())) {}
+  bool is_integral() const {
+    return kind == DType::kBool || kind == DType::kInt64 || kind == DType::kUInt64;
+  }
+  /// The integer as text (kUInt64 as unsigned).
+  std::string integer_text() const {
+    return kind == DType::kUInt64 ? std::to_string(static_cast<uint64_t>(i)) : std::to_string(i);
+  }
+  bool is_complex() const { return kind == DType::kComplex128; }
+  std::complex<double> as_complex() const { return {f, im}; }
 };
 
 /// A dense, row-major array with shared storage. Copies share the bytes (like a NumPy view).

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <type_traits>
 
@@ -141,6 +142,49 @@ constexpr bool NeedsFloat(UnaryOp op) {
 constexpr bool NeedsFloat(BinaryOp op) {
   return op == BinaryOp::kDiv || op == BinaryOp::kArctan2 || op == BinaryOp::kHypot ||
          op == BinaryOp::kCopysign || op == BinaryOp::kLogaddexp;
+}
+/// NumPy's ufunc name of an op ("add", "arctan2", ...), for messages.
+constexpr const char* OpName(BinaryOp op) {
+  constexpr const char* kNames[] = {
+      "add",        "subtract",      "multiply",     "divide",      "remainder",   "power",
+      "maximum",    "minimum",       "equal",        "not_equal",   "less",        "less_equal",
+      "greater",    "greater_equal", "bitwise_and",  "bitwise_or",  "bitwise_xor", "logical_and",
+      "logical_or", "logical_xor",   "floor_divide", "fmod",        "arctan2",     "hypot",
+      "copysign",   "logaddexp",     "left_shift",   "right_shift", "fmin",        "fmax"};
+  static_assert(std::size(kNames) == static_cast<size_t>(BinaryOp::kFmax) + 1);
+  return kNames[static_cast<size_t>(op)];
+}
+constexpr const char* OpName(UnaryOp op) {
+  constexpr const char* kNames[] = {
+      "negative", "exp",     "log",     "log1p",  "sqrt",     "absolute",    "sign",       "sin",
+      "cos",      "tanh",    "sigmoid", "isnan",  "isfinite", "logical_not", "invert",     "floor",
+      "ceil",     "trunc",   "rint",    "isinf",  "signbit",  "square",      "reciprocal", "expm1",
+      "log2",     "log10",   "exp2",    "tan",    "arcsin",   "arccos",      "arctan",     "sinh",
+      "cosh",     "arcsinh", "arccosh", "arctanh"};
+  static_assert(std::size(kNames) == static_cast<size_t>(UnaryOp::kArctanh) + 1);
+  return kNames[static_cast<size_t>(op)];
+}
+
+/// Binary ops NumPy has a complex loop for (arithmetic, power, comparisons in NumPy's
+/// lexicographic order, maximum and minimum, the logical ops).
+constexpr bool HasComplexLoop(BinaryOp op) {
+  return op == BinaryOp::kAdd || op == BinaryOp::kSub || op == BinaryOp::kMul ||
+         op == BinaryOp::kDiv || op == BinaryOp::kPow || op == BinaryOp::kMaximum ||
+         op == BinaryOp::kMinimum || IsComparison(op) || IsLogical(op);
+}
+/// Unary ops NumPy has a complex loop for: all but the rounding, sign-bit, bit and sigmoid ones.
+constexpr bool HasComplexLoop(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::kFloor:
+    case UnaryOp::kCeil:
+    case UnaryOp::kTrunc:
+    case UnaryOp::kSignbit:
+    case UnaryOp::kBitNot:
+    case UnaryOp::kSigmoid:
+      return false;
+    default:
+      return true;
+  }
 }
 /// Unary ops NumPy has no bool loop for, whose bool input computes in int8, as in NumPy.
 constexpr bool BoolAsInt(UnaryOp op) {

@@ -137,6 +137,13 @@ std::map<std::string, std::function<void()>> Probes() {
          EXPECT_EQ(V(abs(A({-2, 3}))), (Vec{2, 3}));
        }},
       {"acos", [=] { EXPECT_DOUBLE_EQ(D(acos(A({-1}))), pi); }},
+      {"conj",
+       [] {
+         const BlockArray z = full({1}, std::complex<double>(1, 2));
+         EXPECT_EQ(conj(z).item<std::complex<double>>(), std::complex<double>(1, -2));
+       }},
+      {"real", [] { EXPECT_EQ(D(real(full({1}, std::complex<double>(1, 2)))), 1.0); }},
+      {"imag", [] { EXPECT_EQ(D(imag(full({1}, std::complex<double>(1, 2)))), 2.0); }},
       {"acosh", [] { EXPECT_EQ(D(acosh(A({1}))), 0.0); }},
       {"add",
        [] {

@@ -1,4 +1,5 @@
-// The integer dtypes int8, int16, uint8, uint16, uint32, uint64 and float16 against NumPy run by
+// The integer dtypes int8, int16, uint8, uint16, uint32, uint64, float16 and complex128 against
+// NumPy run by
 // /usr/bin/python3 (Debian 12's 1.24, whose promotion of arrays is NumPy 2's; its "weak"
 // promotion state gives NEP 50's rules for Python scalars): each case's inputs are written as
 // raw bytes, NumPy computes the same expression, and dtype, shape and values must agree (or both
@@ -49,7 +50,20 @@ DType DTypeNamed(const std::string& name) {
   }
   const DType t = got.dtype();
   const double tol = t == float16 ? tol16 : t == float32 ? 1e-5 : 1e-11;
+  auto close = [&](double g, double w) {
+    return (std::isnan(g) && std::isnan(w)) || g == w ||
+           std::abs(g - w) <= tol * std::max(1.0, std::abs(w));
+  };
   for (int64_t k = 0; k < got.size(); ++k) {
+    if (is_complex(t)) {
+      const auto g = got.value_at<std::complex<double>>(k);
+      const auto w = want.value_at<std::complex<double>>(k);
+      if (!close(g.real(), w.real()) || !close(g.imag(), w.imag())) {
+        return ::testing::AssertionFailure()
+               << "element " << k << ": " << g << " != NumPy's " << w << " in " << repr(got);
+      }
+      continue;
+    }
     if (!is_floating(t)) {
       if (got.value_at<uint64_t>(k) != want.value_at<uint64_t>(k)) {
         return ::testing::AssertionFailure()
@@ -100,6 +114,9 @@ class Reference {
                shape + "))\n";
     return name;
   }
+
+  /// Python code run before the cases (helper functions).
+  void Define(const std::string& code) { script_ += code; }
 
   /// NumPy's `expr` against nums' `f` (both raising counts as agreement).
   void Expect(const std::string& expr, const std::function<BlockArray()>& f, double tol16 = 1e-3) {
@@ -212,8 +229,25 @@ TEST_P(DTypesTest, BinaryOpsOfEveryPairAreNumpys) {
   ref.Check();
 }
 
+// NumPy 2's sign of complex numbers (z / |z|, with its cases for infinite and NaN moduli).
+constexpr const char* kComplexSign = R"(
+def csign(a):
+    out = []
+    for z in a.ravel():
+        m = np.hypot(z.real, z.imag)
+        if np.isnan(m): out.append(complex(np.nan, np.nan))
+        elif np.isinf(m):
+            if np.isinf(z.real):
+                out.append(complex(np.nan, np.nan) if np.isinf(z.imag) else (1.0 if z.real > 0 else -1.0))
+            else: out.append(complex(0.0, 1.0 if z.imag > 0 else -1.0))
+        elif m == 0: out.append(0j)
+        else: out.append(complex(z.real / m, z.imag / m))
+    return np.array(out, dtype=np.complex128).reshape(a.shape)
+)";
+
 TEST_P(DTypesTest, ArithmeticOfOneDTypeWrapsAsNumpy) {
   Reference ref;
+  ref.Define(kComplexSign);
   uint64_t seed = 100;
   for (DType t : AllDTypes()) {
     const NDArray a = Values(t, seed++), b = Values(t, seed++);
@@ -237,7 +271,9 @@ TEST_P(DTypesTest, ArithmeticOfOneDTypeWrapsAsNumpy) {
     ref.Expect("np.right_shift" + args, [&] { return x >> y; });
     ref.Expect("np.invert(" + pa + ")", [&] { return ~x; });
     ref.Expect("np.absolute(" + pa + ")", [&] { return abs(x); });
-    ref.Expect("np.sign(" + pa + ")", [&] { return sign(x); });
+    // NumPy 1.24's complex sign is NumPy 2's only on the real axis: NumPy 2's z / |z| is
+    // spelled out in Python (csign) for complex128.
+    ref.Expect((t == complex128 ? "csign(" : "np.sign(") + pa + ")", [&] { return sign(x); });
     ref.Expect("np.square(" + pa + ")", [&] { return square(x); });
     ref.Expect("np.reciprocal(" + pa + ")", [&] { return reciprocal(x); });
     const std::string& fp = pa;
@@ -286,6 +322,11 @@ TEST_P(DTypesTest, PythonScalarsAreWeak) {
     ref.Expect(pa + " < 1", [&] { return x < 1; });
     ref.Expect("np.maximum(" + pa + ", 7)", [&] { return maximum(x, 7); });
     ref.Expect(pa + " == True", [&] { return x == true; });
+    if (t == uint64 || is_floating(t) || is_complex(t)) {  // (NumPy 1.24 wraps for the others)
+      const uint64_t big = (uint64_t{1} << 63) + 5;
+      ref.Expect(pa + " + 9223372036854775813", [&] { return x + big; });
+      ref.Expect(pa + " < 9223372036854775813", [&] { return x < big; });
+    }
   }
   ref.Check();
   // A Python int that the array's integer dtype cannot hold raises (NumPy 2: OverflowError).
@@ -302,6 +343,26 @@ TEST_P(DTypesTest, PythonScalarsAreWeak) {
   EXPECT_TRUE((u8 < 300).all().item<bool>());
   EXPECT_TRUE((u8 > -1).all().item<bool>());
   EXPECT_FALSE((i8 == 1000).any().item<bool>());
+  // Integers above int64's maximum meet uint64 (wrapping as NumPy's uint64 does), floats and
+  // complex; other integer dtypes cannot hold them, and comparing with them is exact.
+  const uint64_t big = std::numeric_limits<uint64_t>::max();
+  EXPECT_EQ((u64 + big).dtype(), uint64);
+  EXPECT_EQ((u64 + big).get().to_vector<uint64_t>()[0], big);
+  EXPECT_EQ((u64 + big).get().to_vector<uint64_t>()[1], 0u);
+  EXPECT_EQ(full({}, big).dtype(), uint64);
+  EXPECT_EQ(full({}, big).item<uint64_t>(), big);
+  EXPECT_EQ(full({2}, uint64_t{1} << 63, uint64).get().to_vector<uint64_t>()[1], uint64_t{1} << 63);
+  EXPECT_DOUBLE_EQ((arange(0, 3, 1, float64) + big).get().to_vector<double>()[2],
+                   18446744073709551616.0);
+  testing::ExpectThrowWith<ValueError>([&] { (void)(i8 + big); }, {"18446744073709551615", "int8"});
+  EXPECT_THROW(u8 * big, ValueError);
+  EXPECT_THROW(arange(0, big), ValueError);
+  EXPECT_TRUE((i8 < big).all().item<bool>());
+  EXPECT_TRUE((big > u8).all().item<bool>());
+  EXPECT_FALSE((u8 >= big).any().item<bool>());
+  EXPECT_FALSE((i8 == big).any().item<bool>());
+  EXPECT_TRUE((u64 < big).all().item<bool>());
+  EXPECT_TRUE((full({}, big) == big).item<bool>());
 }
 
 TEST_P(DTypesTest, ReductionsHaveNumpysDTypesAndValues) {
@@ -320,8 +381,18 @@ TEST_P(DTypesTest, ReductionsHaveNumpysDTypesAndValues) {
         pa + ".prod(axis=1)", [&] { return x.prod(1); }, 1e-2);
     ref.Expect(pa + ".min()", [&] { return x.min(); });
     ref.Expect(pa + ".max(axis=0)", [&] { return x.max(0); });
-    ref.Expect(pa + ".argmin()", [&] { return x.argmin(); });
-    ref.Expect(pa + ".argmax(axis=1)", [&] { return x.argmax(1); });
+    if (t == complex128) {
+      // No complex kernels for these (NumPy orders complex numbers lexicographically).
+      EXPECT_THROW(x.argmin(), DTypeError);
+      EXPECT_THROW(sort(x.flatten()), DTypeError);
+      EXPECT_THROW(unique_values(x), DTypeError);
+      EXPECT_THROW(cumprod(x, 1), DTypeError);
+    } else {
+      ref.Expect(pa + ".argmin()", [&] { return x.argmin(); });
+      ref.Expect(pa + ".argmax(axis=1)", [&] { return x.argmax(1); });
+      ref.Expect("np.sort(" + pa + ".ravel())", [&] { return sort(x.flatten()); });
+      ref.Expect("np.unique(" + pa + ")", [&] { return unique_values(x); });
+    }
     ref.Expect(pa + ".mean()", [&] { return x.mean(); });
     ref.Expect(pa + ".mean(axis=1)", [&] { return x.mean(1); });
     ref.Expect(
@@ -330,10 +401,10 @@ TEST_P(DTypesTest, ReductionsHaveNumpysDTypesAndValues) {
     ref.Expect(pa + ".all()", [&] { return x.all(); });
     ref.Expect(
         "np.cumsum(" + pa + ", axis=1)", [&] { return cumsum(x, 1); }, 1e-2);
-    ref.Expect("np.sort(" + pa + ".ravel())", [&] { return sort(x.flatten()); });
-    ref.Expect("np.unique(" + pa + ")", [&] { return unique_values(x); });
     ref.Expect(
         pa + " @ " + pa + ".T", [&] { return matmul(x, x.T()); }, 1e-2);
+    ref.Expect(
+        pa + ".T @ " + pa, [&] { return matmul(x.T(), x); }, 1e-2);
   }
   ref.Check();
 }
@@ -429,7 +500,9 @@ arrays = [np.array([-128, 0, 127], np.int8), np.array([0, 255, 7], np.uint8),
           np.array([[1, -2], [300, -32768]], np.int16), np.array([0, 65535], np.uint16),
           np.array([0, 4294967295], np.uint32), np.array([0, 18446744073709551615], np.uint64),
           np.array([0.1, 1.5, -2.0, 65504], np.float16), np.array([1e-5, 3.0], np.float16),
-          np.array([np.nan, -np.inf, 0.333], np.float16), np.array(np.float16(2.5))]
+          np.array([np.nan, -np.inf, 0.333], np.float16), np.array(np.float16(2.5)),
+          np.array([1+2j, 3-1j]), np.array([[0.5j, -1.25+3j], [complex(np.nan, 1), complex(4, -np.inf)]]),
+          np.array(2-3.5j), np.array([0j, 1j, -0.001+1e5j])]
 for a in arrays:
     print(repr(a).replace('\n', '|'))
 )",
@@ -453,12 +526,135 @@ for a in arrays:
       NDArray::from_vector(std::vector<double>{0.1, 1.5, -2.0, 65504}).astype(float16),
       NDArray::from_vector(std::vector<double>{1e-5, 3.0}).astype(float16),
       NDArray::from_vector(std::vector<double>{NAN, -INFINITY, 0.333}).astype(float16),
-      NDArray::scalar(half(2.5))};
+      NDArray::scalar(half(2.5)),
+      NDArray::from_vector(std::vector<std::complex<double>>{{1, 2}, {3, -1}}),
+      NDArray::from_vector(
+          std::vector<std::complex<double>>{{0, 0.5}, {-1.25, 3}, {NAN, 1}, {4, -INFINITY}},
+          {2, 2}),
+      NDArray::scalar(std::complex<double>(2, -3.5)),
+      NDArray::from_vector(std::vector<std::complex<double>>{{0, 0}, {0, 1}, {-0.001, 1e5}})};
   ASSERT_EQ(want.size(), arrays.size()) << r.output;
   for (size_t i = 0; i < arrays.size(); ++i) {
     EXPECT_EQ(repr(arrays[i]), want[i]);
     EXPECT_EQ(repr(Put(arrays[i])), want[i]);
   }
+}
+
+TEST_P(DTypesTest, ComplexArraysAreNumpys) {
+  Reference ref(/*weak_scalars=*/true);
+  ref.Define(kComplexSign);
+  const NDArray a = testing::RandomNDArray({5, 7}, complex128, 600);
+  const NDArray b = testing::RandomNDArray({5, 7}, complex128, 601);
+  const NDArray f = testing::RandomNDArray({7}, float32, 602);
+  const NDArray n = testing::RandomNDArray({5, 1}, int16, 603);
+  const std::string pa = ref.Input(a), pb = ref.Input(b), pf = ref.Input(f), pn = ref.Input(n);
+  const BlockArray x = Put(a), y = Put(b), z = Put(f), k = Put(n);
+  // Arithmetic, broadcasting and promotion with real arrays.
+  ref.Expect(pa + " * " + pf, [&] { return x * z; });
+  ref.Expect(pn + " - " + pa, [&] { return k - x; });
+  ref.Expect(pa + " / " + pb, [&] { return x / y; });
+  ref.Expect(pa + " ** " + pb, [&] { return power(x, y); });
+  ref.Expect(pa + " ** 3", [&] { return power(x, 3); });
+  ref.Expect(pa + " ** -2", [&] { return power(x, -2); });
+  ref.Expect(pa + " ** 0.5", [&] { return power(x, 0.5); });
+  // Complex numbers as scalars (a complex Python scalar with float64 gives complex128).
+  ref.Expect(pa + " * (2 - 1j)", [&] { return x * std::complex<double>(2, -1); });
+  ref.Expect(pf + ".astype(np.float64) + 1j",
+             [&] { return z.astype(float64) + std::complex<double>(0, 1); });
+  ref.Expect("(3 + 4j) / " + pa, [&] { return std::complex<double>(3, 4) / x; });
+  ref.Expect("np.full((2, 3), 1 - 2j)", [&] { return full({2, 3}, std::complex<double>(1, -2)); });
+  // Parts.
+  ref.Expect("np.real(" + pa + ")", [&] { return real(x); });
+  ref.Expect("np.imag(" + pa + ")", [&] { return imag(x); });
+  ref.Expect("np.conj(" + pa + ")", [&] { return conj(x); });
+  ref.Expect("np.angle(" + pa + ")", [&] { return angle(x); });
+  ref.Expect("np.angle(" + pa + ", deg=True)", [&] { return angle(x, true); });
+  ref.Expect("np.real(" + pf + ")", [&] { return real(z); });
+  ref.Expect("np.imag(" + pf + ")", [&] { return imag(z); });
+  ref.Expect("np.conj(" + pn + ")", [&] { return conj(k); });
+  ref.Expect("np.abs(" + pa + ")", [&] { return abs(x); });
+  // Functions, each as NumPy's complex loop.
+  const std::vector<std::pair<std::string, BlockArray (*)(const BlockArray&)>> fns = {
+      {"exp", exp},          {"log", log},         {"log1p", log1p},
+      {"sqrt", sqrt},        {"sin", sin},         {"cos", cos},
+      {"tan", tan},          {"tanh", tanh},       {"sinh", sinh},
+      {"cosh", cosh},        {"arcsin", arcsin},   {"arccos", arccos},
+      {"arctan", arctan},    {"arcsinh", arcsinh}, {"arccosh", arccosh},
+      {"arctanh", arctanh},  {"square", square},   {"reciprocal", reciprocal},
+      {"expm1", expm1},      {"log2", log2},       {"log10", log10},
+      {"exp2", exp2},        {"rint", rint},       {"isfinite", isfinite},
+      {"negative", negative}};
+  for (const auto& [name, fn] : fns) {
+    ref.Expect("np." + name + "(" + pa + ")", [&, fn = fn] { return fn(x); });
+  }
+  ref.Expect("csign(" + pa + ")", [&] { return sign(x); });
+  ref.Expect("np.round(" + pa + ", 1)", [&] { return round(x, 1); });
+  // Comparisons (NumPy's lexicographic order) and logical ops.
+  ref.Expect(pa + " < " + pb, [&] { return x < y; });
+  ref.Expect(pa + " >= " + pa + ".real", [&] { return x >= real(x); });
+  ref.Expect(pa + " == " + pa, [&] { return x == x; });
+  ref.Expect("np.maximum(" + pa + ", " + pb + ")", [&] { return maximum(x, y); });
+  ref.Expect("np.minimum(" + pa + ", 1)", [&] { return minimum(x, 1); });
+  ref.Expect("np.logical_and(" + pa + ", " + pb + ")", [&] { return x && y; });
+  ref.Expect("np.where(" + pa + ".real > 0, " + pa + ", " + pb + ")",
+             [&] { return where(real(x) > 0, x, y); });
+  // Reductions.
+  ref.Expect(pa + ".sum(axis=1)", [&] { return x.sum(1); });
+  ref.Expect(pa + ".prod()", [&] { return x.prod(); });
+  ref.Expect(pa + ".mean(axis=0)", [&] { return x.mean(0); });
+  ref.Expect(pa + ".var(axis=1)", [&] { return x.var(1); });
+  ref.Expect(pa + ".std(ddof=1)", [&] { return x.std(Axes::all(), 1); });
+  ref.Expect(pa + ".max(axis=1)", [&] { return x.max(1); });
+  ref.Expect(pa + ".min()", [&] { return x.min(); });
+  ref.Expect(pa + ".any()", [&] { return x.any(); });
+  ref.Expect("np.cumsum(" + pa + ", axis=0)", [&] { return cumsum(x, 0); });
+  ref.Expect("np.zeros((0, 3), np.complex128).sum(axis=0)", [&] {
+    return zeros({0, 3}, complex128).sum(0);
+  });
+  // Products and norms.
+  ref.Expect(pa + " @ " + pb + ".T", [&] { return matmul(x, y.T()); });
+  ref.Expect(pa + ".T @ " + pa, [&] { return matmul(x.T(), x); });
+  ref.Expect("np.tensordot(" + pa + ", " + pf + ", 1)", [&] { return tensordot(x, z, 1); });
+  ref.Expect("np.vdot(" + pa + ", " + pb + ")", [&] { return vdot(x, y); });
+  ref.Expect("np.sum(np.conj(" + pa + ") * " + pb + ", axis=-1)", [&] { return vecdot(x, y); });
+  ref.Expect("np.linalg.norm(" + pa + ")", [&] { return linalg::norm(x); });
+  ref.Expect("np.linalg.norm(" + pa + ", 1)", [&] { return linalg::norm(x, 1.0); });
+  ref.Expect("np.isclose(" + pa + ", " + pa + " + 1e-9j)",
+             [&] { return isclose(x, x + std::complex<double>(0, 1e-9)); });
+  // Casts.
+  ref.Expect(pa + ".astype(np.float32)", [&] { return x.astype(float32); });
+  ref.Expect(pa + ".astype(np.int16)", [&] { return x.astype(int16); });
+  ref.Expect(pa + ".astype(np.bool_)", [&] { return x.astype(bool_); });
+  ref.Expect(pn + ".astype(np.complex128)", [&] { return k.astype(complex128); });
+  ref.Check();
+
+  // What NumPy has no complex loop for, and what nums has no complex kernel for, raise.
+  EXPECT_THROW(floor_divide(x, y), DTypeError);
+  EXPECT_THROW(x % y, DTypeError);
+  EXPECT_THROW(x & y, DTypeError);
+  EXPECT_THROW(~x, DTypeError);
+  EXPECT_THROW(floor(x), DTypeError);
+  EXPECT_THROW(arctan2(x, y), DTypeError);
+  EXPECT_THROW(x.argmax(), DTypeError);
+  EXPECT_THROW(nanmax(x), DTypeError);
+  EXPECT_THROW(median(x), DTypeError);
+  EXPECT_THROW(linalg::inv(matmul(x, x.T())), DTypeError);
+  EXPECT_THROW(linalg::norm(x, 2.0), DTypeError);
+  // In place, NumPy's same_kind casting: complex into a float array raises, a float into a
+  // complex one does not.
+  BlockArray w = zeros({3}, float64);
+  EXPECT_THROW(w += std::complex<double>(0, 1), DTypeError);
+  BlockArray v = zeros({3}, complex128);
+  v += 2.5;
+  v *= std::complex<double>(0, 2);
+  EXPECT_EQ(v.get().value_at<std::complex<double>>(2), std::complex<double>(0, 5));
+  // Values through item, get and printing.
+  const BlockArray c = full({}, std::complex<double>(1.5, -2));
+  EXPECT_EQ(c.dtype(), complex128);
+  EXPECT_EQ(c.item<std::complex<double>>(), std::complex<double>(1.5, -2));
+  EXPECT_EQ(repr(c), "array(1.5-2.j)");
+  EXPECT_EQ((c * std::complex<double>(0, 1)).item<std::complex<double>>(),
+            std::complex<double>(2, 1.5));
 }
 
 TEST_P(DTypesTest, FusedExpressionsMixDTypes) {

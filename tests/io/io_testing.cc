@@ -30,6 +30,10 @@ NDArray SpecialNDArray(const Shape& shape, DType dtype, uint64_t seed) {
       for (uint16_t bits : {0x7e00, 0x8000, 0x7c00, 0xfc00, 0x7c23, 0x0001, 0x7bff}) {
         special.push_back(half::from_bits(bits));
       }
+    } else if constexpr (std::is_same_v<T, std::complex<double>>) {
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      const double inf = std::numeric_limits<double>::infinity();
+      special = {T(nan, 1.0), T(-0.0, -0.0), T(1.0, inf), T(-inf, nan), T(5e-324, -1.5)};
     } else if constexpr (std::is_floating_point_v<T>) {
       using Bits = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
       Bits payload = sizeof(T) == 8 ? Bits(0x7ff0000000000123ull) : Bits(0x7f800123u);
@@ -51,8 +55,8 @@ NDArray SpecialNDArray(const Shape& shape, DType dtype, uint64_t seed) {
 }
 
 const std::vector<DType>& AllDTypes() {
-  static const std::vector<DType> kAll = {float64, float32, float16, int64,  int32, int16,
-                                          int8,    uint64,  uint32,  uint16, uint8, bool_};
+  static const std::vector<DType> kAll = {float64, float32, float16, int64, int32, int16,     int8,
+                                          uint64,  uint32,  uint16,  uint8, bool_, complex128};
   return kAll;
 }
 

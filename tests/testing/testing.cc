@@ -35,7 +35,11 @@ NDArray RandomNDArray(const Shape& shape, DType dtype, uint64_t seed) {
     using T = decltype(t);
     T* p = out.data<T>();
     for (int64_t k = 0; k < out.size(); ++k) {
-      if constexpr (std::is_same_v<T, bool>) {
+      if constexpr (std::is_same_v<T, std::complex<double>>) {
+        std::uniform_real_distribution<double> u(-10, 10);
+        const double re = u(rng);
+        p[k] = T(re, u(rng));
+      } else if constexpr (std::is_same_v<T, bool>) {
         p[k] = rng() & 1;
       } else if constexpr (std::is_integral_v<T>) {
         p[k] = static_cast<T>(static_cast<int64_t>(rng() % 100) - 50);

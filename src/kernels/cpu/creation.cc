@@ -11,9 +11,11 @@ using engine::Block;
 using engine::KernelContext;
 
 template <typename T>
-T FromNumber(double f, int64_t i) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return f != 0.0;
+T FromNumber(double f, int64_t i, double im) {
+  if constexpr (std::is_same_v<T, std::complex<double>>) {
+    return {f, im};
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return f != 0.0 || im != 0.0;
   } else if constexpr (std::is_integral_v<T>) {
     return static_cast<T>(i);
   } else {
@@ -25,15 +27,17 @@ T FromNumber(double f, int64_t i) {
 
 void RegisterCreationKernels(engine::KernelRegistry& registry) {
   using engine::Device;
-  // scalars [shape, dtype, value (double), value (int64)]: every element the value.
+  // scalars [shape, dtype, value (double), value (int64), imaginary part (double, optional)]:
+  // every element the value.
   registry.Register("array.full", Device::kCpu, [](const KernelContext& ctx) {
     const auto dtype = dtype_from_code(ctx.scalar<int64_t>(1));
     Block out = Block::Allocate(dtype, ctx.scalar<std::vector<int64_t>>(0));
     const double f = ctx.scalar<double>(2);
     const int64_t i = ctx.scalar<int64_t>(3);
+    const double im = ctx.scalars.size() > 4 ? ctx.scalar<double>(4) : 0.0;
     dispatch_all(dtype, [&](auto t) {
       using T = decltype(t);
-      const T v = FromNumber<T>(f, i);
+      const T v = FromNumber<T>(f, i, im);
       T* p = out.data<T>();
       ParallelRanges(out.size(), kElementGrain, [&](int64_t b, int64_t e) {
         for (int64_t k = b; k < e; ++k) p[k] = v;

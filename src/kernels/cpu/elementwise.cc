@@ -62,6 +62,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
     CheckSameDType(a, b, "array.binary");
     const auto op = static_cast<BinaryOp>(ctx.scalar<int64_t>(0));
     const Shape shape = BroadcastOrThrow({a.shape(), b.shape()}, "array.binary");
+    if (a.dtype() == DType::kComplex128) return std::vector<Block>{ComplexBinary(op, a, b, shape)};
     return std::vector<Block>{dispatch(
         a.dtype(), [&](auto t) { return BinaryDispatch<decltype(t)>(op, a, b, shape); },
         "array.binary")};
@@ -70,6 +71,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
   registry.Register("array.unary", Device::kCpu, [](const KernelContext& ctx) {
     const Block& x = ctx.inputs[0];
     const auto op = static_cast<UnaryOp>(ctx.scalar<int64_t>(0));
+    if (x.dtype() == DType::kComplex128) return std::vector<Block>{ComplexUnary(op, x)};
     return std::vector<Block>{dispatch(
         x.dtype(), [&](auto t) { return UnaryDispatch<decltype(t)>(op, x); }, "array.unary")};
   });

@@ -32,6 +32,14 @@ constexpr int64_t kVersion = 1, kHeader = 2, kNodeInts = 6;
 
 // Elements per tile: a float64 tile is 16 KiB, so a few live tiles stay in L1/L2.
 constexpr int64_t kTile = 2048;
+
+// Every dtype but complex128, whose 16-byte elements do not fit the tile slots (the array layer
+// never fuses complex ops; a program naming one is malformed).
+template <typename F>
+decltype(auto) DispatchFused(DType t, F&& f) {
+  if (t == DType::kFloat16) return f(half{});
+  return dispatch(t, std::forward<F>(f), "array.fused");
+}
 // Outputs from this size on are written with streaming stores (not read again soon; a normal
 // store first reads the line it overwrites).
 constexpr int64_t kStreamBytes = int64_t{1} << 18;
@@ -169,6 +177,7 @@ class Program {
       if (w[0] < 0 || w[0] > static_cast<int64_t>(Kind::kWhere)) Malformed("kind");
       n.kind = static_cast<Kind>(w[0]);
       n.dtype = dtype_from_code(w[1]);
+      if (is_complex(n.dtype)) Malformed("complex128 node (complex expressions are not fused)");
       n.num_inputs = n.kind == Kind::kUnary || n.kind == Kind::kAstype ? 1
                      : n.kind == Kind::kBinary                         ? 2
                      : n.kind == Kind::kWhere                          ? 3
@@ -306,7 +315,7 @@ class Program {
 
   void SetConst(Node& n, double f, int64_t i) {
     n.uniform = true;
-    dispatch_all(n.dtype, [&](auto t) {
+    DispatchFused(n.dtype, [&](auto t) {
       using T = decltype(t);
       T v;
       if constexpr (std::is_same_v<T, bool>) {
@@ -341,15 +350,15 @@ class Program {
       }
       case Kind::kAstype:
         out = n.dtype;
-        n.fn = dispatch_all(in, [&](auto from) {
-          return dispatch_all(
+        n.fn = DispatchFused(in, [&](auto from) {
+          return DispatchFused(
               out, [&](auto to) -> EvalFn { return &EvalAstype<decltype(from), decltype(to)>; });
         });
         break;
       case Kind::kWhere:
         if (node(n.inputs[2]).dtype != in) Malformed("where operands of two dtypes");
         // The values only move: one instance per width, not per dtype.
-        n.fn = dispatch_all(node(n.inputs[0]).dtype, [&](auto c) {
+        n.fn = DispatchFused(node(n.inputs[0]).dtype, [&](auto c) {
           return DispatchBits(
               in, [&](auto t) -> EvalFn { return &EvalWhere<decltype(c), decltype(t)>; });
         });

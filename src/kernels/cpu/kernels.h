@@ -3,6 +3,7 @@
 // task scalars are documented where it is registered.
 
 #include "engine/kernel_registry.h"
+#include "src/kernels/ops.h"
 
 namespace nums::kernels {
 
@@ -22,9 +23,15 @@ void RegisterSortKernels(engine::KernelRegistry& registry);
 void RegisterDenseLinalgKernels(engine::KernelRegistry& registry);
 void RegisterStatisticsKernels(engine::KernelRegistry& registry);
 void RegisterFusedKernels(engine::KernelRegistry& registry);
+void RegisterComplexKernels(engine::KernelRegistry& registry);
 
-/// Calls f(U{}) with U the unsigned integer of `t`'s item size: kernels that only move elements
-/// are built once per width instead of once per dtype (or per pair of dtypes).
+/// The 16 bytes of a complex128 element, moved as one value.
+struct Bits128 {
+  uint64_t lo, hi;
+};
+
+/// Calls f(U{}) with U an unsigned integer (Bits128 for 16 bytes) of `t`'s item size: kernels
+/// that only move elements are built once per width instead of once per dtype (or per pair).
 template <typename F>
 decltype(auto) DispatchBits(DType t, F&& f) {
   switch (itemsize(t)) {
@@ -34,10 +41,20 @@ decltype(auto) DispatchBits(DType t, F&& f) {
       return f(uint16_t{});
     case 4:
       return f(uint32_t{});
-    default:
+    case 8:
       return f(uint64_t{});
+    default:
+      return f(Bits128{});
   }
 }
+
+/// complex128 blocks' elementwise ops and sums (complex.cc): what array.binary, array.unary and
+/// array.reduce run for a complex128 operand. DTypeError for an op NumPy has no complex loop for.
+engine::Block ComplexBinary(BinaryOp op, const engine::Block& a, const engine::Block& b,
+                            const engine::Shape& shape);
+engine::Block ComplexUnary(UnaryOp op, const engine::Block& x);
+engine::Block ComplexReduce(ReduceOp op, const engine::Block& x, const std::vector<int64_t>& axes,
+                            bool keepdims);
 
 /// `in` converted to `to` (the same block when the dtype already matches).
 engine::Block AstypeBlock(const engine::Block& in, DType to);

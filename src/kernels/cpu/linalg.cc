@@ -2,6 +2,7 @@
 // OpenBLAS GEMM per batch element for floats and a plain loop for integers and bool.
 
 #include <algorithm>
+#include <complex>
 #include <type_traits>
 
 #include "src/kernels/cpu/blas.h"
@@ -139,6 +140,16 @@ void Gemm(const MatrixView<float>& a, const MatrixView<float>& b, const float* p
               AsBlasInt(std::max<int64_t>(1, n)));
 }
 
+void Gemm(const MatrixView<std::complex<double>>& a, const MatrixView<std::complex<double>>& b,
+          const std::complex<double>* pa, const std::complex<double>* pb, std::complex<double>* c,
+          int64_t m, int64_t k, int64_t n) {
+  const std::complex<double> one(1.0, 0.0), zero(0.0, 0.0);
+  cblas_zgemm(CblasRowMajor, a.transposed ? CblasTrans : CblasNoTrans,
+              b.transposed ? CblasTrans : CblasNoTrans, AsBlasInt(m), AsBlasInt(n), AsBlasInt(k),
+              &one, pa, AsBlasInt(a.ld()), pb, AsBlasInt(b.ld()), &zero, c,
+              AsBlasInt(std::max<int64_t>(1, n)));
+}
+
 // C = X^T X or X X^T when both operands are one matrix X read with opposite layouts (matmul of
 // x.T() and x reads one block twice): a symmetric rank-k update, half GEMM's flops, mirrored so
 // that C is exactly symmetric. False when the operands are not of that form.
@@ -151,6 +162,10 @@ bool SymmetricProduct(const MatrixView<T>& a, const MatrixView<T>& b, const T* p
   if constexpr (std::is_same_v<T, double>) {
     cblas_dsyrk(CblasRowMajor, CblasUpper, trans, AsBlasInt(n), AsBlasInt(k), 1.0, pa,
                 AsBlasInt(a.ld()), 0.0, c, ldc);
+  } else if constexpr (std::is_same_v<T, std::complex<double>>) {  // X^T X, not conjugated
+    const T one(1.0, 0.0), zero(0.0, 0.0);
+    cblas_zsyrk(CblasRowMajor, CblasUpper, trans, AsBlasInt(n), AsBlasInt(k), &one, pa,
+                AsBlasInt(a.ld()), &zero, c, ldc);
   } else {
     cblas_ssyrk(CblasRowMajor, CblasUpper, trans, AsBlasInt(n), AsBlasInt(k), 1.0F, pa,
                 AsBlasInt(a.ld()), 0.0F, c, ldc);
@@ -214,7 +229,7 @@ Block TensordotBlock(const Block& a, const Block& b, const std::vector<int64_t>&
   Block out = Block::Allocate(a.dtype(), out_shape);
   if (out.size() == 0) return out;
 
-  constexpr bool kBlas = std::is_floating_point_v<T>;
+  constexpr bool kBlas = std::is_floating_point_v<T> || std::is_same_v<T, std::complex<double>>;
   const MatrixView<T> va = ViewAsMatrix<T>(a, nb, free_a, axes_a, true);
   // The loop wants b's rows contiguous; GEMM takes either layout.
   const MatrixView<T> vb = ViewAsMatrix<T>(b, nb, axes_b, free_b, kBlas);
@@ -266,6 +281,9 @@ void RegisterLinalgKernels(engine::KernelRegistry& registry) {
     const auto& axes_a = ctx.scalar<std::vector<int64_t>>(0);
     const auto& axes_b = ctx.scalar<std::vector<int64_t>>(1);
     const int64_t nb = ctx.scalars.size() > 2 ? ctx.scalar<int64_t>(2) : 0;
+    if (a.dtype() == DType::kComplex128) {
+      return std::vector<Block>{TensordotBlock<std::complex<double>>(a, b, axes_a, axes_b, nb)};
+    }
     return std::vector<Block>{dispatch_compute(
         a.dtype(), [&](auto t) { return TensordotBlock<decltype(t)>(a, b, axes_a, axes_b, nb); },
         "array.tensordot")};

@@ -24,6 +24,7 @@ void RegisterCpuKernels(engine::KernelRegistry& registry) {
   RegisterDenseLinalgKernels(registry);
   RegisterStatisticsKernels(registry);
   RegisterFusedKernels(registry);
+  RegisterComplexKernels(registry);
 }
 
 }  // namespace nums::kernels
