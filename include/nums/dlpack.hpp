@@ -7,7 +7,8 @@
 /// program may include the real dlpack.h before or after this header: whichever comes first
 /// defines the types and the other is skipped. The types are laid out as dlpack.h 1.x lays them
 /// out (checked below); enumerators added by a later minor version of dlpack.h are absent here,
-/// which changes no layout.
+/// which changes no layout. A program that uses what only a later dlpack.h declares (the
+/// DLPackExchangeAPI of 1.2, new enumerators) includes dlpack.h before any nums header.
 ///
 /// The second half, in namespace nums, converts. nums arrays are distributed over a cluster and
 /// own their blocks, so from_dlpack always copies the producer's elements (into blocks on their
