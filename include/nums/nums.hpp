@@ -6,6 +6,7 @@
 #include "nums/block_array.hpp"
 #include "nums/context.hpp"
 #include "nums/creation.hpp"
+#include "nums/dlpack.hpp"
 #include "nums/dtype.hpp"
 #include "nums/errors.hpp"
 #include "nums/indexing.hpp"

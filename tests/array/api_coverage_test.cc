@@ -80,6 +80,10 @@ std::map<std::string, std::function<void()>> Probes() {
        [] {
          EXPECT_EQ(V(eye(2)), (Vec{1, 0, 0, 1}));
        }},
+      {"from_dlpack",
+       [] {
+         EXPECT_EQ(V(from_dlpack(to_dlpack(A({1.5, -2})))), (Vec{1.5, -2}));
+       }},
       {"full",
        [] {
          EXPECT_EQ(V(full({2}, 7.5)), (Vec{7.5, 7.5}));
