@@ -127,6 +127,12 @@ void ReverseAxes(const void* src, const engine::Shape& src_shape, int64_t itemsi
     case 8:
       return ReverseAxesTyped(static_cast<const uint64_t*>(src), src_shape,
                               static_cast<uint64_t*>(dst));
+    case 16: {  // complex128, moved whole
+      struct Item {
+        uint64_t part[2];
+      };
+      return ReverseAxesTyped(static_cast<const Item*>(src), src_shape, static_cast<Item*>(dst));
+    }
     default:
       throw ValueError("ReverseAxes: item size " + std::to_string(itemsize));
   }

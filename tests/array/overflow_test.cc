@@ -354,7 +354,7 @@ TEST(CheckedProduct, CountsNonZeroDimensions) {
 }
 
 TEST(DTypeCodes, UnknownCodeIsAnErrorNamingIt) {
-  ExpectThrowWith<DTypeError>([] { dtype_from_code(12); }, {"12"});
+  ExpectThrowWith<DTypeError>([] { dtype_from_code(13); }, {"13"});
   ExpectThrowWith<DTypeError>([] { dtype_from_code(-1); }, {"-1"});
   EXPECT_EQ(dtype_from_code(static_cast<int64_t>(DType::kInt32)), int32);
   const auto bad = static_cast<DType>(42);
@@ -367,6 +367,13 @@ TEST(DTypeCodes, UnknownCodeIsAnErrorNamingIt) {
     EXPECT_EQ(dispatch(t, [](auto v) { return dtype_of<decltype(v)>(); }), t);
   }
   EXPECT_EQ(dispatch_all(float16, [](auto v) { return dtype_of<decltype(v)>(); }), float16);
+  EXPECT_EQ(dispatch_all(complex128, [](auto v) { return dtype_of<decltype(v)>(); }), complex128);
+  ExpectThrowWith<DTypeError>(
+      [] {
+        dispatch(
+            complex128, [](auto) { return 0; }, "my_op");
+      },
+      {"my_op", "complex128"});
   ExpectThrowWith<DTypeError>(
       [] {
         dispatch(

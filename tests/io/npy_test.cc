@@ -176,7 +176,8 @@ TEST_F(NpyTest, MissingFileRaisesIOErrorNamingIt) {
 TEST_F(NpyTest, UnsupportedDTypesRaiseDTypeErrorNamingTheDescr) {
   const PythonResult r = RunPython(R"(
 import numpy as np
-np.save('c16.npy', np.zeros(3, dtype=np.complex128))
+np.save('c16.npy', np.array([1+2j, -3j], dtype='>c16'))
+np.save('c8.npy', np.zeros(3, dtype=np.complex64))
 np.save('u2.npy', np.arange(3, dtype=np.uint16))
 np.save('i2.npy', np.arange(-1, 2, dtype='>i2'))
 np.save('u4.npy', np.zeros(3, dtype='<u4'))
@@ -185,7 +186,12 @@ np.save('obj.npy', np.array([1, 'x'], dtype=object), allow_pickle=True)
 )",
                                    dir_.path());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  ExpectThrowWith<DTypeError>([&] { io::load(*ctx_, dir_.file("c16.npy")); }, {"c16.npy", "<c16"});
+  ExpectThrowWith<DTypeError>([&] { io::load(*ctx_, dir_.file("c8.npy")); }, {"c8.npy", "<c8"});
+  // Big-endian complex128 swaps each part.
+  const NDArray c = io::load(*ctx_, dir_.file("c16.npy")).get();
+  ASSERT_EQ(c.dtype(), complex128);
+  EXPECT_EQ(c.value_at<std::complex<double>>(0), std::complex<double>(1, 2));
+  EXPECT_EQ(c.value_at<std::complex<double>>(1), std::complex<double>(0, -3));
   // Unsigned and big-endian small integers are dtypes of nums.
   EXPECT_EQ(io::load(*ctx_, dir_.file("u2.npy")).get().to_vector<int64_t>(),
             (std::vector<int64_t>{0, 1, 2}));

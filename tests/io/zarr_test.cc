@@ -312,7 +312,9 @@ TEST_F(ZarrTest, UnsupportedDTypesAndCodecsRaiseNamingThem) {
   const PythonResult r = RunPython(R"(
 import zarr, numcodecs
 zarr.open('u2', mode='w', shape=(3,), dtype='<u2')
-zarr.open('c16', mode='w', shape=(3,), dtype='<c16')
+z = zarr.open('c16', mode='w', shape=(3,), dtype='>c16', fill_value=(1-1j))
+z[:2] = [1+2j, -3j]
+zarr.open('c8', mode='w', shape=(3,), dtype='<c8')
 zarr.open('f2', mode='w', shape=(3,), dtype='>f2')
 zarr.open('rec', mode='w', shape=(3,), dtype=[('a', '<f8'), ('b', '<i4')], fill_value=None)
 zarr.open('bz2', mode='w', shape=(3,), dtype='f8', compressor=numcodecs.BZ2())
@@ -325,7 +327,13 @@ zarr.open('delta', mode='w', shape=(3,), dtype='f8', filters=[numcodecs.Delta(dt
   EXPECT_EQ(io::read_zarr(*ctx_, dir_.file("f2")).dtype(), float16);
   EXPECT_EQ(io::read_zarr(*ctx_, dir_.file("f2")).get().to_vector<double>(),
             (std::vector<double>{0, 0, 0}));
-  ExpectThrowWith<DTypeError>([&] { io::read_zarr(*ctx_, dir_.file("c16")); }, {"c16", "<c16"});
+  ExpectThrowWith<DTypeError>([&] { io::read_zarr(*ctx_, dir_.file("c8")); }, {"c8", "<c8"});
+  // Big-endian complex128, and a complex fill where no chunk was written.
+  const NDArray c = io::read_zarr(*ctx_, dir_.file("c16"), {.block_shape = {2}}).get();
+  ASSERT_EQ(c.dtype(), complex128);
+  EXPECT_EQ(c.value_at<std::complex<double>>(0), std::complex<double>(1, 2));
+  EXPECT_EQ(c.value_at<std::complex<double>>(1), std::complex<double>(0, -3));
+  EXPECT_EQ(c.value_at<std::complex<double>>(2), std::complex<double>(1, -1));
   ExpectThrowWith<DTypeError>([&] { io::read_zarr(*ctx_, dir_.file("rec")); }, {"rec", "<f8"});
   ExpectThrowWith<IOError>([&] { io::read_zarr(*ctx_, dir_.file("bz2")); }, {"bz2", "\"bz2\""});
   ExpectThrowWith<IOError>([&] { io::read_zarr(*ctx_, dir_.file("delta")); },
