@@ -395,5 +395,23 @@ TEST(DTypeCodes, AstypeTaskWithAnUnknownCodeFailsWithDTypeError) {
       {"19"});
 }
 
+TEST(DTypeCodes, FusedProgramWithAComplexNodeIsMalformed) {
+  Context ctx = init({.nodes = 1, .threads_per_node = 1});
+  const BlockArray x = arange(3);
+  // Complex expressions are never fused (16-byte elements do not fit the fused kernel's slots):
+  // a program naming complex128, e.g. from a hostile client, fails its task before it runs.
+  const std::vector<int64_t> program = {1, 1, /*kConst*/ 1, static_cast<int64_t>(complex128), 0,
+                                        0,     0, 0};
+  ExpectThrowWith<ValueError>(
+      [&] {
+        (void)detail::map_blocks("array.fused", {x},
+                                 {detail::Scalar{program}, detail::Scalar{std::vector<double>{1.0}},
+                                  detail::Scalar{std::vector<int64_t>{}}},
+                                 complex128, "fused")
+            .get();
+      },
+      {"malformed", "complex128"});
+}
+
 }  // namespace
 }  // namespace nums
