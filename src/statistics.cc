@@ -19,7 +19,10 @@ namespace nums {
 
 namespace {
 
-bool is_integral(DType t) { return t != DType::kFloat32 && t != DType::kFloat64; }
+// Computed in float64 (complex128 keeps its dtype).
+bool is_integral(DType t) {
+  return t != DType::kFloat32 && t != DType::kFloat64 && t != DType::kComplex128;
+}
 
 // NumPy's average: (x * w).sum / w.sum, with w broadcast to x's shape first, so that the weight
 // sum has the average's shape.
@@ -77,6 +80,7 @@ BlockArray as_variables(const BlockArray& m, bool rowvar, const char* name) {
   if (x.ndim() == 1) x = x.reshape({1, x.shape()[0]});
   // NumPy leaves a single row as one variable even with rowvar = false.
   if (!rowvar && x.shape()[0] != 1) x = x.T();
+  detail::reject_complex(x, "cov");
   return x.astype(DType::kFloat64);
 }
 

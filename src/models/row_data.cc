@@ -24,6 +24,7 @@ BlockArray full_rows(const BlockArray& X, int64_t d, const char* model) {
                      (d >= 0 ? " does not have the " + std::to_string(d) + " features of the fit"
                              : std::string(" is not 2-d")));
   }
+  nums::detail::reject_complex(X, model);
   BlockArray x = X.astype(float64);
   if (x.grid_shape()[1] > 1) x = x.rechunk({x.block_shape()[0], x.shape()[1]});
   return x;

@@ -608,6 +608,9 @@ TEST_P(DTypesTest, ComplexArraysAreNumpys) {
   ref.Expect(pa + ".min()", [&] { return x.min(); });
   ref.Expect(pa + ".any()", [&] { return x.any(); });
   ref.Expect("np.cumsum(" + pa + ", axis=0)", [&] { return cumsum(x, 0); });
+  ref.Expect("np.average(" + pa + ", axis=1, weights=" + pf + " ** 2)",
+             [&] { return average(x, 1, z * z); });
+  ref.Expect("np.average(" + pa + ")", [&] { return average(x); });
   ref.Expect("np.zeros((0, 3), np.complex128).sum(axis=0)", [&] {
     return zeros({0, 3}, complex128).sum(0);
   });
@@ -640,6 +643,8 @@ TEST_P(DTypesTest, ComplexArraysAreNumpys) {
   EXPECT_THROW(median(x), DTypeError);
   EXPECT_THROW(linalg::inv(matmul(x, x.T())), DTypeError);
   EXPECT_THROW(linalg::norm(x, 2.0), DTypeError);
+  EXPECT_THROW(cov(x), DTypeError);
+  EXPECT_THROW(models::LogisticRegression().fit(x, real(x).sum(1) > 0), DTypeError);
   // In place, NumPy's same_kind casting: complex into a float array raises, a float into a
   // complex one does not.
   BlockArray w = zeros({3}, float64);
