@@ -30,11 +30,6 @@ BlockArray scan(const BlockArray& x_in, std::optional<int64_t> axis, ScanOp op, 
   } else {
     x = x.flatten();
   }
-  // No float16 kernel: float16 accumulates in float32 and is rounded back (NumPy rounds each
-  // partial to float16; the results can differ in the last bits).
-  if (x.dtype() == DType::kFloat16) {
-    return scan(x.astype(DType::kFloat32), axis, op, name).astype(DType::kFloat16);
-  }
   if (is_complex(x.dtype())) {  // a sum adds each part on its own; a product does not
     if (op == ScanOp::kProd) detail::reject_complex(x, name);
     return detail::make_complex(scan(real(x), axis, op, name), scan(imag(x), axis, op, name));

@@ -374,7 +374,7 @@ TEST_P(DTypesTest, ReductionsHaveNumpysDTypesAndValues) {
     const std::string pa = ref.Input(a);
     const BlockArray x = Put(a);
     ref.Expect(pa + ".sum()", [&] { return x.sum(); });
-    // NumPy adds rows of float16 in float16 (nums in float32), and so for cumsum.
+    // NumPy adds rows of float16 in float16 (nums in float32).
     ref.Expect(
         pa + ".sum(axis=0)", [&] { return x.sum(0); }, 1e-2);
     ref.Expect(
@@ -399,8 +399,13 @@ TEST_P(DTypesTest, ReductionsHaveNumpysDTypesAndValues) {
         pa + ".var()", [&] { return x.var(); }, 1e-2);
     ref.Expect(pa + ".any(axis=0)", [&] { return x.any(0); });
     ref.Expect(pa + ".all()", [&] { return x.all(); });
+    // Scans round each float16 step as NumPy does: exact.
     ref.Expect(
-        "np.cumsum(" + pa + ", axis=1)", [&] { return cumsum(x, 1); }, 1e-2);
+        "np.cumsum(" + pa + ", axis=1)", [&] { return cumsum(x, 1); }, 0.0);
+    if (t != complex128) {
+      ref.Expect(
+          "np.cumprod(" + pa + ", axis=0)", [&] { return cumprod(x, 0); }, 0.0);
+    }
     ref.Expect(
         pa + " @ " + pa + ".T", [&] { return matmul(x, x.T()); }, 1e-2);
     ref.Expect(

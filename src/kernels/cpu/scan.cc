@@ -18,9 +18,22 @@ using engine::KernelContext;
 
 enum class ScanOp : int64_t { kSum = 0, kProd = 1 };
 
+// float16 steps compute in float32 and round back, each step, as NumPy's float16 accumulate does.
 template <typename T>
 T Combine(ScanOp op, T a, T b) {
-  return op == ScanOp::kSum ? WrapAdd(a, b) : WrapMul(a, b);
+  if constexpr (std::is_same_v<T, half>) {
+    const float x = static_cast<float>(a), y = static_cast<float>(b);
+    return half(op == ScanOp::kSum ? x + y : x * y);
+  } else {
+    return op == ScanOp::kSum ? WrapAdd(a, b) : WrapMul(a, b);
+  }
+}
+
+// The scan dtypes: dispatch's, and float16.
+template <typename F>
+void DispatchScan(DType t, F&& f) {
+  if (t == DType::kFloat16) return f(half{});
+  dispatch(t, std::forward<F>(f), "array.scan");
 }
 
 // A block of shape (outer, n, inner) around `axis`.
@@ -65,12 +78,12 @@ void RegisterScanKernels(engine::KernelRegistry& registry) {
     CheckScanArgs("array.scan", in, axis, carry);
     Block out = Block::Allocate(in.dtype(), in.shape());
     const AxisView v(in.shape(), axis);
-    dispatch(in.dtype(), [&](auto tag) {
+    DispatchScan(in.dtype(), [&](auto tag) {
       using T = decltype(tag);
       const T* pi = in.data<T>();
       const T* pc = carry ? carry->data<T>() : nullptr;
       T* po = out.data<T>();
-      const T identity = op == ScanOp::kSum ? T(0) : T(1);
+      const T identity = convert_value<T>(op == ScanOp::kSum ? 0 : 1);
       ParallelRanges(v.outer,
                      std::max<int64_t>(1, kElementGrain / std::max<int64_t>(1, v.n * v.inner)),
                      [&](int64_t b, int64_t e) {
@@ -106,11 +119,11 @@ void RegisterScanKernels(engine::KernelRegistry& registry) {
     shape[static_cast<size_t>(axis)] = 1;
     Block out = Block::Allocate(in.dtype(), shape);
     const AxisView v(in.shape(), axis);
-    dispatch(in.dtype(), [&](auto tag) {
+    DispatchScan(in.dtype(), [&](auto tag) {
       using T = decltype(tag);
       const T* pi = in.data<T>();
       T* po = out.data<T>();
-      const T identity = op == ScanOp::kSum ? T(0) : T(1);
+      const T identity = convert_value<T>(op == ScanOp::kSum ? 0 : 1);
       for (int64_t k = 0; k < v.outer * v.inner; ++k)
         po[k] = carry ? carry->data<T>()[k] : identity;
       for (int64_t o = 0; o < v.outer; ++o) {
