@@ -31,12 +31,28 @@ bool same_blocks(const BlockArray& a, const BlockArray& b) {
   return true;
 }
 
-// The entry of leaf `a`'s block that meets block `e` of the expression's grid.
-Shape leaf_entry(const BlockArray& a, const Shape& e) {
-  const size_t pad = e.size() - static_cast<size_t>(a.ndim());
-  Shape ae(static_cast<size_t>(a.ndim()));
-  for (size_t d = 0; d < ae.size(); ++d) ae[d] = a.grid_shape()[d] == 1 ? 0 : e[d + pad];
+// The entry of leaf `a`'s block that meets block `e` of the expression's grid (`transposed`: a
+// is read with its last two axes swapped).
+Shape leaf_entry(const BlockArray& a, bool transposed, const Shape& e) {
+  const size_t nd = static_cast<size_t>(a.ndim());
+  const size_t pad = e.size() - nd;
+  Shape grid = a.grid_shape();
+  if (transposed) std::swap(grid[nd - 1], grid[nd - 2]);
+  Shape ae(nd);
+  for (size_t d = 0; d < nd; ++d) ae[d] = grid[d] == 1 ? 0 : e[d + pad];
+  if (transposed) std::swap(ae[nd - 1], ae[nd - 2]);
   return ae;
+}
+
+// Whether `axes` swaps the last two axes and keeps the others: a transpose the fused kernel reads
+// in place.
+bool swaps_last_two(const std::vector<int64_t>& axes) {
+  const auto n = static_cast<int64_t>(axes.size());
+  if (n < 2 || axes[n - 1] != n - 2 || axes[n - 2] != n - 1) return false;
+  for (int64_t d = 0; d + 2 < n; ++d) {
+    if (axes[static_cast<size_t>(d)] != d) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -56,7 +72,16 @@ ExprPtr expr_of(const BlockArray& x) {
     std::lock_guard lock(raw->expr_mu);
     if (raw->expr) return raw->expr;
   }
-  const auto& impl = x.impl();  // submits a pending transpose (and takes the lock: not held here)
+  if (const auto view = pending_transpose(x); view && swaps_last_two(view->axes)) {
+    // Read in place by the fused kernel: the transpose is never made.
+    auto node = std::make_shared<ExprNode>();
+    node->kind = ExprKind::kLeaf;
+    node->dtype = x.dtype();
+    node->leaf = view->source;
+    node->transposed = true;
+    return node;
+  }
+  const auto& impl = x.impl();  // submits another pending transpose (and takes the lock)
   std::lock_guard lock(impl->expr_mu);
   // A snapshot, not the handle: writes through x (x += 1, x(i) = v) replace x's blocks later,
   // while the expression keeps the values it was recorded with. Made once per set of blocks.
@@ -120,11 +145,16 @@ FusedProgram::FusedProgram(const ExprNode& root) {
         static_cast<int64_t>(n.kind), static_cast<int64_t>(n.dtype), n.code, 0, 0, 0};
     const BlockArray leaf = n.kind == ExprKind::kConst ? BlockArray() : leaf_array(n);
     if (has_blocks(leaf)) {
+      const bool transposed = n.kind == ExprKind::kLeaf && n.transposed;
       node[0] = static_cast<int64_t>(ExprKind::kLeaf);
       size_t k = 0;
-      while (k < leaves_.size() && !same_blocks(leaves_[k], leaf)) ++k;
-      if (k == leaves_.size()) leaves_.push_back(leaf);
+      while (k < leaves_.size() &&
+             !(leaves_[k].transposed == transposed && same_blocks(leaves_[k].array, leaf))) {
+        ++k;
+      }
+      if (k == leaves_.size()) leaves_.push_back({leaf, transposed});
       node[2] = static_cast<int64_t>(k);
+      node[3] = transposed ? 1 : 0;
     } else if (n.kind == ExprKind::kConst) {
       node[3] = static_cast<int64_t>(constants_.size());
       constants_.push_back(n.value);
@@ -144,9 +174,9 @@ FusedProgram::BlockInputs FusedProgram::inputs(const Shape& entry) const {
   in.refs.reserve(leaves_.size());
   in.bytes.reserve(leaves_.size());
   in.slots.reserve(leaves_.size());
-  for (const BlockArray& leaf : leaves_) {
+  for (const auto& [leaf, transposed] : leaves_) {
     const auto& impl = *LazyAccess::raw(leaf);
-    const Shape le = leaf_entry(leaf, entry);
+    const Shape le = leaf_entry(leaf, transposed, entry);
     const ObjectRef& ref = impl.blocks[static_cast<size_t>(impl.grid.flat(le))];
     size_t k = 0;
     while (k < in.refs.size() && !(in.refs[k].id() == ref.id())) ++k;

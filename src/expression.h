@@ -10,7 +10,8 @@
 // kProgramHeader + kNodeInts * nodes entries, the nodes in topological order, the last one the
 // result; a vector of double (the constants' values); and the slots (for each leaf, the index of
 // its block among the task's block arguments). A node is [kind, dtype, code, in0, in1, in2]:
-//   kLeaf:   code = leaf number (slots maps it to a block argument)
+//   kLeaf:   code = leaf number (slots maps it to a block argument), in0 = 1 when the block is
+//            read with its last two axes swapped (a transpose read in place), else 0
 //   kConst:  code = the value as int64, in0 = index into the doubles
 //   kUnary:  code = UnaryOp, in0           kBinary: code = BinaryOp, in0, in1
 //   kAstype: dtype = the target, in0       kWhere:  in0 = condition (by truth), in1, in2
@@ -45,6 +46,8 @@ struct ExprNode {
   double value = 0;  ///< kConst: the number as a double (the int64 is `code`)
   std::vector<std::shared_ptr<const ExprNode>> inputs;
   BlockArray leaf;  ///< kLeaf: a snapshot of the array's blocks and grid
+  /// kLeaf: `leaf` is read with its last two axes swapped (x.T() read in place, never made).
+  bool transposed = false;
 
   /// Once the array of this node was submitted, its blocks: later expressions read them instead
   /// of computing the node again.
@@ -92,8 +95,13 @@ class FusedProgram {
   /// The expression `root` (a pending array's) as a program.
   explicit FusedProgram(const ExprNode& root);
 
-  /// The leaf arrays, each lining up with `x`'s grid (or broadcast along its axes).
-  const std::vector<BlockArray>& leaves() const { return leaves_; }
+  /// A leaf array, lining up with `x`'s grid (or broadcast along its axes) as it is, or with its
+  /// last two axes swapped when `transposed`.
+  struct Leaf {
+    BlockArray array;
+    bool transposed = false;
+  };
+  const std::vector<Leaf>& leaves() const { return leaves_; }
   /// The distinct blocks that block `entry` of `x` reads, their bytes, and the slots scalar.
   struct BlockInputs {
     std::vector<ObjectRef> refs;
@@ -105,7 +113,7 @@ class FusedProgram {
   std::vector<TaskArg> scalars(std::vector<int64_t> slots) const;
 
  private:
-  std::vector<BlockArray> leaves_;
+  std::vector<Leaf> leaves_;
   std::vector<int64_t> program_;
   std::vector<double> constants_;
 };

@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <nums/nums.hpp>
 #include <random>
 
@@ -247,6 +250,62 @@ TEST_P(FusedTest, ChainRunsAsOneTaskPerBlock) {
   EXPECT_TRUE(testing::SameBytes(fused, plain));
   EXPECT_TRUE(testing::SameBytes(leaky, where(x > 0, x, 0.01 * x).get()));
   EXPECT_EQ(norm, sqrt((x * x + y * y).sum()).item<double>());
+}
+
+TEST_P(FusedTest, TransposesAreReadInPlaceBitForBit) {
+  // x.T() feeding elementwise ops is read by the fused kernel with its last two axes swapped:
+  // one task per output block, no transpose task, the same bytes as the physical transpose.
+  for (const auto& [shape, block] : std::vector<std::pair<Shape, Shape>>{
+           {{13, 7}, {5, 3}},
+           {{6, 6}, {6, 6}},
+           {{1, 9}, {1, 4}},
+           {{2, 5, 4}, {1, 3, 3}},
+           // Output rows longer than the kernel's tiles (their order changes): 11 rows of 4500.
+           {{4500, 11}, {4500, 11}}}) {
+    SCOPED_TRACE(shape_str(shape) + " in " + shape_str(block));
+    const NDArray xv = RandomNDArray(shape, float64, 11), iv = RandomNDArray(shape, int32, 12);
+    const BlockArray x = from_ndarray(xv, block), i = from_ndarray(iv, block);
+    Shape ts = shape;
+    std::swap(ts[ts.size() - 1], ts[ts.size() - 2]);
+    const BlockArray y = from_ndarray(RandomNDArray(ts, float64, 13));
+    const BlockArray row = from_ndarray(RandomNDArray({ts.back()}, float64, 14));
+    // The last two axes swapped (x.T() for a matrix).
+    auto t = [](const BlockArray& a) { return swapaxes(a, -1, -2); };
+    const std::vector<std::function<BlockArray()>> exprs = {
+        [&] { return t(x) + 1; },
+        [&] { return t(x) * y; },
+        [&] { return t(x) * row - t(i); },
+        [&] { return where(t(x) > 0, t(x), 0.01 * t(x)); },
+        [&] { return t(i).astype(float32); },
+        [&] { return (t(x) * 2).sum(-1); },
+        [&] { return (t(x) - y).max(0); }};
+    for (size_t k = 0; k < exprs.size(); ++k) {
+      SCOPED_TRACE("expression " + std::to_string(k));
+      SetFusion(true);
+      auto recording = ctx_.start_timeline();
+      const NDArray fused = exprs[k]().get();
+      const std::string path = ::testing::TempDir() + "/fused_transpose_trace.json";
+      recording.save(path);
+      std::ifstream in(path);
+      const std::string trace((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+      EXPECT_EQ(trace.find("array.transpose"), std::string::npos);
+      std::remove(path.c_str());
+      SetFusion(false);  // each op on its own, the transpose made
+      EXPECT_TRUE(testing::SameBytes(fused, exprs[k]().get()));
+    }
+  }
+  // A square array read both ways in one expression.
+  const NDArray sv = RandomNDArray({9, 9}, float64, 15);
+  const BlockArray sq = from_ndarray(sv, {4, 4});
+  SetFusion(true);
+  const NDArray sym = (sq + sq.T()).get();
+  for (int64_t r = 0; r < 9; ++r) {
+    for (int64_t c = 0; c < 9; ++c) {
+      EXPECT_EQ(sym.data<double>()[r * 9 + c],
+                sv.data<double>()[r * 9 + c] + sv.data<double>()[c * 9 + r]);
+    }
+  }
 }
 
 TEST_P(FusedTest, MaterialisedAtFirstUseThatNeedsBlocks) {

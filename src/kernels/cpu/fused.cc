@@ -164,8 +164,13 @@ class Program {
     if (count < 1 || static_cast<int64_t>(prog.size()) != kHeader + count * kNodeInts) {
       Malformed("length");
     }
+    // The shapes the leaves are read with (a transposed leaf's last two axes swapped).
     std::vector<Shape> leaf_shapes;
-    for (const Block& b : ctx.inputs) leaf_shapes.push_back(b.shape());
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t* w = prog.data() + kHeader + i * kNodeInts;
+      if (w[0] != static_cast<int64_t>(Kind::kLeaf)) continue;
+      leaf_shapes.push_back(LeafShape(LeafBlock(w[2], slots, ctx.inputs), w[3]));
+    }
     if (!BroadcastShapes(leaf_shapes, shape_)) {
       throw ShapeError("array.fused: leaf blocks do not broadcast");
     }
@@ -189,7 +194,7 @@ class Program {
       }
       switch (n.kind) {
         case Kind::kLeaf:
-          SetLeaf(n, w[2], slots, ctx.inputs);
+          SetLeaf(n, LeafBlock(w[2], slots, ctx.inputs), w[3] == 1);
           break;
         case Kind::kConst:
           if (w[3] < 0 || w[3] >= static_cast<int64_t>(constants.size())) Malformed("constant");
@@ -237,6 +242,8 @@ class Program {
   bool uniform() const { return nodes_.back().uniform; }
   const void* uniform_value() const { return nodes_.back().value; }
   int num_slots() const { return num_slots_; }
+  /// Whether a leaf is read transposed (its elements come from strided columns of its block).
+  bool reads_transposed() const { return reads_transposed_; }
 
   /// Evaluates the elements [start, start + n) (n <= kTile) of the output block. The result's
   /// values are at the returned operand; `out`, when given, receives them instead of a slot.
@@ -285,30 +292,55 @@ class Program {
     return {buffers + n.slot * kTile * 8, 1};
   }
 
-  void SetLeaf(Node& n, int64_t leaf, const std::vector<int64_t>& slots,
-               std::span<const Block> inputs) {
+  static const Block& LeafBlock(int64_t leaf, const std::vector<int64_t>& slots,
+                                std::span<const Block> inputs) {
     if (leaf < 0 || leaf >= static_cast<int64_t>(slots.size())) Malformed("leaf");
     const int64_t arg = slots[static_cast<size_t>(leaf)];
     if (arg < 0 || arg >= static_cast<int64_t>(inputs.size())) Malformed("slot");
-    n.block = &inputs[static_cast<size_t>(arg)];
+    return inputs[static_cast<size_t>(arg)];
+  }
+
+  // The shape a leaf block is read with: its own, or with the last two axes swapped.
+  static Shape LeafShape(const Block& b, int64_t transposed) {
+    if (transposed != 0 && transposed != 1) Malformed("leaf layout");
+    Shape s = b.shape();
+    if (transposed == 1) {
+      if (s.size() < 2) Malformed("transposed leaf of fewer than 2 axes");
+      std::swap(s[s.size() - 1], s[s.size() - 2]);
+    }
+    return s;
+  }
+
+  void SetLeaf(Node& n, const Block& block, bool transposed) {
+    n.block = &block;
+    reads_transposed_ = reads_transposed_ || (transposed && block.size() > 1);
     if (n.block->dtype() != n.dtype) {
       throw DTypeError("array.fused: block of dtype " + std::string(dtype_name(n.block->dtype())) +
                        " where the program expects " + std::string(dtype_name(n.dtype)));
     }
-    const Shape padded = PadLeft(n.block->shape(), shape_.size());
+    const Shape& own = n.block->shape();
+    const Shape padded = PadLeft(LeafShape(*n.block, transposed), shape_.size());
     if (n.block->size() == 1) {
       n.access = Node::Access::kScalar;
       n.uniform = true;
       std::memcpy(n.value, n.block->raw(), static_cast<size_t>(itemsize(n.dtype)));
-    } else if (padded == shape_) {
+    } else if (padded == shape_ && !transposed) {
       n.access = Node::Access::kDirect;
     } else {
+      // The block's row-major strides, its last two swapped when read transposed, over the
+      // output's axes (0 where the leaf is broadcast).
       n.access = Node::Access::kBroadcast;
-      n.strides.assign(shape_.size(), 0);
+      Shape strides(own.size());
       int64_t s = 1;
-      for (size_t d = shape_.size(); d-- > 0;) {
-        n.strides[d] = padded[d] == 1 ? 0 : s;
-        s *= padded[d];
+      for (size_t d = own.size(); d-- > 0;) {
+        strides[d] = s;
+        s *= own[d];
+      }
+      if (transposed) std::swap(strides[own.size() - 1], strides[own.size() - 2]);
+      const size_t pad = shape_.size() - own.size();
+      n.strides.assign(shape_.size(), 0);
+      for (size_t d = pad; d < shape_.size(); ++d) {
+        n.strides[d] = padded[d] == 1 ? 0 : strides[d - pad];
       }
     }
   }
@@ -392,8 +424,12 @@ class Program {
       if (step == 1) {
         std::memcpy(out, src, static_cast<size_t>(run * item));
       } else {
-        for (int64_t k = 0; k < run; ++k)
-          std::memcpy(out + k * item, src, static_cast<size_t>(item));
+        DispatchBits(nd.dtype, [&](auto u) {  // a broadcast (step 0) or a transposed leaf
+          using U = decltype(u);
+          const U* s = reinterpret_cast<const U*>(src);
+          U* o = reinterpret_cast<U*>(out);
+          for (int64_t k = 0; k < run; ++k) o[k] = s[k * step];
+        });
       }
       done += run;
       idx[dims - 1] += run;
@@ -408,6 +444,7 @@ class Program {
   int64_t size_ = 0;
   std::vector<Node> nodes_;
   int num_slots_ = 0;
+  bool reads_transposed_ = false;
 };
 
 // Copies n bytes of a tile to the output, bypassing the cache where both are 16-byte aligned.
@@ -441,6 +478,37 @@ unsigned char* TileBuffers(const Program& p, int extra = 0) {
   return buffers.get();
 }
 
+// The order tiles of the output are evaluated in. Flat, unless a leaf is read transposed and the
+// output's rows are longer than a tile: then the tiles at one column range of 8 rows run one
+// after the other, so that each cache line of a transposed leaf (8 of its columns: 8 output rows)
+// is read once while it is cached, not once per output row.
+class TileOrder {
+ public:
+  explicit TileOrder(const Program& p) : n_(p.size()) {
+    const Shape& shape = p.shape();
+    if (p.reads_transposed() && shape.size() >= 2 && shape.back() >= kTile) {
+      row_ = shape.back();
+      chunks_ = (row_ + kTile - 1) / kTile;
+      rows_ = n_ / row_;
+    }
+  }
+  int64_t tiles() const { return row_ ? rows_ * chunks_ : (n_ + kTile - 1) / kTile; }
+  /// Tile t's first element and length.
+  std::pair<int64_t, int64_t> range(int64_t t) const {
+    if (!row_) return {t * kTile, std::min(kTile, n_ - t * kTile)};
+    const int64_t group = t / (kGroup * chunks_);
+    const int64_t in_group = t - group * kGroup * chunks_;
+    const int64_t size = std::min(kGroup, rows_ - group * kGroup);
+    const int64_t chunk = in_group / size;
+    const int64_t r = group * kGroup + in_group % size;
+    return {r * row_ + chunk * kTile, std::min(kTile, row_ - chunk * kTile)};
+  }
+
+ private:
+  static constexpr int64_t kGroup = 8;
+  int64_t n_, row_ = 0, chunks_ = 0, rows_ = 0;
+};
+
 Block FusedBlock(const KernelContext& ctx) {
   const Program p(ctx);
   Block out = Block::Allocate(p.dtype(), p.shape());
@@ -454,23 +522,23 @@ Block FusedBlock(const KernelContext& ctx) {
     return out;
   }
   const bool stream = n * item >= kStreamBytes;
-  const int64_t tiles = (n + kTile - 1) / kTile;
-  ParallelRanges(tiles, std::max<int64_t>(1, kElementGrain / kTile), [&](int64_t b, int64_t e) {
-    // One extra slot: the result's tile when it is streamed out.
-    auto buffers = TileBuffers(p, 1);
-    unsigned char* staging = buffers + p.num_slots() * kTile * 8;
-    for (int64_t t = b; t < e; ++t) {
-      const int64_t start = t * kTile;
-      const int64_t len = std::min(kTile, n - start);
-      if (stream) {
-        p.Eval(start, len, buffers, staging);
-        StreamCopy(po + start * item, staging, len * item);
-      } else {
-        p.Eval(start, len, buffers, po + start * item);
-      }
-    }
-    if (stream) _mm_sfence();
-  });
+  const TileOrder order(p);
+  ParallelRanges(order.tiles(), std::max<int64_t>(1, kElementGrain / kTile),
+                 [&](int64_t b, int64_t e) {
+                   // One extra slot: the result's tile when it is streamed out.
+                   auto buffers = TileBuffers(p, 1);
+                   unsigned char* staging = buffers + p.num_slots() * kTile * 8;
+                   for (int64_t t = b; t < e; ++t) {
+                     const auto [start, len] = order.range(t);
+                     if (stream) {
+                       p.Eval(start, len, buffers, staging);
+                       StreamCopy(po + start * item, staging, len * item);
+                     } else {
+                       p.Eval(start, len, buffers, po + start * item);
+                     }
+                   }
+                   if (stream) _mm_sfence();
+                 });
   return out;
 }
 
