@@ -36,10 +36,13 @@ bool same_blocks(const BlockArray& a, const BlockArray& b) {
 Shape leaf_entry(const BlockArray& a, bool transposed, const Shape& e) {
   const size_t nd = static_cast<size_t>(a.ndim());
   const size_t pad = e.size() - nd;
-  Shape grid = a.grid_shape();
-  if (transposed) std::swap(grid[nd - 1], grid[nd - 2]);
+  const Shape& grid = a.grid_shape();
   Shape ae(nd);
-  for (size_t d = 0; d < nd; ++d) ae[d] = grid[d] == 1 ? 0 : e[d + pad];
+  for (size_t d = 0; d < nd; ++d) {
+    // Axis d of the leaf as read: axis d of its grid, or the other of the last two.
+    const size_t g = transposed && d + 2 >= nd ? 2 * nd - 3 - d : d;
+    ae[d] = grid[g] == 1 ? 0 : e[d + pad];
+  }
   if (transposed) std::swap(ae[nd - 1], ae[nd - 2]);
   return ae;
 }

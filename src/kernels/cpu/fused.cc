@@ -319,7 +319,8 @@ class Program {
                        " where the program expects " + std::string(dtype_name(n.dtype)));
     }
     const Shape& own = n.block->shape();
-    const Shape padded = PadLeft(LeafShape(*n.block, transposed), shape_.size());
+    const Shape padded =
+        transposed ? PadLeft(LeafShape(*n.block, 1), shape_.size()) : PadLeft(own, shape_.size());
     if (n.block->size() == 1) {
       n.access = Node::Access::kScalar;
       n.uniform = true;
