@@ -1,6 +1,7 @@
 // The Thrift cluster on loopback: a head and two node processes started with the `nums` tool.
 // Object transfer (put, get and node-to-node pull in 1 MiB chunks) of 1 MiB and 256 MiB objects
-// against raw TCP moving the same bytes in the same chunk size, and task submission rates.
+// against raw TCP moving the same bytes in the same chunk size, and task submission rates; and a
+// small array operation's latency on a head and four nodes.
 
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
@@ -16,6 +17,7 @@
 #include "engine/cluster/thrift_runtime.h"
 #include "engine/cluster/token.h"
 #include "engine/cluster/transport.h"
+#include "nums/nums.hpp"
 #include "tests/integration/cluster_fixture.h"
 
 namespace nums::engine::cluster {
@@ -151,6 +153,40 @@ void BM_NoopTasks(benchmark::State& state) { RunNoops(state, false); }
 BENCHMARK(BM_NoopTasks)->UseRealTime()->Unit(benchmark::kMillisecond);
 void BM_NoopTasksBatched(benchmark::State& state) { RunNoops(state, true); }
 BENCHMARK(BM_NoopTasksBatched)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// A head and four nodes with a driver Context, and x and y of 64 blocks of 16 float64 each
+// (16 blocks per node): an operation small enough that its cost is the control path.
+struct ArrayCluster {
+  nums::testing::LocalCluster processes{4, /*cores=*/1};
+  nums::Context ctx =
+      nums::init({.address = processes.address(), .token_file = processes.token_file()});
+  nums::BlockArray x = nums::arange(0, 1024, 1, nums::float64, {16});
+  nums::BlockArray y = nums::full({1024}, 0.5, nums::float64, {16});
+
+  static ArrayCluster& Get() {
+    static ArrayCluster c;
+    return c;
+  }
+};
+
+// x + y, fused: one task per block, submitted (planned and sent) and then awaited.
+void BM_ArrayAddWait(benchmark::State& state) {
+  auto& c = ArrayCluster::Get();
+  nums::wait({c.x, c.y});
+  for (auto _ : state) (c.x + c.y).wait();
+}
+BENCHMARK(BM_ArrayAddWait)->UseRealTime()->Unit(benchmark::kMicrosecond)->MinTime(3.0);
+
+// x + y submitted only: the driver's cost of planning and sending an operation.
+void BM_ArrayAddSubmit(benchmark::State& state) {
+  auto& c = ArrayCluster::Get();
+  nums::wait({c.x, c.y});
+  for (auto _ : state) {
+    nums::BlockArray z = c.x + c.y;
+    benchmark::DoNotOptimize(z.impl());
+  }
+}
+BENCHMARK(BM_ArrayAddSubmit)->UseRealTime()->Unit(benchmark::kMicrosecond)->MinTime(3.0);
 
 }  // namespace
 }  // namespace nums::engine::cluster

@@ -55,6 +55,9 @@ class ObjectRef {
   /// The task that produced this object; null for objects that were put.
   const std::shared_ptr<const TaskRecord>& lineage() const { return state_->lineage; }
   explicit operator bool() const { return state_ != nullptr; }
+  /// How many copies of this ref live, this one included (0 for a null ref); a snapshot that
+  /// other threads may change at once.
+  int64_t use_count() const { return state_.use_count(); }
 
  private:
   struct State;

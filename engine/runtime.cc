@@ -21,4 +21,10 @@ void Runtime::Await(const std::vector<ObjectRef>& refs) {
   Get(done);
 }
 
+std::vector<NodeLoad> Runtime::Loads() {
+  std::vector<NodeLoad> out;
+  for (const NodeInfo& n : Nodes()) out.push_back({n.memory_used, n.spilled_bytes, n.live});
+  return out;
+}
+
 }  // namespace nums::engine

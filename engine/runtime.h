@@ -33,6 +33,13 @@ struct NodeInfo {
   bool live = true;
 };
 
+/// What placement weighs of a node: the memory it holds, and whether work may go there.
+struct NodeLoad {
+  int64_t memory_used = 0;    ///< bytes of objects in memory, and outputs it was handed
+  int64_t spilled_bytes = 0;  ///< bytes of objects not in memory
+  bool live = true;
+};
+
 struct WaitResult {
   std::vector<ObjectRef> ready;  ///< finished (ok or failed), in the order given
   std::vector<ObjectRef> not_ready;
@@ -63,6 +70,10 @@ class Runtime {
   /// Frees the objects now, whatever handles remain; a later Get of them raises ClusterError.
   virtual void Free(const std::vector<ObjectRef>& refs) = 0;
   virtual std::vector<NodeInfo> Nodes() = 0;
+  /// Each node's load as the runtime knows it already, for placement: never a round trip to the
+  /// nodes or the head, so it may lag behind them (ClusterRuntime says by how much). By
+  /// default, read from Nodes() (in-process, cheap).
+  virtual std::vector<NodeLoad> Loads();
   /// The node that holds the object now: where it was made unless it was recomputed elsewhere.
   virtual NodeId Location(const ObjectRef& ref) { return ref.node(); }
 

@@ -83,18 +83,19 @@ void BlockPlan::Run() {
     batch.Send();
     return;
   }
-  // Each node's memory in use seeds the plan; a cluster runtime asks every node for it.
+  // Each node's memory in use seeds the plan: the runtime's view of the loads, which a cluster
+  // keeps from what the nodes report in their replies (no call is made for it here).
   std::vector<int64_t> memory(static_cast<size_t>(std::max<int64_t>(graph_.min_nodes(), 1)), 0);
   std::vector<int64_t> spilled;
   std::unique_ptr<bool[]> live;  // a lost node is never a candidate
   if (!optimizer::LoadsCannotMatter(graph_, ctx_.policy)) {
-    const auto nodes = ctx_.runtime->Nodes();
+    const auto loads = ctx_.runtime->Loads();
     memory.clear();
-    live = std::make_unique<bool[]>(nodes.size());
-    for (size_t i = 0; i < nodes.size(); ++i) {
-      memory.push_back(nodes[i].memory_used);
-      spilled.push_back(nodes[i].spilled_bytes);
-      live[i] = nodes[i].live;
+    live = std::make_unique<bool[]>(loads.size());
+    for (size_t i = 0; i < loads.size(); ++i) {
+      memory.push_back(loads[i].memory_used);
+      spilled.push_back(loads[i].spilled_bytes);
+      live[i] = loads[i].live;
     }
   }
   const optimizer::Plan plan = optimizer::PlaceOnCluster(

@@ -6,6 +6,7 @@
 
 #include "engine/cluster/free_queue.h"
 #include "engine/cluster/lease_keeper.h"
+#include "engine/cluster/load_view.h"
 #include "engine/cluster/log.h"
 #include "engine/cluster/node_table.h"
 #include "engine/cluster/recovery.h"
@@ -50,7 +51,14 @@ ClusterRuntime::ClusterRuntime(std::unique_ptr<HeadClient> head, NodeDialer dial
   }
   // The driver's lease: while it is renewed the nodes keep this session's objects; a killed
   // driver's are freed within seconds.
-  lease_ = std::make_unique<LeaseKeeper>(listed, dial, ids_.session(), kLeaseTtl);
+  // Its renewals (about once a second) bring back each node's load, as do the answers to the
+  // driver's submits: placement reads that view and asks no node for it.
+  loads_ = std::make_unique<LoadView>(nodes_->size());
+  lease_ = std::make_unique<LeaseKeeper>(listed, dial, ids_.session(), kLeaseTtl,
+                                         [loads = loads_.get()](int64_t node, const NodeLoad& load,
+                                                                LoadView::Clock::time_point asked) {
+                                           loads->Report(node, load, 0, asked);
+                                         });
   std::vector<std::unique_ptr<NodeClient>> background;
   for (const Member& m : listed) background.push_back(dial(m, std::chrono::seconds(60)));
   frees_ = std::make_unique<FreeQueue>(
@@ -60,7 +68,7 @@ ClusterRuntime::ClusterRuntime(std::unique_ptr<HeadClient> head, NodeDialer dial
     frees_->Reconnect(node);
     lease_->Reconnect(node);
   });
-  batcher_ = std::make_unique<TaskBatcher>(*nodes_, *frees_);
+  batcher_ = std::make_unique<TaskBatcher>(*nodes_, *frees_, *loads_);
   recovery_ = std::make_unique<Recovery>(
       *nodes_, *frees_,
       [this](const ObjectArg& in, NodeId holder) { return HoldInput(in, holder); });
@@ -167,7 +175,11 @@ void ClusterRuntime::Send(const std::shared_ptr<TaskRecord>& record, std::vector
     const NodeId target = nodes_->Target(record->node, what);
     record->node = target;
     try {
-      nodes_->Call(target, [&](NodeClient& c) { c.SubmitTasks({record.get()}); });
+      const std::vector<const TaskRecord*> batch{record.get()};
+      const auto asked = LoadView::Clock::now();
+      const NodeLoad load =
+          nodes_->Call(target, [&](NodeClient& c) { return c.SubmitTasks(batch); });
+      loads_->Report(target, load, OutputBytes(batch), asked);
       break;
     } catch (const NodeLostError& e) {
       // It may have died running the task.
@@ -394,6 +406,12 @@ std::vector<NodeTimeline> ClusterRuntime::Timeline(const std::vector<int64_t>& s
       Log().warn("Node.Timeline: {}", e.what());
     }
   }
+  return out;
+}
+
+std::vector<NodeLoad> ClusterRuntime::Loads() {
+  std::vector<NodeLoad> out = loads_->Loads();
+  for (size_t i = 0; i < out.size(); ++i) out[i].live = !nodes_->IsLost(static_cast<NodeId>(i));
   return out;
 }
 

@@ -20,6 +20,7 @@ namespace nums::engine::cluster {
 
 class FreeQueue;
 class LeaseKeeper;
+class LoadView;
 class NodeTable;
 class Recovery;
 class TaskBatcher;
@@ -58,6 +59,10 @@ class ClusterRuntime : public Runtime {
   /// The driver's view of the nodes; while the head cannot be reached, the last view it gave
   /// (the head only holds membership: work goes on without it).
   std::vector<NodeInfo> Nodes() override;
+  /// From what the nodes sent back with their last answers to a submit or a lease renewal
+  /// (LoadView, which says how stale it may be); a node is live unless the driver marked it
+  /// lost. Makes no call.
+  std::vector<NodeLoad> Loads() override;
   NodeId Location(const ObjectRef& ref) override;
   /// Asks each node that is not lost, one after another.
   std::vector<NodeTimeline> Timeline(const std::vector<int64_t>& since,
@@ -95,6 +100,7 @@ class ClusterRuntime : public Runtime {
 
   ObjectIdGenerator ids_;
   std::unique_ptr<NodeTable> nodes_;
+  std::unique_ptr<LoadView> loads_;  // outlives lease_, which reports into it
   std::unique_ptr<FreeQueue> frees_;
   std::unique_ptr<TaskBatcher> batcher_;
   std::unique_ptr<Recovery> recovery_;

@@ -73,8 +73,7 @@ void FreeQueue::Loop() {
     }
     std::map<NodeId, std::vector<ObjectId>> frees;
     frees.swap(frees_);
-    std::vector<Pinned> pinned;
-    pinned.swap(pinned_);
+    std::vector<Pinned> pinned = TakeDue();
     std::set<NodeId> reconnect;
     reconnect.swap(reconnect_);
     lock.unlock();
@@ -90,6 +89,7 @@ void FreeQueue::Loop() {
     for (const auto& p : finished) done.emplace_back(p.output, p.node);
     finished.clear();  // their pins drop here, outside the lock, queueing their frees
     lock.lock();
+    const bool polling = !still.empty();  // tasks worth a poll are still running
     for (auto& p : still) pinned_.push_back(std::move(p));
     std::vector<std::pair<ObjectId, NodeId>> released;
     for (const auto& [output, node] : done) {
@@ -106,11 +106,14 @@ void FreeQueue::Loop() {
     }
     if (stopping && frees_.empty()) return;
     if (frees_.empty()) {
-      // Poll pinned tasks every few ms; sleep until a release comes when nothing is pinned.
+      // Look at pinned tasks every few ms (a poll only for those worth one); sleep until a
+      // release comes when nothing is pinned.
       if (pinned_.empty()) {
         cv_.wait(lock, [&] { return stop_ || !frees_.empty() || !pinned_.empty(); });
       } else {
-        cv_.wait_for(lock, std::chrono::milliseconds(5), [&] { return stop_ || !frees_.empty(); });
+        // Pins held elsewhere too only need a look for refs dropped meanwhile.
+        const auto every = std::chrono::milliseconds(polling ? 5 : 20);
+        cv_.wait_for(lock, every, [&] { return stop_ || !frees_.empty(); });
       }
     }
   }
@@ -125,6 +128,31 @@ void FreeQueue::SendFrees(const std::map<NodeId, std::vector<ObjectId>>& frees) 
       Log().warn("freeing {} objects on node {}: {}", ids.size(), node, e.what());
     }
   }
+}
+
+std::vector<FreeQueue::Pinned> FreeQueue::TakeDue() {
+  std::vector<Pinned> due;
+  if (pinned_.size() > kPollAllAbove) {
+    due.swap(pinned_);
+    return due;
+  }
+  // Copies of each object among the pins; a ref with no more copies than these lives only
+  // here, so the task's end would free it. Counted by id (a recovery's second ref to an id
+  // makes it look pinned only: polled, never kept too long).
+  std::unordered_map<ObjectId, int64_t, ObjectIdHash> copies;
+  for (const Pinned& p : pinned_) {
+    for (const ObjectRef& r : p.pins) ++copies[r.id()];
+  }
+  std::vector<Pinned> idle;
+  for (Pinned& p : pinned_) {
+    bool worth = deferred_.count(p.output) != 0;
+    for (size_t i = 0; i < p.pins.size() && !worth; ++i) {
+      worth = p.pins[i].use_count() <= copies[p.pins[i].id()];
+    }
+    (worth ? due : idle).push_back(std::move(p));
+  }
+  pinned_.swap(idle);
+  return due;
 }
 
 std::vector<FreeQueue::Pinned> FreeQueue::Poll(std::vector<Pinned> pinned,

@@ -1,7 +1,10 @@
 #pragma once
 // FreeQueue: the driver's background thread that sends the frees of dropped refs in batches, and
 // holds each task's input refs until the task has finished, so that no input is freed before
-// its consumer has read it.
+// its consumer has read it. It asks a node whether such a task has finished (Node.Await) only
+// when the answer would free something: while other refs hold every input and nothing waits
+// for the task's output, the pins are kept without asking, so an operation on arrays the
+// program still holds costs no call after its submit.
 
 #include <condition_variable>
 #include <functional>
@@ -39,6 +42,11 @@ class FreeQueue {
   /// Keeps `pins` until `output` (an output of a task on `node`) has finished.
   void Pin(NodeId node, const ObjectId& output, std::vector<ObjectRef> pins);
 
+  /// Past this many pinned tasks every one is polled, held elsewhere or not, so that a program
+  /// holding its inputs long does not keep an ever longer list: one poll per node then answers
+  /// for thousands of tasks.
+  static constexpr size_t kPollAllAbove = 4096;
+
  private:
   struct Pinned {
     NodeId node;
@@ -49,6 +57,9 @@ class FreeQueue {
   void Queue(const ObjectId& id, NodeId node);
   void Loop();
   void SendFrees(const std::map<NodeId, std::vector<ObjectId>>& frees);
+  // Takes from pinned_ the entries worth a poll (mu_ held): a pin that no ref outside the pins
+  // holds, or an output whose release waits; all of them past kPollAllAbove.
+  std::vector<Pinned> TakeDue();
   // Returns the entries whose task has not finished yet; moves the others to `finished`.
   std::vector<Pinned> Poll(std::vector<Pinned> pinned, std::vector<Pinned>& finished);
 

@@ -22,8 +22,8 @@ struct LeaseKeeper::Link {
 };
 
 LeaseKeeper::LeaseKeeper(const std::vector<Member>& nodes, const NodeDialer& dial, uint64_t session,
-                         std::chrono::milliseconds ttl)
-    : session_(session), ttl_(ttl) {
+                         std::chrono::milliseconds ttl, LoadSink on_load)
+    : session_(session), ttl_(ttl), on_load_(std::move(on_load)) {
   for (const Member& n : nodes) {
     auto link = std::make_unique<Link>();
     link->client = dial(n, kIoTimeout);
@@ -69,7 +69,8 @@ void LeaseKeeper::Loop() {
       const auto now = std::chrono::steady_clock::now();
       if (link.ended || now < link.retry_after) continue;
       try {
-        link.client->KeepAlive(session_, ttl_);
+        const NodeLoad load = link.client->KeepAlive(session_, ttl_);
+        if (on_load_) on_load_(static_cast<int64_t>(i), load, now);
       } catch (const ClusterError& e) {
         // The node answered: this session's objects there are gone.
         Log().error("{}", e.what());

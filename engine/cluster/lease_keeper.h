@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -18,10 +19,14 @@ namespace nums::engine::cluster {
 
 class LeaseKeeper {
  public:
+  /// Called with each node's load from its answer to a renewal sent at `asked`.
+  using LoadSink = std::function<void(int64_t node, const NodeLoad& load,
+                                      std::chrono::steady_clock::time_point asked)>;
+
   /// A lease of `ttl`, renewed every `ttl / 8` (at least every second) on each of `nodes`,
-  /// over clients from `dial`.
+  /// over clients from `dial`; each answer's load goes to `on_load` (may be null).
   LeaseKeeper(const std::vector<Member>& nodes, const NodeDialer& dial, uint64_t session,
-              std::chrono::milliseconds ttl);
+              std::chrono::milliseconds ttl, LoadSink on_load = nullptr);
   /// Stops renewing; the nodes free the session's objects once the lease runs out.
   ~LeaseKeeper();
   LeaseKeeper(const LeaseKeeper&) = delete;
@@ -36,6 +41,7 @@ class LeaseKeeper {
 
   const uint64_t session_;
   const std::chrono::milliseconds ttl_;
+  const LoadSink on_load_;
   std::vector<std::unique_ptr<Link>> links_;  // used by the thread only, but for `reconnect`
   std::mutex mu_;                             // guards stop_ and each link's reconnect flag
   std::condition_variable cv_;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/object_store.h"
+#include "engine/runtime.h"
 #include "engine/task.h"
 #include "engine/timeline.h"
 #include "nums/errors.hpp"
@@ -47,8 +48,9 @@ struct NodeStats {
 class NodeClient {
  public:
   virtual ~NodeClient() = default;
-  /// Queues the tasks on the node, which runs each once its inputs are there.
-  virtual void SubmitTasks(const std::vector<const TaskRecord*>& tasks) = 0;
+  /// Queues the tasks on the node, which runs each once its inputs are there; returns the
+  /// node's load as it answered (`live` left true).
+  virtual NodeLoad SubmitTasks(const std::vector<const TaskRecord*>& tasks) = 0;
   /// Stores `block` on the node as object `id`.
   virtual void Put(const ObjectId& id, const Block& block) = 0;
   /// The object's value (a block or its error) after waiting up to `wait_ms` for it; nullopt
@@ -64,8 +66,9 @@ class NodeClient {
   virtual void Free(const std::vector<ObjectId>& ids) = 0;
   virtual NodeStats Stats() = 0;
   virtual void Ping() = 0;
-  /// Renews driver session `session`'s lease for `ttl`; ClusterError once it has ended there.
-  virtual void KeepAlive(uint64_t session, std::chrono::milliseconds ttl) = 0;
+  /// Renews driver session `session`'s lease for `ttl` and returns the node's load as it
+  /// answered; ClusterError once the lease has ended there.
+  virtual NodeLoad KeepAlive(uint64_t session, std::chrono::milliseconds ttl) = 0;
   /// The node's timeline from seq `since` on (TaskTrace::Since), then recording turned on or
   /// off as `record` says (nullopt: left as it is). ClusterError where the node has none.
   virtual TraceSnapshot Timeline(int64_t since, std::optional<bool> record) {

@@ -242,7 +242,7 @@ class NodeDaemon::Handler final : public wire::NodeIf {
     Serve("Node.Authenticate", [&] { session_.Authenticate("Node.Authenticate", token); });
   }
 
-  void SubmitTasks(const std::vector<wire::TaskW>& tasks) override {
+  void SubmitTasks(wire::LoadW& out, const std::vector<wire::TaskW>& tasks) override {
     Checked("Node.SubmitTasks", [&] {
       Node& node = *daemon_->node_;
       std::vector<std::shared_ptr<const TaskRecord>> records;
@@ -262,6 +262,7 @@ class NodeDaemon::Handler final : public wire::NodeIf {
         records.push_back(std::move(t));
       }
       for (auto& t : records) node.Submit(std::move(t), {});
+      out = daemon_->CollectLoad();
     });
   }
 
@@ -335,7 +336,7 @@ class NodeDaemon::Handler final : public wire::NodeIf {
             [&] { ServeTimeline(daemon_->node_->trace(), since, recording, out); });
   }
 
-  void KeepAlive(int64_t session, int32_t lease_ms) override {
+  void KeepAlive(wire::LoadW& out, int64_t session, int32_t lease_ms) override {
     Checked("Node.KeepAlive", [&] {
       const auto id = static_cast<uint64_t>(session);
       const auto ttl = std::chrono::milliseconds(std::clamp<int32_t>(lease_ms, 100, 3'600'000));
@@ -343,6 +344,7 @@ class NodeDaemon::Handler final : public wire::NodeIf {
         daemon_->CheckSession(id);
       }
       lease_ = id;
+      out = daemon_->CollectLoad();
     });
   }
 
@@ -513,6 +515,14 @@ std::string NodeDaemon::RenderMetrics() {
   page.Histogram("nums_task_duration_seconds", {{"node", id}}, node.task_seconds().Read());
   AppendRpcLatencies(page);
   return page.str();
+}
+
+wire::LoadW NodeDaemon::CollectLoad() {
+  const StoreStats st = node_->store().stats();
+  wire::LoadW out;
+  out.memory_used = st.resident_bytes;
+  out.spilled_bytes = st.spilled_bytes;
+  return out;
 }
 
 wire::StatsW NodeDaemon::CollectStats(int64_t errors_after) {

@@ -76,6 +76,8 @@ class NodeDaemon {
   /// The node's counters now, with its task errors numbered above `errors_after` and the
   /// memory of each driver session (Node.Stats and the heartbeats).
   wire::StatsW CollectStats(int64_t errors_after);
+  /// What the driver's placement weighs of this node, sent back with SubmitTasks and KeepAlive.
+  wire::LoadW CollectLoad();
   /// Throws ClusterError when driver session `session` has ended here.
   void CheckSession(uint64_t session) const;
 

@@ -100,7 +100,9 @@ std::exception_ptr TaskBatcher::SendHeld(const std::set<NodeId>* only) {
     std::vector<const TaskRecord*> batch;
     batch.reserve(tasks.size());
     for (const HeldTask& t : tasks) batch.push_back(t.record.get());
-    nodes_.Call(node, [&](NodeClient& c) { c.SubmitTasks(batch); });
+    const auto asked = LoadView::Clock::now();
+    const NodeLoad load = nodes_.Call(node, [&](NodeClient& c) { return c.SubmitTasks(batch); });
+    loads_.Report(node, load, OutputBytes(batch), asked);
     for (HeldTask& t : tasks) {
       if (!t.pins.empty() && !t.record->returns.empty()) {
         frees_.Pin(node, t.record->returns[0], std::move(t.pins));

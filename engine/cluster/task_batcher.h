@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/cluster/free_queue.h"
+#include "engine/cluster/load_view.h"
 #include "engine/cluster/node_table.h"
 
 namespace nums::engine::cluster {
@@ -21,7 +22,9 @@ class TaskBatcher {
   /// Tasks a batch holds before it sends them anyway.
   static constexpr size_t kMaxHeldTasks = 1024;
 
-  TaskBatcher(NodeTable& nodes, FreeQueue& frees) : nodes_(nodes), frees_(frees) {}
+  /// Each node's answer to a send goes to `loads`.
+  TaskBatcher(NodeTable& nodes, FreeQueue& frees, LoadView& loads)
+      : nodes_(nodes), frees_(frees), loads_(loads) {}
 
   void Begin();
   /// Ends a batch; the outermost one sends what is held and raises the first send error of the
@@ -52,6 +55,7 @@ class TaskBatcher {
 
   NodeTable& nodes_;
   FreeQueue& frees_;
+  LoadView& loads_;
   std::mutex send_mu_;  // one SendHeld at a time
   std::mutex mu_;       // guards the batch state below
   int depth_ = 0;

@@ -31,11 +31,13 @@ class ThriftNodeClient final : public NodeClient {
         first_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout, tls),
         second_(m.host, m.port, token, /*peer_is_node=*/true, io_timeout, tls) {}
 
-  void SubmitTasks(const std::vector<const TaskRecord*>& tasks) override {
+  NodeLoad SubmitTasks(const std::vector<const TaskRecord*>& tasks) override {
     std::vector<wire::TaskW> batch;
     batch.reserve(tasks.size());
     for (const TaskRecord* t : tasks) batch.push_back(ToWire(*t));
-    OnFirst("Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(batch); });
+    wire::LoadW load;
+    OnFirst("Node.SubmitTasks", [&](wire::NodeClient& c) { c.SubmitTasks(load, batch); });
+    return FromWire(load);
   }
 
   void Put(const ObjectId& id, const Block& block) override {
@@ -117,10 +119,12 @@ class ThriftNodeClient final : public NodeClient {
     OnFirst("Node.Ping", [](wire::NodeClient& c) { c.Ping(); });
   }
 
-  void KeepAlive(uint64_t session, std::chrono::milliseconds ttl) override {
+  NodeLoad KeepAlive(uint64_t session, std::chrono::milliseconds ttl) override {
+    wire::LoadW load;
     OnFirst("Node.KeepAlive", [&](wire::NodeClient& c) {
-      c.KeepAlive(static_cast<int64_t>(session), static_cast<int32_t>(ttl.count()));
+      c.KeepAlive(load, static_cast<int64_t>(session), static_cast<int32_t>(ttl.count()));
     });
+    return FromWire(load);
   }
 
   TraceSnapshot Timeline(int64_t since, std::optional<bool> record) override {

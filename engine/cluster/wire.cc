@@ -143,6 +143,10 @@ std::shared_ptr<const ErrorInfo> FromWire(const wire::ErrorW& w) {
   return e;
 }
 
+NodeLoad FromWire(const wire::LoadW& w) {
+  return {.memory_used = w.memory_used, .spilled_bytes = w.spilled_bytes};
+}
+
 wire::BlockMetaW MetaOf(const Block& block) {
   wire::BlockMetaW m;
   m.dtype = static_cast<int8_t>(block.dtype());

@@ -6,6 +6,7 @@
 #include "engine/block.h"
 #include "engine/cluster/gen/nums_types.h"
 #include "engine/error_info.h"
+#include "engine/runtime.h"
 #include "engine/task.h"
 
 namespace nums::engine::cluster {
@@ -21,6 +22,9 @@ std::shared_ptr<const TaskRecord> FromWire(const wire::TaskW& task);
 
 wire::ErrorW ToWire(const ErrorInfo& error);
 std::shared_ptr<const ErrorInfo> FromWire(const wire::ErrorW& error);
+
+/// A node's load as it reports it (`live` left true).
+NodeLoad FromWire(const wire::LoadW& load);
 
 wire::BlockMetaW MetaOf(const Block& block);
 /// A block with fresh storage from `pool` for `meta`; throws ValueError when dtype, shape and

@@ -128,6 +128,13 @@ struct StatsW {
   14: list<SessionUsageW> sessions
 }
 
+// What a node holds, measured as it answers SubmitTasks and KeepAlive: the driver's view of the
+// nodes' loads for placement comes from these replies, never from a call of its own.
+struct LoadW {
+  1: i64 memory_used
+  2: i64 spilled_bytes
+}
+
 // One task as a node ran it (engine TaskEvent); times in ns of the node's system clock.
 struct TaskEventW {
   1: i64 seq
@@ -223,7 +230,7 @@ service Head {
 
 service Node {
   void Authenticate(1: string token) throws (1: AuthFailure auth)
-  void SubmitTasks(1: list<TaskW> tasks) throws (1: AuthFailure auth, 2: RequestError bad)
+  LoadW SubmitTasks(1: list<TaskW> tasks) throws (1: AuthFailure auth, 2: RequestError bad)
   // Writes bytes [offset, offset + size(data)) of a new object; the last chunk seals it.
   void PutChunk(1: ObjectIdW id, 2: BlockMetaW meta, 3: i64 offset, 4: binary data)
       throws (1: AuthFailure auth, 2: RequestError bad)
@@ -242,7 +249,7 @@ service Node {
   // Renews driver session `session`'s lease for lease_ms. When a lease ends (or the connection
   // that renewed it closes and no renewal comes within a short grace), the node frees the
   // session's objects and drops its tasks; a renewal after that fails with RequestError.
-  void KeepAlive(1: i64 session, 2: i32 lease_ms) throws (1: AuthFailure auth, 2: RequestError bad)
+  LoadW KeepAlive(1: i64 session, 2: i32 lease_ms) throws (1: AuthFailure auth, 2: RequestError bad)
   void Ping() throws (1: AuthFailure auth)
   oneway void Shutdown()
   // The tasks this node recorded from seq `since` on, a page at a time; then `recording` 1

@@ -43,7 +43,7 @@ class FakeCluster::Client final : public NodeClient {
  public:
   Client(FakeCluster* cluster, NodeId node) : cluster_(cluster), node_(node) {}
 
-  void SubmitTasks(const std::vector<const TaskRecord*>& tasks) override {
+  NodeLoad SubmitTasks(const std::vector<const TaskRecord*>& tasks) override {
     Node& node = Use("Node.SubmitTasks");
     bool dies = false;
     std::vector<std::shared_ptr<const TaskRecord>> records;
@@ -63,6 +63,7 @@ class FakeCluster::Client final : public NodeClient {
     }
     for (auto& r : records) node.Submit(std::move(r), {});
     if (dies) cluster_->Kill(node_);
+    return LoadOf(node);
   }
 
   void Put(const ObjectId& id, const Block& block) override {
@@ -118,11 +119,17 @@ class FakeCluster::Client final : public NodeClient {
   }
 
   void Ping() override { Use("Node.Ping"); }
-  void KeepAlive(uint64_t, std::chrono::milliseconds) override { Use("Node.KeepAlive"); }
+  NodeLoad KeepAlive(uint64_t, std::chrono::milliseconds) override {
+    return LoadOf(Use("Node.KeepAlive"));
+  }
   void Reconnect() override { bound_ = 0; }
 
  private:
   Node& Use(const char* what) { return cluster_->Use(node_, bound_, what); }
+  static NodeLoad LoadOf(Node& node) {
+    const StoreStats st = node.store().stats();
+    return {.memory_used = st.resident_bytes, .spilled_bytes = st.spilled_bytes};
+  }
 
   FakeCluster* const cluster_;
   const NodeId node_;

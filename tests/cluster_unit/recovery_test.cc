@@ -112,6 +112,24 @@ TEST_F(RecoveryTest, AFreedInputIsMadeAgain) {
   EXPECT_EQ(cluster_->TasksRun(0) + cluster_->TasksRun(1) - before, 2) << "a and b run again";
 }
 
+TEST_F(RecoveryTest, LoadsComeFromTheNodesAnswersAndLeaveOutLostNodes) {
+  Start(2);
+  const ObjectRef x = rt_->Put(Vec({1, 2, 3, 4}), 1);
+  ASSERT_EQ(Values(rt_->Get(x)), (std::vector<double>{1, 2, 3, 4}));
+  const ObjectRef y = Add(x, 1.0, 1);  // node 1 answers with x's 32 bytes in its memory
+  auto loads = rt_->Loads();
+  ASSERT_EQ(loads.size(), 2u);
+  EXPECT_GE(loads[1].memory_used, 32);
+  EXPECT_TRUE(loads[0].live);
+  EXPECT_TRUE(loads[1].live);
+  cluster_->Kill(0);
+  const ObjectRef z = Add(y, 1.0, 0);  // finds node 0 lost and goes to node 1
+  EXPECT_EQ(Values(rt_->Get(z)), (std::vector<double>{3, 4, 5, 6}));
+  loads = rt_->Loads();
+  EXPECT_FALSE(loads[0].live);
+  EXPECT_TRUE(loads[1].live);
+}
+
 TEST_F(RecoveryTest, AnObjectPutOnALostNodeRaisesNodeLostError) {
   Start(2);
   const ObjectRef x = rt_->Put(Vec({1}), 1);

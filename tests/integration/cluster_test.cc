@@ -294,7 +294,8 @@ TEST_F(ClusterTest, CallsBeforeAuthenticateAreRefused) {
   wire::NodeClient client(std::make_shared<apache::thrift::protocol::TBinaryProtocol>(transport));
   transport->open();
   EXPECT_THROW(client.Ping(), wire::AuthFailure);
-  EXPECT_THROW(client.SubmitTasks({}), wire::AuthFailure);
+  wire::LoadW load;
+  EXPECT_THROW(client.SubmitTasks(load, {}), wire::AuthFailure);
   EXPECT_THROW(client.Authenticate("wrong"), wire::AuthFailure);
   client.Authenticate(Token());
   EXPECT_NO_THROW(client.Ping());

@@ -2,6 +2,9 @@
 // every line of GET /metrics on the head and on each node goes through a strict parser of the
 // text exposition format (0.0.4).
 
+// Eigen (through nums.hpp) names parameters _res, which <resolv.h> (through httplib) defines.
+#include "nums/nums.hpp"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -404,6 +407,111 @@ TEST(Metrics, HeadAndNodesServePagesThatParseAndCountTasks) {
   auto post = client.Post("/metrics", "x", "text/plain");
   ASSERT_TRUE(post);
   EXPECT_NE(post->status, 200);
+}
+
+// The calls a daemon served between two scrapes of its page, by RPC name, leaving out those that
+// come on a timer whatever the driver does: the driver's lease renewals and the nodes'
+// heartbeats.
+std::map<std::string, int64_t> Served(const MetricsPage& before, const MetricsPage& after) {
+  auto counts = [](const MetricsPage& page) {
+    std::map<std::string, int64_t> out;
+    for (const MetricSample& s : page.samples) {
+      if (s.name != "nums_rpc_duration_seconds_count") continue;
+      out[s.labels.at("rpc")] = static_cast<int64_t>(s.value);
+    }
+    return out;
+  };
+  const auto from = counts(before);
+  std::map<std::string, int64_t> out;
+  for (const auto& [rpc, n] : counts(after)) {
+    if (rpc == "Node.KeepAlive" || rpc == "Head.Heartbeat") continue;
+    auto it = from.find(rpc);
+    const int64_t d = n - (it == from.end() ? 0 : it->second);
+    if (d != 0) out[rpc] = d;
+  }
+  return out;
+}
+
+std::string Show(const std::map<std::string, int64_t>& calls) {
+  std::string out = "{";
+  for (const auto& [rpc, n] : calls) out += " " + rpc + ": " + std::to_string(n);
+  return out + " }";
+}
+
+// An elementwise operation over 64 blocks on 4 nodes (16 each), fused, is placed from the loads
+// the driver already holds and sent as one SubmitTasks per node: no call to the head, no load
+// query, no call per task, and nothing that polls the tasks afterwards (counted from the
+// daemons' own pages, so every process's calls count).
+TEST(Metrics, AnElementwiseOpSendsOneMessagePerNodeAndNothingElse) {
+  constexpr int kNodes = 4;
+  constexpr int64_t kBlocks = 64;
+  constexpr int64_t kBlock = 16;
+  const int head_port = FreePort();
+  std::vector<int> node_ports;
+  LocalClusterOptions o;
+  o.nodes = kNodes;
+  o.head_args = {"--metrics-port", std::to_string(head_port)};
+  for (int i = 0; i < kNodes; ++i) {
+    node_ports.push_back(FreePort());
+    o.node_args_each.push_back({"--metrics-port", std::to_string(node_ports.back())});
+  }
+  LocalCluster cluster(o);
+  Context ctx = nums::init({.address = cluster.address(), .token_file = cluster.token_file()});
+  ASSERT_EQ(ctx.num_nodes(), kNodes);
+
+  const int64_t n = kBlocks * kBlock;
+  BlockArray x = arange(0, n, 1, float64, {kBlock});
+  BlockArray y = full({n}, 0.5, float64, {kBlock});
+  ASSERT_EQ(x.grid_shape(), (Shape{kBlocks}));
+  x.get();  // both made and on their nodes before counting
+  y.get();
+
+  auto scrape = [&] {
+    std::vector<MetricsPage> pages{Scrape(head_port)};
+    for (int port : node_ports) pages.push_back(Scrape(port));
+    return pages;
+  };
+  // One operation's calls: [0] the head's, [1 + i] node i's.
+  auto count = [&](const std::function<BlockArray()>& op, BlockArray& out) {
+    const auto before = scrape();
+    out = op();
+    out.impl();  // the fused tasks are submitted here
+    // Long enough for the tasks to finish and for anything the driver sends after submitting
+    // (a poll of the tasks, say) to be served.
+    std::this_thread::sleep_for(300ms);
+    const auto after = scrape();
+    std::vector<std::map<std::string, int64_t>> calls;
+    for (size_t i = 0; i < before.size(); ++i) calls.push_back(Served(before[i], after[i]));
+    return calls;
+  };
+  const std::map<std::string, int64_t> one_submit{{"Node.SubmitTasks", 1}};
+  auto expect_one_message_per_node = [&](const std::vector<std::map<std::string, int64_t>>& c) {
+    EXPECT_EQ(c[0], (std::map<std::string, int64_t>{})) << "head: " << Show(c[0]);
+    for (int i = 0; i < kNodes; ++i) {
+      EXPECT_EQ(c[static_cast<size_t>(i + 1)], one_submit)
+          << "node " << i << ": " << Show(c[static_cast<size_t>(i + 1)]);
+    }
+  };
+
+  // Each result is kept until the end: a dropped one's frees would be counted with the next.
+  BlockArray plus_one;
+  BlockArray plus_y;
+  {
+    SCOPED_TRACE("x + 1");
+    expect_one_message_per_node(count([&] { return x + 1; }, plus_one));
+  }
+  {
+    SCOPED_TRACE("x + y");
+    expect_one_message_per_node(count([&] { return x + y; }, plus_y));
+  }
+  std::vector<double> want_one;
+  std::vector<double> want_y;
+  for (int64_t i = 0; i < n; ++i) {
+    want_one.push_back(static_cast<double>(i) + 1);
+    want_y.push_back(static_cast<double>(i) + 0.5);
+  }
+  EXPECT_EQ(plus_one.get().to_vector<double>(), want_one);
+  EXPECT_EQ(plus_y.get().to_vector<double>(), want_y);
 }
 
 }  // namespace
