@@ -449,7 +449,11 @@ TEST_F(DashboardTest, ChromiumRendersBothNodesWithNumbersThatChangeWhileAJobRuns
   // The screenshot is kept as an artifact of the build.
   const fs::path shot = dir / "dashboard.png";
   fs::remove(shot);
-  load("--screenshot=" + shot.string() + " --window-size=1400,1800 --hide-scrollbars");
+  // A second try when the first ran out of time: on two loaded cores (the job's fitting loop,
+  // parallel tests) a headless screenshot has taken more than the 90 s the command is given.
+  for (int attempt = 0; attempt < 2 && !fs::exists(shot); ++attempt) {
+    load("--screenshot=" + shot.string() + " --window-size=1400,1800 --hide-scrollbars");
+  }
   ASSERT_TRUE(fs::exists(shot));
   EXPECT_GT(fs::file_size(shot), 10'000u);
   std::printf("dashboard screenshot: %s\n", shot.c_str());

@@ -329,18 +329,24 @@ TEST(MetricsParser, RejectsWhatTheFormatDoesNotAllow) {
   for (const auto& page : bad) EXPECT_THROW(ParseMetrics(page), std::runtime_error) << page;
 }
 
+// A cluster of `nodes` whose head serves /metrics on `head_port` and node i on node_ports[i]
+// (free ports, appended).
+LocalClusterOptions WithMetricsPorts(int nodes, int head_port, std::vector<int>& node_ports) {
+  LocalClusterOptions o;
+  o.nodes = nodes;
+  o.head_args = {"--metrics-port", std::to_string(head_port)};
+  for (int i = 0; i < nodes; ++i) {
+    node_ports.push_back(FreePort());
+    o.node_args_each.push_back({"--metrics-port", std::to_string(node_ports.back())});
+  }
+  return o;
+}
+
 TEST(Metrics, HeadAndNodesServePagesThatParseAndCountTasks) {
   constexpr int kNodes = 2;
   const int head_port = FreePort();
   std::vector<int> node_ports;
-  LocalClusterOptions o;
-  o.nodes = kNodes;
-  o.head_args = {"--metrics-port", std::to_string(head_port)};
-  for (int i = 0; i < kNodes; ++i) {
-    node_ports.push_back(FreePort());
-    o.node_args_each.push_back({"--metrics-port", std::to_string(node_ports.back())});
-  }
-  LocalCluster cluster(o);
+  LocalCluster cluster(WithMetricsPorts(kNodes, head_port, node_ports));
 
   const MetricsPage head = Scrape(head_port);
   EXPECT_EQ(head.types.at("nums_nodes"), "gauge");
@@ -448,14 +454,7 @@ TEST(Metrics, AnElementwiseOpSendsOneMessagePerNodeAndNothingElse) {
   constexpr int64_t kBlock = 16;
   const int head_port = FreePort();
   std::vector<int> node_ports;
-  LocalClusterOptions o;
-  o.nodes = kNodes;
-  o.head_args = {"--metrics-port", std::to_string(head_port)};
-  for (int i = 0; i < kNodes; ++i) {
-    node_ports.push_back(FreePort());
-    o.node_args_each.push_back({"--metrics-port", std::to_string(node_ports.back())});
-  }
-  LocalCluster cluster(o);
+  LocalCluster cluster(WithMetricsPorts(kNodes, head_port, node_ports));
   Context ctx = nums::init({.address = cluster.address(), .token_file = cluster.token_file()});
   ASSERT_EQ(ctx.num_nodes(), kNodes);
 
