@@ -267,11 +267,12 @@ DLDataType dlpack_dtype(DType t) {
 
 DType dtype_from_dlpack(DLDataType t) {
   auto fail = [&]() -> DType {
-    throw DTypeError("from_dlpack: no nums dtype for DLPack type code " + std::to_string(t.code) +
-                     " (" + type_code_name(t.code) + "), bits " + std::to_string(t.bits) +
-                     ", lanes " + std::to_string(t.lanes) +
-                     " (nums reads one lane of bool 8, int and uint 8/16/32/64, float 16/32/64, complex "
-                     "128)");
+    throw DTypeError(
+        "from_dlpack: no nums dtype for DLPack type code " + std::to_string(t.code) + " (" +
+        type_code_name(t.code) + "), bits " + std::to_string(t.bits) + ", lanes " +
+        std::to_string(t.lanes) +
+        " (nums reads one lane of bool 8, int and uint 8/16/32/64, float 16/32/64, complex "
+        "128)");
   };
   if (t.lanes != 1) return fail();
   switch (t.code) {

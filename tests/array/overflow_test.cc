@@ -400,8 +400,8 @@ TEST(DTypeCodes, FusedProgramWithAComplexNodeIsMalformed) {
   const BlockArray x = arange(3);
   // Complex expressions are never fused (16-byte elements do not fit the fused kernel's slots):
   // a program naming complex128, e.g. from a hostile client, fails its task before it runs.
-  const std::vector<int64_t> program = {1, 1, /*kConst*/ 1, static_cast<int64_t>(complex128), 0,
-                                        0,     0, 0};
+  const std::vector<int64_t> program = {1, 1, /*kConst*/ 1, static_cast<int64_t>(complex128), 0, 0,
+                                        0, 0};
   ExpectThrowWith<ValueError>(
       [&] {
         (void)detail::map_blocks("array.fused", {x},
