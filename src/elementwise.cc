@@ -286,10 +286,10 @@ BlockArray elementwise(ExprKind kind, int64_t code, const char* kernel,
   // Unfused, a number operand (the only pending array then) is still recorded, and the op is
   // submitted at once: one task per block, the number inline. Complex ops are never fused (the
   // fused kernel moves elements of at most 8 bytes).
-  const bool complex = is_complex(out_dtype) ||
-                       std::any_of(operands.begin(), operands.end(),
-                                   [](const BlockArray& a) { return is_complex(a.dtype()); });
-  if (complex) return map_blocks(kernel, operands, std::move(scalars), out_dtype, op);
+  const bool has_complex = is_complex(out_dtype) ||
+                           std::any_of(operands.begin(), operands.end(),
+                                       [](const BlockArray& a) { return is_complex(a.dtype()); });
+  if (has_complex) return map_blocks(kernel, operands, std::move(scalars), out_dtype, op);
   const bool fuse = fusion_enabled(*ctx);
   if (!fuse && std::none_of(operands.begin(), operands.end(), is_pending)) {
     return map_blocks(kernel, operands, std::move(scalars), out_dtype, op);

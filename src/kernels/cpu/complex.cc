@@ -269,19 +269,11 @@ Block ComplexUnary(UnaryOp op, const Block& x) {
   return Map<C>(x, DType::kComplex128, [op](C z) { return UnaryValue(op, z); });
 }
 
-Block ComplexReduce(ReduceOp op, const Block& x, const std::vector<int64_t>& axes, bool keepdims) {
+Block ComplexReduce(ReduceOp op, const Block& x, const std::vector<bool>& reduced, bool keepdims) {
   const bool extreme = op == ReduceOp::kMin || op == ReduceOp::kMax;
   if (op != ReduceOp::kSum && op != ReduceOp::kProd && !extreme) throw_complex("array.reduce");
   const Shape& shape = x.shape();
   const size_t nd = shape.size();
-  std::vector<bool> reduced(nd, false);
-  for (int64_t a : axes) {
-    if (a < 0 || a >= static_cast<int64_t>(nd)) {
-      throw IndexError("array.reduce: axis " + std::to_string(a) + " out of range for shape " +
-                       engine::ShapeToString(shape));
-    }
-    reduced[static_cast<size_t>(a)] = true;
-  }
   Shape out_shape, ostride(nd, 0);
   int64_t s = 1;
   for (size_t d = nd; d-- > 0;) {

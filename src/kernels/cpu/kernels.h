@@ -53,7 +53,7 @@ decltype(auto) DispatchBits(DType t, F&& f) {
 engine::Block ComplexBinary(BinaryOp op, const engine::Block& a, const engine::Block& b,
                             const engine::Shape& shape);
 engine::Block ComplexUnary(UnaryOp op, const engine::Block& x);
-engine::Block ComplexReduce(ReduceOp op, const engine::Block& x, const std::vector<int64_t>& axes,
+engine::Block ComplexReduce(ReduceOp op, const engine::Block& x, const std::vector<bool>& reduced,
                             bool keepdims);
 
 /// `in` converted to `to` (the same block when the dtype already matches).

@@ -199,11 +199,10 @@ void RegisterReduceKernels(engine::KernelRegistry& registry) {
     const Block& x = ctx.inputs[0];
     const auto op = static_cast<ReduceOp>(ctx.scalar<int64_t>(0));
     const bool keepdims = ctx.scalar<bool>(2);
-    if (x.dtype() == DType::kComplex128) {
-      return std::vector<Block>{
-          ComplexReduce(op, x, ctx.scalar<std::vector<int64_t>>(1), keepdims)};
-    }
     const auto mask = AxisMask(x.shape(), ctx.scalar<std::vector<int64_t>>(1));
+    if (x.dtype() == DType::kComplex128) {
+      return std::vector<Block>{ComplexReduce(op, x, mask, keepdims)};
+    }
     return std::vector<Block>{dispatch(
         x.dtype(), [&](auto t) { return ReduceDispatch<decltype(t)>(op, x, mask, keepdims); })};
   });
