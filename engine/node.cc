@@ -448,6 +448,10 @@ void Node::RecordTask(const PendingTask& p, std::chrono::steady_clock::time_poin
   trace_.Record(std::move(e));
 }
 
+namespace {
+struct InputGone {};  // leaves Execute's try block; the error is set already
+}  // namespace
+
 void Node::Execute(std::shared_ptr<PendingTask> pending) {
   const auto started = std::chrono::steady_clock::now();
   PendingTask& p = *pending;
@@ -499,11 +503,19 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
         take(store_.SpilledBytes(p.local[i]));
         std::optional<Block> in = store_.TryGet(p.local[i]);
         if (!in) {
-          throw ClusterError("an input of task '" + t.name + "' on node " + std::to_string(id_) +
-                             " is gone: object " + p.local[i].ToString() + " was freed");
+          // Freed while the task waited: a driver with the lineage makes it again and reruns this.
+          auto missing = std::make_shared<ErrorInfo>();
+          missing->code = ErrorCode::kCluster;
+          missing->message = "an input of task '" + t.name + "' on node " + std::to_string(id_) +
+                             " is gone: object " + p.local[i].ToString() + " was freed";
+          missing->task = ErrorInfo::kMissingInput;
+          missing->node = id_;
+          error = std::move(missing);
+          break;
         }
         p.inputs[i] = std::move(*in);
       }
+      if (error) throw InputGone{};
       KernelContext ctx{p.inputs, p.scalars,   static_cast<int64_t>(t.returns.size()),
                         id_,      pool_.get(), store_.spill_path()};
       {
@@ -528,6 +540,8 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
                               std::to_string(outputs.size()) + " blocks, expected " +
                               std::to_string(t.returns.size()));
       }
+    } catch (const InputGone&) {
+      // `error` says which input.
     } catch (...) {
       error = ErrorInfo::FromCurrentException(t.name, id_);
       // Only errors raised here: an input's error passed on downstream would bury its origin.

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "engine/embedded_runtime.h"
@@ -281,6 +282,32 @@ TEST(SpillTest, AQueuedTasksSpilledInputIsReadBackBeforeItRuns) {
   EXPECT_TRUE(back) << "still on disk while its task waited behind the held threads";
   EXPECT_EQ(run, 10) << "only the ramps had run: it was read back ahead of its task";
   EXPECT_DOUBLE_EQ(c.rt->Get(total).data<double>()[0], RampSum(kMiB, static_cast<double>(k)));
+}
+
+// An input freed while its task queues fails the task as a missing input, which a driver with
+// the lineage makes again, not as an error of the task.
+TEST(SpillTest, AnInputFreedWhileItsTaskQueuesFailsItAsAMissingInput) {
+  Cluster c(64 * kMiB, "");
+  ObjectRef x = c.Ramp(1000, 1.0);
+  c.rt->Wait({x}, 1);
+  gate_open = false;
+  std::vector<ObjectRef> busy;
+  for (int i = 0; i < 2; ++i) {
+    busy.push_back(c.rt->Submit(TaskSpec{"test.gate", Device::kCpu, 0, {}, 1, ""})[0]);
+  }
+  ASSERT_TRUE(PollFor([] { return at_gate.load() == 2; }));
+  ObjectRef total = c.rt->Submit(TaskSpec{"test.total", Device::kCpu, 0, {x}, 1, "total"})[0];
+  ASSERT_TRUE(PollFor([&] { return c.rt->node(0).tasks_queued() == 1; }));
+  const bool freed = c.rt->node(0).store().Free(x.id());
+  gate_open = true;
+  ASSERT_TRUE(freed);
+  std::promise<ObjectValue> done;
+  c.rt->node(0).store().Subscribe(total.id(), [&](const ObjectValue& v) { done.set_value(v); });
+  const ObjectValue v = done.get_future().get();
+  ASSERT_FALSE(v.ok());
+  EXPECT_TRUE(v.error->IsMissingInput()) << v.error->ToString();
+  EXPECT_NE(v.error->message.find("'total'"), std::string::npos) << v.error->message;
+  EXPECT_NE(v.error->message.find(x.id().ToString()), std::string::npos) << v.error->message;
 }
 
 TEST(SpillTest, UndeclaredOutputsSpillThroughThePool) {
