@@ -6,16 +6,16 @@
 
 namespace nums::optimizer {
 
-CostModel::CostModel(const ClusterState& state)
+CostModel::CostModel(const ClusterState& state, int64_t memory_floor)
     : state_(state),
-      max_memory_(state.MaxMemory()),
+      max_memory_(std::max(memory_floor, state.MaxPeakMemory())),
       max_net_in_(state.MaxNetIn()),
       max_net_out_(state.MaxNetOut()) {}
 
-int64_t CostModel::Evaluate(int64_t node, std::span<const Transfer> incoming,
-                            int64_t out_bytes) const {
+int64_t CostModel::Evaluate(int64_t node, std::span<const Transfer> incoming, int64_t out_bytes,
+                            int64_t sends_later) const {
   int64_t in_bytes = 0;
-  int64_t max_net_out = max_net_out_;
+  int64_t max_net_out = std::max(max_net_out_, state_.net_out(node) + sends_later);
   for (size_t i = 0; i < incoming.size(); ++i) {
     const Transfer& t = incoming[i];
     if (t.to != node || t.from == node) {

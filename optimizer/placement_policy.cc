@@ -7,15 +7,19 @@ namespace {
 
 // LSHS: the candidate with the least objective after the step; on a tie the one that moves
 // fewer bytes (a max does not see traffic below it), then the earliest, which by the candidates'
-// order is the node holding the larger input.
+// order is the node holding the larger input. Memory counts above the highest peak so far and
+// the graph's floor only (see CostModel), and a candidate is charged what it must send next (see
+// Candidate): without them, a greedy that sees maxima only spends network to keep memory low
+// that no placement keeps low, and spreads a reduction's partials over nodes that are empty now
+// only to move them later.
 class LshsPolicy : public PlacementPolicy {
  public:
   int64_t Choose(const StepRequest& request, const ClusterState& state) override {
-    const CostModel model(state);
+    const CostModel model(state, request.memory_floor);
     int64_t best_node = request.candidates.front().node;
     int64_t best_cost = -1, best_moved = -1;
     for (const Candidate& c : request.candidates) {
-      const int64_t cost = model.Evaluate(c.node, c.incoming, request.out_bytes);
+      const int64_t cost = model.Evaluate(c.node, c.incoming, request.out_bytes, c.sends_later);
       if (best_cost < 0 || cost < best_cost || (cost == best_cost && c.moved < best_moved)) {
         best_cost = cost;
         best_moved = c.moved;

@@ -17,6 +17,9 @@ struct Candidate {
   /// The step's inputs the node lacks, one transfer per distinct value (x * x moves x once).
   std::span<const Transfer> incoming;
   int64_t moved = 0;  ///< their bytes
+  /// Bytes the node will have to send after the step: the step's result, when it feeds a
+  /// reduction of which the node holds no other partial (the one op ahead that LSHS looks at).
+  int64_t sends_later = 0;
 };
 
 /// What a policy sees of one step. Candidates come in order of preference: first the nodes
@@ -25,6 +28,9 @@ struct Candidate {
 struct StepRequest {
   std::span<const Candidate> candidates;
   int64_t out_bytes = 0;
+  /// Peak memory per node that no placement of the graph avoids (BlockGraph::MemoryFloor):
+  /// memory below it costs nothing.
+  int64_t memory_floor = 0;
 };
 
 class PlacementPolicy {

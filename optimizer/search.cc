@@ -42,11 +42,20 @@ Search::Search(const BlockGraph& graph, const ClusterState& state, Policy policy
       policy_(MakePlacementPolicy(policy)),
       plan_{policy, {}, std::vector<int64_t>(static_cast<size_t>(graph.size()), -1), state},
       values_(static_cast<size_t>(graph.size())),
-      listed_(static_cast<size_t>(state.num_nodes()), 0) {
+      listed_(static_cast<size_t>(state.num_nodes()), 0),
+      feeds_(static_cast<size_t>(graph.size()), kNoOp) {
   if (graph.min_nodes() > state.num_nodes()) {
     throw ValueError("Place: a leaf lives on node " + std::to_string(graph.min_nodes() - 1) +
                      " but the cluster has " + std::to_string(state.num_nodes()) + " nodes");
   }
+  for (OpId id = 0; id < graph.size(); ++id) {
+    const Op& op = graph.op(id);
+    if (op.kind != OpKind::kReduce) continue;
+    for (OpId in : op.inputs) {
+      if (graph.consumers(in) == 1) feeds_[static_cast<size_t>(in)] = id;
+    }
+  }
+  if (policy == Policy::kLshs) memory_floor_ = graph.MemoryFloor(state.num_nodes());
 }
 
 Plan Search::Run() && {
@@ -55,12 +64,16 @@ Plan Search::Run() && {
     switch (op.kind) {
       case OpKind::kLeaf:
         values_[static_cast<size_t>(id)] = Value{op.node, op.bytes, graph_.consumers(id), true, {}};
+        if (feeds_[static_cast<size_t>(id)] != kNoOp) {
+          ++partials_[PartialKey(feeds_[static_cast<size_t>(id)], op.node)];
+        }
         break;
       case OpKind::kUnary:
       case OpKind::kBinary:
       case OpKind::kProduct:
       case OpKind::kGather:
-        PlaceStep(id, op.inputs, id, op.bytes, graph_.consumers(id), op.is_output, false);
+        PlaceStep(id, op.inputs, id, op.bytes, graph_.consumers(id), op.is_output, false,
+                  feeds_[static_cast<size_t>(id)]);
         break;
       case OpKind::kReduce:
         PlaceReduce(id);
@@ -98,7 +111,10 @@ void Search::PlaceReduce(OpId op) {
     q.erase(std::find(q.begin(), q.end(), e));
     return entries[e].value;
   };
-  for (OpId in : reduce.inputs) add(in);
+  for (OpId in : reduce.inputs) {
+    add(in);
+    partials_.erase(PartialKey(op, values_[static_cast<size_t>(in)].node));
+  }
   for (size_t alive = reduce.inputs.size(); alive > 1; --alive) {
     while (!crowded.empty() && on_node[static_cast<size_t>(crowded.back())].size() < 2) {
       crowded.pop_back();
@@ -132,7 +148,7 @@ bool Search::Holds(const Value& value, int64_t node) const {
 }
 
 void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output, int64_t bytes,
-                       int64_t remaining, bool keep, bool any_node) {
+                       int64_t remaining, bool keep, bool any_node, OpId feeds) {
   const auto value = [&](ValueId id) -> Value& { return values_[static_cast<size_t>(id)]; };
   // Candidates in order of preference (see StepRequest): holders of the inputs by decreasing
   // size (stable, so the left one first on a tie), then every node when any node may run it.
@@ -176,14 +192,16 @@ void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output,
       incoming_.push_back(Transfer{v.node, node, v.bytes});
       moved += v.bytes;
     }
-    candidates_.push_back(Candidate{node, {}, moved});
+    // The result travels on to its reduction unless the node holds a partial to combine it with.
+    const bool alone = feeds != kNoOp && !partials_.contains(PartialKey(feeds, node));
+    candidates_.push_back(Candidate{node, {}, moved, alone ? bytes : 0});
   }
   first.push_back(incoming_.size());
   for (size_t i = 0; i < candidates_.size(); ++i) {
     candidates_[i].incoming =
         std::span<const Transfer>(incoming_.data() + first[i], first[i + 1] - first[i]);
   }
-  const int64_t node = policy_->Choose(StepRequest{candidates_, bytes}, state_);
+  const int64_t node = policy_->Choose(StepRequest{candidates_, bytes, memory_floor_}, state_);
   if (node < 0 || node >= state_.num_nodes()) {
     throw ValueError("Place: policy chose node " + std::to_string(node) + " of " +
                      std::to_string(state_.num_nodes()));
@@ -205,6 +223,7 @@ void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output,
     }
   }
   state_.Apply(Allocation{node, bytes});
+  if (feeds != kNoOp) ++partials_[PartialKey(feeds, node)];
   plan_.steps.push_back(std::move(step));
   values_[static_cast<size_t>(output)] = Value{node, bytes, remaining, keep, {}};
   for (ValueId in : inputs) Consume(in);

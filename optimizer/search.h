@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "optimizer/block_graph.h"
@@ -41,15 +42,19 @@ bool LoadsCannotMatter(const BlockGraph& graph, Policy policy);
 /// The walk behind Place. Each op is placed when its turn comes in the graph's order (its inputs
 /// are placed by then), a gather as one step with all its inputs; a reduction as pairwise steps:
 /// first two partials that share a node (no transfer), otherwise the two oldest, each step on a
-/// node the policy picks among all nodes. Memory: a step allocates its output where it runs and a
-/// copy of each input it fetches; when a value's last consumer is placed its copies are released,
-/// and so is the value itself unless it is a leaf or an output.
+/// node the policy picks among all nodes. An op whose only reader is a reduction tells the policy,
+/// per candidate, whether the node already holds a partial of that reduction (where the result
+/// would be combined for free); LSHS also gets the graph's memory floor. Memory: a step allocates
+/// its output where it runs and a copy of each input it fetches; when a value's last consumer is
+/// placed its copies are released, and so is the value itself unless it is a leaf or an output.
 class Search {
  public:
   Search(const BlockGraph& graph, const ClusterState& state, Policy policy);
   Plan Run() &&;
 
  private:
+  static constexpr OpId kNoOp = -1;
+
   struct Value {
     int64_t node = -1;
     int64_t bytes = 0;
@@ -60,12 +65,14 @@ class Search {
 
   void PlaceReduce(OpId op);
   /// Places one step reading `inputs` and writing `output`; `any_node` offers every node, not
-  /// only those holding an input.
+  /// only those holding an input. `feeds` (kNoOp: none) is the reduction that alone reads the
+  /// output.
   void PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output, int64_t bytes,
-                 int64_t remaining, bool keep, bool any_node);
+                 int64_t remaining, bool keep, bool any_node, OpId feeds = kNoOp);
   void Consume(ValueId v);
   void Drop(Value& value, bool keep);
   bool Holds(const Value& value, int64_t node) const;
+  int64_t PartialKey(OpId reduce, int64_t node) const { return reduce * state_.num_nodes() + node; }
 
   const BlockGraph& graph_;
   ClusterState state_;
@@ -75,6 +82,10 @@ class Search {
   std::vector<Candidate> candidates_;  // scratch, reused by every step
   std::vector<Transfer> incoming_;     // scratch: what each candidate lacks
   std::vector<uint8_t> listed_;        // scratch: per node, offered already
+  std::vector<OpId> feeds_;            // per op: the reduction that is its only reader, or kNoOp
+  // (reduction, node) -> its inputs placed on the node so far, until the reduction is placed.
+  std::unordered_map<int64_t, int64_t> partials_;
+  int64_t memory_floor_ = 0;  // BlockGraph::MemoryFloor under LSHS, 0 otherwise
 };
 
 }  // namespace nums::optimizer

@@ -52,6 +52,31 @@ TEST(CostModel, TwoTransfersFromOneSenderAddUp) {
   EXPECT_EQ(model.Evaluate(1, in, 5), 225 + 220 + 120);
 }
 
+// Memory counts from the highest of the peaks so far and the floor, not from today's loads.
+TEST(CostModel, CountsMemoryFromThePeakOrTheFloor) {
+  ClusterState s({100, 0});
+  s.Apply(Allocation{1, 500});
+  s.Apply(Release{1, 500});  // node 1 peaked at 500 and holds nothing now
+  EXPECT_EQ(CostModel(s).Evaluate(0, {}, 50), 500);
+  EXPECT_EQ(CostModel(s).Evaluate(0, {}, 450), 550);
+  EXPECT_EQ(CostModel(s, 1000).Evaluate(0, {}, 450), 1000);
+  EXPECT_EQ(CostModel(s, 1000).Evaluate(0, {}, 950), 1050);
+}
+
+// What a node must send after the step counts with what it has sent already.
+TEST(CostModel, ChargesWhatTheNodeSendsLater) {
+  ClusterState s = ClusterState::Empty(3);
+  s.Apply(Transfer{2, 0, 100});
+  s.Apply(Transfer{1, 2, 30});
+  const CostModel model(s);
+  // memory: node 0 holds 100 (the copy); max net_in 100; max net_out 100 (node 2).
+  EXPECT_EQ(model.Evaluate(1, {}, 0, 50), 100 + 100 + 100);
+  EXPECT_EQ(model.Evaluate(1, {}, 0, 80), 100 + 100 + 110);
+  const std::vector<Transfer> in{{1, 0, 40}};  // node 1 sends 40 now and 0 sends 60 later
+  EXPECT_EQ(model.Evaluate(0, in, 0, 60), 140 + 140 + 100);
+  EXPECT_EQ(model.Evaluate(0, in, 0, 120), 140 + 140 + 120);
+}
+
 TEST(CostModel, RejectsTransfersThatDoNotReachTheNode) {
   const ClusterState s = ClusterState::Empty(3);
   const CostModel model(s);

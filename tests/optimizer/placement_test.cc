@@ -110,6 +110,31 @@ TEST(Placement, LshsMovesSmallInputsAwayFromAFullNode) {
   EXPECT_EQ(Place(g, start, Policy::kLocality).steps[0].node, 0);
 }
 
+// A sum of two products whose inputs are 100 B and whose results are 200 B; node 2 holds a
+// 10,000 B block, so memory on nodes 0 and 1 is free. The first product runs on node 0 (both
+// inputs there). The second may run on node 1 (A1) or node 0 (B1): either moves 100 B, but on
+// node 1 its result must later travel to node 0's partial, charged to node 1's net_out: f =
+// 10,000 + 100 + 200 there against 10,000 + 100 + 100 on node 0. So both partials meet on
+// node 0 and the sum moves nothing; locality runs it on A1's node and moves a partial.
+TEST(Placement, LshsPlacesAPartialProductWithItsSibling) {
+  BlockGraph g;
+  const OpId a0 = g.AddLeaf(0, 100, "A0");
+  const OpId b0 = g.AddLeaf(0, 100, "B0");
+  const OpId a1 = g.AddLeaf(1, 100, "A1");
+  const OpId b1 = g.AddLeaf(0, 100, "B1");
+  g.AddLeaf(2, 10'000, "other");
+  const OpId p0 = g.AddProduct(a0, b0, 200);
+  const OpId p1 = g.AddProduct(a1, b1, 200);
+  g.MarkOutput(g.AddReduce({p0, p1}, 200));
+  const Plan lshs = Place(g, Seeded(g, 3), Policy::kLshs);
+  EXPECT_EQ(lshs.node_of_op[static_cast<size_t>(p1)], 0);
+  EXPECT_EQ(lshs.MovedBytes(), 100);
+  EXPECT_EQ(lshs.state.Objective(), 10'000 + 100 + 100);
+  const Plan locality = Place(g, Seeded(g, 3), Policy::kLocality);
+  EXPECT_EQ(locality.node_of_op[static_cast<size_t>(p1)], 1);
+  EXPECT_EQ(locality.MovedBytes(), 100 + 200);
+}
+
 TEST(Placement, UnaryRunsWhereItsInputIs) {
   BlockGraph g;
   const OpId a = g.AddLeaf(0, 10);
