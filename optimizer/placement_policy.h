@@ -18,7 +18,8 @@ struct Candidate {
   std::span<const Transfer> incoming;
   int64_t moved = 0;  ///< their bytes
   /// Bytes the node will have to send after the step: the step's result, when it feeds a
-  /// reduction of which the node holds no other partial (the one op ahead that LSHS looks at).
+  /// reduction and the node lacks its partner there, placed already (the one op ahead that LSHS
+  /// looks at).
   int64_t sends_later = 0;
 };
 

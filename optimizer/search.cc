@@ -43,16 +43,29 @@ Search::Search(const BlockGraph& graph, const ClusterState& state, Policy policy
       plan_{policy, {}, std::vector<int64_t>(static_cast<size_t>(graph.size()), -1), state},
       values_(static_cast<size_t>(graph.size())),
       listed_(static_cast<size_t>(state.num_nodes()), 0),
-      feeds_(static_cast<size_t>(graph.size()), kNoOp) {
+      partner_(static_cast<size_t>(graph.size()), kNoOp) {
   if (graph.min_nodes() > state.num_nodes()) {
     throw ValueError("Place: a leaf lives on node " + std::to_string(graph.min_nodes() - 1) +
                      " but the cluster has " + std::to_string(state.num_nodes()) + " nodes");
   }
+  // Homes and reduction trees follow from the graph alone, so each partial's first partner is
+  // known before either is placed.
+  std::vector<int64_t> home(static_cast<size_t>(graph.size()));
+  std::vector<int64_t> homes;
   for (OpId id = 0; id < graph.size(); ++id) {
     const Op& op = graph.op(id);
+    home[static_cast<size_t>(id)] =
+        op.kind == OpKind::kLeaf ? op.node : home[static_cast<size_t>(op.inputs.front())];
     if (op.kind != OpKind::kReduce) continue;
-    for (OpId in : op.inputs) {
-      if (graph.consumers(in) == 1) feeds_[static_cast<size_t>(in)] = id;
+    homes.clear();
+    for (OpId in : op.inputs) homes.push_back(home[static_cast<size_t>(in)]);
+    for (const auto& [x, y] : PairTree(homes, state.num_nodes())) {
+      if (y >= op.inputs.size()) break;  // pairs of inputs come first
+      const OpId a = op.inputs[x], b = op.inputs[y];
+      if (graph.consumers(a) == 1 && graph.consumers(b) == 1 && a != b) {
+        partner_[static_cast<size_t>(a)] = b;
+        partner_[static_cast<size_t>(b)] = a;
+      }
     }
   }
   if (policy == Policy::kLshs) memory_floor_ = graph.MemoryFloor(state.num_nodes());
@@ -63,18 +76,19 @@ Plan Search::Run() && {
     const Op& op = graph_.op(id);
     switch (op.kind) {
       case OpKind::kLeaf:
-        values_[static_cast<size_t>(id)] = Value{op.node, op.bytes, graph_.consumers(id), true, {}};
-        if (feeds_[static_cast<size_t>(id)] != kNoOp) {
-          ++partials_[PartialKey(feeds_[static_cast<size_t>(id)], op.node)];
-        }
+        values_[static_cast<size_t>(id)] =
+            Value{op.node, op.bytes, graph_.consumers(id), true, {}, op.node};
         break;
       case OpKind::kUnary:
       case OpKind::kBinary:
       case OpKind::kProduct:
-      case OpKind::kGather:
-        PlaceStep(id, op.inputs, id, op.bytes, graph_.consumers(id), op.is_output, false,
-                  feeds_[static_cast<size_t>(id)]);
+      case OpKind::kGather: {
+        const OpId partner = partner_[static_cast<size_t>(id)];
+        PlaceStep(
+            id, op.inputs, id, op.bytes, graph_.consumers(id), op.is_output, false,
+            partner != kNoOp && partner < id ? &values_[static_cast<size_t>(partner)] : nullptr);
         break;
+      }
       case OpKind::kReduce:
         PlaceReduce(id);
         break;
@@ -85,60 +99,68 @@ Plan Search::Run() && {
   return std::move(plan_);
 }
 
-// The partials of a reduction form a pool. A step combines two partials on one node when there
-// are such (free of network), otherwise the two oldest, so that the tree is balanced: with one
-// partial per node on k nodes it has depth ceil(log2 k) and moves each partial once.
-void Search::PlaceReduce(OpId op) {
-  const Op& reduce = graph_.op(op);
-  struct Entry {
-    ValueId value;
-    bool alive;
-  };
-  std::vector<Entry> entries;
-  entries.reserve(2 * reduce.inputs.size());
-  std::vector<std::deque<size_t>> on_node(static_cast<size_t>(state_.num_nodes()));
-  std::vector<int64_t> crowded;  // nodes that had >= 2 partials when pushed
-  size_t oldest = 0;
-  auto add = [&](ValueId v) {
-    const auto node = static_cast<size_t>(values_[static_cast<size_t>(v)].node);
-    entries.push_back({v, true});
-    on_node[node].push_back(entries.size() - 1);
-    if (on_node[node].size() == 2) crowded.push_back(static_cast<int64_t>(node));
+// The partials of a reduction form a pool. A step combines two partials of one home when there
+// are such (where they usually are: free of network), otherwise the two oldest, so that the tree
+// is balanced: with one partial per node on k nodes it has depth ceil(log2 k) and moves each
+// partial once. Homes, not placements: the same graph gives the same tree whatever the loads.
+std::vector<std::pair<size_t, size_t>> Search::PairTree(std::span<const int64_t> homes,
+                                                        int64_t num_nodes) {
+  std::vector<int64_t> home(homes.begin(), homes.end());  // per entry: inputs, then step results
+  std::vector<bool> alive(home.size(), true);
+  std::vector<std::deque<size_t>> by_home(static_cast<size_t>(num_nodes));
+  std::vector<int64_t> crowded;  // homes that had >= 2 partials when pushed
+  auto add = [&](size_t e) {
+    auto& q = by_home[static_cast<size_t>(home[e])];
+    q.push_back(e);
+    if (q.size() == 2) crowded.push_back(home[e]);
   };
   auto take = [&](size_t e) {
-    entries[e].alive = false;
-    auto& q = on_node[static_cast<size_t>(values_[static_cast<size_t>(entries[e].value)].node)];
+    alive[e] = false;
+    auto& q = by_home[static_cast<size_t>(home[e])];
     q.erase(std::find(q.begin(), q.end(), e));
-    return entries[e].value;
   };
-  for (OpId in : reduce.inputs) {
-    add(in);
-    partials_.erase(PartialKey(op, values_[static_cast<size_t>(in)].node));
-  }
-  for (size_t alive = reduce.inputs.size(); alive > 1; --alive) {
-    while (!crowded.empty() && on_node[static_cast<size_t>(crowded.back())].size() < 2) {
+  for (size_t e = 0; e < home.size(); ++e) add(e);
+  std::vector<std::pair<size_t, size_t>> pairs;
+  size_t oldest = 0;
+  for (size_t left = home.size(); left > 1; --left) {
+    while (!crowded.empty() && by_home[static_cast<size_t>(crowded.back())].size() < 2) {
       crowded.pop_back();
     }
     size_t first, second;
     if (!crowded.empty()) {
-      const auto& q = on_node[static_cast<size_t>(crowded.back())];
+      const auto& q = by_home[static_cast<size_t>(crowded.back())];
       first = q[0];
       second = q[1];
     } else {
-      while (!entries[oldest].alive) ++oldest;
+      while (!alive[oldest]) ++oldest;
       first = oldest;
       second = oldest + 1;
-      while (!entries[second].alive) ++second;
+      while (!alive[second]) ++second;
     }
-    const ValueId a = take(first);
-    const ValueId b = take(second);
-    const bool last = alive == 2;
+    take(first);
+    take(second);
+    pairs.emplace_back(first, second);
+    home.push_back(home[first]);
+    alive.push_back(true);
+    add(home.size() - 1);
+  }
+  return pairs;
+}
+
+void Search::PlaceReduce(OpId op) {
+  const Op& reduce = graph_.op(op);
+  std::vector<ValueId> entries(reduce.inputs.begin(), reduce.inputs.end());
+  std::vector<int64_t> homes;
+  for (ValueId in : entries) homes.push_back(values_[static_cast<size_t>(in)].home);
+  const auto pairs = PairTree(homes, state_.num_nodes());
+  for (size_t k = 0; k < pairs.size(); ++k) {
+    const bool last = k + 1 == pairs.size();
     const ValueId out = last ? op : static_cast<ValueId>(values_.size());
     if (!last) values_.emplace_back();
-    const std::array<ValueId, 2> pair{a, b};
+    const std::array<ValueId, 2> pair{entries[pairs[k].first], entries[pairs[k].second]};
     PlaceStep(op, pair, out, reduce.bytes, last ? graph_.consumers(op) : 1,
               last ? reduce.is_output : false, true);
-    add(out);
+    entries.push_back(out);
   }
 }
 
@@ -148,7 +170,7 @@ bool Search::Holds(const Value& value, int64_t node) const {
 }
 
 void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output, int64_t bytes,
-                       int64_t remaining, bool keep, bool any_node, OpId feeds) {
+                       int64_t remaining, bool keep, bool any_node, const Value* partner) {
   const auto value = [&](ValueId id) -> Value& { return values_[static_cast<size_t>(id)]; };
   // Candidates in order of preference (see StepRequest): holders of the inputs by decreasing
   // size (stable, so the left one first on a tie), then every node when any node may run it.
@@ -192,8 +214,7 @@ void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output,
       incoming_.push_back(Transfer{v.node, node, v.bytes});
       moved += v.bytes;
     }
-    // The result travels on to its reduction unless the node holds a partial to combine it with.
-    const bool alone = feeds != kNoOp && !partials_.contains(PartialKey(feeds, node));
+    const bool alone = partner != nullptr && !Holds(*partner, node);
     candidates_.push_back(Candidate{node, {}, moved, alone ? bytes : 0});
   }
   first.push_back(incoming_.size());
@@ -223,9 +244,9 @@ void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output,
     }
   }
   state_.Apply(Allocation{node, bytes});
-  if (feeds != kNoOp) ++partials_[PartialKey(feeds, node)];
   plan_.steps.push_back(std::move(step));
-  values_[static_cast<size_t>(output)] = Value{node, bytes, remaining, keep, {}};
+  values_[static_cast<size_t>(output)] =
+      Value{node, bytes, remaining, keep, {}, value(inputs.front()).home};
   for (ValueId in : inputs) Consume(in);
   // A result nobody reads and nobody keeps is dropped at once.
   if (remaining == 0 && !keep) Drop(values_[static_cast<size_t>(output)], false);

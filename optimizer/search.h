@@ -7,7 +7,7 @@
 #include <deque>
 #include <memory>
 #include <span>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "optimizer/block_graph.h"
@@ -41,10 +41,11 @@ bool LoadsCannotMatter(const BlockGraph& graph, Policy policy);
 
 /// The walk behind Place. Each op is placed when its turn comes in the graph's order (its inputs
 /// are placed by then), a gather as one step with all its inputs; a reduction as pairwise steps:
-/// first two partials that share a node (no transfer), otherwise the two oldest, each step on a
-/// node the policy picks among all nodes. An op whose only reader is a reduction tells the policy,
-/// per candidate, whether the node already holds a partial of that reduction (where the result
-/// would be combined for free); LSHS also gets the graph's memory floor. Memory: a step allocates
+/// first two partials with the same home (Value::home: usually on one node, no transfer),
+/// otherwise the two oldest, each step on a node the policy picks among all nodes. The tree
+/// depends on the graph only, so a partial's first partner is known before it is placed: the
+/// policy is told, per candidate, whether the node lacks the partner placed already (the result
+/// would travel to be combined); LSHS also gets the graph's memory floor. Memory: a step allocates
 /// its output where it runs and a copy of each input it fetches; when a value's last consumer is
 /// placed its copies are released, and so is the value itself unless it is a leaf or an output.
 class Search {
@@ -61,18 +62,24 @@ class Search {
     int64_t remaining = 0;        // consumers not placed yet
     bool keep = false;            // leaves and outputs are never released
     std::vector<int64_t> copies;  // other nodes holding a copy, in the order they got it
+    // The node of the leaf it comes from through first inputs. Reductions pair partials by it,
+    // so a tree's shape (and a float sum's bits) never depends on where steps were placed.
+    int64_t home = -1;
   };
 
+  /// The pairwise steps of a reduction of partials with homes `homes`: each pair names two
+  /// entries, the inputs first and then each step's result in order (its home the first's).
+  static std::vector<std::pair<size_t, size_t>> PairTree(std::span<const int64_t> homes,
+                                                         int64_t num_nodes);
   void PlaceReduce(OpId op);
   /// Places one step reading `inputs` and writing `output`; `any_node` offers every node, not
-  /// only those holding an input. `feeds` (kNoOp: none) is the reduction that alone reads the
-  /// output.
+  /// only those holding an input. `partner` (null: none) is the value, placed already, that the
+  /// output is combined with next in the reduction that alone reads it.
   void PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output, int64_t bytes,
-                 int64_t remaining, bool keep, bool any_node, OpId feeds = kNoOp);
+                 int64_t remaining, bool keep, bool any_node, const Value* partner = nullptr);
   void Consume(ValueId v);
   void Drop(Value& value, bool keep);
   bool Holds(const Value& value, int64_t node) const;
-  int64_t PartialKey(OpId reduce, int64_t node) const { return reduce * state_.num_nodes() + node; }
 
   const BlockGraph& graph_;
   ClusterState state_;
@@ -82,10 +89,8 @@ class Search {
   std::vector<Candidate> candidates_;  // scratch, reused by every step
   std::vector<Transfer> incoming_;     // scratch: what each candidate lacks
   std::vector<uint8_t> listed_;        // scratch: per node, offered already
-  std::vector<OpId> feeds_;            // per op: the reduction that is its only reader, or kNoOp
-  // (reduction, node) -> its inputs placed on the node so far, until the reduction is placed.
-  std::unordered_map<int64_t, int64_t> partials_;
-  int64_t memory_floor_ = 0;  // BlockGraph::MemoryFloor under LSHS, 0 otherwise
+  std::vector<OpId> partner_;          // per op: its first partner in its reduction, or kNoOp
+  int64_t memory_floor_ = 0;           // BlockGraph::MemoryFloor under LSHS, 0 otherwise
 };
 
 }  // namespace nums::optimizer

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "nums/errors.hpp"
 #include "optimizer/search.h"
@@ -133,6 +134,45 @@ TEST(Placement, LshsPlacesAPartialProductWithItsSibling) {
   const Plan locality = Place(g, Seeded(g, 3), Policy::kLocality);
   EXPECT_EQ(locality.node_of_op[static_cast<size_t>(p1)], 1);
   EXPECT_EQ(locality.MovedBytes(), 100 + 200);
+}
+
+// Partials are paired by the leaves they come from, not by where they were made: whatever the
+// policy and the loads, and so wherever the products ran, the reduction combines the same pairs
+// in the same order, so a float sum has the same bits whatever the cluster held.
+TEST(Placement, AReductionTreeDependsOnTheGraphOnly) {
+  BlockGraph g;
+  std::vector<OpId> parts;
+  for (int64_t k = 0; k < 6; ++k) {
+    const OpId a = g.AddLeaf(k % 3, 100);
+    const OpId b = g.AddLeaf((k + 1) % 3, 100);
+    parts.push_back(g.AddProduct(a, b, 100));
+  }
+  const OpId sum = g.AddReduce(parts, 100);
+  g.MarkOutput(sum);
+  auto tree = [&](const Plan& plan) {
+    std::vector<std::vector<ValueId>> steps;
+    for (const PlanStep& s : plan.steps) {
+      if (s.op == sum) steps.push_back(s.inputs);
+    }
+    return steps;
+  };
+  auto products = [&](const Plan& plan) {
+    std::vector<int64_t> nodes;
+    for (OpId p : parts) nodes.push_back(plan.node_of_op[static_cast<size_t>(p)]);
+    return nodes;
+  };
+  const Plan first = Place(g, ClusterState({0, 0, 0}), Policy::kLshs);
+  EXPECT_EQ(tree(first).size(), parts.size() - 1);
+  std::set<std::vector<int64_t>> placements;
+  for (Policy p : {Policy::kLshs, Policy::kLocality, Policy::kRoundRobin}) {
+    for (const ClusterState& start :
+         {ClusterState({0, 0, 0}), ClusterState({100'000, 0, 0}), ClusterState({0, 0, 100'000})}) {
+      const Plan plan = Place(g, start, p);
+      EXPECT_EQ(tree(plan), tree(first)) << PolicyName(p);
+      placements.insert(products(plan));
+    }
+  }
+  EXPECT_GT(placements.size(), 1u) << "every plan made the products on the same nodes";
 }
 
 TEST(Placement, UnaryRunsWhereItsInputIs) {
