@@ -24,11 +24,13 @@ BlockArray create(const Shape& shape, DType dtype, const Shape& block_shape, con
   ArrayGrid grid(shape, detail::choose_block_shape(*ctx, shape, dtype, block_shape), dtype);
   std::vector<ObjectRef> blocks;
   blocks.reserve(static_cast<size_t>(grid.num_blocks()));
+  engine::SubmitBatch batch(*ctx->runtime);  // each node's tasks in one message
   detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
     blocks.push_back(detail::submit_source(*ctx, kernel, args_for(e, grid.block_shape_at(e)),
                                            detail::home_node(*ctx, grid, e),
                                            engine::OutputSpec{dtype, grid.block_shape_at(e)}));
   });
+  batch.Send();
   return detail::make_array(std::move(ctx), std::move(grid), std::move(blocks));
 }
 

@@ -121,8 +121,10 @@ std::vector<Factor> tsqr_tree(const BlockArray& x, bool want_q, bool positive_di
     if (level.size() % 2) next.push_back(level.back());
     level = std::move(next);
   }
-  // Children precede parents and the root is the last factor planned: submit in order.
+  // Children precede parents and the root is the last factor planned: submit in order, each
+  // node's tasks in one message.
   const size_t root = t.size() - 1;
+  engine::SubmitBatch batch(*ctx.runtime);
   for (size_t f = 0; f < t.size(); ++f) {
     std::vector<TaskArg> args;
     if (t[f].children.empty()) {
@@ -140,6 +142,7 @@ std::vector<Factor> tsqr_tree(const BlockArray& x, bool want_q, bool positive_di
     if (want_q) t[f].q = out[0];
     t[f].r = out.back();
   }
+  batch.Send();
   return t;
 }
 
@@ -175,7 +178,9 @@ std::vector<ObjectRef> form_q(const BlockArray& x, const std::vector<Factor>& t,
     }
   };
   // Leaves are the first factors (index = block), the root the last (a lone leaf is both).
+  engine::SubmitBatch batch(*ctx.runtime);
   down(down, t.size() - 1, top);
+  batch.Send();
   return out;
 }
 
@@ -198,6 +203,7 @@ BlockArray augment(const BlockArray& a, const BlockArray& b, DType dt) {
     bb = bb.rechunk({rb, k});
   }
   std::vector<ObjectRef> blocks;
+  engine::SubmitBatch batch(*ctx.runtime);
   for (size_t i = 0; i < x.impl()->blocks.size(); ++i) {
     const ObjectRef& ai = x.impl()->blocks[i];
     const int64_t rows = x.grid().block_shape_at({static_cast<int64_t>(i), 0})[0];
@@ -208,6 +214,7 @@ BlockArray augment(const BlockArray& a, const BlockArray& b, DType dt) {
                         detail::int_scalar(static_cast<int64_t>(dt)), Scalar{std::move(regions)}},
                        ai.node()));
   }
+  batch.Send();
   return detail::make_array(x.impl()->ctx, ArrayGrid({m, n + k}, {rb, n + k}, dt),
                             std::move(blocks));
 }
@@ -258,10 +265,12 @@ QrResult qr(const BlockArray& a, const std::string& mode_in) {
   } else if (mode == "indirect") {
     // Q_i = A_i R^{-1}, on the node of A_i.
     std::vector<ObjectRef> blocks;
+    engine::SubmitBatch batch(*x.impl()->ctx->runtime);
     for (const ObjectRef& ai : x.impl()->blocks) {
       blocks.push_back(
           detail::submit(*x.impl()->ctx, "linalg.right_div_upper", {ai, t.back().r}, ai.node()));
     }
+    batch.Send();
     out.q = tsqr_q(x, blocks);
   }
   return out;
@@ -356,10 +365,12 @@ BlockArray inv(const BlockArray& a) {
   const auto t = tsqr_tree(rows, /*want_q=*/true, /*positive_diag=*/false);
   const auto q = form_q(rows, t, std::nullopt);
   std::vector<ObjectRef> blocks;
+  engine::SubmitBatch batch(*x.impl()->ctx->runtime);
   for (const ObjectRef& qi : q) {
     blocks.push_back(
         detail::submit(*x.impl()->ctx, "linalg.inv_r_qt", {t.back().r, qi}, qi.node()));
   }
+  batch.Send();
   const BlockArray out = detail::make_array(
       x.impl()->ctx, ArrayGrid({n, n}, {n, rows.block_shape()[0]}, dt), std::move(blocks));
   return out.rechunk(a.block_shape());
@@ -381,6 +392,7 @@ BlockArray cholesky(const BlockArray& a) {
   std::vector<ObjectRef> t = x.impl()->blocks;
   auto at = [&](int64_t i, int64_t j) -> ObjectRef& { return t[static_cast<size_t>(i * nt + j)]; };
   auto home = [&](int64_t i, int64_t j) { return detail::home_node(ctx, x.grid(), {i, j}); };
+  engine::SubmitBatch batch(*ctx.runtime);
   for (int64_t k = 0; k < nt; ++k) {
     // The offset makes a failure name the leading minor of A, not of the tile.
     at(k, k) = detail::submit(ctx, "linalg.cholesky", {at(k, k), detail::int_scalar(k * tile)},
@@ -404,6 +416,7 @@ BlockArray cholesky(const BlockArray& a) {
           home(i, j));
     }
   }
+  batch.Send();
   return detail::make_array(x.impl()->ctx, x.grid(), std::move(t));
 }
 

@@ -73,6 +73,7 @@ BlockArray draw(Generator::Impl& gen, const Draw& d, const Shape& shape, const S
   const uint64_t stream = gen.next_stream++;
   std::vector<ObjectRef> blocks;
   blocks.reserve(static_cast<size_t>(grid.num_blocks()));
+  engine::SubmitBatch batch(*ctx->runtime);  // each node's tasks in one message
   detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
     std::vector<TaskArg> args{detail::int_scalar(static_cast<int64_t>(d.kind)),
                               detail::int_scalar(static_cast<int64_t>(gen.seed)),
@@ -89,6 +90,7 @@ BlockArray draw(Generator::Impl& gen, const Draw& d, const Shape& shape, const S
                                     detail::home_node(*ctx, grid, e),
                                     engine::OutputSpec{d.dtype, grid.block_shape_at(e)}));
   });
+  batch.Send();
   return detail::make_array(ctx, std::move(grid), std::move(blocks));
 }
 

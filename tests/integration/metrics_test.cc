@@ -503,6 +503,35 @@ TEST(Metrics, AnElementwiseOpSendsOneMessagePerNodeAndNothingElse) {
     SCOPED_TRACE("x + y");
     expect_one_message_per_node(count([&] { return x + y; }, plus_y));
   }
+  // Creation and random arrays: each block made on its home node, each node's tasks together.
+  BlockArray made;
+  {
+    SCOPED_TRACE("full");
+    expect_one_message_per_node(count([&] { return full({n}, 2.0, float64, {kBlock}); }, made));
+  }
+  BlockArray drawn;
+  {
+    SCOPED_TRACE("random");
+    random::Generator gen(ctx, 5);
+    expect_one_message_per_node(count([&] { return gen.random({n}, float64, {kBlock}); }, drawn));
+  }
+  // TSQR's R: the leaves' factors in one message per node, then the tree's few steps.
+  BlockArray r;
+  {
+    SCOPED_TRACE("qr r");
+    BlockArray tall = full({n, 2}, 1.0, float64, {kBlock, 2});
+    tall.wait();
+    const auto calls = count([&] { return linalg::qr(tall + 0.0, "r").r; }, r);
+    for (int i = 0; i < kNodes; ++i) {
+      const auto& c = calls[static_cast<size_t>(i + 1)];
+      EXPECT_LE(c.count("Node.SubmitTasks") ? c.at("Node.SubmitTasks") : 0, 3)
+          << "node " << i << ": " << Show(c);
+    }
+  }
+  EXPECT_EQ(made.sum().get().at<double>({}), 2.0 * static_cast<double>(n));
+  EXPECT_EQ(drawn.shape(), (Shape{n}));
+  EXPECT_NEAR(std::abs(r.get().at<double>({0, 0})), std::sqrt(static_cast<double>(n)), 1e-9);
+
   std::vector<double> want_one;
   std::vector<double> want_y;
   for (int64_t i = 0; i < n; ++i) {
