@@ -219,6 +219,43 @@ TEST_P(FusedTest, ReductionsOfExpressionsMatchUnfusedBitForBit) {
   }
 }
 
+TEST_P(FusedTest, SumsOfSmallTreesMatchUnfusedBitForBit) {
+  // Sums of adds, subtracts and multiplies of arrays (x * x + y * y, x * y, ...) are folded
+  // without tiles; blocks of more than one range of the parallel reduction, ranges that do not
+  // start at a multiple of 8, and both float widths.
+  const bool exact_values = GetParam() > 1;
+  struct Case {
+    Shape shape, block;
+  };
+  const std::vector<Case> cases = {{{200003}, {150001}}, {{300, 701}, {200, 701}}, {{13}, {5}}};
+  for (const auto& c : cases) {
+    for (DType t : {float64, float32}) {
+      BlockArray x = from_ndarray(RandomNDArray(c.shape, t, 3), c.block);
+      BlockArray y = from_ndarray(RandomNDArray(c.shape, t, 4), c.block);
+      if (exact_values) {
+        x = from_ndarray(floor(x * 8).get(), c.block);
+        y = from_ndarray(floor(y * 8).get(), c.block);
+      }
+      const std::vector<std::function<BlockArray()>> exprs = {
+          [&] { return x * x + y * y; },     [&] { return x * y; },
+          [&] { return (x - y) * (x + y); }, [&] { return x - y * y; },
+          [&] { return x * y - y; },         [&] { return (x + y).sum(Axes(0)); }};
+      for (size_t k = 0; k < exprs.size(); ++k) {
+        SCOPED_TRACE(shape_str(c.shape) + " " + std::string(dtype_name(t)) + " expression " +
+                     std::to_string(k));
+        auto run = [&](bool fused) {
+          SetFusion(fused);
+          const BlockArray e = exprs[k]();
+          return k + 1 == exprs.size() ? e : e.sum();
+        };
+        const NDArray fused = run(true).get();
+        EXPECT_TRUE(testing::SameBytes(fused, run(false).get()));
+      }
+    }
+  }
+  SetFusion(true);
+}
+
 TEST_P(FusedTest, ChainRunsAsOneTaskPerBlock) {
   BlockArray x = from_ndarray(RandomNDArray({1000, 30}, float64, 1), {128, 16});
   BlockArray y = from_ndarray(RandomNDArray({1000, 30}, float64, 2), {128, 16});

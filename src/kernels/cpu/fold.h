@@ -22,24 +22,38 @@ class Fold {
   // Built for AVX-512, AVX2 and baseline x86-64 (chosen at load time); the same additions in the
   // same order in each, so the result does not depend on the machine.
   [[gnu::target_clones("avx512f", "avx2", "default")]] void Feed(const T* p, int64_t n) {
+    FeedEach(
+        n, [p](int64_t i) __attribute__((always_inline)) { return p[i]; });
+  }
+
+  /// Feeds value(0), ..., value(n - 1), made as they are folded (an expression's values need no
+  /// buffer): the same additions in the same order as Feed of those values. Inlined into the
+  /// caller, so it is built for the caller's target.
+  template <typename G>
+  [[gnu::always_inline]] inline void FeedEach(int64_t n, G value) {
     if constexpr (kLanes) {
       int64_t i = 0;
       if (pending_ > 0) {
-        while (pending_ < 8 && i < n) tail_[pending_++] = p[i++];
+        while (pending_ < 8 && i < n) tail_[pending_++] = value(i++);
         if (pending_ < 8) return;
         for (int k = 0; k < 8; ++k) lanes_[k] += tail_[k];
         pending_ = 0;
       }
-      // Local lanes stay in registers (the members could alias p as far as the compiler knows).
+      // Local lanes stay in registers (the members could alias the inputs as far as the compiler
+      // knows).
       O lanes[8];
       for (int k = 0; k < 8; ++k) lanes[k] = lanes_[k];
-      for (; i + 8 <= n; i += 8) {
-        for (int k = 0; k < 8; ++k) lanes[k] += p[i + k];
+      // Groups counted from a fresh index: with i's start left by the loop above, GCC does not
+      // vectorize the loop when value() reads several arrays.
+      const int64_t first = i, groups = (n - i) / 8;
+      for (int64_t g = 0; g < groups; ++g) {
+        for (int k = 0; k < 8; ++k) lanes[k] += value(first + g * 8 + k);
       }
+      i = first + groups * 8;
       for (int k = 0; k < 8; ++k) lanes_[k] = lanes[k];
-      for (; i < n; ++i) tail_[pending_++] = p[i];
+      for (; i < n; ++i) tail_[pending_++] = value(i);
     } else {
-      for (int64_t i = 0; i < n; ++i) acc_ = Reduce<Op, T>::Step(acc_, p[i]);
+      for (int64_t i = 0; i < n; ++i) acc_ = Reduce<Op, T>::Step(acc_, value(i));
     }
   }
 

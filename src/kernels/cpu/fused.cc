@@ -129,6 +129,90 @@ EvalFn UnaryFn(UnaryOp op) {
   return nullptr;
 }
 
+// A sum of a small tree of float ops over leaves read in place: root(a, b), each of a and b a leaf
+// or an op of two leaves (x * x + y * y, x * y, (x - y) * (x - y)). Its values are folded as they
+// are made, in registers: no tile is written and read again. Each op is still one IEEE operation
+// per element in the unfused order, and the fold adds exactly as it adds a stored tile.
+enum class Arm : int { kLeaf, kAdd, kSub, kMul };
+constexpr int kArms = 4;
+
+constexpr BinaryOp ArmOp(Arm a) {
+  return a == Arm::kAdd ? BinaryOp::kAdd : a == Arm::kSub ? BinaryOp::kSub : BinaryOp::kMul;
+}
+
+template <Arm A, typename T>
+[[gnu::always_inline]] inline T ArmValue(const T* p, const T* q, int64_t i) {
+  if constexpr (A == Arm::kLeaf) {
+    return p[i];
+  } else {
+    return Binary<ArmOp(A), T>::Apply(p[i], q[i]);
+  }
+}
+
+template <typename T>
+using SumFold = Fold<ReduceOp::kSum, T, T>;
+// Folds n values of the tree; leaves[0..1] feed arm a, leaves[2..3] arm b (a leaf arm reads its
+// first pointer only).
+template <typename T>
+using SumTreeFn = void (*)(const T* const* leaves, int64_t n, SumFold<T>& fold);
+
+template <BinaryOp Root, Arm A, Arm B, typename T>
+NUMS_TILE_CLONES void SumTree(const T* const* leaves, int64_t n, SumFold<T>& fold) {
+  const T* a0 = leaves[0];
+  const T* a1 = leaves[1];
+  const T* b0 = leaves[2];
+  const T* b1 = leaves[3];
+  fold.FeedEach(
+      n, [=](int64_t i) __attribute__((always_inline)) {
+        return Binary<Root, T>::Apply(ArmValue<A>(a0, a1, i), ArmValue<B>(b0, b1, i));
+      });
+}
+
+template <typename T, BinaryOp Root, Arm A>
+SumTreeFn<T> SumTreeFor(Arm b) {
+  switch (b) {
+    case Arm::kLeaf:
+      return &SumTree<Root, A, Arm::kLeaf, T>;
+    case Arm::kAdd:
+      return &SumTree<Root, A, Arm::kAdd, T>;
+    case Arm::kSub:
+      return &SumTree<Root, A, Arm::kSub, T>;
+    case Arm::kMul:
+      return &SumTree<Root, A, Arm::kMul, T>;
+  }
+  return nullptr;
+}
+
+template <typename T, BinaryOp Root>
+SumTreeFn<T> SumTreeFor(Arm a, Arm b) {
+  switch (a) {
+    case Arm::kLeaf:
+      return SumTreeFor<T, Root, Arm::kLeaf>(b);
+    case Arm::kAdd:
+      return SumTreeFor<T, Root, Arm::kAdd>(b);
+    case Arm::kSub:
+      return SumTreeFor<T, Root, Arm::kSub>(b);
+    case Arm::kMul:
+      return SumTreeFor<T, Root, Arm::kMul>(b);
+  }
+  return nullptr;
+}
+
+template <typename T>
+SumTreeFn<T> SumTreeFor(Arm root, Arm a, Arm b) {
+  switch (root) {
+    case Arm::kAdd:
+      return SumTreeFor<T, BinaryOp::kAdd>(a, b);
+    case Arm::kSub:
+      return SumTreeFor<T, BinaryOp::kSub>(a, b);
+    case Arm::kMul:
+      return SumTreeFor<T, BinaryOp::kMul>(a, b);
+    case Arm::kLeaf:
+      break;
+  }
+  return nullptr;
+}
+
 [[noreturn]] void Malformed(const std::string& why) {
   throw ValueError("array.fused: malformed program (" + why + ")");
 }
@@ -139,6 +223,7 @@ struct Node {
   DType dtype;
   int64_t inputs[3];
   int num_inputs = 0;
+  int64_t code = 0;  // kUnary, kBinary: the op
   EvalFn fn = nullptr;
   // kLeaf: the block and how it meets the output block.
   const Block* block = nullptr;
@@ -182,6 +267,7 @@ class Program {
       if (w[0] < 0 || w[0] > static_cast<int64_t>(Kind::kWhere)) Malformed("kind");
       n.kind = static_cast<Kind>(w[0]);
       n.dtype = dtype_from_code(w[1]);
+      n.code = w[2];
       if (is_complex(n.dtype)) Malformed("complex128 node (complex expressions are not fused)");
       n.num_inputs = n.kind == Kind::kUnary || n.kind == Kind::kAstype ? 1
                      : n.kind == Kind::kBinary                         ? 2
@@ -234,7 +320,17 @@ class Program {
         }
       }
     }
+    FindTree();
   }
+
+  /// The result as root(a, b) of float adds, subtracts and multiplies over leaves read in place
+  /// (see SumTree); root is Arm::kLeaf where the result has another form.
+  struct Tree {
+    Arm root = Arm::kLeaf;
+    Arm arms[2] = {Arm::kLeaf, Arm::kLeaf};
+    const Block* leaves[4] = {};
+  };
+  const Tree& tree() const { return tree_; }
 
   const Shape& shape() const { return shape_; }
   int64_t size() const { return size_; }
@@ -282,6 +378,51 @@ class Program {
 
  private:
   Node& node(int64_t i) { return nodes_[static_cast<size_t>(i)]; }
+
+  // The arm of a binary node computing an add, subtract or multiply of non-uniform values.
+  static bool OpArm(const Node& n, Arm& arm) {
+    if (n.kind != Kind::kBinary || n.uniform) return false;
+    switch (static_cast<BinaryOp>(n.code)) {
+      case BinaryOp::kAdd:
+        arm = Arm::kAdd;
+        return true;
+      case BinaryOp::kSub:
+        arm = Arm::kSub;
+        return true;
+      case BinaryOp::kMul:
+        arm = Arm::kMul;
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  static bool DirectLeaf(const Node& n) {
+    return n.kind == Kind::kLeaf && n.access == Node::Access::kDirect;
+  }
+
+  void FindTree() {
+    const Node& r = nodes_.back();
+    if (r.dtype != DType::kFloat64 && r.dtype != DType::kFloat32) return;
+    Tree t;
+    if (!OpArm(r, t.root)) return;
+    for (int k = 0; k < 2; ++k) {
+      const Node& c = node(r.inputs[k]);
+      const Block** leaves = t.leaves + 2 * k;
+      if (DirectLeaf(c)) {
+        t.arms[k] = Arm::kLeaf;
+        leaves[0] = leaves[1] = c.block;
+        continue;
+      }
+      if (!OpArm(c, t.arms[k])) return;
+      for (int j = 0; j < 2; ++j) {
+        const Node& leaf = node(c.inputs[j]);
+        if (!DirectLeaf(leaf)) return;
+        leaves[j] = leaf.block;
+      }
+    }
+    tree_ = t;
+  }
 
   Operand Value(int64_t i, int64_t start, unsigned char* buffers) const {
     const Node& n = nodes_[static_cast<size_t>(i)];
@@ -446,6 +587,7 @@ class Program {
   std::vector<Node> nodes_;
   int num_slots_ = 0;
   bool reads_transposed_ = false;
+  Tree tree_;
 };
 
 // Copies n bytes of a tile to the output, bypassing the cache where both are 16-byte aligned.
@@ -579,6 +721,28 @@ Block FusedReduceBlock(const Program& p, const std::vector<bool>& mask, bool kee
     return static_cast<const T*>(p.Eval(start, len, buffers, nullptr).p);
   };
   if (m == 1) {
+    if constexpr (Op == ReduceOp::kSum && (std::is_same_v<T, double> || std::is_same_v<T, float>)) {
+      const auto& tree = p.tree();
+      if (const SumTreeFn<T> fn = tree.root == Arm::kLeaf
+                                      ? nullptr
+                                      : SumTreeFor<T>(tree.root, tree.arms[0], tree.arms[1])) {
+        const T* leaves[4];
+        for (int k = 0; k < 4; ++k) leaves[k] = tree.leaves[k]->data<T>();
+        // The same ranges as below and as array.reduce: the fold is fed the same values in the
+        // same order, only without the tiles.
+        po[0] = tbb::parallel_deterministic_reduce(
+            tbb::blocked_range<int64_t>(0, n, kElementGrain), R::Identity(),
+            [&](const tbb::blocked_range<int64_t>& r, O acc) {
+              const T* at[4];
+              for (int k = 0; k < 4; ++k) at[k] = leaves[k] + r.begin();
+              SumFold<T> fold(acc);
+              fn(at, r.end() - r.begin(), fold);
+              return fold.Finish();
+            },
+            [](O a, O b) { return R::Combine(a, b); });
+        return out;
+      }
+    }
     po[0] = tbb::parallel_deterministic_reduce(
         tbb::blocked_range<int64_t>(0, n, kElementGrain), R::Identity(),
         [&](const tbb::blocked_range<int64_t>& r, O acc) {
