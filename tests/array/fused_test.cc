@@ -256,6 +256,32 @@ TEST_P(FusedTest, SumsOfSmallTreesMatchUnfusedBitForBit) {
   SetFusion(true);
 }
 
+TEST_P(FusedTest, SumsOfSmallTreesOfMixedDTypesMatchUnfused) {
+  // Trees whose arms or leaves are of another dtype than the result compute with casts: they
+  // must not be read as the result's dtype.
+  const Shape shape{3001};
+  BlockArray x32 = from_ndarray(RandomNDArray(shape, float32, 5), {1000});
+  BlockArray y64 = from_ndarray(RandomNDArray(shape, float64, 6), {1000});
+  BlockArray i64 = from_ndarray(RandomNDArray(shape, int64, 7), {1000});
+  BlockArray i32 = from_ndarray(RandomNDArray(shape, int32, 8), {1000});
+  const std::vector<std::function<BlockArray()>> exprs = {[&] { return x32 * x32 + y64 * y64; },
+                                                          [&] { return x32 * y64; },
+                                                          [&] { return y64 - x32; },
+                                                          [&] { return (i64 * i64 + y64).sum(); },
+                                                          [&] { return i32 * y64 + y64; },
+                                                          [&] { return x32 * i32; }};
+  for (size_t k = 0; k < exprs.size(); ++k) {
+    SCOPED_TRACE("expression " + std::to_string(k));
+    auto run = [&](bool fused) {
+      SetFusion(fused);
+      return exprs[k]().sum();
+    };
+    const NDArray fused = run(true).get();
+    EXPECT_TRUE(testing::SameBytes(fused, run(false).get()));
+  }
+  SetFusion(true);
+}
+
 TEST_P(FusedTest, ChainRunsAsOneTaskPerBlock) {
   BlockArray x = from_ndarray(RandomNDArray({1000, 30}, float64, 1), {128, 16});
   BlockArray y = from_ndarray(RandomNDArray({1000, 30}, float64, 2), {128, 16});

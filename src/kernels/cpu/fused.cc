@@ -406,8 +406,10 @@ class Program {
     if (r.dtype != DType::kFloat64 && r.dtype != DType::kFloat32) return;
     Tree t;
     if (!OpArm(r, t.root)) return;
+    // Every node of the tree in the result's dtype: a mixed tree computes with casts.
     for (int k = 0; k < 2; ++k) {
       const Node& c = node(r.inputs[k]);
+      if (c.dtype != r.dtype) return;
       const Block** leaves = t.leaves + 2 * k;
       if (DirectLeaf(c)) {
         t.arms[k] = Arm::kLeaf;
@@ -417,7 +419,7 @@ class Program {
       if (!OpArm(c, t.arms[k])) return;
       for (int j = 0; j < 2; ++j) {
         const Node& leaf = node(c.inputs[j]);
-        if (!DirectLeaf(leaf)) return;
+        if (!DirectLeaf(leaf) || leaf.dtype != r.dtype) return;
         leaves[j] = leaf.block;
       }
     }
