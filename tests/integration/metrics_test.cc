@@ -464,6 +464,7 @@ TEST(Metrics, AnElementwiseOpSendsOneMessagePerNodeAndNothingElse) {
   ASSERT_EQ(x.grid_shape(), (Shape{kBlocks}));
   x.get();  // both made and on their nodes before counting
   y.get();
+  std::this_thread::sleep_for(300ms);  // and what their making freed, freed
 
   auto scrape = [&] {
     std::vector<MetricsPage> pages{Scrape(head_port)};
