@@ -262,7 +262,16 @@ void BlockArray::wait() const { nums::wait({*this}); }
 void wait(const std::vector<BlockArray>& arrays) {
   for (const BlockArray& x : arrays) {
     if (!x.impl()) throw ValueError("wait: a BlockArray is empty (default-constructed)");
-    x.impl()->ctx->runtime->Await(x.impl()->blocks);
+  }
+  // One Await for each run of arrays of one context: a cluster asks each node once for them all.
+  for (size_t i = 0; i < arrays.size();) {
+    const std::shared_ptr<engine::Runtime>& runtime = arrays[i].impl()->ctx->runtime;
+    std::vector<engine::ObjectRef> blocks;
+    for (; i < arrays.size() && arrays[i].impl()->ctx->runtime == runtime; ++i) {
+      const std::vector<engine::ObjectRef>& b = arrays[i].impl()->blocks;
+      blocks.insert(blocks.end(), b.begin(), b.end());
+    }
+    runtime->Await(blocks);
   }
 }
 
