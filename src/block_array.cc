@@ -266,12 +266,19 @@ void wait(const std::vector<BlockArray>& arrays) {
   // One Await for each run of arrays of one context: a cluster asks each node once for them all.
   for (size_t i = 0; i < arrays.size();) {
     const std::shared_ptr<engine::Runtime>& runtime = arrays[i].impl()->ctx->runtime;
-    std::vector<engine::ObjectRef> blocks;
-    for (; i < arrays.size() && arrays[i].impl()->ctx->runtime == runtime; ++i) {
-      const std::vector<engine::ObjectRef>& b = arrays[i].impl()->blocks;
-      blocks.insert(blocks.end(), b.begin(), b.end());
+    size_t end = i + 1;
+    while (end < arrays.size() && arrays[end].impl()->ctx->runtime == runtime) ++end;
+    if (end == i + 1) {
+      runtime->Await(arrays[i].impl()->blocks);  // no copy of the refs for the common case
+    } else {
+      std::vector<engine::ObjectRef> blocks;
+      for (size_t j = i; j < end; ++j) {
+        const std::vector<engine::ObjectRef>& b = arrays[j].impl()->blocks;
+        blocks.insert(blocks.end(), b.begin(), b.end());
+      }
+      runtime->Await(blocks);
     }
-    runtime->Await(blocks);
+    i = end;
   }
 }
 
