@@ -8,13 +8,23 @@
 #include <thread>
 #include <vector>
 
+#include "engine/cluster/gen/Node.h"
+#include "engine/cluster/thrift_runtime.h"
+#include "engine/cluster/token.h"
+#include "engine/cluster/transport.h"
+#include "engine/cluster/wire.h"
 #include "nums/nums.hpp"
 #include "src/array_impl.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/testing/testing.h"
 
 namespace nums::testing {
 namespace {
 
+using engine::Device;
+using engine::ObjectRef;
+using engine::TaskSpec;
+using engine::cluster::ToWire;
 using namespace std::chrono_literals;
 
 // The nodes that hold the array's blocks now, as the driver knows them.
@@ -86,6 +96,32 @@ TEST(ClusterWaitTest, WaitOfAFailedOperationRaisesItsError) {
   // What depends on it fails with the same error; the rest waits as before.
   EXPECT_THROW((bad + 1.0).wait(), Error);
   x.wait();
+}
+
+// Node.Await with with_failed: the second half of its reply marks what finished without being
+// ready, which is what the driver's Await looks at again; without the flag, the reply is as it
+// was (FreeQueue and Wait ask that way).
+TEST(ClusterWaitTest, NodeAwaitSaysWhichFinishedObjectsAreNotReady) {
+  LocalCluster cluster(1);
+  const std::string token = engine::cluster::ReadToken(cluster.token_file());
+  auto rt = engine::cluster::ThriftRuntime::Connect(cluster.address(), token);
+  const ObjectRef ready = rt->Put(Ramp(8, 0.0), 0);
+  // identity of no inputs fails on the node (RemoteTaskError).
+  const ObjectRef bad = rt->Submit(TaskSpec{"engine.identity", Device::kCpu, 0, {}, 1, "bad"})[0];
+  EXPECT_THROW(rt->Get(bad, 30s), RemoteTaskError);
+  const engine::ObjectId unknown = engine::ObjectIdGenerator().Next();
+
+  auto [host, port] = cluster.NodeAddress(0);
+  engine::cluster::Connection<wire::NodeClient> conn(host, port, token, true, 60s);
+  const std::vector<wire::ObjectIdW> ids{ToWire(ready.id()), ToWire(bad.id()), ToWire(unknown)};
+  std::vector<bool> out;
+  conn.Invoke("Node.Await", [&](wire::NodeClient& c) { c.Await(out, ids, 3, 1000, true); });
+  EXPECT_EQ(out, (std::vector<bool>{true, true, true, false, true, true}));
+  conn.Invoke("Node.Await", [&](wire::NodeClient& c) { c.Await(out, ids, 3, 1000, false); });
+  EXPECT_EQ(out, (std::vector<bool>{true, true, true}));
+
+  rt->Await({ready});
+  EXPECT_THROW(rt->Await({ready, bad}), RemoteTaskError);
 }
 
 }  // namespace
