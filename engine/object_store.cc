@@ -237,6 +237,12 @@ bool ObjectStore::Finished(const ObjectId& id) const {
   return it == objects_.end() || it->second.state != State::kPending;
 }
 
+bool ObjectStore::Ready(const ObjectId& id) const {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(id);
+  return it != objects_.end() && it->second.state == State::kReady;
+}
+
 int64_t ObjectStore::SpilledBytes(const ObjectId& id) const {
   std::lock_guard lock(mu_);
   auto it = objects_.find(id);

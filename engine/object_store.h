@@ -96,6 +96,8 @@ class ObjectStore {
   std::optional<ObjectView> TryView(const ObjectId& id);
   /// Whether the object is ready, failed or absent (anything but pending); never waits.
   bool Finished(const ObjectId& id) const;
+  /// Whether the object is ready (in memory, on disk, or dropped to be remade); never waits.
+  bool Ready(const ObjectId& id) const;
   /// Bytes of the ready object that are on disk only (0 when in memory, absent or pending).
   int64_t SpilledBytes(const ObjectId& id) const;
 

@@ -262,7 +262,23 @@ void BlockArray::wait() const { nums::wait({*this}); }
 void wait(const std::vector<BlockArray>& arrays) {
   for (const BlockArray& x : arrays) {
     if (!x.impl()) throw ValueError("wait: a BlockArray is empty (default-constructed)");
-    x.impl()->ctx->runtime->Await(x.impl()->blocks);
+  }
+  // One Await for each run of arrays of one context: a cluster asks each node once for them all.
+  for (size_t i = 0; i < arrays.size();) {
+    const std::shared_ptr<engine::Runtime>& runtime = arrays[i].impl()->ctx->runtime;
+    size_t end = i + 1;
+    while (end < arrays.size() && arrays[end].impl()->ctx->runtime == runtime) ++end;
+    if (end == i + 1) {
+      runtime->Await(arrays[i].impl()->blocks);  // no copy of the refs for the common case
+    } else {
+      std::vector<engine::ObjectRef> blocks;
+      for (size_t j = i; j < end; ++j) {
+        const std::vector<engine::ObjectRef>& b = arrays[j].impl()->blocks;
+        blocks.insert(blocks.end(), b.begin(), b.end());
+      }
+      runtime->Await(blocks);
+    }
+    i = end;
   }
 }
 

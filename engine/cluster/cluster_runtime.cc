@@ -353,7 +353,7 @@ WaitResult ClusterRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, T
       const int64_t need = std::min<int64_t>(k - finished, static_cast<int64_t>(ids.size()));
       std::vector<bool> now;
       try {
-        now = nodes_->Call(node, [&](NodeClient& c) { return c.Await(ids, need, wait); });
+        now = nodes_->Call(node, [&](NodeClient& c) { return c.Await(ids, need, wait, nullptr); });
       } catch (const NodeLostError& e) {
         Log().warn("wait: {}", e.what());
         now.assign(ids.size(), true);  // lost with their node, as above
@@ -372,6 +372,63 @@ WaitResult ClusterRuntime::Wait(const std::vector<ObjectRef>& refs, int64_t k, T
     (done[i] ? result.ready : result.not_ready).push_back(refs[i]);
   }
   return result;
+}
+
+std::vector<char> ClusterRuntime::ReadyOnEveryNode(const std::vector<ObjectRef>& refs) {
+  std::vector<char> ready(refs.size(), 0);  // not vector<bool>: each thread writes its own
+  std::map<NodeId, std::vector<size_t>> by_node;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (nodes_->Gone(refs[i].id(), refs[i].node())) continue;
+    by_node[nodes_->Holder(refs[i].id(), refs[i].node())].push_back(i);
+  }
+  if (by_node.empty()) return ready;
+  auto await = [&](NodeId node, std::vector<size_t> open) {
+    while (!open.empty()) {
+      std::vector<ObjectId> ids;
+      ids.reserve(open.size());
+      for (size_t i : open) ids.push_back(refs[i].id());
+      std::vector<bool> failed;
+      std::vector<bool> done;
+      try {
+        done = nodes_->Call(node, [&](NodeClient& c) {
+          return c.Await(ids, static_cast<int64_t>(ids.size()), kMaxCallWaitMs, &failed);
+        });
+      } catch (const std::exception&) {
+        return;  // the second pass raises it, or recovers what a lost node held
+      }
+      if (failed.size() != ids.size()) return;  // a node that cannot tell: the second pass asks
+      std::vector<size_t> pending;
+      for (size_t j = 0; j < open.size(); ++j) {
+        if (!done[j]) {
+          pending.push_back(open[j]);
+        } else if (!failed[j]) {
+          ready[open[j]] = 1;
+        }
+      }
+      open.swap(pending);
+    }
+  };
+  std::vector<std::thread> threads;
+  auto it = by_node.begin();
+  for (++it; it != by_node.end(); ++it) threads.emplace_back(await, it->first, it->second);
+  await(by_node.begin()->first, by_node.begin()->second);
+  for (auto& t : threads) t.join();
+  return ready;
+}
+
+void ClusterRuntime::Await(const std::vector<ObjectRef>& refs) {
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (!refs[i]) throw ValueError("null ObjectRef at position " + std::to_string(i));
+    nodes_->Check(refs[i].node(), "await");
+  }
+  batcher_->Flush();
+  const std::vector<char> ready = ReadyOnEveryNode(refs);
+  std::vector<ObjectRef> rest;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (!ready[i]) rest.push_back(refs[i]);
+  }
+  // In the order given, so that the first failed object's error is the one raised.
+  if (!rest.empty()) Runtime::Await(rest);
 }
 
 void ClusterRuntime::Free(const std::vector<ObjectRef>& refs) {

@@ -54,6 +54,12 @@ class ClusterRuntime : public Runtime {
   using Runtime::Get;
   /// Objects whose node was lost count as finished (failed): Get recomputes or raises them.
   WaitResult Wait(const std::vector<ObjectRef>& refs, int64_t k, Timeout timeout = {}) override;
+  /// Asks every holder at once, one Node.Await per node that each waits until all of that
+  /// node's objects are finished: no task runs and no bytes move when all are ready. Those
+  /// that failed, that a node does not hold, or whose node was lost go the way of
+  /// Runtime::Await (a no-op task each, then Get): a task's error is raised as Get raises it,
+  /// and what a lost node held is recomputed from lineage.
+  void Await(const std::vector<ObjectRef>& refs) override;
   /// Objects on a lost node are gone already and are skipped.
   void Free(const std::vector<ObjectRef>& refs) override;
   /// The driver's view of the nodes; while the head cannot be reached, the last view it gave
@@ -97,6 +103,12 @@ class ClusterRuntime : public Runtime {
   /// answer: the one-at-a-time pass then waits, recomputes or raises as for any object.
   std::vector<std::optional<Block>> FetchFromEveryNode(
       const std::vector<ObjectRef>& refs, std::chrono::steady_clock::time_point deadline);
+
+  /// Await's first pass: per ref, whether its holder reports it ready, asking every node at
+  /// once (a thread per node beyond the first), each in calls of at most one call's wait until
+  /// all of its objects are finished. False where the object failed, its node does not hold it
+  /// or cannot tell, or the node did not answer (marked lost by the call).
+  std::vector<char> ReadyOnEveryNode(const std::vector<ObjectRef>& refs);
 
   ObjectIdGenerator ids_;
   std::unique_ptr<NodeTable> nodes_;

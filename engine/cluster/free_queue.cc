@@ -165,7 +165,7 @@ std::vector<FreeQueue::Pinned> FreeQueue::Poll(std::vector<Pinned> pinned,
     for (size_t i : idx) ids.push_back(pinned[i].output);
     std::vector<bool> done;
     try {
-      done = clients_[static_cast<size_t>(node)]->Await(ids, 0, 0);
+      done = clients_[static_cast<size_t>(node)]->Await(ids, 0, 0, nullptr);
     } catch (const Error& e) {
       Log().warn("polling {} tasks on node {}: {}", ids.size(), node, e.what());
       done.assign(ids.size(), true);  // an unreachable node's tasks need their inputs no more

@@ -60,9 +60,11 @@ class NodeClient {
   /// or pending.
   virtual std::shared_ptr<const ErrorInfo> Probe(const ObjectId& id) = 0;
   /// Per id, whether it is finished (ready, failed or absent), once `min_done` are or `wait_ms`
-  /// passed.
+  /// passed. With `failed`, also sets `*failed` to, per id, whether it finished without being
+  /// ready (failed or absent), or to an empty vector where the node cannot tell (a node from
+  /// before the protocol had it).
   virtual std::vector<bool> Await(const std::vector<ObjectId>& ids, int64_t min_done,
-                                  int32_t wait_ms) = 0;
+                                  int32_t wait_ms, std::vector<bool>* failed) = 0;
   virtual void Free(const std::vector<ObjectId>& ids) = 0;
   virtual NodeStats Stats() = 0;
   virtual void Ping() = 0;

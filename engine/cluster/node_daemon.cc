@@ -292,7 +292,7 @@ class NodeDaemon::Handler final : public wire::NodeIf {
   }
 
   void Await(std::vector<bool>& out, const std::vector<wire::ObjectIdW>& ids, int32_t min_done,
-             int32_t wait_ms) override {
+             int32_t wait_ms, bool with_failed) override {
     Checked("Node.Await", [&] {
       ObjectStore& store = daemon_->node_->store();
       const auto deadline =
@@ -308,12 +308,18 @@ class NodeDaemon::Handler final : public wire::NodeIf {
           if (!out[i] && !first_pending) first_pending = id;
         }
         const auto now = std::chrono::steady_clock::now();
-        if (done >= min_done || !first_pending || now >= deadline) return;
+        if (done >= min_done || !first_pending || now >= deadline) break;
         // Sleep until the first pending object finishes (or the deadline), then count again.
         wire::ChunkW ignored;
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
         ServeChunk(store, *first_pending, 0, 0, static_cast<int32_t>(left.count()) + 1, ignored);
       }
+      if (!with_failed) return;
+      // Read after `out`: one freed since it was counted reads as failed, which only makes the
+      // caller look at it again.
+      const size_t n = ids.size();
+      out.resize(2 * n, false);
+      for (size_t i = 0; i < n; ++i) out[n + i] = out[i] && !store.Ready(FromWire(ids[i]));
     });
   }
 

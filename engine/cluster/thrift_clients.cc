@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <mutex>
 
 #include "engine/cluster/chunks.h"
@@ -88,11 +89,20 @@ class ThriftNodeClient final : public NodeClient {
     return FromWire(probe.error);
   }
 
-  std::vector<bool> Await(const std::vector<ObjectId>& ids, int64_t min_done,
-                          int32_t wait_ms) override {
+  std::vector<bool> Await(const std::vector<ObjectId>& ids, int64_t min_done, int32_t wait_ms,
+                          std::vector<bool>* failed) override {
     std::vector<bool> done;
     const auto need = static_cast<int32_t>(std::clamp<int64_t>(min_done, 0, INT32_MAX));
-    OnFirst("Node.Await", [&](wire::NodeClient& c) { c.Await(done, WireIds(ids), need, wait_ms); });
+    OnFirst("Node.Await", [&](wire::NodeClient& c) {
+      c.Await(done, WireIds(ids), need, wait_ms, failed != nullptr);
+    });
+    if (failed != nullptr) {
+      // The second half of the reply; a node that ignored the flag sent only the first.
+      failed->clear();
+      if (done.size() == 2 * ids.size()) {
+        failed->assign(done.begin() + static_cast<std::ptrdiff_t>(ids.size()), done.end());
+      }
+    }
     done.resize(ids.size(), false);
     return done;
   }

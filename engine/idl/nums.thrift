@@ -241,8 +241,10 @@ service Node {
   ChunkW Pull(1: ObjectIdW id, 2: i64 offset, 3: i64 length, 4: i32 wait_ms, 5: i64 receiver)
       throws (1: AuthFailure auth, 2: RequestError bad)
   // Waits up to wait_ms until at least min_done of the objects are ready or failed; returns
-  // which are.
-  list<bool> Await(1: list<ObjectIdW> ids, 2: i32 min_done, 3: i32 wait_ms)
+  // which are (an object the node does not hold counts as failed). With `with_failed`, the
+  // list has a second half: per object, whether it finished without being ready (failed, or
+  // not held), so that the caller learns which to look at without a call per object.
+  list<bool> Await(1: list<ObjectIdW> ids, 2: i32 min_done, 3: i32 wait_ms, 4: bool with_failed)
       throws (1: AuthFailure auth, 2: RequestError bad)
   void Free(1: list<ObjectIdW> ids) throws (1: AuthFailure auth, 2: RequestError bad)
   StatsW Stats() throws (1: AuthFailure auth, 2: RequestError bad)

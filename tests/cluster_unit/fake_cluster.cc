@@ -88,8 +88,8 @@ class FakeCluster::Client final : public NodeClient {
     return value ? value->error : nullptr;
   }
 
-  std::vector<bool> Await(const std::vector<ObjectId>& ids, int64_t min_done,
-                          int32_t wait_ms) override {
+  std::vector<bool> Await(const std::vector<ObjectId>& ids, int64_t min_done, int32_t wait_ms,
+                          std::vector<bool>* failed) override {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
     for (;;) {
       Node& node = Use("Node.Await");
@@ -99,7 +99,15 @@ class FakeCluster::Client final : public NodeClient {
         out.push_back(node.store().Finished(id));
         done += out.back() ? 1 : 0;
       }
-      if (done >= min_done || std::chrono::steady_clock::now() >= deadline) return out;
+      if (done >= min_done || std::chrono::steady_clock::now() >= deadline) {
+        if (failed != nullptr) {
+          failed->clear();
+          for (size_t i = 0; i < ids.size(); ++i) {
+            failed->push_back(out[i] && !node.store().Ready(ids[i]));
+          }
+        }
+        return out;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }

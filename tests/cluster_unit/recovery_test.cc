@@ -14,7 +14,7 @@ namespace {
 using testing::FakeCluster;
 
 // "test.add": its input plus a scalar; "test.make" (and "test.crash", which the fake can make
-// deadly): a block of n copies of a scalar, from no input.
+// deadly): a block of n copies of a scalar, from no input; "test.fail": a ValueError.
 std::shared_ptr<KernelRegistry> Kernels() {
   auto registry = std::make_shared<KernelRegistry>();
   RegisterEngineKernels(*registry);
@@ -33,6 +33,9 @@ std::shared_ptr<KernelRegistry> Kernels() {
   };
   registry->Register("test.make", Device::kCpu, make);
   registry->Register("test.crash", Device::kCpu, make);
+  registry->Register("test.fail", Device::kCpu, [](const KernelContext&) -> std::vector<Block> {
+    throw ValueError("test.fail: this task always fails");
+  });
   return registry;
 }
 
@@ -216,6 +219,67 @@ TEST_F(RecoveryTest, ATaskThatKillsItsNodesFailsWithANamedErrorAfterThreeLosses)
   EXPECT_EQ(alive, 1);
   // The survivor still works.
   EXPECT_EQ(Values(rt_->Get(Make("test.make", 2.0, 0))), (std::vector<double>(4, 2.0)));
+}
+
+int64_t TasksRun(FakeCluster& cluster, int64_t nodes) {
+  int64_t n = 0;
+  for (NodeId i = 0; i < nodes; ++i) n += cluster.Alive(i) ? cluster.TasksRun(i) : 0;
+  return n;
+}
+
+TEST_F(RecoveryTest, AwaitRunsNoTaskOfItsOwn) {
+  Start(3);
+  const ObjectRef x = rt_->Put(Vec({1, 2}), 0);
+  std::vector<ObjectRef> ys;
+  for (int i = 0; i < 9; ++i) ys.push_back(Add(Add(x, 1.0, i % 3), 1.0, (i + 1) % 3));
+  rt_->Await(ys);  // while they run
+  EXPECT_EQ(TasksRun(*cluster_, 3), 18) << "the 18 tasks, and no no-op to wait for them";
+  for (const ObjectRef& y : ys) EXPECT_TRUE(cluster_->Holds(rt_->Location(y), y.id()));
+  rt_->Await(ys);  // once they are done
+  rt_->Await({});
+  EXPECT_EQ(TasksRun(*cluster_, 3), 18);
+  EXPECT_THROW(rt_->Await({ys[0], ObjectRef()}), ValueError);
+}
+
+TEST_F(RecoveryTest, AwaitRecomputesWhatALostNodeHeld) {
+  Start(3);
+  const ObjectRef x = rt_->Put(Vec({1, 2}), 0);
+  std::vector<ObjectRef> ys;
+  for (int i = 0; i < 6; ++i) ys.push_back(Add(Add(x, 1.0, i % 3), 1.0, (i + 1) % 3));
+  rt_->Await(ys);
+  cluster_->Kill(1);
+  rt_->Await(ys);
+  for (const ObjectRef& y : ys) {
+    const NodeId now = rt_->Location(y);
+    EXPECT_NE(now, 1);
+    EXPECT_TRUE(cluster_->Holds(now, y.id())) << "not made again before Await returned";
+  }
+  for (const ObjectRef& y : ys) EXPECT_EQ(Values(rt_->Get(y)), (std::vector<double>{3, 4}));
+}
+
+TEST_F(RecoveryTest, AwaitRaisesTheFirstFailedTasksErrorAsGetDoes) {
+  Start(3);
+  const ObjectRef fine = Make("test.make", 1.0, 0);
+  const ObjectRef bad = Make("test.fail", 0.0, 1);
+  const ObjectRef after = Add(bad, 1.0, 2);
+  std::string from_get;
+  try {
+    rt_->Get(bad);
+    FAIL() << "Get raised nothing";
+  } catch (const ValueError& e) {
+    from_get = e.what();
+  }
+  EXPECT_NE(from_get.find("this task always fails"), std::string::npos) << from_get;
+  for (const auto& refs : {std::vector{fine, bad}, std::vector{bad, fine, after}}) {
+    try {
+      rt_->Await(refs);
+      ADD_FAILURE() << "Await raised nothing";
+    } catch (const ValueError& e) {
+      EXPECT_EQ(std::string(e.what()), from_get);
+    }
+  }
+  EXPECT_THROW(rt_->Await({fine, after}), ValueError);  // the error reached its dependent
+  rt_->Await({fine});
 }
 
 }  // namespace

@@ -543,5 +543,63 @@ TEST(Metrics, AnElementwiseOpSendsOneMessagePerNodeAndNothingElse) {
   EXPECT_EQ(plus_y.get().to_vector<double>(), want_y);
 }
 
+// wait() of arrays over 64 blocks on 4 nodes (16 each) asks each node once: one Node.Await that
+// returns when all of that node's blocks are done. No task per block (SubmitTasks), no fetch of
+// results (GetChunk), nothing to the head; nums::wait of several arrays asks no more.
+TEST(Metrics, WaitSendsOneAwaitPerNodeAndNothingElse) {
+  constexpr int kNodes = 4;
+  constexpr int64_t kBlocks = 64;
+  constexpr int64_t kBlock = 16;
+  const int head_port = FreePort();
+  std::vector<int> node_ports;
+  LocalCluster cluster(WithMetricsPorts(kNodes, head_port, node_ports));
+  Context ctx = nums::init({.address = cluster.address(), .token_file = cluster.token_file()});
+  ASSERT_EQ(ctx.num_nodes(), kNodes);
+
+  const int64_t n = kBlocks * kBlock;
+  BlockArray x = arange(0, n, 1, float64, {kBlock});
+  ASSERT_EQ(x.grid_shape(), (Shape{kBlocks}));
+  x.get();
+  BlockArray plus_one = x + 1;
+  BlockArray twice = x * 2;
+  plus_one.impl();  // submitted before counting
+  twice.impl();
+  std::this_thread::sleep_for(300ms);
+
+  auto scrape = [&] {
+    std::vector<MetricsPage> pages{Scrape(head_port)};
+    for (int port : node_ports) pages.push_back(Scrape(port));
+    return pages;
+  };
+  // The calls of one wait: [0] the head's, [1 + i] node i's.
+  auto count = [&](const std::function<void()>& wait) {
+    const auto before = scrape();
+    wait();
+    std::this_thread::sleep_for(300ms);  // for anything sent after it returns to be served
+    const auto after = scrape();
+    std::vector<std::map<std::string, int64_t>> calls;
+    for (size_t i = 0; i < before.size(); ++i) calls.push_back(Served(before[i], after[i]));
+    return calls;
+  };
+  auto expect_one_await_per_node = [&](const std::vector<std::map<std::string, int64_t>>& c) {
+    EXPECT_EQ(c[0], (std::map<std::string, int64_t>{})) << "head: " << Show(c[0]);
+    for (int i = 0; i < kNodes; ++i) {
+      EXPECT_EQ(c[static_cast<size_t>(i + 1)], (std::map<std::string, int64_t>{{"Node.Await", 1}}))
+          << "node " << i << ": " << Show(c[static_cast<size_t>(i + 1)]);
+    }
+  };
+  {
+    SCOPED_TRACE("plus_one.wait()");
+    expect_one_await_per_node(count([&] { plus_one.wait(); }));
+  }
+  {
+    SCOPED_TRACE("wait({x, plus_one, twice})");
+    expect_one_await_per_node(count([&] { nums::wait({x, plus_one, twice}); }));
+  }
+  std::vector<double> want;
+  for (int64_t i = 0; i < n; ++i) want.push_back(static_cast<double>(i) + 1);
+  EXPECT_EQ(plus_one.get().to_vector<double>(), want);
+}
+
 }  // namespace
 }  // namespace nums::testing
