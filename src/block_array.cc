@@ -60,10 +60,46 @@ int64_t home_node(const Context::Impl& ctx, const ArrayGrid& grid, const Shape& 
   return ctx.node_grid.node_of(entry, grid.grid_shape());
 }
 
+namespace {
+// The default rule on ctx's nodes: default_block_shape, split further (up to 4x the blocks) when
+// that gives a block count the nodes divide, with equal dimensions split equally. 8192 x 8192
+// float64 on 2 nodes is then 4 x 4 blocks instead of 3 x 3: the 64 partial products of a matmul
+// share evenly over the nodes where 27 could not. Arrays of many blocks keep the rule's blocks
+// (an uneven share matters little there).
+Shape default_blocks(const Context::Impl& ctx, const Shape& shape, DType dtype) {
+  constexpr int64_t kMaxEvened = 256;
+  const Shape base = default_block_shape(shape, dtype, ctx.cores);
+  const int64_t nodes = ctx.node_grid.num_nodes();
+  auto count = [&](const Shape& block) {
+    int64_t n = 1;
+    for (size_t d = 0; d < shape.size(); ++d) n *= (shape[d] + block[d] - 1) / block[d];
+    return n;
+  };
+  auto balanced = [&](const Shape& block) {
+    for (size_t d = 0; d < shape.size(); ++d) {
+      for (size_t e = d + 1; e < shape.size(); ++e) {
+        if (shape[d] == shape[e] && block[d] != block[e]) return false;
+      }
+    }
+    return true;
+  };
+  const int64_t need = count(base);
+  if (nodes == 1 || need % nodes == 0 || need > kMaxEvened) return base;
+  for (int64_t n = need; n <= 4 * need;) {
+    const Shape block = default_block_shape(shape, dtype, n + 1);
+    const int64_t next = count(block);
+    if (next <= n) break;  // too small to split further
+    if (next % nodes == 0 && balanced(block)) return block;
+    n = next;
+  }
+  return base;
+}
+}  // namespace
+
 Shape choose_block_shape(const Context::Impl& ctx, const Shape& shape, DType dtype,
                          const Shape& requested) {
   check_shape(shape, dtype, "");
-  if (requested.empty() && !shape.empty()) return default_block_shape(shape, dtype, ctx.cores);
+  if (requested.empty() && !shape.empty()) return default_blocks(ctx, shape, dtype);
   if (requested.size() != shape.size()) {
     throw ShapeError("block_shape " + shape_str(requested) + " does not match the rank of shape " +
                      shape_str(shape));

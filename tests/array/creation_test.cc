@@ -39,6 +39,20 @@ TEST_P(CreationTest, BlocksLiveOnTheirBlockCyclicNodes) {
   }
 }
 
+TEST_P(CreationTest, DefaultBlocksShareEvenlyOverTheNodes) {
+  // 8192 x 8192 float64 (512 MiB) needs 8 blocks: 3 x 3 alone; on 4 nodes 4 x 4 (a count the
+  // nodes divide, square blocks kept square), on 3 nodes the 3 x 3 divides already.
+  const int64_t nodes = GetParam();
+  const BlockArray a = empty({8192, 8192});
+  EXPECT_EQ(a.grid_shape(), nodes == 4 ? (Shape{4, 4}) : (Shape{3, 3}));
+  // Rows only for tall-skinny arrays, a multiple of the node count.
+  const BlockArray tall = empty({1'000'000, 32});  // 256 MiB: 4 blocks or one per core
+  EXPECT_EQ(tall.block_shape()[1], 32);
+  EXPECT_EQ(tall.grid().num_blocks() % nodes, 0) << tall.grid_shape()[0];
+  // Small arrays stay one block on any number of nodes.
+  EXPECT_EQ(empty({100, 10}).grid().num_blocks(), 1);
+}
+
 TEST_P(CreationTest, Arange) {
   EXPECT_EQ(arange(5).get().to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2, 3, 4}));
   EXPECT_EQ(arange(5).dtype(), int64);
