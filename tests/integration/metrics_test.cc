@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <functional>
 #include <map>
 #include <optional>
 #include <regex>
@@ -444,6 +445,36 @@ std::string Show(const std::map<std::string, int64_t>& calls) {
   return out + " }";
 }
 
+// A loopback cluster whose head and nodes serve metrics pages, with a driver on it.
+struct MeteredCluster {
+  explicit MeteredCluster(int nodes)
+      : head_port(FreePort()),
+        cluster(WithMetricsPorts(nodes, head_port, node_ports)),
+        ctx(nums::init({.address = cluster.address(), .token_file = cluster.token_file()})) {}
+
+  /// The calls the head ([0]) and node i ([1 + i]) served while `step` ran and 300 ms after (for
+  /// anything the driver sends after it returns, a poll of the tasks say, to be served).
+  std::vector<std::map<std::string, int64_t>> CallsDuring(const std::function<void()>& step) {
+    auto scrape = [&] {
+      std::vector<MetricsPage> pages{Scrape(head_port)};
+      for (int port : node_ports) pages.push_back(Scrape(port));
+      return pages;
+    };
+    const auto before = scrape();
+    step();
+    std::this_thread::sleep_for(300ms);
+    const auto after = scrape();
+    std::vector<std::map<std::string, int64_t>> calls;
+    for (size_t i = 0; i < before.size(); ++i) calls.push_back(Served(before[i], after[i]));
+    return calls;
+  }
+
+  int head_port;
+  std::vector<int> node_ports;
+  LocalCluster cluster;
+  Context ctx;
+};
+
 // An elementwise operation over 64 blocks on 4 nodes (16 each), fused, is placed from the loads
 // the driver already holds and sent as one SubmitTasks per node: no call to the head, no load
 // query, no call per task, and nothing that polls the tasks afterwards (counted from the
@@ -452,10 +483,8 @@ TEST(Metrics, AnElementwiseOpSendsOneMessagePerNodeAndNothingElse) {
   constexpr int kNodes = 4;
   constexpr int64_t kBlocks = 64;
   constexpr int64_t kBlock = 16;
-  const int head_port = FreePort();
-  std::vector<int> node_ports;
-  LocalCluster cluster(WithMetricsPorts(kNodes, head_port, node_ports));
-  Context ctx = nums::init({.address = cluster.address(), .token_file = cluster.token_file()});
+  MeteredCluster m(kNodes);
+  Context& ctx = m.ctx;
   ASSERT_EQ(ctx.num_nodes(), kNodes);
 
   const int64_t n = kBlocks * kBlock;
@@ -466,23 +495,12 @@ TEST(Metrics, AnElementwiseOpSendsOneMessagePerNodeAndNothingElse) {
   y.get();
   std::this_thread::sleep_for(300ms);  // and what their making freed, freed
 
-  auto scrape = [&] {
-    std::vector<MetricsPage> pages{Scrape(head_port)};
-    for (int port : node_ports) pages.push_back(Scrape(port));
-    return pages;
-  };
   // One operation's calls: [0] the head's, [1 + i] node i's.
   auto count = [&](const std::function<BlockArray()>& op, BlockArray& out) {
-    const auto before = scrape();
-    out = op();
-    out.impl();  // the fused tasks are submitted here
-    // Long enough for the tasks to finish and for anything the driver sends after submitting
-    // (a poll of the tasks, say) to be served.
-    std::this_thread::sleep_for(300ms);
-    const auto after = scrape();
-    std::vector<std::map<std::string, int64_t>> calls;
-    for (size_t i = 0; i < before.size(); ++i) calls.push_back(Served(before[i], after[i]));
-    return calls;
+    return m.CallsDuring([&] {
+      out = op();
+      out.impl();  // the fused tasks are submitted here
+    });
   };
   const std::map<std::string, int64_t> one_submit{{"Node.SubmitTasks", 1}};
   auto expect_one_message_per_node = [&](const std::vector<std::map<std::string, int64_t>>& c) {
@@ -550,11 +568,8 @@ TEST(Metrics, WaitSendsOneAwaitPerNodeAndNothingElse) {
   constexpr int kNodes = 4;
   constexpr int64_t kBlocks = 64;
   constexpr int64_t kBlock = 16;
-  const int head_port = FreePort();
-  std::vector<int> node_ports;
-  LocalCluster cluster(WithMetricsPorts(kNodes, head_port, node_ports));
-  Context ctx = nums::init({.address = cluster.address(), .token_file = cluster.token_file()});
-  ASSERT_EQ(ctx.num_nodes(), kNodes);
+  MeteredCluster m(kNodes);
+  ASSERT_EQ(m.ctx.num_nodes(), kNodes);
 
   const int64_t n = kBlocks * kBlock;
   BlockArray x = arange(0, n, 1, float64, {kBlock});
@@ -566,21 +581,8 @@ TEST(Metrics, WaitSendsOneAwaitPerNodeAndNothingElse) {
   twice.impl();
   std::this_thread::sleep_for(300ms);
 
-  auto scrape = [&] {
-    std::vector<MetricsPage> pages{Scrape(head_port)};
-    for (int port : node_ports) pages.push_back(Scrape(port));
-    return pages;
-  };
   // The calls of one wait: [0] the head's, [1 + i] node i's.
-  auto count = [&](const std::function<void()>& wait) {
-    const auto before = scrape();
-    wait();
-    std::this_thread::sleep_for(300ms);  // for anything sent after it returns to be served
-    const auto after = scrape();
-    std::vector<std::map<std::string, int64_t>> calls;
-    for (size_t i = 0; i < before.size(); ++i) calls.push_back(Served(before[i], after[i]));
-    return calls;
-  };
+  auto count = [&](const std::function<void()>& wait) { return m.CallsDuring(wait); };
   auto expect_one_await_per_node = [&](const std::vector<std::map<std::string, int64_t>>& c) {
     EXPECT_EQ(c[0], (std::map<std::string, int64_t>{})) << "head: " << Show(c[0]);
     for (int i = 0; i < kNodes; ++i) {
