@@ -72,7 +72,9 @@ Shape default_blocks(const Context::Impl& ctx, const Shape& shape, DType dtype) 
   const int64_t nodes = ctx.node_grid.num_nodes();
   auto count = [&](const Shape& block) {
     int64_t n = 1;
-    for (size_t d = 0; d < shape.size(); ++d) n *= (shape[d] + block[d] - 1) / block[d];
+    for (size_t d = 0; d < shape.size(); ++d) {
+      n *= shape[d] / block[d] + (shape[d] % block[d] != 0 ? 1 : 0);  // no shape + block: ~2^63
+    }
     return n;
   };
   auto balanced = [&](const Shape& block) {
