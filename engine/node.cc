@@ -33,6 +33,21 @@ struct Node::PendingTask {
 
 namespace {
 std::string Bytes(int64_t n) { return std::to_string(n) + " bytes"; }
+
+struct InputGone {};  // leaves Execute's try block; the error is set already
+
+// The error of a task on node `on` one of whose inputs is gone (`why`), made by `lookup`'s
+// store: a driver that kept the lineage makes the input again and reruns the task.
+std::shared_ptr<const ErrorInfo> MissingInput(const std::string& task, NodeId on, NodeId lookup,
+                                              const std::string& why) {
+  auto missing = std::make_shared<ErrorInfo>();
+  missing->code = ErrorCode::kCluster;
+  missing->message =
+      "an input of task '" + task + "' on node " + std::to_string(on) + " is gone: " + why;
+  missing->task = ErrorInfo::kMissingInput;
+  missing->node = lookup;
+  return missing;
+}
 }  // namespace
 
 Node::Node(NodeId id, int64_t threads, NodeMemory memory,
@@ -221,11 +236,7 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
         // not pin it, or nothing could be spilled while tasks wait.
         if (!local) p->inputs[slot] = v.block;
       } else if (v.error->IsMissingObject()) {
-        auto missing = std::make_shared<ErrorInfo>(*v.error);
-        missing->message = "an input of task '" + p->task->name + "' on node " +
-                           std::to_string(id_) + " is gone: " + v.error->message;
-        missing->task = ErrorInfo::kMissingInput;
-        p->SetError(std::move(missing));
+        p->SetError(MissingInput(p->task->name, id_, v.error->node, v.error->message));
       } else {
         p->SetError(v.error);
       }
@@ -448,10 +459,6 @@ void Node::RecordTask(const PendingTask& p, std::chrono::steady_clock::time_poin
   trace_.Record(std::move(e));
 }
 
-namespace {
-struct InputGone {};  // leaves Execute's try block; the error is set already
-}  // namespace
-
 void Node::Execute(std::shared_ptr<PendingTask> pending) {
   const auto started = std::chrono::steady_clock::now();
   PendingTask& p = *pending;
@@ -504,13 +511,7 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
         std::optional<Block> in = store_.TryGet(p.local[i]);
         if (!in) {
           // Freed while the task waited: a driver with the lineage makes it again and reruns this.
-          auto missing = std::make_shared<ErrorInfo>();
-          missing->code = ErrorCode::kCluster;
-          missing->message = "an input of task '" + t.name + "' on node " + std::to_string(id_) +
-                             " is gone: object " + p.local[i].ToString() + " was freed";
-          missing->task = ErrorInfo::kMissingInput;
-          missing->node = id_;
-          error = std::move(missing);
+          error = MissingInput(t.name, id_, id_, "object " + p.local[i].ToString() + " was freed");
           break;
         }
         p.inputs[i] = std::move(*in);

@@ -70,13 +70,7 @@ Shape default_blocks(const Context::Impl& ctx, const Shape& shape, DType dtype) 
   constexpr int64_t kMaxEvened = 256;
   const Shape base = default_block_shape(shape, dtype, ctx.cores);
   const int64_t nodes = ctx.node_grid.num_nodes();
-  auto count = [&](const Shape& block) {
-    int64_t n = 1;
-    for (size_t d = 0; d < shape.size(); ++d) {
-      n *= shape[d] / block[d] + (shape[d] % block[d] != 0 ? 1 : 0);  // no shape + block: ~2^63
-    }
-    return n;
-  };
+  auto count = [&](const Shape& block) { return ArrayGrid(shape, block, dtype).num_blocks(); };
   auto balanced = [&](const Shape& block) {
     for (size_t d = 0; d < shape.size(); ++d) {
       for (size_t e = d + 1; e < shape.size(); ++e) {
