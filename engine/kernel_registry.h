@@ -15,6 +15,8 @@
 
 namespace nums::engine {
 
+struct GpuServices;  // engine/gpu.h
+
 /// What a kernel sees: its input blocks and inline scalars, each in argument order, and the
 /// services of the node it runs on. Its declared outputs are already allocated: Block::Allocate
 /// hands them out.
@@ -25,6 +27,9 @@ struct KernelContext {
   NodeId node = 0;
   MemoryPool* pool = nullptr;  ///< the node's memory (also the thread's current pool)
   std::string_view spill_dir;  ///< the node's spill directory; empty without one
+  /// The GPU a CUDA kernel runs on (its streams and handles); null for CPU kernels. The pool is
+  /// then that GPU's, so Block::Allocate hands out device memory.
+  GpuServices* gpu = nullptr;
 
   /// The i-th scalar as T; throws ValueError when it is missing or of another type.
   template <typename T>

@@ -30,6 +30,8 @@ class MemoryPool {
   virtual int64_t bytes_allocated() const = 0;
   virtual int64_t capacity() const = 0;
   virtual Device device() const = 0;
+  /// Which device of its kind (the CUDA device number of a GPU pool; 0 for host memory).
+  virtual int ordinal() const { return 0; }
   virtual const std::string& name() const = 0;
 
   /// The pool that blocks allocated on this thread come from: a node's while it runs one of its
