@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/gpu.h"
+
 namespace nums::engine {
 namespace {
 
@@ -92,6 +94,7 @@ EmbeddedRuntime::EmbeddedRuntime(const EmbeddedOptions& options,
   for (int64_t i = 0; i < options.nodes; ++i) {
     NodeMemory m;
     m.capacity = memory;
+    m.gpus = options.gpus_per_node;
     if (!options.spill_root.empty()) {
       m.spill_root = options.spill_root;
       m.spill_name = "embedded-" + std::to_string(getpid()) + "-" + std::to_string(cluster) + "-" +
@@ -169,7 +172,8 @@ std::vector<Block> EmbeddedRuntime::Get(const std::vector<ObjectRef>& refs, Time
   blocks.reserve(refs.size());
   for (auto& v : latch->values) {
     if (!v.ok()) v.error->Throw();
-    blocks.push_back(std::move(v.block));
+    // The driver reads host memory: a block on a GPU comes back through the host.
+    blocks.push_back(v.block.device() == Device::kCpu ? std::move(v.block) : ToHost(v.block));
   }
   return blocks;
 }
@@ -265,12 +269,15 @@ std::vector<NodeInfo> EmbeddedRuntime::Nodes() {
     info.address = "embedded:" + std::to_string(n->id());
     info.cores = n->executor().threads();
     info.memory_bytes = n->memory_bytes();
+    info.gpus = static_cast<int64_t>(n->gpus().size());
+    info.gpu_devices = n->gpus();
     const StoreStats st = n->store().stats();
     info.memory_used = st.resident_bytes;
     info.num_objects = st.objects;
     info.spilled_bytes = st.spilled_bytes;
     info.spill_bytes_total = st.spill_bytes_total;
     info.restore_bytes_total = st.restore_bytes_total;
+    info.gpu_memory_used = st.device_bytes;
     info.tasks_run = n->tasks_run();
     info.net_in_bytes = n->net_in_bytes();
     info.net_out_bytes = n->net_out_bytes();

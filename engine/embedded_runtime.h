@@ -20,6 +20,8 @@ struct EmbeddedOptions {
   int64_t memory_per_node = 0;
   /// Where the nodes spill (each in a directory of its own under it); empty: no spilling.
   std::string spill_root{};
+  /// GPUs each node uses, the first of the process's (nodes share them): -1 all, 0 none.
+  int64_t gpus_per_node = -1;
   static constexpr double kDefaultMemoryFraction = 0.8;
 };
 

@@ -41,6 +41,8 @@ struct GpuServices;
 /// The services of GPU `ordinal`; throws ClusterError when there is no such GPU.
 GpuServices* ServicesOf(int ordinal);
 
+/// Copies bytes [offset, offset + length) of device block `block` to host memory `dst`.
+void CopyToHost(const Block& block, int64_t offset, int64_t length, void* dst);
 /// `block` in host memory of `pool`: a device block is copied (staged through pinned memory),
 /// a host block is returned as is.
 Block ToHost(const Block& block, const std::shared_ptr<MemoryPool>& pool = MemoryPool::Current());

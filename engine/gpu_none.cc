@@ -29,6 +29,8 @@ std::shared_ptr<MemoryPool> MakeGpuPool(std::string name, int ordinal, int64_t) 
 
 GpuServices* ServicesOf(int ordinal) { NoCuda("GPU " + std::to_string(ordinal)); }
 
+void CopyToHost(const Block&, int64_t, int64_t, void*) { NoCuda("a device block"); }
+
 Block ToHost(const Block& block, const std::shared_ptr<MemoryPool>&) {
   if (block.device() == Device::kCuda) NoCuda("a device block");
   return block;

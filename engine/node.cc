@@ -1,6 +1,7 @@
 #include "engine/node.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -12,7 +13,8 @@ namespace nums::engine {
 struct Node::PendingTask {
   std::shared_ptr<const TaskRecord> task;
   const KernelFn* fn = nullptr;
-  int64_t position = 0;  // submission order on this node
+  Device device = Device::kCpu;  // where fn runs: the task's device, or the CPU's fallback
+  int64_t position = 0;          // submission order on this node
   std::vector<ObjectRef> pins;
   std::vector<Block> inputs;    // remote inputs as fetched; local ones are read at admission
   std::vector<ObjectId> local;  // per input slot: the local object, or nil for a remote one
@@ -67,6 +69,18 @@ Node::Node(NodeId id, int64_t threads, NodeMemory memory,
                  : std::make_unique<SpillDirectory>(memory.spill_root, memory.spill_name)),
       executor_(threads, &memory_) {
   pool_->SetReclaimer(high_water_, [this](int64_t need) { Reclaim(need); });
+  const std::vector<GpuInfo>& found = DiscoverGpus();
+  if (memory.gpus > static_cast<int64_t>(found.size())) {
+    throw ClusterError("node " + std::to_string(id) + ": asked for " + std::to_string(memory.gpus) +
+                       " GPU(s), this machine has " + std::to_string(found.size()) +
+                       (found.empty() ? " (" + NoGpuReason() + ")" : std::string()));
+  }
+  const size_t use = memory.gpus < 0 ? found.size() : static_cast<size_t>(memory.gpus);
+  for (size_t g = 0; g < use; ++g) {
+    gpus_.push_back(found[g]);
+    gpu_pools_.push_back(MakeGpuPool("node " + std::to_string(id) + " gpu " + std::to_string(g),
+                                     found[g].ordinal, found[g].memory_bytes));
+  }
   if (const char* on = std::getenv("NUMS_TIMELINE"); on != nullptr && std::strcmp(on, "1") == 0) {
     trace_.SetRecording(true);
   }
@@ -200,11 +214,27 @@ ObjectStore::Remake Node::RemakeOf(const PendingTask& p) const {
   };
 }
 
+void Node::LogFallback(const std::string& kernel) {
+  std::lock_guard lock(fallback_mu_);
+  if (!fallbacks_.insert(kernel).second) return;
+  const std::string line = "node " + std::to_string(id_) + ": no CUDA kernel '" + kernel +
+                           "'; its tasks run on the CPU, inputs copied to host memory";
+  if (log_) log_(line);
+  std::fprintf(stderr, "nums: %s\n", line.c_str());
+}
+
 void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef> pins) {
   for (const ObjectId& out : task->returns) store_.CreatePending(out);
 
   auto p = std::make_shared<PendingTask>();
+  p->device = task->device;
   p->fn = registry_->Find(task->kernel, task->device);
+  if (p->fn == nullptr && task->device != Device::kCpu && !gpu_pools_.empty()) {
+    // The documented fallback: an op with no CUDA kernel runs on the CPU, its inputs staged.
+    p->fn = registry_->Find(task->kernel, Device::kCpu);
+    p->device = Device::kCpu;
+    if (p->fn != nullptr) LogFallback(task->kernel);
+  }
   p->position = next_position_.fetch_add(1, std::memory_order_relaxed);
   tasks_submitted_.fetch_add(1, std::memory_order_relaxed);
   p->pins = std::move(pins);
@@ -478,20 +508,30 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
   int64_t reserved = 0;
   if (!error) {
     try {
+      if (t.device != Device::kCpu && gpu_pools_.empty()) {
+        throw ClusterError("task '" + t.name + "' asks for a GPU, and node " + std::to_string(id_) +
+                           " has none (" +
+                           (DiscoverGpus().empty() ? NoGpuReason() : "started with --gpus 0") +
+                           ")");
+      }
       if (p.fn == nullptr) {
         throw ClusterError("no kernel '" + t.kernel + "' for device " +
                            std::string(DeviceName(t.device)) + " on node " + std::to_string(id_));
       }
+      const bool on_gpu = p.device != Device::kCpu;
+      // GPU 0 for now: a node's tasks share its first GPU.
+      const std::shared_ptr<MemoryPool>& run_pool = on_gpu ? gpu_pools_[0] : memory_;
       // Pinned first, so that making room for this task cannot spill its own inputs.
       const int64_t restore = store_.Pin(p.local);
       pinned = true;
-      reserved = t.DeclaredBytes() + restore;
+      // Outputs on a GPU take its memory, not the host's: its pool refuses what does not fit.
+      reserved = (on_gpu ? 0 : t.DeclaredBytes()) + restore;
       if (!Admit(pending, reserved)) {  // parked: runs again when memory frees
         store_.Unpin(p.local, /*position=*/-1);
         return;
       }
       admitted = true;
-      MemoryPool::Scope scope(memory_);
+      MemoryPool::Scope scope(run_pool);
       // Each reserved piece is handed back just before it is allocated, so that the pool's
       // reclaimer does not count it twice.
       auto take = [&](int64_t bytes) {
@@ -502,8 +542,8 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
       std::vector<Block> declared;
       for (const OutputSpec& out : t.outputs) {
         if (out.upper_bound) continue;
-        take(out.nbytes());
-        declared.push_back(Block::Allocate(out.dtype, out.shape, pool_));
+        if (!on_gpu) take(out.nbytes());
+        declared.push_back(Block::Allocate(out.dtype, out.shape, run_pool));
       }
       for (size_t i = 0; i < p.local.size(); ++i) {
         if (p.local[i].IsNil()) continue;
@@ -517,8 +557,18 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
         p.inputs[i] = std::move(*in);
       }
       if (error) throw InputGone{};
-      KernelContext ctx{p.inputs, p.scalars,   static_cast<int64_t>(t.returns.size()),
-                        id_,      pool_.get(), store_.spill_path()};
+      // An input on the other side of the host-GPU boundary is copied across for this task.
+      for (Block& in : p.inputs) {
+        if ((in.device() != Device::kCpu) == on_gpu &&
+            (!on_gpu || in.buffer()->pool()->ordinal() == run_pool->ordinal())) {
+          continue;
+        }
+        in = on_gpu ? ToDevice(in, run_pool) : ToHost(in, memory_);
+        staged_.fetch_add(in.nbytes(), std::memory_order_relaxed);
+      }
+      KernelContext ctx{p.inputs, p.scalars,      static_cast<int64_t>(t.returns.size()),
+                        id_,      run_pool.get(), store_.spill_path()};
+      if (on_gpu) ctx.gpu = ServicesOf(run_pool->ordinal());
       {
         DeclaredOutputs handout(declared);
         outputs = (*p.fn)(ctx);

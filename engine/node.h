@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/executor.h"
+#include "engine/gpu.h"
 #include "engine/histogram.h"
 #include "engine/io_threads.h"
 #include "engine/kernel_registry.h"
@@ -46,6 +47,9 @@ struct NodeMemory {
   std::string spill_root{};  ///< parent of the node's spill directory; empty: no spilling
   std::string spill_name{};  ///< the node's own directory under spill_root
   std::function<void(const std::string&)> log{};  ///< spill decisions (debug); may be empty
+  /// GPUs the node uses, the first of those the process has: -1 all of them; more than it has
+  /// is a ClusterError. Each gets a device memory pool, a tier the store counts on its own.
+  int64_t gpus = -1;
 };
 
 class Node {
@@ -83,6 +87,11 @@ class Node {
   Executor& executor() { return executor_; }
   int64_t memory_bytes() const { return capacity_; }
   const std::shared_ptr<HostPool>& pool() const { return pool_; }
+  /// The GPUs this node uses and their memory pools (same order).
+  const std::vector<GpuInfo>& gpus() const { return gpus_; }
+  const std::vector<std::shared_ptr<MemoryPool>>& gpu_pools() const { return gpu_pools_; }
+  /// Bytes copied between host and GPU memory because a task's input was on the other side.
+  int64_t staged_bytes() const { return staged_.load(std::memory_order_relaxed); }
   int64_t tasks_run() const { return tasks_run_.load(std::memory_order_relaxed); }
   /// Tasks run whose outputs are errors (counted in tasks_run() too).
   int64_t tasks_failed() const { return tasks_failed_.load(std::memory_order_relaxed); }
@@ -120,6 +129,8 @@ class Node {
 
  private:
   struct PendingTask;
+  /// Says once per kernel that it runs on the CPU for want of a CUDA kernel.
+  void LogFallback(const std::string& kernel);
   /// Queues the task on the I/O threads or the compute arena, as it asks.
   void Dispatch(std::shared_ptr<PendingTask> p);
   void Execute(std::shared_ptr<PendingTask> p);
@@ -183,6 +194,11 @@ class Node {
   const std::function<void(const std::string&)> log_;
   std::shared_ptr<HostPool> pool_;
   const std::shared_ptr<MemoryPool> memory_;  // pool_, as the thread's current pool
+  std::vector<GpuInfo> gpus_;
+  std::vector<std::shared_ptr<MemoryPool>> gpu_pools_;
+  std::atomic<int64_t> staged_{0};
+  std::mutex fallback_mu_;  // guards fallbacks_
+  std::unordered_set<std::string> fallbacks_;
   const std::shared_ptr<const KernelRegistry> registry_;
   ObjectSource* const peers_;
   std::atomic<int64_t> tasks_run_{0};

@@ -23,7 +23,9 @@ void ObjectStore::CreatePending(const ObjectId& id) {
 
 void ObjectStore::Uncount(const Entry& e) {
   if (e.state != State::kReady) return;
-  if (e.resident) {
+  if (e.device) {
+    device_ -= e.nbytes;
+  } else if (e.resident) {
     resident_ -= e.nbytes;
     if (e.foreign) foreign_ -= e.nbytes;
   } else {
@@ -47,12 +49,17 @@ void ObjectStore::Seal(const ObjectId& id, Block block, bool create_if_missing, 
     e.value = value;
     e.nbytes = value.block.nbytes();
     e.resident = true;
-    e.foreign = value.block.buffer() && value.block.buffer()->pool() != pool_.get();
+    e.device = value.block.device() != Device::kCpu;
+    e.foreign = !e.device && value.block.buffer() && value.block.buffer()->pool() != pool_.get();
     e.disk.reset();
     e.remake = std::move(remake);
     e.last_use = ++clock_;
-    resident_ += e.nbytes;
-    if (e.foreign) foreign_ += e.nbytes;
+    if (e.device) {
+      device_ += e.nbytes;
+    } else {
+      resident_ += e.nbytes;
+      if (e.foreign) foreign_ += e.nbytes;
+    }
     waiters.swap(e.waiters);
   }
   for (auto& cb : waiters) cb(value);
@@ -313,7 +320,9 @@ int64_t ObjectStore::Spill(int64_t need) {
     std::lock_guard lock(mu_);
     std::vector<EvictionCandidate> candidates;
     for (const auto& [id, e] : objects_) {
-      if (e.state != State::kReady || !e.resident || e.busy || e.nbytes == 0 || e.pins > 0) {
+      // Device memory is a tier of its own: spilling it to disk is not this store's to do.
+      if (e.state != State::kReady || !e.resident || e.device || e.busy || e.nbytes == 0 ||
+          e.pins > 0) {
         continue;
       }
       EvictionCandidate c;
@@ -428,6 +437,7 @@ StoreStats ObjectStore::stats() const {
   std::lock_guard lock(mu_);
   return {static_cast<int64_t>(objects_.size()),
           resident_,
+          device_,
           spilled_,
           spill_total_,
           restore_total_,

@@ -44,7 +44,8 @@ struct ObjectView {
 
 struct StoreStats {
   int64_t objects = 0;
-  int64_t resident_bytes = 0;       ///< ready objects' bytes in memory
+  int64_t resident_bytes = 0;       ///< ready objects' bytes in host memory
+  int64_t device_bytes = 0;         ///< ready objects' bytes in GPU memory (never spilled)
   int64_t spilled_bytes = 0;        ///< ready objects' bytes not in memory (on disk, or dropped)
   int64_t spill_bytes_total = 0;    ///< ever written to spill files
   int64_t restore_bytes_total = 0;  ///< ever read back from them
@@ -144,6 +145,7 @@ class ObjectStore {
     int64_t nbytes = 0;
     bool resident = false;
     bool foreign = false;  // its bytes came from another pool (a put in the embedded cluster)
+    bool device = false;   // its bytes are in GPU memory: counted in device_, never spilled
     bool busy = false;     // being written or read back
     std::optional<SpillLocation> disk;
     Remake remake;  // set when the object may be dropped and made again instead of written
@@ -169,6 +171,7 @@ class ObjectStore {
   std::unordered_map<ObjectId, Entry, ObjectIdHash> objects_;
   int64_t resident_ = 0;
   int64_t foreign_ = 0;  // resident bytes counted by other pools
+  int64_t device_ = 0;   // ready objects' bytes in GPU memory
   int64_t spilled_ = 0;
   int64_t spill_total_ = 0;
   int64_t restore_total_ = 0;

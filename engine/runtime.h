@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/block.h"
+#include "engine/gpu.h"
 #include "engine/object_ref.h"
 #include "engine/task.h"
 #include "engine/timeline.h"
@@ -30,6 +31,8 @@ struct NodeInfo {
   int64_t net_in_bytes = 0;
   int64_t net_out_bytes = 0;
   int64_t gpus = 0;
+  std::vector<GpuInfo> gpu_devices;  ///< name and memory of each GPU
+  int64_t gpu_memory_used = 0;       ///< bytes of objects in GPU memory
   bool live = true;
 };
 

@@ -36,7 +36,7 @@ std::string task_name(const char* kernel) {
 std::vector<ObjectRef> submit_n(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args,
                                 int64_t node, int64_t num_returns,
                                 std::vector<engine::OutputSpec> outputs) {
-  return ctx.runtime->Submit(engine::TaskSpec{kernel, engine::Device::kCpu, node, std::move(args),
+  return ctx.runtime->Submit(engine::TaskSpec{kernel, ctx.device, node, std::move(args),
                                               num_returns, task_name(kernel), std::move(outputs)});
 }
 

@@ -10,6 +10,9 @@
 #include "io/kernels.h"
 #include "src/array_impl.h"
 #include "src/kernels/cpu/kernels.h"
+#ifdef NUMS_WITH_CUDA
+#include "src/kernels/cuda/register.h"
+#endif
 
 namespace nums {
 namespace {
@@ -83,14 +86,43 @@ std::shared_ptr<const engine::KernelRegistry> DefaultKernels() {
     auto r = std::make_shared<engine::KernelRegistry>();
     engine::RegisterEngineKernels(*r);
     kernels::RegisterCpuKernels(*r);
+#ifdef NUMS_WITH_CUDA
+    kernels::RegisterCudaKernels(*r);
+#endif
     io::RegisterIoKernels(*r);
     return r;
   }();
   return registry;
 }
 
+namespace {
+
+// InitOptions::device, checked before anything starts.
+engine::Device parse_device(const std::string& device) {
+  if (device == "cpu") return engine::Device::kCpu;
+  if (device == "gpu") return engine::Device::kCuda;
+  throw ValueError("init: device must be \"cpu\" or \"gpu\", got \"" + device + "\"");
+}
+
+// Every node must have a GPU for device "gpu": a node without one could run none of its tasks.
+void check_gpus(const Context::Impl& ctx) {
+  for (const engine::NodeInfo& n : ctx.runtime->Nodes()) {
+    if (n.gpus > 0) continue;
+    throw ClusterError("init: device \"gpu\", but node " + std::to_string(n.id) + " (" + n.address +
+                       ") has no GPU" +
+                       (engine::DiscoverGpus().empty() && n.address.rfind("embedded:", 0) == 0
+                            ? " (" + engine::NoGpuReason() + ")"
+                            : std::string()));
+  }
+}
+
+}  // namespace
+
 Context init(const InitOptions& options) {
+  const engine::Device device = parse_device(options.device);
   auto impl = start(options);
+  impl->device = device;
+  if (device != engine::Device::kCpu) check_gpus(*impl);
   if (options.timeline) {  // from past the end: only turns recording on, fetches nothing
     impl->runtime->Timeline(std::vector<int64_t>(static_cast<size_t>(impl->num_nodes), INT64_MAX),
                             true);
@@ -132,9 +164,27 @@ int64_t Context::num_cores() const { return impl_->cores; }
 std::vector<NodeStatus> Context::nodes() const {
   std::vector<NodeStatus> out;
   for (const auto& n : impl_->runtime->Nodes()) {
-    out.push_back({n.id, n.address, n.cores, n.memory_bytes, n.memory_used, n.num_objects,
-                   n.tasks_run, n.net_in_bytes, n.net_out_bytes, n.live, n.spilled_bytes,
-                   n.spill_bytes_total, n.restore_bytes_total});
+    NodeStatus s;
+    s.id = n.id;
+    s.address = n.address;
+    s.cores = n.cores;
+    s.memory_bytes = n.memory_bytes;
+    s.memory_used = n.memory_used;
+    s.num_objects = n.num_objects;
+    s.tasks_run = n.tasks_run;
+    s.net_in_bytes = n.net_in_bytes;
+    s.net_out_bytes = n.net_out_bytes;
+    s.live = n.live;
+    s.spilled_bytes = n.spilled_bytes;
+    s.spill_bytes_total = n.spill_bytes_total;
+    s.restore_bytes_total = n.restore_bytes_total;
+    s.gpus = n.gpus;
+    for (const engine::GpuInfo& g : n.gpu_devices) {
+      s.gpu_names.push_back(g.name);
+      s.gpu_memory_bytes += g.memory_bytes;
+    }
+    s.gpu_memory_used = n.gpu_memory_used;
+    out.push_back(std::move(s));
   }
   return out;
 }

@@ -21,6 +21,8 @@ struct Context::Impl {
   /// Elementwise operations are recorded and run fused, one task per block (src/expression.h);
   /// NUMS_FUSE=0 in the environment turns it off (each operation its own tasks).
   bool fuse = true;
+  /// Where block operations run on each node: its CPU cores, or its first GPU (InitOptions).
+  engine::Device device = engine::Device::kCpu;
 };
 
 /// The registry with every kernel the array layer uses, filled once.

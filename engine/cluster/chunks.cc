@@ -9,6 +9,7 @@
 
 #include "engine/cluster/transport.h"
 #include "engine/cluster/wire.h"
+#include "engine/gpu.h"
 
 namespace nums::engine::cluster {
 namespace {
@@ -49,7 +50,11 @@ void ServeChunk(ObjectStore& store, const ObjectId& id, int64_t offset, int64_t 
     const int64_t begin = std::clamp<int64_t>(offset, 0, view->nbytes);
     const int64_t end =
         std::clamp<int64_t>(begin + std::max<int64_t>(length, 0), begin, view->nbytes);
-    if (view->block) {
+    if (view->block && view->block->device() != Device::kCpu) {
+      // Staged through host memory, one chunk at a time.
+      out.data.resize(static_cast<size_t>(end - begin));
+      CopyToHost(*view->block, begin, end - begin, out.data.data());
+    } else if (view->block) {
       out.data.assign(static_cast<const char*>(view->block->raw()) + begin,
                       static_cast<size_t>(end - begin));
     } else {

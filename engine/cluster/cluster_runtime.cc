@@ -482,6 +482,7 @@ std::vector<NodeInfo> ClusterRuntime::Nodes() {
     info.cores = n.cores;
     info.memory_bytes = n.memory_bytes;
     info.gpus = n.gpus;
+    info.gpu_devices = n.gpu_devices;
     info.live = n.live && !nodes_->IsLost(n.id);
     if (!nodes_->IsLost(n.id)) {
       try {
@@ -494,6 +495,7 @@ std::vector<NodeInfo> ClusterRuntime::Nodes() {
         info.spilled_bytes = s.spilled_bytes;
         info.spill_bytes_total = s.spill_bytes_total;
         info.restore_bytes_total = s.restore_bytes_total;
+        info.gpu_memory_used = s.gpu_memory_used;
       } catch (const NodeLostError& e) {
         Log().warn("Node.Stats: {}", e.what());
         info.live = false;

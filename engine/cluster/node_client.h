@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/gpu.h"
 #include "engine/object_store.h"
 #include "engine/runtime.h"
 #include "engine/task.h"
@@ -26,6 +27,7 @@ struct Member {
   int64_t cores = 0;
   int64_t memory_bytes = 0;
   int64_t gpus = 0;
+  std::vector<GpuInfo> gpu_devices;  ///< name and memory of each
   bool live = false;
   int64_t incarnation = 0;  ///< names the node's process among its restarts
 };
@@ -40,6 +42,7 @@ struct NodeStats {
   int64_t spilled_bytes = 0;
   int64_t spill_bytes_total = 0;
   int64_t restore_bytes_total = 0;
+  int64_t gpu_memory_used = 0;
 };
 
 /// The calls the driver makes to one node; safe to call from several threads. Every call throws

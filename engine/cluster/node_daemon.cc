@@ -431,6 +431,22 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
   self.port = d->port_;
   self.cores = options.cores;
   self.memory_bytes = options.memory_bytes;
+  // The GPUs the node will use, known before it registers (Node checks the same count).
+  const std::vector<GpuInfo>& found = DiscoverGpus();
+  if (options.gpus > static_cast<int64_t>(found.size())) {
+    throw ClusterError("--gpus " + std::to_string(options.gpus) + ": this machine has " +
+                       std::to_string(found.size()) + " GPU(s)" +
+                       (found.empty() ? " (" + NoGpuReason() + ")" : std::string()));
+  }
+  const size_t used = options.gpus < 0 ? found.size() : static_cast<size_t>(options.gpus);
+  self.gpus = static_cast<int64_t>(used);
+  self.__isset.gpu_devices = true;
+  for (size_t g = 0; g < used; ++g) {
+    wire::GpuW w;
+    w.name = found[g].name;
+    w.memory_bytes = found[g].memory_bytes;
+    self.gpu_devices.push_back(std::move(w));
+  }
   self.live = true;
   self.incarnation = NewIncarnation();
   self.id = -1;  // none yet: the head assigns one
@@ -441,6 +457,7 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
   memory.capacity = options.memory_bytes;
   memory.spill_root = options.spill_dir;
   memory.spill_name = "node-" + std::to_string(d->port_);
+  memory.gpus = static_cast<int64_t>(used);
   memory.log = [](const std::string& line) { Log().debug("{}", line); };
   auto node =
       std::make_unique<Node>(id, options.cores, std::move(memory), d->registry_, d->fetcher_.get());
@@ -492,6 +509,7 @@ std::string NodeDaemon::RenderMetrics() {
               "(spilled), and the node's capacity.");
   page.Sample("nums_node_memory_bytes", {{"node", id}, {"tier", "ram"}}, d(st.resident_bytes));
   page.Sample("nums_node_memory_bytes", {{"node", id}, {"tier", "spilled"}}, d(st.spilled_bytes));
+  page.Sample("nums_node_memory_bytes", {{"node", id}, {"tier", "gpu"}}, d(st.device_bytes));
   page.Sample("nums_node_memory_bytes", {{"node", id}, {"tier", "capacity"}},
               d(node.memory_bytes()));
   page.Family("nums_objects", "gauge", "Objects the node's store holds.");
@@ -541,6 +559,7 @@ wire::StatsW NodeDaemon::CollectStats(int64_t errors_after) {
   out.spilled_bytes = st.spilled_bytes;
   out.spill_bytes_total = st.spill_bytes_total;
   out.restore_bytes_total = st.restore_bytes_total;
+  out.gpu_memory_used = st.device_bytes;
   out.tasks_run = node.tasks_run();
   out.net_in_bytes = node.net_in_bytes();
   out.net_out_bytes = node.net_out_bytes();

@@ -31,6 +31,8 @@ struct NodeDaemonOptions {
   int port = 0;  ///< 0 picks a free port
   int64_t cores = 1;
   int64_t memory_bytes = 0;  ///< capacity; 0: the machine's physical memory
+  /// GPUs it uses, the first of the machine's: -1 all; more than there are is a ClusterError.
+  int64_t gpus = -1;
   /// Parent of the node's spill directory (its own is node-PORT under it); empty: no spilling.
   std::string spill_dir;
   int64_t fetch_threads = 8;  ///< threads pulling task inputs from peers

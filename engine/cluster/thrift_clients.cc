@@ -122,7 +122,8 @@ class ThriftNodeClient final : public NodeClient {
             .memory_capacity = s.memory_capacity,
             .spilled_bytes = s.spilled_bytes,
             .spill_bytes_total = s.spill_bytes_total,
-            .restore_bytes_total = s.restore_bytes_total};
+            .restore_bytes_total = s.restore_bytes_total,
+            .gpu_memory_used = s.gpu_memory_used};
   }
 
   void Ping() override {
@@ -187,12 +188,19 @@ class ThriftHeadClient final : public HeadClient {
     std::vector<Member> out;
     out.reserve(listed.size());
     for (const auto& n : listed) {
+      std::vector<GpuInfo> gpus;
+      for (const wire::GpuW& g : n.gpu_devices) {
+        gpus.push_back({.ordinal = static_cast<int>(gpus.size()),
+                        .name = g.name,
+                        .memory_bytes = g.memory_bytes});
+      }
       out.push_back({.id = n.id,
                      .host = n.host,
                      .port = n.port,
                      .cores = n.cores,
                      .memory_bytes = n.memory_bytes,
                      .gpus = n.gpus,
+                     .gpu_devices = std::move(gpus),
                      .live = n.live,
                      .incarnation = n.incarnation});
     }

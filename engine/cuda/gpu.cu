@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "engine/cuda/cuda_libs.cuh"
 #include "engine/cuda/gpu_services.cuh"
 
 namespace nums::engine {
@@ -184,7 +185,7 @@ void CheckCuda(cudaError_t e, const char* what) {
 
 void CheckCublas(cublasStatus_t s, const char* what) {
   if (s == CUBLAS_STATUS_SUCCESS) return;
-  throw ClusterError(std::string(what) + " failed: " + cublasGetStatusName(s));
+  throw ClusterError(std::string(what) + " failed: " + Cublas().GetStatusName(s));
 }
 
 void CheckCusolver(cusolverStatus_t s, const char* what) {
@@ -219,23 +220,33 @@ GpuServices* ServicesOf(int ordinal) {
     UseDevice(ordinal);
     CheckCuda(cudaStreamCreateWithFlags(&made->compute, cudaStreamNonBlocking), "cudaStreamCreate");
     CheckCuda(cudaStreamCreateWithFlags(&made->copy, cudaStreamNonBlocking), "cudaStreamCreate");
-    CheckCublas(cublasCreate(&made->blas), "cublasCreate");
-    CheckCublas(cublasSetStream(made->blas, made->compute), "cublasSetStream");
-    CheckCusolver(cusolverDnCreate(&made->solver), "cusolverDnCreate");
-    CheckCusolver(cusolverDnSetStream(made->solver, made->compute), "cusolverDnSetStream");
+    CheckCublas(Cublas().Create(&made->blas), "cublasCreate");
+    CheckCublas(Cublas().SetStream(made->blas, made->compute), "cublasSetStream");
+    CheckCusolver(Cusolver().Create(&made->solver), "cusolverDnCreate");
+    CheckCusolver(Cusolver().SetStream(made->solver, made->compute), "cusolverDnSetStream");
     s = std::move(made);
   }
   return s.get();
 }
 
+void CopyToHost(const Block& block, int64_t offset, int64_t length, void* dst) {
+  if (length <= 0) return;
+  if (block.device() != Device::kCuda || offset < 0 || offset + length > block.nbytes()) {
+    throw ValueError("CopyToHost: bytes [" + std::to_string(offset) + ", " +
+                     std::to_string(offset + length) + ") of a " +
+                     std::string(DeviceName(block.device())) + " block of " +
+                     std::to_string(block.nbytes()) + " bytes");
+  }
+  GpuServices& s = *ServicesOf(block.buffer()->pool()->ordinal());
+  UseDevice(s.ordinal);
+  StagedCopy(s, dst, static_cast<const uint8_t*>(block.raw()) + offset, length,
+             cudaMemcpyDeviceToHost);
+}
+
 Block ToHost(const Block& block, const std::shared_ptr<MemoryPool>& pool) {
   if (block.device() != Device::kCuda) return block;
   Block out = Block::Allocate(block.dtype(), block.shape(), pool);
-  if (block.nbytes() > 0) {
-    GpuServices& s = *ServicesOf(block.buffer()->pool()->ordinal());
-    UseDevice(s.ordinal);
-    StagedCopy(s, out.raw(), block.raw(), block.nbytes(), cudaMemcpyDeviceToHost);
-  }
+  CopyToHost(block, 0, block.nbytes(), out.raw());
   return out;
 }
 

@@ -1,14 +1,14 @@
 #pragma once
-// The per-device services behind engine/gpu.h, for CUDA code (.cu files) only.
+// The per-device services behind engine/gpu.h, for CUDA code (.cu files) only. cuBLAS and
+// cuSOLVER are called through Cublas() and Cusolver() (they are loaded, not linked).
 
-#include <cublas_v2.h>
 #include <cuda_runtime.h>
-#include <cusolverDn.h>
 
 #include <cstdint>
 #include <mutex>
 #include <string>
 
+#include "engine/cuda/cuda_libs.cuh"
 #include "engine/gpu.h"
 #include "nums/errors.hpp"
 

@@ -81,6 +81,12 @@ struct ChunkW {
   4: ErrorW error
 }
 
+// One GPU of a node, as it found it when it started.
+struct GpuW {
+  1: string name
+  2: i64 memory_bytes
+}
+
 struct NodeW {
   1: i64 id
   2: string host
@@ -92,6 +98,8 @@ struct NodeW {
   // Drawn at random by each node process when it starts: the same id with a new incarnation is
   // a node that restarted and holds none of the objects it held before.
   8: i64 incarnation
+  // The GPUs it uses (`gpus` of them); absent from nodes that predate GPUs.
+  9: optional list<GpuW> gpu_devices
 }
 
 // A task error as a node keeps it for the dashboard (engine RecentError).
@@ -126,6 +134,8 @@ struct StatsW {
   // Node.Stats: the errors the node holds; a heartbeat: those not yet sent to the head.
   13: list<TaskErrorW> errors
   14: list<SessionUsageW> sessions
+  // Bytes of objects in the memory of its GPUs.
+  15: i64 gpu_memory_used
 }
 
 // What a node holds, measured as it answers SubmitTasks and KeepAlive: the driver's view of the

@@ -37,6 +37,11 @@ struct InitOptions {
   /// environment of the process that runs the nodes does); on a running cluster this turns
   /// recording on at every node.
   bool timeline = false;
+  /// Where block operations run: "cpu" (each node's cores), or "gpu" (each node's first GPU:
+  /// blocks live in its memory and move to and from the host as tasks need; an operation with
+  /// no CUDA kernel runs on the CPU, which each node logs once per kernel). "gpu" throws
+  /// ClusterError when a node has no GPU, naming it and why.
+  std::string device = "cpu";
 };
 
 /// One node as the driver sees it.
@@ -54,6 +59,10 @@ struct NodeStatus {
   int64_t spilled_bytes = 0;        ///< bytes of objects on its spill disk only
   int64_t spill_bytes_total = 0;    ///< bytes it wrote to spill files so far
   int64_t restore_bytes_total = 0;  ///< bytes it read back from them
+  int64_t gpus = 0;                 ///< GPUs it uses (`nums start --gpus N` limits them)
+  std::vector<std::string> gpu_names;
+  int64_t gpu_memory_bytes = 0;  ///< their memory, all together
+  int64_t gpu_memory_used = 0;   ///< bytes of objects in it
 };
 
 /// What a timeline file received.

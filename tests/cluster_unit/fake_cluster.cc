@@ -158,6 +158,7 @@ class FakeCluster::FakeHead final : public HeadClient {
                      .port = static_cast<int>(i),
                      .cores = 1,
                      .memory_bytes = 1 << 30,
+                     .gpu_devices = {},
                      .live = s.alive,
                      .incarnation = s.incarnation});
     }

@@ -1,4 +1,6 @@
-// `nums start --cores N` runs N worker threads, whatever TBB's default limit on this machine.
+// A node's resources as `nums start` sets them: --cores N runs N worker threads, whatever TBB's
+// default limit on this machine; --gpus N uses the machine's first N GPUs, and asking for more
+// than it has stops the node with a clear error.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -9,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "engine/gpu.h"
 #include "nums/nums.hpp"
 #include "tests/integration/cluster_fixture.h"
 
@@ -44,6 +47,52 @@ TEST(CoresTest, ANodeStartedWithTwoCoresRunsTwoWorkerThreads) {
     if (workers >= kCores) break;
   }
   EXPECT_EQ(workers, kCores);
+}
+
+TEST(GpusTest, NodesReportTheGpusTheyUseAndRefuseMoreThanTheMachineHas) {
+  const auto have = static_cast<int64_t>(engine::DiscoverGpus().size());
+  LocalClusterOptions options;
+  options.nodes = 2;
+  options.node_args_each = {{"--gpus", "0"}, {}};
+  LocalCluster cluster(options);
+  Context ctx = init({.address = cluster.address(), .token_file = cluster.token_file()});
+  const auto nodes = ctx.nodes();
+  ASSERT_EQ(nodes.size(), 2u);
+  EXPECT_EQ(nodes[0].gpus, 0);
+  EXPECT_EQ(nodes[1].gpus, have);
+  EXPECT_EQ(static_cast<int64_t>(nodes[1].gpu_names.size()), have);
+  if (have == 0) {
+    // device "gpu" needs a GPU on every node.
+    EXPECT_THROW(
+        (void)init(
+            {.address = cluster.address(), .token_file = cluster.token_file(), .device = "gpu"}),
+        ClusterError);
+  }
+  std::string out;
+  const int rc = RunNumsTool({"--state-dir", cluster.state_dir().string(), "status"}, &out);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("gpus 0"), std::string::npos) << out;
+
+  // One GPU more than there are: the node says so and exits.
+  const pid_t pid =
+      cluster.Launch({NumsTool(), "--state-dir", cluster.state_dir().string(), "start", "--address",
+                      cluster.address(), "--token-file", cluster.token_file(), "--gpus",
+                      std::to_string(have + 1), "--foreground"},
+                     "too_many_gpus.log");
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (cluster.Running(pid) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_FALSE(cluster.Running(pid));
+  std::string log;
+  {
+    std::ifstream in(cluster.state_dir() / "too_many_gpus.log");
+    log.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_NE(log.find("--gpus " + std::to_string(have + 1) + ": this machine has " +
+                     std::to_string(have) + " GPU(s)"),
+            std::string::npos)
+      << log;
 }
 
 }  // namespace

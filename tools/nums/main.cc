@@ -3,8 +3,9 @@
 //   nums start --head [--port P] [--bind ADDR] [--token-file F [--keep-token]]
 //              [--metrics-port P] [--dashboard-port P] [--foreground]
 //              [--tls [--tls-name N]... | --tls-ca F --tls-cert F --tls-key F]
-//   nums start --address HOST:P --token-file F [--cores N] [--memory SIZE] [--spill-dir DIR]
-//              [--metrics-port P] [--foreground] [--tls [--tls-ca F] [--tls-cert F --tls-key F]]
+//   nums start --address HOST:P --token-file F [--cores N] [--memory SIZE] [--gpus N]
+//              [--spill-dir DIR] [--metrics-port P] [--foreground] [--tls [--tls-ca F] [--tls-cert
+//              F --tls-key F]]
 //   nums status | nums stop  [--tls [--tls-ca F]]
 //   nums job submit [--working-dir D] [--env K=V]... [--no-wait] -- PROGRAM ARGS...
 //   nums job list | status ID | logs ID [--follow] | stop ID
@@ -71,6 +72,7 @@ struct Options {
   int metrics_port = 0;    // 0: no metrics page
   int dashboard_port = 0;  // head: 0: no dashboard
   int64_t cores = 0;
+  int64_t gpus = -1;   // -1: every GPU the machine has
   std::string memory;  // "256MiB", "2G", "1048576"; empty: most of the machine's memory
   std::string spill_dir;
   bool foreground = false;
@@ -398,6 +400,7 @@ int RunNode(const Options& o) {
   no.port = o.port < 0 ? 0 : o.port;
   no.cores = o.cores > 0 ? o.cores : std::max<int64_t>(1, std::thread::hardware_concurrency());
   no.memory_bytes = o.memory.empty() ? DefaultNodeMemory() : ParseBytes(o.memory, "--memory");
+  no.gpus = o.gpus;
   no.spill_dir = o.spill_dir.empty() ? (StateDir(o) / "spill").string() : o.spill_dir;
   no.limits = LimitsFromEnvironment();
   no.metrics_port = MetricsPort(o);
@@ -577,7 +580,11 @@ int Status(const Options& o) {
   std::cout << "head " << address << ", " << nodes.size() << " node(s)\n";
   for (const auto& n : nodes) {
     std::cout << "  node " << n.id << "  " << n.host << ":" << n.port << "  cores " << n.cores
-              << "  memory " << n.memory_bytes << "  " << (n.live ? "live" : "NOT LIVE");
+              << "  memory " << n.memory_bytes << "  " << (n.live ? "live" : "NOT LIVE")
+              << "  gpus " << n.gpus;
+    for (const auto& g : n.gpu_devices) {
+      std::cout << " [" << g.name << ", " << g.memory_bytes << " B]";
+    }
     try {
       Connection<wire::NodeClient> conn(n.host, n.port, token, true, 10s, tls);
       wire::StatsW s;
@@ -586,6 +593,7 @@ int Status(const Options& o) {
                 << s.memory_capacity << "  spilled " << s.spilled_bytes << " B  (spill "
                 << s.spill_bytes_total << " B, restore " << s.restore_bytes_total << " B)  tasks "
                 << s.tasks_run;
+      if (n.gpus > 0) std::cout << "  in GPU memory " << s.gpu_memory_used << " B";
     } catch (const Error& e) {
       std::cout << "  unreachable: " << e.what();
     }
@@ -716,6 +724,10 @@ int main(int argc, char** argv) {
   start->add_option("--memory", o.memory,
                     "node: memory capacity, e.g. 256MiB, 8GiB or bytes (default: 80% of RAM); "
                     "objects spill to disk above 80% of it");
+  start
+      ->add_option("--gpus", o.gpus,
+                   "node: GPUs to use, the machine's first N (default: all it has; 0: none)")
+      ->check(CLI::NonNegativeNumber);
   start->add_option("--spill-dir", o.spill_dir,
                     "node: where objects that do not fit in memory go (default STATE_DIR/spill)");
   start->add_flag("--foreground", o.foreground, "run in this process, logging to stderr");
