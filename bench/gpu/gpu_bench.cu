@@ -1,0 +1,208 @@
+// The CUDA kernels of the array layer against what the GPU does without nums, on one GPU, each
+// pair in this binary:
+//   Matmul/Blocked    float64 N x N (N = 16384) as a 2 x 2 grid of blocks: per output block two
+//                     array.tensordot partial products and one array.binary add (NumS's tree)
+//   Matmul/Cublas     one cublasDgemm of the whole N x N product
+//   XTimesYPlus1/Nums x * y + 1 on 2^28 float64 through two array.binary kernels
+//   CopyD2D           cudaMemcpy device to device of 2^28 float64 (bandwidth reference)
+//   ToDevice/Nums     engine::ToDevice of a 1 GiB host block (staged through pinned memory)
+//   ToDevice/Pinned   one cudaMemcpy of 1 GiB from pinned memory
+// Bytes counted are those read plus written; FLOP are 2 N^3 per product.
+
+#include <benchmark/benchmark.h>
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <array>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/cuda/gpu_services.cuh"
+#include "engine/gpu.h"
+#include "engine/kernel_registry.h"
+#include "src/kernels/cuda/register.h"
+#include "src/kernels/ops.h"
+
+namespace nums {
+namespace {
+
+using engine::Block;
+using engine::MemoryPool;
+using engine::Scalar;
+
+constexpr int kGpu = 0;
+
+__global__ void SinFill(double* p, int64_t n, double seed) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
+       i += int64_t{gridDim.x} * blockDim.x) {
+    p[i] = sin(static_cast<double>(i) + seed);
+  }
+}
+
+struct Gpu {
+  engine::KernelRegistry registry;
+  std::shared_ptr<MemoryPool> pool;
+  engine::GpuServices* services = nullptr;
+};
+
+// The GPU, its pool and the CUDA kernels; null without a GPU.
+Gpu* TheGpu() {
+  static Gpu* gpu = []() -> Gpu* {
+    if (engine::DiscoverGpus().empty()) return nullptr;
+    auto* g = new Gpu;
+    kernels::RegisterCudaKernels(g->registry);
+    g->pool =
+        engine::MakeGpuPool("gpu-bench", kGpu, engine::DiscoverGpus()[0].memory_bytes * 7 / 8);
+    g->services = engine::ServicesOf(kGpu);
+    return g;
+  }();
+  return gpu;
+}
+
+bool Skip(benchmark::State& state) {
+  if (TheGpu() != nullptr) return false;
+  state.SkipWithError(("no GPU: " + engine::NoGpuReason()).c_str());
+  return true;
+}
+
+Block Run(const std::string& name, std::vector<Block> inputs, std::vector<Scalar> scalars) {
+  Gpu& g = *TheGpu();
+  MemoryPool::Scope scope(g.pool);
+  engine::KernelContext ctx;
+  ctx.inputs = inputs;
+  ctx.scalars = scalars;
+  ctx.pool = g.pool.get();
+  ctx.gpu = g.services;
+  return (*g.registry.Find(name, engine::Device::kCuda))(ctx)[0];
+}
+
+Block Filled(const engine::Shape& shape, double seed) {
+  Block b = Block::Allocate(DType::kFloat64, shape, TheGpu()->pool);
+  engine::UseDevice(kGpu);
+  SinFill<<<4096, 256>>>(b.data<double>(), b.size(), seed);
+  engine::CheckCuda(cudaDeviceSynchronize(), "SinFill");
+  return b;
+}
+
+Scalar Op(kernels::BinaryOp op) { return Scalar(static_cast<int64_t>(op)); }
+
+void SetFlops(benchmark::State& state, double flops) {
+  state.counters["FLOPS"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate,
+                                               benchmark::Counter::kIs1000);
+}
+
+void BM_Matmul_Blocked(benchmark::State& state) {
+  if (Skip(state)) return;
+  const int64_t n = state.range(0), h = n / 2;
+  // C_ij = A_i0 B_0j + A_i1 B_1j over a 2 x 2 grid of h x h blocks.
+  std::array<std::array<Block, 2>, 2> a, b;
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 2; ++j) {
+      a[i][j] = Filled({h, h}, 1.0 + i * 2 + j);
+      b[i][j] = Filled({h, h}, 5.0 + i * 2 + j);
+    }
+  }
+  const std::vector<Scalar> axes = {Scalar(std::vector<int64_t>{1}),
+                                    Scalar(std::vector<int64_t>{0})};
+  for (auto _ : state) {
+    for (int i = 0; i < 2; ++i) {
+      for (int j = 0; j < 2; ++j) {
+        Block p0 = Run("array.tensordot", {a[i][0], b[0][j]}, axes);
+        Block p1 = Run("array.tensordot", {a[i][1], b[1][j]}, axes);
+        Block c = Run("array.binary", {p0, p1}, {Op(kernels::BinaryOp::kAdd)});
+        benchmark::DoNotOptimize(c.raw());
+      }
+    }
+  }
+  SetFlops(state, 2.0 * n * n * n);
+}
+
+void BM_Matmul_Cublas(benchmark::State& state) {
+  if (Skip(state)) return;
+  const int64_t n = state.range(0);
+  Block a = Filled({n, n}, 1.0), b = Filled({n, n}, 5.0);
+  Block c = Block::Allocate(DType::kFloat64, {n, n}, TheGpu()->pool);
+  engine::GpuServices& s = *TheGpu()->services;
+  const double one = 1, zero = 0;
+  for (auto _ : state) {
+    engine::CheckCublas(
+        cublasDgemm_64(s.blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, b.data<double>(), n,
+                       a.data<double>(), n, &zero, c.data<double>(), n),
+        "cublasDgemm");
+    engine::CheckCuda(cudaStreamSynchronize(s.compute), "cudaStreamSynchronize");
+  }
+  SetFlops(state, 2.0 * n * n * n);
+}
+
+void BM_XTimesYPlus1_Nums(benchmark::State& state) {
+  if (Skip(state)) return;
+  const int64_t n = int64_t{1} << state.range(0);
+  Block x = Filled({n}, 1.0), y = Filled({n}, 2.0);
+  Block one = Block::Allocate(DType::kFloat64, {}, TheGpu()->pool);
+  const double v = 1.0;
+  engine::CheckCuda(cudaMemcpy(one.raw(), &v, sizeof v, cudaMemcpyHostToDevice), "cudaMemcpy");
+  for (auto _ : state) {
+    Block t = Run("array.binary", {x, y}, {Op(kernels::BinaryOp::kMul)});
+    Block z = Run("array.binary", {t, one}, {Op(kernels::BinaryOp::kAdd)});
+    benchmark::DoNotOptimize(z.raw());
+  }
+  // x * y reads two arrays and writes one; + 1 reads one and writes one.
+  state.SetBytesProcessed(state.iterations() * 5 * n * 8);
+}
+
+void BM_CopyD2D(benchmark::State& state) {
+  if (Skip(state)) return;
+  const int64_t n = int64_t{1} << state.range(0);
+  Block x = Filled({n}, 1.0);
+  Block y = Block::Allocate(DType::kFloat64, {n}, TheGpu()->pool);
+  engine::GpuServices& s = *TheGpu()->services;
+  for (auto _ : state) {
+    engine::CheckCuda(cudaMemcpyAsync(y.raw(), x.raw(), static_cast<size_t>(x.nbytes()),
+                                      cudaMemcpyDeviceToDevice, s.compute),
+                      "cudaMemcpyAsync");
+    engine::CheckCuda(cudaStreamSynchronize(s.compute), "cudaStreamSynchronize");
+  }
+  state.SetBytesProcessed(state.iterations() * 2 * n * 8);
+}
+
+void BM_ToDevice_Nums(benchmark::State& state) {
+  if (Skip(state)) return;
+  const int64_t n = state.range(0) << 20;  // bytes
+  Block host = Block::Allocate(DType::kFloat64, {n / 8}, engine::DriverPool());
+  std::memset(host.raw(), 1, static_cast<size_t>(host.nbytes()));
+  for (auto _ : state) {
+    Block d = engine::ToDevice(host, TheGpu()->pool);
+    benchmark::DoNotOptimize(d.raw());
+  }
+  state.SetBytesProcessed(state.iterations() * n);
+}
+
+void BM_ToDevice_Pinned(benchmark::State& state) {
+  if (Skip(state)) return;
+  const int64_t n = state.range(0) << 20;
+  void* pinned = nullptr;
+  engine::UseDevice(kGpu);
+  engine::CheckCuda(cudaMallocHost(&pinned, static_cast<size_t>(n)), "cudaMallocHost");
+  std::memset(pinned, 1, static_cast<size_t>(n));
+  Block d = Block::Allocate(DType::kUInt8, {n}, TheGpu()->pool);
+  for (auto _ : state) {
+    engine::CheckCuda(cudaMemcpy(d.raw(), pinned, static_cast<size_t>(n), cudaMemcpyHostToDevice),
+                      "cudaMemcpy");
+  }
+  engine::CheckCuda(cudaFreeHost(pinned), "cudaFreeHost");
+  state.SetBytesProcessed(state.iterations() * n);
+}
+
+BENCHMARK(BM_Matmul_Blocked)->Arg(16384)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Matmul_Cublas)->Arg(16384)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_XTimesYPlus1_Nums)->Arg(28)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CopyD2D)->Arg(28)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ToDevice_Nums)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ToDevice_Pinned)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace nums
+
+BENCHMARK_MAIN();

@@ -1,0 +1,520 @@
+// The CUDA kernels of src/kernels/cuda/ against their CPU twins: the same inputs (random, odd
+// shapes, broadcasting, special values), the same scalars, the same outputs to 1e-12 (float64)
+// or 1e-5 (float32). Declared outputs are poisoned with 0xFF bytes before a kernel runs, so an
+// element it does not write shows as a NaN; every device byte goes back to the pool. Tests that
+// need a GPU skip, with the reason, where there is none.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/gpu.h"
+#include "engine/kernel_registry.h"
+#include "src/kernels/cpu/kernels.h"
+#include "src/kernels/cuda/register.h"
+#include "tests/gpu/gpu_testing.h"
+
+namespace nums::kernels {
+namespace {
+
+using engine::Block;
+using engine::Device;
+using engine::MemoryPool;
+using engine::Scalar;
+using engine::Shape;
+
+const engine::KernelRegistry& Registry() {
+  static const engine::KernelRegistry registry = [] {
+    engine::KernelRegistry r;
+    RegisterCpuKernels(r);
+    RegisterCudaKernels(r);
+    return r;
+  }();
+  return registry;
+}
+
+// The GPU pool seen through a counter of live bytes: the device pool caches what is freed, so its
+// own bytes_allocated() cannot tell a leak from the cache.
+class CountingPool final : public MemoryPool {
+ public:
+  explicit CountingPool(std::shared_ptr<MemoryPool> inner) : inner_(std::move(inner)) {}
+  void* Allocate(int64_t nbytes) override {
+    void* p = inner_->Allocate(nbytes);
+    live_ += nbytes;
+    return p;
+  }
+  void Free(void* p, int64_t nbytes) override {
+    inner_->Free(p, nbytes);
+    live_ -= nbytes;
+  }
+  int64_t bytes_allocated() const override { return inner_->bytes_allocated(); }
+  int64_t capacity() const override { return inner_->capacity(); }
+  Device device() const override { return inner_->device(); }
+  int ordinal() const override { return inner_->ordinal(); }
+  const std::string& name() const override { return inner_->name(); }
+  int64_t live() const { return live_; }
+
+ private:
+  std::shared_ptr<MemoryPool> inner_;
+  std::atomic<int64_t> live_{0};
+};
+
+// Host blocks of random values in [lo, hi); with `specials`, every 7th element is one of NaN,
+// +-inf, +-0 and halves (rounding ties).
+Block Random(DType dtype, const Shape& shape, uint64_t seed, double lo = -2.0, double hi = 2.0,
+             bool specials = false) {
+  Block b = Block::Allocate(dtype, shape, engine::DriverPool());
+  std::mt19937_64 gen(seed);
+  std::uniform_real_distribution<double> u(lo, hi);
+  const double kSpecial[] = {std::numeric_limits<double>::quiet_NaN(),
+                             std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity(),
+                             0.0,
+                             -0.0,
+                             0.5,
+                             1.5,
+                             -2.5,
+                             1.0,
+                             -1.0};
+  for (int64_t i = 0; i < b.size(); ++i) {
+    double v = u(gen);
+    if (specials && i % 7 == 3) v = kSpecial[(i / 7) % std::size(kSpecial)];
+    switch (dtype) {
+      case DType::kFloat64:
+        b.data<double>()[i] = v;
+        break;
+      case DType::kFloat32:
+        b.data<float>()[i] = static_cast<float>(v);
+        break;
+      case DType::kInt64:
+        b.data<int64_t>()[i] = static_cast<int64_t>(v * 1000);
+        break;
+      case DType::kInt32:
+        b.data<int32_t>()[i] = static_cast<int32_t>(v * 1000);
+        break;
+      case DType::kBool:
+        b.data<bool>()[i] = v > 0;
+        break;
+      default:
+        ADD_FAILURE() << "Random: no values for dtype " << dtype_name(dtype);
+    }
+  }
+  return b;
+}
+
+std::vector<Block> RunCpu(const std::string& name, const std::vector<Block>& inputs,
+                          const std::vector<Scalar>& scalars) {
+  const engine::KernelFn* fn = Registry().Find(name, Device::kCpu);
+  if (fn == nullptr) throw ClusterError("no CPU kernel " + name);
+  engine::KernelContext ctx;
+  ctx.inputs = inputs;
+  ctx.scalars = scalars;
+  ctx.pool = engine::DriverPool().get();
+  return (*fn)(ctx);
+}
+
+double Value(const Block& b, int64_t i) {
+  switch (b.dtype()) {
+    case DType::kFloat64:
+      return b.data<double>()[i];
+    case DType::kFloat32:
+      return b.data<float>()[i];
+    case DType::kInt64:
+      return static_cast<double>(b.data<int64_t>()[i]);
+    case DType::kInt32:
+      return b.data<int32_t>()[i];
+    default:
+      return b.data<uint8_t>()[i];  // bool as its byte: a poisoned 0xFF differs from 1
+  }
+}
+
+std::string Describe(const std::string& name, const std::vector<Block>& inputs) {
+  std::string s = name + " on";
+  for (const auto& b : inputs) {
+    s += " " + std::string(dtype_name(b.dtype())) + engine::ShapeToString(b.shape());
+  }
+  return s;
+}
+
+class GpuKernelsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (engine::DiscoverGpus().empty()) GTEST_SKIP() << "no GPU: " << engine::NoGpuReason();
+    auto counting =
+        std::make_shared<CountingPool>(engine::MakeGpuPool("gpu-test", 0, int64_t{8} << 30));
+    counting_ = counting.get();
+    pool_ = counting;
+  }
+  void TearDown() override {
+    if (counting_ != nullptr) {
+      EXPECT_EQ(counting_->live(), 0) << "device bytes still live after the test";
+    }
+  }
+
+  // The CUDA kernel `name` on device copies of `inputs`, its outputs declared with the CPU
+  // kernel's dtypes and shapes and poisoned; the outputs copied back to the host.
+  std::vector<Block> RunGpu(const std::string& name, const std::vector<Block>& inputs,
+                            const std::vector<Scalar>& scalars, const std::vector<Block>& like) {
+    const engine::KernelFn* fn = Registry().Find(name, Device::kCuda);
+    if (fn == nullptr) throw ClusterError("no CUDA kernel " + name);
+    std::vector<Block> device_inputs;
+    for (const auto& b : inputs) device_inputs.push_back(engine::ToDevice(b, pool_));
+    std::vector<Block> declared;
+    for (const auto& b : like) {
+      declared.push_back(Block::Allocate(b.dtype(), b.shape(), pool_));
+      testing::PoisonDevice(declared.back());
+    }
+    std::vector<Block> outputs;
+    {
+      MemoryPool::Scope scope(pool_);
+      engine::DeclaredOutputs claim(declared);
+      engine::KernelContext ctx;
+      ctx.inputs = device_inputs;
+      ctx.scalars = scalars;
+      ctx.num_returns = static_cast<int64_t>(like.size());
+      ctx.pool = pool_.get();
+      ctx.gpu = engine::ServicesOf(0);
+      outputs = (*fn)(ctx);
+    }
+    EXPECT_TRUE(declared.empty()) << name << " left a declared output unclaimed";
+    std::vector<Block> host;
+    for (const auto& b : outputs) {
+      EXPECT_TRUE(b.size() == 0 || b.device() == Device::kCuda) << name << " returned host memory";
+      host.push_back(engine::ToHost(b, engine::DriverPool()));
+    }
+    return host;
+  }
+
+  // Runs both kernels and compares every output: equal, both NaN, or within rtol of |want|
+  // (or of `scales`' element, the sum of magnitudes a sum or product was made of).
+  void Check(const std::string& name, const std::vector<Block>& inputs,
+             const std::vector<Scalar>& scalars, const std::vector<Block>& scales = {}) {
+    const std::string what = Describe(name, inputs);
+    const std::vector<Block> want = RunCpu(name, inputs, scalars);
+    const std::vector<Block> got = RunGpu(name, inputs, scalars, want);
+    ASSERT_EQ(got.size(), want.size()) << what;
+    for (size_t k = 0; k < want.size(); ++k) {
+      const Block& w = want[k];
+      const Block& g = got[k];
+      ASSERT_EQ(g.dtype(), w.dtype()) << what << " output " << k;
+      ASSERT_EQ(g.shape(), w.shape()) << what << " output " << k;
+      const bool f32 = w.dtype() == DType::kFloat32;
+      const double rtol =
+          (f32 || (!inputs.empty() && inputs[0].dtype() == DType::kFloat32)) ? 1e-5 : 1e-12;
+      int64_t bad = 0;
+      for (int64_t i = 0; i < w.size(); ++i) {
+        const double a = Value(g, i), b = Value(w, i);
+        if (a == b || (std::isnan(a) && std::isnan(b))) continue;
+        const double scale = k < scales.size() ? Value(scales[k], i) : std::abs(b);
+        const double floor =
+            f32 ? std::numeric_limits<float>::min() : std::numeric_limits<double>::min();
+        if (std::abs(a - b) <= rtol * std::max(scale, floor)) continue;
+        if (++bad <= 5) {
+          ADD_FAILURE() << what << " output " << k << " element " << i << ": cuda " << a << ", cpu "
+                        << b;
+        }
+      }
+      EXPECT_EQ(bad, 0) << what << " output " << k << ": " << bad << " of " << w.size()
+                        << " elements differ";
+    }
+  }
+
+  std::shared_ptr<MemoryPool> pool_;
+  CountingPool* counting_ = nullptr;
+};
+
+constexpr DType kFloats[] = {DType::kFloat64, DType::kFloat32};
+
+Scalar Axes(std::vector<int64_t> v) { return Scalar(std::move(v)); }
+Scalar Int(int64_t v) { return Scalar(v); }
+
+Block Abs(const Block& x) {
+  return RunCpu("array.unary", {x}, {Int(static_cast<int64_t>(UnaryOp::kAbs))})[0];
+}
+
+TEST(GpuKernelNamesTest, EveryCudaKernelHasACpuTwin) {
+  for (std::string_view name : CudaKernelNames()) {
+    EXPECT_NE(Registry().Find(name, Device::kCuda), nullptr) << name << " is not registered";
+    EXPECT_NE(Registry().Find(name, Device::kCpu), nullptr) << name << " has no CPU kernel";
+  }
+  EXPECT_GE(CudaKernelNames().size(), 6u);
+}
+
+// Host-side checks run before any launch, so they hold without a GPU.
+TEST(GpuKernelNamesTest, HostChecksNeedNoGpu) {
+  const auto* binary = Registry().Find("array.binary", Device::kCuda);
+  ASSERT_NE(binary, nullptr);
+  engine::KernelContext ctx;
+  std::vector<Scalar> scalars = {Int(0)};
+  ctx.scalars = scalars;
+  // A host block is refused: a device kernel would fault on it.
+  std::vector<Block> host = {Random(DType::kFloat64, {3}, 1), Random(DType::kFloat64, {3}, 2)};
+  ctx.inputs = host;
+  EXPECT_THROW((*binary)(ctx), ValueError);
+  // Empty blocks pass that check and reach the dtype switch.
+  std::vector<Block> ints = {Block::Allocate(DType::kInt64, {0}, engine::DriverPool()),
+                             Block::Allocate(DType::kInt64, {0}, engine::DriverPool())};
+  ctx.inputs = ints;
+  try {
+    (*binary)(ctx);
+    ADD_FAILURE() << "int64 operands were accepted";
+  } catch (const DTypeError& e) {
+    EXPECT_NE(std::string(e.what()).find("array.binary"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("int64"), std::string::npos) << e.what();
+  }
+  std::vector<Block> mixed = {Block::Allocate(DType::kFloat32, {0}, engine::DriverPool()),
+                              Block::Allocate(DType::kFloat64, {0}, engine::DriverPool())};
+  ctx.inputs = mixed;
+  EXPECT_THROW((*binary)(ctx), DTypeError);
+}
+
+TEST_F(GpuKernelsTest, TensordotMatchesCpu) {
+  struct Case {
+    Shape a, b;
+    std::vector<int64_t> axes_a, axes_b;
+  };
+  const Case cases[] = {
+      {{37, 29}, {29, 41}, {1}, {0}},          // a @ b
+      {{29, 37}, {29, 41}, {0}, {0}},          // a.T @ b
+      {{37, 29}, {41, 29}, {1}, {1}},          // a @ b.T
+      {{29, 37}, {41, 29}, {0}, {1}},          // a.T @ b.T
+      {{1, 513}, {513, 1}, {1}, {0}},          // a dot product
+      {{513, 1}, {1, 513}, {1}, {0}},          // an outer product
+      {{37, 29}, {29}, {1}, {0}},              // matrix-vector
+      {{3, 5, 7}, {5, 7, 4}, {1, 2}, {0, 1}},  // n-d, contiguous contracted axes
+      {{6, 5}, {4, 3}, {}, {}},                // no contracted axis
+      {{37, 0}, {0, 5}, {1}, {0}},             // k = 0: zeros
+      {{0, 29}, {29, 5}, {1}, {0}},            // an empty result
+      {{64, 64}, {64, 64}, {1}, {0}},          // the same block on both sides (CPU: syrk)
+  };
+  uint64_t seed = 10;
+  for (DType t : kFloats) {
+    for (const Case& c : cases) {
+      const Block a = Random(t, c.a, ++seed);
+      const Block b = Random(t, c.b, ++seed);
+      const std::vector<Scalar> s = {Axes(c.axes_a), Axes(c.axes_b)};
+      const Block scale = RunCpu("array.tensordot", {Abs(a), Abs(b)}, s)[0];
+      Check("array.tensordot", {a, b}, s, {scale});
+    }
+    const Block x = Random(t, {64, 64}, ++seed);
+    const std::vector<Scalar> s = {Axes({0}), Axes({0})};  // x.T @ x
+    Check("array.tensordot", {x, x}, s, {RunCpu("array.tensordot", {Abs(x), Abs(x)}, s)[0]});
+  }
+}
+
+TEST_F(GpuKernelsTest, TensordotRefusesWhatItCannotDo) {
+  const Block a = Random(DType::kFloat64, {2, 3, 4}, 1);
+  const Block b = Random(DType::kFloat64, {2, 4, 5}, 2);
+  const auto* fn = Registry().Find("array.tensordot", Device::kCuda);
+  std::vector<Block> inputs = {engine::ToDevice(a, pool_), engine::ToDevice(b, pool_)};
+  MemoryPool::Scope scope(pool_);
+  engine::KernelContext ctx;
+  ctx.inputs = inputs;
+  ctx.pool = pool_.get();
+  ctx.gpu = engine::ServicesOf(0);
+  std::vector<Scalar> batch = {Axes({2}), Axes({1}), Int(1)};
+  ctx.scalars = batch;
+  EXPECT_THROW((*fn)(ctx), ShapeError);
+  // Contracting a's middle axis needs a permuted copy.
+  std::vector<Block> c = {engine::ToDevice(Random(DType::kFloat64, {3, 4, 5}, 3), pool_),
+                          engine::ToDevice(Random(DType::kFloat64, {4}, 4), pool_)};
+  ctx.inputs = c;
+  std::vector<Scalar> middle = {Axes({1}), Axes({0})};
+  ctx.scalars = middle;
+  EXPECT_THROW((*fn)(ctx), ValueError);
+}
+
+struct ShapePair {
+  Shape a, b;
+};
+const ShapePair kPairs[] = {
+    {{37, 29}, {37, 29}}, {{37, 29}, {29}},          {{37, 1}, {1, 29}}, {{1, 513}, {513, 1}},
+    {{3, 1, 5}, {4, 1}},  {{2, 3, 4, 5}, {3, 1, 5}}, {{}, {7}},          {{0, 5}, {5}},
+    {{1}, {1}},
+};
+
+TEST_F(GpuKernelsTest, BinaryMatchesCpu) {
+  uint64_t seed = 100;
+  for (DType t : kFloats) {
+    for (int64_t code = 0; code <= static_cast<int64_t>(BinaryOp::kFmax); ++code) {
+      const auto op = static_cast<BinaryOp>(code);
+      const bool float_op = !(op == BinaryOp::kBitAnd || op == BinaryOp::kBitOr ||
+                              op == BinaryOp::kBitXor || IsShift(op));
+      if (!float_op) continue;
+      for (const ShapePair& p : kPairs) {
+        Check("array.binary", {Random(t, p.a, ++seed), Random(t, p.b, ++seed)}, {Int(code)});
+      }
+      // NaN, infinities, signed zeros and ties on both sides.
+      Check("array.binary",
+            {Random(t, {41, 13}, ++seed, -3, 3, true), Random(t, {41, 13}, ++seed, -3, 3, true)},
+            {Int(code)});
+      Check("array.binary",
+            {Random(t, {41, 13}, ++seed, -3, 3, true), Random(t, {13}, ++seed + 5, -3, 3, true)},
+            {Int(code)});
+    }
+  }
+}
+
+TEST_F(GpuKernelsTest, BinaryRefusesBitOps) {
+  for (BinaryOp op : {BinaryOp::kBitAnd, BinaryOp::kLeftShift}) {
+    const Block a = Random(DType::kFloat64, {5}, 1);
+    std::vector<Block> inputs = {engine::ToDevice(a, pool_), engine::ToDevice(a, pool_)};
+    std::vector<Scalar> s = {Int(static_cast<int64_t>(op))};
+    MemoryPool::Scope scope(pool_);
+    engine::KernelContext ctx;
+    ctx.inputs = inputs;
+    ctx.scalars = s;
+    ctx.pool = pool_.get();
+    ctx.gpu = engine::ServicesOf(0);
+    EXPECT_THROW((*Registry().Find("array.binary", Device::kCuda))(ctx), DTypeError);
+  }
+}
+
+TEST_F(GpuKernelsTest, UnaryMatchesCpu) {
+  uint64_t seed = 1000;
+  const Shape shapes[] = {{37, 29}, {1, 513}, {}, {0, 3}, {3, 4, 5, 6}};
+  for (DType t : kFloats) {
+    for (int64_t code = 0; code <= static_cast<int64_t>(UnaryOp::kArctanh); ++code) {
+      if (static_cast<UnaryOp>(code) == UnaryOp::kBitNot) continue;  // no float loop
+      for (const Shape& s : shapes)
+        Check("array.unary", {Random(t, s, ++seed, -3, 3)}, {Int(code)});
+      Check("array.unary", {Random(t, {41, 13}, ++seed, -3, 3, true)}, {Int(code)});
+    }
+  }
+}
+
+TEST_F(GpuKernelsTest, ReduceMatchesCpu) {
+  struct Case {
+    Shape shape;
+    std::vector<int64_t> axes;
+  };
+  const Case cases[] = {
+      {{37, 29}, {0}},        {{37, 29}, {1}},
+      {{37, 29}, {0, 1}},     {{1, 513}, {1}},
+      {{1, 513}, {0}},        {{3, 4, 5}, {0, 2}},
+      {{3, 4, 5}, {1}},       {{7, 0}, {1}},
+      {{7, 0}, {0}},          {{}, {}},
+      {{2, 3, 4, 5}, {1, 3}}, {{1000, 3000}, {0, 1}},  // chunked rows
+      {{3000, 1000}, {0}},                             // chunked columns
+      {{5, 100000}, {1}},                              // few long rows
+  };
+  uint64_t seed = 5000;
+  for (DType t : kFloats) {
+    for (int64_t code = 0; code <= static_cast<int64_t>(ReduceOp::kNanMax); ++code) {
+      const auto op = static_cast<ReduceOp>(code);
+      for (const Case& c : cases) {
+        const bool big = engine::ShapeSize(c.shape) > 100000;
+        if (op == ReduceOp::kProd && big) continue;  // products of many values underflow
+        for (bool keepdims : {false, true}) {
+          for (bool nans : {false, true}) {
+            // Products of values near 1 stay representable; NaN and infinities for the rest.
+            const Block x = op == ReduceOp::kProd ? Random(t, c.shape, ++seed, 0.9, 1.1, nans)
+                                                  : Random(t, c.shape, ++seed, -2, 2, nans);
+            const std::vector<Scalar> s = {Int(code), Axes(c.axes), Scalar(keepdims)};
+            std::vector<Block> scales;
+            if (op == ReduceOp::kSum || op == ReduceOp::kNanSum) {
+              // Sums are compared against the sum of magnitudes (the order of additions differs).
+              scales.push_back(RunCpu("array.reduce", {Abs(x)},
+                                      {Int(static_cast<int64_t>(ReduceOp::kNanSum)), Axes(c.axes),
+                                       Scalar(keepdims)})[0]);
+            }
+            Check("array.reduce", {x}, s, scales);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_F(GpuKernelsTest, ArgReduceMatchesCpu) {
+  struct Case {
+    Shape shape;
+    int64_t axis;
+  };
+  const Case cases[] = {{{37, 29}, -1},     {{37, 29}, 0},  {{37, 29}, 1},
+                        {{1, 513}, 1},      {{3, 4, 5}, 1}, {{3, 4, 5}, -1},
+                        {{2000, 3000}, -1}, {{7}, 0},       {{5, 20000}, 1}};
+  uint64_t seed = 9000;
+  for (DType t : kFloats) {
+    for (bool is_max : {false, true}) {
+      for (const Case& c : cases) {
+        for (bool specials : {false, true}) {
+          Block x = Random(t, c.shape, ++seed, -2, 2, specials);
+          // Ties: a coarse grid of values makes equal extremes likely.
+          if (!specials && t == DType::kFloat64) {
+            for (int64_t i = 0; i < x.size(); ++i) {
+              x.data<double>()[i] = std::round(x.data<double>()[i] * 2);
+            }
+          }
+          Shape offset(c.shape.size()), array_shape(c.shape.size());
+          for (size_t d = 0; d < c.shape.size(); ++d) {
+            offset[d] = 3 * static_cast<int64_t>(d) + 1;
+            array_shape[d] = c.shape[d] + offset[d] + 2;
+          }
+          Check("array.argreduce", {x},
+                {Scalar(is_max), Int(c.axis), Axes(offset), Axes(array_shape)});
+        }
+      }
+    }
+  }
+}
+
+TEST_F(GpuKernelsTest, WhereMatchesCpu) {
+  uint64_t seed = 20000;
+  struct Case {
+    Shape cond, x, y;
+  };
+  const Case cases[] = {{{37, 29}, {37, 29}, {37, 29}},
+                        {{37, 1}, {1, 29}, {29}},
+                        {{}, {5, 3}, {3}},
+                        {{1, 513}, {513, 1}, {}},
+                        {{0, 4}, {4}, {4}}};
+  for (DType t : kFloats) {
+    for (DType ct : {DType::kBool, DType::kFloat64, DType::kFloat32, DType::kInt64}) {
+      for (const Case& c : cases) {
+        Check("array.where",
+              {Random(ct, c.cond, ++seed, -1, 1, ct == DType::kFloat64), Random(t, c.x, ++seed),
+               Random(t, c.y, ++seed)},
+              {});
+      }
+    }
+  }
+  // where() moves any element width: int64 and bool values too.
+  Check("array.where",
+        {Random(DType::kBool, {9, 7}, 1), Random(DType::kInt64, {9, 7}, 2),
+         Random(DType::kInt64, {7}, 3)},
+        {});
+  Check("array.where",
+        {Random(DType::kBool, {9, 7}, 4), Random(DType::kBool, {9, 7}, 5),
+         Random(DType::kBool, {7}, 6)},
+        {});
+}
+
+TEST_F(GpuKernelsTest, AstypeMatchesCpu) {
+  const DType types[] = {DType::kBool, DType::kInt32, DType::kInt64, DType::kFloat32,
+                         DType::kFloat64};
+  uint64_t seed = 30000;
+  for (DType from : types) {
+    for (DType to : types) {
+      for (const Shape& s : {Shape{37, 29}, Shape{}, Shape{0}}) {
+        Check("array.astype", {Random(from, s, ++seed, -3e3, 3e3)},
+              {Int(static_cast<int64_t>(to))});
+      }
+    }
+    if (from == DType::kFloat32 || from == DType::kFloat64) {
+      // Out of every integer's range, NaN and infinities: NumPy's x86 results.
+      Block x = Random(from, {64}, ++seed, -1e19, 1e19, true);
+      for (DType to : types) Check("array.astype", {x}, {Int(static_cast<int64_t>(to))});
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nums::kernels
