@@ -183,7 +183,13 @@ class GpuKernelsTest : public ::testing::Test {
       ctx.gpu = engine::ServicesOf(0);
       outputs = (*fn)(ctx);
     }
-    EXPECT_TRUE(declared.empty()) << name << " left a declared output unclaimed";
+    // An output that is an input (astype to the same dtype, as on the CPU) claims nothing.
+    size_t passed_through = 0;
+    for (const auto& b : outputs) {
+      for (const auto& in : device_inputs)
+        passed_through += b.buffer() && b.buffer() == in.buffer();
+    }
+    EXPECT_EQ(declared.size(), passed_through) << name << " left a declared output unclaimed";
     std::vector<Block> host;
     for (const auto& b : outputs) {
       EXPECT_TRUE(b.size() == 0 || b.device() == Device::kCuda) << name << " returned host memory";
