@@ -8,5 +8,6 @@ namespace nums::kernels::cuda {
 void RegisterElementwiseKernels(engine::KernelRegistry& registry);
 void RegisterReduceKernels(engine::KernelRegistry& registry);
 void RegisterLinalgKernels(engine::KernelRegistry& registry);
+void RegisterRandomKernels(engine::KernelRegistry& registry);
 
 }  // namespace nums::kernels::cuda

@@ -9,12 +9,13 @@ void RegisterCudaKernels(engine::KernelRegistry& registry) {
   cuda::RegisterElementwiseKernels(registry);
   cuda::RegisterReduceKernels(registry);
   cuda::RegisterLinalgKernels(registry);
+  cuda::RegisterRandomKernels(registry);
 }
 
 const std::vector<std::string_view>& CudaKernelNames() {
   static const std::vector<std::string_view> names = {
-      "array.binary", "array.unary",     "array.where",    "array.astype",
-      "array.reduce", "array.argreduce", "array.tensordot"};
+      "array.binary", "array.unary",     "array.where",     "array.astype",
+      "array.reduce", "array.argreduce", "array.tensordot", "array.random"};
   return names;
 }
 
