@@ -110,29 +110,25 @@ std::vector<bool> AxisMask(const Shape& shape, const std::vector<int64_t>& axes,
   return mask;
 }
 
-template <ReduceOp Op, typename T>
-Block ReduceOn(const Block& x, const std::vector<bool>& reduced, bool keepdims,
-               const Launch& launch) {
+// The geometry of reducing `shape` over `reduced`; `rows` says whether a block folds each output
+// (the innermost axis longer than 1 is reduced) or a thread does.
+ReduceGeom MakeReduceGeom(const Shape& shape, const std::vector<bool>& reduced, bool& rows) {
   const char* kName = "array.reduce";
-  using O = typename DReduce<Op, T>::Out;
-  const Shape& shape = x.shape();
   const size_t nd = shape.size();
-  Shape out_shape, kept_shape, kept_stride, red_shape, red_stride;
+  Shape kept_shape, kept_stride, red_shape, red_stride;
   Shape stride(nd);
   for (size_t d = nd, s = 1; d-- > 0;) {
     stride[d] = static_cast<int64_t>(s);
     s *= static_cast<size_t>(shape[d]);
   }
-  bool rows = true;  // the innermost axis longer than 1 is reduced
+  rows = true;
   for (size_t d = 0; d < nd; ++d) {
     if (reduced[d]) {
       red_shape.push_back(shape[d]);
       red_stride.push_back(stride[d]);
-      if (keepdims) out_shape.push_back(1);
     } else {
       kept_shape.push_back(shape[d]);
       kept_stride.push_back(stride[d]);
-      out_shape.push_back(shape[d]);
     }
     if (shape[d] > 1) rows = reduced[d];
   }
@@ -141,13 +137,34 @@ Block ReduceOn(const Block& x, const std::vector<bool>& reduced, bool keepdims,
   g.red = MakeIndexer<1>(red_shape, {red_stride}, kName);
   g.m = engine::ShapeSize(kept_shape);
   g.r = engine::ShapeSize(red_shape);
-  Block out = AllocateOnDevice(dtype_of<O>(), out_shape, kName);
-  if (g.m == 0) return out;
   // Enough partials to fill the GPU, none shorter than is worth a launch.
   const int64_t want = rows ? 2048 : 131072, least = rows ? 4096 : 32;
-  g.chunks = std::clamp<int64_t>(CeilDiv(want, g.m), 1, std::max<int64_t>(1, CeilDiv(g.r, least)));
-  g.chunk = std::max<int64_t>(1, CeilDiv(g.r, g.chunks));
-  g.chunks = std::max<int64_t>(1, CeilDiv(g.r, g.chunk));
+  if (g.m > 0) {
+    g.chunks =
+        std::clamp<int64_t>(CeilDiv(want, g.m), 1, std::max<int64_t>(1, CeilDiv(g.r, least)));
+    g.chunk = std::max<int64_t>(1, CeilDiv(g.r, g.chunks));
+    g.chunks = std::max<int64_t>(1, CeilDiv(g.r, g.chunk));
+  }
+  return g;
+}
+
+template <ReduceOp Op, typename T>
+Block ReduceOn(const Block& x, const std::vector<bool>& reduced, bool keepdims,
+               const Launch& launch) {
+  const char* kName = "array.reduce";
+  using O = typename DReduce<Op, T>::Out;
+  Shape out_shape;
+  for (size_t d = 0; d < x.shape().size(); ++d) {
+    if (!reduced[d]) {
+      out_shape.push_back(x.shape()[d]);
+    } else if (keepdims) {
+      out_shape.push_back(1);
+    }
+  }
+  bool rows = true;
+  const ReduceGeom g = MakeReduceGeom(x.shape(), reduced, rows);
+  Block out = AllocateOnDevice(dtype_of<O>(), out_shape, kName);
+  if (g.m == 0) return out;
   Block partials;
   O* dst = out.data<O>();
   if (g.chunks > 1) {
