@@ -10,7 +10,6 @@
 // Bytes counted are those read plus written; FLOP are 2 N^3 per product.
 
 #include <benchmark/benchmark.h>
-#include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <array>
@@ -19,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/cuda/cuda_libs.cuh"
 #include "engine/cuda/gpu_services.cuh"
 #include "engine/gpu.h"
 #include "engine/kernel_registry.h"
@@ -126,10 +126,11 @@ void BM_Matmul_Cublas(benchmark::State& state) {
   Block c = Block::Allocate(DType::kFloat64, {n, n}, TheGpu()->pool);
   engine::GpuServices& s = *TheGpu()->services;
   const double one = 1, zero = 0;
+  const int ni = static_cast<int>(n);
   for (auto _ : state) {
     engine::CheckCublas(
-        cublasDgemm_64(s.blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, b.data<double>(), n,
-                       a.data<double>(), n, &zero, c.data<double>(), n),
+        engine::Cublas().Dgemm(s.blas, CUBLAS_OP_N, CUBLAS_OP_N, ni, ni, ni, &one, b.data<double>(),
+                               ni, a.data<double>(), ni, &zero, c.data<double>(), ni),
         "cublasDgemm");
     engine::CheckCuda(cudaStreamSynchronize(s.compute), "cudaStreamSynchronize");
   }

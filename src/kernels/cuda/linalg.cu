@@ -1,10 +1,11 @@
 // array.tensordot on a GPU: the contraction of two float32 or float64 blocks as one cuBLAS GEMM,
 // for every axis order that is a matrix as stored or transposed (2-d matmul with either operand
-// transposed, and n-d blocks whose contracted axes are contiguous at one end). Batch axes, and
-// orders that would need a permuted copy, are a ValueError naming the shapes and axes.
+// transposed, and n-d blocks whose contracted axes are contiguous at one end). Batch axes are a
+// ShapeError and orders that would need a permuted copy a ValueError, each naming the shapes.
 
-#include <cublas_v2.h>
+#include <limits>
 
+#include "engine/cuda/cuda_libs.cuh"
 #include "src/kernels/cuda/common.cuh"
 #include "src/kernels/cuda/kernels.h"
 
@@ -60,21 +61,33 @@ std::vector<int64_t> FreeAxes(int64_t ndim, const std::vector<int64_t>& contract
 
 // Row-major C (m x n) = A (m x k) B (k x n) is column-major C^T = B^T A^T: a row-major matrix
 // is its transpose in column-major order with the same leading dimension, so B goes first and
-// each operand's stored layout picks its op.
+// each operand's stored layout picks its op. cuBLAS is loaded, not linked (cuda_libs.cuh).
+// cuBLAS's int sizes: each of m, n, k and the leading dimensions below 2^31 (a block's element
+// count may be larger). ValueError naming the size otherwise.
+int AsBlasInt(int64_t v, const char* what) {
+  if (v > std::numeric_limits<int>::max()) {
+    throw ValueError(std::string("array.tensordot: ") + what + " " + std::to_string(v) +
+                     " is too large for cuBLAS (2^31 - 1 at most)");
+  }
+  return static_cast<int>(v);
+}
+
 template <typename T>
 void Gemm(cublasHandle_t h, const MatrixView& va, const MatrixView& vb, const T* a, const T* b,
           T* c, int64_t m, int64_t k, int64_t n) {
   const T one = 1, zero = 0;
   const cublasOperation_t op_a = va.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_b = vb.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
-  const int64_t ldc = std::max<int64_t>(1, n);
+  const int in = AsBlasInt(n, "n"), im = AsBlasInt(m, "m"), ik = AsBlasInt(k, "k");
+  const int lda = AsBlasInt(va.ld(), "lda"), ldb = AsBlasInt(vb.ld(), "ldb");
+  const int ldc = AsBlasInt(std::max<int64_t>(1, n), "ldc");
   if constexpr (std::is_same_v<T, double>) {
     engine::CheckCublas(
-        cublasDgemm_64(h, op_b, op_a, n, m, k, &one, b, vb.ld(), a, va.ld(), &zero, c, ldc),
+        engine::Cublas().Dgemm(h, op_b, op_a, in, im, ik, &one, b, ldb, a, lda, &zero, c, ldc),
         "array.tensordot: cublasDgemm");
   } else {
     engine::CheckCublas(
-        cublasSgemm_64(h, op_b, op_a, n, m, k, &one, b, vb.ld(), a, va.ld(), &zero, c, ldc),
+        engine::Cublas().Sgemm(h, op_b, op_a, in, im, ik, &one, b, ldb, a, lda, &zero, c, ldc),
         "array.tensordot: cublasSgemm");
   }
 }
@@ -140,7 +153,7 @@ void RegisterLinalgKernels(engine::KernelRegistry& registry) {
               cudaMemsetAsync(out.raw(), 0, static_cast<size_t>(out.nbytes()), launch.stream()),
               "array.tensordot: cudaMemsetAsync");
         } else {
-          engine::CheckCublas(cublasSetStream(launch.gpu().blas, launch.stream()),
+          engine::CheckCublas(engine::Cublas().SetStream(launch.gpu().blas, launch.stream()),
                               "array.tensordot: cublasSetStream");
           Gemm<T>(launch.gpu().blas, va, vb, a.data<T>(), b.data<T>(), out.data<T>(), m, k, n);
         }
