@@ -1,7 +1,7 @@
 // RegisterCudaKernels: every CUDA kernel of the array layer, under its CPU twin's name.
 
-#include "src/kernels/cuda/kernels.h"
 #include "src/kernels/cuda/register.h"
+#include "src/kernels/cuda/kernels.h"
 
 namespace nums::kernels {
 
