@@ -290,6 +290,74 @@ TEST(GpuKernelNamesTest, HostChecksNeedNoGpu) {
   EXPECT_THROW((*binary)(ctx), DTypeError);
 }
 
+// CudaKernelAccepts says what the kernels' host-side checks say. Without a GPU, a kernel that
+// takes a task gets as far as its launch (a ClusterError: no GPU) or returns; one that refuses
+// it throws DTypeError, ValueError or ShapeError first. Inputs are empty host blocks, which pass
+// the device-memory check.
+TEST(GpuKernelNamesTest, AcceptsAgreesWithTheKernels) {
+  const DType all[] = {DType::kBool,    DType::kInt32,   DType::kInt64,
+                       DType::kFloat32, DType::kFloat64, DType::kInt8,
+                       DType::kUInt16,  DType::kFloat16, DType::kComplex128};
+  int64_t cases = 0;
+  auto expect = [&](const std::string& name, const std::vector<DType>& dtypes,
+                    const std::vector<Shape>& shapes, const std::vector<Scalar>& scalars) {
+    ++cases;
+    std::vector<Block> inputs;
+    for (size_t i = 0; i < dtypes.size(); ++i) {
+      inputs.push_back(Block::Allocate(dtypes[i], shapes[i], engine::DriverPool()));
+    }
+    engine::KernelContext ctx;
+    ctx.inputs = inputs;
+    ctx.scalars = scalars;
+    bool accepted = true;
+    std::string why = "returned";
+    try {
+      (*Registry().Find(name, Device::kCuda))(ctx);
+    } catch (const ClusterError& e) {
+      why = e.what();
+      accepted = why.find("without a GPU") != std::string::npos;
+    } catch (const Error& e) {
+      why = e.what();
+      accepted = false;
+    }
+    std::string what = name;
+    for (DType t : dtypes) what += " " + std::string(dtype_name(t));
+    EXPECT_EQ(CudaKernelAccepts(name, dtypes, shapes, scalars), accepted) << what << ": " << why;
+  };
+  for (DType t : all) {
+    for (DType u : {t, DType::kFloat64}) {
+      for (int64_t op = 0; op <= static_cast<int64_t>(BinaryOp::kFmax) + 1; ++op) {
+        expect("array.binary", {t, u}, {{0, 3}, {0, 1}}, {Int(op)});
+      }
+      expect("array.tensordot", {t, u}, {{0, 4}, {4, 0}}, {Axes({1}), Axes({0})});
+      expect("array.where", {t, u, u}, {{0}, {0}, {0}}, {});
+      expect("array.where", {DType::kBool, t, u}, {{0}, {0}, {0}}, {});
+      expect("array.astype", {t}, {{0}}, {Int(static_cast<int64_t>(u))});
+      expect("array.astype", {u}, {{0}}, {Int(static_cast<int64_t>(t))});
+    }
+    for (int64_t op = 0; op <= static_cast<int64_t>(UnaryOp::kArctanh) + 1; ++op) {
+      expect("array.unary", {t}, {{0}}, {Int(op)});
+    }
+    for (int64_t op = 0; op <= static_cast<int64_t>(ReduceOp::kNanMax) + 1; ++op) {
+      expect("array.reduce", {t}, {{0, 3}}, {Int(op), Axes({1}), Scalar(false)});
+    }
+    expect("array.argreduce", {t}, {{0, 3}}, {Scalar(true), Int(1), Axes({0, 0}), Axes({0, 3})});
+    for (int64_t kind = 0; kind <= 5; ++kind) {
+      expect("array.random", {}, {},
+             {Int(kind), Int(1), Int(2), Axes({0}), Axes({0}), Axes({0}),
+              Int(static_cast<int64_t>(t)), Scalar(0.0), Scalar(1.0), Int(0), Int(10)});
+    }
+  }
+  // Batch axes, and a layout that needs a permuted copy.
+  expect("array.tensordot", {DType::kFloat64, DType::kFloat64}, {{2, 0, 4}, {2, 4, 5}},
+         {Axes({2}), Axes({1}), Int(1)});
+  expect("array.tensordot", {DType::kFloat64, DType::kFloat64}, {{3, 0, 5}, {0}},
+         {Axes({1}), Axes({0})});
+  expect("array.tensordot", {DType::kFloat32, DType::kFloat32}, {{0, 5}, {0, 5}},
+         {Axes({1}), Axes({1})});
+  EXPECT_GT(cases, 500);
+}
+
 TEST_F(GpuKernelsTest, TensordotMatchesCpu) {
   struct Case {
     Shape a, b;

@@ -102,6 +102,11 @@ Shape BroadcastOrThrow(const std::vector<Shape>& shapes, const char* kernel) {
   return out;
 }
 
+void CheckConvertible(DType from, DType to, const char* kernel) {
+  DispatchConvertible(from, kernel, [](auto) {});
+  DispatchConvertible(to, kernel, [](auto) {});
+}
+
 void ConvertOnDevice(DType from, DType to, const void* in, void* out, int64_t n,
                      cudaStream_t stream, const char* kernel) {
   DispatchConvertible(from, kernel, [&](auto f) {

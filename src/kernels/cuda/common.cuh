@@ -167,6 +167,9 @@ Indexer<K> BroadcastIndexer(const Shape& out, const std::array<Shape, K>& in, co
   return MakeIndexer<K>(out, strides, kernel);
 }
 
+/// Throws DTypeError naming `kernel` unless ConvertOnDevice moves between `from` and `to`.
+void CheckConvertible(DType from, DType to, const char* kernel);
+
 /// Converts n elements of `from` at `in` to `to` at `out` on `stream` (NumPy's casting rules, as
 /// convert_value). Both dtypes among bool, int32, int64, float32, float64; DTypeError otherwise.
 void ConvertOnDevice(DType from, DType to, const void* in, void* out, int64_t n,

@@ -47,9 +47,7 @@ struct Bits128 {
 template <BinaryOp Op, typename T>
 Block BinaryOp1(const Block& a, const Block& b, const Shape& shape, const Launch& launch) {
   if constexpr (!FloatBinaryOp(Op)) {
-    throw DTypeError(std::string("array.binary: ") + OpName(Op) +
-                     " needs integer or bool operands (the CUDA kernels compute float32 and "
-                     "float64)");
+    throw DTypeError(std::string("array.binary: no float loop for ") + OpName(Op));  // checked
   } else {
     using Out = typename DBinary<Op, T>::Out;
     const auto ix = BroadcastIndexer<2>(shape, {a.shape(), b.shape()}, "array.binary");
@@ -79,9 +77,7 @@ Block BinaryDispatch(BinaryOp op, const Block& a, const Block& b, const Shape& s
 template <UnaryOp Op, typename T>
 Block UnaryOp1(const Block& x, const Launch& launch) {
   if constexpr (!FloatUnaryOp(Op)) {
-    throw DTypeError(std::string("array.unary: ") + OpName(Op) +
-                     " needs an integer or bool operand (the CUDA kernels compute float32 and "
-                     "float64)");
+    throw DTypeError(std::string("array.unary: no float loop for ") + OpName(Op));  // checked
   } else {
     using Out = typename DUnary<Op, T>::Out;
     Block out = AllocateOnDevice(dtype_of<Out>(), x.shape(), "array.unary");
@@ -142,7 +138,16 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
     const Block& a = ctx.inputs[0];
     const Block& b = ctx.inputs[1];
     CheckSameDType(a, b, kName);
-    const auto op = static_cast<BinaryOp>(ctx.scalar<int64_t>(0));
+    const int64_t code = ctx.scalar<int64_t>(0);
+    if (code < 0 || code > static_cast<int64_t>(BinaryOp::kFmax)) {
+      throw ValueError("unknown binary op " + std::to_string(code));
+    }
+    const auto op = static_cast<BinaryOp>(code);
+    if (!FloatBinaryOp(op)) {
+      throw DTypeError(std::string("array.binary: ") + OpName(op) +
+                       " needs integer or bool operands (the CUDA kernels compute float32 and "
+                       "float64)");
+    }
     const Shape shape = BroadcastOrThrow({a.shape(), b.shape()}, kName);
     return DispatchFloat(a.dtype(), kName, [&](auto t) {
       Launch launch(ctx, kName);
@@ -156,7 +161,16 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
     const char* kName = "array.unary";
     CheckOnDevice(ctx, kName);
     const Block& x = ctx.inputs[0];
-    const auto op = static_cast<UnaryOp>(ctx.scalar<int64_t>(0));
+    const int64_t code = ctx.scalar<int64_t>(0);
+    if (code < 0 || code > static_cast<int64_t>(UnaryOp::kArctanh)) {
+      throw ValueError("unknown unary op " + std::to_string(code));
+    }
+    const auto op = static_cast<UnaryOp>(code);
+    if (!FloatUnaryOp(op)) {
+      throw DTypeError(std::string("array.unary: ") + OpName(op) +
+                       " needs an integer or bool operand (the CUDA kernels compute float32 and "
+                       "float64)");
+    }
     return DispatchFloat(x.dtype(), kName, [&](auto t) {
       Launch launch(ctx, kName);
       Block out = UnaryDispatch<decltype(t)>(op, x, launch);
@@ -175,6 +189,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
     CheckSameDType(x, y, kName);
     const Shape shape = BroadcastOrThrow({c.shape(), x.shape(), y.shape()}, kName);
     const auto ix = BroadcastIndexer<3>(shape, {c.shape(), x.shape(), y.shape()}, kName);
+    CheckConvertible(c.dtype(), DType::kBool, kName);
     Launch launch(ctx, kName);
     Block out = AllocateOnDevice(x.dtype(), shape, kName);
     Block cond = c;
@@ -201,6 +216,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
     const Block& x = ctx.inputs[0];
     const DType to = dtype_from_code(ctx.scalar<int64_t>(0));
     if (x.dtype() == to) return std::vector<Block>{x};
+    CheckConvertible(x.dtype(), to, kName);
     Launch launch(ctx, kName);
     Block out = AllocateOnDevice(to, x.shape(), kName);
     ConvertOnDevice(x.dtype(), to, x.raw(), out.raw(), x.size(), launch.stream(), kName);

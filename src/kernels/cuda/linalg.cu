@@ -94,6 +94,13 @@ void Gemm(cublasHandle_t h, const MatrixView& va, const MatrixView& vb, const T*
 
 }  // namespace
 
+bool TensordotLayoutFits(const Shape& a, const Shape& b, const std::vector<int64_t>& axes_a,
+                         const std::vector<int64_t>& axes_b) {
+  MatrixView va, vb;
+  return ViewAsMatrix(a, FreeAxes(static_cast<int64_t>(a.size()), axes_a), axes_a, va) &&
+         ViewAsMatrix(b, axes_b, FreeAxes(static_cast<int64_t>(b.size()), axes_b), vb);
+}
+
 void RegisterLinalgKernels(engine::KernelRegistry& registry) {
   using engine::Device;
   // inputs [a, b] of one dtype; scalars [axes of a, axes of b (contracted pairwise)] and

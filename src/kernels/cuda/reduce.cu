@@ -381,7 +381,11 @@ void RegisterReduceKernels(engine::KernelRegistry& registry) {
     const char* kName = "array.reduce";
     CheckOnDevice(ctx, kName);
     const Block& x = ctx.inputs[0];
-    const auto op = static_cast<ReduceOp>(ctx.scalar<int64_t>(0));
+    const int64_t code = ctx.scalar<int64_t>(0);
+    if (code < 0 || code > static_cast<int64_t>(ReduceOp::kNanMax)) {
+      throw ValueError("unknown reduce op " + std::to_string(code));
+    }
+    const auto op = static_cast<ReduceOp>(code);
     const bool keepdims = ctx.scalar<bool>(2);
     const auto mask = AxisMask(x.shape(), ctx.scalar<std::vector<int64_t>>(1), kName);
     return DispatchFloat(x.dtype(), kName, [&](auto t) {
