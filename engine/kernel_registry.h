@@ -42,13 +42,22 @@ struct KernelContext {
 };
 
 using KernelFn = std::function<std::vector<Block>(const KernelContext&)>;
+/// Whether a kernel computes a task with these inputs and scalars (it reads their dtypes and
+/// shapes only) or would refuse it: a GPU kernel that covers fewer cases than its CPU twin says
+/// so ahead, and the node runs the CPU kernel instead.
+using KernelAccepts =
+    std::function<bool(std::span<const Block> inputs, std::span<const Scalar> scalars)>;
 
 class KernelRegistry {
  public:
-  /// Adds or replaces the kernel `name` for `device`.
-  void Register(std::string name, Device device, KernelFn fn);
+  /// Adds or replaces the kernel `name` for `device`; without `accepts` it takes every task.
+  void Register(std::string name, Device device, KernelFn fn, KernelAccepts accepts = nullptr);
   /// Null when there is no such kernel.
   const KernelFn* Find(std::string_view name, Device device) const;
+  /// Whether kernel `name` for `device` takes these inputs (true for one without a predicate,
+  /// false for no such kernel).
+  bool Accepts(std::string_view name, Device device, std::span<const Block> inputs,
+               std::span<const Scalar> scalars) const;
 
  private:
   struct Key {
@@ -61,7 +70,11 @@ class KernelRegistry {
       return std::hash<std::string>()(k.name) ^ static_cast<size_t>(k.device);
     }
   };
-  std::unordered_map<Key, KernelFn, KeyHash> kernels_;
+  struct Entry {
+    KernelFn fn;
+    KernelAccepts accepts;
+  };
+  std::unordered_map<Key, Entry, KeyHash> kernels_;
 };
 
 /// The engine's own kernels: "engine.noop" (no inputs, `num_returns` empty blocks) and

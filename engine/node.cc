@@ -214,11 +214,11 @@ ObjectStore::Remake Node::RemakeOf(const PendingTask& p) const {
   };
 }
 
-void Node::LogFallback(const std::string& kernel) {
+void Node::LogFallback(const std::string& kernel, const std::string& why) {
   std::lock_guard lock(fallback_mu_);
-  if (!fallbacks_.insert(kernel).second) return;
-  const std::string line = "node " + std::to_string(id_) + ": no CUDA kernel '" + kernel +
-                           "'; its tasks run on the CPU, inputs copied to host memory";
+  if (!fallbacks_.insert(kernel + why).second) return;
+  const std::string line = "node " + std::to_string(id_) + ": the CUDA kernel '" + kernel + "' " +
+                           why + "; such tasks run on the CPU, inputs copied to host memory";
   if (log_) log_(line);
   std::fprintf(stderr, "nums: %s\n", line.c_str());
 }
@@ -233,7 +233,7 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
     // The documented fallback: an op with no CUDA kernel runs on the CPU, its inputs staged.
     p->fn = registry_->Find(task->kernel, Device::kCpu);
     p->device = Device::kCpu;
-    if (p->fn != nullptr) LogFallback(task->kernel);
+    if (p->fn != nullptr) LogFallback(task->kernel, "does not exist");
   }
   p->position = next_position_.fetch_add(1, std::memory_order_relaxed);
   tasks_submitted_.fetch_add(1, std::memory_order_relaxed);
@@ -518,9 +518,8 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
         throw ClusterError("no kernel '" + t.kernel + "' for device " +
                            std::string(DeviceName(t.device)) + " on node " + std::to_string(id_));
       }
-      const bool on_gpu = p.device != Device::kCpu;
-      // GPU 0 for now: a node's tasks share its first GPU.
-      const std::shared_ptr<MemoryPool>& run_pool = on_gpu ? gpu_pools_[0] : memory_;
+      bool on_gpu = p.device != Device::kCpu;
+      const KernelFn* fn = p.fn;
       // Pinned first, so that making room for this task cannot spill its own inputs.
       const int64_t restore = store_.Pin(p.local);
       pinned = true;
@@ -531,7 +530,6 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
         return;
       }
       admitted = true;
-      MemoryPool::Scope scope(run_pool);
       // Each reserved piece is handed back just before it is allocated, so that the pool's
       // reclaimer does not count it twice.
       auto take = [&](int64_t bytes) {
@@ -539,12 +537,6 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
         reserved_.fetch_sub(bytes);
         reserved -= bytes;
       };
-      std::vector<Block> declared;
-      for (const OutputSpec& out : t.outputs) {
-        if (out.upper_bound) continue;
-        if (!on_gpu) take(out.nbytes());
-        declared.push_back(Block::Allocate(out.dtype, out.shape, run_pool));
-      }
       for (size_t i = 0; i < p.local.size(); ++i) {
         if (p.local[i].IsNil()) continue;
         take(store_.SpilledBytes(p.local[i]));
@@ -557,6 +549,23 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
         p.inputs[i] = std::move(*in);
       }
       if (error) throw InputGone{};
+      if (on_gpu && !registry_->Accepts(t.kernel, p.device, p.inputs, p.scalars)) {
+        // A case the GPU kernel does not cover (a dtype, an op): its CPU twin runs the task.
+        if (const KernelFn* cpu = registry_->Find(t.kernel, Device::kCpu)) {
+          fn = cpu;
+          on_gpu = false;
+          LogFallback(t.kernel, "does not take these inputs");
+        }
+      }
+      // GPU 0 for now: a node's tasks share its first GPU.
+      const std::shared_ptr<MemoryPool>& run_pool = on_gpu ? gpu_pools_[0] : memory_;
+      MemoryPool::Scope scope(run_pool);
+      std::vector<Block> declared;
+      for (const OutputSpec& out : t.outputs) {
+        if (out.upper_bound) continue;
+        take(out.nbytes());
+        declared.push_back(Block::Allocate(out.dtype, out.shape, run_pool));
+      }
       // An input on the other side of the host-GPU boundary is copied across for this task.
       for (Block& in : p.inputs) {
         if ((in.device() != Device::kCpu) == on_gpu &&
@@ -571,7 +580,7 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
       if (on_gpu) ctx.gpu = ServicesOf(run_pool->ordinal());
       {
         DeclaredOutputs handout(declared);
-        outputs = (*p.fn)(ctx);
+        outputs = (*fn)(ctx);
       }
       // A declared output the kernel did not take was reserved and allocated for nothing.
       if (!declared.empty()) {

@@ -129,8 +129,8 @@ class Node {
 
  private:
   struct PendingTask;
-  /// Says once per kernel that it runs on the CPU for want of a CUDA kernel.
-  void LogFallback(const std::string& kernel);
+  /// Says once per kernel and reason that its tasks run on the CPU instead of the GPU.
+  void LogFallback(const std::string& kernel, const std::string& why);
   /// Queues the task on the I/O threads or the compute arena, as it asks.
   void Dispatch(std::shared_ptr<PendingTask> p);
   void Execute(std::shared_ptr<PendingTask> p);

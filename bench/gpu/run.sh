@@ -15,23 +15,23 @@ else
   echo "nvidia-smi: not found"
 fi
 
-echo "== build (gpu_kernels_test, gpu_bench)"
+echo "== build (gpu_tests, gpu_bench)"
 if [ -f build/CMakeCache.txt ]; then
-  if ! timeout 150 cmake --build build -j16 --target gpu_kernels_test gpu_bench > "$out/build.log" 2>&1; then
+  if ! timeout 150 cmake --build build -j16 --target gpu_tests gpu_bench > "$out/build.log" 2>&1; then
     echo "build failed or timed out: last lines of $out/build.log (running what is there)"
     tail -20 "$out/build.log"
   fi
 else
   echo "no build tree under build/: running the carried binaries as they are"
 fi
-test_bin=build/tests/gpu_kernels_test
+test_bin=build/tests/gpu_tests
 bench_bin=build/bench/gpu_bench
 
-echo "== gpu_kernels_test"
+echo "== gpu_tests"
 if [ -x "$test_bin" ]; then
-  timeout 120 "$test_bin" --gtest_brief=1 > "$out/gpu_kernels_test.txt" 2>&1
+  timeout 120 "$test_bin" --gtest_brief=1 > "$out/gpu_tests.txt" 2>&1
   echo "rc $?"
-  grep -E "^\[  (PASSED|FAILED|SKIPPED) \]|Failure|error|cuda |no GPU" "$out/gpu_kernels_test.txt" | awk '!seen[$0]++' | head -60
+  grep -E "^\[  (PASSED|FAILED|SKIPPED) \]|Failure|error|cuda |no GPU" "$out/gpu_tests.txt" | awk '!seen[$0]++' | head -60
 else
   echo "$test_bin missing"
 fi

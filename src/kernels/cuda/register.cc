@@ -14,6 +14,21 @@ void RegisterCudaKernels(engine::KernelRegistry& registry) {
   cuda::RegisterReduceKernels(registry);
   cuda::RegisterLinalgKernels(registry);
   cuda::RegisterRandomKernels(registry);
+  // Each with what it takes: a node runs the CPU twin of a task its GPU kernel would refuse.
+  for (std::string_view name : CudaKernelNames()) {
+    const engine::KernelFn* fn = registry.Find(name, engine::Device::kCuda);
+    registry.Register(
+        std::string(name), engine::Device::kCuda, *fn,
+        [name](std::span<const engine::Block> inputs, std::span<const engine::Scalar> scalars) {
+          std::vector<DType> dtypes;
+          std::vector<engine::Shape> shapes;
+          for (const engine::Block& b : inputs) {
+            dtypes.push_back(b.dtype());
+            shapes.push_back(b.shape());
+          }
+          return CudaKernelAccepts(name, dtypes, shapes, scalars);
+        });
+  }
 }
 
 const std::vector<std::string_view>& CudaKernelNames() {

@@ -34,6 +34,15 @@ std::shared_ptr<KernelRegistry> Kernels() {
       return std::vector<Block>(ctx.inputs.begin(), ctx.inputs.end());
     });
   }
+  // On the GPU for float64 only: other dtypes fall to the CPU twin. Returns its input.
+  r->Register(
+      "test.f64_on_gpu", Device::kCuda,
+      [](const KernelContext& ctx) { return std::vector<Block>{ctx.inputs[0]}; },
+      [](std::span<const Block> inputs, std::span<const Scalar>) {
+        return inputs.size() == 1 && inputs[0].dtype() == DType::kFloat64;
+      });
+  r->Register("test.f64_on_gpu", Device::kCpu,
+              [](const KernelContext& ctx) { return std::vector<Block>{ctx.inputs[0]}; });
   // On the host only: sums its float64 input (reads bytes, so it must see host memory).
   r->Register("test.sum", Device::kCpu, [](const KernelContext& ctx) {
     double s = 0;
@@ -67,6 +76,18 @@ TEST(GpuDiscovery, AReasonIsGivenExactlyWhenThereAreNoGpus) {
     EXPECT_FALSE(gpus[i].name.empty());
     EXPECT_GT(gpus[i].memory_bytes, 0);
   }
+}
+
+TEST(GpuRegistry, AKernelTakesWhatItsPredicateAccepts) {
+  auto r = Kernels();
+  const Block f64 = MakeBlock({2}, {1, 2});
+  const Block f32 = Block::Allocate(DType::kFloat32, {2});
+  const std::vector<Scalar> none;
+  EXPECT_TRUE(r->Accepts("test.f64_on_gpu", Device::kCuda, {&f64, 1}, none));
+  EXPECT_FALSE(r->Accepts("test.f64_on_gpu", Device::kCuda, {&f32, 1}, none));
+  // No predicate: every task; no kernel: none.
+  EXPECT_TRUE(r->Accepts("test.f64_on_gpu", Device::kCpu, {&f32, 1}, none));
+  EXPECT_FALSE(r->Accepts("test.sum", Device::kCuda, {&f64, 1}, none));
 }
 
 TEST(GpuNode, AskingForMoreGpusThanTheMachineHasIsAClusterError) {
@@ -146,6 +167,23 @@ TEST(GpuNode, AnOpWithNoCudaKernelRunsOnTheCpuWithItsInputsStaged) {
   // test.sum has no CUDA kernel: asked for on the GPU, it runs on the CPU.
   ObjectRef sum = rt->Submit(Task("test.sum", Device::kCuda, on_gpu))[0];
   EXPECT_EQ(Values(rt->Get(sum)), std::vector<double>{10});
+}
+
+TEST(GpuNode, ATaskItsGpuKernelRefusesRunsOnTheCpuTwin) {
+  SKIP_WITHOUT_GPU();
+  auto rt = Start(1);
+  Block f32 = Block::Allocate(DType::kFloat32, {3});
+  for (int i = 0; i < 3; ++i) f32.data<float>()[i] = 0.5f * static_cast<float>(i);
+  ObjectRef x64 = rt->Put(MakeBlock({3}, {1, 2, 3}), 0);
+  ObjectRef x32 = rt->Put(f32, 0);
+  ObjectRef on_gpu = rt->Submit(Task("test.f64_on_gpu", Device::kCuda, x64))[0];
+  ObjectRef on_cpu = rt->Submit(Task("test.f64_on_gpu", Device::kCuda, x32))[0];
+  rt->Wait({on_gpu, on_cpu}, 2, std::nullopt);
+  // The float64 block went to the GPU; the float32 one stayed on the host.
+  EXPECT_EQ(rt->Nodes()[0].gpu_memory_used, 24);
+  const Block back = rt->Get(on_cpu);
+  EXPECT_EQ(back.dtype(), DType::kFloat32);
+  EXPECT_EQ(back.data<float>()[2], 1.0f);
 }
 
 TEST(GpuPool, DeviceBuffersAreReusedAndCountedUntilTrimmed) {
