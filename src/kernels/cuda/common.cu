@@ -5,27 +5,6 @@
 namespace nums::kernels::cuda {
 namespace {
 
-// The dtypes ConvertOnDevice moves between; DTypeError naming the kernel for others.
-template <typename F>
-decltype(auto) DispatchConvertible(DType t, const char* kernel, F&& f) {
-  switch (t) {
-    case DType::kBool:
-      return f(bool{});
-    case DType::kInt32:
-      return f(int32_t{});
-    case DType::kInt64:
-      return f(int64_t{});
-    case DType::kFloat32:
-      return f(float{});
-    case DType::kFloat64:
-      return f(double{});
-    default:
-      break;
-  }
-  throw DTypeError(std::string(kernel) + ": no CUDA conversion for dtype " +
-                   std::string(dtype_name(t)) + " (bool, int32, int64, float32, float64 only)");
-}
-
 // convert_value is constexpr, so (with --expt-relaxed-constexpr) the device applies the very
 // rules the CPU kernels do, out-of-range floats to integers included.
 template <typename From, typename To>
@@ -103,21 +82,29 @@ Shape BroadcastOrThrow(const std::vector<Shape>& shapes, const char* kernel) {
 }
 
 void CheckConvertible(DType from, DType to, const char* kernel) {
-  DispatchConvertible(from, kernel, [](auto) {});
-  DispatchConvertible(to, kernel, [](auto) {});
+  dispatch_compute(
+      from, [](auto) {}, kernel);
+  dispatch_compute(
+      to, [](auto) {}, kernel);
 }
 
 void ConvertOnDevice(DType from, DType to, const void* in, void* out, int64_t n,
                      cudaStream_t stream, const char* kernel) {
-  DispatchConvertible(from, kernel, [&](auto f) {
-    DispatchConvertible(to, kernel, [&](auto t) {
-      using From = decltype(f);
-      using To = decltype(t);
-      if (n == 0) return;
-      ConvertKernel<From, To><<<GridFor(n), kThreads, 0, stream>>>(static_cast<const From*>(in),
-                                                                   static_cast<To*>(out), n);
-    });
-  });
+  dispatch_compute(
+      from,
+      [&](auto f) {
+        dispatch_compute(
+            to,
+            [&](auto t) {
+              using From = decltype(f);
+              using To = decltype(t);
+              if (n == 0) return;
+              ConvertKernel<From, To><<<GridFor(n), kThreads, 0, stream>>>(
+                  static_cast<const From*>(in), static_cast<To*>(out), n);
+            },
+            kernel);
+      },
+      kernel);
 }
 
 }  // namespace nums::kernels::cuda
