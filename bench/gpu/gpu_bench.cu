@@ -7,6 +7,9 @@
 //   CopyD2D           cudaMemcpy device to device of 2^28 float64 (bandwidth reference)
 //   ToDevice/Nums     engine::ToDevice of a 1 GiB host block (staged through pinned memory)
 //   ToDevice/Pinned   one cudaMemcpy of 1 GiB from pinned memory
+//   Tsqr/Nums         R of 16,000,000 x 64 float64 by TSQR's kernels: linalg.qr of each of 8 row
+//                     blocks, then of their 8 R's stacked
+//   Geqrf/Cusolver    one cusolverDnDgeqrf of the whole 16,000,000 x 64 matrix (column-major)
 // Bytes counted are those read plus written; FLOP are 2 N^3 per product.
 
 #include <benchmark/benchmark.h>
@@ -196,12 +199,57 @@ void BM_ToDevice_Pinned(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * n);
 }
 
+void BM_Tsqr_Nums(benchmark::State& state) {
+  if (Skip(state)) return;
+  const int64_t rows = state.range(0), cols = 64, parts = 8;
+  std::vector<Block> x;
+  for (int64_t p = 0; p < parts; ++p) x.push_back(Filled({rows / parts, cols}, 1.0 + p));
+  const std::vector<Scalar> r_only = {Scalar(false), Scalar(true)};
+  for (auto _ : state) {
+    std::vector<Block> rs;
+    for (const Block& b : x) rs.push_back(Run("linalg.qr", {b}, r_only));
+    Block r = Run("linalg.qr", rs, r_only);
+    benchmark::DoNotOptimize(r.raw());
+  }
+  SetFlops(state, 2.0 * rows * cols * cols - 2.0 / 3.0 * cols * cols * cols);
+}
+
+void BM_Geqrf_Cusolver(benchmark::State& state) {
+  if (Skip(state)) return;
+  const int64_t rows = state.range(0), cols = 64;
+  Block a = Filled({rows * cols}, 1.0);
+  Block tau = Block::Allocate(DType::kFloat64, {cols}, TheGpu()->pool);
+  Block info = Block::Allocate(DType::kInt32, {1}, TheGpu()->pool);
+  engine::GpuServices& s = *TheGpu()->services;
+  const int m = static_cast<int>(rows), n = static_cast<int>(cols);
+  int lwork = 0;
+  engine::CheckCusolver(
+      engine::Cusolver().Dgeqrf_bufferSize(s.solver, m, n, a.data<double>(), m, &lwork),
+      "geqrf_bufferSize");
+  Block work = Block::Allocate(DType::kFloat64, {std::max(lwork, 1)}, TheGpu()->pool);
+  for (auto _ : state) {
+    // geqrf overwrites its input: the whole matrix is refilled each time, outside the timing.
+    state.PauseTiming();
+    SinFill<<<4096, 256>>>(a.data<double>(), a.size(), 1.0);
+    engine::CheckCuda(cudaDeviceSynchronize(), "SinFill");
+    state.ResumeTiming();
+    engine::CheckCusolver(
+        engine::Cusolver().Dgeqrf(s.solver, m, n, a.data<double>(), m, tau.data<double>(),
+                                  work.data<double>(), lwork, info.data<int32_t>()),
+        "geqrf");
+    engine::CheckCuda(cudaStreamSynchronize(s.compute), "cudaStreamSynchronize");
+  }
+  SetFlops(state, 2.0 * rows * cols * cols - 2.0 / 3.0 * cols * cols * cols);
+}
+
 BENCHMARK(BM_Matmul_Blocked)->Arg(16384)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Matmul_Cublas)->Arg(16384)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_XTimesYPlus1_Nums)->Arg(28)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CopyD2D)->Arg(28)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ToDevice_Nums)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ToDevice_Pinned)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Tsqr_Nums)->Arg(16'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Geqrf_Cusolver)->Arg(16'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace nums

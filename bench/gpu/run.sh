@@ -68,6 +68,8 @@ if [ -x "$bench_bin" ]; then
           sprintf("D2D cudaMemcpy; bytes/s ratio (%.0f vs %.0f GB/s)", bps["BM_XTimesYPlus1_Nums"] / 1e9, bps["BM_CopyD2D"] / 1e9), 1)
       row("host->device 1 GiB", "BM_ToDevice_Nums", "BM_ToDevice_Pinned",
           "pinned cudaMemcpy; time ratio", 0)
+      row("TSQR R, 16M x 64 f64", "BM_Tsqr_Nums", "BM_Geqrf_Cusolver",
+          "one cusolverDnDgeqrf of the whole; time ratio", 0)
     }' "$out/gpu_bench.csv" | tee "$out/ratios.txt"
 else
   echo "$bench_bin missing"

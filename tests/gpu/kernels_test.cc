@@ -342,6 +342,9 @@ TEST(GpuKernelNamesTest, AcceptsAgreesWithTheKernels) {
       expect("array.reduce", {t}, {{0, 3}}, {Int(op), Axes({1}), Scalar(false)});
     }
     expect("array.argreduce", {t}, {{0, 3}}, {Scalar(true), Int(1), Axes({0, 0}), Axes({0, 3})});
+    for (DType u : {t, DType::kFloat64}) {
+      expect("linalg.qr", {t, u}, {{0, 3}, {0, 3}}, {Scalar(true), Scalar(true)});
+    }
     for (int64_t kind = 0; kind <= 5; ++kind) {
       expect("array.random", {}, {},
              {Int(kind), Int(1), Int(2), Axes({0}), Axes({0}), Axes({0}),
@@ -595,6 +598,36 @@ TEST_F(GpuKernelsTest, AstypeMatchesCpu) {
       // Out of every integer's range, NaN and infinities: NumPy's x86 results.
       Block x = Random(from, {64}, ++seed, -1e19, 1e19, true);
       for (DType to : types) Check("array.astype", {x}, {Int(static_cast<int64_t>(to))});
+    }
+  }
+}
+
+// TSQR's step: Q and R of stacked blocks, R's diagonal made positive as on the CPU (so both are
+// unique). Q is compared against 1, R against its largest element.
+TEST_F(GpuKernelsTest, QrMatchesCpu) {
+  const std::vector<std::vector<Shape>> stacks = {
+      {{37, 5}}, {{13, 7}, {1, 7}, {29, 7}}, {{3, 8}}, {{0, 4}, {6, 4}}};
+  for (DType t : kFloats) {
+    for (bool want_q : {true, false}) {
+      for (const auto& shapes : stacks) {
+        std::vector<Block> in;
+        uint64_t seed = 40;
+        for (const Shape& shape : shapes) in.push_back(Random(t, shape, ++seed));
+        const std::vector<Scalar> scalars = {Scalar(want_q), Scalar(true)};
+        const std::vector<Block> want = RunCpu("linalg.qr", in, scalars);
+        std::vector<Block> scales;
+        for (size_t k = 0; k < want.size(); ++k) {
+          const bool is_r = k + 1 == want.size();
+          double largest = 0;
+          for (int64_t i = 0; i < want[k].size(); ++i) {
+            largest = std::max(largest, std::abs(Value(want[k], i)));
+          }
+          Block scale = Block::Allocate(DType::kFloat64, want[k].shape(), engine::DriverPool());
+          for (int64_t i = 0; i < scale.size(); ++i) scale.data<double>()[i] = is_r ? largest : 1;
+          scales.push_back(scale);
+        }
+        Check("linalg.qr", in, scalars, scales);
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The registration functions of each file of src/kernels/cuda/ (RegisterCudaKernels calls them).
 
+#include <span>
 #include <vector>
 
 #include "engine/kernel_registry.h"
@@ -11,10 +12,15 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry);
 void RegisterReduceKernels(engine::KernelRegistry& registry);
 void RegisterLinalgKernels(engine::KernelRegistry& registry);
 void RegisterRandomKernels(engine::KernelRegistry& registry);
+void RegisterLapackKernels(engine::KernelRegistry& registry);
 
 /// Whether array.tensordot's CUDA kernel takes these operands as they are stored: a's free axes
 /// then its contracted ones (or the reverse), and likewise for b (linalg.cu).
 bool TensordotLayoutFits(const engine::Shape& a, const engine::Shape& b,
                          const std::vector<int64_t>& axes_a, const std::vector<int64_t>& axes_b);
+
+/// Whether linalg.qr's CUDA kernel takes blocks of these dtypes and shapes: one float dtype, and
+/// sizes within cuSOLVER's 32-bit ints (lapack.cu).
+bool QrTakes(std::span<const DType> dtypes, std::span<const engine::Shape> shapes);
 
 }  // namespace nums::kernels::cuda

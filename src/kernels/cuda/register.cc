@@ -14,6 +14,7 @@ void RegisterCudaKernels(engine::KernelRegistry& registry) {
   cuda::RegisterReduceKernels(registry);
   cuda::RegisterLinalgKernels(registry);
   cuda::RegisterRandomKernels(registry);
+  cuda::RegisterLapackKernels(registry);
   // Each with what it takes: a node runs the CPU twin of a task its GPU kernel would refuse.
   for (std::string_view name : CudaKernelNames()) {
     const engine::KernelFn* fn = registry.Find(name, engine::Device::kCuda);
@@ -33,8 +34,8 @@ void RegisterCudaKernels(engine::KernelRegistry& registry) {
 
 const std::vector<std::string_view>& CudaKernelNames() {
   static const std::vector<std::string_view> names = {
-      "array.binary", "array.unary",     "array.where",     "array.astype",
-      "array.reduce", "array.argreduce", "array.tensordot", "array.random"};
+      "array.binary",    "array.unary",     "array.where",  "array.astype", "array.reduce",
+      "array.argreduce", "array.tensordot", "array.random", "linalg.qr"};
   return names;
 }
 
@@ -103,6 +104,7 @@ bool CudaKernelAccepts(std::string_view name, std::span<const DType> dtypes,
     const auto t = static_cast<DType>(*dtype_code);
     return *code == 2 ? (t == DType::kInt32 || t == DType::kInt64) : IsFloat(t);
   }
+  if (name == "linalg.qr") return cuda::QrTakes(dtypes, shapes);
   return false;
 }
 
