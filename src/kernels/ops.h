@@ -685,4 +685,27 @@ constexpr BinaryOp CombineOp(ReduceOp op) {
   return BinaryOp::kAdd;
 }
 
+/// The 16 bytes of a complex128 element, moved as one value.
+struct Bits128 {
+  uint64_t lo, hi;
+};
+
+/// Calls f(U{}) with U an unsigned integer (Bits128 for 16 bytes) of `t`'s item size: kernels
+/// that only move elements are built once per width instead of once per dtype (or per pair).
+template <typename F>
+decltype(auto) DispatchBits(DType t, F&& f) {
+  switch (itemsize(t)) {
+    case 1:
+      return f(uint8_t{});
+    case 2:
+      return f(uint16_t{});
+    case 4:
+      return f(uint32_t{});
+    case 8:
+      return f(uint64_t{});
+    default:
+      return f(Bits128{});
+  }
+}
+
 }  // namespace nums::kernels

@@ -25,29 +25,6 @@ void RegisterStatisticsKernels(engine::KernelRegistry& registry);
 void RegisterFusedKernels(engine::KernelRegistry& registry);
 void RegisterComplexKernels(engine::KernelRegistry& registry);
 
-/// The 16 bytes of a complex128 element, moved as one value.
-struct Bits128 {
-  uint64_t lo, hi;
-};
-
-/// Calls f(U{}) with U an unsigned integer (Bits128 for 16 bytes) of `t`'s item size: kernels
-/// that only move elements are built once per width instead of once per dtype (or per pair).
-template <typename F>
-decltype(auto) DispatchBits(DType t, F&& f) {
-  switch (itemsize(t)) {
-    case 1:
-      return f(uint8_t{});
-    case 2:
-      return f(uint16_t{});
-    case 4:
-      return f(uint32_t{});
-    case 8:
-      return f(uint64_t{});
-    default:
-      return f(Bits128{});
-  }
-}
-
 /// complex128 blocks' elementwise ops and sums (complex.cc): what array.binary, array.unary and
 /// array.reduce run for a complex128 operand. DTypeError for an op NumPy has no complex loop for.
 engine::Block ComplexBinary(BinaryOp op, const engine::Block& a, const engine::Block& b,

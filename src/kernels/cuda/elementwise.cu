@@ -40,10 +40,6 @@ __global__ void WhereKernel(const bool* cond, const U* x, const U* y, U* out, in
   }
 }
 
-struct Bits128 {
-  uint64_t lo, hi;
-};
-
 template <BinaryOp Op, typename T>
 Block BinaryOp1(const Block& a, const Block& b, const Shape& shape, const Launch& launch) {
   if constexpr (!FloatBinaryOp(Op)) {
@@ -107,23 +103,6 @@ void CheckSameDType(const Block& a, const Block& b, const char* kernel) {
     throw DTypeError(std::string(kernel) + ": operands of dtypes " +
                      std::string(dtype_name(a.dtype())) + " and " +
                      std::string(dtype_name(b.dtype())) + " (the array layer casts first)");
-  }
-}
-
-// The element widths where() moves; a float16 block moves as 2 bytes like any other.
-template <typename F>
-void DispatchWidth(DType t, F&& f) {
-  switch (itemsize(t)) {
-    case 1:
-      return f(uint8_t{});
-    case 2:
-      return f(uint16_t{});
-    case 4:
-      return f(uint32_t{});
-    case 8:
-      return f(uint64_t{});
-    default:
-      return f(Bits128{});
   }
 }
 
@@ -200,7 +179,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
     }
     const int64_t n = out.size();
     if (n > 0) {
-      DispatchWidth(x.dtype(), [&](auto w) {
+      DispatchBits(x.dtype(), [&](auto w) {
         using U = decltype(w);
         WhereKernel<U><<<GridFor(n), kThreads, 0, launch.stream()>>>(
             cond.data<bool>(), x.data<U>(), y.data<U>(), out.data<U>(), n, ix);
