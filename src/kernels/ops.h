@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <iterator>
 #include <limits>
+#include <string>
 #include <type_traits>
 
 #include "nums/dtype.hpp"
@@ -683,6 +684,15 @@ constexpr BinaryOp CombineOp(ReduceOp op) {
       return BinaryOp::kFmax;
   }
   return BinaryOp::kAdd;
+}
+
+/// DTypeError naming `kernel` unless its two operands share a dtype (the array layer casts them
+/// to their common dtype before any two-operand kernel).
+inline void CheckSameDType(DType a, DType b, const char* kernel) {
+  if (a != b) {
+    throw DTypeError(std::string(kernel) + ": operands of dtypes " + std::string(dtype_name(a)) +
+                     " and " + std::string(dtype_name(b)) + " (the array layer casts first)");
+  }
 }
 
 /// The 16 bytes of a complex128 element, moved as one value.

@@ -15,14 +15,6 @@ namespace {
 
 using engine::KernelContext;
 
-void CheckSameDType(const Block& a, const Block& b, const char* kernel) {
-  if (a.dtype() != b.dtype()) {
-    throw DTypeError(std::string(kernel) + ": operands of dtypes " +
-                     std::string(dtype_name(a.dtype())) + " and " +
-                     std::string(dtype_name(b.dtype())) + " (the array layer casts first)");
-  }
-}
-
 Shape BroadcastOrThrow(const std::vector<Shape>& shapes, const char* kernel) {
   Shape out;
   if (!BroadcastShapes(shapes, out)) {
@@ -59,7 +51,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
   registry.Register("array.binary", Device::kCpu, [](const KernelContext& ctx) {
     const Block& a = ctx.inputs[0];
     const Block& b = ctx.inputs[1];
-    CheckSameDType(a, b, "array.binary");
+    CheckSameDType(a.dtype(), b.dtype(), "array.binary");
     const auto op = static_cast<BinaryOp>(ctx.scalar<int64_t>(0));
     const Shape shape = BroadcastOrThrow({a.shape(), b.shape()}, "array.binary");
     if (a.dtype() == DType::kComplex128) return std::vector<Block>{ComplexBinary(op, a, b, shape)};
@@ -80,7 +72,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
     const Block cond = AstypeBlock(ctx.inputs[0], DType::kBool);
     const Block& x = ctx.inputs[1];
     const Block& y = ctx.inputs[2];
-    CheckSameDType(x, y, "array.where");
+    CheckSameDType(x.dtype(), y.dtype(), "array.where");
     const Shape shape = BroadcastOrThrow({cond.shape(), x.shape(), y.shape()}, "array.where");
     Block out = Block::Allocate(x.dtype(), shape);
     DispatchBits(x.dtype(), [&](auto t) {  // the values only move
@@ -153,7 +145,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
   registry.Register("array.isclose", Device::kCpu, [](const KernelContext& ctx) {
     const Block& a = ctx.inputs[0];
     const Block& b = ctx.inputs[1];
-    CheckSameDType(a, b, "array.isclose");
+    CheckSameDType(a.dtype(), b.dtype(), "array.isclose");
     const double rtol = ctx.scalar<double>(0), atol = ctx.scalar<double>(1);
     const bool equal_nan = ctx.scalar<bool>(2);
     const Shape shape = BroadcastOrThrow({a.shape(), b.shape()}, "array.isclose");

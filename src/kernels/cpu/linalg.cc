@@ -274,10 +274,7 @@ void RegisterLinalgKernels(engine::KernelRegistry& registry) {
   registry.Register("array.tensordot", Device::kCpu, [](const KernelContext& ctx) {
     const Block& a = ctx.inputs[0];
     const Block& b = ctx.inputs[1];
-    if (a.dtype() != b.dtype()) {
-      throw DTypeError("array.tensordot: operands of dtypes " + std::string(dtype_name(a.dtype())) +
-                       " and " + std::string(dtype_name(b.dtype())) + " (the array layer casts)");
-    }
+    CheckSameDType(a.dtype(), b.dtype(), "array.tensordot");
     const auto& axes_a = ctx.scalar<std::vector<int64_t>>(0);
     const auto& axes_b = ctx.scalar<std::vector<int64_t>>(1);
     const int64_t nb = ctx.scalars.size() > 2 ? ctx.scalar<int64_t>(2) : 0;

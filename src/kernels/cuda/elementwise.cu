@@ -98,14 +98,6 @@ Block UnaryDispatch(UnaryOp op, const Block& x, const Launch& launch) {
   throw ValueError("unknown unary op " + std::to_string(static_cast<int64_t>(op)));
 }
 
-void CheckSameDType(const Block& a, const Block& b, const char* kernel) {
-  if (a.dtype() != b.dtype()) {
-    throw DTypeError(std::string(kernel) + ": operands of dtypes " +
-                     std::string(dtype_name(a.dtype())) + " and " +
-                     std::string(dtype_name(b.dtype())) + " (the array layer casts first)");
-  }
-}
-
 }  // namespace
 
 void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
@@ -116,7 +108,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
     CheckOnDevice(ctx, kName);
     const Block& a = ctx.inputs[0];
     const Block& b = ctx.inputs[1];
-    CheckSameDType(a, b, kName);
+    CheckSameDType(a.dtype(), b.dtype(), kName);
     const int64_t code = ctx.scalar<int64_t>(0);
     if (code < 0 || code > static_cast<int64_t>(BinaryOp::kFmax)) {
       throw ValueError("unknown binary op " + std::to_string(code));
@@ -165,7 +157,7 @@ void RegisterElementwiseKernels(engine::KernelRegistry& registry) {
     const Block& c = ctx.inputs[0];
     const Block& x = ctx.inputs[1];
     const Block& y = ctx.inputs[2];
-    CheckSameDType(x, y, kName);
+    CheckSameDType(x.dtype(), y.dtype(), kName);
     const Shape shape = BroadcastOrThrow({c.shape(), x.shape(), y.shape()}, kName);
     const auto ix = BroadcastIndexer<3>(shape, {c.shape(), x.shape(), y.shape()}, kName);
     CheckConvertible(c.dtype(), DType::kBool, kName);

@@ -8,6 +8,7 @@
 #include "engine/cuda/cuda_libs.cuh"
 #include "src/kernels/cuda/common.cuh"
 #include "src/kernels/cuda/kernels.h"
+#include "src/kernels/ops.h"
 
 namespace nums::kernels::cuda {
 namespace {
@@ -110,10 +111,7 @@ void RegisterLinalgKernels(engine::KernelRegistry& registry) {
     CheckOnDevice(ctx, kName);
     const Block& a = ctx.inputs[0];
     const Block& b = ctx.inputs[1];
-    if (a.dtype() != b.dtype()) {
-      throw DTypeError("array.tensordot: operands of dtypes " + std::string(dtype_name(a.dtype())) +
-                       " and " + std::string(dtype_name(b.dtype())) + " (the array layer casts)");
-    }
+    CheckSameDType(a.dtype(), b.dtype(), kName);
     const auto& axes_a = ctx.scalar<std::vector<int64_t>>(0);
     const auto& axes_b = ctx.scalar<std::vector<int64_t>>(1);
     const int64_t nb = ctx.scalars.size() > 2 ? ctx.scalar<int64_t>(2) : 0;
