@@ -1,6 +1,7 @@
 #include "optimizer/block_graph.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "nums/errors.hpp"
 
@@ -15,6 +16,21 @@ void CheckBytes(int64_t bytes, const char* what) {
 }
 
 }  // namespace
+
+double ProductFlops(int64_t a_bytes, int64_t b_bytes, int64_t out_bytes, int64_t itemsize) {
+  CheckBytes(a_bytes, "ProductFlops");
+  CheckBytes(b_bytes, "ProductFlops");
+  CheckBytes(out_bytes, "ProductFlops");
+  if (itemsize < 1) {
+    throw ValueError("BlockGraph::ProductFlops: itemsize must be >= 1, got " +
+                     std::to_string(itemsize));
+  }
+  const auto elements = [&](int64_t bytes) {
+    return static_cast<double>(bytes) / static_cast<double>(itemsize);
+  };
+  // |A| |B| |C| = (mk)(kn)(mn) = (mnk)^2 elements.
+  return 2 * std::sqrt(elements(a_bytes) * elements(b_bytes) * elements(out_bytes));
+}
 
 std::string_view OpKindName(OpKind kind) {
   switch (kind) {
@@ -53,11 +69,11 @@ OpId BlockGraph::Add(Op op) {
   return size() - 1;
 }
 
-OpId BlockGraph::AddLeaf(int64_t node, int64_t bytes, std::string name) {
+OpId BlockGraph::AddLeaf(int64_t node, int64_t bytes, std::string name, Device device) {
   if (node < 0) throw ValueError("BlockGraph::AddLeaf: negative node " + std::to_string(node));
   CheckBytes(bytes, "AddLeaf");
   min_nodes_ = std::max(min_nodes_, node + 1);
-  return Add(Op{OpKind::kLeaf, std::move(name), {}, bytes, node, false});
+  return Add(Op{OpKind::kLeaf, std::move(name), {}, bytes, node, false, device});
 }
 
 OpId BlockGraph::AddUnary(OpId in, int64_t out_bytes, std::string name) {
@@ -73,11 +89,13 @@ OpId BlockGraph::AddBinary(OpId a, OpId b, int64_t out_bytes, std::string name) 
   return Add(Op{OpKind::kBinary, std::move(name), {a, b}, out_bytes, -1, false});
 }
 
-OpId BlockGraph::AddProduct(OpId a, OpId b, int64_t out_bytes, std::string name) {
+OpId BlockGraph::AddProduct(OpId a, OpId b, int64_t out_bytes, std::string name, int64_t itemsize) {
   CheckInput(a, "AddProduct");
   CheckInput(b, "AddProduct");
   CheckBytes(out_bytes, "AddProduct");
-  return Add(Op{OpKind::kProduct, std::move(name), {a, b}, out_bytes, -1, false});
+  const double flops = ProductFlops(op(a).bytes, op(b).bytes, out_bytes, itemsize);
+  return Add(
+      Op{OpKind::kProduct, std::move(name), {a, b}, out_bytes, -1, false, Device::kCpu, flops});
 }
 
 OpId BlockGraph::AddReduce(std::vector<OpId> inputs, int64_t out_bytes, std::string name) {
@@ -95,6 +113,20 @@ OpId BlockGraph::AddGather(std::vector<OpId> inputs, int64_t out_bytes, std::str
   for (OpId in : inputs) CheckInput(in, "AddGather");
   CheckBytes(out_bytes, "AddGather");
   return Add(Op{OpKind::kGather, std::move(name), std::move(inputs), out_bytes, -1, false});
+}
+
+void BlockGraph::SetWork(OpId id, double flops, bool gpu_kernel) {
+  CheckInput(id, "SetWork");
+  Op& target = ops_[static_cast<size_t>(id)];
+  if (target.kind == OpKind::kLeaf) {
+    throw ValueError("BlockGraph::SetWork: op " + std::to_string(id) +
+                     " is a leaf, which computes nothing");
+  }
+  if (!(flops >= 0)) {  // negative or NaN
+    throw ValueError("BlockGraph::SetWork: flops must be >= 0, got " + std::to_string(flops));
+  }
+  target.flops = flops;
+  target.gpu_kernel = gpu_kernel;
 }
 
 void BlockGraph::MarkOutput(OpId op) {

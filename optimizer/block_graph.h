@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "optimizer/device_model.h"
+
 namespace nums::optimizer {
 
 /// Index of an operation in its BlockGraph; operations are numbered in the order they are added.
@@ -24,30 +26,47 @@ std::string_view OpKindName(OpKind kind);
 
 struct Op {
   OpKind kind = OpKind::kLeaf;
-  std::string name;          ///< what the block op computes ("add", "sum", "qr"), for Explain
-  std::vector<OpId> inputs;  ///< earlier ops; a reduction's inputs in the caller's order
-  int64_t bytes = 0;         ///< size of the op's result (of each pairwise step for reductions)
-  int64_t node = -1;         ///< leaves only: the node that holds the block
-  bool is_output = false;    ///< a root: its block outlives the graph
+  std::string name;              ///< what the block op computes ("add", "sum", "qr"), for Explain
+  std::vector<OpId> inputs;      ///< earlier ops; a reduction's inputs in the caller's order
+  int64_t bytes = 0;             ///< size of the op's result (of each pairwise step for reductions)
+  int64_t node = -1;             ///< leaves only: the node that holds the block
+  bool is_output = false;        ///< a root: its block outlives the graph
+  Device device = Device::kCpu;  ///< leaves only: where on its node the block lives
+  /// Floating-point work of the op (of each pairwise step for reductions); 0 for the
+  /// bandwidth-bound ops, whose cost is the bytes of their inputs and result.
+  double flops = 0;
+  bool gpu_kernel = false;  ///< whether the op may run on a GPU (a kernel exists for it)
 };
+
+/// The flops of a partial product C[m,n] = A[m,k] . B[k,n] from the byte sizes of A, B and C:
+/// m*n*k = sqrt(|A| |B| |C|) in elements, flops = 2 m n k. Throws ValueError for a negative size
+/// or an itemsize < 1.
+double ProductFlops(int64_t a_bytes, int64_t b_bytes, int64_t out_bytes, int64_t itemsize = 8);
 
 /// A DAG of block operations. Inputs always precede their consumers, so the order of addition is
 /// an execution order. Every builder call checks its arguments and throws ValueError.
 class BlockGraph {
  public:
-  /// An existing block of `bytes` on `node` (>= 0).
-  OpId AddLeaf(int64_t node, int64_t bytes, std::string name = "block");
+  /// An existing block of `bytes` on `node` (>= 0), in the memory of `device` there.
+  OpId AddLeaf(int64_t node, int64_t bytes, std::string name = "block",
+               Device device = Device::kCpu);
   OpId AddUnary(OpId in, int64_t out_bytes, std::string name = "unary");
   /// `a` and `b` may be the same op (x * x).
   OpId AddBinary(OpId a, OpId b, int64_t out_bytes, std::string name = "binary");
-  /// A partial product of a tensordot / matmul; feed it to AddReduce.
-  OpId AddProduct(OpId a, OpId b, int64_t out_bytes, std::string name = "matmul");
+  /// A partial product of a tensordot / matmul; feed it to AddReduce. Its flops are
+  /// ProductFlops of the three sizes with `itemsize` (SetWork overrides them).
+  OpId AddProduct(OpId a, OpId b, int64_t out_bytes, std::string name = "matmul",
+                  int64_t itemsize = 8);
   /// Combines >= 2 inputs into one block of `out_bytes`; the optimizer
   /// chooses the pairwise tree.
   OpId AddReduce(std::vector<OpId> inputs, int64_t out_bytes, std::string name = "sum");
   /// A new block assembled from pieces of >= 1 inputs in one step on one node; `out_bytes` is
   /// its size and each input moves whole when it is elsewhere (the cost model's unit).
   OpId AddGather(std::vector<OpId> inputs, int64_t out_bytes, std::string name = "gather");
+  /// Sets the floating-point work of `op` (of each pairwise step for a reduction) and whether a
+  /// GPU kernel exists for it; the device dimension of Place uses them. Throws ValueError for a
+  /// leaf, an op not in the graph, or negative or NaN flops.
+  void SetWork(OpId op, double flops, bool gpu_kernel);
   /// Room for `ops` operations without growing.
   void Reserve(int64_t ops);
   /// Marks `op` as a result the caller keeps (a root); it is never released.
