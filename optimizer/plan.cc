@@ -1,5 +1,7 @@
 #include "optimizer/plan.h"
 
+#include <algorithm>
+
 #include "nums/errors.hpp"
 
 namespace nums::optimizer {
@@ -52,6 +54,8 @@ std::string Explain(const Plan& plan, const BlockGraph& graph) {
                   "): " + std::to_string(plan.steps.size()) + " steps on " +
                   std::to_string(plan.state.num_nodes()) + " nodes, " +
                   FormatBytes(plan.MovedBytes()) + " moved\n";
+  const bool gpus = std::any_of(plan.steps.begin(), plan.steps.end(),
+                                [](const PlanStep& st) { return st.device == Device::kGpu; });
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const PlanStep& st = plan.steps[i];
     const Op& op = graph.op(st.op);
@@ -66,7 +70,9 @@ std::string Explain(const Plan& plan, const BlockGraph& graph) {
              ")";
       }
     }
-    s += ") on node " + std::to_string(st.node) + ", " + FormatBytes(st.bytes);
+    s += ") on node " + std::to_string(st.node);
+    if (gpus) s += " " + std::string(DeviceName(st.device));
+    s += ", " + FormatBytes(st.bytes);
     if (op.kind == OpKind::kReduce) {
       s += st.output == st.op ? ", last step of reduction %" + std::to_string(st.op)
                               : ", step of reduction %" + std::to_string(st.op);

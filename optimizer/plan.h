@@ -9,6 +9,7 @@
 
 #include "optimizer/block_graph.h"
 #include "optimizer/cluster_state.h"
+#include "optimizer/device_model.h"
 
 namespace nums::optimizer {
 
@@ -29,11 +30,12 @@ Policy ParsePolicy(std::string_view name);
 using ValueId = int64_t;
 inline constexpr ValueId kNoValue = -1;
 
-/// One block task: `op` (or one pairwise step of reduction `op`) on `node`.
+/// One block task: `op` (or one pairwise step of reduction `op`) on `node`, on its `device`.
 struct PlanStep {
   OpId op = 0;
   int64_t node = 0;
-  std::vector<ValueId> inputs;  ///< one (unary), two, or a gather's n, in the op's order
+  Device device = Device::kCpu;  ///< always kCpu when the plan was made without node rates
+  std::vector<ValueId> inputs;   ///< one (unary), two, or a gather's n, in the op's order
   /// The node each input is fetched from; `node` itself when it is there already (or when an
   /// earlier input of the step is the same value, which moves once).
   std::vector<int64_t> sources;
@@ -49,14 +51,16 @@ struct PlanStep {
 
 struct Plan {
   Policy policy = Policy::kLshs;
-  std::vector<PlanStep> steps;      ///< in execution order: inputs are produced earlier
-  std::vector<int64_t> node_of_op;  ///< where each op's result lives (leaves: their node)
-  ClusterState state;               ///< after every step, intermediates and copies released
+  std::vector<PlanStep> steps;       ///< in execution order: inputs are produced earlier
+  std::vector<int64_t> node_of_op;   ///< where each op's result lives (leaves: their node)
+  std::vector<Device> device_of_op;  ///< on which device there (leaves: the graph's)
+  ClusterState state;                ///< after every step, intermediates and copies released
   int64_t MovedBytes() const;
   friend bool operator==(const Plan&, const Plan&) = default;
 };
 
-/// The plan as text: one line per step (op, node, inputs and what moved), then the loads.
+/// The plan as text: one line per step (op, node, inputs and what moved; the device too when a
+/// step runs on a GPU), then the loads.
 std::string Explain(const Plan& plan, const BlockGraph& graph);
 
 }  // namespace nums::optimizer

@@ -6,12 +6,14 @@
 
 namespace nums::optimizer {
 
-Plan Place(const BlockGraph& graph, const ClusterState& state, Policy policy) {
-  return Search(graph, state, policy).Run();
+Plan Place(const BlockGraph& graph, const ClusterState& state, Policy policy,
+           std::span<const NodeRates> rates) {
+  return Search(graph, state, policy, rates).Run();
 }
 
 Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_used, Policy policy,
-                    std::span<const bool> live, std::span<const int64_t> spilled) {
+                    std::span<const bool> live, std::span<const int64_t> spilled,
+                    std::span<const NodeRates> rates) {
   ClusterState state(std::vector<int64_t>(memory_used.begin(), memory_used.end()),
                      std::vector<int64_t>(spilled.begin(), spilled.end()));
   const size_t n = std::min(live.size(), memory_used.size());
@@ -22,7 +24,7 @@ Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_use
       if (!live[i]) state.MarkUnavailable(static_cast<int64_t>(i));
     }
   }
-  return Place(graph, state, policy);
+  return Place(graph, state, policy, rates);
 }
 
 bool LoadsCannotMatter(const BlockGraph& graph, Policy policy) {
@@ -36,11 +38,17 @@ bool LoadsCannotMatter(const BlockGraph& graph, Policy policy) {
   return true;
 }
 
-Search::Search(const BlockGraph& graph, const ClusterState& state, Policy policy)
+Search::Search(const BlockGraph& graph, const ClusterState& state, Policy policy,
+               std::span<const NodeRates> rates)
     : graph_(graph),
       state_(state),
+      rates_(rates.begin(), rates.end()),
       policy_(MakePlacementPolicy(policy)),
-      plan_{policy, {}, std::vector<int64_t>(static_cast<size_t>(graph.size()), -1), state},
+      plan_{policy,
+            {},
+            std::vector<int64_t>(static_cast<size_t>(graph.size()), -1),
+            std::vector<Device>(static_cast<size_t>(graph.size()), Device::kCpu),
+            state},
       values_(static_cast<size_t>(graph.size())),
       listed_(static_cast<size_t>(state.num_nodes()), 0),
       partner_(static_cast<size_t>(graph.size()), kNoOp) {
@@ -48,6 +56,11 @@ Search::Search(const BlockGraph& graph, const ClusterState& state, Policy policy
     throw ValueError("Place: a leaf lives on node " + std::to_string(graph.min_nodes() - 1) +
                      " but the cluster has " + std::to_string(state.num_nodes()) + " nodes");
   }
+  if (!rates_.empty() && static_cast<int64_t>(rates_.size()) != state.num_nodes()) {
+    throw ValueError("Place: " + std::to_string(rates_.size()) + " node rates for " +
+                     std::to_string(state.num_nodes()) + " nodes");
+  }
+  for (const NodeRates& r : rates_) CheckRates(r);
   // Homes and reduction trees follow from the graph alone, so each partial's first partner is
   // known before either is placed.
   std::vector<int64_t> home(static_cast<size_t>(graph.size()));
@@ -77,7 +90,7 @@ Plan Search::Run() && {
     switch (op.kind) {
       case OpKind::kLeaf:
         values_[static_cast<size_t>(id)] =
-            Value{op.node, op.bytes, graph_.consumers(id), true, {}, op.node};
+            Value{op.node, op.bytes, graph_.consumers(id), true, {}, op.node, op.device};
         break;
       case OpKind::kUnary:
       case OpKind::kBinary:
@@ -94,6 +107,7 @@ Plan Search::Run() && {
         break;
     }
     plan_.node_of_op[static_cast<size_t>(id)] = values_[static_cast<size_t>(id)].node;
+    plan_.device_of_op[static_cast<size_t>(id)] = values_[static_cast<size_t>(id)].device;
   }
   plan_.state = std::move(state_);
   return std::move(plan_);
@@ -227,9 +241,13 @@ void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output,
     throw ValueError("Place: policy chose node " + std::to_string(node) + " of " +
                      std::to_string(state_.num_nodes()));
   }
+  // The device after the node, from where the inputs are before any moves (a fetched input
+  // arrives in host memory).
+  const Device device = StepDevice(op, inputs, node, bytes);
   PlanStep step;
   step.op = op;
   step.node = node;
+  step.device = device;
   step.output = output;
   step.bytes = bytes;
   for (size_t k = 0; k < inputs.size(); ++k) {
@@ -246,10 +264,28 @@ void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output,
   state_.Apply(Allocation{node, bytes});
   plan_.steps.push_back(std::move(step));
   values_[static_cast<size_t>(output)] =
-      Value{node, bytes, remaining, keep, {}, value(inputs.front()).home};
+      Value{node, bytes, remaining, keep, {}, value(inputs.front()).home, device};
   for (ValueId in : inputs) Consume(in);
   // A result nobody reads and nobody keeps is dropped at once.
   if (remaining == 0 && !keep) Drop(values_[static_cast<size_t>(output)], false);
+}
+
+Device Search::StepDevice(OpId op, std::span<const ValueId> inputs, int64_t node,
+                          int64_t bytes) const {
+  if (rates_.empty()) return Device::kCpu;
+  const Op& o = graph_.op(op);
+  StepWork work{o.flops, bytes, 0, 0, o.gpu_kernel};
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (std::find(inputs.begin(), inputs.begin() + static_cast<ptrdiff_t>(k), inputs[k]) !=
+        inputs.begin() + static_cast<ptrdiff_t>(k)) {
+      continue;  // read twice, streamed and copied once
+    }
+    const Value& v = values_[static_cast<size_t>(inputs[k])];
+    work.bytes += v.bytes;
+    const bool on_gpu = v.node == node && v.device == Device::kGpu;
+    (on_gpu ? work.gpu_input_bytes : work.host_input_bytes) += v.bytes;
+  }
+  return ChooseDevice(rates_[static_cast<size_t>(node)], work);
 }
 
 void Search::Consume(ValueId id) {
