@@ -133,6 +133,96 @@ TEST(PlanInvariants, HoldForRandomGraphsEveryPolicyAndClusterSize) {
   }
 }
 
+// The same graph with work on every op (random flops, some GPU kernels) and some leaves on a GPU.
+BlockGraph WithRandomWork(std::mt19937_64& rng, const BlockGraph& g) {
+  BlockGraph w;
+  for (OpId id = 0; id < g.size(); ++id) {
+    const Op& op = g.op(id);
+    OpId added = 0;
+    switch (op.kind) {
+      case OpKind::kLeaf:
+        added = w.AddLeaf(op.node, op.bytes, op.name, rng() % 2 ? Device::kGpu : Device::kCpu);
+        break;
+      case OpKind::kUnary:
+        added = w.AddUnary(op.inputs[0], op.bytes, op.name);
+        break;
+      case OpKind::kBinary:
+        added = w.AddBinary(op.inputs[0], op.inputs[1], op.bytes, op.name);
+        break;
+      case OpKind::kProduct:
+        added = w.AddProduct(op.inputs[0], op.inputs[1], op.bytes, op.name);
+        break;
+      case OpKind::kReduce:
+        added = w.AddReduce(op.inputs, op.bytes, op.name);
+        break;
+      case OpKind::kGather:
+        added = w.AddGather(op.inputs, op.bytes, op.name);
+        break;
+    }
+    if (op.kind != OpKind::kLeaf) {
+      w.SetWork(added, static_cast<double>(rng() % 3 ? rng() % 100'000 : 0), rng() % 4 != 0);
+    }
+    if (op.is_output) w.MarkOutput(added);
+  }
+  return w;
+}
+
+// Rates change devices, never nodes: with random rates (some nodes without a GPU, slow and fast
+// links, rates scaled to make both devices win) the steps, moves and loads are those of the plan
+// without rates; a step is on a GPU only where the node has one and the op a GPU kernel, and each
+// op's device is that of its last step.
+TEST(PlanInvariants, RatesChangeDevicesNeverNodes) {
+  std::mt19937_64 rng(31);
+  int64_t gpu_steps = 0, cpu_steps = 0;
+  for (int64_t nodes : {1, 2, 3, 5}) {
+    for (int trial = 0; trial < 40; ++trial) {
+      const BlockGraph g = WithRandomWork(rng, RandomGraph(rng, nodes));
+      const ClusterState start(g.LeafBytesPerNode(nodes));
+      std::vector<NodeRates> rates;
+      for (int64_t n = 0; n < nodes; ++n) {
+        const double scale = static_cast<double>(1 + rng() % 1000);
+        NodeRates r{1e6, 1e7, rng() % 3 ? 1e8 * scale : 0, 1e9, 1e6 * scale};
+        rates.push_back(r);
+      }
+      for (Policy p : {Policy::kLshs, Policy::kRoundRobin, Policy::kLocality}) {
+        SCOPED_TRACE(std::string(PolicyName(p)) + " nodes " + std::to_string(nodes) + " trial " +
+                     std::to_string(trial));
+        const Plan without = Place(g, start, p);
+        const Plan with = Place(g, start, p, rates);
+        CheckPlan(g, start, with);
+        if (HasFatalFailure()) return;
+        EXPECT_EQ(with.node_of_op, without.node_of_op);
+        EXPECT_EQ(with.state, without.state);
+        ASSERT_EQ(with.steps.size(), without.steps.size());
+        for (size_t i = 0; i < with.steps.size(); ++i) {
+          const PlanStep& s = with.steps[i];
+          EXPECT_EQ(without.steps[i].device, Device::kCpu);
+          PlanStep cpu = s;
+          cpu.device = Device::kCpu;
+          EXPECT_EQ(cpu, without.steps[i]);
+          if (s.device == Device::kGpu) {
+            EXPECT_TRUE(rates[static_cast<size_t>(s.node)].has_gpu());
+            EXPECT_TRUE(g.op(s.op).gpu_kernel);
+            ++gpu_steps;
+          } else {
+            ++cpu_steps;
+          }
+          if (s.output == s.op) {
+            EXPECT_EQ(with.device_of_op[static_cast<size_t>(s.op)], s.device);
+          }
+        }
+        for (OpId id = 0; id < g.size(); ++id) {
+          if (g.op(id).kind == OpKind::kLeaf) {
+            EXPECT_EQ(with.device_of_op[static_cast<size_t>(id)], g.op(id).device);
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(gpu_steps, 0);  // the rates make both devices win somewhere
+  EXPECT_GT(cpu_steps, 0);
+}
+
 TEST(PlanInvariants, PlacementIsDeterministic) {
   std::mt19937_64 rng(99);
   for (int trial = 0; trial < 20; ++trial) {
@@ -142,6 +232,8 @@ TEST(PlanInvariants, PlacementIsDeterministic) {
     start.Apply(Transfer{1, 4, 333});  // some traffic before this graph
     for (Policy p : {Policy::kLshs, Policy::kRoundRobin, Policy::kLocality}) {
       EXPECT_EQ(Place(g, start, p), Place(copy, start, p)) << PolicyName(p);
+      const std::vector<NodeRates> rates(6, NodeRates{1e9, 1e9, 1e12, 1e11, 1e9});
+      EXPECT_EQ(Place(g, start, p, rates), Place(copy, start, p, rates)) << PolicyName(p);
     }
   }
 }
