@@ -1,5 +1,6 @@
 #include "optimizer/simulator/simulate.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -36,15 +37,57 @@ std::string Ratio(int64_t a, int64_t b) {
 
 }  // namespace
 
-std::vector<PolicyResult> Simulate(const Workload& workload, std::span<const Policy> policies) {
+std::vector<PolicyResult> Simulate(const Workload& workload, std::span<const Policy> policies,
+                                   std::span<const NodeRates> rates) {
   std::vector<PolicyResult> results;
   for (Policy p : policies) {
     const auto start = std::chrono::steady_clock::now();
-    Plan plan = Place(workload.graph, workload.initial, p);
+    Plan plan = Place(workload.graph, workload.initial, p, rates);
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     results.push_back({std::move(plan), took.count()});
   }
   return results;
+}
+
+std::vector<NodeRates> ExampleRates(int64_t nodes, int64_t gpus) {
+  if (nodes < 1 || gpus < 0 || gpus > nodes) {
+    throw ValueError("ExampleRates: " + std::to_string(gpus) + " GPUs for " +
+                     std::to_string(nodes) + " nodes (at most one per node)");
+  }
+  NodeRates cpu;
+  cpu.cpu_flops = 1.5e12;
+  cpu.cpu_bytes_per_s = 2e11;
+  NodeRates gpu = cpu;
+  gpu.gpu_flops = 5e13;
+  gpu.gpu_bytes_per_s = 3e12;
+  gpu.link_bytes_per_s = 2.5e10;
+  std::vector<NodeRates> rates(static_cast<size_t>(nodes), cpu);
+  std::fill(rates.begin(), rates.begin() + gpus, gpu);
+  return rates;
+}
+
+void AssumeGpuKernels(BlockGraph& graph) {
+  for (OpId id = 0; id < graph.size(); ++id) {
+    if (graph.op(id).kind != OpKind::kLeaf) graph.SetWork(id, graph.op(id).flops, true);
+  }
+}
+
+std::string FormatDevices(const Workload& workload, const std::vector<PolicyResult>& results) {
+  std::string s = "Steps on a GPU:";
+  for (const PolicyResult& r : results) {
+    int64_t gpu = 0, products = 0, gpu_products = 0;
+    for (const PlanStep& step : r.plan.steps) {
+      const bool on_gpu = step.device == Device::kGpu;
+      const bool product = workload.graph.op(step.op).kind == OpKind::kProduct;
+      gpu += on_gpu;
+      products += product;
+      gpu_products += on_gpu && product;
+    }
+    s += std::string(&r == &results.front() ? " " : "; ") + std::string(PolicyName(r.plan.policy)) +
+         " " + std::to_string(gpu) + " of " + std::to_string(r.plan.steps.size()) + " (products " +
+         std::to_string(gpu_products) + " of " + std::to_string(products) + ")";
+  }
+  return s + "\n";
 }
 
 std::string FormatTable(const Workload& workload, const std::vector<PolicyResult>& results) {
@@ -96,6 +139,10 @@ void AddCommandOptions(CLI::App& app, CommandOptions& o) {
       ->check(CLI::PositiveNumber);
   app.add_option("--policy,-p", o.policy, "lshs, round-robin, locality or all");
   app.add_flag("--explain", o.explain, "print every step of each plan (small graphs only)");
+  app.add_option("--gpus", o.gpus,
+                 "nodes with a GPU (the first ones; example rates, every op with a GPU kernel): "
+                 "each step also gets a device")
+      ->check(CLI::NonNegativeNumber);
 }
 
 int RunCommand(const CommandOptions& o, std::ostream& out, std::ostream& err) {
@@ -109,11 +156,16 @@ int RunCommand(const CommandOptions& o, std::ostream& out, std::ostream& err) {
     std::vector<std::string> names = WorkloadNames();
     if (o.workload != "all") names = {o.workload};
     WorkloadSpec spec = o.spec;
+    const std::vector<NodeRates> rates =
+        o.gpus > 0 ? ExampleRates(spec.nodes, o.gpus) : std::vector<NodeRates>{};
     for (const std::string& name : names) {
       spec.name = name;
-      const Workload w = BuildWorkload(spec);
-      const auto results = Simulate(w, policies);
-      out << "### " << name << ": " << w.description << "\n\n" << FormatTable(w, results) << "\n";
+      Workload w = BuildWorkload(spec);
+      if (o.gpus > 0) AssumeGpuKernels(w.graph);
+      const auto results = Simulate(w, policies, rates);
+      out << "### " << name << ": " << w.description << "\n\n" << FormatTable(w, results);
+      if (o.gpus > 0) out << "\n" << FormatDevices(w, results);
+      out << "\n";
       if (o.explain) {
         for (const auto& r : results) out << Explain(r.plan, w.graph) << "\n";
       }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "optimizer/device_model.h"
 #include "optimizer/plan.h"
 #include "optimizer/simulator/workloads.h"
 
@@ -17,8 +18,21 @@ struct PolicyResult {
   double plan_seconds = 0;  ///< wall time of Place()
 };
 
-/// One plan per policy, in the order given.
-std::vector<PolicyResult> Simulate(const Workload& workload, std::span<const Policy> policies);
+/// One plan per policy, in the order given; with `rates` (one per node, see Place) each step
+/// also gets a device.
+std::vector<PolicyResult> Simulate(const Workload& workload, std::span<const Policy> policies,
+                                   std::span<const NodeRates> rates = {});
+
+/// Example rates for a virtual cluster of `nodes`: the first `gpus` have an H100-like GPU
+/// (50 Tflop/s, 3 TB/s, 25 GB/s over PCIe), every node a 64-core CPU (1.5 Tflop/s, 200 GB/s).
+/// Throws ValueError unless 0 <= gpus <= nodes.
+std::vector<NodeRates> ExampleRates(int64_t nodes, int64_t gpus);
+
+/// Marks every op of `graph` but the leaves as having a GPU kernel, keeping its flops.
+void AssumeGpuKernels(BlockGraph& graph);
+
+/// Per policy, the steps on a GPU, of all and of the partial products.
+std::string FormatDevices(const Workload& workload, const std::vector<PolicyResult>& results);
 
 /// A Markdown table: per policy the block ops, max and mean (over nodes) of peak memory, net_in
 /// and net_out, the objective with peak memory, the planning time; then LSHS's ratios to
@@ -32,6 +46,7 @@ struct CommandOptions {
   std::string workload = "all";
   std::string policy = "all";
   bool explain = false;
+  int64_t gpus = 0;  ///< nodes with a GPU (ExampleRates); 0: no device dimension
 };
 
 /// Adds the simulate command's options to `app` (shared by `nums simulate` and nums_simulate).

@@ -101,7 +101,7 @@ void BuildXtx(Context& c) {
   const int64_t out = c.cols * c.cols * c.item;
   std::vector<OpId> parts;
   for (int64_t i = 0; i < grid.num_blocks(); ++i) {
-    parts.push_back(c.graph.AddProduct(x.at(i), x.at(i), out, "X_i^T X_i"));
+    parts.push_back(c.graph.AddProduct(x.at(i), x.at(i), out, "X_i^T X_i", c.item));
   }
   c.graph.MarkOutput(Sum(c.graph, std::move(parts), out, "add"));
   c.description = "X^T X, " + Describe("X", grid);
@@ -118,7 +118,7 @@ void BuildMatmul(Context& c) {
       const int64_t bytes = a.rows(i, 0) * b.cols(0, j) * c.item;
       std::vector<OpId> parts;
       for (int64_t k = 0; k < s; ++k) {
-        parts.push_back(c.graph.AddProduct(a.at(i, k), b.at(k, j), bytes, "A_ik B_kj"));
+        parts.push_back(c.graph.AddProduct(a.at(i, k), b.at(k, j), bytes, "A_ik B_kj", c.item));
       }
       c.graph.MarkOutput(Sum(c.graph, std::move(parts), bytes, "add"));
     }
@@ -151,17 +151,17 @@ void BuildLogisticRegression(Context& c) {
   std::vector<OpId> z, mu, r, gp, s, xs, hp;
   auto col = [&](int64_t i) { return x.rows(i) * c.item; };
   for (int64_t i = 0; i < b; ++i)
-    z.push_back(c.graph.AddProduct(x.at(i), w.at(0), col(i), "X_i w"));
+    z.push_back(c.graph.AddProduct(x.at(i), w.at(0), col(i), "X_i w", c.item));
   for (int64_t i = 0; i < b; ++i) mu.push_back(c.graph.AddUnary(z[i], col(i), "sigmoid"));
   for (int64_t i = 0; i < b; ++i) r.push_back(c.graph.AddBinary(mu[i], y.at(i), col(i), "sub"));
   for (int64_t i = 0; i < b; ++i)
-    gp.push_back(c.graph.AddProduct(x.at(i), r[i], d * c.item, "X_i^T r_i"));
+    gp.push_back(c.graph.AddProduct(x.at(i), r[i], d * c.item, "X_i^T r_i", c.item));
   const OpId g = Sum(c.graph, gp, d * c.item, "add");
   for (int64_t i = 0; i < b; ++i) s.push_back(c.graph.AddUnary(mu[i], col(i), "mu(1-mu)"));
   for (int64_t i = 0; i < b; ++i)
     xs.push_back(c.graph.AddBinary(x.at(i), s[i], col(i) * d, "X_i^T * s_i"));
   for (int64_t i = 0; i < b; ++i)
-    hp.push_back(c.graph.AddProduct(xs[i], x.at(i), d * d * c.item, "(X^T s)_i X_i"));
+    hp.push_back(c.graph.AddProduct(xs[i], x.at(i), d * d * c.item, "(X^T s)_i X_i", c.item));
   const OpId h = Sum(c.graph, hp, d * d * c.item, "add");
   const OpId step = c.graph.AddBinary(h, g, d * c.item, "solve");
   c.graph.MarkOutput(g);

@@ -135,5 +135,34 @@ TEST(Simulate, TableHasARowPerPolicyAndTheRatios) {
   EXPECT_NE(table.find("Memory floor (no placement goes below it): "), std::string::npos) << table;
 }
 
+// A 32768^2 matmul on 4 nodes, 2 of them with a GPU: every 8192^3 product on those goes to the
+// GPU (0.7 s on the CPU against 0.07 s), none elsewhere, and the nodes are LSHS's as without GPUs.
+TEST(Simulate, MatmulProductsGoToTheGpusThereAre) {
+  Workload w = BuildWorkload({"matmul", 4, 32'768, 32'768, 4});
+  const Plan cpu_only = Place(w.graph, w.initial, Policy::kLshs);
+  AssumeGpuKernels(w.graph);
+  const std::vector<NodeRates> rates = ExampleRates(4, 2);
+  ASSERT_EQ(rates.size(), 4u);
+  EXPECT_TRUE(rates[1].has_gpu());
+  EXPECT_FALSE(rates[2].has_gpu());
+  const auto results = Simulate(w, std::vector<Policy>{Policy::kLshs}, rates);
+  const Plan& plan = results[0].plan;
+  EXPECT_EQ(plan.node_of_op, cpu_only.node_of_op);
+  int64_t gpu_products = 0;
+  for (const PlanStep& s : plan.steps) {
+    if (w.graph.op(s.op).kind != OpKind::kProduct) continue;
+    EXPECT_EQ(s.device, s.node < 2 ? Device::kGpu : Device::kCpu) << "node " << s.node;
+    gpu_products += s.device == Device::kGpu;
+  }
+  EXPECT_GT(gpu_products, 0);
+  const std::string devices = FormatDevices(w, results);
+  EXPECT_NE(devices.find("Steps on a GPU: lshs "), std::string::npos) << devices;
+  EXPECT_NE(devices.find("(products " + std::to_string(gpu_products) + " of 64)"),
+            std::string::npos)
+      << devices;
+  EXPECT_THROW(ExampleRates(4, 5), ValueError);
+  EXPECT_TRUE(ExampleRates(4, 0)[0] == ExampleRates(4, 0)[3]);
+}
+
 }  // namespace
 }  // namespace nums::optimizer::sim
