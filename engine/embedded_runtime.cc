@@ -102,6 +102,8 @@ EmbeddedRuntime::EmbeddedRuntime(const EmbeddedOptions& options,
     }
     nodes_.push_back(std::make_unique<Node>(i, threads, std::move(m), registry_, this));
   }
+  // Once for all the nodes: they have the same threads and GPUs. Nothing without a GPU.
+  rates_ = MeasureNodeRates(*registry_, threads, nodes_.front()->gpus());
 }
 
 EmbeddedRuntime::~EmbeddedRuntime() {
@@ -271,6 +273,7 @@ std::vector<NodeInfo> EmbeddedRuntime::Nodes() {
     info.memory_bytes = n->memory_bytes();
     info.gpus = static_cast<int64_t>(n->gpus().size());
     info.gpu_devices = n->gpus();
+    info.rates = rates_;
     const StoreStats st = n->store().stats();
     info.memory_used = st.resident_bytes;
     info.num_objects = st.objects;

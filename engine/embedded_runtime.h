@@ -62,6 +62,7 @@ class EmbeddedRuntime final : public Runtime, public ObjectSource {
   std::shared_ptr<const KernelRegistry> registry_;
   ObjectIdGenerator ids_;
   std::vector<std::unique_ptr<Node>> nodes_;
+  DeviceRates rates_;  // what every node reports: they have equal threads and share the GPUs
 };
 
 }  // namespace nums::engine

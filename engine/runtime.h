@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/block.h"
+#include "engine/device_rates.h"
 #include "engine/gpu.h"
 #include "engine/object_ref.h"
 #include "engine/task.h"
@@ -33,6 +34,8 @@ struct NodeInfo {
   int64_t gpus = 0;
   std::vector<GpuInfo> gpu_devices;  ///< name and memory of each GPU
   int64_t gpu_memory_used = 0;       ///< bytes of objects in GPU memory
+  /// Its devices' rates, measured when it started; zeros on a node without a GPU (not measured).
+  DeviceRates rates;
   bool live = true;
 };
 

@@ -483,6 +483,7 @@ std::vector<NodeInfo> ClusterRuntime::Nodes() {
     info.memory_bytes = n.memory_bytes;
     info.gpus = n.gpus;
     info.gpu_devices = n.gpu_devices;
+    info.rates = n.rates;
     info.live = n.live && !nodes_->IsLost(n.id);
     if (!nodes_->IsLost(n.id)) {
       try {

@@ -28,6 +28,7 @@ struct Member {
   int64_t memory_bytes = 0;
   int64_t gpus = 0;
   std::vector<GpuInfo> gpu_devices;  ///< name and memory of each
+  DeviceRates rates;                 ///< as it measured them when it started
   bool live = false;
   int64_t incarnation = 0;  ///< names the node's process among its restarts
 };

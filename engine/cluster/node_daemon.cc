@@ -1,5 +1,6 @@
 #include "engine/cluster/node_daemon.h"
 
+#include <chrono>
 #include <deque>
 #include <random>
 #include <unordered_map>
@@ -11,6 +12,7 @@
 #include "engine/cluster/timeline_rpc.h"
 #include "engine/cluster/transport.h"
 #include "engine/cluster/wire.h"
+#include "engine/device_rates.h"
 
 namespace nums::engine::cluster {
 namespace {
@@ -446,6 +448,27 @@ std::unique_ptr<NodeDaemon> NodeDaemon::Start(const NodeDaemonOptions& options,
     w.name = found[g].name;
     w.memory_bytes = found[g].memory_bytes;
     self.gpu_devices.push_back(std::move(w));
+  }
+  {
+    // Before registering, so that drivers see the node with its rates; only with a GPU.
+    std::vector<GpuInfo> gpus(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(used));
+    const auto start = std::chrono::steady_clock::now();
+    const DeviceRates r = MeasureNodeRates(*d->registry_, options.cores, gpus);
+    if (!gpus.empty()) {
+      Log().info(
+          "device rates: cpu {:.3g} flop/s {:.3g} B/s, gpu {:.3g} flop/s {:.3g} B/s, link {:.3g} "
+          "B/s, measured in {} ms",
+          r.cpu_flops, r.cpu_bytes_per_s, r.gpu_flops, r.gpu_bytes_per_s, r.link_bytes_per_s,
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                start)
+              .count());
+    }
+    self.__isset.rates = true;
+    self.rates.cpu_flops = r.cpu_flops;
+    self.rates.cpu_bytes_per_s = r.cpu_bytes_per_s;
+    self.rates.gpu_flops = r.gpu_flops;
+    self.rates.gpu_bytes_per_s = r.gpu_bytes_per_s;
+    self.rates.link_bytes_per_s = r.link_bytes_per_s;
   }
   self.live = true;
   self.incarnation = NewIncarnation();

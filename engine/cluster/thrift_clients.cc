@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstddef>
 #include <mutex>
 
@@ -16,6 +17,17 @@ namespace nums::engine::cluster {
 namespace {
 
 using NodeConnection = Connection<wire::NodeClient>;
+
+// A node's rates as it reported them; one that is not a finite, positive number (a peer's
+// mistake) reads as not measured.
+DeviceRates RatesOf(const wire::DeviceRatesW& w) {
+  auto rate = [](double v) { return std::isfinite(v) && v > 0 ? v : 0.0; };
+  return {.cpu_flops = rate(w.cpu_flops),
+          .cpu_bytes_per_s = rate(w.cpu_bytes_per_s),
+          .gpu_flops = rate(w.gpu_flops),
+          .gpu_bytes_per_s = rate(w.gpu_bytes_per_s),
+          .link_bytes_per_s = rate(w.link_bytes_per_s)};
+}
 
 std::vector<wire::ObjectIdW> WireIds(const std::vector<ObjectId>& ids) {
   std::vector<wire::ObjectIdW> out;
@@ -201,6 +213,7 @@ class ThriftHeadClient final : public HeadClient {
                      .memory_bytes = n.memory_bytes,
                      .gpus = n.gpus,
                      .gpu_devices = std::move(gpus),
+                     .rates = n.__isset.rates ? RatesOf(n.rates) : DeviceRates{},
                      .live = n.live,
                      .incarnation = n.incarnation});
     }

@@ -87,6 +87,17 @@ struct GpuW {
   2: i64 memory_bytes
 }
 
+// What a node measured of its devices when it started (engine DeviceRates): float64 GEMM flop/s
+// and streaming bytes/s of its CPU threads and of its first GPU, host<->GPU copy bytes/s. Zeros:
+// not measured (a node without a GPU measures nothing).
+struct DeviceRatesW {
+  1: double cpu_flops
+  2: double cpu_bytes_per_s
+  3: double gpu_flops
+  4: double gpu_bytes_per_s
+  5: double link_bytes_per_s
+}
+
 struct NodeW {
   1: i64 id
   2: string host
@@ -100,6 +111,8 @@ struct NodeW {
   8: i64 incarnation
   // The GPUs it uses (`gpus` of them); absent from nodes that predate GPUs.
   9: optional list<GpuW> gpu_devices
+  // Absent from nodes that predate it.
+  10: optional DeviceRatesW rates
 }
 
 // A task error as a node keeps it for the dashboard (engine RecentError).

@@ -159,6 +159,7 @@ class FakeCluster::FakeHead final : public HeadClient {
                      .cores = 1,
                      .memory_bytes = 1 << 30,
                      .gpu_devices = {},
+                     .rates = {},
                      .live = s.alive,
                      .incarnation = s.incarnation});
     }
