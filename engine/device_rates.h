@@ -24,9 +24,10 @@ struct DeviceRates {
 
 /// The CPU part, on `threads` threads (an arena of its own, like a node's executor): `threads`
 /// float64 GEMMs of kCpuGemmSize at once through the registry's "array.tensordot" CPU kernel,
-/// and "array.astype" float64 -> float32 of a kStreamBytes block for the bandwidth. Takes about
-/// 2 * kPhase plus the first touch of ~24 MiB. A rate whose kernel the registry lacks, or whose
-/// kernel throws, is 0; never throws.
+/// and "array.astype" float64 -> float32 of a kStreamBytes block for the bandwidth (a block as
+/// the engine makes them, which a large last-level cache may hold: no DRAM figure). Takes about
+/// 2 * kPhaseSeconds plus the first touch of ~24 MiB. A rate whose kernel the registry lacks, or
+/// whose kernel throws, is 0; never throws.
 DeviceRates MeasureCpuRates(const KernelRegistry& registry, int64_t threads);
 
 /// The GPU part for `gpu`: float64 GEMM of kGpuGemmSize through the registry's CUDA
