@@ -157,7 +157,9 @@ std::vector<ObjectRef> EmbeddedRuntime::Submit(TaskSpec spec) {
   // goes once its task has run.
   std::vector<ObjectRef> refs;
   refs.reserve(record->returns.size());
-  for (const ObjectId& id : record->returns) refs.push_back(MakeRef(id, record->node));
+  for (const ObjectId& id : record->returns) {
+    refs.emplace_back(id, record->node, nullptr, sink_, record->device, record->device_pinned);
+  }
   n.Submit(std::move(record), std::move(pins));
   return refs;
 }

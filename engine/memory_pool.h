@@ -13,10 +13,9 @@
 #include <string_view>
 #include <vector>
 
-namespace nums::engine {
+#include "engine/device.h"
 
-enum class Device : uint8_t { kCpu, kCuda };
-std::string_view DeviceName(Device d);
+namespace nums::engine {
 
 class MemoryPool {
  public:

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "engine/device.h"
 #include "engine/object_id.h"
 
 namespace nums::engine {
@@ -47,13 +48,19 @@ class DetachableReleaser final : public ObjectReleaser {
 class ObjectRef {
  public:
   ObjectRef() = default;
+  /// `device` and `device_pinned` come from `lineage` when there is one (see TaskSpec).
   ObjectRef(ObjectId id, NodeId node, std::shared_ptr<const TaskRecord> lineage,
-            std::weak_ptr<ObjectReleaser> owner);
+            std::weak_ptr<ObjectReleaser> owner, Device device = Device::kCpu,
+            bool device_pinned = false);
 
   const ObjectId& id() const { return state_->id; }
   NodeId node() const { return state_->node; }
   /// The task that produced this object; null for objects that were put.
   const std::shared_ptr<const TaskRecord>& lineage() const { return state_->lineage; }
+  /// The device its task was submitted for (kCpu for objects that were put), and whether the
+  /// caller kept the object to it (TaskSpec::device_pinned).
+  Device device() const { return state_->device; }
+  bool device_pinned() const { return state_->device_pinned; }
   explicit operator bool() const { return state_ != nullptr; }
   /// How many copies of this ref live, this one included (0 for a null ref); a snapshot that
   /// other threads may change at once.
@@ -93,6 +100,8 @@ class ObjectRef {
     NodeId node;
     std::shared_ptr<const TaskRecord> lineage;
     std::weak_ptr<ObjectReleaser> owner;
+    Device device = Device::kCpu;
+    bool device_pinned = false;
     ~State();
   };
   std::shared_ptr<State> state_;

@@ -57,6 +57,7 @@ std::shared_ptr<TaskRecord> MakeTaskRecord(TaskSpec spec, ObjectIdGenerator& ids
                      std::to_string(spec.num_returns));
   }
   record->device = spec.device;
+  record->device_pinned = spec.device_pinned;
   record->node = spec.node;
   record->args.reserve(spec.args.size());
   pins.reserve(pins.size() + static_cast<size_t>(std::count_if(

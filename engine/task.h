@@ -54,6 +54,9 @@ struct TaskSpec {
   /// an immutable file): under memory pressure it is dropped and remade instead of written to
   /// disk. Only for tasks with no block arguments and one declared output.
   bool recomputable = false;
+  /// The user chose `device` for this task's data (the array layer's BlockArray::to): tasks
+  /// reading its outputs keep to it. The engine only carries it, with the lineage.
+  bool device_pinned = false;
 };
 
 /// A block argument as lineage keeps it: the id, where it lives, and the task that made it
@@ -82,8 +85,9 @@ struct TaskRecord {
   std::vector<ObjectId> returns;
   std::vector<OutputSpec> outputs;  ///< empty, or one per return
   int64_t scratch_bytes = 0;
-  bool io = false;            ///< see TaskSpec::io
-  bool recomputable = false;  ///< see TaskSpec::recomputable
+  bool io = false;             ///< see TaskSpec::io
+  bool recomputable = false;   ///< see TaskSpec::recomputable
+  bool device_pinned = false;  ///< see TaskSpec::device_pinned
   /// Bytes the node must find room for before it runs the task: declared outputs and scratch.
   int64_t DeclaredBytes() const;
   /// Inputs that were put, not computed: the cluster runtime keeps them alive with the lineage,

@@ -7,6 +7,7 @@
 #include "nums/progress.hpp"
 #include "src/array_impl.h"
 #include "src/checked.h"
+#include "src/devices.h"
 #include "src/expression.h"
 #include "src/kernels/cpu/kernels.h"
 #include "src/placement.h"
@@ -36,8 +37,16 @@ std::string task_name(const char* kernel) {
 std::vector<ObjectRef> submit_n(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args,
                                 int64_t node, int64_t num_returns,
                                 std::vector<engine::OutputSpec> outputs) {
-  return ctx.runtime->Submit(engine::TaskSpec{kernel, ctx.device, node, std::move(args),
-                                              num_returns, task_name(kernel), std::move(outputs)});
+  const TaskDevice device = task_device(ctx, args, kernel);
+  engine::TaskSpec spec{kernel,
+                        device.device,
+                        node,
+                        std::move(args),
+                        num_returns,
+                        task_name(kernel),
+                        std::move(outputs)};
+  spec.device_pinned = device.pinned;
+  return ctx.runtime->Submit(std::move(spec));
 }
 
 ObjectRef submit(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> args, int64_t node,

@@ -98,10 +98,11 @@ std::shared_ptr<const engine::KernelRegistry> DefaultKernels() {
 namespace {
 
 // InitOptions::device, checked before anything starts.
-engine::Device parse_device(const std::string& device) {
-  if (device == "cpu") return engine::Device::kCpu;
-  if (device == "gpu") return engine::Device::kCuda;
-  throw ValueError("init: device must be \"cpu\" or \"gpu\", got \"" + device + "\"");
+DeviceMode parse_device(const std::string& device) {
+  if (device == "cpu") return DeviceMode::kCpu;
+  if (device == "gpu") return DeviceMode::kGpu;
+  if (device == "auto") return DeviceMode::kAuto;
+  throw ValueError("init: device must be \"cpu\", \"gpu\" or \"auto\", got \"" + device + "\"");
 }
 
 // Every node must have a GPU for device "gpu": a node without one could run none of its tasks.
@@ -116,13 +117,29 @@ void check_gpus(const Context::Impl& ctx) {
   }
 }
 
+// The rates device "auto" places with: none (every step on the CPU) unless a node has a GPU.
+std::vector<optimizer::NodeRates> auto_rates(const Context::Impl& ctx) {
+  std::vector<optimizer::NodeRates> rates(static_cast<size_t>(ctx.num_nodes));
+  bool any_gpu = false;
+  for (const engine::NodeInfo& n : ctx.runtime->Nodes()) {
+    if (n.id < 0 || n.id >= ctx.num_nodes) continue;
+    const engine::DeviceRates& r = n.rates;
+    rates[static_cast<size_t>(n.id)] = optimizer::NodeRates{
+        r.cpu_flops, r.cpu_bytes_per_s, r.gpu_flops, r.gpu_bytes_per_s, r.link_bytes_per_s};
+    any_gpu = any_gpu || (n.gpus > 0 && r.gpu_flops > 0);
+  }
+  if (!any_gpu) rates.clear();
+  return rates;
+}
+
 }  // namespace
 
 Context init(const InitOptions& options) {
-  const engine::Device device = parse_device(options.device);
+  const DeviceMode device = parse_device(options.device);
   auto impl = start(options);
   impl->device = device;
-  if (device != engine::Device::kCpu) check_gpus(*impl);
+  if (device == DeviceMode::kGpu) check_gpus(*impl);
+  if (device == DeviceMode::kAuto) impl->rates = auto_rates(*impl);
   if (options.timeline) {  // from past the end: only turns recording on, fetches nothing
     impl->runtime->Timeline(std::vector<int64_t>(static_cast<size_t>(impl->num_nodes), INT64_MAX),
                             true);

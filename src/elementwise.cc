@@ -9,6 +9,7 @@
 #include "nums/math.hpp"
 #include "src/array_impl.h"
 #include "src/checked.h"
+#include "src/devices.h"
 #include "src/expression.h"
 #include "src/kernels/cpu/loops.h"
 #include "src/placement.h"
@@ -199,6 +200,7 @@ Shape operand_entry(const BlockArray& a, const Shape& e) {
 BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
                       std::vector<TaskArg> scalars, DType out_dtype, const char* op) {
   for (size_t i = 1; i < ops.size(); ++i) check_same_context(ops[0], ops[i], op);
+  check_devices(ops, op);
   Aligned al = align(ops, out_dtype, op);
   auto& ctx = ops[0].impl()->ctx;
   ArrayGrid& grid = al.grid;
@@ -229,8 +231,8 @@ BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
       return Refs{submit(*ctx, kernel, std::move(args), node, out)};
     };
     const int64_t bytes = shape_size(grid.block_shape_at(e)) * itemsize(out_dtype);
-    const optimizer::OpId id = in.size() == 1 ? plan.Unary(in[0], bytes, fn, op)
-                                              : plan.Binary(in[0], in[1], bytes, fn, op);
+    const optimizer::OpId id = in.size() == 1 ? plan.Unary(in[0], bytes, fn, op, kernel)
+                                              : plan.Binary(in[0], in[1], bytes, fn, op, kernel);
     plan.Output(id);
     outputs.push_back(id);
   });
@@ -290,7 +292,7 @@ BlockArray elementwise(ExprKind kind, int64_t code, const char* kernel,
                            std::any_of(operands.begin(), operands.end(),
                                        [](const BlockArray& a) { return is_complex(a.dtype()); });
   if (has_complex) return map_blocks(kernel, operands, std::move(scalars), out_dtype, op);
-  const bool fuse = fusion_enabled(*ctx);
+  const bool fuse = fusion_enabled(*ctx, operands);
   if (!fuse && std::none_of(operands.begin(), operands.end(), is_pending)) {
     return map_blocks(kernel, operands, std::move(scalars), out_dtype, op);
   }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "src/devices.h"
 #include "src/placement.h"
 
 namespace nums::detail {
@@ -60,7 +61,18 @@ bool swaps_last_two(const std::vector<int64_t>& axes) {
 
 }  // namespace
 
-bool fusion_enabled(const Context::Impl& ctx) { return ctx.fuse; }
+bool fusion_enabled(const Context::Impl& ctx, const std::vector<BlockArray>& operands) {
+  // The fused kernel runs on CPUs only: work bound for a GPU stays one task per op there.
+  if (!ctx.fuse || ctx.device == DeviceMode::kGpu) return false;
+  for (const BlockArray& x : operands) {
+    const auto& impl = LazyAccess::raw(x);
+    std::lock_guard lock(impl->expr_mu);
+    for (const engine::ObjectRef& b : impl->blocks) {
+      if (block_device(b) == engine::Device::kCuda) return false;
+    }
+  }
+  return true;
+}
 
 bool is_pending(const BlockArray& x) {
   const auto& impl = LazyAccess::raw(x);
@@ -220,9 +232,11 @@ optimizer::OpId plan_fused(BlockPlan& plan, Context::Impl& ctx, const FusedProgr
   };
   // One op of the block graph whatever the size of the expression: the optimizer places the
   // fused task as it would place a single elementwise op over the same blocks.
-  if (leaves.size() == 1) return plan.Unary(leaves[0], bytes, std::move(fn), name);
-  if (leaves.size() == 2) return plan.Binary(leaves[0], leaves[1], bytes, std::move(fn), name);
-  return plan.Gather(std::move(leaves), bytes, std::move(fn), name);
+  if (leaves.size() == 1) return plan.Unary(leaves[0], bytes, std::move(fn), name, kernel);
+  if (leaves.size() == 2) {
+    return plan.Binary(leaves[0], leaves[1], bytes, std::move(fn), name, kernel);
+  }
+  return plan.Gather(std::move(leaves), bytes, std::move(fn), name, kernel);
 }
 
 void submit_expression(BlockArray::Impl& impl) {

@@ -66,8 +66,9 @@ struct ExprNode {
 };
 using ExprPtr = std::shared_ptr<const ExprNode>;
 
-/// Whether elementwise operations on `ctx` are recorded and fused (Context::Impl::fuse).
-bool fusion_enabled(const Context::Impl& ctx);
+/// Whether an elementwise operation on `operands` is recorded and fused (Context::Impl::fuse):
+/// not when its tasks are bound for a GPU (device "gpu", or an operand with blocks on one).
+bool fusion_enabled(const Context::Impl& ctx, const std::vector<BlockArray>& operands);
 
 /// Whether `x` holds a pending expression.
 bool is_pending(const BlockArray& x);

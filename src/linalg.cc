@@ -225,11 +225,11 @@ BlockArray contract(const BlockArray& a_view, const BlockArray& b_view, Contract
       const ObjectRef& rb = b.impl()->blocks[static_cast<size_t>(gb.flat(eb))];
       partials.push_back(plan.Product(plan.Leaf({ra}, shape_size(ga.block_shape_at(ea)) * item),
                                       plan.Leaf({rb}, shape_size(gb.block_shape_at(eb)) * item),
-                                      out_bytes, product, "tensordot"));
+                                      out_bytes, product, "tensordot", "array.tensordot", item));
     });
     const optimizer::OpId root =
         plan.Reduce(std::move(partials), out_bytes,
-                    detail::BinaryStep(*ctx, kernels::BinaryOp::kAdd, out), "sum");
+                    detail::BinaryStep(*ctx, kernels::BinaryOp::kAdd, out), "sum", "array.binary");
     plan.Output(root);
     planned.emplace_back(blocks.size(), root);
     blocks.emplace_back();

@@ -6,6 +6,7 @@
 #include <span>
 
 #include "optimizer/search.h"
+#include "src/devices.h"
 
 namespace nums::detail {
 
@@ -21,46 +22,56 @@ StepFn BinaryStep(Context::Impl& ctx, kernels::BinaryOp op, std::optional<engine
 OpId BlockPlan::Leaf(Refs refs, int64_t bytes) {
   auto [it, fresh] = leaf_of_.try_emplace(refs.at(0).id(), 0);
   if (!fresh) return it->second;
-  it->second = graph_.AddLeaf(ctx_.runtime->Location(refs[0]), bytes);
+  const auto device = block_device(refs[0]) == engine::Device::kCuda ? optimizer::Device::kGpu
+                                                                     : optimizer::Device::kCpu;
+  it->second = graph_.AddLeaf(ctx_.runtime->Location(refs[0]), bytes, "block", device);
   fns_.emplace_back();
+  kernels_.push_back(nullptr);
   values_.push_back(std::move(refs));
   return it->second;
 }
 
-OpId BlockPlan::Unary(OpId in, int64_t bytes, StepFn fn, const char* name) {
-  const OpId id = graph_.AddUnary(in, bytes, name);
+OpId BlockPlan::Added(OpId id, StepFn fn, const char* kernel) {
   fns_.push_back(std::move(fn));
+  kernels_.push_back(kernel);
   values_.emplace_back();
   return id;
 }
 
-OpId BlockPlan::Binary(OpId a, OpId b, int64_t bytes, StepFn fn, const char* name) {
-  const OpId id = graph_.AddBinary(a, b, bytes, name);
-  fns_.push_back(std::move(fn));
-  values_.emplace_back();
-  return id;
+OpId BlockPlan::Unary(OpId in, int64_t bytes, StepFn fn, const char* name, const char* kernel) {
+  return Added(graph_.AddUnary(in, bytes, name), std::move(fn), kernel);
 }
 
-OpId BlockPlan::Product(OpId a, OpId b, int64_t bytes, StepFn fn, const char* name) {
-  const OpId id = graph_.AddProduct(a, b, bytes, name);
-  fns_.push_back(std::move(fn));
-  values_.emplace_back();
-  return id;
+OpId BlockPlan::Binary(OpId a, OpId b, int64_t bytes, StepFn fn, const char* name,
+                       const char* kernel) {
+  return Added(graph_.AddBinary(a, b, bytes, name), std::move(fn), kernel);
 }
 
-OpId BlockPlan::Reduce(std::vector<OpId> inputs, int64_t bytes, StepFn combine, const char* name) {
+OpId BlockPlan::Product(OpId a, OpId b, int64_t bytes, StepFn fn, const char* name,
+                        const char* kernel, int64_t itemsize) {
+  return Added(graph_.AddProduct(a, b, bytes, name, itemsize), std::move(fn), kernel);
+}
+
+OpId BlockPlan::Reduce(std::vector<OpId> inputs, int64_t bytes, StepFn combine, const char* name,
+                       const char* kernel) {
   if (inputs.size() == 1) return inputs[0];
-  const OpId id = graph_.AddReduce(std::move(inputs), bytes, name);
-  fns_.push_back(std::move(combine));
-  values_.emplace_back();
-  return id;
+  return Added(graph_.AddReduce(std::move(inputs), bytes, name), std::move(combine), kernel);
 }
 
-OpId BlockPlan::Gather(std::vector<OpId> inputs, int64_t bytes, StepFn fn, const char* name) {
-  const OpId id = graph_.AddGather(std::move(inputs), bytes, name);
-  fns_.push_back(std::move(fn));
-  values_.emplace_back();
-  return id;
+OpId BlockPlan::Gather(std::vector<OpId> inputs, int64_t bytes, StepFn fn, const char* name,
+                       const char* kernel) {
+  return Added(graph_.AddGather(std::move(inputs), bytes, name), std::move(fn), kernel);
+}
+
+void BlockPlan::DescribeWork() {
+  const auto& registry = *DefaultKernels();
+  for (OpId id = 0; id < graph_.size(); ++id) {
+    const optimizer::Op& op = graph_.op(id);
+    if (op.kind == optimizer::OpKind::kLeaf) continue;
+    const char* kernel = kernels_[static_cast<size_t>(id)];
+    const bool gpu = kernel && registry.Find(kernel, engine::Device::kCuda) != nullptr;
+    graph_.SetWork(id, op.flops, gpu);
+  }
 }
 
 void BlockPlan::Run() {
@@ -68,7 +79,10 @@ void BlockPlan::Run() {
   const bool reduces = std::any_of(ops.begin(), ops.end(), [](const optimizer::Op& op) {
     return op.kind == optimizer::OpKind::kReduce;
   });
-  if (ctx_.num_nodes == 1 && !reduces) {
+  // Device mode "auto" on a cluster with GPUs: the plan also picks each step's device.
+  const bool devices = !ctx_.rates.empty();
+  if (devices) DescribeWork();
+  if (ctx_.num_nodes == 1 && !reduces && !devices) {
     // One node and no reduction tree to shape: every op runs there in the graph's order (its
     // inputs come first), so there is nothing for the search to choose.
     engine::SubmitBatch batch(*ctx_.runtime);
@@ -98,14 +112,26 @@ void BlockPlan::Run() {
       live[i] = loads[i].live;
     }
   }
+  std::vector<optimizer::NodeRates> rates;  // one per node of the plan; unknown: CPU only
+  if (devices) {
+    if (memory.size() < ctx_.rates.size()) memory.resize(ctx_.rates.size(), 0);
+    rates.assign(ctx_.rates.begin(), ctx_.rates.begin() + static_cast<ptrdiff_t>(std::min(
+                                                              ctx_.rates.size(), memory.size())));
+    rates.resize(memory.size());
+  }
   const optimizer::Plan plan = optimizer::PlaceOnCluster(
       graph_, memory, ctx_.policy, std::span<const bool>(live.get(), live ? memory.size() : 0),
-      spilled);
+      spilled, rates);
   engine::SubmitBatch batch(*ctx_.runtime);  // a cluster sends each node's tasks together
   for (const auto& step : plan.steps) {
     std::vector<const Refs*> inputs;
     for (int i = 0; i < step.num_inputs(); ++i) {
       inputs.push_back(&values_.at(static_cast<size_t>(step.inputs[static_cast<size_t>(i)])));
+    }
+    std::optional<StepDevice> device;
+    if (devices) {
+      device.emplace(step.device == optimizer::Device::kGpu ? engine::Device::kCuda
+                                                            : engine::Device::kCpu);
     }
     Refs out = fns_[static_cast<size_t>(step.op)](inputs, step.node);
     // Partial results of a reduction get ids past the graph's ops.
@@ -138,7 +164,7 @@ void GatherPlan::Add(const char* kernel, std::vector<TaskArg> args,
                     std::make_move_iterator(rest.end()));
         return Refs{submit(ctx_, kernel, std::move(call), node, out)};
       };
-  const OpId op = plan_.Gather(std::move(inputs), bytes, std::move(fn), kernel);
+  const OpId op = plan_.Gather(std::move(inputs), bytes, std::move(fn), kernel, kernel);
   plan_.Output(op);
   blocks_.emplace_back(op);
 }

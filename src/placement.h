@@ -32,37 +32,46 @@ class BlockPlan {
     // Most plans are small (an op over a block or a few): they never grow.
     graph_.Reserve(kSmallPlan);
     fns_.reserve(kSmallPlan);
+    kernels_.reserve(kSmallPlan);
     values_.reserve(kSmallPlan);
   }
 
   /// An existing block (or pair of blocks); bytes are the first ref's block size. A block given
   /// again is the same leaf.
   optimizer::OpId Leaf(Refs refs, int64_t bytes);
-  optimizer::OpId Unary(optimizer::OpId in, int64_t bytes, StepFn fn, const char* name);
+  /// `kernel` (null: unknown) is the kernel the op's tasks run: in device mode "auto" an op
+  /// whose kernel has a CUDA body may be placed on a GPU.
+  optimizer::OpId Unary(optimizer::OpId in, int64_t bytes, StepFn fn, const char* name,
+                        const char* kernel = nullptr);
   optimizer::OpId Binary(optimizer::OpId a, optimizer::OpId b, int64_t bytes, StepFn fn,
-                         const char* name);
-  /// A partial product of a tensordot (feeds a Reduce).
+                         const char* name, const char* kernel = nullptr);
+  /// A partial product of a tensordot (feeds a Reduce); `itemsize` gives its flops.
   optimizer::OpId Product(optimizer::OpId a, optimizer::OpId b, int64_t bytes, StepFn fn,
-                          const char* name);
+                          const char* name, const char* kernel = nullptr, int64_t itemsize = 8);
   /// Combines the inputs pairwise with `combine`; the optimizer shapes the tree. A single input
   /// is passed through.
   optimizer::OpId Reduce(std::vector<optimizer::OpId> inputs, int64_t bytes, StepFn combine,
-                         const char* name);
+                         const char* name, const char* kernel = nullptr);
   /// A new block assembled from pieces of `inputs` by one task (reshape, concatenate, ...).
   optimizer::OpId Gather(std::vector<optimizer::OpId> inputs, int64_t bytes, StepFn fn,
-                         const char* name);
+                         const char* name, const char* kernel = nullptr);
   void Output(optimizer::OpId op) { graph_.MarkOutput(op); }
 
-  /// Places and submits every op. Each output's refs are then `result(op)`.
+  /// Places and submits every op (on the device the placement chose for it in device mode
+  /// "auto", src/devices.h). Each output's refs are then `result(op)`.
   void Run();
   const Refs& result(optimizer::OpId op) const { return values_.at(static_cast<size_t>(op)); }
 
  private:
   static constexpr int64_t kSmallPlan = 8;
+  optimizer::OpId Added(optimizer::OpId id, StepFn fn, const char* kernel);
+  /// In device mode "auto" with GPUs: each op's work and whether its kernel has a CUDA body.
+  void DescribeWork();
   Context::Impl& ctx_;
   optimizer::BlockGraph graph_;
-  std::vector<StepFn> fns_;   // per op; empty for leaves
-  std::vector<Refs> values_;  // per value id once Run() produced it
+  std::vector<StepFn> fns_;           // per op; empty for leaves
+  std::vector<const char*> kernels_;  // per op; null for leaves and unknown kernels
+  std::vector<Refs> values_;          // per value id once Run() produced it
   std::unordered_map<engine::ObjectId, optimizer::OpId, engine::ObjectIdHash> leaf_of_;
 };
 

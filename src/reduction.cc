@@ -169,10 +169,12 @@ BlockArray reduce(const BlockArray& x, ReduceOp op, const Axes& axes_in, bool ke
         return detail::Refs{detail::submit(*ctx, "array.reduce", std::move(args), node, part)};
       };
       const int64_t in_bytes = shape_size(in_shape) * itemsize(x.dtype());
-      partials.push_back(plan.Unary(plan.Leaf({b}, in_bytes), out_bytes, partial, name));
+      partials.push_back(
+          plan.Unary(plan.Leaf({b}, in_bytes), out_bytes, partial, name, "array.reduce"));
     }
     outputs.push_back(plan.Reduce(std::move(partials), out_bytes,
-                                  detail::BinaryStep(*ctx, kernels::CombineOp(op), out), name));
+                                  detail::BinaryStep(*ctx, kernels::CombineOp(op), out), name,
+                                  "array.binary"));
     plan.Output(outputs.back());
   }
   plan.Run();
@@ -235,7 +237,8 @@ BlockArray arg_reduce(const BlockArray& x, bool is_max, std::optional<int64_t> a
             node, 2, outs);
       };
       const int64_t in_bytes = shape_size(g.block_shape_at(entry)) * itemsize(x.dtype());
-      partials.push_back(plan.Unary(plan.Leaf({b}, in_bytes), out_bytes, partial, name));
+      partials.push_back(
+          plan.Unary(plan.Leaf({b}, in_bytes), out_bytes, partial, name, "array.argreduce"));
     }
     outputs.push_back(plan.Reduce(std::move(partials), out_bytes, combine, name));
     plan.Output(outputs.back());

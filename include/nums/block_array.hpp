@@ -80,6 +80,17 @@ class BlockArray {
   BlockArray copy() const;
   /// Re-blocks to `block_shape` (moves blocks between nodes as needed).
   BlockArray rechunk(const Shape& block_shape) const;
+  /// A copy whose blocks live on `device` of the nodes holding them (nums::gpu: each node's
+  /// first GPU; nums::cpu: host memory). The copy keeps to that device: every operation reading
+  /// it runs there whatever InitOptions::device says, and so do operations on its results, until
+  /// another to(). An operation reading arrays kept to different devices throws ValueError;
+  /// a kept array's operands that are not kept are staged to its device. nums::gpu throws
+  /// ClusterError when a node holding a block has no GPU.
+  BlockArray to(Device device) const;
+  /// Where the blocks live: nums::gpu when any block was made on a GPU (to(nums::gpu), device
+  /// "gpu", or placed there by device "auto"), nums::cpu otherwise. Computes a pending
+  /// expression.
+  Device device() const;
 
   // Reductions: axis/axes (all by default), keepdims as in NumPy.
   BlockArray sum(Axes axes = Axes::all(), bool keepdims = false) const;

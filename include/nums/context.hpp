@@ -37,12 +37,26 @@ struct InitOptions {
   /// environment of the process that runs the nodes does); on a running cluster this turns
   /// recording on at every node.
   bool timeline = false;
-  /// Where block operations run: "cpu" (each node's cores), or "gpu" (each node's first GPU:
-  /// blocks live in its memory and move to and from the host as tasks need; an operation with
-  /// no CUDA kernel runs on the CPU, which each node logs once per kernel). "gpu" throws
-  /// ClusterError when a node has no GPU, naming it and why.
+  /// Where block operations run by default: "cpu" (each node's cores), "gpu" (each node's
+  /// first GPU: blocks live in its memory and move to and from the host as tasks need; an
+  /// operation with no CUDA kernel runs on the CPU, which each node logs once per kernel), or
+  /// "auto" (per block operation, the device the placement estimates faster on the node it
+  /// chose, from the rates each node measured at start and the bytes that would cross between
+  /// host and GPU; CPU on nodes without a GPU). "gpu" throws ClusterError when a node has no
+  /// GPU, naming it and why. Arrays moved with BlockArray::to keep to their device whatever
+  /// the default.
   std::string device = "cpu";
 };
+
+/// Where an array's blocks live and its operations run (BlockArray::to).
+enum class Device : uint8_t {
+  kCpu,  ///< host memory, the nodes' cores
+  kGpu,  ///< each node's first GPU
+};
+inline constexpr Device cpu = Device::kCpu;
+inline constexpr Device gpu = Device::kGpu;
+/// "cpu", "gpu".
+const char* device_name(Device device);
 
 /// One node as the driver sees it.
 struct NodeStatus {
