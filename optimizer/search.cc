@@ -51,7 +51,8 @@ Search::Search(const BlockGraph& graph, const ClusterState& state, Policy policy
             state},
       values_(static_cast<size_t>(graph.size())),
       listed_(static_cast<size_t>(state.num_nodes()), 0),
-      partner_(static_cast<size_t>(graph.size()), kNoOp) {
+      partner_(static_cast<size_t>(graph.size()), kNoOp),
+      at_home_(static_cast<size_t>(graph.size()), 0) {
   if (graph.min_nodes() > state.num_nodes()) {
     throw ValueError("Place: a leaf lives on node " + std::to_string(graph.min_nodes() - 1) +
                      " but the cluster has " + std::to_string(state.num_nodes()) + " nodes");
@@ -62,9 +63,10 @@ Search::Search(const BlockGraph& graph, const ClusterState& state, Policy policy
   }
   for (const NodeRates& r : rates_) CheckRates(r);
   // Homes and reduction trees follow from the graph alone, so each partial's first partner is
-  // known before either is placed.
+  // known before either is placed, and so is whether a partial shares its home with another.
   std::vector<int64_t> home(static_cast<size_t>(graph.size()));
   std::vector<int64_t> homes;
+  std::vector<int64_t> per_home(static_cast<size_t>(state.num_nodes()), 0);
   for (OpId id = 0; id < graph.size(); ++id) {
     const Op& op = graph.op(id);
     home[static_cast<size_t>(id)] =
@@ -72,6 +74,16 @@ Search::Search(const BlockGraph& graph, const ClusterState& state, Policy policy
     if (op.kind != OpKind::kReduce) continue;
     homes.clear();
     for (OpId in : op.inputs) homes.push_back(home[static_cast<size_t>(in)]);
+    if (policy == Policy::kLshs) {
+      for (int64_t h : homes) ++per_home[static_cast<size_t>(h)];
+      for (OpId in : op.inputs) {
+        const OpKind kind = graph.op(in).kind;
+        at_home_[static_cast<size_t>(in)] =
+            kind != OpKind::kLeaf && kind != OpKind::kReduce && graph.consumers(in) == 1 &&
+            per_home[static_cast<size_t>(home[static_cast<size_t>(in)])] >= 2;
+      }
+      for (int64_t h : homes) per_home[static_cast<size_t>(h)] = 0;
+    }
     for (const auto& [x, y] : PairTree(homes, state.num_nodes())) {
       if (y >= op.inputs.size()) break;  // pairs of inputs come first
       const OpId a = op.inputs[x], b = op.inputs[y];
@@ -209,6 +221,13 @@ void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output,
     for (int64_t node = 0; node < state_.num_nodes(); ++node) offer(node);
   }
   for (int64_t node : nodes) listed_[static_cast<size_t>(node)] = 0;
+  // A partial sharing its home with another partial of its reduction runs there when it can
+  // (see at_home_).
+  const int64_t home = value(inputs.front()).home;
+  if (output == op && at_home_[static_cast<size_t>(op)] &&
+      std::find(nodes.begin(), nodes.end(), home) != nodes.end()) {
+    nodes.assign(1, home);
+  }
   // What each candidate lacks: every distinct input it does not hold, from the input's node.
   auto lacks = [&](size_t k, int64_t node) {
     for (size_t j = 0; j < k; ++j) {
@@ -263,8 +282,7 @@ void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output,
   }
   state_.Apply(Allocation{node, bytes});
   plan_.steps.push_back(std::move(step));
-  values_[static_cast<size_t>(output)] =
-      Value{node, bytes, remaining, keep, {}, value(inputs.front()).home, device};
+  values_[static_cast<size_t>(output)] = Value{node, bytes, remaining, keep, {}, home, device};
   for (ValueId in : inputs) Consume(in);
   // A result nobody reads and nobody keeps is dropped at once.
   if (remaining == 0 && !keep) Drop(values_[static_cast<size_t>(output)], false);

@@ -51,9 +51,14 @@ bool LoadsCannotMatter(const BlockGraph& graph, Policy policy);
 /// otherwise the two oldest, each step on a node the policy picks among all nodes. The tree
 /// depends on the graph only, so a partial's first partner is known before it is placed: the
 /// policy is told, per candidate, whether the node lacks the partner placed already (the result
-/// would travel to be combined); LSHS also gets the graph's memory floor. Memory: a step allocates
-/// its output where it runs and a copy of each input it fetches; when a value's last consumer is
-/// placed its copies are released, and so is the value itself unless it is a leaf or an output.
+/// would travel to be combined); LSHS also gets the graph's memory floor. Under LSHS, a partial
+/// that shares its home with another partial of its reduction runs on its home whenever that
+/// node holds one of its inputs: the tree combines such partials first, so on their home they
+/// meet with no transfer, where a greedy that sees only the step at hand (and maxima only, blind
+/// to traffic below them) would put one elsewhere and pay to bring it back. Memory: a step
+/// allocates its output where it runs and a copy of each input it fetches; when a value's last
+/// consumer is placed its copies are released, and so is the value itself unless it is a leaf
+/// or an output.
 ///
 /// Devices, when the nodes' rates are given: candidates are (node, device) pairs, compared node
 /// first by the policy exactly as without rates (so the nodes, the transfers and the loads are
@@ -113,7 +118,10 @@ class Search {
   std::vector<Transfer> incoming_;     // scratch: what each candidate lacks
   std::vector<uint8_t> listed_;        // scratch: per node, offered already
   std::vector<OpId> partner_;          // per op: its first partner in its reduction, or kNoOp
-  int64_t memory_floor_ = 0;           // BlockGraph::MemoryFloor under LSHS, 0 otherwise
+  // Per op, LSHS only: a partial read by a reduction alone, with another partial of the same
+  // home there: it runs on its home whenever that node holds one of its inputs.
+  std::vector<uint8_t> at_home_;
+  int64_t memory_floor_ = 0;  // BlockGraph::MemoryFloor under LSHS, 0 otherwise
 };
 
 }  // namespace nums::optimizer

@@ -143,8 +143,9 @@ TEST(Placement, AReductionTreeDependsOnTheGraphOnly) {
   BlockGraph g;
   std::vector<OpId> parts;
   for (int64_t k = 0; k < 6; ++k) {
-    const OpId a = g.AddLeaf(k % 3, 100);
-    const OpId b = g.AddLeaf((k + 1) % 3, 100);
+    // Home (k + 1) % 3, where round-robin does not run the product.
+    const OpId a = g.AddLeaf((k + 1) % 3, 100);
+    const OpId b = g.AddLeaf(k % 3, 100);
     parts.push_back(g.AddProduct(a, b, 100));
   }
   const OpId sum = g.AddReduce(parts, 100);
@@ -156,9 +157,12 @@ TEST(Placement, AReductionTreeDependsOnTheGraphOnly) {
     }
     return steps;
   };
-  auto products = [&](const Plan& plan) {
+  // Where every step ran: LSHS and locality keep these products on their homes (under LSHS as
+  // each shares its home with another), round-robin does not, and LSHS places the reduction's
+  // steps by the loads.
+  auto nodes_of_steps = [&](const Plan& plan) {
     std::vector<int64_t> nodes;
-    for (OpId p : parts) nodes.push_back(plan.node_of_op[static_cast<size_t>(p)]);
+    for (const PlanStep& s : plan.steps) nodes.push_back(s.node);
     return nodes;
   };
   const Plan first = Place(g, ClusterState({0, 0, 0}), Policy::kLshs);
@@ -169,10 +173,10 @@ TEST(Placement, AReductionTreeDependsOnTheGraphOnly) {
          {ClusterState({0, 0, 0}), ClusterState({100'000, 0, 0}), ClusterState({0, 0, 100'000})}) {
       const Plan plan = Place(g, start, p);
       EXPECT_EQ(tree(plan), tree(first)) << PolicyName(p);
-      placements.insert(products(plan));
+      placements.insert(nodes_of_steps(plan));
     }
   }
-  EXPECT_GT(placements.size(), 1u) << "every plan made the products on the same nodes";
+  EXPECT_GT(placements.size(), 1u) << "every plan ran its steps on the same nodes";
 }
 
 TEST(Placement, UnaryRunsWhereItsInputIs) {
