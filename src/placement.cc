@@ -26,14 +26,12 @@ OpId BlockPlan::Leaf(Refs refs, int64_t bytes) {
                                                                      : optimizer::Device::kCpu;
   it->second = graph_.AddLeaf(ctx_.runtime->Location(refs[0]), bytes, "block", device);
   fns_.emplace_back();
-  kernels_.push_back(nullptr);
   values_.push_back(std::move(refs));
   return it->second;
 }
 
 OpId BlockPlan::Added(OpId id, StepFn fn, const char* kernel) {
-  fns_.push_back(std::move(fn));
-  kernels_.push_back(kernel);
+  fns_.push_back(Step{std::move(fn), kernel});
   values_.emplace_back();
   return id;
 }
@@ -68,7 +66,7 @@ void BlockPlan::DescribeWork() {
   for (OpId id = 0; id < graph_.size(); ++id) {
     const optimizer::Op& op = graph_.op(id);
     if (op.kind == optimizer::OpKind::kLeaf) continue;
-    const char* kernel = kernels_[static_cast<size_t>(id)];
+    const char* kernel = fns_[static_cast<size_t>(id)].kernel;
     const bool gpu = kernel && registry.Find(kernel, engine::Device::kCuda) != nullptr;
     graph_.SetWork(id, op.flops, gpu);
   }
@@ -92,7 +90,7 @@ void BlockPlan::Run() {
       if (op.kind == optimizer::OpKind::kLeaf) continue;
       inputs.clear();
       for (OpId in : op.inputs) inputs.push_back(&values_[static_cast<size_t>(in)]);
-      values_[static_cast<size_t>(id)] = fns_[static_cast<size_t>(id)](inputs, 0);
+      values_[static_cast<size_t>(id)] = fns_[static_cast<size_t>(id)].fn(inputs, 0);
     }
     batch.Send();
     return;
@@ -133,7 +131,7 @@ void BlockPlan::Run() {
       device.emplace(step.device == optimizer::Device::kGpu ? engine::Device::kCuda
                                                             : engine::Device::kCpu);
     }
-    Refs out = fns_[static_cast<size_t>(step.op)](inputs, step.node);
+    Refs out = fns_[static_cast<size_t>(step.op)].fn(inputs, step.node);
     // Partial results of a reduction get ids past the graph's ops.
     if (step.output >= static_cast<optimizer::ValueId>(values_.size())) {
       values_.resize(static_cast<size_t>(step.output) + 1);

@@ -32,7 +32,6 @@ class BlockPlan {
     // Most plans are small (an op over a block or a few): they never grow.
     graph_.Reserve(kSmallPlan);
     fns_.reserve(kSmallPlan);
-    kernels_.reserve(kSmallPlan);
     values_.reserve(kSmallPlan);
   }
 
@@ -69,9 +68,12 @@ class BlockPlan {
   void DescribeWork();
   Context::Impl& ctx_;
   optimizer::BlockGraph graph_;
-  std::vector<StepFn> fns_;           // per op; empty for leaves
-  std::vector<const char*> kernels_;  // per op; null for leaves and unknown kernels
-  std::vector<Refs> values_;          // per value id once Run() produced it
+  struct Step {
+    StepFn fn;                     // empty for leaves
+    const char* kernel = nullptr;  // null for leaves and unknown kernels
+  };
+  std::vector<Step> fns_;     // per op
+  std::vector<Refs> values_;  // per value id once Run() produced it
   std::unordered_map<engine::ObjectId, optimizer::OpId, engine::ObjectIdHash> leaf_of_;
 };
 
