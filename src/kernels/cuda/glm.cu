@@ -13,6 +13,7 @@
 // The row terms use the CPU's formulas with the device's exp and log1p (within a few ulp of the
 // CPU's polynomials); their sums are fixed-shape block reductions, so results are reproducible.
 
+#include <iterator>
 #include <limits>
 
 #include "engine/cuda/cuda_libs.cuh"
@@ -203,16 +204,22 @@ std::vector<Block> NewtonTerms(const KernelContext& ctx) {
   const double intercept = (!coef.empty() && fit_intercept) ? coef[static_cast<size_t>(d)] : 0.0;
   const int64_t blocks = std::clamp<int64_t>((n + kThreads - 1) / kThreads, 1, kRowBlocks);
   const int64_t cols = with_hessian ? 2 : 1;  // v, and h when the Hessian is asked for
-  // Scratch: coef (d), eta (n), [v | h] (n x cols), partials, totals (3), g (d x cols), gram.
+  // Scratch: coef (d), eta (n), [v | h] (n x cols), partials, totals (3), g (d x cols) and gram
+  // (d x d) right after g, each starting on a 256-byte boundary as cuBLAS's fastest paths like.
   const int64_t gram_size = with_hessian ? d * d : 0;
-  Block scratch = AllocateScratch(DType::kFloat64,
-                                  d + n + n * cols + 3 * blocks + 3 + d * cols + gram_size, kName);
-  double* dcoef = scratch.data<double>();
-  double* eta = dcoef + d;
-  double* vh = eta + n;
-  double* partials = vh + n * cols;
-  double* totals = partials + 3 * blocks;
-  double* g = totals + 3;
+  const int64_t sizes[] = {d, n, n * cols, 3 * blocks, 3, d * cols + gram_size};
+  int64_t offsets[std::size(sizes)], total = 0;
+  for (size_t k = 0; k < std::size(sizes); ++k) {
+    offsets[k] = total;
+    total += (sizes[k] + 31) / 32 * 32;
+  }
+  Block scratch = AllocateScratch(DType::kFloat64, total, kName);
+  double* dcoef = scratch.data<double>() + offsets[0];
+  double* eta = scratch.data<double>() + offsets[1];
+  double* vh = scratch.data<double>() + offsets[2];
+  double* partials = scratch.data<double>() + offsets[3];
+  double* totals = scratch.data<double>() + offsets[4];
+  double* g = scratch.data<double>() + offsets[5];
   double* gram = g + d * cols;
 
   auto& gpu = launch.gpu();
