@@ -835,6 +835,18 @@ TEST_F(GpuKernelsTest, NewtonTermsMatchCpu) {
     Check("glm.newton_terms", {x, labels}, s,
           {NewtonScale(GlmFamily::kLogistic, x, labels, coef, true, true)}, 1e-10);
   }
+  // Rows enough that the Hessian is summed over several chunks of the scaled copy of X (4M
+  // elements each: 127,100 rows of 33).
+  const Block x = Random(DType::kFloat64, {131101, 33}, ++seed, -1, 1);
+  const Block y = RunCpu("array.unary", {Random(DType::kFloat64, {131101}, ++seed, 0, 1)},
+                         {Int(static_cast<int64_t>(UnaryOp::kRint))})[0];
+  std::vector<double> coef(34);
+  for (size_t j = 0; j < coef.size(); ++j) coef[j] = 0.1 * std::sin(static_cast<double>(j));
+  for (GlmFamily family : {GlmFamily::kGaussian, GlmFamily::kLogistic}) {
+    const std::vector<Scalar> s = {Int(static_cast<int64_t>(family)), Coef(coef), Scalar(true),
+                                   Scalar(true)};
+    Check("glm.newton_terms", {x, y}, s, {NewtonScale(family, x, y, coef, true, true)}, 1e-10);
+  }
 }
 
 TEST_F(GpuKernelsTest, RandomMatchesCpu) {
