@@ -13,12 +13,14 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "engine/gpu.h"
 #include "engine/kernel_registry.h"
 #include "src/kernels/cpu/kernels.h"
 #include "src/kernels/cuda/register.h"
+#include "src/kernels/glm_ops.h"
 #include "src/kernels/random.h"
 #include "tests/gpu/gpu_testing.h"
 
@@ -200,9 +202,11 @@ class GpuKernelsTest : public ::testing::Test {
   }
 
   // Runs both kernels and compares every output: equal, both NaN, or within rtol of |want|
-  // (or of `scales`' element, the sum of magnitudes a sum or product was made of).
+  // (or of `scales`' element, the sum of magnitudes a sum or product was made of). rtol 0: the
+  // file's, 1e-12 for float64 and 1e-5 for float32.
   void Check(const std::string& name, const std::vector<Block>& inputs,
-             const std::vector<Scalar>& scalars, const std::vector<Block>& scales = {}) {
+             const std::vector<Scalar>& scalars, const std::vector<Block>& scales = {},
+             double rtol_override = 0) {
     const std::string what = Describe(name, inputs);
     const std::vector<Block> want = RunCpu(name, inputs, scalars);
     const std::vector<Block> got = RunGpu(name, inputs, scalars, want);
@@ -213,8 +217,10 @@ class GpuKernelsTest : public ::testing::Test {
       ASSERT_EQ(g.dtype(), w.dtype()) << what << " output " << k;
       ASSERT_EQ(g.shape(), w.shape()) << what << " output " << k;
       const bool f32 = w.dtype() == DType::kFloat32;
-      const double rtol =
-          (f32 || (!inputs.empty() && inputs[0].dtype() == DType::kFloat32)) ? 1e-5 : 1e-12;
+      const double rtol = rtol_override > 0 ? rtol_override
+                          : (f32 || (!inputs.empty() && inputs[0].dtype() == DType::kFloat32))
+                              ? 1e-5
+                              : 1e-12;
       int64_t bad = 0;
       for (int64_t i = 0; i < w.size(); ++i) {
         if (w.dtype() == DType::kInt64) {  // exactly: a double holds only 53 bits
@@ -262,6 +268,23 @@ TEST(GpuKernelNamesTest, EveryCudaKernelHasACpuTwin) {
   EXPECT_GE(CudaKernelNames().size(), 6u);
 }
 
+// The error a kernel throws as "type: message", or "" when it returns.
+std::string ErrorOf(const std::string& name, Device device, const std::vector<Block>& inputs,
+                    const std::vector<Scalar>& scalars) {
+  engine::KernelContext ctx;
+  ctx.inputs = inputs;
+  ctx.scalars = scalars;
+  ctx.pool = engine::DriverPool().get();
+  try {
+    (*Registry().Find(name, device))(ctx);
+  } catch (const Error& e) {
+    return std::string(typeid(e).name()) + ": " + e.what();
+  }
+  return "";
+}
+
+Scalar Coef(std::vector<double> v) { return Scalar(std::move(v)); }
+
 // Host-side checks run before any launch, so they hold without a GPU.
 TEST(GpuKernelNamesTest, HostChecksNeedNoGpu) {
   const auto* binary = Registry().Find("array.binary", Device::kCuda);
@@ -288,6 +311,38 @@ TEST(GpuKernelNamesTest, HostChecksNeedNoGpu) {
                               Block::Allocate(DType::kFloat64, {0}, engine::DriverPool())};
   ctx.inputs = mixed;
   EXPECT_THROW((*binary)(ctx), DTypeError);
+
+  // glm.newton_terms refuses what its CPU twin refuses, with the same error and message, before
+  // it looks at where the blocks are (these are host blocks).
+  const std::string kGlm = "glm.newton_terms";
+  const Block x = Random(DType::kFloat64, {5, 3}, 3);
+  const Block y = Random(DType::kFloat64, {5}, 4, 0, 1);
+  const std::vector<Scalar> ok = {Int(1), Coef({}), Scalar(true), Scalar(true)};
+  struct Bad {
+    std::vector<Block> inputs;
+    std::vector<Scalar> scalars;
+  };
+  const Bad bad[] = {
+      {{Random(DType::kFloat32, {5, 3}, 5), y}, ok},                        // float32 X
+      {{Random(DType::kFloat64, {5}, 6), y}, ok},                           // 1-d X
+      {{x, Random(DType::kFloat64, {4}, 7)}, ok},                           // y of other rows
+      {{x, Random(DType::kFloat64, {5, 3}, 8)}, ok},                        // y with 3 columns
+      {{x, Random(DType::kInt64, {5}, 9)}, ok},                             // int64 y
+      {{x, y}, {Int(1), Coef({1, 2, 3}), Scalar(true), Scalar(true)}},      // 3 for p = 4
+      {{x, y}, {Int(1), Coef({1, 2, 3, 4}), Scalar(false), Scalar(true)}},  // 4 for p = 3
+      {{x, y}, {Int(7), Coef({}), Scalar(true), Scalar(true)}},             // unknown families
+      {{x, y}, {Int(-1), Coef({0, 0, 0}), Scalar(false), Scalar(false)}},
+      {{x, y}, {Int(1), Coef({}), Scalar(true)}},  // a scalar missing
+  };
+  for (const Bad& b : bad) {
+    const std::string want = ErrorOf(kGlm, Device::kCpu, b.inputs, b.scalars);
+    EXPECT_NE(want, "") << Describe(kGlm, b.inputs) << ": the CPU kernel took it";
+    EXPECT_EQ(ErrorOf(kGlm, Device::kCuda, b.inputs, b.scalars), want) << Describe(kGlm, b.inputs);
+  }
+  // Good arguments in host memory: the device check's ValueError.
+  const std::string host_error = ErrorOf(kGlm, Device::kCuda, {x, y}, ok);
+  EXPECT_NE(host_error.find("host memory"), std::string::npos) << host_error;
+  EXPECT_EQ(ErrorOf(kGlm, Device::kCpu, {x, y}, ok), "");
 }
 
 // CudaKernelAccepts says what the kernels' host-side checks say. Without a GPU, a kernel that
@@ -351,6 +406,33 @@ TEST(GpuKernelNamesTest, AcceptsAgreesWithTheKernels) {
               Int(static_cast<int64_t>(t)), Scalar(0.0), Scalar(1.0), Int(0), Int(10)});
     }
   }
+  // glm.newton_terms: float64 X and y (n, or n x 2 with weights) only, a known family (an empty
+  // block has no row to find an unknown one at, as on the CPU) and p coefficients or none.
+  for (DType t : all) {
+    for (DType u : {t, DType::kFloat64}) {
+      for (const Shape& ys : {Shape{0}, Shape{0, 2}}) {
+        expect("glm.newton_terms", {t, u}, {{0, 5}, ys},
+               {Int(1), Coef({}), Scalar(true), Scalar(true)});
+        expect("glm.newton_terms", {u, t}, {{0, 5}, ys},
+               {Int(0), Coef({1, 2, 3, 4, 5}), Scalar(false), Scalar(false), Scalar(false)});
+      }
+    }
+  }
+  for (int64_t family = -1; family <= 3; ++family) {
+    for (bool intercept : {false, true}) {
+      for (size_t count : {0, 5, 6, 7}) {
+        expect(
+            "glm.newton_terms", {DType::kFloat64, DType::kFloat64}, {{0, 5}, {0}},
+            {Int(family), Coef(std::vector<double>(count, 0.5)), Scalar(intercept), Scalar(true)});
+      }
+    }
+  }
+  for (const Shape& ys : {Shape{0, 3}, Shape{1}, Shape{0, 2, 1}, Shape{}}) {
+    expect("glm.newton_terms", {DType::kFloat64, DType::kFloat64}, {{0, 5}, ys},
+           {Int(1), Coef({}), Scalar(true), Scalar(true)});
+  }
+  expect("glm.newton_terms", {DType::kFloat64, DType::kFloat64}, {{0}, {0}},
+         {Int(1), Coef({}), Scalar(true), Scalar(true)});
   // Batch axes, and a layout that needs a permuted copy.
   expect("array.tensordot", {DType::kFloat64, DType::kFloat64}, {{2, 0, 4}, {2, 4, 5}},
          {Axes({2}), Axes({1}), Int(1)});
@@ -629,6 +711,141 @@ TEST_F(GpuKernelsTest, QrMatchesCpu) {
         Check("linalg.qr", in, scalars, scales);
       }
     }
+  }
+}
+
+// The sums of magnitudes glm.newton_terms' outputs are made of, in its packed layout: |loss_r|,
+// |v_r x_rj|, h_r |x_ri x_rj| summed over the rows (x_r with a 1 appended for the intercept). A
+// block's sums differ between the kernels only in rounding: the order of the additions (cuBLAS
+// against the CPU's chunks) and the device's exp and log1p against the CPU's polynomials (each
+// within a few ulp), so each output lies within a small multiple of n eps of its magnitude sum.
+Block NewtonScale(kernels::GlmFamily family, const Block& x, const Block& y,
+                  const std::vector<double>& coef, bool intercept, bool hessian) {
+  const int64_t n = x.shape()[0], d = x.shape()[1], p = d + (intercept ? 1 : 0);
+  Block out =
+      Block::Allocate(DType::kFloat64, {1 + p + (hessian ? p * p : 0)}, engine::DriverPool());
+  double* o = out.data<double>();
+  std::fill(o, o + out.size(), 0.0);
+  const double* px = x.data<double>();
+  const double* py = y.data<double>();
+  const int64_t stride = y.ndim() == 2 ? 2 : 1;
+  std::vector<double> xa(static_cast<size_t>(p), 1.0);
+  for (int64_t r = 0; r < n; ++r) {
+    double t = intercept && !coef.empty() ? coef[static_cast<size_t>(d)] : 0.0;
+    for (int64_t j = 0; j < d; ++j) {
+      xa[static_cast<size_t>(j)] = px[r * d + j];
+      if (!coef.empty()) t += px[r * d + j] * coef[static_cast<size_t>(j)];
+    }
+    const double yr = py[r * stride], sw = stride == 2 ? py[r * stride + 1] : 1.0;
+    double v = 0, h = 0, l = 0;
+    switch (family) {
+      case kernels::GlmFamily::kGaussian:
+        v = t - yr, h = 1, l = 0.5 * v * v;
+        break;
+      case kernels::GlmFamily::kLogistic: {  // with e = e^-|t|, as the kernels (no cancelling)
+        const double e = std::exp(-std::abs(t)), s = 1 / (1 + e);
+        v = (1 - yr) * (t >= 0 ? s : e * s) - yr * (t >= 0 ? e * s : s);
+        h = e * s * s;
+        l = (1 - yr) * (std::max(t, 0.0) + std::log1p(e)) +
+            yr * (std::max(-t, 0.0) + std::log1p(e));
+        break;
+      }
+      case kernels::GlmFamily::kPoisson:
+        v = std::exp(t) - yr, h = std::exp(t), l = std::exp(t) + std::abs(yr * t);
+        break;
+    }
+    o[0] += sw * std::abs(l);
+    for (int64_t i = 0; i < p; ++i) {
+      const double xi = std::abs(xa[static_cast<size_t>(i)]);
+      o[1 + i] += sw * std::abs(v) * xi;
+      if (!hessian) continue;
+      for (int64_t j = 0; j < p; ++j) {
+        o[1 + p + i * p + j] += sw * h * xi * std::abs(xa[static_cast<size_t>(j)]);
+      }
+    }
+  }
+  return out;
+}
+
+// glm.newton_terms for every family, with and without intercept, Hessian and loss, zero (empty)
+// and given coefficients, plain and weighted labels, over odd row and feature counts. Compared
+// to 1e-10 of each output's magnitude sum (NewtonScale): rounding alone stays near n eps = 2e-13
+// of it at n = 1000, while a wrong term, row or layout is off by far more.
+TEST_F(GpuKernelsTest, NewtonTermsMatchCpu) {
+  using kernels::GlmFamily;
+  struct Size {
+    int64_t n, d;
+  };
+  const Size sizes[] = {{1, 1}, {37, 5}, {1000, 33}, {1, 33}, {37, 1}, {1000, 5}, {0, 5}};
+  uint64_t seed = 60000;
+  int64_t runs = 0;
+  for (GlmFamily family : {GlmFamily::kGaussian, GlmFamily::kLogistic, GlmFamily::kPoisson}) {
+    for (const Size& sz : sizes) {
+      const Block x = Random(DType::kFloat64, {sz.n, sz.d}, ++seed, -1, 1);
+      for (bool weighted : {false, true}) {
+        Block y = Block::Allocate(DType::kFloat64, weighted ? Shape{sz.n, 2} : Shape{sz.n},
+                                  engine::DriverPool());
+        std::mt19937_64 gen(++seed);
+        std::uniform_real_distribution<double> u(0, 1);
+        for (int64_t r = 0; r < sz.n; ++r) {
+          const double draw = u(gen);
+          double label = family == GlmFamily::kGaussian   ? 4 * draw - 2
+                         : family == GlmFamily::kLogistic ? (draw < 0.4 ? 1.0 : 0.0)
+                                                          : std::floor(6 * draw);
+          if (weighted) {
+            y.data<double>()[2 * r] = label;
+            y.data<double>()[2 * r + 1] = r % 5 == 2 ? 0.0 : 2 * u(gen);  // some rows weigh 0
+          } else {
+            y.data<double>()[r] = label;
+          }
+        }
+        for (bool intercept : {false, true}) {
+          const int64_t p = sz.d + (intercept ? 1 : 0);
+          std::vector<double> given(static_cast<size_t>(p));
+          for (double& c : given) c = (2 * u(gen) - 1) / std::sqrt(static_cast<double>(sz.d));
+          for (bool hessian : {false, true}) {
+            for (bool empty_coef : {false, true}) {
+              const std::vector<double> coef = empty_coef ? std::vector<double>{} : given;
+              std::vector<Scalar> s = {Int(static_cast<int64_t>(family)), Coef(coef),
+                                       Scalar(intercept), Scalar(hessian)};
+              // with_loss absent, true or false
+              if (runs % 3 != 0) s.emplace_back(std::in_place_type<bool>, runs % 3 == 1);
+              ++runs;
+              SCOPED_TRACE("family " + std::to_string(static_cast<int64_t>(family)) +
+                           (intercept ? ", intercept" : "") + (hessian ? ", hessian" : "") +
+                           (empty_coef ? ", coef empty" : "") + (weighted ? ", weighted" : "") +
+                           ", scalars " + std::to_string(s.size()));
+              Check("glm.newton_terms", {x, y}, s,
+                    {NewtonScale(family, x, y, coef, intercept, hessian)}, 1e-10);
+            }
+          }
+        }
+      }
+    }
+  }
+  // Logistic rows far from the boundary: e^-|eta| underflows (|eta| > 708 counts as 0 on both)
+  // or is tiny, and no term may cancel.
+  for (double scale : {40.0, 1000.0}) {
+    const Block x = Random(DType::kFloat64, {257, 3}, ++seed, -1, 1);
+    const Block y = Random(DType::kFloat64, {257}, ++seed, 0, 1);
+    Block labels = RunCpu("array.unary", {y}, {Int(static_cast<int64_t>(UnaryOp::kRint))})[0];
+    const std::vector<double> coef = {scale, -scale / 2, scale / 3, 0.5};
+    const std::vector<Scalar> s = {Int(static_cast<int64_t>(GlmFamily::kLogistic)), Coef(coef),
+                                   Scalar(true), Scalar(true)};
+    Check("glm.newton_terms", {x, labels}, s,
+          {NewtonScale(GlmFamily::kLogistic, x, labels, coef, true, true)}, 1e-10);
+  }
+  // Rows enough that the Hessian is summed over several chunks of the scaled copy of X (4M
+  // elements each: 127,100 rows of 33).
+  const Block x = Random(DType::kFloat64, {131101, 33}, ++seed, -1, 1);
+  const Block y = RunCpu("array.unary", {Random(DType::kFloat64, {131101}, ++seed, 0, 1)},
+                         {Int(static_cast<int64_t>(UnaryOp::kRint))})[0];
+  std::vector<double> coef(34);
+  for (size_t j = 0; j < coef.size(); ++j) coef[j] = 0.1 * std::sin(static_cast<double>(j));
+  for (GlmFamily family : {GlmFamily::kGaussian, GlmFamily::kLogistic}) {
+    const std::vector<Scalar> s = {Int(static_cast<int64_t>(family)), Coef(coef), Scalar(true),
+                                   Scalar(true)};
+    Check("glm.newton_terms", {x, y}, s, {NewtonScale(family, x, y, coef, true, true)}, 1e-10);
   }
 }
 

@@ -13,6 +13,7 @@ void RegisterReduceKernels(engine::KernelRegistry& registry);
 void RegisterLinalgKernels(engine::KernelRegistry& registry);
 void RegisterRandomKernels(engine::KernelRegistry& registry);
 void RegisterLapackKernels(engine::KernelRegistry& registry);
+void RegisterGlmKernels(engine::KernelRegistry& registry);
 
 /// Whether array.tensordot's CUDA kernel takes these operands as they are stored: a's free axes
 /// then its contracted ones (or the reverse), and likewise for b (linalg.cu).
@@ -22,5 +23,12 @@ bool TensordotLayoutFits(const engine::Shape& a, const engine::Shape& b,
 /// Whether linalg.qr's CUDA kernel takes blocks of these dtypes and shapes: one float dtype, and
 /// sizes within cuSOLVER's 32-bit ints (lapack.cu).
 bool QrTakes(std::span<const DType> dtypes, std::span<const engine::Shape> shapes);
+
+/// Whether glm.newton_terms' CUDA kernel takes these inputs and scalars: float64 X (n x d) and y
+/// (n, or n x 2 with weights) within cuBLAS's 32-bit ints, a known family and a fitting
+/// coefficient count; what fails the CPU's checks as well is refused, so its error is the CPU's
+/// (glm.cu).
+bool NewtonTermsTakes(std::span<const DType> dtypes, std::span<const engine::Shape> shapes,
+                      std::span<const engine::Scalar> scalars);
 
 }  // namespace nums::kernels::cuda

@@ -15,6 +15,7 @@ void RegisterCudaKernels(engine::KernelRegistry& registry) {
   cuda::RegisterLinalgKernels(registry);
   cuda::RegisterRandomKernels(registry);
   cuda::RegisterLapackKernels(registry);
+  cuda::RegisterGlmKernels(registry);
   // Each with what it takes: a node runs the CPU twin of a task its GPU kernel would refuse.
   for (std::string_view name : CudaKernelNames()) {
     const engine::KernelFn* fn = registry.Find(name, engine::Device::kCuda);
@@ -35,7 +36,7 @@ void RegisterCudaKernels(engine::KernelRegistry& registry) {
 const std::vector<std::string_view>& CudaKernelNames() {
   static const std::vector<std::string_view> names = {
       "array.binary",    "array.unary",     "array.where",  "array.astype", "array.reduce",
-      "array.argreduce", "array.tensordot", "array.random", "linalg.qr"};
+      "array.argreduce", "array.tensordot", "array.random", "linalg.qr",    "glm.newton_terms"};
   return names;
 }
 
@@ -105,6 +106,7 @@ bool CudaKernelAccepts(std::string_view name, std::span<const DType> dtypes,
     return *code == 2 ? (t == DType::kInt32 || t == DType::kInt64) : IsFloat(t);
   }
   if (name == "linalg.qr") return cuda::QrTakes(dtypes, shapes);
+  if (name == "glm.newton_terms") return cuda::NewtonTermsTakes(dtypes, shapes, scalars);
   return false;
 }
 
