@@ -10,12 +10,21 @@
 //   Tsqr/Nums         R of 16,000,000 x 64 float64 by TSQR's kernels: linalg.qr of each of 8 row
 //                     blocks, then of their 8 R's stacked
 //   Geqrf/Cusolver    one cusolverDnDgeqrf of the whole 16,000,000 x 64 matrix (column-major)
+//   NewtonTerms/Nums  the heavy part of a logistic-regression Newton iteration: glm.newton_terms
+//                     (loss, gradient, Hessian with intercept) over 16,000,000 x 64 float64 as 8
+//                     row blocks on the GPU
+//   Syrk/Cublas       one cublasDsyrk of X^T X over the same X (the floor's compute half; its
+//                     read half is X's bytes at CopyD2D's bandwidth)
+//   NewtonTerms/Cpu   the same kernel's CPU twin on the same X in host memory, on every core
 // Bytes counted are those read plus written; FLOP are 2 N^3 per product.
 
 #include <benchmark/benchmark.h>
 #include <cuda_runtime.h>
 
+#include <tbb/parallel_for.h>
+
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -25,7 +34,9 @@
 #include "engine/cuda/gpu_services.cuh"
 #include "engine/gpu.h"
 #include "engine/kernel_registry.h"
+#include "src/kernels/cpu/kernels.h"
 #include "src/kernels/cuda/register.h"
+#include "src/kernels/glm_ops.h"
 #include "src/kernels/ops.h"
 
 namespace nums {
@@ -242,6 +253,104 @@ void BM_Geqrf_Cusolver(benchmark::State& state) {
   SetFlops(state, 2.0 * rows * cols * cols - 2.0 / 3.0 * cols * cols * cols);
 }
 
+// GLM: 16,000,000 x 64 as 8 row blocks, logistic labels 0/1, small coefficients and intercept.
+constexpr int64_t kGlmCols = 64, kGlmParts = 8;
+
+__global__ void LabelFill(double* p, int64_t n, double seed) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
+       i += int64_t{gridDim.x} * blockDim.x) {
+    p[i] = sin(static_cast<double>(i) * 0.37 + seed) > 0 ? 1.0 : 0.0;
+  }
+}
+
+std::vector<Scalar> NewtonScalars() {
+  std::vector<double> coef(static_cast<size_t>(kGlmCols + 1));
+  for (size_t j = 0; j < coef.size(); ++j) coef[j] = 0.01 * std::sin(1.0 + static_cast<double>(j));
+  return {Scalar(static_cast<int64_t>(kernels::GlmFamily::kLogistic)), Scalar(std::move(coef)),
+          Scalar(true), Scalar(true), Scalar(true)};
+}
+
+void BM_NewtonTerms_Nums(benchmark::State& state) {
+  if (Skip(state)) return;
+  const int64_t rows = state.range(0) / kGlmParts;
+  std::vector<Block> x, y;
+  for (int64_t p = 0; p < kGlmParts; ++p) {
+    x.push_back(Filled({rows, kGlmCols}, 1.0 + static_cast<double>(p)));
+    Block labels = Block::Allocate(DType::kFloat64, {rows}, TheGpu()->pool);
+    LabelFill<<<4096, 256>>>(labels.data<double>(), rows, static_cast<double>(p));
+    engine::CheckCuda(cudaDeviceSynchronize(), "LabelFill");
+    y.push_back(labels);
+  }
+  const std::vector<Scalar> scalars = NewtonScalars();
+  for (auto _ : state) {
+    for (int64_t p = 0; p < kGlmParts; ++p) {
+      Block terms = Run("glm.newton_terms", {x[static_cast<size_t>(p)], y[static_cast<size_t>(p)]},
+                        scalars);
+      benchmark::DoNotOptimize(terms.raw());
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0) * kGlmCols * 8);
+}
+
+void BM_Syrk_Cublas(benchmark::State& state) {
+  if (Skip(state)) return;
+  const int64_t rows = state.range(0);
+  // Row-major X (rows x 64) is column-major X^T (64 x rows): X^T X = A A^T with A = X^T.
+  Block x = Filled({rows, kGlmCols}, 1.0);
+  Block c = Block::Allocate(DType::kFloat64, {kGlmCols, kGlmCols}, TheGpu()->pool);
+  engine::GpuServices& s = *TheGpu()->services;
+  const double one = 1.0, zero = 0.0;
+  for (auto _ : state) {
+    engine::CheckCublas(
+        engine::Cublas().Dsyrk(s.blas, CUBLAS_FILL_MODE_UPPER, CUBLAS_OP_N,
+                               static_cast<int>(kGlmCols), static_cast<int>(rows), &one,
+                               x.data<double>(), static_cast<int>(kGlmCols), &zero,
+                               c.data<double>(), static_cast<int>(kGlmCols)),
+        "Dsyrk");
+    engine::CheckCuda(cudaStreamSynchronize(s.compute), "cudaStreamSynchronize");
+  }
+  state.SetBytesProcessed(state.iterations() * rows * kGlmCols * 8);
+  SetFlops(state, static_cast<double>(rows) * kGlmCols * (kGlmCols + 1));
+}
+
+// The CPU twin on host blocks (every core, as a node's task would use them); no GPU needed.
+void BM_NewtonTerms_Cpu(benchmark::State& state) {
+  static const engine::KernelRegistry* cpu = [] {
+    auto* r = new engine::KernelRegistry;
+    kernels::RegisterGlmKernels(*r);
+    return r;
+  }();
+  const int64_t rows = state.range(0) / kGlmParts;
+  std::vector<Block> x, y;
+  for (int64_t p = 0; p < kGlmParts; ++p) {
+    Block xb = Block::Allocate(DType::kFloat64, {rows, kGlmCols});
+    Block yb = Block::Allocate(DType::kFloat64, {rows});
+    double* px = xb.data<double>();
+    double* py = yb.data<double>();
+    const double seed = 1.0 + static_cast<double>(p);
+    tbb::parallel_for(int64_t{0}, rows, [&](int64_t r) {
+      for (int64_t j = 0; j < kGlmCols; ++j) {
+        px[r * kGlmCols + j] = std::sin(static_cast<double>(r * kGlmCols + j) + seed);
+      }
+      py[r] = std::sin(static_cast<double>(r) * 0.37 + seed - 1.0) > 0 ? 1.0 : 0.0;
+    });
+    x.push_back(xb);
+    y.push_back(yb);
+  }
+  const std::vector<Scalar> scalars = NewtonScalars();
+  for (auto _ : state) {
+    for (int64_t p = 0; p < kGlmParts; ++p) {
+      engine::KernelContext ctx;
+      const std::vector<Block> in = {x[static_cast<size_t>(p)], y[static_cast<size_t>(p)]};
+      ctx.inputs = in;
+      ctx.scalars = scalars;
+      Block terms = (*cpu->Find("glm.newton_terms", engine::Device::kCpu))(ctx)[0];
+      benchmark::DoNotOptimize(terms.raw());
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0) * kGlmCols * 8);
+}
+
 BENCHMARK(BM_Matmul_Blocked)->Arg(16384)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Matmul_Cublas)->Arg(16384)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_XTimesYPlus1_Nums)->Arg(28)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -250,6 +359,9 @@ BENCHMARK(BM_ToDevice_Nums)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTi
 BENCHMARK(BM_ToDevice_Pinned)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Tsqr_Nums)->Arg(16'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Geqrf_Cusolver)->Arg(16'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_NewtonTerms_Nums)->Arg(16'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Syrk_Cublas)->Arg(16'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_NewtonTerms_Cpu)->Arg(16'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace nums
