@@ -21,7 +21,7 @@
 #include "src/kernels/cpu/blas.h"
 #include "src/kernels/cpu/kernels.h"
 #include "src/kernels/cpu/loops.h"
-#include "src/kernels/glm_ops.h"
+#include "src/kernels/glm_args.h"
 
 namespace nums::kernels {
 namespace {
@@ -298,17 +298,6 @@ Block Pack(const Sums& s, int64_t d, bool fit_intercept, bool with_hessian) {
   return out;
 }
 
-void CheckRowBlocks(const Block& x, const Block* y, const char* kernel) {
-  const bool y_ok = !y || (y->dtype() == DType::kFloat64 && y->ndim() >= 1 && y->ndim() <= 2 &&
-                           y->shape()[0] == x.shape()[0] && (y->ndim() == 1 || y->shape()[1] == 2));
-  if (x.dtype() != DType::kFloat64 || x.ndim() != 2 || !y_ok) {
-    throw ShapeError(std::string(kernel) + ": needs a float64 2-d X block and a float64 y block " +
-                     "of its rows (n or n x 2 with weights), got X " +
-                     engine::ShapeToString(x.shape()) +
-                     (y ? " and y " + engine::ShapeToString(y->shape()) : std::string()));
-  }
-}
-
 // A y block's labels and, when it is n x 2, its second column: the rows' sample weights.
 struct Labels {
   std::vector<double> y, sw;
@@ -357,24 +346,15 @@ void RegisterGlmKernels(engine::KernelRegistry& registry) {
   // p = d + fit_intercept, summed over the block's rows (see the file comment). The Gaussian
   // family at coef = 0 gives the Gram terms: Hessian X^T X, gradient -X^T y, loss y^T y / 2.
   registry.Register("glm.newton_terms", Device::kCpu, [](const KernelContext& ctx) {
-    const Block& x = ctx.inputs[0];
-    const Block& y = ctx.inputs[1];
-    CheckRowBlocks(x, &y, "glm.newton_terms");
-    const auto family = static_cast<GlmFamily>(ctx.scalar<int64_t>(0));
-    const auto& coef = ctx.scalar<std::vector<double>>(1);
-    const bool fit_intercept = ctx.scalar<bool>(2);
-    const bool with_hessian = ctx.scalar<bool>(3);
-    const bool with_loss = ctx.scalars.size() < 5 || ctx.scalar<bool>(4);
-    const int64_t n = x.shape()[0], d = x.shape()[1];
-    const int64_t p = d + (fit_intercept ? 1 : 0);
-    if (!coef.empty() && static_cast<int64_t>(coef.size()) != p) {
-      throw ShapeError("glm.newton_terms: " + std::to_string(coef.size()) +
-                       " coefficients for a block of " + std::to_string(d) + " features");
-    }
-    const double* w = coef.empty() ? nullptr : coef.data();
-    const double intercept = (w && fit_intercept) ? coef[static_cast<size_t>(d)] : 0.0;
-    const double* px = x.data<double>();
-    const Labels labels = SplitLabels(y);
+    const NewtonTermsArgs args = ReadNewtonTermsArgs(ctx);
+    const GlmFamily family = args.family();
+    const bool fit_intercept = args.fit_intercept, with_hessian = args.with_hessian,
+               with_loss = args.with_loss;
+    const int64_t n = args.n, d = args.d;
+    const double* w = args.weights();
+    const double intercept = (w && fit_intercept) ? (*args.coef)[static_cast<size_t>(d)] : 0.0;
+    const double* px = ctx.inputs[0].data<double>();
+    const Labels labels = SplitLabels(ctx.inputs[1]);
     const Sums total = tbb::parallel_deterministic_reduce(
         tbb::blocked_range<int64_t>(0, n, kGrainRows), Sums(d, with_hessian),
         [&](const tbb::blocked_range<int64_t>& r, Sums s) {

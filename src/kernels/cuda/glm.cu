@@ -19,7 +19,7 @@
 #include "engine/cuda/cuda_libs.cuh"
 #include "src/kernels/cuda/common.cuh"
 #include "src/kernels/cuda/kernels.h"
-#include "src/kernels/glm_ops.h"
+#include "src/kernels/glm_args.h"
 
 namespace nums::kernels::cuda {
 namespace {
@@ -143,18 +143,6 @@ __global__ void PackKernel(const double* totals, const double* g, const double* 
   }
 }
 
-// CheckRowBlocks of the CPU kernel, with its message.
-void CheckRowBlocks(const Block& x, const Block& y) {
-  const bool y_ok = y.dtype() == DType::kFloat64 && y.ndim() >= 1 && y.ndim() <= 2 &&
-                    y.shape()[0] == x.shape()[0] && (y.ndim() == 1 || y.shape()[1] == 2);
-  if (x.dtype() != DType::kFloat64 || x.ndim() != 2 || !y_ok) {
-    throw ShapeError(std::string(kName) + ": needs a float64 2-d X block and a float64 y block " +
-                     "of its rows (n or n x 2 with weights), got X " +
-                     engine::ShapeToString(x.shape()) + " and y " +
-                     engine::ShapeToString(y.shape()));
-  }
-}
-
 int AsBlasInt(int64_t v, const char* what) {
   if (v > std::numeric_limits<int>::max()) {
     throw ValueError(std::string(kName) + ": " + what + " " + std::to_string(v) +
@@ -176,19 +164,14 @@ std::vector<Block> NewtonTerms(const KernelContext& ctx) {
   const Block& x = ctx.inputs[0];
   const Block& y = ctx.inputs[1];
   // The CPU kernel's checks, in its order and with its errors, before anything touches the GPU.
-  CheckRowBlocks(x, y);
-  const int64_t code = ctx.scalar<int64_t>(0);
-  const auto family = static_cast<GlmFamily>(code);
-  const auto& coef = ctx.scalar<std::vector<double>>(1);
-  const bool fit_intercept = ctx.scalar<bool>(2);
-  const bool with_hessian = ctx.scalar<bool>(3);
-  const bool with_loss = ctx.scalars.size() < 5 || ctx.scalar<bool>(4);
-  const int64_t n = x.shape()[0], d = x.shape()[1];
+  const NewtonTermsArgs args = ReadNewtonTermsArgs(ctx);
+  const int64_t code = args.family_code;
+  const GlmFamily family = args.family();
+  const std::vector<double>& coef = *args.coef;
+  const bool fit_intercept = args.fit_intercept, with_hessian = args.with_hessian,
+             with_loss = args.with_loss;
+  const int64_t n = args.n, d = args.d;
   const int64_t p = d + (fit_intercept ? 1 : 0);
-  if (!coef.empty() && static_cast<int64_t>(coef.size()) != p) {
-    throw ShapeError(std::string(kName) + ": " + std::to_string(coef.size()) +
-                     " coefficients for a block of " + std::to_string(d) + " features");
-  }
   // The CPU finds an unknown family at its first row, so an empty block passes.
   if (n > 0 && (code < 0 || code > static_cast<int64_t>(GlmFamily::kPoisson))) {
     throw ValueError("unknown GLM family " + std::to_string(code));
