@@ -44,6 +44,8 @@ const CublasApi& Cublas() {
     Bind(lib, n, "cublasSsyrk_v2", a.Ssyrk);
     Bind(lib, n, "cublasDgeam", a.Dgeam);
     Bind(lib, n, "cublasSgeam", a.Sgeam);
+    Bind(lib, n, "cublasDtrsm_v2", a.Dtrsm);
+    Bind(lib, n, "cublasStrsm_v2", a.Strsm);
     return a;
   }();
   return api;

@@ -20,6 +20,8 @@ struct CublasApi {
   decltype(&cublasSsyrk_v2) Ssyrk;
   decltype(&cublasDgeam) Dgeam;
   decltype(&cublasSgeam) Sgeam;
+  decltype(&cublasDtrsm_v2) Dtrsm;
+  decltype(&cublasStrsm_v2) Strsm;
 };
 
 struct CusolverApi {

@@ -247,6 +247,26 @@ class GpuKernelsTest : public ::testing::Test {
     }
   }
 
+  // The error the CUDA kernel `name` throws on device copies of `inputs`, as "type: message", or
+  // "" when it returns (as ErrorOf below, for the CPU kernels).
+  std::string GpuErrorOf(const std::string& name, const std::vector<Block>& inputs,
+                         const std::vector<Scalar>& scalars) {
+    std::vector<Block> device_inputs;
+    for (const auto& b : inputs) device_inputs.push_back(engine::ToDevice(b, pool_));
+    MemoryPool::Scope scope(pool_);
+    engine::KernelContext ctx;
+    ctx.inputs = device_inputs;
+    ctx.scalars = scalars;
+    ctx.pool = pool_.get();
+    ctx.gpu = engine::ServicesOf(0);
+    try {
+      (*Registry().Find(name, Device::kCuda))(ctx);
+    } catch (const Error& e) {
+      return std::string(typeid(e).name()) + ": " + e.what();
+    }
+    return "";
+  }
+
   std::shared_ptr<MemoryPool> pool_;
   CountingPool* counting_ = nullptr;
 };
@@ -258,6 +278,31 @@ Scalar Int(int64_t v) { return Scalar(v); }
 
 Block Abs(const Block& x) {
   return RunCpu("array.unary", {x}, {Int(static_cast<int64_t>(UnaryOp::kAbs))})[0];
+}
+
+void SetValue(Block& b, int64_t i, double v) {
+  if (b.dtype() == DType::kFloat64) {
+    b.data<double>()[i] = v;
+  } else {
+    b.data<float>()[i] = static_cast<float>(v);
+  }
+}
+
+// A symmetric positive definite n x n block M M^T + n I (M uniform in [-1, 1), so its condition
+// number stays below 3), its lower triangle only: above the diagonal lie unrelated values, which
+// the Cholesky kernels must not read.
+Block Spd(DType dtype, int64_t n, uint64_t seed) {
+  const Block m = Random(DType::kFloat64, {n, n}, seed, -1, 1);
+  const double* pm = m.data<double>();
+  Block a = Random(dtype, {n, n}, seed + 1, -5, 5);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t j = 0; j <= i; ++j) {
+      double v = i == j ? static_cast<double>(n) : 0.0;
+      for (int64_t k = 0; k < n; ++k) v += pm[i * n + k] * pm[j * n + k];
+      SetValue(a, i * n + j, v);
+    }
+  }
+  return a;
 }
 
 TEST(GpuKernelNamesTest, EveryCudaKernelHasACpuTwin) {
@@ -343,6 +388,56 @@ TEST(GpuKernelNamesTest, HostChecksNeedNoGpu) {
   const std::string host_error = ErrorOf(kGlm, Device::kCuda, {x, y}, ok);
   EXPECT_NE(host_error.find("host memory"), std::string::npos) << host_error;
   EXPECT_EQ(ErrorOf(kGlm, Device::kCpu, {x, y}, ok), "");
+
+  // The tiled Cholesky's steps, likewise: dtypes, counts, ranks, shapes and the offset scalar.
+  struct Step {
+    std::string name;
+    std::vector<Block> inputs;
+    std::vector<Scalar> scalars;
+  };
+  auto f64 = [](const Shape& s) { return Random(DType::kFloat64, s, 11); };
+  const Block spd = Spd(DType::kFloat64, 4, 12);
+  const Step bad_steps[] = {
+      {"linalg.cholesky", {f64({3, 4})}, {}},
+      {"linalg.cholesky", {f64({3})}, {Int(2)}},
+      {"linalg.cholesky", {f64({2, 2, 2})}, {}},
+      {"linalg.cholesky", {Random(DType::kInt64, {3, 3}, 13)}, {}},
+      {"linalg.cholesky", {spd}, {Scalar(1.5)}},  // a mistyped offset
+      {"linalg.cholesky", {spd, spd}, {}},
+      {"linalg.cholesky", {}, {}},
+      {"linalg.right_div_lower_t", {f64({5, 3}), f64({4, 4})}, {}},
+      {"linalg.right_div_lower_t", {f64({5, 4}), f64({4, 3})}, {}},
+      {"linalg.right_div_lower_t", {f64({4}), f64({4, 4})}, {}},
+      {"linalg.right_div_lower_t", {f64({5, 4}), Random(DType::kFloat32, {4, 4}, 14)}, {}},
+      {"linalg.right_div_lower_t", {Random(DType::kInt32, {5, 4}, 15)}, {}},
+      {"linalg.right_div_lower_t", {f64({5, 4})}, {}},
+      {"linalg.sub_matmul_nt", {f64({5, 6}), f64({5, 3}), f64({7, 3})}, {}},
+      {"linalg.sub_matmul_nt", {f64({5, 6}), f64({4, 3}), f64({6, 3})}, {}},
+      {"linalg.sub_matmul_nt", {f64({5, 6}), f64({5, 3}), f64({6, 2})}, {}},
+      {"linalg.sub_matmul_nt", {f64({5, 6}), f64({5, 3}), f64({6})}, {}},
+      {"linalg.sub_matmul_nt", {Random(DType::kFloat32, {5, 6}, 16), f64({5, 3}), f64({6, 3})}, {}},
+      {"linalg.sub_matmul_nt",
+       {Random(DType::kBool, {5, 6}, 17), Random(DType::kBool, {5, 3}, 18),
+        Random(DType::kBool, {6, 3}, 19)},
+       {}},
+  };
+  for (const Step& b : bad_steps) {
+    const std::string want = ErrorOf(b.name, Device::kCpu, b.inputs, b.scalars);
+    EXPECT_NE(want, "") << Describe(b.name, b.inputs) << ": the CPU kernel took it";
+    EXPECT_EQ(ErrorOf(b.name, Device::kCuda, b.inputs, b.scalars), want)
+        << Describe(b.name, b.inputs);
+  }
+  const Step good_steps[] = {
+      {"linalg.cholesky", {spd}, {}},
+      {"linalg.cholesky", {spd}, {Int(8)}},
+      {"linalg.right_div_lower_t", {f64({5, 4}), spd}, {}},
+      {"linalg.sub_matmul_nt", {f64({5, 6}), f64({5, 3}), f64({6, 3})}, {}},
+  };
+  for (const Step& g : good_steps) {
+    EXPECT_EQ(ErrorOf(g.name, Device::kCpu, g.inputs, g.scalars), "") << g.name;
+    const std::string e = ErrorOf(g.name, Device::kCuda, g.inputs, g.scalars);
+    EXPECT_NE(e.find("host memory"), std::string::npos) << g.name << ": " << e;
+  }
 }
 
 // CudaKernelAccepts says what the kernels' host-side checks say. Without a GPU, a kernel that
@@ -399,7 +494,14 @@ TEST(GpuKernelNamesTest, AcceptsAgreesWithTheKernels) {
     expect("array.argreduce", {t}, {{0, 3}}, {Scalar(true), Int(1), Axes({0, 0}), Axes({0, 3})});
     for (DType u : {t, DType::kFloat64}) {
       expect("linalg.qr", {t, u}, {{0, 3}, {0, 3}}, {Scalar(true), Scalar(true)});
+      expect("linalg.right_div_lower_t", {t, u}, {{0, 0}, {0, 0}}, {});
+      expect("linalg.right_div_lower_t", {u, t}, {{5, 0}, {0, 0}}, {});
+      expect("linalg.sub_matmul_nt", {t, u, u}, {{0, 0}, {0, 3}, {0, 3}}, {});
+      expect("linalg.sub_matmul_nt", {u, u, t}, {{4, 0}, {4, 0}, {0, 0}}, {});
+      expect("linalg.sub_matmul_nt", {u, t, u}, {{0, 5}, {0, 0}, {5, 0}}, {});
     }
+    expect("linalg.cholesky", {t}, {{0, 0}}, {});
+    expect("linalg.cholesky", {t}, {{0, 0}}, {Int(12)});
     for (int64_t kind = 0; kind <= 5; ++kind) {
       expect("array.random", {}, {},
              {Int(kind), Int(1), Int(2), Axes({0}), Axes({0}), Axes({0}),
@@ -433,6 +535,22 @@ TEST(GpuKernelNamesTest, AcceptsAgreesWithTheKernels) {
   }
   expect("glm.newton_terms", {DType::kFloat64, DType::kFloat64}, {{0}, {0}},
          {Int(1), Coef({}), Scalar(true), Scalar(true)});
+  // The Cholesky steps refuse what the CPU refuses too: ranks, shapes, input counts.
+  for (DType t : kFloats) {
+    expect("linalg.cholesky", {t}, {{0, 3}}, {});
+    expect("linalg.cholesky", {t}, {{0}}, {});
+    expect("linalg.cholesky", {t}, {{0, 0, 0}}, {});
+    expect("linalg.cholesky", {t, t}, {{0, 0}, {0, 0}}, {});
+    expect("linalg.right_div_lower_t", {t, t}, {{0, 3}, {0, 0}}, {});
+    expect("linalg.right_div_lower_t", {t, t}, {{0, 0}, {0, 3}}, {});
+    expect("linalg.right_div_lower_t", {t, t}, {{0}, {0, 0}}, {});
+    expect("linalg.right_div_lower_t", {t}, {{0, 0}}, {});
+    expect("linalg.sub_matmul_nt", {t, t, t}, {{0, 0}, {0, 3}, {0, 2}}, {});
+    expect("linalg.sub_matmul_nt", {t, t, t}, {{0, 2}, {0, 3}, {0, 3}}, {});
+    expect("linalg.sub_matmul_nt", {t, t, t}, {{0, 0}, {1, 0}, {0, 0}}, {});
+    expect("linalg.sub_matmul_nt", {t, t, t}, {{0, 0}, {0}, {0, 0}}, {});
+    expect("linalg.sub_matmul_nt", {t, t}, {{0, 0}, {0, 0}}, {});
+  }
   // Batch axes, and a layout that needs a permuted copy.
   expect("array.tensordot", {DType::kFloat64, DType::kFloat64}, {{2, 0, 4}, {2, 4, 5}},
          {Axes({2}), Axes({1}), Int(1)});
@@ -710,6 +828,119 @@ TEST_F(GpuKernelsTest, QrMatchesCpu) {
         }
         Check("linalg.qr", in, scalars, scales);
       }
+    }
+  }
+}
+
+// Tolerances of the tiled Cholesky's steps: rounding on well-conditioned blocks (Spd) grows with
+// n eps, about 3e-14 (float64) and 2e-5 (float32) at n = 300.
+double CholeskyRtol(DType t) { return t == DType::kFloat64 ? 1e-10 : 1e-4; }
+
+// A block shaped like `like` whose row i holds the Euclidean norm of like's row i: the scale of
+// a factor's or a triangular solve's rounding error along that row.
+Block RowNorms(const Block& like) {
+  const int64_t rows = like.shape()[0], cols = like.shape()[1];
+  Block out = Block::Allocate(DType::kFloat64, like.shape(), engine::DriverPool());
+  for (int64_t i = 0; i < rows; ++i) {
+    double sum = 0;
+    for (int64_t j = 0; j < cols; ++j) sum += Value(like, i * cols + j) * Value(like, i * cols + j);
+    for (int64_t j = 0; j < cols; ++j) out.data<double>()[i * cols + j] = std::sqrt(sum);
+  }
+  return out;
+}
+
+// L with A = L L^T from A's lower triangle (the rest of A is unrelated values), the offset scalar
+// absent or given, against the CPU kernel; the row norms of L are sqrt(A_ii). Entries above the
+// diagonal must be exactly 0 (the outputs are poisoned).
+TEST_F(GpuKernelsTest, CholeskyMatchesCpu) {
+  uint64_t seed = 70000;
+  for (DType t : kFloats) {
+    for (int64_t n : {1, 7, 65, 300}) {
+      const Block a = Spd(t, n, seed += 2);
+      for (const std::vector<Scalar>& s : {std::vector<Scalar>{}, std::vector<Scalar>{Int(96)}}) {
+        Check("linalg.cholesky", {a}, s, {RowNorms(RunCpu("linalg.cholesky", {a}, s)[0])},
+              CholeskyRtol(t));
+      }
+    }
+  }
+}
+
+// A diagonal entry of -1000 at p makes the leading minor p + 1 the first one not positive: the
+// same ValueError on both devices, offset + p + 1 in its message, and every device byte freed.
+TEST_F(GpuKernelsTest, CholeskyNotPositiveDefinite) {
+  uint64_t seed = 71000;
+  for (DType t : kFloats) {
+    for (int64_t n : {1, 7, 65}) {
+      const int64_t p = n / 2 + n / 8;
+      Block a = Spd(t, n, seed += 2);
+      SetValue(a, p * n + p, -1000);
+      for (int64_t offset : {int64_t{-1}, int64_t{0}, int64_t{130}}) {
+        const std::vector<Scalar> s =
+            offset < 0 ? std::vector<Scalar>{} : std::vector<Scalar>{Int(offset)};
+        const std::string want = ErrorOf("linalg.cholesky", Device::kCpu, {a}, s);
+        const std::string minor = std::to_string(std::max<int64_t>(offset, 0) + p + 1);
+        EXPECT_NE(want.find("matrix is not positive definite (leading minor " + minor +
+                            " is not positive)"),
+                  std::string::npos)
+            << want;
+        EXPECT_NE(want.find("ValueError"), std::string::npos) << want;
+        EXPECT_EQ(GpuErrorOf("linalg.cholesky", {a}, s), want) << Describe("linalg.cholesky", {a});
+      }
+    }
+  }
+  // A block that is fine after one that failed: the solver's state is not left behind.
+  const Block good = Spd(DType::kFloat64, 9, seed += 2);
+  Check("linalg.cholesky", {good}, {}, {RowNorms(RunCpu("linalg.cholesky", {good}, {})[0])},
+        CholeskyRtol(DType::kFloat64));
+}
+
+// X L^{-T} for L a Cholesky factor (unrelated values above its diagonal, which must not be
+// read) and X of odd shapes, empty ones included; compared against the row norms of the result.
+TEST_F(GpuKernelsTest, RightDivLowerTMatchesCpu) {
+  struct Case {
+    int64_t r, n;
+  };
+  const Case cases[] = {{1, 1}, {37, 5}, {5, 37}, {129, 65}, {300, 300}, {0, 7}, {7, 0}, {1, 300}};
+  uint64_t seed = 72000;
+  for (DType t : kFloats) {
+    for (const Case& c : cases) {
+      Block l = RunCpu("linalg.cholesky", {Spd(t, c.n, seed += 2)}, {})[0];
+      const Block junk = Random(t, {c.n, c.n}, ++seed, -9, 9);
+      for (int64_t i = 0; i < c.n; ++i) {
+        for (int64_t j = i + 1; j < c.n; ++j) SetValue(l, i * c.n + j, Value(junk, i * c.n + j));
+      }
+      const Block x = Random(t, {c.r, c.n}, ++seed);
+      const std::vector<Block> in = {x, l};
+      Check("linalg.right_div_lower_t", in, {},
+            {RowNorms(RunCpu("linalg.right_div_lower_t", in, {})[0])}, CholeskyRtol(t));
+    }
+  }
+}
+
+// C - A B^T on odd shapes (k = 0 included: C itself), against |C| + |A| |B|^T.
+TEST_F(GpuKernelsTest, SubMatmulNTMatchesCpu) {
+  struct Case {
+    int64_t r, c, k;
+  };
+  const Case cases[] = {{1, 1, 1},    {37, 29, 5},    {5, 7, 0},     {0, 7, 3},    {7, 0, 3},
+                        {65, 65, 65}, {300, 129, 33}, {3, 301, 257}, {129, 1, 300}};
+  uint64_t seed = 73000;
+  for (DType t : kFloats) {
+    for (const Case& cs : cases) {
+      const Block c = Random(t, {cs.r, cs.c}, ++seed);
+      const Block a = Random(t, {cs.r, cs.k}, ++seed);
+      const Block b = Random(t, {cs.c, cs.k}, ++seed);
+      Block scale = Block::Allocate(DType::kFloat64, {cs.r, cs.c}, engine::DriverPool());
+      for (int64_t i = 0; i < cs.r; ++i) {
+        for (int64_t j = 0; j < cs.c; ++j) {
+          double v = std::abs(Value(c, i * cs.c + j));
+          for (int64_t q = 0; q < cs.k; ++q) {
+            v += std::abs(Value(a, i * cs.k + q) * Value(b, j * cs.k + q));
+          }
+          scale.data<double>()[i * cs.c + j] = v;
+        }
+      }
+      Check("linalg.sub_matmul_nt", {c, a, b}, {}, {scale}, CholeskyRtol(t));
     }
   }
 }

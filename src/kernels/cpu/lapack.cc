@@ -16,6 +16,7 @@
 #include "src/checked.h"
 #include "src/kernels/cpu/kernels.h"
 #include "src/kernels/cpu/lapack.h"
+#include "src/kernels/lapack_args.h"
 
 namespace nums::kernels {
 namespace {
@@ -25,13 +26,6 @@ using engine::KernelContext;
 
 int64_t Rows(const Block& b) { return b.shape()[0]; }
 int64_t Cols(const Block& b) { return b.ndim() == 2 ? b.shape()[1] : 1; }
-
-void CheckMatrix(const Block& b, const char* kernel) {
-  if (b.ndim() != 2) {
-    throw ShapeError(std::string(kernel) + ": expected a 2-d block, got shape " +
-                     engine::ShapeToString(b.shape()));
-  }
-}
 
 // Copies the row-major block `b` (1-d blocks as a column) into `m` at row `row0`.
 template <typename T>
@@ -283,14 +277,6 @@ std::vector<Block> Svd(const KernelContext& ctx) {
   return {CopyOut<T>(u, 0, m, 0, n, {m, n}), s, vtb};
 }
 
-void CheckSquare(const Block& a, const char* kernel) {
-  CheckMatrix(a, kernel);
-  if (Rows(a) != Cols(a)) {
-    throw ShapeError(std::string(kernel) + ": expected a square block, got shape " +
-                     engine::ShapeToString(a.shape()));
-  }
-}
-
 // LU with partial pivoting of the n x n column-major `a` in place; ValueError when singular.
 template <typename T>
 std::vector<int> Lu(ColMajor<T>& a, const char* kernel) {
@@ -353,19 +339,15 @@ std::vector<Block> Solve(const KernelContext& ctx) {
 // Cholesky), so that a failure names the matrix's leading minor rather than the tile's.
 template <typename T>
 std::vector<Block> Cholesky(const KernelContext& ctx) {
+  const int64_t offset = CheckCholeskyArgs(ctx);
   const Block& in = ctx.inputs[0];
-  const int64_t offset = ctx.scalars.empty() ? 0 : ctx.scalar<int64_t>(0);
-  CheckSquare(in, "linalg.cholesky");
   const int64_t n = Rows(in);
   ColMajor<T> a(n, n);
   CopyIn<T>(in, a, 0);
   int info = 0;
   const int nn = AsInt(n), lda = AsInt(a.ld);
   if (n > 0) Lapack<T>::potrf("L", &nn, a.data(), &lda, &info, 1);
-  if (info > 0) {
-    throw ValueError("linalg.cholesky: matrix is not positive definite (leading minor " +
-                     std::to_string(offset + info) + " is not positive)");
-  }
+  if (info > 0) ThrowNotPositiveDefinite(offset + info);
   for (int64_t j = 1; j < n; ++j) {
     for (int64_t i = 0; i < j; ++i) a(i, j) = 0;
   }
@@ -375,14 +357,9 @@ std::vector<Block> Cholesky(const KernelContext& ctx) {
 // A L^{-T} for lower-triangular L: a below-diagonal tile of a tiled Cholesky.
 template <typename T>
 std::vector<Block> RightDivLowerT(const KernelContext& ctx) {
+  CheckRightDivLowerTArgs(ctx);
   const Block& x = ctx.inputs[0];
   const Block& l = ctx.inputs[1];
-  CheckMatrix(x, "linalg.right_div_lower_t");
-  CheckSquare(l, "linalg.right_div_lower_t");
-  if (Cols(x) != Rows(l)) {
-    throw ShapeError("linalg.right_div_lower_t: shapes " + engine::ShapeToString(x.shape()) +
-                     " and " + engine::ShapeToString(l.shape()));
-  }
   Block out = Block::Allocate(dtype_of<T>(), x.shape());
   std::copy(x.data<T>(), x.data<T>() + x.size(), out.data<T>());
   if (x.size() > 0) {
@@ -396,16 +373,10 @@ std::vector<Block> RightDivLowerT(const KernelContext& ctx) {
 // C - A B^T: the trailing update of a tiled Cholesky.
 template <typename T>
 std::vector<Block> SubMatmulNT(const KernelContext& ctx) {
+  CheckSubMatmulNTArgs(ctx);
   const Block& c = ctx.inputs[0];
   const Block& a = ctx.inputs[1];
   const Block& b = ctx.inputs[2];
-  CheckMatrix(c, "linalg.sub_matmul_nt");
-  CheckMatrix(a, "linalg.sub_matmul_nt");
-  CheckMatrix(b, "linalg.sub_matmul_nt");
-  if (Rows(a) != Rows(c) || Rows(b) != Cols(c) || Cols(a) != Cols(b)) {
-    throw ShapeError("linalg.sub_matmul_nt: C " + engine::ShapeToString(c.shape()) + ", A " +
-                     engine::ShapeToString(a.shape()) + ", B " + engine::ShapeToString(b.shape()));
-  }
   Block out = Block::Allocate(dtype_of<T>(), c.shape());
   std::copy(c.data<T>(), c.data<T>() + c.size(), out.data<T>());
   if (c.size() > 0 && Cols(a) > 0) {
@@ -421,22 +392,8 @@ std::vector<Block> SubMatmulNT(const KernelContext& ctx) {
 void RegisterFloat(engine::KernelRegistry& registry, const char* name, FloatKernel f64,
                    FloatKernel f32) {
   registry.Register(name, engine::Device::kCpu, [name, f64, f32](const KernelContext& ctx) {
-    for (const Block& b : ctx.inputs) {
-      if (b.dtype() != ctx.inputs[0].dtype()) {
-        throw DTypeError(std::string(name) + ": inputs of dtypes " +
-                         std::string(dtype_name(ctx.inputs[0].dtype())) + " and " +
-                         std::string(dtype_name(b.dtype())));
-      }
-    }
-    switch (ctx.inputs[0].dtype()) {
-      case DType::kFloat64:
-        return f64(ctx);
-      case DType::kFloat32:
-        return f32(ctx);
-      default:
-        throw DTypeError(std::string(name) + ": expected float32 or float64, got " +
-                         std::string(dtype_name(ctx.inputs[0].dtype())));
-    }
+    CheckFloatInputs(ctx, name);
+    return ctx.inputs[0].dtype() == DType::kFloat64 ? f64(ctx) : f32(ctx);
   });
 }
 

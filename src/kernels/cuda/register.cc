@@ -35,8 +35,13 @@ void RegisterCudaKernels(engine::KernelRegistry& registry) {
 
 const std::vector<std::string_view>& CudaKernelNames() {
   static const std::vector<std::string_view> names = {
-      "array.binary",    "array.unary",     "array.where",  "array.astype", "array.reduce",
-      "array.argreduce", "array.tensordot", "array.random", "linalg.qr",    "glm.newton_terms"};
+      // elementwise.cu, reduce.cu, linalg.cu, random.cu
+      "array.binary", "array.unary", "array.where", "array.astype", "array.reduce",
+      "array.argreduce", "array.tensordot", "array.random",
+      // lapack.cu
+      "linalg.qr", "linalg.cholesky", "linalg.right_div_lower_t", "linalg.sub_matmul_nt",
+      // glm.cu
+      "glm.newton_terms"};
   return names;
 }
 
@@ -106,6 +111,10 @@ bool CudaKernelAccepts(std::string_view name, std::span<const DType> dtypes,
     return *code == 2 ? (t == DType::kInt32 || t == DType::kInt64) : IsFloat(t);
   }
   if (name == "linalg.qr") return cuda::QrTakes(dtypes, shapes);
+  if (name == "linalg.cholesky" || name == "linalg.right_div_lower_t" ||
+      name == "linalg.sub_matmul_nt") {
+    return cuda::CholeskyTileTakes(name, dtypes, shapes);
+  }
   if (name == "glm.newton_terms") return cuda::NewtonTermsTakes(dtypes, shapes, scalars);
   return false;
 }
