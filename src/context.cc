@@ -9,6 +9,7 @@
 #include "engine/kernel_registry.h"
 #include "io/kernels.h"
 #include "src/array_impl.h"
+#include "src/devices.h"
 #include "src/kernels/cpu/kernels.h"
 #ifdef NUMS_WITH_CUDA
 #include "src/kernels/cuda/register.h"
@@ -110,10 +111,7 @@ void check_gpus(const Context::Impl& ctx) {
   for (const engine::NodeInfo& n : ctx.runtime->Nodes()) {
     if (n.gpus > 0) continue;
     throw ClusterError("init: device \"gpu\", but node " + std::to_string(n.id) + " (" + n.address +
-                       ") has no GPU" +
-                       (engine::DiscoverGpus().empty() && n.address.rfind("embedded:", 0) == 0
-                            ? " (" + engine::NoGpuReason() + ")"
-                            : std::string()));
+                       ") has no GPU" + detail::no_gpu_reason(n));
   }
 }
 

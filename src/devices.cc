@@ -21,43 +21,48 @@ engine::Device block_device(const engine::ObjectRef& ref) {
 
 bool device_pinned(const engine::ObjectRef& ref) { return ref && ref.device_pinned(); }
 
-namespace {
-[[noreturn]] void throw_mixed(const char* op) {
-  throw ValueError(std::string(op) +
-                   ": operands are kept to different devices (cpu and gpu, by BlockArray::to); "
-                   "move one with to(nums::cpu) or to(nums::gpu)");
+std::string no_gpu_reason(const engine::NodeInfo& node) {
+  const bool here = engine::DiscoverGpus().empty() && node.address.rfind("embedded:", 0) == 0;
+  return here ? " (" + engine::NoGpuReason() + ")" : std::string();
 }
+
+namespace {
+// The device the kept blocks among some operands agree on; ValueError naming `op` when they
+// do not.
+struct KeptDevice {
+  TaskDevice kept;
+  void Add(const engine::ObjectRef& ref, const char* op) {
+    if (!device_pinned(ref)) return;
+    if (kept.pinned && ref.device() != kept.device) {
+      throw ValueError(std::string(op) +
+                       ": operands are kept to different devices (cpu and gpu, by "
+                       "BlockArray::to); move one with to(nums::cpu) or to(nums::gpu)");
+    }
+    kept = {ref.device(), true};
+  }
+};
 }  // namespace
 
 void check_devices(const std::vector<BlockArray>& operands, const char* op) {
-  bool pinned = false;
-  engine::Device kept = engine::Device::kCpu;
+  KeptDevice kept;
   for (const BlockArray& x : operands) {
     const auto& impl = LazyAccess::raw(x);
     std::lock_guard lock(impl->expr_mu);
-    if (impl->blocks.empty() || !device_pinned(impl->blocks.front())) continue;
-    const engine::Device d = block_device(impl->blocks.front());
-    if (pinned && d != kept) throw_mixed(op);
-    pinned = true;
-    kept = d;
+    if (!impl->blocks.empty()) kept.Add(impl->blocks.front(), op);
   }
 }
 
 TaskDevice task_device(const Context::Impl& ctx, const std::vector<engine::TaskArg>& args,
                        const char* kernel) {
-  bool pinned = false, on_gpu = false;
-  engine::Device kept = engine::Device::kCpu;
+  KeptDevice kept;
+  bool on_gpu = false;
   for (const engine::TaskArg& a : args) {
     const auto* ref = std::get_if<engine::ObjectRef>(&a);
     if (!ref || !*ref) continue;
-    const engine::Device d = block_device(*ref);
-    on_gpu = on_gpu || d == engine::Device::kCuda;
-    if (!device_pinned(*ref)) continue;
-    if (pinned && d != kept) throw_mixed(UserOp::current() ? UserOp::current() : kernel);
-    pinned = true;
-    kept = d;
+    on_gpu = on_gpu || ref->device() == engine::Device::kCuda;
+    kept.Add(*ref, UserOp::current() ? UserOp::current() : kernel);
   }
-  if (pinned) return {kept, true};
+  if (kept.kept.pinned) return kept.kept;
   if (StepDevice::active()) return {StepDevice::current(), false};
   switch (ctx.device) {
     case DeviceMode::kCpu:
@@ -86,10 +91,7 @@ BlockArray BlockArray::to(Device device) const {
         continue;
       }
       throw ClusterError("to(nums::gpu): node " + std::to_string(n.id) + " (" + n.address +
-                         ") holds blocks of the array but has no GPU" +
-                         (engine::DiscoverGpus().empty() && n.address.rfind("embedded:", 0) == 0
-                              ? " (" + engine::NoGpuReason() + ")"
-                              : std::string()));
+                         ") holds blocks of the array but has no GPU" + detail::no_gpu_reason(n));
     }
   }
   // A task per block that copies it onto the device (the node stages it) and keeps it there:

@@ -5,8 +5,10 @@
 // the plan step being submitted.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "engine/runtime.h"
 #include "engine/task.h"
 #include "nums/block_array.hpp"
 #include "src/context_impl.h"
@@ -26,6 +28,10 @@ TaskDevice task_device(const Context::Impl& ctx, const std::vector<engine::TaskA
 /// Throws ValueError naming `op` when two of `operands` are kept to different devices: checked
 /// by an operation before it submits anything (task_device checks each task too).
 void check_devices(const std::vector<BlockArray>& operands, const char* op);
+
+/// " (why)" after "node N has no GPU" when the node is embedded in this process, which then
+/// knows the reason (no driver, no device, a build without CUDA); empty otherwise.
+std::string no_gpu_reason(const engine::NodeInfo& node);
 
 /// Where a block lives: the device of the task that made it (host for blocks that were put).
 engine::Device block_device(const engine::ObjectRef& ref);

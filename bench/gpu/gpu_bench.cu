@@ -284,8 +284,8 @@ void BM_NewtonTerms_Nums(benchmark::State& state) {
   const std::vector<Scalar> scalars = NewtonScalars();
   for (auto _ : state) {
     for (int64_t p = 0; p < kGlmParts; ++p) {
-      Block terms = Run("glm.newton_terms", {x[static_cast<size_t>(p)], y[static_cast<size_t>(p)]},
-                        scalars);
+      Block terms =
+          Run("glm.newton_terms", {x[static_cast<size_t>(p)], y[static_cast<size_t>(p)]}, scalars);
       benchmark::DoNotOptimize(terms.raw());
     }
   }
@@ -301,12 +301,11 @@ void BM_Syrk_Cublas(benchmark::State& state) {
   engine::GpuServices& s = *TheGpu()->services;
   const double one = 1.0, zero = 0.0;
   for (auto _ : state) {
-    engine::CheckCublas(
-        engine::Cublas().Dsyrk(s.blas, CUBLAS_FILL_MODE_UPPER, CUBLAS_OP_N,
-                               static_cast<int>(kGlmCols), static_cast<int>(rows), &one,
-                               x.data<double>(), static_cast<int>(kGlmCols), &zero,
-                               c.data<double>(), static_cast<int>(kGlmCols)),
-        "Dsyrk");
+    engine::CheckCublas(engine::Cublas().Dsyrk(s.blas, CUBLAS_FILL_MODE_UPPER, CUBLAS_OP_N,
+                                               static_cast<int>(kGlmCols), static_cast<int>(rows),
+                                               &one, x.data<double>(), static_cast<int>(kGlmCols),
+                                               &zero, c.data<double>(), static_cast<int>(kGlmCols)),
+                        "Dsyrk");
     engine::CheckCuda(cudaStreamSynchronize(s.compute), "cudaStreamSynchronize");
   }
   state.SetBytesProcessed(state.iterations() * rows * kGlmCols * 8);
