@@ -38,6 +38,14 @@ std::string Bytes(int64_t n) { return std::to_string(n) + " bytes"; }
 
 struct InputGone {};  // leaves Execute's try block; the error is set already
 
+// A task smaller than this (its declared outputs and its inputs, all in this node's memory) runs
+// on the thread that finds it ready, outside any task: handing it to a worker and waking the
+// waiter costs more than the kernel.
+constexpr int64_t kInlineBytes = 64 << 10;
+// Whether this thread is running a task: tasks its results make ready go to the workers, so
+// inline runs never nest.
+thread_local bool in_task = false;
+
 // The error of a task on node `on` one of whose inputs is gone (`why`), made by `lookup`'s
 // store: a driver that kept the lineage makes the input again and reruns the task.
 std::shared_ptr<const ErrorInfo> MissingInput(const std::string& task, NodeId on, NodeId lookup,
@@ -226,7 +234,7 @@ void Node::LogFallback(const std::string& kernel, const std::string& why) {
 void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef> pins) {
   for (const ObjectId& out : task->returns) store_.CreatePending(out);
 
-  auto p = std::make_shared<PendingTask>();
+  std::shared_ptr<PendingTask> p = NewPending();
   p->device = task->device;
   p->fn = registry_->Find(task->kernel, task->device);
   if (p->fn == nullptr && task->device != Device::kCpu && !gpu_pools_.empty()) {
@@ -241,10 +249,19 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
   const auto num_inputs = std::count_if(task->args.begin(), task->args.end(), [](const auto& arg) {
     return std::holds_alternative<ObjectArg>(arg);
   });
-  p->scalars.reserve(task->args.size() - static_cast<size_t>(num_inputs));
+  // Assigned over a recycled task's scalars: a vector of the same type keeps its room.
+  size_t num_scalars = 0;
   for (const auto& arg : task->args) {
-    if (const auto* scalar = std::get_if<Scalar>(&arg)) p->scalars.push_back(*scalar);
+    const auto* scalar = std::get_if<Scalar>(&arg);
+    if (scalar == nullptr) continue;
+    if (num_scalars < p->scalars.size()) {
+      p->scalars[num_scalars] = *scalar;
+    } else {
+      p->scalars.push_back(*scalar);
+    }
+    ++num_scalars;
   }
+  p->scalars.resize(num_scalars);
   p->inputs.resize(static_cast<size_t>(num_inputs));
   p->local.resize(static_cast<size_t>(num_inputs));
   // One extra count so that inputs that are already present cannot start the task mid-loop.
@@ -255,11 +272,26 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
     if (store_.can_spill()) Prefetch(pending->local);
     Dispatch(std::move(pending));
   };
+  // Bytes of the inputs present in memory here, while all of them are; -1 once one is not.
+  int64_t present_bytes = 0;
   size_t slot = 0;
   for (const auto& arg : p->task->args) {
     const auto* obj = std::get_if<ObjectArg>(&arg);
     if (obj == nullptr) continue;
     const bool local = obj->node == id_;
+    if (local) {
+      p->local[slot] = obj->id;
+      store_.AddUse(obj->id, p->position);
+      // Present already: read at admission as the callback below would have it, so no callback.
+      const int64_t bytes = store_.ResidentBytes(obj->id);
+      if (bytes >= 0) {
+        if (present_bytes >= 0) present_bytes += bytes;
+        p->remaining.fetch_sub(1, std::memory_order_relaxed);
+        ++slot;
+        continue;
+      }
+    }
+    present_bytes = -1;
     ObjectCallback cb = [this, p, slot, schedule, local](const ObjectValue& v) {
       if (v.ok()) {
         // A local input is read from the store when the task is admitted: a queued task must
@@ -273,8 +305,6 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
       if (p->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) schedule(p);
     };
     if (local) {
-      p->local[slot] = obj->id;
-      store_.AddUse(obj->id, p->position);
       store_.Subscribe(obj->id, std::move(cb), /*want_block=*/false);
     } else {
       const RemoteKey key{obj->id, obj->node};
@@ -282,7 +312,58 @@ void Node::Submit(std::shared_ptr<const TaskRecord> task, std::vector<ObjectRef>
     }
     ++slot;
   }
-  if (p->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) schedule(std::move(p));
+  if (p->remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  const TaskRecord& t = *p->task;
+  if (!in_task && present_bytes >= 0 && !t.io && p->device == Device::kCpu &&
+      t.outputs.size() == t.returns.size() &&
+      std::none_of(t.outputs.begin(), t.outputs.end(),
+                   [](const OutputSpec& o) { return o.upper_bound; }) &&
+      present_bytes + t.DeclaredBytes() <= kInlineBytes) {
+    Execute(std::move(p));
+  } else {
+    schedule(std::move(p));
+  }
+}
+
+std::shared_ptr<Node::PendingTask> Node::NewPending() {
+  {
+    std::lock_guard lock(spare_mu_);
+    if (!spare_.empty()) {
+      std::shared_ptr<PendingTask> p = std::move(spare_.back());
+      spare_.pop_back();
+      return p;
+    }
+  }
+  return std::make_shared<PendingTask>();
+}
+
+void Node::Recycle(std::shared_ptr<PendingTask> p) {
+  // A callback that ran may still be on its way out holding the task; and a task with large
+  // scalars (index lists) would keep their memory: neither is kept.
+  constexpr size_t kSpares = 64;
+  constexpr size_t kScalarBytes = 4096;
+  if (p.use_count() != 1) return;
+  size_t scalar_bytes = 0;
+  for (const Scalar& s : p->scalars) {
+    std::visit(
+        [&](const auto& v) {
+          if constexpr (requires { v.capacity(); }) scalar_bytes += v.capacity() * sizeof(v[0]);
+        },
+        s);
+  }
+  if (scalar_bytes > kScalarBytes) return;
+  p->task.reset();
+  p->fn = nullptr;
+  p->device = Device::kCpu;
+  p->pins.clear();
+  p->inputs.clear();
+  p->local.clear();
+  p->shared.clear();
+  p->idle_since.reset();
+  p->waited = false;
+  p->error.reset();
+  std::lock_guard lock(spare_mu_);
+  if (spare_.size() < kSpares) spare_.push_back(std::move(p));
 }
 
 bool Node::FetchRemote(const RemoteKey& key, ObjectCallback cb) {
@@ -490,6 +571,14 @@ void Node::RecordTask(const PendingTask& p, std::chrono::steady_clock::time_poin
 }
 
 void Node::Execute(std::shared_ptr<PendingTask> pending) {
+  const bool outer = !in_task;
+  in_task = true;
+  struct Leave {
+    bool outer;
+    ~Leave() {
+      if (outer) in_task = false;
+    }
+  } leave{outer};
   const auto started = std::chrono::steady_clock::now();
   PendingTask& p = *pending;
   const TaskRecord& t = *p.task;
@@ -631,6 +720,7 @@ void Node::Execute(std::shared_ptr<PendingTask> pending) {
     }
   }
   if (admitted) Finished(reserved);
+  Recycle(std::move(pending));
 }
 
 }  // namespace nums::engine

@@ -134,6 +134,10 @@ class Node {
   /// Queues the task on the I/O threads or the compute arena, as it asks.
   void Dispatch(std::shared_ptr<PendingTask> p);
   void Execute(std::shared_ptr<PendingTask> p);
+  /// A pending task to fill: a finished one's, its vectors' room kept, or a new one.
+  std::shared_ptr<PendingTask> NewPending();
+  /// Keeps a finished task no one else holds for NewPending.
+  void Recycle(std::shared_ptr<PendingTask> p);
   /// How a recomputable task's output is made again after it was dropped.
   ObjectStore::Remake RemakeOf(const PendingTask& p) const;
   /// Admits `p` (true), parks it until a running task finishes (false), or throws
@@ -236,7 +240,9 @@ class Node {
   std::deque<ObjectId> prefetch_;
   bool stop_prefetch_ = false;
   std::thread prefetch_thread_;  // only with a spill directory
-  std::mutex remote_mu_;         // guards remote_
+  std::mutex spare_mu_;          // guards spare_
+  std::vector<std::shared_ptr<PendingTask>> spare_;
+  std::mutex remote_mu_;  // guards remote_
   std::unordered_map<RemoteKey, Remote, RemoteKeyHash> remote_;
   ObjectStore store_;
   IoThreads io_threads_;  // tasks that block on I/O; destroyed before the store

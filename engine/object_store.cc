@@ -110,8 +110,10 @@ void ObjectStore::Subscribe(const ObjectId& id, ObjectCallback cb, bool want_blo
       } catch (...) {
         now = {Block(), ErrorInfo::FromCurrentException("restore", node_)};
       }
-    } else {
+    } else if (want_block) {
       now = it->second.value;
+    } else {
+      now.error = it->second.value.error;  // a block copy would cost its shape's allocation
     }
   }
   cb(now);
@@ -248,6 +250,13 @@ bool ObjectStore::Ready(const ObjectId& id) const {
   std::lock_guard lock(mu_);
   auto it = objects_.find(id);
   return it != objects_.end() && it->second.state == State::kReady;
+}
+
+int64_t ObjectStore::ResidentBytes(const ObjectId& id) const {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(id);
+  if (it == objects_.end() || it->second.state != State::kReady || !it->second.resident) return -1;
+  return it->second.nbytes;
 }
 
 int64_t ObjectStore::SpilledBytes(const ObjectId& id) const {

@@ -99,6 +99,9 @@ class ObjectStore {
   bool Finished(const ObjectId& id) const;
   /// Whether the object is ready (in memory, on disk, or dropped to be remade); never waits.
   bool Ready(const ObjectId& id) const;
+  /// Bytes of the ready object when it is in memory; -1 when it is pending, failed, absent or
+  /// on disk only.
+  int64_t ResidentBytes(const ObjectId& id) const;
   /// Bytes of the ready object that are on disk only (0 when in memory, absent or pending).
   int64_t SpilledBytes(const ObjectId& id) const;
 

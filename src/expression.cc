@@ -48,6 +48,20 @@ Shape leaf_entry(const BlockArray& a, bool transposed, const Shape& e) {
   return ae;
 }
 
+// The same entry as leaf_entry, as the position of the block in `a`'s blocks (no Shape made).
+size_t leaf_block(const BlockArray& a, bool transposed, const Shape& e) {
+  const size_t nd = static_cast<size_t>(a.ndim());
+  const size_t pad = e.size() - nd;
+  const Shape& grid = a.grid_shape();
+  int64_t flat = 0, stride = 1;
+  for (size_t s = nd; s-- > 0;) {
+    const size_t from = transposed && s + 2 >= nd ? 2 * nd - 3 - s : s;
+    if (grid[s] != 1) flat += e[from + pad] * stride;
+    stride *= grid[s];
+  }
+  return static_cast<size_t>(flat);
+}
+
 // Whether `axes` swaps the last two axes and keeps the others: a transpose the fused kernel reads
 // in place.
 bool swaps_last_two(const std::vector<int64_t>& axes) {
@@ -204,6 +218,29 @@ FusedProgram::BlockInputs FusedProgram::inputs(const Shape& entry) const {
   return in;
 }
 
+std::vector<TaskArg> FusedProgram::block_args(const Shape& entry) const {
+  std::vector<TaskArg> args;
+  args.reserve(leaves_.size() + 3);
+  std::vector<int64_t> slots;
+  slots.reserve(leaves_.size());
+  size_t distinct = 0;
+  for (const auto& [leaf, transposed] : leaves_) {
+    const auto& impl = *LazyAccess::raw(leaf);
+    const ObjectRef& ref = impl.blocks[leaf_block(leaf, transposed, entry)];
+    size_t k = 0;
+    while (k < distinct && !(std::get<ObjectRef>(args[k]).id() == ref.id())) ++k;
+    if (k == distinct) {
+      args.emplace_back(ref);
+      ++distinct;
+    }
+    slots.push_back(static_cast<int64_t>(k));
+  }
+  args.emplace_back(Scalar{program_});
+  args.emplace_back(Scalar{constants_});
+  args.emplace_back(Scalar{std::move(slots)});
+  return args;
+}
+
 std::vector<TaskArg> FusedProgram::scalars(std::vector<int64_t> slots) const {
   // Emplaced, not listed: a braced list would copy each vector once more.
   std::vector<TaskArg> args;
@@ -250,6 +287,24 @@ void submit_expression(BlockArray::Impl& impl) {
   }
   const ArrayGrid& grid = impl.grid;
   const FusedProgram program(*root);
+  if (ctx->num_nodes == 1 && ctx->rates.empty()) {
+    // One node and no device to choose: each block's task runs there, so no plan is made.
+    std::vector<ObjectRef> refs;
+    refs.reserve(static_cast<size_t>(grid.num_blocks()));
+    engine::SubmitBatch batch(*ctx->runtime);
+    for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+      engine::OutputSpec out{grid.dtype(), grid.block_shape_at(e)};
+      std::vector<TaskArg> args = program.block_args(e);
+      refs.push_back(program.leaves().empty()
+                         ? submit_source(*ctx, "array.fused", std::move(args), 0, std::move(out))
+                         : submit(*ctx, "array.fused", std::move(args), 0, std::move(out)));
+    });
+    batch.Send();
+    root->set_done(make_array(ctx, grid, refs));
+    impl.blocks = std::move(refs);
+    impl.expr.reset();
+    return;
+  }
   BlockPlan plan(*ctx);
   std::vector<std::variant<ObjectRef, optimizer::OpId>> blocks;
   blocks.reserve(static_cast<size_t>(grid.num_blocks()));

@@ -110,6 +110,9 @@ class FusedProgram {
     std::vector<int64_t> slots;
   };
   BlockInputs inputs(const Shape& entry) const;
+  /// The whole argument list of a task over block `entry`: its distinct leaf blocks, then
+  /// [program, constants, slots].
+  std::vector<TaskArg> block_args(const Shape& entry) const;
   /// [program, constants, slots] for a task over block `entry`.
   std::vector<TaskArg> scalars(std::vector<int64_t> slots) const;
 

@@ -249,15 +249,29 @@ class Program {
     if (count < 1 || static_cast<int64_t>(prog.size()) != kHeader + count * kNodeInts) {
       Malformed("length");
     }
-    // The shapes the leaves are read with (a transposed leaf's last two axes swapped).
-    std::vector<Shape> leaf_shapes;
-    for (int64_t i = 0; i < count; ++i) {
+    // The output's shape: the leaves' shapes as read (a transposed leaf's last two axes
+    // swapped), broadcast. Usually every leaf is read as it is and all agree: nothing to copy.
+    const Block* first = nullptr;
+    bool same = true;
+    for (int64_t i = 0; i < count && same; ++i) {
       const int64_t* w = prog.data() + kHeader + i * kNodeInts;
       if (w[0] != static_cast<int64_t>(Kind::kLeaf)) continue;
-      leaf_shapes.push_back(LeafShape(LeafBlock(w[2], slots, ctx.inputs), w[3]));
+      const Block& b = LeafBlock(w[2], slots, ctx.inputs);
+      same = w[3] == 0 && (first == nullptr || b.shape() == first->shape());
+      if (first == nullptr) first = &b;
     }
-    if (!BroadcastShapes(leaf_shapes, shape_)) {
-      throw ShapeError("array.fused: leaf blocks do not broadcast");
+    if (same && first != nullptr) {
+      shape_ = first->shape();
+    } else {
+      std::vector<Shape> leaf_shapes;
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t* w = prog.data() + kHeader + i * kNodeInts;
+        if (w[0] != static_cast<int64_t>(Kind::kLeaf)) continue;
+        leaf_shapes.push_back(LeafShape(LeafBlock(w[2], slots, ctx.inputs), w[3]));
+      }
+      if (!BroadcastShapes(leaf_shapes, shape_)) {
+        throw ShapeError("array.fused: leaf blocks do not broadcast");
+      }
     }
     size_ = engine::ShapeSize(shape_);
     nodes_.resize(static_cast<size_t>(count));
@@ -462,6 +476,10 @@ class Program {
                        " where the program expects " + std::string(dtype_name(n.dtype)));
     }
     const Shape& own = n.block->shape();
+    if (!transposed && n.block->size() != 1 && own == shape_) {  // the usual leaf: no shapes made
+      n.access = Node::Access::kDirect;
+      return;
+    }
     const Shape padded =
         transposed ? PadLeft(LeafShape(*n.block, 1), shape_.size()) : PadLeft(own, shape_.size());
     if (n.block->size() == 1) {
