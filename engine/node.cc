@@ -41,7 +41,7 @@ struct InputGone {};  // leaves Execute's try block; the error is set already
 // A task smaller than this (its declared outputs and its inputs, all in this node's memory) runs
 // on the thread that finds it ready, outside any task: handing it to a worker and waking the
 // waiter costs more than the kernel.
-constexpr int64_t kInlineBytes = 64 << 10;
+constexpr int64_t kInlineBytes = 16 << 10;
 // Whether this thread is running a task: tasks its results make ready go to the workers, so
 // inline runs never nest.
 thread_local bool in_task = false;

@@ -340,8 +340,7 @@ Eigen::MatrixXd BlockArray::to_eigen() const {
 BlockArray BlockArray::astype(DType dtype) const {
   if (dtype == this->dtype()) return *this;
   return detail::elementwise(detail::ExprKind::kAstype, static_cast<int64_t>(dtype), "array.astype",
-                             {*this}, {detail::int_scalar(static_cast<int64_t>(dtype))}, dtype,
-                             "astype");
+                             {this, 1}, dtype, "astype");
 }
 
 BlockArray BlockArray::copy() const {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <span>
 #include <unordered_map>
 
 #include "nums/creation.hpp"
@@ -120,11 +121,13 @@ namespace {
 
 // Operands broadcast to `shape` and re-blocked so that their blocks line up with the output's.
 struct Aligned {
-  ArrayGrid grid;  // of the output
-  std::vector<BlockArray> operands;
+  ArrayGrid grid;                     // of the output
+  std::span<const BlockArray> given;  // the caller's operands, when they lined up as they were
+  std::vector<BlockArray> reblocked;  // otherwise
+  std::span<const BlockArray> operands() const { return reblocked.empty() ? given : reblocked; }
 };
 
-Aligned align(const std::vector<BlockArray>& ops, DType out_dtype, const char* op) {
+Aligned align(std::span<const BlockArray> ops, DType out_dtype, const char* op) {
   // The common case: operands of one layout, or numbers (0-d), line up as they are.
   const BlockArray* widest = &ops[0];
   for (const auto& a : ops) {
@@ -139,7 +142,7 @@ Aligned align(const std::vector<BlockArray>& ops, DType out_dtype, const char* o
   lined_up = lined_up && std::all_of(ops.begin(), ops.end(), [&](const BlockArray& a) {
                return a.ndim() == 0 || (a.shape() == wide && a.block_shape() == wide_block);
              });
-  if (lined_up) return {ArrayGrid(wide, wide_block, out_dtype), ops};
+  if (lined_up) return {ArrayGrid(wide, wide_block, out_dtype), ops, {}};
   std::vector<Shape> shapes;
   for (const auto& a : ops) shapes.push_back(a.shape());
   Shape shape;
@@ -169,20 +172,34 @@ Aligned align(const std::vector<BlockArray>& ops, DType out_dtype, const char* o
     }
     if (shape[d] == 0) block[d] = 1;
   }
-  Aligned out{ArrayGrid(shape, block, out_dtype), {}};
+  Aligned out{ArrayGrid(shape, block, out_dtype), {}, {}};
+  out.reblocked.reserve(ops.size());
   for (const auto& a : ops) {
     const size_t pad = nd - static_cast<size_t>(a.ndim());
     Shape want = a.block_shape();
     for (size_t d = pad; d < nd; ++d) {
       if (a.shape()[d - pad] == shape[d] && shape[d] > 1) want[d - pad] = block[d];
     }
-    out.operands.push_back(want == a.block_shape() ? a : a.rechunk(want));
+    out.reblocked.push_back(want == a.block_shape() ? a : a.rechunk(want));
   }
   return out;
 }
 
 int64_t block_bytes(const BlockArray& a, const Shape& entry) {
   return shape_size(a.grid().block_shape_at(entry)) * itemsize(a.dtype());
+}
+
+// The position in `a`'s blocks of the block that meets output block `e` (operand_entry's).
+size_t operand_block(const BlockArray& a, const Shape& e) {
+  const size_t nd = static_cast<size_t>(a.ndim());
+  const size_t pad = e.size() - nd;
+  const Shape& grid = a.grid_shape();
+  int64_t flat = 0, stride = 1;
+  for (size_t d = nd; d-- > 0;) {
+    if (grid[d] != 1) flat += e[d + pad] * stride;
+    stride *= grid[d];
+  }
+  return static_cast<size_t>(flat);
 }
 
 // The entry of `a`'s block that meets output block `e`.
@@ -204,17 +221,34 @@ BlockArray map_blocks(const char* kernel, const std::vector<BlockArray>& ops,
   Aligned al = align(ops, out_dtype, op);
   auto& ctx = ops[0].impl()->ctx;
   ArrayGrid& grid = al.grid;
+  if (one_placement(*ctx)) {  // each block's task runs on the one node: no plan
+    std::vector<ObjectRef> blocks;
+    blocks.reserve(static_cast<size_t>(grid.num_blocks()));
+    engine::SubmitBatch batch(*ctx->runtime);
+    for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+      std::vector<TaskArg> args;
+      args.reserve(al.operands().size() + scalars.size());
+      for (const BlockArray& a : al.operands()) {
+        args.emplace_back(a.impl()->blocks[operand_block(a, e)]);
+      }
+      args.insert(args.end(), scalars.begin(), scalars.end());
+      blocks.push_back(submit(*ctx, kernel, std::move(args), 0,
+                              engine::OutputSpec{out_dtype, grid.block_shape_at(e)}));
+    });
+    batch.Send();
+    return make_array(ctx, std::move(grid), std::move(blocks));
+  }
   BlockPlan plan(*ctx);
   std::vector<optimizer::OpId> outputs;
   outputs.reserve(static_cast<size_t>(grid.num_blocks()));
   for_each_entry(grid.grid_shape(), [&](const Shape& e) {
     std::vector<optimizer::OpId> in;
     ObjectRef extra;  // the condition of where
-    for (size_t k = 0; k < al.operands.size(); ++k) {
-      const BlockArray& a = al.operands[k];
+    for (size_t k = 0; k < al.operands().size(); ++k) {
+      const BlockArray& a = al.operands()[k];
       const Shape ae = operand_entry(a, e);
       const ObjectRef& ref = a.impl()->blocks[static_cast<size_t>(a.grid().flat(ae))];
-      if (al.operands.size() == 3 && k == 0) {
+      if (al.operands().size() == 3 && k == 0) {
         extra = ref;
         continue;
       }
@@ -247,7 +281,7 @@ namespace {
 
 // The elementwise op as a pending expression; submits an operand first when the whole would
 // pass the size limits.
-BlockArray record(ExprKind kind, int64_t code, const std::vector<BlockArray>& operands,
+BlockArray record(ExprKind kind, int64_t code, std::span<const BlockArray> operands,
                   DType out_dtype, const char* op) {
   const auto& ctx = LazyAccess::raw(operands[0])->ctx;
   for (size_t i = 1; i < operands.size(); ++i) check_same_context(operands[0], operands[i], op);
@@ -258,44 +292,48 @@ BlockArray record(ExprKind kind, int64_t code, const std::vector<BlockArray>& op
     node->kind = kind;
     node->dtype = out_dtype;
     node->code = code;
-    node->inputs.reserve(al.operands.size());
-    for (const auto& a : al.operands) node->inputs.push_back(expr_of(a));
+    node->inputs.reserve(al.operands().size());
+    for (const auto& a : al.operands()) node->inputs.push_back(expr_of(a));
     const ExprSize size = expr_size(*node);
     if (size.ops <= kMaxExprOps && size.leaves <= kMaxExprLeaves) {
       return make_pending(ctx, std::move(grid), std::move(node));
     }
     // Too large for one task: the largest pending operand is submitted on its own first.
     int64_t largest = -1, largest_ops = 0;
-    for (size_t k = 0; k < al.operands.size(); ++k) {
-      if (!is_pending(al.operands[k])) continue;
-      const int64_t ops = expr_size(*expr_of(al.operands[k])).ops;
+    for (size_t k = 0; k < al.operands().size(); ++k) {
+      if (!is_pending(al.operands()[k])) continue;
+      const int64_t ops = expr_size(*expr_of(al.operands()[k])).ops;
       if (ops > largest_ops) {
         largest_ops = ops;
         largest = static_cast<int64_t>(k);
       }
     }
     if (largest < 0) return make_pending(ctx, std::move(grid), std::move(node));
-    al.operands[static_cast<size_t>(largest)].impl();
+    al.operands()[static_cast<size_t>(largest)].impl();
   }
 }
 
 }  // namespace
 
 BlockArray elementwise(ExprKind kind, int64_t code, const char* kernel,
-                       const std::vector<BlockArray>& operands, std::vector<TaskArg> scalars,
-                       DType out_dtype, const char* op) {
+                       std::span<const BlockArray> operands, DType out_dtype, const char* op) {
   const auto& ctx = LazyAccess::raw(operands[0])->ctx;
+  // The unfused kernels' scalars: where has none, the others their op or dtype code.
+  auto unfused = [&] {
+    std::vector<TaskArg> scalars;
+    if (kind != ExprKind::kWhere) scalars.push_back(int_scalar(code));
+    return map_blocks(kernel, {operands.begin(), operands.end()}, std::move(scalars), out_dtype,
+                      op);
+  };
   // Unfused, a number operand (the only pending array then) is still recorded, and the op is
   // submitted at once: one task per block, the number inline. Complex ops are never fused (the
   // fused kernel moves elements of at most 8 bytes).
   const bool has_complex = is_complex(out_dtype) ||
                            std::any_of(operands.begin(), operands.end(),
                                        [](const BlockArray& a) { return is_complex(a.dtype()); });
-  if (has_complex) return map_blocks(kernel, operands, std::move(scalars), out_dtype, op);
+  if (has_complex) return unfused();
   const bool fuse = fusion_enabled(*ctx, operands);
-  if (!fuse && std::none_of(operands.begin(), operands.end(), is_pending)) {
-    return map_blocks(kernel, operands, std::move(scalars), out_dtype, op);
-  }
+  if (!fuse && std::none_of(operands.begin(), operands.end(), is_pending)) return unfused();
   BlockArray out = record(kind, code, operands, out_dtype, op);
   if (!fuse) out.impl();
   return out;
@@ -312,8 +350,9 @@ BlockArray binary(BinaryOp op, const BlockArray& a, const BlockArray& b) {
                      " of complex128 arrays: NumPy has no complex loop for it");
   }
   const DType out = kernels::HasBoolResult(op) ? DType::kBool : a.dtype();
-  return elementwise(ExprKind::kBinary, static_cast<int64_t>(op), "array.binary", {a, b},
-                     {int_scalar(static_cast<int64_t>(op))}, out, kernels::OpName(op));
+  const BlockArray operands[] = {a, b};
+  return elementwise(ExprKind::kBinary, static_cast<int64_t>(op), "array.binary", operands, out,
+                     kernels::OpName(op));
 }
 
 BlockArray unary(UnaryOp op, const BlockArray& x) {
@@ -337,8 +376,8 @@ BlockArray unary(UnaryOp op, const BlockArray& x) {
   const DType out = kernels::HasBoolResult(op)                        ? DType::kBool
                     : (op == UnaryOp::kAbs && is_complex(in.dtype())) ? DType::kFloat64
                                                                       : in.dtype();
-  return elementwise(ExprKind::kUnary, static_cast<int64_t>(op), "array.unary", {in},
-                     {int_scalar(static_cast<int64_t>(op))}, out, kernels::OpName(op));
+  return elementwise(ExprKind::kUnary, static_cast<int64_t>(op), "array.unary", {&in, 1}, out,
+                     kernels::OpName(op));
 }
 
 }  // namespace detail
@@ -669,8 +708,8 @@ BlockArray nan_to_num(const BlockArray& x, double nan, std::optional<double> pos
 
 BlockArray where(const BlockArray& cond, const BlockArray& x, const BlockArray& y) {
   const DType t = result_type(x.dtype(), y.dtype());
-  return detail::elementwise(detail::ExprKind::kWhere, 0, "array.where",
-                             {cond, x.astype(t), y.astype(t)}, {}, t, "where");
+  const BlockArray operands[] = {cond, x.astype(t), y.astype(t)};
+  return detail::elementwise(detail::ExprKind::kWhere, 0, "array.where", operands, t, "where");
 }
 BlockArray where(const BlockArray& cond, Number x, const BlockArray& y) {
   return where(cond, as_array(y, x), y);

@@ -4,6 +4,9 @@
 #include "src/expression.h"
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
+#include <memory_resource>
 #include <variant>
 
 #include "src/devices.h"
@@ -75,7 +78,7 @@ bool swaps_last_two(const std::vector<int64_t>& axes) {
 
 }  // namespace
 
-bool fusion_enabled(const Context::Impl& ctx, const std::vector<BlockArray>& operands) {
+bool fusion_enabled(const Context::Impl& ctx, std::span<const BlockArray> operands) {
   // The fused kernel runs on CPUs only: work bound for a GPU stays one task per op there.
   if (!ctx.fuse || ctx.device == DeviceMode::kGpu) return false;
   for (const BlockArray& x : operands) {
@@ -133,11 +136,13 @@ BlockArray make_pending(std::shared_ptr<Context::Impl> ctx, ArrayGrid grid, Expr
 
 ExprSize expr_size(const ExprNode& root) {
   ExprSize size;
-  // Expressions stay small (kMaxExprOps): linear searches beat hashing, and one reserve each
-  // covers the usual case.
-  std::vector<const ExprNode*> seen;
+  // Expressions stay small (kMaxExprOps): linear searches beat hashing, and the lists of the
+  // usual expression fit on the stack.
+  std::array<std::byte, 1024> room;
+  std::pmr::monotonic_buffer_resource arena(room.data(), room.size());
+  std::pmr::vector<const ExprNode*> seen(&arena);
   seen.reserve(2 * kMaxExprLeaves);
-  std::vector<BlockArray> leaves;
+  std::pmr::vector<BlockArray> leaves(&arena);
   leaves.reserve(kMaxExprLeaves);
   auto visit = [&](auto& self, const ExprNode& n) -> void {
     if (std::find(seen.begin(), seen.end(), &n) != seen.end()) return;
@@ -161,7 +166,9 @@ ExprSize expr_size(const ExprNode& root) {
 
 FusedProgram::FusedProgram(const ExprNode& root) {
   // Node -> its number in the program; a linear search, as in expr_size.
-  std::vector<std::pair<const ExprNode*, int64_t>> index;
+  std::array<std::byte, 1024> room;
+  std::pmr::monotonic_buffer_resource arena(room.data(), room.size());
+  std::pmr::vector<std::pair<const ExprNode*, int64_t>> index(&arena);
   index.reserve(2 * kMaxExprLeaves);
   program_.reserve(kProgramHeader + kNodeInts * 2 * kMaxExprLeaves);
   program_ = {kProgramVersion, 0};
@@ -218,7 +225,7 @@ FusedProgram::BlockInputs FusedProgram::inputs(const Shape& entry) const {
   return in;
 }
 
-std::vector<TaskArg> FusedProgram::block_args(const Shape& entry) const {
+std::vector<TaskArg> FusedProgram::block_args(const Shape& entry, bool last) {
   std::vector<TaskArg> args;
   args.reserve(leaves_.size() + 3);
   std::vector<int64_t> slots;
@@ -235,8 +242,13 @@ std::vector<TaskArg> FusedProgram::block_args(const Shape& entry) const {
     }
     slots.push_back(static_cast<int64_t>(k));
   }
-  args.emplace_back(Scalar{program_});
-  args.emplace_back(Scalar{constants_});
+  if (last) {  // no block needs them after this one
+    args.emplace_back(Scalar{std::move(program_)});
+    args.emplace_back(Scalar{std::move(constants_)});
+  } else {
+    args.emplace_back(Scalar{program_});
+    args.emplace_back(Scalar{constants_});
+  }
   args.emplace_back(Scalar{std::move(slots)});
   return args;
 }
@@ -286,15 +298,15 @@ void submit_expression(BlockArray::Impl& impl) {
     return;
   }
   const ArrayGrid& grid = impl.grid;
-  const FusedProgram program(*root);
-  if (ctx->num_nodes == 1 && ctx->rates.empty()) {
-    // One node and no device to choose: each block's task runs there, so no plan is made.
+  FusedProgram program(*root);
+  if (one_placement(*ctx)) {  // each block's task runs on the one node: no plan
     std::vector<ObjectRef> refs;
     refs.reserve(static_cast<size_t>(grid.num_blocks()));
     engine::SubmitBatch batch(*ctx->runtime);
     for_each_entry(grid.grid_shape(), [&](const Shape& e) {
       engine::OutputSpec out{grid.dtype(), grid.block_shape_at(e)};
-      std::vector<TaskArg> args = program.block_args(e);
+      const bool last = static_cast<int64_t>(refs.size()) + 1 == grid.num_blocks();
+      std::vector<TaskArg> args = program.block_args(e, last);
       refs.push_back(program.leaves().empty()
                          ? submit_source(*ctx, "array.fused", std::move(args), 0, std::move(out))
                          : submit(*ctx, "array.fused", std::move(args), 0, std::move(out)));

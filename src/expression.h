@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "src/array_impl.h"
@@ -68,7 +69,7 @@ using ExprPtr = std::shared_ptr<const ExprNode>;
 
 /// Whether an elementwise operation on `operands` is recorded and fused (Context::Impl::fuse):
 /// not when its tasks are bound for a GPU (device "gpu", or an operand with blocks on one).
-bool fusion_enabled(const Context::Impl& ctx, const std::vector<BlockArray>& operands);
+bool fusion_enabled(const Context::Impl& ctx, std::span<const BlockArray> operands);
 
 /// Whether `x` holds a pending expression.
 bool is_pending(const BlockArray& x);
@@ -111,8 +112,8 @@ class FusedProgram {
   };
   BlockInputs inputs(const Shape& entry) const;
   /// The whole argument list of a task over block `entry`: its distinct leaf blocks, then
-  /// [program, constants, slots].
-  std::vector<TaskArg> block_args(const Shape& entry) const;
+  /// [program, constants, slots]. The `last` block's takes the program: no block may follow.
+  std::vector<TaskArg> block_args(const Shape& entry, bool last);
   /// [program, constants, slots] for a task over block `entry`.
   std::vector<TaskArg> scalars(std::vector<int64_t> slots) const;
 
@@ -130,10 +131,10 @@ optimizer::OpId plan_fused(BlockPlan& plan, Context::Impl& ctx, const FusedProgr
                            int64_t bytes, const char* name);
 
 /// An elementwise operation over `operands` (already of the dtypes the op computes in): recorded
-/// as a node of `kind` and `code` when the context fuses, otherwise run at once as `kernel` with
-/// `scalars` (map_blocks). Broadcasting is checked here, at the call: ShapeError naming `op`.
+/// as a node of `kind` and `code` when the context fuses, otherwise run at once as `kernel`
+/// (map_blocks; its scalar is `code`, none for where). Broadcasting is checked here, at the call:
+/// ShapeError naming `op`.
 BlockArray elementwise(ExprKind kind, int64_t code, const char* kernel,
-                       const std::vector<BlockArray>& operands, std::vector<TaskArg> scalars,
-                       DType out_dtype, const char* op);
+                       std::span<const BlockArray> operands, DType out_dtype, const char* op);
 
 }  // namespace nums::detail

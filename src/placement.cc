@@ -80,7 +80,7 @@ void BlockPlan::Run() {
   // Device mode "auto" on a cluster with GPUs: the plan also picks each step's device.
   const bool devices = !ctx_.rates.empty();
   if (devices) DescribeWork();
-  if (ctx_.num_nodes == 1 && !reduces && !devices) {
+  if (one_placement(ctx_) && !reduces) {
     // One node and no reduction tree to shape: every op runs there in the graph's order (its
     // inputs come first), so there is nothing for the search to choose.
     engine::SubmitBatch batch(*ctx_.runtime);

@@ -26,6 +26,12 @@ using StepFn = std::function<Refs(const std::vector<const Refs*>& inputs, int64_
 StepFn BinaryStep(Context::Impl& ctx, kernels::BinaryOp op,
                   std::optional<engine::OutputSpec> out = std::nullopt);
 
+/// Whether every block task of the context runs on its one node, on the device its mode names:
+/// nothing to place, so an operation may submit its tasks without a plan.
+inline bool one_placement(const Context::Impl& ctx) {
+  return ctx.num_nodes == 1 && ctx.rates.empty();
+}
+
 class BlockPlan {
  public:
   explicit BlockPlan(Context::Impl& ctx) : ctx_(ctx) {

@@ -21,9 +21,9 @@ constexpr int kOps = 200;
 struct Limit {
   double fused, unfused;
 };
-constexpr Limit kBinary{51.5, 71.5};
-constexpr Limit kNumber{52.5, 52.5};
-constexpr Limit kUnary{48.5, 51.5};
+constexpr Limit kBinary{44.5, 45.5};
+constexpr Limit kNumber{44.5, 44.5};
+constexpr Limit kUnary{41.5, 31.5};
 
 // Mean allocations of one `op`, after a warm-up that fills caches and pools.
 template <typename Op>

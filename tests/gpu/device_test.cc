@@ -199,10 +199,12 @@ TEST(GpuToTest, ElementwiseWorkBoundForAGpuIsNotFused) {
   BlockArray x = ones({4, 4}, float64);
   BlockArray on_gpu =
       detail::make_array(ctx.impl(), x.grid(), {kept_block(ctx, x, engine::Device::kCuda)});
-  EXPECT_TRUE(detail::fusion_enabled(*ctx.impl(), {x, x}));
-  EXPECT_FALSE(detail::fusion_enabled(*ctx.impl(), {x, on_gpu}));
+  const BlockArray both_cpu[] = {x, x};
+  const BlockArray one_gpu[] = {x, on_gpu};
+  EXPECT_TRUE(detail::fusion_enabled(*ctx.impl(), both_cpu));
+  EXPECT_FALSE(detail::fusion_enabled(*ctx.impl(), one_gpu));
   ctx.impl()->device = DeviceMode::kGpu;
-  EXPECT_FALSE(detail::fusion_enabled(*ctx.impl(), {x}));
+  EXPECT_FALSE(detail::fusion_enabled(*ctx.impl(), {&x, 1}));
   ctx.impl()->device = DeviceMode::kCpu;
 }
 
