@@ -46,6 +46,8 @@ std::string_view OpKindName(OpKind kind) {
       return "reduce";
     case OpKind::kGather:
       return "gather";
+    case OpKind::kSource:
+      return "source";
   }
   return "op";
 }
@@ -115,6 +117,25 @@ OpId BlockGraph::AddGather(std::vector<OpId> inputs, int64_t out_bytes, std::str
   return Add(Op{OpKind::kGather, std::move(name), std::move(inputs), out_bytes, -1, false});
 }
 
+OpId BlockGraph::AddSource(int64_t node, int64_t out_bytes, std::string name) {
+  if (node < 0) throw ValueError("BlockGraph::AddSource: negative node " + std::to_string(node));
+  CheckBytes(out_bytes, "AddSource");
+  min_nodes_ = std::max(min_nodes_, node + 1);
+  return Add(Op{OpKind::kSource, std::move(name), {}, out_bytes, node, false});
+}
+
+void BlockGraph::Pin(OpId id, int64_t node) {
+  CheckInput(id, "Pin");
+  if (node < 0) throw ValueError("BlockGraph::Pin: negative node " + std::to_string(node));
+  Op& target = ops_[static_cast<size_t>(id)];
+  if (target.kind == OpKind::kLeaf || target.kind == OpKind::kReduce) {
+    throw ValueError("BlockGraph::Pin: op " + std::to_string(id) + " is a " +
+                     std::string(OpKindName(target.kind)) + ", which cannot be pinned");
+  }
+  target.node = node;
+  min_nodes_ = std::max(min_nodes_, node + 1);
+}
+
 void BlockGraph::SetWork(OpId id, double flops, bool gpu_kernel) {
   CheckInput(id, "SetWork");
   Op& target = ops_[static_cast<size_t>(id)];
@@ -145,7 +166,8 @@ int64_t BlockGraph::OutputBytes() const {
 std::vector<int64_t> BlockGraph::LeafBytesPerNode(int64_t nodes) const {
   if (nodes < min_nodes_) {
     throw ValueError("BlockGraph::LeafBytesPerNode: " + std::to_string(nodes) +
-                     " nodes, but a leaf lives on node " + std::to_string(min_nodes_ - 1));
+                     " nodes, but a leaf or a pinned op is on node " +
+                     std::to_string(min_nodes_ - 1));
   }
   std::vector<int64_t> bytes(static_cast<size_t>(nodes), 0);
   for (const Op& op : ops_) {

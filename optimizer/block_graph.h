@@ -20,16 +20,19 @@ enum class OpKind : uint8_t {
   kProduct,  ///< a tensordot partial product A[i,k] . B[k,j]; a binary op that feeds a reduction
   kReduce,   ///< n inputs combined by an associative op, executed as pairwise steps
   kGather,   ///< pieces of n inputs copied into one new block by one step (reshape, concatenate)
+  kSource,   ///< a new block made from no input (a constant, random numbers) on a given node
 };
 
 std::string_view OpKindName(OpKind kind);
 
 struct Op {
   OpKind kind = OpKind::kLeaf;
-  std::string name;              ///< what the block op computes ("add", "sum", "qr"), for Explain
-  std::vector<OpId> inputs;      ///< earlier ops; a reduction's inputs in the caller's order
-  int64_t bytes = 0;             ///< size of the op's result (of each pairwise step for reductions)
-  int64_t node = -1;             ///< leaves only: the node that holds the block
+  std::string name;          ///< what the block op computes ("add", "sum", "qr"), for Explain
+  std::vector<OpId> inputs;  ///< earlier ops; a reduction's inputs in the caller's order
+  int64_t bytes = 0;         ///< size of the op's result (of each pairwise step for reductions)
+  /// Leaves: the node that holds the block; a source or a pinned op: the node it runs on; -1:
+  /// the placement chooses.
+  int64_t node = -1;
   bool is_output = false;        ///< a root: its block outlives the graph
   Device device = Device::kCpu;  ///< leaves only: where on its node the block lives
   /// Floating-point work of the op (of each pairwise step for reductions); 0 for the
@@ -63,6 +66,12 @@ class BlockGraph {
   /// A new block assembled from pieces of >= 1 inputs in one step on one node; `out_bytes` is
   /// its size and each input moves whole when it is elsewhere (the cost model's unit).
   OpId AddGather(std::vector<OpId> inputs, int64_t out_bytes, std::string name = "gather");
+  /// A new block of `out_bytes` made from no input by one step on `node` (>= 0).
+  OpId AddSource(int64_t node, int64_t out_bytes, std::string name = "source");
+  /// Runs `op` on `node` (>= 0) whatever the policy and the loads: for algorithms whose trees
+  /// are shaped by node (TSQR, the tiled Cholesky). Throws ValueError for a leaf, a reduction
+  /// (its pairwise steps are the optimizer's), a negative node or an op not in the graph.
+  void Pin(OpId op, int64_t node);
   /// Sets the floating-point work of `op` (of each pairwise step for a reduction) and whether a
   /// GPU kernel exists for it; the device dimension of Place uses them. Throws ValueError for a
   /// leaf, an op not in the graph, or negative or NaN flops.
@@ -77,7 +86,8 @@ class BlockGraph {
   const std::vector<Op>& ops() const { return ops_; }
   /// How many inputs of later ops read `id` (an op used twice by one consumer counts twice).
   int64_t consumers(OpId id) const { return consumers_[static_cast<size_t>(id)]; }
-  /// The largest leaf node + 1 (0 without leaves): the fewest nodes a cluster state needs.
+  /// The largest node of a leaf, a source or a pinned op + 1 (0 without them): the fewest nodes a
+  /// cluster state needs.
   int64_t min_nodes() const { return min_nodes_; }
   /// Sum of the output ops' bytes.
   int64_t OutputBytes() const;

@@ -28,9 +28,9 @@ Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_use
 }
 
 bool LoadsCannotMatter(const BlockGraph& graph, Policy policy) {
-  if (policy == Policy::kRoundRobin) return false;
   for (const Op& op : graph.ops()) {
-    if (op.kind == OpKind::kReduce) return false;
+    if (op.node >= 0) continue;  // a leaf, a source or a pinned op: its node is given
+    if (policy == Policy::kRoundRobin || op.kind == OpKind::kReduce) return false;
     for (OpId in : op.inputs) {
       if (in != op.inputs.front()) return false;
     }
@@ -54,8 +54,9 @@ Search::Search(const BlockGraph& graph, const ClusterState& state, Policy policy
       partner_(static_cast<size_t>(graph.size()), kNoOp),
       at_home_(static_cast<size_t>(graph.size()), 0) {
   if (graph.min_nodes() > state.num_nodes()) {
-    throw ValueError("Place: a leaf lives on node " + std::to_string(graph.min_nodes() - 1) +
-                     " but the cluster has " + std::to_string(state.num_nodes()) + " nodes");
+    throw ValueError("Place: a leaf or a pinned op is on node " +
+                     std::to_string(graph.min_nodes() - 1) + " but the cluster has " +
+                     std::to_string(state.num_nodes()) + " nodes");
   }
   if (!rates_.empty() && static_cast<int64_t>(rates_.size()) != state.num_nodes()) {
     throw ValueError("Place: " + std::to_string(rates_.size()) + " node rates for " +
@@ -70,7 +71,7 @@ Search::Search(const BlockGraph& graph, const ClusterState& state, Policy policy
   for (OpId id = 0; id < graph.size(); ++id) {
     const Op& op = graph.op(id);
     home[static_cast<size_t>(id)] =
-        op.kind == OpKind::kLeaf ? op.node : home[static_cast<size_t>(op.inputs.front())];
+        op.node >= 0 ? op.node : home[static_cast<size_t>(op.inputs.front())];
     if (op.kind != OpKind::kReduce) continue;
     homes.clear();
     for (OpId in : op.inputs) homes.push_back(home[static_cast<size_t>(in)]);
@@ -107,7 +108,8 @@ Plan Search::Run() && {
       case OpKind::kUnary:
       case OpKind::kBinary:
       case OpKind::kProduct:
-      case OpKind::kGather: {
+      case OpKind::kGather:
+      case OpKind::kSource: {
         const OpId partner = partner_[static_cast<size_t>(id)];
         PlaceStep(
             id, op.inputs, id, op.bytes, graph_.consumers(id), op.is_output, false,
@@ -195,8 +197,8 @@ bool Search::Holds(const Value& value, int64_t node) const {
          std::find(value.copies.begin(), value.copies.end(), node) != value.copies.end();
 }
 
-void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output, int64_t bytes,
-                       int64_t remaining, bool keep, bool any_node, const Value* partner) {
+int64_t Search::ChooseNode(OpId op, std::span<const ValueId> inputs, ValueId output, int64_t bytes,
+                           bool any_node, const Value* partner, int64_t home) {
   const auto value = [&](ValueId id) -> Value& { return values_[static_cast<size_t>(id)]; };
   // Candidates in order of preference (see StepRequest): holders of the inputs by decreasing
   // size (stable, so the left one first on a tie), then every node when any node may run it.
@@ -223,7 +225,6 @@ void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output,
   for (int64_t node : nodes) listed_[static_cast<size_t>(node)] = 0;
   // A partial sharing its home with another partial of its reduction runs there when it can
   // (see at_home_).
-  const int64_t home = value(inputs.front()).home;
   if (output == op && at_home_[static_cast<size_t>(op)] &&
       std::find(nodes.begin(), nodes.end(), home) != nodes.end()) {
     nodes.assign(1, home);
@@ -260,6 +261,25 @@ void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output,
     throw ValueError("Place: policy chose node " + std::to_string(node) + " of " +
                      std::to_string(state_.num_nodes()));
   }
+  return node;
+}
+
+void Search::PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output, int64_t bytes,
+                       int64_t remaining, bool keep, bool any_node, const Value* partner) {
+  const auto value = [&](ValueId id) -> Value& { return values_[static_cast<size_t>(id)]; };
+  // What a node lacks of input k: the input, unless it holds it or an earlier input is the same
+  // value (which moves once).
+  auto lacks = [&](size_t k, int64_t node) {
+    for (size_t j = 0; j < k; ++j) {
+      if (inputs[j] == inputs[k]) return false;
+    }
+    return !Holds(value(inputs[k]), node);
+  };
+  // A pinned op (or a source) runs on its node, whatever the policy.
+  const int64_t pinned = graph_.op(op).kind == OpKind::kReduce ? -1 : graph_.op(op).node;
+  const int64_t home = pinned >= 0 ? pinned : value(inputs.front()).home;
+  const int64_t node =
+      pinned >= 0 ? pinned : ChooseNode(op, inputs, output, bytes, any_node, partner, home);
   // The device after the node, from where the inputs are before any moves (a fetched input
   // arrives in host memory).
   const Device device = StepDevice(op, inputs, node, bytes);

@@ -40,13 +40,15 @@ Plan PlaceOnCluster(const BlockGraph& graph, std::span<const int64_t> memory_use
                     Policy policy = Policy::kLshs, std::span<const bool> live = {},
                     std::span<const int64_t> spilled = {}, std::span<const NodeRates> rates = {});
 
-/// Whether `policy` places every op of `graph` the same whatever the loads: no reduction, and
-/// each op reads a single value (perhaps twice), so its one candidate is where that value is
-/// (round-robin ignores candidates: never). The array layer then need not ask for the loads.
+/// Whether `policy` places every op of `graph` the same whatever the loads: every op is pinned
+/// (or a source), or else no reduction, and each op reads a single value (perhaps twice), so its
+/// one candidate is where that value is (round-robin ignores candidates: never). The array layer
+/// then need not ask for the loads.
 bool LoadsCannotMatter(const BlockGraph& graph, Policy policy);
 
 /// The walk behind Place. Each op is placed when its turn comes in the graph's order (its inputs
-/// are placed by then), a gather as one step with all its inputs; a reduction as pairwise steps:
+/// are placed by then), a source or a pinned op on its node whatever the policy, a gather as one
+/// step with all its inputs; a reduction as pairwise steps:
 /// first two partials with the same home (Value::home: usually on one node, no transfer),
 /// otherwise the two oldest, each step on a node the policy picks among all nodes. The tree
 /// depends on the graph only, so a partial's first partner is known before it is placed: the
@@ -102,6 +104,10 @@ class Search {
   /// output is combined with next in the reduction that alone reads it.
   void PlaceStep(OpId op, std::span<const ValueId> inputs, ValueId output, int64_t bytes,
                  int64_t remaining, bool keep, bool any_node, const Value* partner = nullptr);
+  /// The node the policy picks for a step of an op that is not pinned (see PlaceStep); `home`
+  /// is the step's home.
+  int64_t ChooseNode(OpId op, std::span<const ValueId> inputs, ValueId output, int64_t bytes,
+                     bool any_node, const Value* partner, int64_t home);
   /// The device of a step of `op` reading `inputs` on `node`: kCpu without rates.
   Device StepDevice(OpId op, std::span<const ValueId> inputs, int64_t node, int64_t bytes) const;
   void Consume(ValueId v);

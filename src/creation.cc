@@ -9,6 +9,7 @@
 #include "src/array_impl.h"
 #include "src/checked.h"
 #include "src/kernels/cpu/kernels.h"
+#include "src/placement.h"
 
 namespace nums {
 
@@ -16,21 +17,34 @@ using detail::ObjectRef;
 
 namespace {
 
-// One task per block of a new array of `shape`; args_for(entry, block_shape) gives its arguments.
+// One task per block of a new array of `shape`, on the block's home node, placed as one plan;
+// args_for(entry, block_shape) gives its arguments.
 template <typename Args>
 BlockArray create(const Shape& shape, DType dtype, const Shape& block_shape, const char* kernel,
                   Args args_for) {
   auto ctx = detail::current_context();
   ArrayGrid grid(shape, detail::choose_block_shape(*ctx, shape, dtype, block_shape), dtype);
-  std::vector<ObjectRef> blocks;
-  blocks.reserve(static_cast<size_t>(grid.num_blocks()));
-  engine::SubmitBatch batch(*ctx->runtime);  // each node's tasks in one message
+  detail::BlockPlan plan(*ctx);
+  std::vector<optimizer::OpId> ops;
+  ops.reserve(static_cast<size_t>(grid.num_blocks()));
   detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
-    blocks.push_back(detail::submit_source(*ctx, kernel, args_for(e, grid.block_shape_at(e)),
-                                           detail::home_node(*ctx, grid, e),
-                                           engine::OutputSpec{dtype, grid.block_shape_at(e)}));
+    const Shape bs = grid.block_shape_at(e);
+    engine::OutputSpec out{dtype, bs};
+    const int64_t bytes = out.nbytes();
+    ops.push_back(plan.OnNode(
+        detail::home_node(*ctx, grid, e), {}, bytes,
+        [&ctx = *ctx, kernel, args = args_for(e, bs), out = std::move(out)](
+            const std::vector<const detail::Refs*>&, int64_t node) mutable {  // runs once
+          return detail::Refs{
+              detail::submit_source(ctx, kernel, std::move(args), node, std::move(out))};
+        },
+        kernel));
+    plan.Output(ops.back());
   });
-  batch.Send();
+  plan.Run();
+  std::vector<ObjectRef> blocks;
+  blocks.reserve(ops.size());
+  for (optimizer::OpId op : ops) blocks.push_back(plan.result(op).at(0));
   return detail::make_array(std::move(ctx), std::move(grid), std::move(blocks));
 }
 

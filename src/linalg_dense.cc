@@ -15,6 +15,7 @@
 #include "src/array_impl.h"
 #include "src/checked.h"
 #include "src/linalg_dense.h"
+#include "src/placement.h"
 
 namespace nums::linalg {
 namespace dense {
@@ -80,10 +81,21 @@ std::vector<ObjectRef> run_dense(const BlockArray& a, DType dt, const char* op, 
     specs.push_back({dt, shape});
   }
   const ObjectRef block = gathered(a, dt, op, out_elements);
-  std::vector<detail::TaskArg> args{block};
-  for (auto& s : scalars) args.emplace_back(std::move(s));
-  return detail::submit_n(*a.impl()->ctx, kernel, std::move(args), block.node(),
-                          static_cast<int64_t>(outputs.size()), std::move(specs));
+  auto& ctx = *a.impl()->ctx;
+  detail::BlockPlan plan(ctx);
+  const optimizer::OpId task = plan.OnNode(
+      block.node(), {plan.Leaf({block}, shape_size(a.shape()) * itemsize(dt))},
+      out_elements * itemsize(dt),
+      [&ctx, kernel, &scalars, &specs](const std::vector<const detail::Refs*>& in, int64_t node) {
+        std::vector<detail::TaskArg> args{in[0]->at(0)};
+        for (auto& s : scalars) args.emplace_back(std::move(s));
+        const auto returns = static_cast<int64_t>(specs.size());
+        return detail::submit_n(ctx, kernel, std::move(args), node, returns, std::move(specs));
+      },
+      kernel);
+  plan.Output(task);
+  plan.Run();
+  return plan.result(task);
 }
 
 // Identity matrices (n x n) stacked over `batch`, in dtype dt.

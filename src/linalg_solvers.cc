@@ -12,13 +12,17 @@
 #include "nums/math.hpp"
 #include "src/array_impl.h"
 #include "src/linalg_dense.h"
+#include "src/placement.h"
 
 namespace nums::linalg {
 namespace {
 
 using detail::ObjectRef;
+using detail::Refs;
 using detail::Scalar;
+using detail::StepFn;
 using detail::TaskArg;
+using optimizer::OpId;
 
 // The float dtype a factorization computes in: float32 stays, everything else is float64.
 namespace {
@@ -79,36 +83,84 @@ BlockArray one_block(const BlockArray& like, const Shape& shape, DType dt, const
   return detail::make_array(like.impl()->ctx, ArrayGrid(shape, shape, dt), {ref});
 }
 
-// The TSQR reduction tree over the row blocks of x (m x n, m >= n).
+// One row block (whole rows) of a tall-skinny matrix in a plan: the op whose first output it is,
+// its node and its rows.
+struct RowBlock {
+  OpId op = 0;
+  int64_t node = 0;
+  int64_t rows = 0;
+};
+
+// The row blocks of x (each holding whole rows), as leaves of `plan`.
+std::vector<RowBlock> row_leaves(detail::BlockPlan& plan, const BlockArray& x) {
+  const auto& blocks = x.impl()->blocks;
+  const int64_t row_bytes = x.shape()[1] * itemsize(x.dtype());
+  std::vector<RowBlock> out;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const int64_t rows = x.grid().block_shape_at({static_cast<int64_t>(i), 0})[0];
+    out.push_back({plan.Leaf({blocks[i]}, rows * row_bytes), blocks[i].node(), rows});
+  }
+  return out;
+}
+
+// The first output of each op, once the plan ran.
+std::vector<ObjectRef> firsts(const detail::BlockPlan& plan, const std::vector<OpId>& ops) {
+  std::vector<ObjectRef> out;
+  out.reserve(ops.size());
+  for (OpId op : ops) out.push_back(plan.result(op).at(0));
+  return out;
+}
+
+// A step running `kernel` on `scalars` after the inputs' refs that `pick` chooses from each
+// input's outputs; `outputs` outputs.
+template <typename Pick>
+StepFn kernel_step(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> scalars,
+                   int64_t outputs, Pick pick) {
+  return [&ctx, kernel, scalars = std::move(scalars), outputs, pick](
+             const std::vector<const Refs*>& in, int64_t node) {
+    std::vector<TaskArg> args;
+    args.reserve(in.size() + scalars.size());
+    for (size_t i = 0; i < in.size(); ++i) args.emplace_back(pick(i, *in[i]));
+    args.insert(args.end(), scalars.begin(), scalars.end());
+    return detail::submit_n(ctx, kernel, std::move(args), node, outputs);
+  };
+}
+// The first output of every input.
+StepFn kernel_step(Context::Impl& ctx, const char* kernel, std::vector<TaskArg> scalars = {},
+                   int64_t outputs = 1) {
+  return kernel_step(ctx, kernel, std::move(scalars), outputs,
+                     [](size_t, const Refs& r) { return r.at(0); });
+}
+
+// The TSQR reduction tree over row blocks `blocks` (m x n in all, m >= n), added to `plan`.
 //
 // Leaf i factors row block A_i = Q_i R_i on the node that holds A_i. The R factors of the blocks
 // that share a node are stacked and factored there ([R_a; R_b; ...] = Q_f R_f), then the nodes'
 // R factors meet pairwise in node order, each step on its left input's node, up to one root whose R
 // is the R of A. A factor with `rows` input rows keeps k = min(rows, n) rows of R, so blocks with
-// fewer rows than columns work too. Only the R factors (k x n) travel between nodes.
+// fewer rows than columns work too. Only the R factors (k x n) travel between nodes; each factor
+// is pinned to its node.
 struct Factor {
-  ObjectRef q, r;                // q: rows x k (direct mode only), r: k x n
-  int64_t node = 0;              // where the factor ran
-  int64_t rows = 0, k = 0;       // input rows; rows of r
+  OpId op = 0;              // outputs {q, r} in direct mode, {r} otherwise; q: rows x k, r: k x n
+  int64_t node = 0;         // where the factor runs
+  int64_t rows = 0, k = 0;  // input rows; rows of r
   std::vector<size_t> children;  // factors stacked as input; empty for a leaf (block = index)
 };
 
-std::vector<Factor> tsqr_tree(const BlockArray& x, bool want_q, bool positive_diag) {
-  auto& ctx = *x.impl()->ctx;
-  const auto& blocks = x.impl()->blocks;
-  const int64_t n = x.shape()[1];
+std::vector<Factor> tsqr_tree(detail::BlockPlan& plan, Context::Impl& ctx,
+                              const std::vector<RowBlock>& blocks, int64_t n, DType dt, bool want_q,
+                              bool positive_diag) {
   std::vector<Factor> t;
   std::map<int64_t, std::vector<size_t>> by_node;
   for (size_t i = 0; i < blocks.size(); ++i) {
-    const int64_t rows = x.grid().block_shape_at({static_cast<int64_t>(i), 0})[0];
-    t.push_back({{}, {}, blocks[i].node(), rows, std::min(rows, n), {}});
-    by_node[blocks[i].node()].push_back(i);
+    t.push_back({0, blocks[i].node, blocks[i].rows, std::min(blocks[i].rows, n), {}});
+    by_node[blocks[i].node].push_back(i);
   }
   auto stack = [&](std::vector<size_t> children) {
     int64_t rows = 0;
     for (size_t c : children) rows += t[c].k;
     const int64_t node = t[children[0]].node;
-    t.push_back({{}, {}, node, rows, std::min(rows, n), std::move(children)});
+    t.push_back({0, node, rows, std::min(rows, n), std::move(children)});
     return t.size() - 1;
   };
   std::vector<size_t> level;
@@ -121,66 +173,68 @@ std::vector<Factor> tsqr_tree(const BlockArray& x, bool want_q, bool positive_di
     if (level.size() % 2) next.push_back(level.back());
     level = std::move(next);
   }
-  // Children precede parents and the root is the last factor planned: submit in order, each
-  // node's tasks in one message.
+  // Children precede parents and the root is the last factor planned.
   const size_t root = t.size() - 1;
-  engine::SubmitBatch batch(*ctx.runtime);
   for (size_t f = 0; f < t.size(); ++f) {
-    std::vector<TaskArg> args;
-    if (t[f].children.empty()) {
-      args.emplace_back(blocks[f]);
-    } else {
-      for (size_t c : t[f].children) args.emplace_back(t[c].r);
-    }
-    args.emplace_back(Scalar{want_q});
-    args.emplace_back(Scalar{positive_diag && f == root});
-    const engine::OutputSpec r{x.dtype(), {t[f].k, n}};
-    auto out = detail::submit_n(
-        ctx, "linalg.qr", std::move(args), t[f].node, want_q ? 2 : 1,
-        want_q ? std::vector<engine::OutputSpec>{{x.dtype(), {t[f].rows, t[f].k}}, r}
-               : std::vector<engine::OutputSpec>{r});
-    if (want_q) t[f].q = out[0];
-    t[f].r = out.back();
+    Factor& fa = t[f];
+    std::vector<engine::OutputSpec> outs;
+    if (want_q) outs.push_back({dt, {fa.rows, fa.k}});
+    outs.push_back({dt, {fa.k, n}});
+    int64_t bytes = 0;
+    for (const auto& o : outs) bytes += o.nbytes();
+    const bool top = positive_diag && f == root;
+    // A leaf reads its block, a stacked factor its children's R (each one's last output).
+    StepFn fn = [&ctx, want_q, top, outs = std::move(outs)](const std::vector<const Refs*>& in,
+                                                            int64_t node) {
+      std::vector<TaskArg> args;
+      for (const Refs* r : in) args.emplace_back(r->back());
+      args.emplace_back(Scalar{want_q});
+      args.emplace_back(Scalar{top});
+      return detail::submit_n(ctx, "linalg.qr", std::move(args), node, want_q ? 2 : 1, outs);
+    };
+    std::vector<OpId> in;
+    if (fa.children.empty()) in.push_back(blocks[f].op);
+    for (size_t c : fa.children) in.push_back(t[c].op);
+    fa.op = plan.OnNode(fa.node, std::move(in), bytes, std::move(fn), "linalg.qr");
   }
-  batch.Send();
   return t;
 }
 
-// The final Q row blocks (times `top` when given) by walking the tree down.
+// The final Q row blocks (times `top`'s first output when given) by walking the tree down: per
+// leaf, the op whose first output is its block.
 //
 // With G_f the rows of Q (times top) that factor f stands for, G_root = Q_root top, and a child c
 // stacked at rows [o, o + k_c) of f's input gets D_c = Q_f[o : o + k_c] D_f (D_root = top, or the
 // identity); leaf i's block of the result is Q_i D_i. Each D_c (k_c x n) is formed on c's node, so
 // each leaf's product runs where its block lives.
-std::vector<ObjectRef> form_q(const BlockArray& x, const std::vector<Factor>& t,
-                              std::optional<ObjectRef> top) {
-  auto& ctx = *x.impl()->ctx;
-  std::vector<ObjectRef> out(x.impl()->blocks.size());
-  auto down = [&](auto& self, size_t f, const std::optional<ObjectRef>& d) -> void {
+std::vector<OpId> form_q(detail::BlockPlan& plan, Context::Impl& ctx, const std::vector<Factor>& t,
+                         size_t leaves, int64_t n, DType dt, std::optional<OpId> top) {
+  std::vector<OpId> out(leaves);
+  const int64_t row_bytes = n * itemsize(dt);
+  // Rows [offset, offset + count) of f's Q, times D_f when there is one, on `node`.
+  auto product = [&](const Factor& fa, const std::optional<OpId>& d, int64_t offset, int64_t count,
+                     int64_t node) {
+    std::vector<OpId> in{fa.op};
+    if (d) in.push_back(*d);
+    return plan.OnNode(node, std::move(in), count * row_bytes,
+                       kernel_step(ctx, "linalg.matmul_rows",
+                                   {detail::int_scalar(offset), detail::int_scalar(count)}),
+                       "linalg.matmul_rows");
+  };
+  auto down = [&](auto& self, size_t f, const std::optional<OpId>& d) -> void {
     const Factor& fa = t[f];
     if (fa.children.empty()) {
-      out[f] = d ? detail::submit(ctx, "linalg.matmul_rows",
-                                  {fa.q, *d, detail::int_scalar(0), detail::int_scalar(fa.rows)},
-                                  fa.node)
-                 : fa.q;
+      out[f] = d ? product(fa, d, 0, fa.rows, fa.node) : fa.op;
       return;
     }
     int64_t offset = 0;
     for (size_t c : fa.children) {
-      std::vector<TaskArg> args;
-      args.reserve(4);
-      args.emplace_back(fa.q);
-      if (d) args.emplace_back(*d);
-      args.emplace_back(detail::int_scalar(offset));
-      args.emplace_back(detail::int_scalar(t[c].k));
-      self(self, c, detail::submit(ctx, "linalg.matmul_rows", std::move(args), t[c].node));
+      self(self, c, product(fa, d, offset, t[c].k, t[c].node));
       offset += t[c].k;
     }
   };
   // Leaves are the first factors (index = block), the root the last (a lone leaf is both).
-  engine::SubmitBatch batch(*ctx.runtime);
   down(down, t.size() - 1, top);
-  batch.Send();
   return out;
 }
 
@@ -188,9 +242,10 @@ BlockArray tsqr_q(const BlockArray& x, const std::vector<ObjectRef>& blocks) {
   return detail::make_array(x.impl()->ctx, x.grid(), blocks);
 }
 
-// [A | b] (m x (n + k)) blocked by A's row blocks, each block built on its A block's node. A 1-d b
-// is taken as one column.
-BlockArray augment(const BlockArray& a, const BlockArray& b, DType dt) {
+// [A | b] (m x (n + k)) blocked by A's row blocks, each block built by a task on its A block's
+// node, added to `plan`. A 1-d b is taken as one column.
+std::vector<RowBlock> augment(detail::BlockPlan& plan, const BlockArray& a, const BlockArray& b,
+                              DType dt) {
   const BlockArray x = row_blocks(a, dt);
   auto& ctx = *x.impl()->ctx;
   const int64_t m = x.shape()[0], n = x.shape()[1];
@@ -202,34 +257,66 @@ BlockArray augment(const BlockArray& a, const BlockArray& b, DType dt) {
   } else {
     bb = bb.rechunk({rb, k});
   }
-  std::vector<ObjectRef> blocks;
-  engine::SubmitBatch batch(*ctx.runtime);
-  for (size_t i = 0; i < x.impl()->blocks.size(); ++i) {
-    const ObjectRef& ai = x.impl()->blocks[i];
-    const int64_t rows = x.grid().block_shape_at({static_cast<int64_t>(i), 0})[0];
+  const auto as = row_leaves(plan, x);
+  const auto bs = row_leaves(plan, bb);
+  std::vector<RowBlock> out;
+  for (size_t i = 0; i < as.size(); ++i) {
+    const int64_t rows = as[i].rows;
     std::vector<int64_t> regions{0, 0, 1, 1, rows, n, 0, 0, 0, 0, 1, 1, rows, k, 0, n};
-    blocks.push_back(
-        detail::submit(ctx, "array.gather",
-                       {ai, bb.impl()->blocks[i], detail::shape_scalar({rows, n + k}),
-                        detail::int_scalar(static_cast<int64_t>(dt)), Scalar{std::move(regions)}},
-                       ai.node()));
+    const OpId op = plan.OnNode(
+        as[i].node, {as[i].op, bs[i].op}, rows * (n + k) * itemsize(dt),
+        kernel_step(ctx, "array.gather",
+                    {detail::shape_scalar({rows, n + k}),
+                     detail::int_scalar(static_cast<int64_t>(dt)), Scalar{std::move(regions)}}),
+        "array.gather");
+    out.push_back({op, as[i].node, rows});
   }
-  batch.Send();
-  return detail::make_array(x.impl()->ctx, ArrayGrid({m, n + k}, {rb, n + k}, dt),
-                            std::move(blocks));
+  return out;
 }
 
 // x with R x = Q^T b from the TSQR of [A | b]: a 1-block array shaped (n,) or (n, k) like b.
 BlockArray solve_by_tsqr(const BlockArray& a, const BlockArray& b, DType dt) {
-  const BlockArray aug = augment(a, b, dt);
-  const auto t = tsqr_tree(aug, /*want_q=*/false, /*positive_diag=*/false);
+  auto& ctx = *a.impl()->ctx;
   const int64_t n = a.shape()[1];
   const bool vector_out = b.ndim() == 1;
-  const ObjectRef x =
-      detail::submit(*aug.impl()->ctx, "linalg.solve_augmented",
-                     {t.back().r, detail::int_scalar(n), Scalar{vector_out}}, t.back().node);
   const Shape shape = vector_out ? Shape{n} : Shape{n, b.shape()[1]};
-  return one_block(a, shape, dt, x);
+  detail::BlockPlan plan(ctx);
+  const auto aug = augment(plan, a, b, dt);
+  const auto t = tsqr_tree(plan, ctx, aug, n + (vector_out ? 1 : b.shape()[1]), dt,
+                           /*want_q=*/false, /*positive_diag=*/false);
+  const OpId x = plan.OnNode(
+      t.back().node, {t.back().op}, shape_size(shape) * itemsize(dt),
+      kernel_step(ctx, "linalg.solve_augmented", {detail::int_scalar(n), Scalar{vector_out}}),
+      "linalg.solve_augmented");
+  plan.Output(x);
+  plan.Run();
+  return one_block(a, shape, dt, plan.result(x).at(0));
+}
+
+// One task of `kernel` on `node` reading `inputs` then `scalars`, as a plan of its own; its
+// `outputs` outputs.
+std::vector<ObjectRef> run_on(Context::Impl& ctx, int64_t node, const char* kernel,
+                              const std::vector<ObjectRef>& inputs,
+                              std::vector<TaskArg> scalars = {}, int64_t outputs = 1) {
+  detail::BlockPlan plan(ctx);
+  std::vector<OpId> in;
+  for (const ObjectRef& r : inputs) in.push_back(plan.Leaf({r}, 0));
+  const OpId op = plan.OnNode(node, std::move(in), 0,
+                              kernel_step(ctx, kernel, std::move(scalars), outputs), kernel);
+  plan.Output(op);
+  plan.Run();
+  return plan.result(op);
+}
+
+// R = U S Vt (outputs U, S, Vt) on the node of the tree's root, whose R is its last output.
+OpId svd_of_r(detail::BlockPlan& plan, Context::Impl& ctx, const Factor& root, int64_t n,
+              DType dt) {
+  const OpId op = plan.OnNode(
+      root.node, {root.op}, (2 * n * n + n) * itemsize(dt),
+      kernel_step(ctx, "linalg.svd", {}, 3, [](size_t, const Refs& r) { return r.back(); }),
+      "linalg.svd");
+  plan.Output(op);
+  return op;
 }
 
 }  // namespace
@@ -256,23 +343,30 @@ QrResult qr(const BlockArray& a, const std::string& mode_in) {
     return out;
   }
   const BlockArray x = row_blocks(a, dt);
+  auto& ctx = *x.impl()->ctx;
   const bool direct = mode == "reduced";
-  const auto t = tsqr_tree(x, direct, /*positive_diag=*/true);
-  QrResult out;
-  out.r = one_block(x, {n, n}, dt, t.back().r);
+  detail::BlockPlan plan(ctx);
+  const auto blocks = row_leaves(plan, x);
+  const auto t = tsqr_tree(plan, ctx, blocks, n, dt, direct, /*positive_diag=*/true);
+  const OpId root = t.back().op;
+  plan.Output(root);
+  std::vector<OpId> q;
   if (direct) {
-    out.q = tsqr_q(x, form_q(x, t, std::nullopt));
+    q = form_q(plan, ctx, t, blocks.size(), n, dt, std::nullopt);
   } else if (mode == "indirect") {
     // Q_i = A_i R^{-1}, on the node of A_i.
-    std::vector<ObjectRef> blocks;
-    engine::SubmitBatch batch(*x.impl()->ctx->runtime);
-    for (const ObjectRef& ai : x.impl()->blocks) {
-      blocks.push_back(
-          detail::submit(*x.impl()->ctx, "linalg.right_div_upper", {ai, t.back().r}, ai.node()));
+    for (const RowBlock& b : blocks) {
+      q.push_back(plan.OnNode(b.node, {b.op, root}, b.rows * n * itemsize(dt),
+                              kernel_step(ctx, "linalg.right_div_upper", {}, 1,
+                                          [](size_t, const Refs& r) { return r.back(); }),
+                              "linalg.right_div_upper"));
     }
-    batch.Send();
-    out.q = tsqr_q(x, blocks);
   }
+  for (OpId op : q) plan.Output(op);
+  plan.Run();
+  QrResult out;
+  out.r = one_block(x, {n, n}, dt, plan.result(root).back());
+  if (!q.empty()) out.q = tsqr_q(x, firsts(plan, q));
   return out;
 }
 
@@ -285,11 +379,17 @@ SvdResult svd(const BlockArray& a) {
   const DType dt = compute_dtype(a.dtype());
   const int64_t n = a.shape()[1];
   const BlockArray x = row_blocks(a, dt);
-  const auto t = tsqr_tree(x, /*want_q=*/true, /*positive_diag=*/false);
+  auto& ctx = *x.impl()->ctx;
+  detail::BlockPlan plan(ctx);
+  const auto blocks = row_leaves(plan, x);
+  const auto t = tsqr_tree(plan, ctx, blocks, n, dt, /*want_q=*/true, /*positive_diag=*/false);
   // R = U_r S Vt on the root's node; U = Q U_r with U_r as the top of the backward pass.
-  const auto usv = detail::submit_n(*x.impl()->ctx, "linalg.svd", {t.back().r}, t.back().node, 3);
-  return {tsqr_q(x, form_q(x, t, usv[0])), one_block(x, {n}, dt, usv[1]),
-          one_block(x, {n, n}, dt, usv[2])};
+  const OpId usv = svd_of_r(plan, ctx, t.back(), n, dt);
+  const auto u = form_q(plan, ctx, t, blocks.size(), n, dt, usv);
+  for (OpId op : u) plan.Output(op);
+  plan.Run();
+  const Refs& r = plan.result(usv);
+  return {tsqr_q(x, firsts(plan, u)), one_block(x, {n}, dt, r[1]), one_block(x, {n, n}, dt, r[2])};
 }
 
 PcaResult pca(const BlockArray& x, int64_t k) {
@@ -308,9 +408,13 @@ PcaResult pca(const BlockArray& x, int64_t k) {
   const BlockArray centred = row_blocks(xf - mean, dt);
   // X_c = Q R and R = U_r S Vt give X_c = (Q U_r) S Vt: the axes are Vt's rows, the variances
   // S^2 / (m - 1). Q is never formed.
-  const auto t = tsqr_tree(centred, /*want_q=*/false, /*positive_diag=*/false);
-  const auto usv =
-      detail::submit_n(*centred.impl()->ctx, "linalg.svd", {t.back().r}, t.back().node, 3);
+  auto& ctx = *centred.impl()->ctx;
+  detail::BlockPlan plan(ctx);
+  const auto t = tsqr_tree(plan, ctx, row_leaves(plan, centred), n, dt, /*want_q=*/false,
+                           /*positive_diag=*/false);
+  const OpId svd_op = svd_of_r(plan, ctx, t.back(), n, dt);
+  plan.Run();
+  const Refs& usv = plan.result(svd_op);
   const BlockArray s = one_block(x, {n}, dt, usv[1]);
   const BlockArray vt = one_block(x, {n, n}, dt, usv[2]);
   const BlockArray sk = detail::strided_view(s, {0}, {1}, {k}, {k});
@@ -354,25 +458,31 @@ BlockArray inv(const BlockArray& a) {
   const int64_t n = a.shape()[0];
   if (n == 0) return zeros({0, 0}, dt);
   const BlockArray x = a.astype(dt);
+  auto& ctx = *x.impl()->ctx;
   if (x.grid().num_blocks() == 1) {
     const ObjectRef& b = x.impl()->blocks[0];
-    return detail::make_array(x.impl()->ctx, x.grid(),
-                              {detail::submit(*x.impl()->ctx, "linalg.inv", {b}, b.node())});
+    return detail::make_array(x.impl()->ctx, x.grid(), run_on(ctx, b.node(), "linalg.inv", {b}));
   }
   // A = QR by TSQR; inv(A) = R^{-1} Q^T, whose column block i is R^{-1} Q_i^T, formed on the node
   // of Q_i (R, n x n, is sent to each).
   const BlockArray rows = row_blocks(x, dt);
-  const auto t = tsqr_tree(rows, /*want_q=*/true, /*positive_diag=*/false);
-  const auto q = form_q(rows, t, std::nullopt);
-  std::vector<ObjectRef> blocks;
-  engine::SubmitBatch batch(*x.impl()->ctx->runtime);
-  for (const ObjectRef& qi : q) {
-    blocks.push_back(
-        detail::submit(*x.impl()->ctx, "linalg.inv_r_qt", {t.back().r, qi}, qi.node()));
+  detail::BlockPlan plan(ctx);
+  const auto blocks = row_leaves(plan, rows);
+  const auto t = tsqr_tree(plan, ctx, blocks, n, dt, /*want_q=*/true, /*positive_diag=*/false);
+  const auto q = form_q(plan, ctx, t, blocks.size(), n, dt, std::nullopt);
+  std::vector<OpId> cols;
+  for (size_t i = 0; i < q.size(); ++i) {
+    // R is the root's last output, Q_i the first output of q[i].
+    cols.push_back(plan.OnNode(
+        t[i].node, {t.back().op, q[i]}, n * blocks[i].rows * itemsize(dt),
+        kernel_step(ctx, "linalg.inv_r_qt", {}, 1,
+                    [](size_t k, const Refs& r) { return k == 0 ? r.back() : r.at(0); }),
+        "linalg.inv_r_qt"));
+    plan.Output(cols.back());
   }
-  batch.Send();
+  plan.Run();
   const BlockArray out = detail::make_array(
-      x.impl()->ctx, ArrayGrid({n, n}, {n, rows.block_shape()[0]}, dt), std::move(blocks));
+      x.impl()->ctx, ArrayGrid({n, n}, {n, rows.block_shape()[0]}, dt), firsts(plan, cols));
   return out.rechunk(a.block_shape());
 }
 
@@ -389,35 +499,45 @@ BlockArray cholesky(const BlockArray& a) {
   // Tiled right-looking Cholesky over the T x T tiles, each tile's tasks on its home node:
   //   L_kk = chol(A_kk);  L_ik = A_ik L_kk^{-T} (i > k);  A_ij -= L_ik L_jk^T (k < j <= i).
   // Tiles above the diagonal are zero; only A's lower triangle is read.
-  std::vector<ObjectRef> t = x.impl()->blocks;
-  auto at = [&](int64_t i, int64_t j) -> ObjectRef& { return t[static_cast<size_t>(i * nt + j)]; };
-  auto home = [&](int64_t i, int64_t j) { return detail::home_node(ctx, x.grid(), {i, j}); };
-  engine::SubmitBatch batch(*ctx.runtime);
+  // One plan, each task pinned to its tile's home node.
+  detail::BlockPlan plan(ctx);
+  auto bytes = [&](int64_t i, int64_t j) {
+    return shape_size(x.grid().block_shape_at({i, j})) * itemsize(dt);
+  };
+  std::vector<OpId> t;
+  for (int64_t i = 0; i < nt; ++i) {
+    for (int64_t j = 0; j < nt; ++j) {
+      t.push_back(plan.Leaf({x.impl()->blocks[static_cast<size_t>(i * nt + j)]}, bytes(i, j)));
+    }
+  }
+  auto at = [&](int64_t i, int64_t j) -> OpId& { return t[static_cast<size_t>(i * nt + j)]; };
+  auto task = [&](int64_t i, int64_t j, const char* kernel, std::vector<OpId> in,
+                  std::vector<TaskArg> scalars = {}) {
+    at(i, j) = plan.OnNode(detail::home_node(ctx, x.grid(), {i, j}), std::move(in), bytes(i, j),
+                           kernel_step(ctx, kernel, std::move(scalars)), kernel);
+  };
   for (int64_t k = 0; k < nt; ++k) {
     // The offset makes a failure name the leading minor of A, not of the tile.
-    at(k, k) = detail::submit(ctx, "linalg.cholesky", {at(k, k), detail::int_scalar(k * tile)},
-                              home(k, k));
+    task(k, k, "linalg.cholesky", {at(k, k)}, {detail::int_scalar(k * tile)});
     for (int64_t i = k + 1; i < nt; ++i) {
-      at(i, k) = detail::submit(ctx, "linalg.right_div_lower_t", {at(i, k), at(k, k)}, home(i, k));
+      task(i, k, "linalg.right_div_lower_t", {at(i, k), at(k, k)});
     }
     for (int64_t i = k + 1; i < nt; ++i) {
       for (int64_t j = k + 1; j <= i; ++j) {
-        at(i, j) =
-            detail::submit(ctx, "linalg.sub_matmul_nt", {at(i, j), at(i, k), at(j, k)}, home(i, j));
+        task(i, j, "linalg.sub_matmul_nt", {at(i, j), at(i, k), at(j, k)});
       }
     }
   }
   for (int64_t i = 0; i < nt; ++i) {
     for (int64_t j = i + 1; j < nt; ++j) {
-      at(i, j) = detail::submit(
-          ctx, "array.full",
-          {detail::shape_scalar(x.grid().block_shape_at({i, j})),
-           detail::int_scalar(static_cast<int64_t>(dt)), Scalar{0.0}, detail::int_scalar(0)},
-          home(i, j));
+      task(i, j, "array.full", {},
+           {detail::shape_scalar(x.grid().block_shape_at({i, j})),
+            detail::int_scalar(static_cast<int64_t>(dt)), Scalar{0.0}, detail::int_scalar(0)});
     }
   }
-  batch.Send();
-  return detail::make_array(x.impl()->ctx, x.grid(), std::move(t));
+  for (OpId op : t) plan.Output(op);
+  plan.Run();
+  return detail::make_array(x.impl()->ctx, x.grid(), firsts(plan, t));
 }
 
 BlockArray solve(const BlockArray& a, const BlockArray& b) {
@@ -431,7 +551,7 @@ BlockArray solve(const BlockArray& a, const BlockArray& b) {
     const ObjectRef ab = a.astype(dt).impl()->blocks[0];
     const ObjectRef bb = b.astype(dt).impl()->blocks[0];
     return one_block(a, b.shape(), dt,
-                     detail::submit(*a.impl()->ctx, "linalg.solve", {ab, bb}, ab.node()));
+                     run_on(*a.impl()->ctx, ab.node(), "linalg.solve", {ab, bb}).at(0));
   }
   return solve_by_tsqr(a, b, dt);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <memory>
+#include <numeric>
 #include <span>
 
 #include "optimizer/search.h"
@@ -11,6 +12,47 @@
 namespace nums::detail {
 
 using optimizer::OpId;
+
+namespace {
+
+// The order to submit `plan`'s steps in (indices; empty: the plan's own). A cluster sends a
+// node's held tasks as soon as a task of another node reads one of their outputs (a node must
+// know a task before a peer asks it for the output), so the steps go in waves: a step's wave is
+// the latest of its inputs', one later for an input that a step made on another node. A node
+// then gets about one message per wave it has steps in, where the plan's order could send one
+// per change of node along a chain (TSQR's tree up and down, Cholesky's columns).
+std::vector<size_t> SubmitOrder(const optimizer::BlockGraph& graph, const optimizer::Plan& plan) {
+  const auto made_by_step = [&](optimizer::ValueId v) {
+    return v >= graph.size() || graph.op(v).kind != optimizer::OpKind::kLeaf;
+  };
+  const bool chained = std::any_of(plan.steps.begin(), plan.steps.end(), [&](const auto& step) {
+    return std::any_of(step.inputs.begin(), step.inputs.end(), made_by_step);
+  });
+  if (!chained) return {};
+  optimizer::ValueId values = graph.size();
+  for (const auto& step : plan.steps) values = std::max(values, step.output + 1);
+  std::vector<int64_t> node(static_cast<size_t>(values), -1);  // -1: a leaf, sent already
+  std::vector<int64_t> wave(static_cast<size_t>(values), 0);
+  std::vector<int64_t> step_wave;
+  step_wave.reserve(plan.steps.size());
+  for (const auto& step : plan.steps) {
+    int64_t w = 0;
+    for (optimizer::ValueId in : step.inputs) {
+      const auto i = static_cast<size_t>(in);
+      if (node[i] >= 0) w = std::max(w, wave[i] + (node[i] != step.node ? 1 : 0));
+    }
+    node[static_cast<size_t>(step.output)] = step.node;
+    wave[static_cast<size_t>(step.output)] = w;
+    step_wave.push_back(w);
+  }
+  std::vector<size_t> order(plan.steps.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return step_wave[a] < step_wave[b]; });
+  return order;
+}
+
+}  // namespace
 
 StepFn BinaryStep(Context::Impl& ctx, kernels::BinaryOp op, std::optional<engine::OutputSpec> out) {
   return [&ctx, code = int_scalar(static_cast<int64_t>(op)), out = std::move(out)](
@@ -59,6 +101,25 @@ OpId BlockPlan::Reduce(std::vector<OpId> inputs, int64_t bytes, StepFn combine, 
 OpId BlockPlan::Gather(std::vector<OpId> inputs, int64_t bytes, StepFn fn, const char* name,
                        const char* kernel) {
   return Added(graph_.AddGather(std::move(inputs), bytes, name), std::move(fn), kernel);
+}
+
+OpId BlockPlan::OnNode(int64_t node, std::vector<OpId> inputs, int64_t bytes, StepFn fn,
+                       const char* name) {
+  OpId id;
+  switch (inputs.size()) {
+    case 0:
+      return Added(graph_.AddSource(node, bytes, name), std::move(fn), nullptr);
+    case 1:
+      id = graph_.AddUnary(inputs[0], bytes, name);
+      break;
+    case 2:
+      id = graph_.AddBinary(inputs[0], inputs[1], bytes, name);
+      break;
+    default:
+      id = graph_.AddGather(std::move(inputs), bytes, name);
+  }
+  graph_.Pin(id, node);
+  return Added(id, std::move(fn), nullptr);
 }
 
 void BlockPlan::DescribeWork() {
@@ -120,14 +181,16 @@ void BlockPlan::Run() {
   const optimizer::Plan plan = optimizer::PlaceOnCluster(
       graph_, memory, ctx_.policy, std::span<const bool>(live.get(), live ? memory.size() : 0),
       spilled, rates);
+  const std::vector<size_t> order = SubmitOrder(graph_, plan);
   engine::SubmitBatch batch(*ctx_.runtime);  // a cluster sends each node's tasks together
-  for (const auto& step : plan.steps) {
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const optimizer::PlanStep& step = plan.steps[order.empty() ? s : order[s]];
     std::vector<const Refs*> inputs;
     for (int i = 0; i < step.num_inputs(); ++i) {
       inputs.push_back(&values_.at(static_cast<size_t>(step.inputs[static_cast<size_t>(i)])));
     }
     std::optional<StepDevice> device;
-    if (devices) {
+    if (devices && ops[static_cast<size_t>(step.op)].node < 0) {  // not pinned
       device.emplace(step.device == optimizer::Device::kGpu ? engine::Device::kCuda
                                                             : engine::Device::kCpu);
     }

@@ -2,7 +2,8 @@
 // BlockPlan: how an array operation asks the optimizer where its block tasks run. The operation
 // describes its block ops (leaves are existing blocks; each inner op carries the function that
 // submits its task), the optimizer places them on the context's cluster with the context's
-// policy, and Run() submits every task, in a valid order, to the chosen node.
+// policy (ops whose node is fixed by design are pinned to it), and Run() submits every task, in a
+// valid order, to its node, in one engine::SubmitBatch.
 
 #include <functional>
 #include <unordered_map>
@@ -60,6 +61,12 @@ class BlockPlan {
   /// A new block assembled from pieces of `inputs` by one task (reshape, concatenate, ...).
   optimizer::OpId Gather(std::vector<optimizer::OpId> inputs, int64_t bytes, StepFn fn,
                          const char* name, const char* kernel = nullptr);
+  /// A block task that runs on `node` whatever the policy: a creation or random block on its
+  /// block-cyclic home, a step of TSQR's or the tiled Cholesky's trees (shaped by node). It reads
+  /// the values of `inputs` (none: it makes its block from scalars alone); its device is the
+  /// usual rule's (src/devices.h), not the placement's.
+  optimizer::OpId OnNode(int64_t node, std::vector<optimizer::OpId> inputs, int64_t bytes,
+                         StepFn fn, const char* name);
   void Output(optimizer::OpId op) { graph_.MarkOutput(op); }
 
   /// Places and submits every op (on the device the placement chose for it in device mode

@@ -71,14 +71,15 @@ BlockArray draw(Generator::Impl& gen, const Draw& d, const Shape& shape, const S
   const auto& ctx = gen.ctx;
   ArrayGrid grid(shape, detail::choose_block_shape(*ctx, shape, d.dtype, block_shape), d.dtype);
   const uint64_t stream = gen.next_stream++;
-  std::vector<ObjectRef> blocks;
-  blocks.reserve(static_cast<size_t>(grid.num_blocks()));
-  engine::SubmitBatch batch(*ctx->runtime);  // each node's tasks in one message
+  detail::BlockPlan plan(*ctx);
+  std::vector<optimizer::OpId> ops;
+  ops.reserve(static_cast<size_t>(grid.num_blocks()));
   detail::for_each_entry(grid.grid_shape(), [&](const Shape& e) {
+    const Shape bs = grid.block_shape_at(e);
     std::vector<TaskArg> args{detail::int_scalar(static_cast<int64_t>(d.kind)),
                               detail::int_scalar(static_cast<int64_t>(gen.seed)),
                               detail::int_scalar(static_cast<int64_t>(stream)),
-                              detail::shape_scalar(grid.block_shape_at(e)),
+                              detail::shape_scalar(bs),
                               detail::shape_scalar(grid.block_offset(e)),
                               detail::shape_scalar(shape),
                               detail::int_scalar(static_cast<int64_t>(d.dtype)),
@@ -86,11 +87,22 @@ BlockArray draw(Generator::Impl& gen, const Draw& d, const Shape& shape, const S
                               Scalar{d.b},
                               detail::int_scalar(d.ai),
                               detail::int_scalar(d.bi)};
-    blocks.push_back(detail::submit(*ctx, "array.random", std::move(args),
-                                    detail::home_node(*ctx, grid, e),
-                                    engine::OutputSpec{d.dtype, grid.block_shape_at(e)}));
+    engine::OutputSpec out{d.dtype, bs};
+    const int64_t bytes = out.nbytes();
+    ops.push_back(plan.OnNode(
+        detail::home_node(*ctx, grid, e), {}, bytes,
+        [&ctx = *ctx, args = std::move(args), out = std::move(out)](
+            const std::vector<const detail::Refs*>&, int64_t node) mutable {  // runs once
+          return detail::Refs{
+              detail::submit(ctx, "array.random", std::move(args), node, std::move(out))};
+        },
+        "array.random"));
+    plan.Output(ops.back());
   });
-  batch.Send();
+  plan.Run();
+  std::vector<ObjectRef> blocks;
+  blocks.reserve(ops.size());
+  for (optimizer::OpId op : ops) blocks.push_back(plan.result(op).at(0));
   return detail::make_array(ctx, std::move(grid), std::move(blocks));
 }
 

@@ -5,6 +5,7 @@
 
 #include "nums/models.hpp"
 #include "src/array_impl.h"
+#include "src/placement.h"
 
 namespace nums::models {
 
@@ -26,17 +27,29 @@ Dataset make_blobs(int64_t rows, int64_t cols, int64_t seed, const BlobsOptions&
   const ArrayGrid xg({rows, cols}, {block_rows, cols}, float64);
   const ArrayGrid yg({rows}, {block_rows}, float64);
   const std::vector<double> params{options.mean0, options.std0, options.mean1, options.std1};
-  std::vector<engine::ObjectRef> xb, yb;
+  // Each row block on its home node, placed as one plan.
+  nums::detail::BlockPlan plan(*ctx);
+  std::vector<optimizer::OpId> ops;
   nums::detail::for_each_entry(xg.grid_shape(), [&](const Shape& e) {
-    const auto out = nums::detail::submit_n(
-        *ctx, "glm.blobs",
-        {nums::detail::int_scalar(xg.block_shape_at(e)[0]), nums::detail::int_scalar(cols),
-         nums::detail::int_scalar(xg.block_offset(e)[0]), nums::detail::int_scalar(seed),
-         engine::Scalar{params}},
-        nums::detail::home_node(*ctx, xg, e), 2);
-    xb.push_back(out[0]);
-    yb.push_back(out[1]);
+    const int64_t n = xg.block_shape_at(e)[0];
+    std::vector<engine::TaskArg> args{nums::detail::int_scalar(n), nums::detail::int_scalar(cols),
+                                      nums::detail::int_scalar(xg.block_offset(e)[0]),
+                                      nums::detail::int_scalar(seed), engine::Scalar{params}};
+    ops.push_back(plan.OnNode(
+        nums::detail::home_node(*ctx, xg, e), {}, n * (cols + 1) * 8,
+        [&ctx = *ctx, args = std::move(args)](const std::vector<const nums::detail::Refs*>&,
+                                              int64_t node) mutable {  // runs once
+          return nums::detail::submit_n(ctx, "glm.blobs", std::move(args), node, 2);
+        },
+        "glm.blobs"));
+    plan.Output(ops.back());
   });
+  plan.Run();
+  std::vector<engine::ObjectRef> xb, yb;
+  for (optimizer::OpId op : ops) {
+    xb.push_back(plan.result(op).at(0));
+    yb.push_back(plan.result(op).at(1));
+  }
   return {nums::detail::make_array(ctx, xg, std::move(xb)),
           nums::detail::make_array(ctx, yg, std::move(yb))};
 }

@@ -12,6 +12,7 @@
 #include "nums/sorting.hpp"
 #include "src/array_impl.h"
 #include "src/models/glm.h"
+#include "src/placement.h"
 
 namespace nums::models {
 
@@ -232,18 +233,28 @@ BlockArray softmax_rows(const BlockArray& X, const Eigen::MatrixXd& coefs,
   const int64_t rows = x.block_shape()[0];
   const ArrayGrid grid = mode == 2 ? ArrayGrid({x.shape()[0]}, {rows}, float64)
                                    : ArrayGrid({x.shape()[0], k}, {rows, k}, float64);
-  std::vector<nums::detail::ObjectRef> blocks;
+  using nums::detail::Refs;
+  nums::detail::BlockPlan plan(*in.ctx);
+  std::vector<optimizer::OpId> ops;
   for (int64_t i = 0; i < grid.grid_shape()[0]; ++i) {
-    const auto& xb = in.blocks[static_cast<size_t>(i)];
     const int64_t n_i = grid.block_shape_at(mode == 2 ? Shape{i} : Shape{i, 0})[0];
-    blocks.push_back(nums::detail::submit(
-        *in.ctx, "glm.softmax_predict",
-        {xb, engine::Scalar{k}, engine::Scalar{w}, engine::Scalar{fit_intercept},
-         engine::Scalar{mode}, engine::Scalar{classes}},
-        xb.node(),
-        engine::OutputSpec{DType::kFloat64,
-                           mode == 2 ? engine::Shape{n_i} : engine::Shape{n_i, k}}));
+    const engine::OutputSpec out{DType::kFloat64,
+                                 mode == 2 ? engine::Shape{n_i} : engine::Shape{n_i, k}};
+    auto predict = [&, out](const std::vector<const Refs*>& b, int64_t node) {
+      return Refs{nums::detail::submit(
+          *in.ctx, "glm.softmax_predict",
+          {b[0]->at(0), engine::Scalar{k}, engine::Scalar{w}, engine::Scalar{fit_intercept},
+           engine::Scalar{mode}, engine::Scalar{classes}},
+          node, out)};
+    };
+    const optimizer::OpId leaf = plan.Leaf({in.blocks[static_cast<size_t>(i)]}, n_i * d * 8);
+    ops.push_back(
+        plan.Unary(leaf, out.nbytes(), predict, "glm.softmax_predict", "glm.softmax_predict"));
+    plan.Output(ops.back());
   }
+  plan.Run();
+  std::vector<nums::detail::ObjectRef> blocks;
+  for (optimizer::OpId op : ops) blocks.push_back(plan.result(op).at(0));
   return nums::detail::make_array(in.ctx, grid, std::move(blocks));
 }
 

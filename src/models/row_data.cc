@@ -68,12 +68,29 @@ RowData prepare(const BlockArray& X, const BlockArray& y, GlmFamily family, cons
                             : stack({y.astype(float64), sample_weight->astype(float64)}, 1)
                                   .rechunk({x.block_shape()[0], 2});
   RowData data{x.impl()->ctx, x.shape()[0], x.shape()[1], x.impl()->blocks, {}, x.grid()};
+  // A y block elsewhere than its X block is copied there; the copies placed as one plan.
+  using nums::detail::Refs;
+  auto& ctx = *data.ctx;
+  nums::detail::BlockPlan plan(ctx);
+  std::vector<std::pair<size_t, optimizer::OpId>> copies;
+  data.y = yb.impl()->blocks;
   for (size_t i = 0; i < data.x.size(); ++i) {
-    const ObjectRef& yi = yb.impl()->blocks[i];
+    const ObjectRef& yi = data.y[i];
     const int64_t node = data.x[i].node();
-    data.y.push_back(
-        yi.node() == node ? yi : nums::detail::submit(*data.ctx, "engine.identity", {yi}, node));
+    if (yi.node() == node) continue;
+    const int64_t bytes =
+        data.grid.block_shape_at({static_cast<int64_t>(i), 0})[0] * (yb.ndim() == 2 ? 2 : 1) * 8;
+    const optimizer::OpId copy = plan.OnNode(
+        node, {plan.Leaf({yi}, bytes)}, bytes,
+        [&ctx](const std::vector<const Refs*>& in, int64_t node) {
+          return Refs{nums::detail::submit(ctx, "engine.identity", {in[0]->at(0)}, node)};
+        },
+        "engine.identity");
+    plan.Output(copy);
+    copies.emplace_back(i, copy);
   }
+  if (!copies.empty()) plan.Run();
+  for (const auto& [i, copy] : copies) data.y[i] = plan.result(copy).at(0);
   const Eigen::VectorXd bad =
       sum_over_blocks(data, "glm.check", {engine::Scalar{static_cast<int64_t>(family)}}, 3);
   if (bad[0] > 0 || bad[1] > 0) {

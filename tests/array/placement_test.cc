@@ -45,6 +45,36 @@ TEST(PlacementTest, LshsKeepsElementwiseWorkWhereTheBlocksAre) {
   EXPECT_NE((a + b).block_nodes(), a.block_nodes());
 }
 
+// Creation and random blocks go to their block-cyclic homes, and TSQR's and the tiled
+// Cholesky's tasks to the nodes their trees name, under every policy: they go through the
+// placement pinned to those nodes.
+TEST(PlacementTest, PinnedTasksRunOnTheirNodesUnderEveryPolicy) {
+  for (const char* policy : {"lshs", "round-robin", "locality"}) {
+    SCOPED_TRACE(policy);
+    Context ctx = init({.nodes = 4, .threads_per_node = 1, .placement = policy});
+    random::Generator gen(ctx, 3);
+    const BlockArray homes = zeros({16, 16}, float64, {4, 4});
+    const NodeGrid grid = NodeGrid::for_nodes(4);
+    std::vector<int64_t> cyclic;
+    for (int64_t i = 0; i < 4; ++i) {
+      for (int64_t j = 0; j < 4; ++j) cyclic.push_back(grid.node_of({i, j}, {4, 4}));
+    }
+    EXPECT_EQ(homes.block_nodes(), cyclic);
+    EXPECT_EQ(full({16, 16}, 2.0, float64, {4, 4}).block_nodes(), cyclic);
+    EXPECT_EQ(gen.normal({16, 16}, 0.0, 1.0, float64, {4, 4}).block_nodes(), cyclic);
+    const BlockArray tall = gen.random({64, 3}, float64, {8, 3});
+    const auto qr = linalg::qr(tall);
+    EXPECT_EQ(qr.q.block_nodes(), tall.block_nodes());
+    EXPECT_EQ(linalg::qr(tall, "indirect").q.block_nodes(), tall.block_nodes());
+    const BlockArray x = gen.random({16, 16}, float64, {4, 4});
+    const BlockArray spd = (matmul(x.T(), x) + eye(16, 16, 0, float64, {4, 4}) * 16.0).copy();
+    const BlockArray lower = linalg::cholesky(spd);
+    EXPECT_EQ(lower.block_nodes(), cyclic);
+    EXPECT_ARRAY_NEAR(matmul(lower, lower.T()).get(), spd.get(), 1e-10);
+    EXPECT_ARRAY_NEAR(matmul(qr.q, qr.r).get(), tall.get(), 1e-12);
+  }
+}
+
 TEST(PlacementTest, LshsReductionMovesEachPartialOnce) {
   Context ctx = init({.nodes = 4, .threads_per_node = 1});
   BlockArray x = ones({64, 8}, float64, {4, 8});  // 16 row blocks, 4 per node

@@ -522,35 +522,6 @@ TEST(Metrics, AnElementwiseOpSendsOneMessagePerNodeAndNothingElse) {
     SCOPED_TRACE("x + y");
     expect_one_message_per_node(count([&] { return x + y; }, plus_y));
   }
-  // Creation and random arrays: each block made on its home node, each node's tasks together.
-  BlockArray made;
-  {
-    SCOPED_TRACE("full");
-    expect_one_message_per_node(count([&] { return full({n}, 2.0, float64, {kBlock}); }, made));
-  }
-  BlockArray drawn;
-  {
-    SCOPED_TRACE("random");
-    random::Generator gen(ctx, 5);
-    expect_one_message_per_node(count([&] { return gen.random({n}, float64, {kBlock}); }, drawn));
-  }
-  // TSQR's R: the leaves' factors in one message per node, then the tree's few steps.
-  BlockArray r;
-  {
-    SCOPED_TRACE("qr r");
-    BlockArray tall = full({n, 2}, 1.0, float64, {kBlock, 2});
-    tall.wait();
-    const auto calls = count([&] { return linalg::qr(tall + 0.0, "r").r; }, r);
-    for (int i = 0; i < kNodes; ++i) {
-      const auto& c = calls[static_cast<size_t>(i + 1)];
-      EXPECT_LE(c.count("Node.SubmitTasks") ? c.at("Node.SubmitTasks") : 0, 3)
-          << "node " << i << ": " << Show(c);
-    }
-  }
-  EXPECT_EQ(made.sum().get().at<double>({}), 2.0 * static_cast<double>(n));
-  EXPECT_EQ(drawn.shape(), (Shape{n}));
-  EXPECT_NEAR(std::abs(r.get().at<double>({0, 0})), std::sqrt(static_cast<double>(n)), 1e-9);
-
   std::vector<double> want_one;
   std::vector<double> want_y;
   for (int64_t i = 0; i < n; ++i) {
@@ -559,6 +530,122 @@ TEST(Metrics, AnElementwiseOpSendsOneMessagePerNodeAndNothingElse) {
   }
   EXPECT_EQ(plus_one.get().to_vector<double>(), want_one);
   EXPECT_EQ(plus_y.get().to_vector<double>(), want_y);
+}
+
+// Creation and random arrays over 64 blocks on 4 nodes: each block made by a task on its home
+// node, placed by one plan and sent as one SubmitTasks per node, and nothing else.
+TEST(Metrics, CreationAndRandomSendOneMessagePerNodeAndNothingElse) {
+  constexpr int kNodes = 4;
+  constexpr int64_t kBlocks = 64;
+  constexpr int64_t kBlock = 16;
+  MeteredCluster m(kNodes);
+  ASSERT_EQ(m.ctx.num_nodes(), kNodes);
+  const int64_t n = kBlocks * kBlock;
+  random::Generator gen(m.ctx, 5);
+  const std::vector<std::pair<const char*, std::function<BlockArray()>>> makers{
+      {"zeros", [&] { return zeros({n}, float64, {kBlock}); }},
+      {"full", [&] { return full({n}, 2.0, float64, {kBlock}); }},
+      {"arange", [&] { return arange(0, n, 1, float64, {kBlock}); }},
+      {"random", [&] { return gen.random({n}, float64, {kBlock}); }},
+  };
+  std::vector<BlockArray> made;  // kept: a dropped one's frees would count with the next
+  for (const auto& [name, make] : makers) {
+    SCOPED_TRACE(name);
+    const auto calls = m.CallsDuring([&] { made.push_back(make()); });
+    ASSERT_EQ(made.back().grid_shape(), (Shape{kBlocks}));
+    EXPECT_EQ(calls[0], (std::map<std::string, int64_t>{})) << "head: " << Show(calls[0]);
+    for (int i = 0; i < kNodes; ++i) {
+      EXPECT_EQ(calls[static_cast<size_t>(i + 1)],
+                (std::map<std::string, int64_t>{{"Node.SubmitTasks", 1}}))
+          << "node " << i << ": " << Show(calls[static_cast<size_t>(i + 1)]);
+    }
+  }
+  EXPECT_EQ(made[0].sum().get().at<double>({}), 0.0);
+  EXPECT_EQ(made[1].sum().get().at<double>({}), 2.0 * static_cast<double>(n));
+  EXPECT_EQ(made[2].sum().get().at<double>({}),
+            static_cast<double>(n) * static_cast<double>(n - 1) / 2);
+  // The same stream per block as one generator of the same seed on one node gives.
+  random::Generator again(m.ctx, 5);
+  EXPECT_EQ(made[3].get().to_vector<double>(),
+            again.random({n}, float64, {n}).get().to_vector<double>());
+}
+
+// TSQR, inv and the tiled Cholesky on 4 nodes: one call is one plan (the tree, what is derived
+// from its factors, the solves), submitted in waves, so each node gets one SubmitTasks per stage
+// of the algorithm that it has tasks in, however many blocks and tree levels there are. A node
+// must hold a task before a peer pulls its output: a node whose R goes up the tree and whose Q
+// blocks come down from it needs two (up and down), the root's node one.
+TEST(Metrics, FactorizationsSendOneMessagePerNodePerStage) {
+  constexpr int kNodes = 4;
+  constexpr int64_t kRowBlocks = 64;
+  constexpr int64_t kRows = 16;
+  constexpr int64_t kCols = 4;
+  MeteredCluster m(kNodes);
+  ASSERT_EQ(m.ctx.num_nodes(), kNodes);
+  random::Generator gen(m.ctx, 7);
+  const int64_t rows = kRowBlocks * kRows;
+  BlockArray tall = gen.random({rows, kCols}, float64, {kRows, kCols});
+  // Square and well conditioned: row blocks for inv, 16 x 16 tiles for Cholesky.
+  constexpr int64_t kN = 64;
+  BlockArray x = gen.random({kN, kN}, float64, {kN, kN});
+  BlockArray square = gen.random({kN, kN}, float64, {16, kN}) +
+                      eye(kN, kN, 0, float64, {16, kN}) * static_cast<double>(kN);
+  BlockArray spd =
+      (matmul(x.T(), x) + eye(kN, kN, 0, float64) * static_cast<double>(kN)).rechunk({16, 16});
+  nums::wait({tall, square, spd});
+  std::this_thread::sleep_for(300ms);
+
+  auto submits = [](const std::map<std::string, int64_t>& c) {
+    auto it = c.find("Node.SubmitTasks");
+    return it == c.end() ? int64_t{0} : it->second;
+  };
+  // At most `stages` SubmitTasks to each node, `root_stages` to node 0 (the trees' root).
+  auto expect_at_most = [&](const char* what, int64_t stages, int64_t root_stages,
+                            const std::function<void()>& op) {
+    SCOPED_TRACE(what);
+    const auto calls = m.CallsDuring(op);
+    int64_t total = 0;
+    for (int i = 0; i < kNodes; ++i) {
+      const auto& c = calls[static_cast<size_t>(i + 1)];
+      total += submits(c);
+      EXPECT_LE(submits(c), i == 0 ? root_stages : stages) << "node " << i << ": " << Show(c);
+    }
+    EXPECT_GT(total, 0);
+    EXPECT_EQ(submits(calls[0]), 0) << "head: " << Show(calls[0]);
+  };
+  linalg::QrResult r_only, reduced, indirect;
+  linalg::SvdResult usv;
+  BlockArray inverse, lower;
+  expect_at_most("qr r", 1, 1, [&] { r_only = linalg::qr(tall, "r"); });
+  expect_at_most("qr reduced", 2, 1, [&] { reduced = linalg::qr(tall); });
+  expect_at_most("qr indirect", 2, 1, [&] { indirect = linalg::qr(tall, "indirect"); });
+  expect_at_most("svd", 2, 1, [&] { usv = linalg::svd(tall); });
+  // Then inv(A)'s column blocks re-blocked as A's: one more.
+  expect_at_most("inv", 3, 2, [&] { inverse = linalg::inv(square); });
+  // 4 x 4 tiles: each column's factor feeds the next column's on other nodes.
+  expect_at_most("cholesky", 2, 2, [&] { lower = linalg::cholesky(spd); });
+
+  const NDArray a = tall.get();
+  const NDArray q = reduced.q.get();
+  const NDArray r = reduced.r.get();
+  for (int64_t i = 0; i < rows; i += 97) {
+    for (int64_t j = 0; j < kCols; ++j) {
+      double v = 0;
+      for (int64_t k = 0; k < kCols; ++k) v += q.at<double>({i, k}) * r.at<double>({k, j});
+      EXPECT_NEAR(v, a.at<double>({i, j}), 1e-12);
+    }
+  }
+  EXPECT_NEAR(std::abs(r_only.r.get().at<double>({0, 0})), std::abs(r.at<double>({0, 0})), 1e-12);
+  EXPECT_NEAR(matmul(square, inverse).get().at<double>({3, 3}), 1.0, 1e-12);
+  EXPECT_NEAR(matmul(square, inverse).get().at<double>({3, 5}), 0.0, 1e-12);
+  const NDArray llt = matmul(lower, lower.T()).get();
+  const NDArray want = spd.get();
+  for (int64_t i = 0; i < kN; i += 7) {
+    for (int64_t j = 0; j < kN; j += 5)
+      EXPECT_NEAR(llt.at<double>({i, j}), want.at<double>({i, j}), 1e-9);
+  }
+  EXPECT_EQ(usv.s.shape(), (Shape{kCols}));
+  EXPECT_EQ(indirect.q.shape(), (Shape{rows, kCols}));
 }
 
 // wait() of arrays over 64 blocks on 4 nodes (16 each) asks each node once: one Node.Await that

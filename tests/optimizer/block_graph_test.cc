@@ -46,6 +46,32 @@ TEST(BlockGraph, RejectsBadArguments) {
   EXPECT_EQ(g.consumers(a), 0);  // failed calls leave no trace
 }
 
+// A source has no inputs and a node; Pin gives an op a node. Both count in min_nodes; leaves and
+// reductions (whose steps the optimizer places) cannot be pinned.
+TEST(BlockGraph, SourcesAndPinsGiveOpsTheirNodes) {
+  BlockGraph g;
+  const OpId s = g.AddSource(2, 64, "full");
+  const OpId a = g.AddLeaf(0, 10);
+  const OpId u = g.AddUnary(s, 64, "exp");
+  EXPECT_EQ(g.op(s).kind, OpKind::kSource);
+  EXPECT_EQ(OpKindName(OpKind::kSource), "source");
+  EXPECT_TRUE(g.op(s).inputs.empty());
+  EXPECT_EQ(g.op(s).node, 2);
+  EXPECT_EQ(g.op(u).node, -1);
+  EXPECT_EQ(g.min_nodes(), 3);
+  g.Pin(u, 4);
+  EXPECT_EQ(g.op(u).node, 4);
+  EXPECT_EQ(g.min_nodes(), 5);
+  EXPECT_EQ(g.LeafBytesPerNode(5), (std::vector<int64_t>{10, 0, 0, 0, 0}));
+  EXPECT_THROW(g.AddSource(-1, 8), ValueError);
+  EXPECT_THROW(g.AddSource(0, -8), ValueError);
+  EXPECT_THROW(g.Pin(a, 1), ValueError);
+  EXPECT_THROW(g.Pin(g.AddReduce({a, u}, 8), 1), ValueError);
+  EXPECT_THROW(g.Pin(u, -1), ValueError);
+  EXPECT_THROW(g.Pin(99, 0), ValueError);
+  EXPECT_EQ(g.op(u).node, 4);
+}
+
 TEST(BlockGraph, MemoryFloorCountsWhatMustBeLiveAtOnce) {
   // Two nodes with 100 and 300 bytes of leaves. t = a * 2 (400) stays live until its reader
   // s = t + b (50) is written: 400 leaves + 400 + 50 at that moment, then t is released.

@@ -18,9 +18,12 @@ BlockGraph RandomGraph(std::mt19937_64& rng, int64_t nodes) {
   const int64_t ops = static_cast<int64_t>(rng() % 40);
   for (int64_t i = 0; i < ops; ++i) {
     auto pick = [&] { return static_cast<OpId>(rng() % static_cast<uint64_t>(g.size())); };
-    switch (rng() % 5) {
+    switch (rng() % 6) {
       case 0:
         g.AddUnary(pick(), bytes(rng));
+        break;
+      case 5:
+        g.AddSource(node(rng), bytes(rng));
         break;
       case 1:
         g.AddBinary(pick(), pick(), bytes(rng));
@@ -39,6 +42,10 @@ BlockGraph RandomGraph(std::mt19937_64& rng, int64_t nodes) {
         for (OpId& v : in) v = pick();
         g.AddReduce(std::move(in), bytes(rng));
       }
+    }
+    const OpKind kind = g.op(g.size() - 1).kind;
+    if (kind != OpKind::kReduce && kind != OpKind::kSource && rng() % 5 == 0) {
+      g.Pin(g.size() - 1, node(rng));
     }
     if (rng() % 3 == 0) g.MarkOutput(g.size() - 1);
   }
@@ -80,7 +87,9 @@ void CheckPlan(const BlockGraph& g, const ClusterState& start, const Plan& plan)
       holds_an_input |= held.count({v, s.node}) > 0;
       held.insert({v, s.node});
     }
-    if (plan.policy != Policy::kRoundRobin && op.kind != OpKind::kReduce) {
+    if (op.kind != OpKind::kReduce && op.node >= 0) {
+      EXPECT_EQ(s.node, op.node) << "step of %" << s.op << " off the node it is pinned to";
+    } else if (plan.policy != Policy::kRoundRobin && op.kind != OpKind::kReduce) {
       EXPECT_TRUE(holds_an_input) << "step of %" << s.op << " on a node without its inputs";
     }
     if (s.output < n) {
@@ -158,6 +167,12 @@ BlockGraph WithRandomWork(std::mt19937_64& rng, const BlockGraph& g) {
       case OpKind::kGather:
         added = w.AddGather(op.inputs, op.bytes, op.name);
         break;
+      case OpKind::kSource:
+        added = w.AddSource(op.node, op.bytes, op.name);
+        break;
+    }
+    if (op.node >= 0 && op.kind != OpKind::kLeaf && op.kind != OpKind::kSource) {
+      w.Pin(added, op.node);
     }
     if (op.kind != OpKind::kLeaf) {
       w.SetWork(added, static_cast<double>(rng() % 3 ? rng() % 100'000 : 0), rng() % 4 != 0);

@@ -55,6 +55,44 @@ TEST(Placement, GatherChoosesAmongInputHolders) {
   EXPECT_EQ(plan.MovedBytes(), 200);
 }
 
+// A source (a block made from no input) and a pinned op run on their nodes under every policy,
+// whatever the loads, and pay for what they fetch there like any step.
+TEST(Placement, SourcesAndPinnedOpsRunOnTheirNodes) {
+  BlockGraph g;
+  const OpId s = g.AddSource(2, 100, "full");
+  const OpId a = g.AddLeaf(0, 300);
+  const OpId b = g.AddBinary(a, s, 100, "qr");
+  g.Pin(b, 3);
+  const OpId free = g.AddUnary(b, 50, "exp");
+  g.MarkOutput(free);
+  EXPECT_EQ(g.min_nodes(), 4);
+  for (Policy p : {Policy::kLshs, Policy::kLocality, Policy::kRoundRobin}) {
+    for (const ClusterState& state : {ClusterState::Empty(5), ClusterState({0, 0, 0, 9000, 0})}) {
+      const Plan plan = Place(g, state, p);
+      ASSERT_EQ(plan.steps.size(), 3u) << PolicyName(p);
+      EXPECT_EQ(plan.steps[0].node, 2) << PolicyName(p);
+      EXPECT_TRUE(plan.steps[0].inputs.empty());
+      EXPECT_EQ(plan.steps[1].node, 3) << PolicyName(p);
+      EXPECT_EQ(plan.steps[1].sources, (std::vector<int64_t>{0, 2}));
+      EXPECT_EQ(plan.node_of_op[static_cast<size_t>(b)], 3);
+      if (p != Policy::kRoundRobin) {
+        EXPECT_EQ(plan.steps[2].node, 3) << PolicyName(p);
+      }
+    }
+  }
+  // Every op pinned: the loads cannot matter, whatever the policy.
+  BlockGraph pinned;
+  const OpId x = pinned.AddSource(1, 8);
+  const OpId y = pinned.AddBinary(x, pinned.AddLeaf(0, 8), 8);
+  pinned.Pin(y, 0);
+  pinned.MarkOutput(y);
+  EXPECT_TRUE(LoadsCannotMatter(pinned, Policy::kLshs));
+  EXPECT_TRUE(LoadsCannotMatter(pinned, Policy::kRoundRobin));
+  EXPECT_FALSE(LoadsCannotMatter(g, Policy::kRoundRobin));  // `free` is the policy's
+  // A node past the cluster's is refused, as a leaf's is.
+  EXPECT_THROW(Place(g, ClusterState::Empty(3), Policy::kLshs), ValueError);
+}
+
 TEST(Placement, LoadsCannotMatterWhenEveryOpHasOneCandidate) {
   BlockGraph g;
   const OpId a = g.AddLeaf(1, 100);
